@@ -1,0 +1,77 @@
+/**
+ * SPEC §5: the one table of failure kinds. Every relay endpoint answers errors from here, so adding a
+ * kind is one line.
+ */
+export type RunnerDisposition = "infra-blocked" | "business-failed";
+
+interface FailureKindSpec {
+  status: number;
+  disposition: RunnerDisposition;
+  retryable: boolean;
+}
+
+export const FAILURE_KINDS = {
+  "validation-failed": { status: 400, disposition: "business-failed", retryable: false },
+  "unauthorized-caller": { status: 401, disposition: "infra-blocked", retryable: false },
+  "token-invalid": { status: 401, disposition: "infra-blocked", retryable: false },
+  "token-replayed": { status: 401, disposition: "infra-blocked", retryable: false },
+  "caller-not-allowed": { status: 403, disposition: "business-failed", retryable: false },
+  "repo-not-allowed": { status: 403, disposition: "business-failed", retryable: false },
+  "operation-not-allowed": { status: 403, disposition: "business-failed", retryable: false },
+  "github-permission-denied": { status: 403, disposition: "infra-blocked", retryable: false },
+  "scope-insufficient": { status: 403, disposition: "infra-blocked", retryable: false },
+  "repo-not-found": { status: 404, disposition: "business-failed", retryable: false },
+  "no-dispatch": { status: 404, disposition: "business-failed", retryable: false },
+  "dry-run-required": { status: 409, disposition: "business-failed", retryable: false },
+  "invalid-transition": { status: 409, disposition: "business-failed", retryable: false },
+  "payload-too-large": { status: 413, disposition: "business-failed", retryable: false },
+  "rate-limited": { status: 429, disposition: "infra-blocked", retryable: true },
+  "github-rate-limited": { status: 429, disposition: "infra-blocked", retryable: true },
+  "github-egress-failed": { status: 502, disposition: "infra-blocked", retryable: true },
+  "upstream-invalid-response": { status: 502, disposition: "infra-blocked", retryable: true },
+  "auth-not-configured": { status: 503, disposition: "infra-blocked", retryable: false },
+  "store-unavailable": { status: 503, disposition: "infra-blocked", retryable: true },
+} as const satisfies Record<string, FailureKindSpec>;
+
+export type FailureKind = keyof typeof FAILURE_KINDS;
+
+/** A request that ends in a documented failure. Thrown anywhere below a route; answered by one handler. */
+export class RelayError extends Error {
+  constructor(
+    readonly kind: FailureKind,
+    message: string,
+    readonly degradedReason: string = kind,
+    readonly next: string[] = [],
+  ) {
+    super(message);
+    this.name = "RelayError";
+  }
+}
+
+export interface FailureBody {
+  ok: false;
+  requestId: string;
+  failureKind: FailureKind;
+  degradedReason: string;
+  runnerDisposition: RunnerDisposition;
+  retryable: boolean;
+  message: string;
+  next: string[];
+}
+
+export function failureBody(error: RelayError, requestId: string): { status: number; body: FailureBody } {
+  const spec = FAILURE_KINDS[error.kind];
+  return {
+    status: spec.status,
+    body: {
+      ok: false,
+      requestId,
+      failureKind: error.kind,
+      degradedReason: error.degradedReason,
+      runnerDisposition: spec.disposition,
+      retryable: spec.retryable,
+      message: error.message,
+      next: error.next,
+    },
+  };
+}

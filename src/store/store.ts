@@ -1,0 +1,78 @@
+/**
+ * The one interface to shared state. Two implementations: Redis (the real one, shared by every
+ * process and Lambda instance) and an in-process memory store (single process, for local use and
+ * tests). Both pass the same contract suite (test/store/store-contract.ts).
+ *
+ * Keys are given without the operator's REDIS_PREFIX; the store adds it. Every operation is atomic
+ * on its own, and `write` applies a batch atomically: a crash leaves all of it or none of it.
+ */
+export type WriteOp =
+  | { op: "set"; key: string; value: string; ttlSeconds?: number }
+  | { op: "del"; key: string }
+  | { op: "zadd"; key: string; member: string; score: number; onlyIfAbsent?: boolean }
+  | { op: "zrem"; key: string; member: string }
+  | { op: "xadd"; key: string; fields: Record<string, string>; maxLen?: number };
+
+export interface StreamEntry {
+  id: string;
+  fields: Record<string, string>;
+}
+
+export interface Store {
+  readonly kind: "redis" | "memory";
+
+  get(key: string): Promise<string | null>;
+  getMany(keys: string[]): Promise<(string | null)[]>;
+
+  /** Sets key only when absent; true when this call set it. */
+  setIfAbsent(key: string, value: string, ttlSeconds?: number): Promise<boolean>;
+
+  /**
+   * Replaces key's value only if it still equals `expected` (null: key absent); true when replaced.
+   * The building block for race-free read-decide-write (see `updateWithRetry`).
+   */
+  compareAndSet(key: string, expected: string | null, next: string, ttlSeconds?: number): Promise<boolean>;
+
+  /** Applies every op, all or nothing. */
+  write(ops: WriteOp[]): Promise<void>;
+
+  /** Increments a counter that lives `windowSeconds` from its first increment; returns the new count. */
+  incrementWindow(key: string, windowSeconds: number): Promise<number>;
+
+  /**
+   * Lease for scheduled work: takes up to `limit` members of sorted set `key` whose score is <= now,
+   * moves their score to `leaseUntil` (so no one else takes them meanwhile), and returns them.
+   */
+  claimDue(key: string, now: number, leaseUntil: number, limit: number): Promise<string[]>;
+
+  /** Members with min <= score <= max, highest score first. */
+  rangeByScoreDesc(key: string, max: number, min: number, limit: number): Promise<string[]>;
+  zcard(key: string): Promise<number>;
+  zscore(key: string, member: string): Promise<number | null>;
+
+  /** Newest-last entries of a stream, up to `count` from the end. */
+  readStreamTail(key: string, count: number): Promise<StreamEntry[]>;
+  streamLength(key: string): Promise<number>;
+
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/**
+ * Read-decide-write without races: `decide` sees the current value and returns the next one (or
+ * undefined to leave it); retried when another writer got there first.
+ */
+export async function updateWithRetry<T>(
+  store: Store,
+  key: string,
+  decide: (current: string | null) => { next?: string; result: T },
+  ttlSeconds?: number,
+  attempts = 20,
+): Promise<T> {
+  for (let i = 0; i < attempts; i++) {
+    const current = await store.get(key);
+    const { next, result } = decide(current);
+    if (next === undefined || (await store.compareAndSet(key, current, next, ttlSeconds))) return result;
+  }
+  throw new Error(`contended update on ${key} did not settle after ${attempts} attempts`);
+}
