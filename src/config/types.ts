@@ -1,0 +1,80 @@
+/**
+ * The relay config after validation and normalisation: both file forms (native and CRCR allowlist,
+ * SPEC §2) become this one shape, so nothing past the loader knows which form the operator wrote.
+ * Repository names keep the config's spelling (check-run names use it); compare them with `sameRepo`.
+ */
+export const LEVELS = ["L1", "L2", "L3", "L4"] as const;
+export type Level = (typeof LEVELS)[number];
+
+export const RELAYED_EVENTS = ["pull_request", "push"] as const;
+export type RelayedEvent = (typeof RELAYED_EVENTS)[number];
+
+export type Transport = "dispatch" | "queue";
+
+export interface QueueJob {
+  id: string;
+  runsOn: string;
+}
+
+export interface CallerPins {
+  repositoryId?: string;
+  /** glob over the OIDC `workflow_ref` claim */
+  workflowRef?: string;
+}
+
+export interface Downstream {
+  repo: string;
+  level: Level;
+  /** L3 only: the opt-in label is `<labelPrefix><device>` */
+  device?: string;
+  oncalls: string[];
+  events: RelayedEvent[];
+  transport: Transport;
+  /** queue only */
+  runsOn: string;
+  /** queue only: one job request per job; empty means one request for the downstream */
+  jobs: QueueJob[];
+  maxDeliveries: number;
+  pickupTimeoutMinutes: number;
+  jobTimeoutMinutes: number;
+  callers: CallerPins;
+}
+
+export interface BrokerGrant {
+  caller: {
+    repository: string;
+    repositoryId?: string;
+    /** glob; absent means any */
+    workflowRef?: string;
+    /** glob over `ref`; absent means any */
+    ref?: string;
+    /** absent means any */
+    eventName?: string[];
+  };
+  repos: string[];
+  operations: string[];
+  live: string[];
+}
+
+export interface RelayConfig {
+  /** which file form it came from; only for logs and health */
+  form: "native" | "crcr";
+  upstreams: string[];
+  labelPrefix: string;
+  checkPrefix: string;
+  runsOnDefault: string;
+  cacheTtlSeconds: number;
+  push: { branches: string[] };
+  pullRequest: {
+    actions: string[];
+    /** author_association values that may trigger downstream CI; null means no gating (CRCR) */
+    trust: string[] | null;
+    trustLabel: string | null;
+  };
+  downstreams: Downstream[];
+  broker: BrokerGrant[];
+}
+
+export function sameRepo(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
