@@ -1,0 +1,98 @@
+import { SignJWT, errors, jwtVerify, type JWTPayload } from "jose";
+import { z } from "zod";
+import { LEVELS } from "../config/types";
+import { RelayError } from "../http/failure-kinds";
+import { invalidToken, tokenRejected } from "./token-rejection";
+
+/**
+ * SPEC §4.2: the per-dispatch callback token. Minted when a dispatch is sent and carried only inside
+ * that dispatch (or queue job request), it proves a callback belongs to a dispatch the relay made,
+ * and to which downstream it was sent.
+ */
+const ISSUER = "ci-relay";
+const AUDIENCE = "ci-relay-callback";
+const LIFETIME_SECONDS = 3 * 24 * 60 * 60;
+const CLOCK_SKEW_SECONDS = 60;
+
+const relayTokenClaimsSchema = z.object({
+  iss: z.literal(ISSUER),
+  aud: z.literal(AUDIENCE),
+  /** downstream owner/repo, lower case */
+  sub: z.string().regex(/^[a-z0-9_.-]+\/[a-z0-9_.-]+$/),
+  /** the dispatch request_id */
+  jti: z.string().min(1),
+  /** upstream owner/repo */
+  upstream: z.string().min(1),
+  sha: z.string().min(1),
+  pr: z.int().positive().nullable(),
+  level: z.enum(LEVELS),
+  /** the upstream X-GitHub-Delivery */
+  delivery: z.string().min(1),
+  iat: z.int(),
+  exp: z.int(),
+});
+
+export type RelayTokenClaims = z.infer<typeof relayTokenClaimsSchema>;
+export type RelayTokenSubject = Omit<RelayTokenClaims, "iss" | "aud" | "iat" | "exp">;
+
+const encoder = new TextEncoder();
+
+/** Signs with the first secret: during a rotation the newest secret leads the list. */
+export async function mintRelayToken(
+  subject: RelayTokenSubject,
+  secrets: readonly string[],
+  now: Date = new Date(),
+): Promise<string> {
+  const iat = Math.floor(now.getTime() / 1000);
+  const { sub, jti, ...claims } = subject;
+  return new SignJWT({ ...claims })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setSubject(sub.toLowerCase())
+    .setJti(jti)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + LIFETIME_SECONDS)
+    .sign(encoder.encode(requireSecrets(secrets)[0]));
+}
+
+/** Any configured secret verifies, so tokens minted before a rotation stay valid until they expire. */
+export async function verifyRelayToken(
+  token: string,
+  secrets: readonly string[],
+  now: Date = new Date(),
+): Promise<RelayTokenClaims> {
+  const payload = await verifyWithAnySecret(token, requireSecrets(secrets), now);
+  const parsed = relayTokenClaimsSchema.safeParse(payload);
+  if (!parsed.success) throw invalidToken("claims-invalid");
+  return parsed.data;
+}
+
+async function verifyWithAnySecret(token: string, secrets: readonly string[], now: Date): Promise<JWTPayload> {
+  let failure: unknown;
+  for (const secret of secrets) {
+    try {
+      const { payload } = await jwtVerify(token, encoder.encode(secret), {
+        algorithms: ["HS256"],
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        clockTolerance: CLOCK_SKEW_SECONDS,
+        requiredClaims: ["sub", "jti", "iat", "exp"],
+        currentDate: now,
+      });
+      return payload;
+    } catch (error) {
+      failure = error;
+      // Only a signature mismatch can be cured by another secret; any other failure is final.
+      if (!(error instanceof errors.JWSSignatureVerificationFailed)) break;
+    }
+  }
+  throw tokenRejected(failure);
+}
+
+function requireSecrets(secrets: readonly string[]): readonly string[] {
+  if (secrets.length === 0 || secrets.some((secret) => secret.length === 0)) {
+    throw new RelayError("auth-not-configured", "No relay token secret is configured.", "relay-token-secret-missing");
+  }
+  return secrets;
+}
