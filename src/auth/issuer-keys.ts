@@ -1,0 +1,83 @@
+import { createLocalJWKSet, errors, type JWTVerifyGetKey } from "jose";
+import { z } from "zod";
+import { RelayError } from "../http/failure-kinds";
+import { fetchIssuerJson, issuerFailure } from "./fetch-issuer-json";
+
+/** Keys older than this are refetched before use, so a key the issuer withdrew stops verifying. */
+const MAX_AGE_MS = 10 * 60 * 1000;
+/** An unknown `kid` refetches at most this often: a flood of forged kids must not become a flood of fetches. */
+const REFETCH_COOLDOWN_MS = 30 * 1000;
+
+const discoverySchema = z.looseObject({ issuer: z.string(), jwks_uri: z.url({ protocol: /^https?$/ }) });
+const jwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string() })) });
+
+export interface IssuerKeysOptions {
+  issuer: string;
+  fetch: typeof fetch;
+  now: () => Date;
+  /** bound on each issuer response: the discovery document and the JWKS */
+  maxResponseBytes: number;
+}
+
+interface KeySet {
+  resolve: JWTVerifyGetKey;
+  fetchedAt: number;
+}
+
+/**
+ * The issuer's signing keys as a jose key resolver. The JWKS location comes from the configured
+ * issuer's discovery document (fetched once), never from the token, whose `iss` is untrusted input.
+ * jose's createRemoteJWKSet would do the caching too, but it fetches with its own client, which
+ * cannot be pointed at a test issuer through `fetch` nor bounded in size.
+ */
+export function createIssuerKeys(options: IssuerKeysOptions): JWTVerifyGetKey {
+  const { issuer, now, maxResponseBytes } = options;
+  let jwksUri: Promise<string> | undefined;
+  let keySet: KeySet | undefined;
+  let refreshing: Promise<KeySet> | undefined;
+
+  const getJson = (url: string) => fetchIssuerJson(options.fetch, url, maxResponseBytes);
+
+  async function discoverJwksUri(): Promise<string> {
+    const parsed = discoverySchema.safeParse(await getJson(`${issuer.replace(/\/$/, "")}/.well-known/openid-configuration`));
+    if (!parsed.success) throw issuerFailure("issuer-invalid-response", "sent an unusable discovery document");
+    // OIDC Discovery §4.3: a document naming another issuer is not this issuer's, whatever it says.
+    if (parsed.data.issuer !== issuer) {
+      throw new RelayError(
+        "auth-not-configured",
+        "The OIDC issuer's discovery document names a different issuer than the one configured.",
+        "issuer-discovery-mismatch",
+      );
+    }
+    return parsed.data.jwks_uri;
+  }
+
+  async function fetchKeySet(): Promise<KeySet> {
+    jwksUri ??= discoverJwksUri().catch((error: unknown) => {
+      jwksUri = undefined; // a failed discovery is retried on the next token
+      throw error;
+    });
+    const parsed = jwksSchema.safeParse(await getJson(await jwksUri));
+    if (!parsed.success) throw issuerFailure("issuer-invalid-response", "sent an unusable key set");
+    return { resolve: createLocalJWKSet(parsed.data), fetchedAt: now().getTime() };
+  }
+
+  /** Concurrent verifications share one fetch. */
+  function refresh(): Promise<KeySet> {
+    refreshing ??= fetchKeySet()
+      .then((fresh) => (keySet = fresh))
+      .finally(() => (refreshing = undefined));
+    return refreshing;
+  }
+
+  return async (header, token) => {
+    const current = keySet && now().getTime() - keySet.fetchedAt < MAX_AGE_MS ? keySet : await refresh();
+    try {
+      return await current.resolve(header, token);
+    } catch (error) {
+      const mayRefetch = now().getTime() - current.fetchedAt >= REFETCH_COOLDOWN_MS;
+      if (!(error instanceof errors.JWKSNoMatchingKey) || !mayRefetch) throw error;
+      return (await refresh()).resolve(header, token);
+    }
+  };
+}

@@ -1,0 +1,227 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { SignJWT, UnsecuredJWT, exportJWK, exportSPKI, generateKeyPair, type JWK, type KeyLike } from "jose";
+
+/**
+ * A real OIDC issuer on 127.0.0.1, shaped like GitHub Actions' (token.actions.githubusercontent.com):
+ * discovery document, JWKS, key rotation, and the Actions runtime token endpoint that
+ * `ACTIONS_ID_TOKEN_REQUEST_URL` points at. Tests break one rule of a token at a time through `mint`.
+ */
+
+export const DEFAULT_REPOSITORY = "octo-org/downstream";
+
+/** How a token is forged instead of being signed by a published key. */
+export type Forgery =
+  /** signed by a key the issuer never published, under a published kid */
+  | "other-key"
+  /** signed by an unpublished key under a kid the JWKS does not hold */
+  | "unknown-kid"
+  | "alg-none"
+  /** the classic confusion attack: HS256 keyed with the issuer's public key PEM */
+  | "hs256-with-public-key";
+
+export interface MintOptions {
+  /** `aud`; default "ci-relay-callback" */
+  audience?: string | string[];
+  /** which published key signs; default the current signing key */
+  kid?: string;
+  forge?: Forgery;
+  /** claims left out of the token */
+  omit?: string[];
+  /** the token's clock: `iat` is now, `nbf` now - 60 s, `exp` now + 5 min (as GitHub issues them) */
+  now?: Date;
+}
+
+export interface ActionsRuntime {
+  /** value for ACTIONS_ID_TOKEN_REQUEST_URL (already carries a query string, as GitHub's does) */
+  requestUrl: string;
+  /** value for ACTIONS_ID_TOKEN_REQUEST_TOKEN */
+  requestToken: string;
+}
+
+export interface OidcIssuer {
+  /** the issuer URL: `iss` of its tokens and base of its discovery document */
+  readonly url: string;
+  /** requests served, by kind */
+  readonly requests: { discovery: number; jwks: number; runtimeToken: number };
+  /** audiences asked for through the Actions runtime endpoint, in order */
+  readonly runtimeAudiences: (string | null)[];
+  readonly signingKid: string;
+  /** Publishes a new key; with `sign`, tokens are signed with it from now on. Returns its kid. */
+  addKey(options?: { sign?: boolean }): Promise<string>;
+  /** Withdraws a key from the JWKS. */
+  removeKey(kid: string): void;
+  /** A GitHub-Actions-shaped token; `claims` override or add claims (iss, aud, exp, nbf, iat too). */
+  mint(claims?: Record<string, unknown>, options?: MintOptions): Promise<string>;
+  /** Serves this raw text as the discovery document instead of the real one (null: the real one again). */
+  overrideDiscovery(body: string | null): void;
+  /** The Actions runtime endpoint, issuing tokens with these claims overrides. */
+  actionsRuntime(claims?: Record<string, unknown>): ActionsRuntime;
+  close(): Promise<void>;
+}
+
+interface IssuerKey {
+  kid: string;
+  privateKey: KeyLike;
+  publicKey: KeyLike;
+}
+
+async function newKey(): Promise<IssuerKey> {
+  const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
+  return { kid: randomUUID(), privateKey, publicKey };
+}
+
+/** The claims GitHub Actions puts in an OIDC token for a repository_dispatch run. */
+export function githubActionsClaims(repository = DEFAULT_REPOSITORY): Record<string, unknown> {
+  const [owner] = repository.split("/");
+  const workflowRef = `${repository}/.github/workflows/upstream.yml@refs/heads/main`;
+  return {
+    jti: randomUUID(),
+    sub: `repo:${repository}:ref:refs/heads/main`,
+    ref: "refs/heads/main",
+    sha: "6f8b2c1e8d3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c",
+    repository,
+    repository_owner: owner,
+    repository_owner_id: "1001",
+    repository_id: "123456789",
+    repository_visibility: "public",
+    run_id: "4242",
+    run_number: "7",
+    run_attempt: "1",
+    actor: "octocat",
+    actor_id: "583231",
+    workflow: "upstream",
+    workflow_ref: workflowRef,
+    workflow_sha: "6f8b2c1e8d3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c",
+    job_workflow_ref: workflowRef,
+    job_workflow_sha: "6f8b2c1e8d3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c",
+    head_ref: "",
+    base_ref: "",
+    event_name: "repository_dispatch",
+    ref_type: "branch",
+    runner_environment: "github-hosted",
+  };
+}
+
+export async function startOidcIssuer(): Promise<OidcIssuer> {
+  const published = new Map<string, IssuerKey>();
+  const first = await newKey();
+  published.set(first.kid, first);
+  let signingKid = first.kid;
+  // One unpublished key serves every forgery: generating RSA keys is the slow part of a test.
+  const stranger = await newKey();
+  let discoveryOverride: string | null = null;
+  let runtimeClaims: Record<string, unknown> = {};
+  const runtimeToken = randomUUID();
+  const requests = { discovery: 0, jwks: 0, runtimeToken: 0 };
+  const runtimeAudiences: (string | null)[] = [];
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch(() => send(response, 500, { message: "issuer failed" }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  function keyOf(kid: string): IssuerKey {
+    const key = published.get(kid);
+    if (!key) throw new Error(`the test issuer has no key ${kid}`);
+    return key;
+  }
+
+  async function mint(claims: Record<string, unknown> = {}, options: MintOptions = {}): Promise<string> {
+    const iat = Math.floor((options.now ?? new Date()).getTime() / 1000);
+    const payload: Record<string, unknown> = {
+      ...githubActionsClaims(),
+      iss: url,
+      aud: options.audience ?? "ci-relay-callback",
+      iat,
+      nbf: iat - 60,
+      exp: iat + 300,
+      ...claims,
+    };
+    for (const claim of options.omit ?? []) delete payload[claim];
+
+    const kid = options.kid ?? signingKid;
+    switch (options.forge) {
+      case "alg-none":
+        return new UnsecuredJWT(payload).encode();
+      case "hs256-with-public-key":
+        return new SignJWT(payload)
+          .setProtectedHeader({ alg: "HS256", typ: "JWT", kid })
+          .sign(new TextEncoder().encode(await exportSPKI(keyOf(kid).publicKey)));
+      case "other-key":
+      case "unknown-kid": {
+        const header = { alg: "RS256", typ: "JWT", kid: options.forge === "other-key" ? kid : randomUUID() };
+        return new SignJWT(payload).setProtectedHeader(header).sign(stranger.privateKey);
+      }
+      default:
+        return new SignJWT(payload).setProtectedHeader({ alg: "RS256", typ: "JWT", kid }).sign(keyOf(kid).privateKey);
+    }
+  }
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const { pathname, searchParams } = new URL(request.url ?? "/", url);
+    if (pathname === "/.well-known/openid-configuration") {
+      requests.discovery++;
+      const document = { issuer: url, jwks_uri: `${url}/.well-known/jwks`, id_token_signing_alg_values_supported: ["RS256"] };
+      return sendText(response, 200, discoveryOverride ?? JSON.stringify(document));
+    }
+    if (pathname === "/.well-known/jwks") {
+      requests.jwks++;
+      const keys: JWK[] = [];
+      for (const key of published.values()) keys.push({ ...(await exportJWK(key.publicKey)), kid: key.kid, alg: "RS256", use: "sig" });
+      return send(response, 200, { keys });
+    }
+    if (pathname === "/_apis/token") {
+      requests.runtimeToken++;
+      if (request.headers.authorization?.toLowerCase() !== `bearer ${runtimeToken}`) {
+        return send(response, 401, { message: "bad request token" });
+      }
+      const audience = searchParams.get("audience");
+      runtimeAudiences.push(audience);
+      const repository = String(runtimeClaims.repository ?? DEFAULT_REPOSITORY);
+      const value = await mint(runtimeClaims, { audience: audience ?? `https://github.com/${repository.split("/")[0]}` });
+      return send(response, 200, { count: 1, value });
+    }
+    send(response, 404, { message: "not found" });
+  }
+
+  return {
+    url,
+    requests,
+    runtimeAudiences,
+    get signingKid() {
+      return signingKid;
+    },
+    async addKey({ sign = false } = {}) {
+      const key = await newKey();
+      published.set(key.kid, key);
+      if (sign) signingKid = key.kid;
+      return key.kid;
+    },
+    removeKey(kid) {
+      published.delete(kid);
+    },
+    mint,
+    overrideDiscovery(body) {
+      discoveryOverride = body;
+    },
+    actionsRuntime(claims = {}) {
+      runtimeClaims = claims;
+      return { requestUrl: `${url}/_apis/token?api-version=2.0`, requestToken: runtimeToken };
+    },
+    close() {
+      server.closeAllConnections();
+      return new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}
+
+function send(response: ServerResponse, status: number, body: unknown): void {
+  sendText(response, status, JSON.stringify(body));
+}
+
+function sendText(response: ServerResponse, status: number, text: string): void {
+  response.writeHead(status, { "content-type": "application/json" }).end(text);
+}
