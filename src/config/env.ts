@@ -14,7 +14,7 @@ export interface RelayEnv {
   gheProtocol?: "http" | "https";
   port: number;
   host?: string;
-  logLevel: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
+  logLevel: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
   logFormat?: "json" | "pretty";
   redisUrl?: string;
   relayConfig?: string;
@@ -89,8 +89,8 @@ const envSchema = z
     PORT: integer(1, 65535).default(3000),
     HOST: z.string().optional(),
     LOG_LEVEL: z
-      .enum(["trace", "debug", "info", "warn", "error", "fatal"], {
-        error: "must be one of trace, debug, info, warn, error, fatal",
+      .enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"], {
+        error: "must be one of trace, debug, info, warn, error, fatal, silent",
       })
       .default("info"),
     LOG_FORMAT: z.enum(["json", "pretty"], { error: "must be json or pretty" }).optional(),
@@ -141,15 +141,21 @@ const envSchema = z
     when: () => true,
   });
 
+/** Every variable the relay reads (`.env.example` lists each one). */
+export const ENV_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
+/** `process.env`, or any plain map of variables (tests). */
+export type EnvVars = Readonly<Record<string, string | undefined>>;
+
 /** Blank values count as unset: a copied `.env.example` leaves placeholders empty. */
-function withoutBlanks(env: NodeJS.ProcessEnv): Record<string, string> {
+function withoutBlanks(env: EnvVars): Record<string, string> {
   return Object.fromEntries(
     Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1].trim() !== ""),
   );
 }
 
 /** Validates SPEC §1's variables; throws an EnvError naming every bad one. */
-export function loadEnv(env: NodeJS.ProcessEnv): RelayEnv {
+export function loadEnv(env: EnvVars): RelayEnv {
   const parsed = envSchema.safeParse(withoutBlanks(env));
   if (!parsed.success) {
     const problems = new Map<string, string>();

@@ -1,0 +1,301 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseRelayConfig, RelayConfigError } from "../../../src/config/parse-relay-config";
+import { downstream } from "../../support/relay-config";
+
+type Fixture = "relay.native.yml" | "relay.minimal.yml" | "allowlist.crcr.yml";
+
+function fixture(name: Fixture): string {
+  return readFileSync(join(__dirname, "../../fixtures/config", name), "utf8");
+}
+
+/** The error's lines; fails the test when the text parses. */
+function problemsIn(text: string, upstreamRepo?: string): string[] {
+  try {
+    parseRelayConfig(text, { source: "relay.yml", upstreamRepo });
+  } catch (error) {
+    if (error instanceof RelayConfigError) return error.message.split("\n");
+    throw error;
+  }
+  throw new Error("expected the config to be refused");
+}
+
+const yaml = (lines: string[]) => lines.join("\n") + "\n";
+
+describe("native form", () => {
+  test("the full example of SPEC §2 normalises key by key", () => {
+    expect(parseRelayConfig(fixture("relay.native.yml"), { source: "relay.native.yml" })).toEqual({
+      form: "native",
+      upstreams: ["pytorch/pytorch"],
+      labelPrefix: "ciflow/relay/",
+      checkPrefix: "relay",
+      runsOnDefault: "self-hosted",
+      cacheTtlSeconds: 120,
+      push: { branches: ["main", "release/*"] },
+      pullRequest: {
+        actions: ["opened", "reopened", "synchronize", "closed"],
+        trust: ["OWNER", "MEMBER", "COLLABORATOR"],
+        trustLabel: "ciflow/relay/ok-to-test",
+      },
+      downstreams: [
+        downstream({
+          repo: "Ascend/pytorch",
+          level: "L3",
+          device: "npu",
+          oncalls: ["alice"],
+          pickupTimeoutMinutes: 30,
+          callers: {
+            repositoryId: "123456789",
+            workflowRef: "Ascend/pytorch/.github/workflows/upstream.yml@refs/heads/main",
+          },
+        }),
+        downstream({
+          repo: "vendor/farm",
+          level: "L4",
+          transport: "queue",
+          runsOn: "ascend-910b",
+          jobs: [
+            { id: "build", runsOn: "x86" },
+            { id: "test", runsOn: "ascend-910b" },
+          ],
+          maxDeliveries: 3,
+          jobTimeoutMinutes: 240,
+        }),
+        downstream({ repo: "example/observer", level: "L1", events: ["push"] }),
+      ],
+      broker: [
+        {
+          caller: {
+            repository: "Ascend/pytorch",
+            repositoryId: "123456789",
+            workflowRef: "*",
+            eventName: ["repository_dispatch", "push"],
+          },
+          repos: ["pytorch/pytorch"],
+          operations: ["github.issue.read", "github.pr.read", "github.pr.comment.create"],
+          live: ["github.pr.comment.create"],
+        },
+      ],
+    });
+  });
+
+  test("a minimal config takes every default of SPEC §2", () => {
+    const config = parseRelayConfig(fixture("relay.minimal.yml"), { source: "relay.minimal.yml" });
+    expect(config).toEqual({
+      form: "native",
+      upstreams: ["pytorch/pytorch"],
+      labelPrefix: "ciflow/relay/",
+      checkPrefix: "relay",
+      runsOnDefault: "self-hosted",
+      cacheTtlSeconds: 300,
+      push: { branches: ["main"] },
+      pullRequest: {
+        actions: ["opened", "reopened", "synchronize", "closed"],
+        trust: ["OWNER", "MEMBER", "COLLABORATOR"],
+        trustLabel: null,
+      },
+      downstreams: [downstream({ repo: "example/downstream", level: "L2" })],
+      broker: [],
+    });
+  });
+
+  test("a queue downstream without runs_on uses runs_on_default, and so do its jobs", () => {
+    const config = parseRelayConfig(
+      yaml([
+        "version: 1",
+        "upstreams: [pytorch/pytorch]",
+        "runs_on_default: farm",
+        "downstreams:",
+        "  - {repo: vendor/farm, level: L2, transport: queue, jobs: [{id: build}]}",
+      ]),
+      { source: "relay.yml" },
+    );
+    expect(config.downstreams[0]).toMatchObject({ runsOn: "farm", jobs: [{ id: "build", runsOn: "farm" }], maxDeliveries: 5 });
+  });
+
+  test("an unquoted numeric repository_id and a single event_name are accepted", () => {
+    const config = parseRelayConfig(
+      yaml([
+        "version: 1",
+        "upstreams: [pytorch/pytorch]",
+        "broker:",
+        "  - caller: {repository: Ascend/pytorch, repository_id: 123456789, event_name: push}",
+        "    repos: [pytorch/pytorch]",
+        "    operations: [github.pr.read]",
+      ]),
+      { source: "relay.yml" },
+    );
+    expect(config.broker[0].caller).toEqual({ repository: "Ascend/pytorch", repositoryId: "123456789", eventName: ["push"] });
+  });
+
+  test("an invalid level is reported at its key", () => {
+    expect(
+      problemsIn(
+        yaml(["version: 1", "upstreams: [pytorch/pytorch]", "downstreams:", "  - repo: a/b", "    level: L5"]),
+      ),
+    ).toEqual(['relay.yml:5:5: downstreams[0].level: Invalid option: expected one of "L1"|"L2"|"L3"|"L4"']);
+  });
+
+  test("unknown keys are errors at every depth", () => {
+    expect(
+      problemsIn(
+        yaml([
+          "version: 1",
+          "upstreams: [pytorch/pytorch]",
+          "labels: ciflow/",
+          "pull_request:",
+          "  trusted: [OWNER]",
+          "downstreams:",
+          "  - repo: a/b",
+          "    level: L2",
+          "    callers: {repository_id: '1', workflow: x}",
+        ]),
+      ),
+    ).toEqual([
+      "relay.yml:3:1: labels: unknown key",
+      "relay.yml:5:3: pull_request.trusted: unknown key",
+      "relay.yml:9:35: downstreams[0].callers.workflow: unknown key",
+    ]);
+  });
+
+  test("an L3 downstream without device points at the entry", () => {
+    expect(
+      problemsIn(
+        yaml(["version: 1", "upstreams: [pytorch/pytorch]", "downstreams:", "  - repo: Ascend/pytorch", "    level: L3"]),
+      ),
+    ).toEqual(["relay.yml:4:5: downstreams[0].device: required for level L3"]);
+  });
+
+  test("device on a level other than L3 and queue keys on a dispatch downstream are refused", () => {
+    expect(
+      problemsIn(
+        yaml([
+          "version: 1",
+          "upstreams: [pytorch/pytorch]",
+          "downstreams:",
+          "  - repo: a/b",
+          "    level: L2",
+          "    device: npu",
+          "    max_deliveries: 3",
+        ]),
+      ),
+    ).toEqual([
+      "relay.yml:6:5: downstreams[0].device: only for level L3",
+      "relay.yml:7:5: downstreams[0].max_deliveries: only for transport: queue",
+    ]);
+  });
+
+  test("repositories repeated in another case are duplicates", () => {
+    expect(
+      problemsIn(
+        yaml([
+          "version: 1",
+          "upstreams: [pytorch/pytorch, PyTorch/PyTorch]",
+          "downstreams:",
+          "  - {repo: Ascend/pytorch, level: L2}",
+          "  - {repo: ascend/PyTorch, level: L4}",
+        ]),
+      ),
+    ).toEqual([
+      "relay.yml:2:30: upstreams[1]: duplicate repository",
+      "relay.yml:5:6: downstreams[1].repo: duplicate repository",
+    ]);
+  });
+
+  test("names that are not owner/repo are refused", () => {
+    expect(problemsIn(yaml(["version: 1", "upstreams: [pytorch]"]))).toEqual([
+      "relay.yml:2:13: upstreams[0]: must look like owner/repo",
+    ]);
+  });
+
+  test("a live operation must also be granted", () => {
+    expect(
+      problemsIn(
+        yaml([
+          "version: 1",
+          "upstreams: [pytorch/pytorch]",
+          "broker:",
+          "  - caller: {repository: Ascend/pytorch}",
+          "    repos: [pytorch/pytorch]",
+          "    operations: [github.pr.read]",
+          "    live: [github.pr.create]",
+        ]),
+      ),
+    ).toEqual(["relay.yml:7:12: broker[0].live[0]: must also be listed in operations"]);
+  });
+
+  test("a missing version is reported for the whole file", () => {
+    expect(problemsIn(yaml(["upstreams: [pytorch/pytorch]"]))).toEqual([
+      "relay.yml:1:1: version: Invalid input: expected 1",
+    ]);
+  });
+});
+
+describe("CRCR allowlist form", () => {
+  test("PyTorch's allowlist shape becomes downstreams with CRCR behaviour", () => {
+    const config = parseRelayConfig(fixture("allowlist.crcr.yml"), {
+      source: "allowlist.crcr.yml",
+      upstreamRepo: "pytorch/pytorch",
+    });
+    expect(config).toEqual({
+      form: "crcr",
+      upstreams: ["pytorch/pytorch"],
+      labelPrefix: "ciflow/crcr/",
+      checkPrefix: "crcr",
+      runsOnDefault: "self-hosted",
+      cacheTtlSeconds: 300,
+      push: { branches: ["**"] },
+      pullRequest: { actions: ["opened", "reopened", "synchronize", "closed"], trust: null, trustLabel: null },
+      downstreams: [
+        downstream({ repo: "example/observer", level: "L1" }),
+        downstream({ repo: "example/quiet", level: "L1", oncalls: ["carol"] }),
+        downstream({ repo: "intel/intel-extension-for-pytorch", level: "L2", oncalls: ["dave", "erin"] }),
+        downstream({ repo: "example/listed-oncalls", level: "L2", oncalls: ["frank", "grace"] }),
+        downstream({ repo: "Ascend/pytorch", level: "L3", device: "npu", oncalls: ["alice", "bob"] }),
+        downstream({ repo: "apple/pytorch-mps", level: "L3", device: "mps", oncalls: ["heidi"] }),
+      ],
+      broker: [],
+    });
+  });
+
+  test("empty levels are fine", () => {
+    expect(parseRelayConfig("L1:\nL2:\nL3:\nL4:\n", { source: "a.yml", upstreamRepo: "o/r" }).downstreams).toEqual([]);
+  });
+
+  test("the upstream must be given by UPSTREAM_REPO", () => {
+    expect(problemsIn("L1:\n  - a/b\n")).toEqual([
+      "relay.yml: a CRCR allowlist (top-level L1..L4) needs UPSTREAM_REPO to name the upstream",
+    ]);
+  });
+
+  test("a repo at two levels is reported where it appears the second time, whatever its case", () => {
+    expect(problemsIn(yaml(["L1:", "  - a/b", "L3:", "  npu:", "    A/B: [x]"]), "o/r")).toEqual([
+      'relay.yml:5:5: L3.npu["A/B"]: repository already listed at L1',
+    ]);
+  });
+
+  test("a bad entry names what an entry may be", () => {
+    expect(problemsIn(yaml(["L2:", "  - a/b", "  - not-a-repo", "  - {c/d: 3}"]), "o/r")).toEqual([
+      "relay.yml:3:5: L2[1]: must look like owner/repo",
+      'relay.yml:4:6: L2[2]["c/d"]: must be "oncall1, oncall2" or a list of oncalls',
+    ]);
+  });
+
+  test("native keys next to levels are unknown keys", () => {
+    expect(problemsIn(yaml(["version: 1", "L1: [a/b]"]), "o/r")).toEqual(["relay.yml:1:1: version: unknown key"]);
+  });
+});
+
+describe("YAML errors", () => {
+  test("a syntax error is reported at its position", () => {
+    expect(problemsIn("version: 1\nupstreams: [a/b\ndownstreams: []\n")[0]).toMatch(/^relay\.yml:\d+:\d+: YAML: /);
+  });
+
+  test("a repeated key is a YAML error", () => {
+    expect(problemsIn("version: 1\nversion: 1\n")).toEqual(["relay.yml:2:1: YAML: Map keys must be unique"]);
+  });
+
+  test("an empty file is refused", () => {
+    expect(problemsIn("# nothing yet\n")).toEqual(["relay.yml: the file is empty"]);
+  });
+});
