@@ -146,6 +146,8 @@ export class ConfigSource {
     if (this.closed || this.config !== null) return;
     this.retry = this.schedule(() => {
       this.retry = null;
+      // a get() may have loaded it meanwhile
+      if (this.config !== null) return;
       void this.loadOnce().then((ok) => {
         if (!ok) this.retryInBackground();
       });

@@ -23,10 +23,16 @@ const entryList = z.array(entry);
 
 export const crcrAllowlistSchema = z
   .strictObject({
+    /** Dispatched only; callbacks are acknowledged and dropped. Default: none. */
     L1: entryList.nullish(),
+    /** Dispatched; callbacks kept, timed and forwarded to HUD. Default: none. */
     L2: entryList.nullish(),
-    /** device -> repos, either as a map of repo to oncalls or as a list like the other levels */
+    /**
+     * As L2, plus check runs when the PR carries `ciflow/crcr/<device>`: device -> repos, as a map of repo to
+     * oncalls or as a list like the other levels. Default: none.
+     */
     L3: z.record(deviceName, z.union([reposWithOncalls, entryList, z.null()])).nullish(),
+    /** As L2, plus check runs on every PR. Default: none. */
     L4: entryList.nullish(),
   })
   .superRefine((allowlist, ctx) => {

@@ -150,12 +150,14 @@ export const nativeConfigSchema = z
     runs_on_default: text.default(CONFIG_DEFAULTS.runsOnDefault),
     /** How long a loaded config is used before it is read again. Default: 300. */
     cache_ttl_seconds: positiveInt.default(CONFIG_DEFAULTS.cacheTtlSeconds),
+    /** Which pushes are relayed. */
     push: z
       .strictObject({
         /** Push events are relayed only for these branches (globs). Default: `[main]`. */
         branches: z.array(text).min(1).default(() => [...CONFIG_DEFAULTS.pushBranches]),
       })
       .prefault({}),
+    /** Which pull requests are relayed, and whose. */
     pull_request: z
       .strictObject({
         /** Relayed actions. Default: opened, reopened, synchronize, closed. */
