@@ -1,0 +1,213 @@
+import type { Store, StreamEntry, WriteOp } from "./store";
+import { checkCount, checkScore, checkWriteOp, ttlMillis } from "./store-arguments";
+
+/**
+ * One keyspace with Redis's value types, so code that would hit WRONGTYPE on Redis fails here too
+ * instead of passing its tests. Only strings carry a TTL: nothing in the Store interface expires
+ * a sorted set or a stream.
+ */
+type Entry =
+  | { kind: "string"; value: string; expiresAt?: number }
+  | { kind: "zset"; scores: Map<string, number> }
+  | { kind: "stream"; entries: StreamEntry[]; lastMs: number; lastSeq: number };
+
+type Kind = Entry["kind"];
+
+export interface MemoryStoreOptions {
+  /** Clock in epoch milliseconds; tests inject one to expire keys without waiting. */
+  now?: () => number;
+}
+
+/** Expired keys nobody reads again would otherwise stay forever in a long-running process. */
+const SWEEP_INTERVAL_MS = 60_000;
+
+const byScoreThenMember = ([ma, sa]: [string, number], [mb, sb]: [string, number]): number =>
+  sa - sb || (ma < mb ? -1 : ma > mb ? 1 : 0);
+
+/**
+ * The Store in process memory: for one process only (local runs and tests). Every method does its
+ * work synchronously before its promise settles, which is what makes each call, and each `write`
+ * batch, atomic.
+ */
+export class MemoryStore implements Store {
+  readonly kind = "memory" as const;
+  private readonly entries = new Map<string, Entry>();
+  private readonly now: () => number;
+  private lastSweep: number;
+
+  constructor({ now = Date.now }: MemoryStoreOptions = {}) {
+    this.now = now;
+    this.lastSweep = now();
+  }
+
+  async get(key: string): Promise<string | null> {
+    return this.entryOf(key, "string")?.value ?? null;
+  }
+
+  async getMany(keys: string[]): Promise<(string | null)[]> {
+    // Like MGET: a key holding another type reads as null rather than failing the batch.
+    return keys.map((key) => {
+      const entry = this.live(key);
+      return entry?.kind === "string" ? entry.value : null;
+    });
+  }
+
+  async setIfAbsent(key: string, value: string, ttlSeconds?: number): Promise<boolean> {
+    const ttlMs = ttlMillis(ttlSeconds);
+    if (this.live(key)) return false;
+    this.setString(key, value, ttlMs);
+    return true;
+  }
+
+  async compareAndSet(key: string, expected: string | null, next: string, ttlSeconds?: number): Promise<boolean> {
+    const ttlMs = ttlMillis(ttlSeconds);
+    if ((this.entryOf(key, "string")?.value ?? null) !== expected) return false;
+    this.setString(key, next, ttlMs);
+    return true;
+  }
+
+  async write(ops: WriteOp[]): Promise<void> {
+    ops.forEach(checkWriteOp);
+    for (const op of ops) this.apply(op);
+  }
+
+  async incrementWindow(key: string, windowSeconds: number): Promise<number> {
+    const windowMs = ttlMillis(windowSeconds);
+    const entry = this.entryOf(key, "string");
+    if (!entry) {
+      this.setString(key, "1", windowMs);
+      return 1;
+    }
+    if (!/^-?\d+$/.test(entry.value)) throw new Error("ERR value is not an integer or out of range");
+    const count = Number(entry.value) + 1;
+    entry.value = String(count);
+    return count;
+  }
+
+  async claimDue(key: string, now: number, leaseUntil: number, limit: number): Promise<string[]> {
+    checkScore(now);
+    checkScore(leaseUntil);
+    checkCount("limit", limit);
+    const scores = this.entryOf(key, "zset")?.scores;
+    if (!scores) return [];
+    const due = [...scores]
+      .filter(([, score]) => score <= now)
+      .sort(byScoreThenMember)
+      .slice(0, limit)
+      .map(([member]) => member);
+    for (const member of due) scores.set(member, leaseUntil);
+    return due;
+  }
+
+  async rangeByScoreDesc(key: string, max: number, min: number, limit: number): Promise<string[]> {
+    checkScore(max);
+    checkScore(min);
+    checkCount("limit", limit);
+    const scores = this.entryOf(key, "zset")?.scores;
+    if (!scores) return [];
+    return [...scores]
+      .filter(([, score]) => score >= min && score <= max)
+      .sort((a, b) => byScoreThenMember(b, a))
+      .slice(0, limit)
+      .map(([member]) => member);
+  }
+
+  async zcard(key: string): Promise<number> {
+    return this.entryOf(key, "zset")?.scores.size ?? 0;
+  }
+
+  async zscore(key: string, member: string): Promise<number | null> {
+    return this.entryOf(key, "zset")?.scores.get(member) ?? null;
+  }
+
+  async readStreamTail(key: string, count: number): Promise<StreamEntry[]> {
+    checkCount("count", count);
+    const entries = this.entryOf(key, "stream")?.entries ?? [];
+    return count === 0 ? [] : entries.slice(-count).map(({ id, fields }) => ({ id, fields: { ...fields } }));
+  }
+
+  async streamLength(key: string): Promise<number> {
+    return this.entryOf(key, "stream")?.entries.length ?? 0;
+  }
+
+  async ping(): Promise<boolean> {
+    return true;
+  }
+
+  async close(): Promise<void> {}
+
+  private apply(op: WriteOp): void {
+    switch (op.op) {
+      case "set":
+        this.setString(op.key, op.value, ttlMillis(op.ttlSeconds));
+        return;
+      case "del":
+        this.entries.delete(op.key);
+        return;
+      case "zadd": {
+        const scores = this.entryOf(op.key, "zset")?.scores;
+        if (!scores) this.entries.set(op.key, { kind: "zset", scores: new Map([[op.member, op.score]]) });
+        else if (!(op.onlyIfAbsent && scores.has(op.member))) scores.set(op.member, op.score);
+        return;
+      }
+      case "zrem": {
+        const scores = this.entryOf(op.key, "zset")?.scores;
+        scores?.delete(op.member);
+        // Redis deletes a sorted set with its last member.
+        if (scores?.size === 0) this.entries.delete(op.key);
+        return;
+      }
+      case "xadd":
+        this.appendToStream(op.key, op.fields, op.maxLen);
+        return;
+    }
+  }
+
+  private appendToStream(key: string, fields: Record<string, string>, maxLen: number | undefined): void {
+    let stream = this.entryOf(key, "stream");
+    if (!stream) {
+      stream = { kind: "stream", entries: [], lastMs: 0, lastSeq: -1 };
+      this.entries.set(key, stream);
+    }
+    // Ids as Redis makes them: "<ms>-<seq>", strictly increasing even if the clock stalls or steps back.
+    const ms = Math.max(this.now(), stream.lastMs);
+    stream.lastSeq = ms === stream.lastMs ? stream.lastSeq + 1 : 0;
+    stream.lastMs = ms;
+    stream.entries.push({ id: `${ms}-${stream.lastSeq}`, fields: { ...fields } });
+    if (maxLen !== undefined && stream.entries.length > maxLen) {
+      stream.entries.splice(0, stream.entries.length - maxLen);
+    }
+  }
+
+  private setString(key: string, value: string, ttlMs: number | undefined): void {
+    const now = this.now();
+    this.entries.set(key, { kind: "string", value, expiresAt: ttlMs === undefined ? undefined : now + ttlMs });
+    if (now - this.lastSweep >= SWEEP_INTERVAL_MS) this.sweep(now);
+  }
+
+  private sweep(now: number): void {
+    this.lastSweep = now;
+    for (const [key, entry] of this.entries) if (this.isExpired(entry, now)) this.entries.delete(key);
+  }
+
+  private isExpired(entry: Entry, now: number): boolean {
+    return entry.kind === "string" && entry.expiresAt !== undefined && entry.expiresAt <= now;
+  }
+
+  /** The key's entry unless it has expired (then it is dropped, as Redis does on access). */
+  private live(key: string): Entry | undefined {
+    const entry = this.entries.get(key);
+    if (entry && this.isExpired(entry, this.now())) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private entryOf<K extends Kind>(key: string, kind: K): Extract<Entry, { kind: K }> | undefined {
+    const entry = this.live(key);
+    if (!entry) return undefined;
+    if (entry.kind !== kind) throw new Error(`WRONGTYPE ${key} holds a ${entry.kind}, not a ${kind}`);
+    return entry as Extract<Entry, { kind: K }>;
+  }
+}

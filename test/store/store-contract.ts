@@ -1,0 +1,321 @@
+import { type Store, updateWithRetry } from "../../src/store/store";
+
+/** How the contract suite gets at one store implementation. */
+export interface StoreHarness {
+  /** A store over `namespace`: stores opened on the same namespace share data, others do not. */
+  open(namespace: string): Store;
+  /** Lets `ms` of store time pass: a fake clock moves, or the test really waits. */
+  elapse(ms: number): Promise<void>;
+  /** Closes every store opened and removes what they wrote. */
+  cleanup(): Promise<void>;
+}
+
+const EPOCH_MS = 1_767_225_600_000; // 2026-01-01, far past what a float32 or a %.14g print keeps exact
+
+/** The behaviour every Store must have; registered once per implementation. */
+export function describeStoreContract(name: string, makeHarness: () => StoreHarness): void {
+  describe(`${name} store contract`, () => {
+    let harness: StoreHarness;
+    let testNumber = 0;
+    let namespace: string;
+    let store: Store;
+
+    beforeAll(() => {
+      harness = makeHarness();
+    });
+    beforeEach(() => {
+      namespace = `t${++testNumber}:`;
+      store = harness.open(namespace);
+    });
+    afterAll(() => harness.cleanup());
+
+    describe("strings", () => {
+      test("get answers null for a key never written and the value for one written", async () => {
+        await store.write([{ op: "set", key: "a", value: "1" }]);
+        expect(await store.get("a")).toBe("1");
+        expect(await store.get("missing")).toBeNull();
+      });
+
+      test("getMany answers in key order with null for missing keys", async () => {
+        await store.write([
+          { op: "set", key: "a", value: "A" },
+          { op: "set", key: "c", value: "C" },
+        ]);
+        expect(await store.getMany(["c", "b", "a"])).toEqual(["C", null, "A"]);
+        expect(await store.getMany([])).toEqual([]);
+      });
+
+      test("setIfAbsent sets only a key that is absent", async () => {
+        expect(await store.setIfAbsent("k", "first")).toBe(true);
+        expect(await store.setIfAbsent("k", "second")).toBe(false);
+        expect(await store.get("k")).toBe("first");
+      });
+
+      test("compareAndSet with null expected creates an absent key but never overwrites one", async () => {
+        expect(await store.compareAndSet("k", null, "v1")).toBe(true);
+        expect(await store.compareAndSet("k", null, "v2")).toBe(false);
+        expect(await store.get("k")).toBe("v1");
+      });
+
+      test("compareAndSet replaces only the expected value", async () => {
+        await store.write([{ op: "set", key: "k", value: "old" }]);
+        expect(await store.compareAndSet("k", "stale", "new")).toBe(false);
+        expect(await store.get("k")).toBe("old");
+        expect(await store.compareAndSet("k", "old", "new")).toBe(true);
+        expect(await store.get("k")).toBe("new");
+      });
+
+      test("compareAndSet expecting a value fails when the key is absent", async () => {
+        expect(await store.compareAndSet("k", "", "v")).toBe(false);
+        expect(await store.get("k")).toBeNull();
+      });
+
+      test("a non-positive ttl is refused", async () => {
+        await expect(store.setIfAbsent("k", "v", 0)).rejects.toThrow(RangeError);
+        await expect(store.write([{ op: "set", key: "k", value: "v", ttlSeconds: -1 }])).rejects.toThrow(RangeError);
+        expect(await store.get("k")).toBeNull();
+      });
+    });
+
+    describe("expiry", () => {
+      test("setIfAbsent's ttl expires the key, after which it can be set again", async () => {
+        expect(await store.setIfAbsent("k", "v", 1)).toBe(true);
+        expect(await store.get("k")).toBe("v");
+        await harness.elapse(1100);
+        expect(await store.get("k")).toBeNull();
+        expect(await store.setIfAbsent("k", "again", 1)).toBe(true);
+      });
+
+      test("compareAndSet's ttl expires the key", async () => {
+        expect(await store.compareAndSet("k", null, "v", 1)).toBe(true);
+        await harness.elapse(1100);
+        expect(await store.get("k")).toBeNull();
+      });
+
+      test("a set op's ttl expires the key; a set without ttl does not expire", async () => {
+        await store.write([
+          { op: "set", key: "short", value: "v", ttlSeconds: 1 },
+          { op: "set", key: "kept", value: "v" },
+        ]);
+        await harness.elapse(1100);
+        expect(await store.getMany(["short", "kept"])).toEqual([null, "v"]);
+      });
+
+      test("setting a key again without ttl clears its earlier expiry", async () => {
+        await store.write([{ op: "set", key: "k", value: "1", ttlSeconds: 1 }]);
+        expect(await store.compareAndSet("k", "1", "2")).toBe(true);
+        await harness.elapse(1100);
+        expect(await store.get("k")).toBe("2");
+      });
+    });
+
+    describe("incrementWindow", () => {
+      test("counts within a window and starts again after it", async () => {
+        expect(await store.incrementWindow("w", 1)).toBe(1);
+        expect(await store.incrementWindow("w", 1)).toBe(2);
+        expect(await store.incrementWindow("w", 1)).toBe(3);
+        await harness.elapse(1100);
+        expect(await store.incrementWindow("w", 1)).toBe(1);
+      });
+
+      test("the window runs from the first increment, not the latest", async () => {
+        await store.incrementWindow("w", 1);
+        await harness.elapse(600);
+        expect(await store.incrementWindow("w", 1)).toBe(2);
+        await harness.elapse(600);
+        expect(await store.incrementWindow("w", 1)).toBe(1);
+      });
+    });
+
+    describe("write", () => {
+      test("applies every kind of op in one batch", async () => {
+        await store.write([
+          { op: "set", key: "gone", value: "x" },
+          { op: "zadd", key: "z", member: "stale", score: 1 },
+        ]);
+        await store.write([
+          { op: "set", key: "s", value: "v", ttlSeconds: 60 },
+          { op: "del", key: "gone" },
+          { op: "zadd", key: "z", member: "m", score: 5 },
+          { op: "zrem", key: "z", member: "stale" },
+          { op: "xadd", key: "x", fields: { event: "push", n: "1" } },
+        ]);
+        expect(await store.get("s")).toBe("v");
+        expect(await store.get("gone")).toBeNull();
+        expect(await store.zscore("z", "m")).toBe(5);
+        expect(await store.zscore("z", "stale")).toBeNull();
+        expect(await store.readStreamTail("x", 10)).toEqual([{ id: expect.stringMatching(/^\d+-\d+$/), fields: { event: "push", n: "1" } }]);
+      });
+
+      test("a batch with an invalid op applies none of its ops", async () => {
+        await expect(
+          store.write([
+            { op: "set", key: "a", value: "1" },
+            { op: "xadd", key: "x", fields: {} },
+          ]),
+        ).rejects.toThrow();
+        expect(await store.get("a")).toBeNull();
+        expect(await store.streamLength("x")).toBe(0);
+      });
+
+      test("an empty batch is a no-op", async () => {
+        await expect(store.write([])).resolves.toBeUndefined();
+      });
+
+      test("zadd with onlyIfAbsent keeps an existing member's score", async () => {
+        await store.write([{ op: "zadd", key: "z", member: "m", score: 1 }]);
+        await store.write([
+          { op: "zadd", key: "z", member: "m", score: 9, onlyIfAbsent: true },
+          { op: "zadd", key: "z", member: "n", score: 9, onlyIfAbsent: true },
+        ]);
+        expect(await store.zscore("z", "m")).toBe(1);
+        expect(await store.zscore("z", "n")).toBe(9);
+      });
+
+      test("zadd without onlyIfAbsent moves an existing member's score", async () => {
+        await store.write([{ op: "zadd", key: "z", member: "m", score: 1 }]);
+        await store.write([{ op: "zadd", key: "z", member: "m", score: 9 }]);
+        expect(await store.zscore("z", "m")).toBe(9);
+        expect(await store.zcard("z")).toBe(1);
+      });
+    });
+
+    describe("sorted sets", () => {
+      test("epoch-millisecond scores come back exact", async () => {
+        await store.write([{ op: "zadd", key: "z", member: "m", score: EPOCH_MS + 1 }]);
+        expect(await store.zscore("z", "m")).toBe(EPOCH_MS + 1);
+      });
+
+      test("zcard counts members and zscore answers null for a missing member or key", async () => {
+        expect(await store.zcard("z")).toBe(0);
+        await store.write([
+          { op: "zadd", key: "z", member: "a", score: 1 },
+          { op: "zadd", key: "z", member: "b", score: 2 },
+        ]);
+        expect(await store.zcard("z")).toBe(2);
+        expect(await store.zscore("z", "c")).toBeNull();
+        expect(await store.zscore("nothing", "a")).toBeNull();
+      });
+
+      test("rangeByScoreDesc lists members within bounds, highest first, up to the limit", async () => {
+        await store.write(
+          [1, 2, 3, 4, 5].map((n) => ({ op: "zadd" as const, key: "z", member: `m${n}`, score: EPOCH_MS + n })),
+        );
+        expect(await store.rangeByScoreDesc("z", EPOCH_MS + 4, EPOCH_MS + 2, 10)).toEqual(["m4", "m3", "m2"]);
+        expect(await store.rangeByScoreDesc("z", Infinity, -Infinity, 2)).toEqual(["m5", "m4"]);
+        expect(await store.rangeByScoreDesc("z", Infinity, -Infinity, 0)).toEqual([]);
+        expect(await store.rangeByScoreDesc("none", Infinity, -Infinity, 5)).toEqual([]);
+      });
+
+      test("claimDue takes due members oldest first and leases them until leaseUntil", async () => {
+        const now = EPOCH_MS;
+        await store.write([
+          { op: "zadd", key: "q", member: "late", score: now - 1 },
+          { op: "zadd", key: "q", member: "early", score: now - 1000 },
+          { op: "zadd", key: "q", member: "exactly-now", score: now },
+          { op: "zadd", key: "q", member: "future", score: now + 1 },
+        ]);
+        expect(await store.claimDue("q", now, now + 30_000, 2)).toEqual(["early", "late"]);
+        expect(await store.zscore("q", "early")).toBe(now + 30_000);
+        expect(await store.claimDue("q", now, now + 30_000, 10)).toEqual(["exactly-now"]);
+        expect(await store.claimDue("q", now, now + 30_000, 10)).toEqual([]);
+        expect(await store.claimDue("q", now + 30_000, now + 60_000, 10)).toEqual(["future", "early", "exactly-now", "late"]);
+      });
+
+      test("claimDue with limit 0 or on a missing key claims nothing", async () => {
+        await store.write([{ op: "zadd", key: "q", member: "m", score: 1 }]);
+        expect(await store.claimDue("q", 10, 20, 0)).toEqual([]);
+        expect(await store.zscore("q", "m")).toBe(1);
+        expect(await store.claimDue("none", 10, 20, 5)).toEqual([]);
+      });
+
+      test("a zset op on a key holding a string fails", async () => {
+        await store.write([{ op: "set", key: "s", value: "v" }]);
+        await expect(store.zcard("s")).rejects.toThrow(/WRONGTYPE/);
+      });
+    });
+
+    describe("streams", () => {
+      test("readStreamTail returns the newest entries, oldest of them first, with increasing ids", async () => {
+        for (let n = 1; n <= 5; n++) await store.write([{ op: "xadd", key: "x", fields: { n: String(n) } }]);
+        const tail = await store.readStreamTail("x", 3);
+        expect(tail.map((entry) => entry.fields.n)).toEqual(["3", "4", "5"]);
+        const ids = tail.map((entry) => entry.id.split("-").map(Number));
+        const increasing = ids.every(([ms, seq], i) => i === 0 || ms > ids[i - 1][0] || (ms === ids[i - 1][0] && seq > ids[i - 1][1]));
+        expect(increasing).toBe(true);
+        expect(await store.streamLength("x")).toBe(5);
+      });
+
+      test("a missing stream is empty", async () => {
+        expect(await store.readStreamTail("none", 10)).toEqual([]);
+        expect(await store.streamLength("none")).toBe(0);
+      });
+
+      test("maxLen caps the stream and keeps the newest entries", async () => {
+        const ops = Array.from({ length: 300 }, (_, i) => ({
+          op: "xadd" as const,
+          key: "x",
+          fields: { n: String(i) },
+          maxLen: 10,
+        }));
+        await store.write(ops);
+        // Redis trims approximately (whole internal nodes), so only the bounds are contractual.
+        const length = await store.streamLength("x");
+        expect(length).toBeGreaterThanOrEqual(10);
+        expect(length).toBeLessThan(300);
+        expect((await store.readStreamTail("x", 2)).map((entry) => entry.fields.n)).toEqual(["298", "299"]);
+      });
+    });
+
+    describe("isolation and health", () => {
+      test("a store on another namespace does not see this one's keys", async () => {
+        const other = harness.open(`${namespace}other:`);
+        await store.write([
+          { op: "set", key: "k", value: "mine" },
+          { op: "zadd", key: "z", member: "m", score: 1 },
+          { op: "xadd", key: "x", fields: { a: "b" } },
+        ]);
+        expect(await other.get("k")).toBeNull();
+        expect(await other.zcard("z")).toBe(0);
+        expect(await other.streamLength("x")).toBe(0);
+        expect(await other.setIfAbsent("k", "theirs")).toBe(true);
+        expect(await store.get("k")).toBe("mine");
+      });
+
+      test("ping answers true for a reachable store", async () => {
+        expect(await store.ping()).toBe(true);
+      });
+    });
+
+    describe("under concurrency", () => {
+      test("of 50 concurrent setIfAbsent calls exactly one wins", async () => {
+        const callers = Array.from({ length: 5 }, () => harness.open(namespace));
+        const results = await Promise.all(
+          Array.from({ length: 50 }, (_, i) => callers[i % callers.length].setIfAbsent("lock", `caller-${i}`, 60)),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect(await store.get("lock")).toBe(`caller-${results.indexOf(true)}`);
+      });
+
+      test("50 concurrent updateWithRetry increments all land", async () => {
+        const callers = Array.from({ length: 5 }, () => harness.open(namespace));
+        const increment = (current: string | null) => ({ next: String(Number(current ?? "0") + 1), result: null });
+        // Each caller may lose to every other one before it wins, so it gets as many attempts as there are callers.
+        await Promise.all(Array.from({ length: 50 }, (_, i) => updateWithRetry(callers[i % 5], "count", increment, 60, 50)));
+        expect(await store.get("count")).toBe("50");
+      });
+
+      test("concurrent claimDue callers never get the same member within a lease", async () => {
+        const members = Array.from({ length: 40 }, (_, i) => `job-${i}`);
+        await store.write(members.map((member, i) => ({ op: "zadd" as const, key: "due", member, score: EPOCH_MS - i })));
+        const callers = Array.from({ length: 5 }, () => harness.open(namespace));
+        const claims = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => callers[i % 5].claimDue("due", EPOCH_MS, EPOCH_MS + 60_000, 3)),
+        );
+        const claimed = claims.flat();
+        expect(new Set(claimed).size).toBe(claimed.length);
+        expect(claimed.sort()).toEqual([...members].sort());
+      });
+    });
+  });
+}
