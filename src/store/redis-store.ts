@@ -1,0 +1,262 @@
+import Redis, { type RedisOptions, type Result } from "ioredis";
+import type { Store, StreamEntry, WriteOp } from "./store";
+import { checkCount, checkScore, checkWriteOp, ttlMillis } from "./store-arguments";
+
+/** Where the store reports connection trouble (a pino/Probot logger fits). */
+export interface StoreLog {
+  info(fields: object, msg: string): void;
+  warn(fields: object, msg: string): void;
+}
+
+/**
+ * A down Redis must fail a request within about two seconds rather than hold it: the webhook then
+ * answers 503 (`store-unavailable`) and GitHub redelivers, instead of GitHub giving up on a hung
+ * request after 10 s and the health check hanging with it.
+ * - connectTimeout 1 s: a host that drops packets (no connection refused) is given up on quickly;
+ * - maxRetriesPerRequest 1 with reconnects at most 500 ms apart: a command that is waiting for a
+ *   connection fails after one more failed attempt, and the store reconnects soon after Redis is back;
+ * - commandTimeout 2 s: a connected Redis that stops answering does not hold requests either;
+ * - disconnectTimeout 200 ms: closing a store while Redis is away leaves an ioredis timer behind
+ *   for this long (2 s by default), which would hold up the exit of a process that is done.
+ * The offline queue stays on, so commands issued just after start wait for the first connection
+ * (bounded by the above) instead of failing at once.
+ */
+const FAIL_FAST: RedisOptions = {
+  connectTimeout: 1000,
+  maxRetriesPerRequest: 1,
+  retryStrategy: (attempt) => Math.min(attempt * 100, 500),
+  commandTimeout: 2000,
+  disconnectTimeout: 200,
+};
+
+/*
+ * Read-decide-write steps run as Lua scripts so no other client can interleave. Scores and times
+ * arrive as decimal strings and are handed to Redis as they are: converting them to Lua numbers
+ * and back could print epoch milliseconds as "1.7e+12".
+ */
+const SCRIPTS = {
+  ciRelayCompareAndSet: {
+    numberOfKeys: 1,
+    // ARGV: "absent" | "value", expected, next, ttl in ms or ""
+    lua: `
+      local current = redis.call('GET', KEYS[1])
+      if ARGV[1] == 'absent' then
+        if current then return 0 end
+      elseif current ~= ARGV[2] then
+        return 0
+      end
+      if ARGV[4] == '' then
+        redis.call('SET', KEYS[1], ARGV[3])
+      else
+        redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
+      end
+      return 1`,
+  },
+  ciRelayIncrementWindow: {
+    numberOfKeys: 1,
+    // ARGV: window in ms
+    lua: `
+      local count = redis.call('INCR', KEYS[1])
+      if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+      return count`,
+  },
+  ciRelayClaimDue: {
+    numberOfKeys: 1,
+    // ARGV: now, leaseUntil, limit
+    lua: `
+      local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+      for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], member) end
+      return due`,
+  },
+} as const;
+
+declare module "ioredis" {
+  interface RedisCommander<Context> {
+    ciRelayCompareAndSet(key: string, mode: string, expected: string, next: string, ttlMs: string): Result<number, Context>;
+    ciRelayIncrementWindow(key: string, windowMs: string): Result<number, Context>;
+    ciRelayClaimDue(key: string, now: string, leaseUntil: string, limit: string): Result<string[], Context>;
+  }
+}
+
+/** Redis writes scores as "inf"/"-inf"; JavaScript spells them Infinity. */
+function scoreArg(score: number): string {
+  checkScore(score);
+  return score === Infinity ? "+inf" : score === -Infinity ? "-inf" : String(score);
+}
+
+function parseScore(text: string): number {
+  return text === "inf" ? Infinity : text === "-inf" ? -Infinity : Number(text);
+}
+
+/**
+ * The Store on Redis, shared by every process and Lambda instance. Every key it touches is
+ * `prefix + key`, so several relays can share one Redis. The store owns its connection: `close`
+ * ends it, whether the store opened it from a URL or was handed a client.
+ */
+export class RedisStore implements Store {
+  readonly kind = "redis" as const;
+  private readonly client: Redis;
+
+  constructor(
+    client: Redis | string,
+    private readonly prefix = "",
+    log?: StoreLog,
+  ) {
+    this.client = typeof client === "string" ? new Redis(client, FAIL_FAST) : client;
+    for (const [name, script] of Object.entries(SCRIPTS)) this.client.defineCommand(name, script);
+    this.reportOutages(log);
+  }
+
+  async get(key: string): Promise<string | null> {
+    return this.client.get(this.key(key));
+  }
+
+  async getMany(keys: string[]): Promise<(string | null)[]> {
+    return keys.length === 0 ? [] : this.client.mget(keys.map((key) => this.key(key)));
+  }
+
+  async setIfAbsent(key: string, value: string, ttlSeconds?: number): Promise<boolean> {
+    // SET NX is atomic on its own; no script needed.
+    const ttlMs = ttlMillis(ttlSeconds);
+    const reply =
+      ttlMs === undefined
+        ? await this.client.set(this.key(key), value, "NX")
+        : await this.client.set(this.key(key), value, "PX", ttlMs, "NX");
+    return reply === "OK";
+  }
+
+  async compareAndSet(key: string, expected: string | null, next: string, ttlSeconds?: number): Promise<boolean> {
+    const ttlMs = ttlMillis(ttlSeconds);
+    const replaced = await this.client.ciRelayCompareAndSet(
+      this.key(key),
+      expected === null ? "absent" : "value",
+      expected ?? "",
+      next,
+      ttlMs === undefined ? "" : String(ttlMs),
+    );
+    return replaced === 1;
+  }
+
+  async write(ops: WriteOp[]): Promise<void> {
+    ops.forEach(checkWriteOp);
+    if (ops.length === 0) return;
+    const batch = this.client.multi();
+    for (const op of ops) {
+      const key = this.key(op.key);
+      switch (op.op) {
+        case "set": {
+          const ttlMs = ttlMillis(op.ttlSeconds);
+          if (ttlMs === undefined) batch.set(key, op.value);
+          else batch.set(key, op.value, "PX", ttlMs);
+          break;
+        }
+        case "del":
+          batch.del(key);
+          break;
+        case "zadd":
+          if (op.onlyIfAbsent) batch.zadd(key, "NX", scoreArg(op.score), op.member);
+          else batch.zadd(key, scoreArg(op.score), op.member);
+          break;
+        case "zrem":
+          batch.zrem(key, op.member);
+          break;
+        case "xadd": {
+          const trim = op.maxLen === undefined ? [] : ["MAXLEN", "~", String(op.maxLen)];
+          batch.xadd(key, ...trim, "*", ...Object.entries(op.fields).flat());
+          break;
+        }
+      }
+    }
+    // EXEC applies the queued commands together or, if any was refused while queueing, none of them.
+    const replies = await batch.exec();
+    const failed = replies?.find(([error]) => error !== null)?.[0];
+    if (!replies || failed) throw failed ?? new Error("Redis transaction was aborted");
+  }
+
+  async incrementWindow(key: string, windowSeconds: number): Promise<number> {
+    return this.client.ciRelayIncrementWindow(this.key(key), String(ttlMillis(windowSeconds)));
+  }
+
+  async claimDue(key: string, now: number, leaseUntil: number, limit: number): Promise<string[]> {
+    checkCount("limit", limit);
+    const [nowArg, leaseArg] = [scoreArg(now), scoreArg(leaseUntil)];
+    // LIMIT 0 0 would mean "no limit" to Redis.
+    if (limit === 0) return [];
+    return this.client.ciRelayClaimDue(this.key(key), nowArg, leaseArg, String(limit));
+  }
+
+  async rangeByScoreDesc(key: string, max: number, min: number, limit: number): Promise<string[]> {
+    checkCount("limit", limit);
+    const [maxArg, minArg] = [scoreArg(max), scoreArg(min)];
+    if (limit === 0) return [];
+    return this.client.zrevrangebyscore(this.key(key), maxArg, minArg, "LIMIT", 0, limit);
+  }
+
+  async zcard(key: string): Promise<number> {
+    return this.client.zcard(this.key(key));
+  }
+
+  async zscore(key: string, member: string): Promise<number | null> {
+    const score = await this.client.zscore(this.key(key), member);
+    return score === null ? null : parseScore(score);
+  }
+
+  async readStreamTail(key: string, count: number): Promise<StreamEntry[]> {
+    checkCount("count", count);
+    if (count === 0) return [];
+    const newestFirst = await this.client.xrevrange(this.key(key), "+", "-", "COUNT", count);
+    return newestFirst.reverse().map(([id, flat]) => ({ id, fields: fieldsOf(flat) }));
+  }
+
+  async streamLength(key: string): Promise<number> {
+    return this.client.xlen(this.key(key));
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.client.ping()) === "PONG";
+    } catch {
+      return false;
+    }
+  }
+
+  /** Resolves once the connection is closed, so nothing of the store outlives it. */
+  async close(): Promise<void> {
+    const { status } = this.client;
+    // Between reconnect attempts there is no socket: cancelling the next attempt is all there is to do.
+    if (status === "end" || status === "reconnecting") return this.client.disconnect();
+    const ended = new Promise((resolve) => this.client.once("end", resolve));
+    // QUIT lets replies in flight arrive.
+    if (status === "ready") await this.client.quit();
+    else this.client.disconnect();
+    await ended;
+  }
+
+  private key(key: string): string {
+    return this.prefix + key;
+  }
+
+  /**
+   * One warning per outage rather than one per reconnect attempt. Also keeps ioredis from printing
+   * unhandled error events to stderr. Connection errors name host and port, never credentials.
+   */
+  private reportOutages(log: StoreLog | undefined): void {
+    let down = false;
+    this.client.on("error", (error: Error) => {
+      if (down) return;
+      down = true;
+      log?.warn({ error: error.message }, "Redis unreachable; store operations fail until it is back");
+    });
+    this.client.on("ready", () => {
+      if (!down) return;
+      down = false;
+      log?.info({}, "Redis reachable again");
+    });
+  }
+}
+
+function fieldsOf(flat: string[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
+  return fields;
+}
