@@ -1,0 +1,34 @@
+import { MemoryStore } from "./memory-store";
+import { RedisStore, type StoreLog } from "./redis-store";
+import type { Store } from "./store";
+
+export interface CreateStoreOptions {
+  /** REDIS_URL; unset means the in-process memory store. */
+  redisUrl?: string;
+  /** REDIS_PREFIX: put before every key the store touches. */
+  prefix?: string;
+  log: StoreLog;
+}
+
+/** Where the store connects, for the log: the URL may carry a password, so only these parts. */
+function redisTarget(redisUrl: string): { host: string; port: string; db: string } {
+  try {
+    const url = new URL(redisUrl);
+    return { host: url.hostname, port: url.port || "6379", db: url.pathname.slice(1) || "0" };
+  } catch {
+    return { host: "(unparsable REDIS_URL)", port: "", db: "" };
+  }
+}
+
+/** The store the process runs on: Redis when REDIS_URL is set, otherwise memory (with a warning). */
+export function createStore({ redisUrl, prefix = "", log }: CreateStoreOptions): Store {
+  if (redisUrl) {
+    log.info({ store: "redis", ...redisTarget(redisUrl), prefix }, "using the Redis store");
+    return new RedisStore(redisUrl, prefix, log);
+  }
+  log.warn(
+    { store: "memory" },
+    "REDIS_URL is not set: using the in-process memory store, which is for a single process only (state is not shared and is lost on restart)",
+  );
+  return new MemoryStore();
+}
