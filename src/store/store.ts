@@ -73,6 +73,8 @@ export async function updateWithRetry<T>(
     const current = await store.get(key);
     const { next, result } = decide(current);
     if (next === undefined || (await store.compareAndSet(key, current, next, ttlSeconds))) return result;
+    // Writers that lost together would retry together and collide again: spread them out.
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** i)));
   }
   throw new Error(`contended update on ${key} did not settle after ${attempts} attempts`);
 }

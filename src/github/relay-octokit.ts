@@ -1,0 +1,30 @@
+import type { Logger } from "pino";
+import { ProbotOctokit } from "probot";
+import type { Metrics } from "../metrics/metrics";
+
+/** Waits longer than this are not slept through in-process: the outbox reschedules the task instead. */
+const MAX_IN_PROCESS_WAIT_SECONDS = 60;
+
+type ThrottleHandler = (retryAfter: number, options: { method: string; url: string }, octokit: unknown, retryCount: number) => boolean;
+
+/**
+ * Probot's Octokit with throttle handlers that retry both primary and secondary rate limits after
+ * GitHub's `retry-after` (Probot's defaults give up on secondary limits), up to twice and only for
+ * short waits, counting every wait. Probot applies its own throttle options (and the Redis
+ * connection that shares limits across instances) first; this runs after and keeps them.
+ */
+export function relayOctokit(metrics: Metrics, log: Logger): typeof ProbotOctokit {
+  const handler =
+    (kind: "primary" | "secondary"): ThrottleHandler =>
+    (retryAfter, options, _octokit, retryCount) => {
+      metrics.githubRateLimitWaits.inc({ kind });
+      const retry = retryCount < 2 && retryAfter <= MAX_IN_PROCESS_WAIT_SECONDS;
+      log.warn({ kind, retryAfter, method: options.method, url: options.url, retry }, "GitHub rate limit");
+      return retry;
+    };
+  return ProbotOctokit.defaults((options: Record<string, unknown>) => {
+    const throttle = (options.throttle ?? {}) as Record<string, unknown>;
+    if (throttle.enabled === false) return options;
+    return { ...options, throttle: { ...throttle, onRateLimit: handler("primary"), onSecondaryRateLimit: handler("secondary") } };
+  });
+}

@@ -1,0 +1,81 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/**
+ * The relay's Prometheus metrics (SPEC §7), one registry per app instance so tests and several apps
+ * in one process do not share counters.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "ci_relay_process_" });
+  const seconds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+  return {
+    registry,
+    deliveries: new Counter({
+      name: "ci_relay_webhook_deliveries_total",
+      help: "Webhook deliveries by event and outcome (relayed, duplicate, skipped reason)",
+      labelNames: ["event", "outcome"] as const,
+      registers: [registry],
+    }),
+    dispatches: new Counter({
+      name: "ci_relay_dispatches_total",
+      help: "Downstream dispatches by transport and outcome (sent, retried, given_up)",
+      labelNames: ["transport", "outcome"] as const,
+      registers: [registry],
+    }),
+    callbacks: new Counter({
+      name: "ci_relay_callbacks_total",
+      help: "Callbacks by outcome (accepted, duplicate, ignored, or the failure kind)",
+      labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
+    brokerRequests: new Counter({
+      name: "ci_relay_broker_requests_total",
+      help: "Broker requests by operation and outcome",
+      labelNames: ["operation", "outcome"] as const,
+      registers: [registry],
+    }),
+    outboxTasks: new Counter({
+      name: "ci_relay_outbox_tasks_total",
+      help: "Outbox task runs by kind and outcome (done, retry, given_up)",
+      labelNames: ["kind", "outcome"] as const,
+      registers: [registry],
+    }),
+    outboxDepth: new Gauge({
+      name: "ci_relay_outbox_depth",
+      help: "Tasks waiting in the outbox, read at scrape time",
+      registers: [registry],
+    }),
+    githubCalls: new Counter({
+      name: "ci_relay_github_api_calls_total",
+      help: "GitHub API requests by method and status class",
+      labelNames: ["method", "status"] as const,
+      registers: [registry],
+    }),
+    githubRateLimitWaits: new Counter({
+      name: "ci_relay_github_rate_limit_waits_total",
+      help: "Times a GitHub rate limit made the relay wait (primary or secondary)",
+      labelNames: ["kind"] as const,
+      registers: [registry],
+    }),
+    webhookLatency: new Histogram({
+      name: "ci_relay_webhook_handling_seconds",
+      help: "From webhook receipt to its answer",
+      buckets: seconds,
+      registers: [registry],
+    }),
+    dispatchLatency: new Histogram({
+      name: "ci_relay_dispatch_latency_seconds",
+      help: "From webhook receipt to the downstream dispatch acknowledged by GitHub",
+      buckets: seconds,
+      registers: [registry],
+    }),
+    callbackLatency: new Histogram({
+      name: "ci_relay_callback_handling_seconds",
+      help: "Callback request handling time",
+      buckets: seconds,
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

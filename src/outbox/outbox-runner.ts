@@ -1,0 +1,118 @@
+import type { Logger } from "pino";
+import type { Metrics } from "../metrics/metrics";
+import { retryDelayMs } from "./backoff";
+import { classifyFailure, type FailureClass } from "./classify-failure";
+import type { Outbox, OutboxTask } from "./outbox";
+
+export interface TaskHandler {
+  run(task: OutboxTask): Promise<void>;
+  /** Records a final failure where users can see it (dispatch record, check run...). */
+  giveUp?(task: OutboxTask, failure: FailureClass): Promise<void>;
+}
+
+export interface OutboxRunnerOptions {
+  outbox: Outbox;
+  handlers: Record<string, TaskHandler>;
+  log: Logger;
+  metrics: Metrics;
+  /** tasks in flight at once */
+  concurrency: number;
+  /** a claimed task is someone else's to retry after this long (its runner is presumed dead) */
+  leaseMs: number;
+  /** retryable failures are given up once a task is this old */
+  giveUpAfterMs: number;
+  now?: () => number;
+}
+
+/**
+ * Performs outbox tasks with bounded concurrency. `kick()` after enqueueing gives low latency in a
+ * long-lived server; `start()` adds a periodic sweep for work left behind by dead processes and for
+ * retries; `drain()` is what a scheduled Lambda calls.
+ */
+export class OutboxRunner {
+  private readonly now: () => number;
+  private draining: Promise<number> | null = null;
+  private rerun = false;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly options: OutboxRunnerOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Starts a drain soon, or makes the running one go round again; never throws. */
+  kick(): void {
+    if (this.draining) {
+      this.rerun = true;
+      return;
+    }
+    this.draining = this.drainLoop().finally(() => {
+      this.draining = null;
+    });
+    this.draining.catch((error: unknown) => this.options.log.error({ err: error }, "outbox drain failed"));
+  }
+
+  /** Runs due tasks until none is due or `deadline` (epoch ms) passes; returns how many ran. */
+  async drain(deadline = Number.POSITIVE_INFINITY): Promise<number> {
+    let ran = 0;
+    while (this.now() < deadline) {
+      const tasks = await this.options.outbox.claim(this.now(), this.options.leaseMs, this.options.concurrency);
+      if (tasks.length === 0) break;
+      await Promise.all(tasks.map((task) => this.runOne(task)));
+      ran += tasks.length;
+    }
+    return ran;
+  }
+
+  start(intervalMs: number): void {
+    this.timer = setInterval(() => this.kick(), intervalMs);
+    this.timer.unref();
+    this.kick();
+  }
+
+  /** Stops the sweep and waits for the drain in progress. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.rerun = false;
+    await this.draining?.catch(() => undefined);
+  }
+
+  private async drainLoop(): Promise<number> {
+    let ran = 0;
+    do {
+      this.rerun = false;
+      ran += await this.drain();
+    } while (this.rerun);
+    return ran;
+  }
+
+  private async runOne(task: OutboxTask): Promise<void> {
+    const { outbox, handlers, log, metrics } = this.options;
+    const handler = handlers[task.kind];
+    if (!handler) {
+      // Written by a newer version, or corrupted: keep it visible rather than retry forever.
+      await outbox.bury(task, this.now(), `no handler for kind ${task.kind}`);
+      log.error({ taskId: task.id, kind: task.kind }, "outbox task of unknown kind buried");
+      return;
+    }
+    try {
+      await handler.run(task);
+      await outbox.complete(task);
+      metrics.outboxTasks.inc({ kind: task.kind, outcome: "done" });
+    } catch (error) {
+      const failure = classifyFailure(error, this.now());
+      const tooOld = this.now() - task.createdAt >= this.options.giveUpAfterMs;
+      if (failure.retryable && !tooOld) {
+        const dueAt = this.now() + retryDelayMs(task.attempts + 1, failure.retryAfterMs);
+        await outbox.retryAt(task, dueAt, failure.summary);
+        metrics.outboxTasks.inc({ kind: task.kind, outcome: "retry" });
+        log.warn({ taskId: task.id, kind: task.kind, attempt: task.attempts + 1, failure: failure.summary }, "outbox task will be retried");
+        return;
+      }
+      await outbox.bury(task, this.now(), failure.summary);
+      metrics.outboxTasks.inc({ kind: task.kind, outcome: "given_up" });
+      log.error({ taskId: task.id, kind: task.kind, failure: failure.summary }, "outbox task given up");
+      await handler.giveUp?.(task, failure).catch((e: unknown) => log.error({ err: e, taskId: task.id }, "recording a given-up task failed"));
+    }
+  }
+}

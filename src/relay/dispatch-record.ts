@@ -1,0 +1,49 @@
+import type { Level, Transport } from "../config/types";
+import type { WriteOp } from "../store/store";
+
+/**
+ * What the relay knows about one dispatch (one upstream delivery to one downstream). Written when the
+ * delivery is accepted, updated when the dispatch is sent or given up; read by callbacks (was this
+ * dispatch made?) and the dashboard.
+ */
+export interface DispatchRecord {
+  requestId: string;
+  deliveryId: string;
+  event: "pull_request" | "push";
+  action: string | null;
+  upstream: { repo: string; sha: string; ref: string; prNumber: number | null };
+  /** the config's spelling */
+  downstream: string;
+  level: Level;
+  transport: Transport;
+  state: "pending" | "dispatched" | "failed";
+  /** when the webhook was received (epoch ms) */
+  createdAt: number;
+  dispatchedAt: number | null;
+  lastError: string | null;
+}
+
+/** Dashboards look back weeks, not months; records expire so Redis does not grow without bound. */
+export const RECORD_TTL_SECONDS = 30 * 24 * 3600;
+
+export const dispatchKey = (requestId: string) => `relay:dispatch:${requestId}`;
+export const RUNS_INDEX = "relay:runs";
+export const runsByShaKey = (repo: string, sha: string) => `relay:runs:sha:${repo.toLowerCase()}:${sha}`;
+export const runsByPrKey = (repo: string, pr: number) => `relay:runs:pr:${repo.toLowerCase()}:${pr}`;
+
+export function recordDispatchOps(record: DispatchRecord): WriteOp[] {
+  const { requestId, createdAt, upstream } = record;
+  const ops: WriteOp[] = [
+    { op: "set", key: dispatchKey(requestId), value: JSON.stringify(record), ttlSeconds: RECORD_TTL_SECONDS },
+    { op: "zadd", key: RUNS_INDEX, member: requestId, score: createdAt },
+    { op: "zadd", key: runsByShaKey(upstream.repo, upstream.sha), member: requestId, score: createdAt },
+  ];
+  if (upstream.prNumber !== null) {
+    ops.push({ op: "zadd", key: runsByPrKey(upstream.repo, upstream.prNumber), member: requestId, score: createdAt });
+  }
+  return ops;
+}
+
+export function parseDispatchRecord(raw: string | null): DispatchRecord | null {
+  return raw === null ? null : (JSON.parse(raw) as DispatchRecord);
+}

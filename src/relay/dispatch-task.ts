@@ -1,0 +1,101 @@
+import type { Logger } from "pino";
+import { mintRelayToken } from "../auth/relay-token";
+import type { AppGitHub } from "../github/app-github";
+import type { Metrics } from "../metrics/metrics";
+import type { FailureClass } from "../outbox/classify-failure";
+import type { OutboxTask } from "../outbox/outbox";
+import type { TaskHandler } from "../outbox/outbox-runner";
+import { updateWithRetry, type Store } from "../store/store";
+import { buildClientPayload } from "./build-client-payload";
+import { dispatchKey, parseDispatchRecord, RECORD_TTL_SECONDS, type DispatchRecord } from "./dispatch-record";
+import { payloadKey } from "./relay-delivery";
+
+export interface DispatchTaskDeps {
+  store: Store;
+  github: AppGitHub;
+  metrics: Metrics;
+  log: Logger;
+  publicUrl: string;
+  relayTokenSecrets: readonly string[];
+  now?: () => number;
+}
+
+/**
+ * Sends one planned dispatch: `POST /repos/{downstream}/dispatches` with a token scoped to that
+ * repository, carrying a callback token minted now (it is stored nowhere else). One GitHub call in
+ * steady state: installation id and token come from caches.
+ */
+export function dispatchTask(deps: DispatchTaskDeps): TaskHandler {
+  const now = () => deps.now?.() ?? Date.now();
+  return {
+    async run(task: OutboxTask) {
+      const record = await loadRecord(deps.store, String(task.data.requestId));
+      if (!record || record.state !== "pending") return; // already sent, or expired: nothing to do
+      const rawPayload = await deps.store.get(payloadKey(record.deliveryId));
+      const payload = rawPayload === null ? {} : (JSON.parse(rawPayload) as Record<string, unknown>);
+      const { upstream } = record;
+      const callbackToken =
+        deps.relayTokenSecrets.length === 0
+          ? "" // only L1 downstreams are configured: their callbacks are ignored, so nothing to prove
+          : await mintRelayToken(
+              {
+                sub: record.downstream.toLowerCase(),
+                jti: record.requestId,
+                upstream: upstream.repo,
+                sha: upstream.sha,
+                pr: upstream.prNumber,
+                level: record.level,
+                delivery: record.deliveryId,
+              },
+              deps.relayTokenSecrets,
+              new Date(now()),
+            );
+      const clientPayload = buildClientPayload({
+        eventType: record.event,
+        deliveryId: record.deliveryId,
+        payload,
+        relay: {
+          schema: "ci-relay.dispatch.v1",
+          request_id: record.requestId,
+          level: record.level,
+          upstream: { repo: upstream.repo, sha: upstream.sha, ref: upstream.ref, pr_number: upstream.prNumber },
+          callback_url: `${deps.publicUrl}/relay/v1/callback`,
+          callback_token: callbackToken,
+        },
+      });
+      const [owner, repo] = record.downstream.split("/");
+      const octokit = await deps.github.forRepo(record.downstream, { contents: "write" });
+      await octokit.request("POST /repos/{owner}/{repo}/dispatches", {
+        owner,
+        repo,
+        event_type: record.event,
+        client_payload: clientPayload as unknown as Record<string, unknown>,
+      });
+      const sentAt = now();
+      await updateRecord(deps.store, record.requestId, (r) => ({ ...r, state: "dispatched", dispatchedAt: sentAt, lastError: null }));
+      deps.metrics.dispatches.inc({ transport: "dispatch", outcome: "sent" });
+      deps.metrics.dispatchLatency.observe((sentAt - record.createdAt) / 1000);
+      deps.log.info({ requestId: record.requestId, downstream: record.downstream, attempts: task.attempts + 1 }, "dispatched");
+    },
+    async giveUp(task: OutboxTask, failure: FailureClass) {
+      await updateRecord(deps.store, String(task.data.requestId), (r) => ({ ...r, state: "failed", lastError: failure.summary }));
+      deps.metrics.dispatches.inc({ transport: "dispatch", outcome: "given_up" });
+    },
+  };
+}
+
+async function loadRecord(store: Store, requestId: string): Promise<DispatchRecord | null> {
+  return parseDispatchRecord(await store.get(dispatchKey(requestId)));
+}
+
+async function updateRecord(store: Store, requestId: string, change: (r: DispatchRecord) => DispatchRecord): Promise<void> {
+  await updateWithRetry(
+    store,
+    dispatchKey(requestId),
+    (current) => {
+      const record = parseDispatchRecord(current);
+      return { next: record ? JSON.stringify(change(record)) : undefined, result: undefined };
+    },
+    RECORD_TTL_SECONDS,
+  );
+}

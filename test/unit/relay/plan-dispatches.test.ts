@@ -1,0 +1,101 @@
+import { planDispatches } from "../../../src/relay/plan-dispatches";
+import type { UpstreamEvent } from "../../../src/relay/upstream-event";
+import { downstream, relayConfig } from "../../support/relay-config";
+
+function prEvent(overrides: Partial<UpstreamEvent> = {}): UpstreamEvent {
+  return {
+    event: "pull_request",
+    action: "opened",
+    repo: "pytorch/pytorch",
+    sha: "a".repeat(40),
+    ref: "refs/pull/7/head",
+    prNumber: 7,
+    authorAssociation: "MEMBER",
+    labels: [],
+    addedLabel: null,
+    deleted: false,
+    senderLogin: "alice",
+    ...overrides,
+  };
+}
+
+function pushEvent(overrides: Partial<UpstreamEvent> = {}): UpstreamEvent {
+  return prEvent({ event: "push", action: null, ref: "refs/heads/main", prNumber: null, authorAssociation: null, ...overrides });
+}
+
+const repos = (plan: ReturnType<typeof planDispatches>) => (plan.relay ? plan.downstreams.map((d) => d.repo) : plan.reason);
+
+describe("planDispatches", () => {
+  it("relays a trusted PR to every downstream", () => {
+    expect(repos(planDispatches(relayConfig(), prEvent()))).toEqual(["Ascend/pytorch", "vendor/backend"]);
+  });
+
+  it("matches the upstream case-insensitively", () => {
+    expect(repos(planDispatches(relayConfig(), prEvent({ repo: "PyTorch/PyTorch" })))).toEqual(["Ascend/pytorch", "vendor/backend"]);
+  });
+
+  it("ignores events of repositories that are not upstreams", () => {
+    expect(repos(planDispatches(relayConfig(), prEvent({ repo: "someone/else" })))).toBe("not-an-upstream");
+  });
+
+  it.each(["opened", "reopened", "synchronize", "closed"])("relays the configured action %s", (action) => {
+    expect(planDispatches(relayConfig(), prEvent({ action })).relay).toBe(true);
+  });
+
+  it.each(["edited", "assigned", "labeled", "review_requested"])("does not relay the unconfigured action %s", (action) => {
+    expect(repos(planDispatches(relayConfig(), prEvent({ action })))).toBe("action-not-relayed");
+  });
+
+  it("holds back a PR from an untrusted author", () => {
+    expect(repos(planDispatches(relayConfig(), prEvent({ authorAssociation: "CONTRIBUTOR" })))).toBe("untrusted-author");
+    expect(repos(planDispatches(relayConfig(), prEvent({ authorAssociation: "FIRST_TIME_CONTRIBUTOR", action: "synchronize" })))).toBe(
+      "untrusted-author",
+    );
+  });
+
+  it("relays an untrusted PR once it carries the trust label", () => {
+    const labelled = prEvent({ authorAssociation: "CONTRIBUTOR", labels: ["ciflow/relay/ok-to-test"], action: "synchronize" });
+    expect(planDispatches(relayConfig(), labelled).relay).toBe(true);
+  });
+
+  it("relays an untrusted PR at the moment a maintainer adds the trust label", () => {
+    const event = prEvent({ authorAssociation: "NONE", action: "labeled", addedLabel: "ciflow/relay/ok-to-test", labels: ["ciflow/relay/ok-to-test"] });
+    expect(planDispatches(relayConfig(), event).relay).toBe(true);
+  });
+
+  it("does not re-relay a trusted PR when the trust label is added", () => {
+    const event = prEvent({ action: "labeled", addedLabel: "ciflow/relay/ok-to-test", labels: ["ciflow/relay/ok-to-test"] });
+    expect(repos(planDispatches(relayConfig(), event))).toBe("action-not-relayed");
+  });
+
+  it("does not gate on trust when the config has none (CRCR)", () => {
+    const config = relayConfig({ pullRequest: { actions: ["opened"], trust: null, trustLabel: null } });
+    expect(planDispatches(config, prEvent({ authorAssociation: "NONE" })).relay).toBe(true);
+  });
+
+  it("relays pushes to branches matching the globs only", () => {
+    expect(planDispatches(relayConfig(), pushEvent()).relay).toBe(true);
+    expect(planDispatches(relayConfig(), pushEvent({ ref: "refs/heads/release/2.5" })).relay).toBe(true);
+    expect(repos(planDispatches(relayConfig(), pushEvent({ ref: "refs/heads/feature/x" })))).toBe("branch-not-relayed");
+    expect(repos(planDispatches(relayConfig(), pushEvent({ ref: "refs/tags/v1.0" })))).toBe("branch-not-relayed");
+  });
+
+  it("relays pushes to every branch with a ** glob (CRCR)", () => {
+    const config = relayConfig({ push: { branches: ["**"] } });
+    expect(planDispatches(config, pushEvent({ ref: "refs/heads/gh/someone/1/head" })).relay).toBe(true);
+  });
+
+  it("never relays a branch deletion", () => {
+    expect(repos(planDispatches(relayConfig(), pushEvent({ deleted: true })))).toBe("branch-deleted");
+  });
+
+  it("honours each downstream's event filter", () => {
+    const config = relayConfig({
+      downstreams: [downstream({ repo: "a/pr-only", events: ["pull_request"] }), downstream({ repo: "b/push-only", events: ["push"] })],
+    });
+    expect(repos(planDispatches(config, prEvent()))).toEqual(["a/pr-only"]);
+    expect(repos(planDispatches(config, pushEvent()))).toEqual(["b/push-only"]);
+    const none = relayConfig({ downstreams: [downstream({ repo: "a/pr-only", events: ["pull_request"] })] });
+    expect(repos(planDispatches(none, pushEvent()))).toBe("no-downstream-for-event");
+  });
+});
