@@ -12,7 +12,14 @@ type Octokit = InstanceType<typeof ProbotOctokit>;
 /** Installation ids change only on (re)install; an hour keeps lookups off the hot path. */
 const INSTALLATION_TTL_SECONDS = 3600;
 const installationKey = (repo: string) => `relay:installation:${repo.toLowerCase()}`;
-const tokenAnswer = z.object({ token: z.string() });
+const tokenAnswer = z.object({ token: z.string(), expires_at: z.string() });
+/** A token is replaced this long before GitHub's expiry so no request starts with a dying token. */
+const TOKEN_RENEW_BEFORE_MS = 5 * 60_000;
+
+interface CachedToken {
+  client: Octokit;
+  renewAt: number;
+}
 
 /**
  * The app's way into GitHub: an Octokit per (repository, permissions) whose installation token is
@@ -22,7 +29,7 @@ const tokenAnswer = z.object({ token: z.string() });
  */
 export class AppGitHub {
   private readonly installations = new Map<string, { id: number; until: number }>();
-  private readonly clients = new Map<string, Octokit>();
+  private readonly tokens = new Map<string, Promise<CachedToken>>();
 
   constructor(
     private readonly probot: Probot,
@@ -32,23 +39,36 @@ export class AppGitHub {
 
   async forRepo(repo: string, permissions: Permissions): Promise<Octokit> {
     const installationId = await this.installationId(repo);
+    const key = `${installationId}|${repo.toLowerCase()}|${JSON.stringify(Object.entries(permissions).sort())}`;
+    const cached = this.tokens.get(key);
+    if (cached) {
+      const token = await cached.catch(() => null);
+      if (token && token.renewAt > Date.now()) return token.client;
+      if (this.tokens.get(key) !== cached) return this.forRepo(repo, permissions); // someone renewed meanwhile
+    }
+    // Concurrent callers share one mint.
+    const minting = this.mint(installationId, repo, permissions);
+    this.tokens.set(key, minting);
+    minting.catch(() => this.tokens.delete(key));
+    return (await minting).client;
+  }
+
+  private async mint(installationId: number, repo: string, permissions: Permissions): Promise<CachedToken> {
     const app = await this.probot.auth();
     const [, name] = repo.split("/");
-    const answer = tokenAnswer.parse(
-      await app.auth({ type: "installation", installationId, repositoryNames: [name], permissions }),
-    );
-    let client = this.clients.get(answer.token);
-    if (!client) {
-      if (this.clients.size > 500) this.clients.clear();
-      const OctokitWithDefaults = app.constructor as typeof ProbotOctokit;
-      client = new OctokitWithDefaults({
-        auth: { token: answer.token },
-        throttle: { id: String(installationId) },
-      }) as Octokit;
-      this.count(client);
-      this.clients.set(answer.token, client);
-    }
-    return client;
+    const { data } = await app.request("POST /app/installations/{installation_id}/access_tokens", {
+      installation_id: installationId,
+      repositories: [name],
+      permissions,
+    });
+    const answer = tokenAnswer.parse(data);
+    const OctokitWithDefaults = app.constructor as typeof ProbotOctokit;
+    const client = new OctokitWithDefaults({
+      auth: { token: answer.token },
+      throttle: { id: String(installationId) },
+    }) as Octokit;
+    this.count(client);
+    return { client, renewAt: Date.parse(answer.expires_at) - TOKEN_RENEW_BEFORE_MS };
   }
 
   async installationId(repo: string): Promise<number> {

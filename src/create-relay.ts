@@ -1,0 +1,73 @@
+import type { Logger } from "pino";
+import type { Probot } from "probot";
+import { createOidcVerifier, type OidcVerifier } from "./auth/oidc-verifier";
+import { ConfigSource } from "./config/config-source";
+import type { RelayEnv } from "./config/env";
+import { AppGitHub } from "./github/app-github";
+import { readRepoFile } from "./github/read-repo-file";
+import { createMetrics, type Metrics } from "./metrics/metrics";
+import { Outbox } from "./outbox/outbox";
+import { OutboxRunner, type TaskHandler } from "./outbox/outbox-runner";
+import { dispatchTask } from "./relay/dispatch-task";
+import { DISPATCH_TASK } from "./relay/relay-delivery";
+import { createStore } from "./store/create-store";
+import type { Store } from "./store/store";
+
+/** Everything the relay's handlers and routes share; built once per process (or Lambda container). */
+export interface Relay {
+  env: RelayEnv;
+  log: Logger;
+  probot: Probot;
+  store: Store;
+  config: ConfigSource;
+  github: AppGitHub;
+  metrics: Metrics;
+  outbox: Outbox;
+  runner: OutboxRunner;
+  oidc: OidcVerifier;
+}
+
+/** Collaborators a test or another deployment may hand in instead of the defaults. */
+export interface RelayOverrides {
+  store?: Store;
+  metrics?: Metrics;
+  fetch?: typeof fetch;
+  now?: () => number;
+}
+
+export function createRelay(probot: Probot, env: RelayEnv, overrides: RelayOverrides = {}): Relay {
+  const log = probot.log.child({ name: "relay" });
+  const store = overrides.store ?? createStore({ redisUrl: env.redisUrl, prefix: env.redisPrefix, log });
+  const metrics = overrides.metrics ?? createMetrics();
+  const github = new AppGitHub(probot, store, metrics);
+  const config = new ConfigSource({ env, readFile: readRepoFile(github), store, logger: log, now: overrides.now });
+  const outbox = new Outbox(store);
+  const relay = { env, log, probot, store, config, github, metrics, outbox } as Omit<Relay, "runner" | "oidc">;
+  const runner = new OutboxRunner({
+    outbox,
+    handlers: taskHandlers(relay, overrides),
+    log,
+    metrics,
+    concurrency: env.outboxConcurrency,
+    leaseMs: 120_000,
+    giveUpAfterMs: env.dispatchGiveUpMinutes * 60_000,
+    now: overrides.now,
+  });
+  const oidc = createOidcVerifier({ issuer: env.oidcIssuer, fetch: overrides.fetch });
+  return { ...relay, runner, oidc };
+}
+
+/** One line per kind of durable side effect. */
+function taskHandlers(relay: Omit<Relay, "runner" | "oidc">, overrides: RelayOverrides): Record<string, TaskHandler> {
+  return {
+    [DISPATCH_TASK]: dispatchTask({
+      store: relay.store,
+      github: relay.github,
+      metrics: relay.metrics,
+      log: relay.log,
+      publicUrl: relay.env.relayPublicUrl,
+      relayTokenSecrets: relay.env.relayTokenSecrets,
+      now: overrides.now,
+    }),
+  };
+}

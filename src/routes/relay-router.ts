@@ -1,0 +1,15 @@
+import { Router } from "express";
+import type { Relay } from "../create-relay";
+import { healthRoute } from "./health-route";
+import { metricsRoute } from "./metrics-route";
+
+/**
+ * Every `/relay/...` route, mounted by the server beside Probot's webhook path and served on Lambda
+ * through serverless-http. No app-wide body parser: each route reads its own body with its own limit.
+ */
+export function relayRouter(relay: Relay): Router {
+  const router = Router();
+  router.get("/health", healthRoute(relay));
+  router.get("/metrics", metricsRoute(relay));
+  return router;
+}

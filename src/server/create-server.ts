@@ -1,0 +1,33 @@
+import express, { type Express } from "express";
+import type { Logger } from "pino";
+import { pinoHttp } from "pino-http";
+import { createNodeMiddleware, type Probot } from "probot";
+import type { Relay } from "../create-relay";
+import { relayApp } from "../index";
+import { relayRouter } from "../routes/relay-router";
+import { redactHeaders } from "./redact-headers";
+import { webhookGuard } from "./webhook-guard";
+
+export const WEBHOOK_PATH = "/api/github/webhooks";
+
+/**
+ * The long-lived server: Probot's webhook endpoint behind a guard, and the `/relay` routes beside
+ * it. Built here rather than with Probot's Server so the guard can run before Probot reads the body
+ * and so request logs redact credentials.
+ */
+export function createServer(relay: Relay, probot: Probot, log: Logger): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(
+    pinoHttp({
+      logger: log.child({ name: "http" }),
+      serializers: { req: (req: { headers: Record<string, unknown> }) => ({ ...req, headers: redactHeaders(req.headers) }) },
+      customSuccessMessage: (req, res) => `${req.method} ${req.url} ${res.statusCode}`,
+      genReqId: (req) => (req.headers["x-github-delivery"] as string | undefined) ?? crypto.randomUUID(),
+    }),
+  );
+  app.post(WEBHOOK_PATH, webhookGuard);
+  app.use(createNodeMiddleware(relayApp(relay), { probot, webhooksPath: WEBHOOK_PATH }));
+  app.use("/relay", relayRouter(relay));
+  return app;
+}

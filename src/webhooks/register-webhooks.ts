@@ -1,0 +1,52 @@
+import type { Probot } from "probot";
+import type { Relay } from "../create-relay";
+import { relayDelivery } from "../relay/relay-delivery";
+import { isOwnEvent } from "./is-own-event";
+
+/** An error the webhook middleware answers with its `status` instead of 500. */
+function httpError(status: number, message: string): Error {
+  return Object.assign(new Error(message), { status });
+}
+
+/**
+ * SPEC §3 webhook handling. Probot has verified the signature before any of this runs; a handler
+ * resolves only once its work is stored durably, so GitHub's 200 means "accepted, will not be lost".
+ */
+export function registerWebhooks(app: Probot, relay: Relay): void {
+  let appSlug: Promise<string | null> | null = null;
+  const slug = () =>
+    (appSlug ??= relay.probot
+      .auth()
+      .then(async (octokit) => (await octokit.request("GET /app")).data?.slug ?? null)
+      .catch((error: unknown) => {
+        appSlug = null; // try again on the next event
+        relay.log.warn({ err: error }, "could not read the app's slug");
+        return null;
+      }));
+
+  app.on(["pull_request", "push"], async (context) => {
+    const started = Date.now();
+    const payload = context.payload;
+    if (isOwnEvent(payload, await slug())) {
+      relay.metrics.deliveries.inc({ event: context.name, outcome: "own-event" });
+      return;
+    }
+    if (context.name === "push" && relay.config.isConfigPush(context.payload as Parameters<Relay["config"]["isConfigPush"]>[0])) {
+      relay.config.refresh().catch((error: unknown) => relay.log.error({ err: error }, "config refresh failed"));
+    }
+    const config = await relay.config.get().catch(() => relay.config.current());
+    if (!config) throw httpError(503, "relay config not loaded yet");
+
+    let outcome: string;
+    try {
+      outcome = await relayDelivery(relay, config, { id: context.id, name: context.name, payload });
+    } catch (error) {
+      relay.log.error({ err: error, deliveryId: context.id }, "could not store the delivery");
+      throw httpError(503, "state store unavailable; redeliver later");
+    }
+    relay.metrics.deliveries.inc({ event: context.name, outcome });
+    relay.metrics.webhookLatency.observe((Date.now() - started) / 1000);
+    if (outcome === "relayed") relay.runner.kick();
+    else relay.log.debug({ deliveryId: context.id, outcome }, "delivery not relayed");
+  });
+}

@@ -1,0 +1,213 @@
+import { startFakeGitHub, type FakeGitHub } from "../support/fake-github";
+import { cleanupRedisPrefix, startRelayServer, type RelayServer } from "../support/server-harness";
+import { pullRequestEvent, pushEvent, randomSha, sendWebhook, sign } from "../support/webhooks";
+
+const RELAY_TOKEN_SECRET = "relay-token-secret-for-tests-0123456789abcdef";
+
+const NATIVE_CONFIG = `
+version: 1
+upstreams: [pytorch/pytorch]
+push: { branches: [main] }
+downstreams:
+  - { repo: Ascend/pytorch, level: L3, device: npu }
+  - { repo: vendor/backend, level: L2 }
+  - { repo: quiet/observer, level: L1 }
+  - { repo: strict/gate, level: L4 }
+`;
+
+const CRCR_ALLOWLIST = `
+L1:
+  - quiet/observer
+L2:
+  - VENDOR/Backend: "alice, bob"
+L3:
+  npu:
+    ascend/PyTorch: [carol]
+L4:
+  - strict/gate
+`;
+
+const DOWNSTREAMS = ["Ascend/pytorch", "vendor/backend", "quiet/observer", "strict/gate"];
+const UPSTREAM_INSTALLATION = 11;
+
+async function setUpGitHub(): Promise<FakeGitHub> {
+  const github = await startFakeGitHub();
+  github.addInstallation({ id: UPSTREAM_INSTALLATION, account: "pytorch", repos: ["pytorch/pytorch"] });
+  github.addInstallation({ id: 21, account: "Ascend", repos: ["Ascend/pytorch"] });
+  github.addInstallation({ id: 22, account: "vendor", repos: ["vendor/backend"] });
+  github.addInstallation({ id: 23, account: "quiet", repos: ["quiet/observer"] });
+  github.addInstallation({ id: 24, account: "strict", repos: ["strict/gate"] });
+  return github;
+}
+
+const prOpened = (overrides: Partial<Parameters<typeof pullRequestEvent>[1]> = {}) =>
+  pullRequestEvent("opened", { repo: "pytorch/pytorch", installationId: UPSTREAM_INSTALLATION, authorAssociation: "MEMBER", ...overrides });
+
+describe("relay end to end (real server, fake GitHub, Redis)", () => {
+  let github: FakeGitHub;
+  let relay: RelayServer;
+
+  beforeAll(async () => {
+    github = await setUpGitHub();
+    relay = await startRelayServer({ fakeGitHub: github, configYaml: NATIVE_CONFIG, env: { RELAY_TOKEN_SECRET } });
+  });
+  afterAll(async () => {
+    if (process.env.DEBUG_RELAY) console.log(relay.logs().split("\n").filter((l) => /warn|error|"level":[45]0/.test(l)).slice(0, 8).join("\n"));
+    await relay?.stop();
+    await cleanupRedisPrefix(relay?.redisPrefix ?? "");
+    await github?.close();
+  });
+
+  it("dispatches a PR to every downstream with the SPEC client_payload", async () => {
+    const event = prOpened({ number: 4242, headSha: randomSha() });
+    const answer = await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, deliveryId: "pr-delivery-1" });
+    expect(answer.status).toBe(200);
+    await github.waitForCount((r) => r.method === "POST" && r.path.endsWith("/dispatches") && r.status === 204, 4, 10_000);
+    const sent = DOWNSTREAMS.map((repo) => github.dispatches(repo));
+    for (const dispatches of sent) expect(dispatches).toHaveLength(1);
+    const [dispatch] = github.dispatches("vendor/backend");
+    const body = { event_type: dispatch.eventType, client_payload: dispatch.clientPayload as Record<string, any> };
+    expect(body.event_type).toBe("pull_request");
+    expect(body.client_payload.event_type).toBe("pull_request");
+    expect(body.client_payload.delivery_id).toBe("pr-delivery-1");
+    expect(body.client_payload.payload.number).toBe(4242);
+    expect(body.client_payload.relay).toMatchObject({
+      schema: "ci-relay.dispatch.v1",
+      level: "L2",
+      upstream: { repo: "pytorch/pytorch", sha: event.pull_request.head.sha, ref: "refs/pull/4242/head", pr_number: 4242 },
+      callback_url: `${relay.baseUrl}/relay/v1/callback`,
+    });
+    expect(body.client_payload.relay.callback_token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(relay.logs()).not.toContain(body.client_payload.relay.callback_token);
+  });
+
+  it("scopes each dispatch token to its one downstream with contents:write", async () => {
+    const tokens = github.issuedTokens().filter((t) => t.repositories?.includes("vendor/backend"));
+    expect(tokens.length).toBeGreaterThan(0);
+    for (const token of tokens) {
+      expect(token.repositories).toEqual(["vendor/backend"]);
+      expect(token.permissions).toEqual({ contents: "write" });
+    }
+  });
+
+  it("relays a redelivered webhook once per downstream, sequentially and concurrently", async () => {
+    const event = prOpened({ number: 7, headSha: randomSha() });
+    const deliveryId = "redelivered-1";
+    for (let i = 0; i < 5; i++) {
+      expect((await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, deliveryId })).status).toBe(200);
+    }
+    const concurrent = prOpened({ number: 8, headSha: randomSha() });
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => sendWebhook(relay.baseUrl, { event: "pull_request", payload: concurrent, deliveryId: "redelivered-2" })),
+    );
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    for (const delivery of ["redelivered-1", "redelivered-2"]) {
+      await github.waitForCount((r) => r.path.endsWith("/dispatches") && (r.body as any)?.client_payload?.delivery_id === delivery && r.status === 204, 4);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500)); // give a wrongly duplicated dispatch time to show
+    for (const delivery of ["redelivered-1", "redelivered-2"]) {
+      for (const repo of DOWNSTREAMS) {
+        const count = github.dispatches(repo).filter((d) => (d.clientPayload as any).delivery_id === delivery).length;
+        expect(count).toBe(1);
+      }
+    }
+  });
+
+  it("refuses a bad or missing signature with 400 and dispatches nothing", async () => {
+    const before = github.requests.length;
+    const event = prOpened({ number: 9 });
+    const forged = await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, signature: sign(JSON.stringify(event), "wrong-secret") });
+    const missing = await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, signature: null });
+    expect(forged.status).toBe(400);
+    expect(missing.status).toBe(400);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(github.requests.slice(before).filter((r) => r.path.endsWith("/dispatches"))).toHaveLength(0);
+  });
+
+  it("answers malformed, mistyped and oversized bodies with a 4xx and stores nothing", async () => {
+    const before = github.requests.length;
+    const malformed = await sendWebhook(relay.baseUrl, { event: "pull_request", rawBody: "{not json", deliveryId: "malformed" });
+    expect(malformed.status).toBe(400);
+    const wrongType = await sendWebhook(relay.baseUrl, { event: "pull_request", payload: prOpened(), contentType: "text/plain" });
+    expect(wrongType.status).toBe(415);
+    const huge = await fetch(relay.url("/api/github/webhooks"), {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": "huge", "x-hub-signature-256": "sha256=00" },
+      body: JSON.stringify({ padding: "x".repeat(26 * 1024 * 1024) }),
+    });
+    expect(huge.status).toBe(413);
+    const unknownEvent = await sendWebhook(relay.baseUrl, { event: "gollum", payload: { pages: [] } });
+    expect(unknownEvent.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(github.requests.slice(before).filter((r) => r.path.endsWith("/dispatches"))).toHaveLength(0);
+  });
+
+  it("relays pushes to configured branches but not deletions or other branches", async () => {
+    const main = pushEvent({ repo: "pytorch/pytorch", installationId: UPSTREAM_INSTALLATION, ref: "refs/heads/main", after: randomSha() });
+    const other = pushEvent({ repo: "pytorch/pytorch", installationId: UPSTREAM_INSTALLATION, ref: "refs/heads/feature", after: randomSha() });
+    const deletion = pushEvent({ repo: "pytorch/pytorch", installationId: UPSTREAM_INSTALLATION, ref: "refs/heads/main", after: "0".repeat(40) });
+    for (const [payload, deliveryId] of [[main, "push-main"], [other, "push-other"], [deletion, "push-delete"]] as const) {
+      expect((await sendWebhook(relay.baseUrl, { event: "push", payload, deliveryId })).status).toBe(200);
+    }
+    await github.waitForCount((r) => r.path.endsWith("/dispatches") && (r.body as any)?.client_payload?.delivery_id === "push-main" && r.status === 204, 4);
+    const [dispatch] = github.dispatches("strict/gate").filter((d) => (d.clientPayload as any).delivery_id === "push-main");
+    expect((dispatch.clientPayload as any).relay.upstream).toEqual({ repo: "pytorch/pytorch", sha: main.after, ref: "refs/heads/main", pr_number: null });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const others = github.requests.filter((r) => ["push-other", "push-delete"].includes((r.body as any)?.client_payload?.delivery_id));
+    expect(others).toHaveLength(0);
+  });
+
+  it("holds back an untrusted author's PR", async () => {
+    const event = prOpened({ authorAssociation: "FIRST_TIME_CONTRIBUTOR", number: 31 });
+    expect((await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, deliveryId: "untrusted" })).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(github.requests.filter((r) => (r.body as any)?.client_payload?.delivery_id === "untrusted")).toHaveLength(0);
+  });
+
+  it("retries a dispatch GitHub fails, and dispatches it once", async () => {
+    github.failNext({ method: "POST", path: "/repos/vendor/backend/dispatches", status: 502, times: 2 });
+    const event = prOpened({ number: 55, headSha: randomSha() });
+    expect((await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, deliveryId: "flaky" })).status).toBe(200);
+    const isFlaky = (r: (typeof github.requests)[number]) =>
+      r.path === "/repos/vendor/backend/dispatches" && (r.body as any)?.client_payload?.delivery_id === "flaky";
+    await github.waitFor((r) => isFlaky(r) && r.status === 204, 20_000);
+    expect(github.requests.filter(isFlaky).map((r) => r.status)).toEqual([502, 502, 204]);
+  });
+});
+
+describe("relay with a CRCR allowlist", () => {
+  let github: FakeGitHub;
+  let relay: RelayServer;
+
+  beforeAll(async () => {
+    github = await setUpGitHub();
+    relay = await startRelayServer({
+      fakeGitHub: github,
+      configYaml: CRCR_ALLOWLIST,
+      env: { RELAY_TOKEN_SECRET, UPSTREAM_REPO: "PyTorch/pytorch", REDIS_URL: undefined },
+    });
+  });
+  afterAll(async () => {
+    await relay?.stop();
+    await github?.close();
+  });
+
+  it("dispatches to L1-L4 with names matched case-insensitively, pushes to any branch, no trust gating", async () => {
+    const pr = prOpened({ authorAssociation: "NONE", number: 77 });
+    expect((await sendWebhook(relay.baseUrl, { event: "pull_request", payload: pr, deliveryId: "crcr-pr" })).status).toBe(200);
+    const push = pushEvent({ repo: "pytorch/pytorch", installationId: UPSTREAM_INSTALLATION, ref: "refs/heads/gh/someone/3/head", after: randomSha() });
+    expect((await sendWebhook(relay.baseUrl, { event: "push", payload: push, deliveryId: "crcr-push" })).status).toBe(200);
+    for (const delivery of ["crcr-pr", "crcr-push"]) {
+      await github.waitForCount((r) => r.path.endsWith("/dispatches") && (r.body as any)?.client_payload?.delivery_id === delivery && r.status === 204, 4);
+    }
+    const levels = Object.fromEntries(
+      DOWNSTREAMS.map((repo) => [repo, (github.dispatches(repo)[0].clientPayload as any).relay.level]),
+    );
+    expect(levels).toEqual({ "Ascend/pytorch": "L3", "vendor/backend": "L2", "quiet/observer": "L1", "strict/gate": "L4" });
+  });
+
+  it("reports the memory store in health", async () => {
+    const health = await (await fetch(relay.url("/relay/health"))).json();
+    expect(health).toMatchObject({ ok: true, service: "ci-relay", store: { kind: "memory", ok: true }, github: { valuesPrinted: false } });
+  });
+});
