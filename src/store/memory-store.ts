@@ -66,6 +66,13 @@ export class MemoryStore implements Store {
     return true;
   }
 
+  async writeIf(key: string, expected: string | null, ops: WriteOp[]): Promise<boolean> {
+    ops.forEach(checkWriteOp);
+    if ((this.entryOf(key, "string")?.value ?? null) !== expected) return false;
+    for (const op of ops) this.apply(op);
+    return true;
+  }
+
   async write(ops: WriteOp[]): Promise<void> {
     ops.forEach(checkWriteOp);
     for (const op of ops) this.apply(op);

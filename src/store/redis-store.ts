@@ -35,9 +35,10 @@ const FAIL_FAST: RedisOptions = {
  * and back could print epoch milliseconds as "1.7e+12".
  */
 const SCRIPTS = {
-  ciRelayCompareAndSet: {
+  ciRelayWriteIf: {
     numberOfKeys: 1,
-    // ARGV: "absent" | "value", expected, next, ttl in ms or ""
+    // ARGV: "absent" | "value", expected, ops as JSON (keys already prefixed, numbers as strings).
+    // Keys of the ops are not declared in KEYS: fine on a single Redis (ElastiCache non-cluster mode).
     lua: `
       local current = redis.call('GET', KEYS[1])
       if ARGV[1] == 'absent' then
@@ -45,10 +46,22 @@ const SCRIPTS = {
       elseif current ~= ARGV[2] then
         return 0
       end
-      if ARGV[4] == '' then
-        redis.call('SET', KEYS[1], ARGV[3])
-      else
-        redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
+      for _, op in ipairs(cjson.decode(ARGV[3])) do
+        if op.op == 'set' then
+          if op.px then redis.call('SET', op.key, op.value, 'PX', op.px) else redis.call('SET', op.key, op.value) end
+        elseif op.op == 'del' then
+          redis.call('DEL', op.key)
+        elseif op.op == 'zadd' then
+          if op.nx then redis.call('ZADD', op.key, 'NX', op.score, op.member) else redis.call('ZADD', op.key, op.score, op.member) end
+        elseif op.op == 'zrem' then
+          redis.call('ZREM', op.key, op.member)
+        elseif op.op == 'xadd' then
+          if op.maxlen then
+            redis.call('XADD', op.key, 'MAXLEN', '~', op.maxlen, '*', unpack(op.fields))
+          else
+            redis.call('XADD', op.key, '*', unpack(op.fields))
+          end
+        end
       end
       return 1`,
   },
@@ -72,7 +85,7 @@ const SCRIPTS = {
 
 declare module "ioredis" {
   interface RedisCommander<Context> {
-    ciRelayCompareAndSet(key: string, mode: string, expected: string, next: string, ttlMs: string): Result<number, Context>;
+    ciRelayWriteIf(key: string, mode: string, expected: string, opsJson: string): Result<number, Context>;
     ciRelayIncrementWindow(key: string, windowMs: string): Result<number, Context>;
     ciRelayClaimDue(key: string, now: string, leaseUntil: string, limit: string): Result<string[], Context>;
   }
@@ -126,15 +139,30 @@ export class RedisStore implements Store {
   }
 
   async compareAndSet(key: string, expected: string | null, next: string, ttlSeconds?: number): Promise<boolean> {
-    const ttlMs = ttlMillis(ttlSeconds);
-    const replaced = await this.client.ciRelayCompareAndSet(
-      this.key(key),
-      expected === null ? "absent" : "value",
-      expected ?? "",
-      next,
-      ttlMs === undefined ? "" : String(ttlMs),
-    );
-    return replaced === 1;
+    return this.writeIf(key, expected, [{ op: "set", key, value: next, ttlSeconds }]);
+  }
+
+  async writeIf(key: string, expected: string | null, ops: WriteOp[]): Promise<boolean> {
+    ops.forEach(checkWriteOp);
+    const encoded = ops.map((op) => {
+      const prefixed = this.key(op.key);
+      switch (op.op) {
+        case "set": {
+          const ttlMs = ttlMillis(op.ttlSeconds);
+          return { op: "set", key: prefixed, value: op.value, ...(ttlMs === undefined ? {} : { px: String(ttlMs) }) };
+        }
+        case "del":
+          return { op: "del", key: prefixed };
+        case "zadd":
+          return { op: "zadd", key: prefixed, member: op.member, score: scoreArg(op.score), ...(op.onlyIfAbsent ? { nx: true } : {}) };
+        case "zrem":
+          return { op: "zrem", key: prefixed, member: op.member };
+        case "xadd":
+          return { op: "xadd", key: prefixed, fields: Object.entries(op.fields).flat(), ...(op.maxLen === undefined ? {} : { maxlen: String(op.maxLen) }) };
+      }
+    });
+    const applied = await this.client.ciRelayWriteIf(this.key(key), expected === null ? "absent" : "value", expected ?? "", JSON.stringify(encoded));
+    return applied === 1;
   }
 
   async write(ops: WriteOp[]): Promise<void> {

@@ -33,6 +33,12 @@ export interface Store {
    */
   compareAndSet(key: string, expected: string | null, next: string, ttlSeconds?: number): Promise<boolean>;
 
+  /**
+   * Applies `ops`, all or nothing, only if key's value still equals `expected` (null: absent); true
+   * when applied. A state change and the side effects it causes (outbox tasks) commit together.
+   */
+  writeIf(key: string, expected: string | null, ops: WriteOp[]): Promise<boolean>;
+
   /** Applies every op, all or nothing. */
   write(ops: WriteOp[]): Promise<void>;
 

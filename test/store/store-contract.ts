@@ -180,6 +180,44 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
       });
     });
 
+    describe("writeIf", () => {
+      test("applies every op only while the condition key holds the expected value", async () => {
+        await store.write([{ op: "set", key: "state", value: "A" }]);
+        const ops = (value: string) => [
+          { op: "set" as const, key: "state", value, ttlSeconds: 60 },
+          { op: "zadd" as const, key: "due", member: `task-${value}`, score: 1_795_000_000_123, onlyIfAbsent: true },
+          { op: "xadd" as const, key: "log", fields: { to: value }, maxLen: 100 },
+        ];
+        expect(await store.writeIf("state", "stale", ops("X"))).toBe(false);
+        expect(await store.get("state")).toBe("A");
+        expect(await store.zcard("due")).toBe(0);
+        expect(await store.streamLength("log")).toBe(0);
+
+        expect(await store.writeIf("state", "A", ops("B"))).toBe(true);
+        expect(await store.get("state")).toBe("B");
+        expect(await store.zscore("due", "task-B")).toBe(1_795_000_000_123);
+        expect((await store.readStreamTail("log", 5)).map((e) => e.fields)).toEqual([{ to: "B" }]);
+      });
+
+      test("treats null as 'absent', and del/zrem ops apply too", async () => {
+        await store.write([{ op: "zadd", key: "z", member: "m", score: 1 }]);
+        expect(await store.writeIf("fresh", null, [{ op: "set", key: "fresh", value: "1" }, { op: "zrem", key: "z", member: "m" }])).toBe(true);
+        expect(await store.writeIf("fresh", null, [{ op: "set", key: "fresh", value: "2" }])).toBe(false);
+        expect(await store.writeIf("fresh", "1", [{ op: "del", key: "fresh" }])).toBe(true);
+        expect(await store.get("fresh")).toBeNull();
+        expect(await store.zcard("z")).toBe(0);
+      });
+
+      test("lets exactly one of many concurrent writers with the same expectation win", async () => {
+        await store.write([{ op: "set", key: "race", value: "start" }]);
+        const results = await Promise.all(
+          Array.from({ length: 30 }, (_, i) => store.writeIf("race", "start", [{ op: "set", key: "race", value: `w${i}` }, { op: "zadd", key: "winners", member: `w${i}`, score: i }])),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect(await store.zcard("winners")).toBe(1);
+      });
+    });
+
     describe("sorted sets", () => {
       test("epoch-millisecond scores come back exact", async () => {
         await store.write([{ op: "zadd", key: "z", member: "m", score: EPOCH_MS + 1 }]);
