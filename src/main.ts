@@ -30,7 +30,8 @@ async function main(): Promise<void> {
     privateKey: probotEnv.privateKey,
     secret: probotEnv.secret,
     baseUrl: probotEnv.baseUrl,
-    log: log.child({ name: "probot" }),
+    // Probot logs a failed delivery with its payload and signature attached to the error.
+    log: log.child({ name: "probot" }, { redact: { paths: ["err.event.payload", "err.event.signature", "event.payload", "event.signature"], censor: "[redacted]" } }),
     Octokit: relayOctokit(metrics, log.child({ name: "github" })),
     ...(env.redisUrl ? { redisConfig: redisThrottleConfig(env.redisUrl, env.redisPrefix) } : {}),
   });

@@ -1,7 +1,8 @@
 import express, { type Express } from "express";
 import type { Logger } from "pino";
 import { pinoHttp } from "pino-http";
-import { createNodeMiddleware, type Probot } from "probot";
+import { createNodeMiddleware } from "@octokit/webhooks";
+import type { Probot } from "probot";
 import type { Relay } from "../create-relay";
 import { relayApp } from "../index";
 import { relayRouter } from "../routes/relay-router";
@@ -27,7 +28,21 @@ export function createServer(relay: Relay, probot: Probot, log: Logger): Express
     }),
   );
   app.post(WEBHOOK_PATH, webhookGuard);
-  app.use(createNodeMiddleware(relayApp(relay), { probot, webhooksPath: WEBHOOK_PATH }));
+  void probot.load(relayApp(relay));
+  // Probot's own error handler logs failed deliveries (redacted); the middleware's default logger
+  // would print them to the console again, payload and signature included.
+  const webhookLog = log.child({ name: "webhooks" });
+  app.use(
+    createNodeMiddleware(probot.webhooks, {
+      path: WEBHOOK_PATH,
+      log: {
+        debug: (message: string) => webhookLog.debug(message),
+        info: (message: string) => webhookLog.info(message),
+        warn: (message: string) => webhookLog.warn(message),
+        error: () => undefined,
+      },
+    }),
+  );
   app.use("/relay", relayRouter(relay));
   return app;
 }

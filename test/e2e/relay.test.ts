@@ -116,10 +116,13 @@ describe("relay end to end (real server, fake GitHub, Redis)", () => {
   it("refuses a bad or missing signature with 400 and dispatches nothing", async () => {
     const before = github.requests.length;
     const event = prOpened({ number: 9 });
-    const forged = await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, signature: sign(JSON.stringify(event), "wrong-secret") });
+    const forgedSignature = sign(JSON.stringify(event), "wrong-secret");
+    const forged = await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, signature: forgedSignature });
     const missing = await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, signature: null });
     expect(forged.status).toBe(400);
     expect(missing.status).toBe(400);
+    expect(relay.logs()).not.toContain(forgedSignature);
+    expect(relay.logs()).not.toContain(sign(JSON.stringify(event), relay.webhookSecret));
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(github.requests.slice(before).filter((r) => r.path.endsWith("/dispatches"))).toHaveLength(0);
   });
