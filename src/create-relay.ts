@@ -1,10 +1,13 @@
 import type { Logger } from "pino";
 import type { Probot } from "probot";
+import type { AuditSink } from "./audit/audit-record";
+import { createAuditSink } from "./audit/audit-sink";
 import { createOidcVerifier, type OidcVerifier } from "./auth/oidc-verifier";
 import { ConfigSource } from "./config/config-source";
 import type { RelayEnv } from "./config/env";
 import { AppGitHub } from "./github/app-github";
 import { readRepoFile } from "./github/read-repo-file";
+import { HUD_TASK, hudTask } from "./hud/hud-task";
 import { createMetrics, type Metrics } from "./metrics/metrics";
 import { Outbox } from "./outbox/outbox";
 import { OutboxRunner, type TaskHandler } from "./outbox/outbox-runner";
@@ -25,6 +28,7 @@ export interface Relay {
   outbox: Outbox;
   runner: OutboxRunner;
   oidc: OidcVerifier;
+  audit: AuditSink;
 }
 
 /** Collaborators a test or another deployment may hand in instead of the defaults. */
@@ -42,7 +46,7 @@ export function createRelay(probot: Probot, env: RelayEnv, overrides: RelayOverr
   const github = new AppGitHub(probot, store, metrics);
   const config = new ConfigSource({ env, readFile: readRepoFile(github), store, logger: log, now: overrides.now });
   const outbox = new Outbox(store);
-  const relay = { env, log, probot, store, config, github, metrics, outbox } as Omit<Relay, "runner" | "oidc">;
+  const relay = { env, log, probot, store, config, github, metrics, outbox } as Omit<Relay, "runner" | "oidc" | "audit">;
   const runner = new OutboxRunner({
     outbox,
     handlers: taskHandlers(relay, overrides),
@@ -54,11 +58,12 @@ export function createRelay(probot: Probot, env: RelayEnv, overrides: RelayOverr
     now: overrides.now,
   });
   const oidc = createOidcVerifier({ issuer: env.oidcIssuer, fetch: overrides.fetch });
-  return { ...relay, runner, oidc };
+  const audit = createAuditSink({ log, store, path: env.auditLog });
+  return { ...relay, runner, oidc, audit };
 }
 
 /** One line per kind of durable side effect. */
-function taskHandlers(relay: Omit<Relay, "runner" | "oidc">, overrides: RelayOverrides): Record<string, TaskHandler> {
+function taskHandlers(relay: Omit<Relay, "runner" | "oidc" | "audit">, overrides: RelayOverrides): Record<string, TaskHandler> {
   return {
     [DISPATCH_TASK]: dispatchTask({
       store: relay.store,
@@ -69,5 +74,6 @@ function taskHandlers(relay: Omit<Relay, "runner" | "oidc">, overrides: RelayOve
       relayTokenSecrets: relay.env.relayTokenSecrets,
       now: overrides.now,
     }),
+    [HUD_TASK]: hudTask(relay.env, relay.log, overrides.fetch),
   };
 }

@@ -1,0 +1,38 @@
+import { appendFile } from "node:fs/promises";
+import type { Logger } from "pino";
+import type { Store } from "../store/store";
+import type { AuditRecord, AuditSink } from "./audit-record";
+
+export const AUDIT_STREAM = "relay:audit";
+/** Approximate cap (MAXLEN ~): the stream is a recent window for operators; AUDIT_LOG keeps everything. */
+const AUDIT_STREAM_MAX_LEN = 10_000;
+
+export interface AuditSinkOptions {
+  log: Logger;
+  store: Pick<Store, "write">;
+  /** AUDIT_LOG: JSON lines appended here too */
+  path?: string;
+}
+
+/**
+ * SPEC §6 destinations: the log, the AUDIT_LOG file, the capped stream `relay:audit`. A destination
+ * that fails is logged and skipped: auditing never changes a request's answer, and one broken
+ * destination does not silence the others.
+ */
+export function createAuditSink({ log, store, path }: AuditSinkOptions): AuditSink {
+  return {
+    async record(entry: AuditRecord) {
+      log.info({ audit: entry }, "audit");
+      const line = JSON.stringify(entry);
+      const destinations: Promise<void>[] = [
+        store.write([{ op: "xadd", key: AUDIT_STREAM, fields: { record: line }, maxLen: AUDIT_STREAM_MAX_LEN }]),
+      ];
+      // One write call per line with O_APPEND: concurrent records never interleave within a line.
+      if (path !== undefined) destinations.push(appendFile(path, `${line}\n`, "utf8"));
+      const results = await Promise.allSettled(destinations);
+      for (const result of results) {
+        if (result.status === "rejected") log.error({ err: result.reason, requestId: entry.requestId }, "audit destination failed");
+      }
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import { timingSafeEqual } from "node:crypto";
+import type { OidcIdentity, OidcVerifier } from "../auth/oidc-verifier";
+import { verifyRelayToken, type RelayTokenClaims } from "../auth/relay-token";
+import { invalidToken } from "../auth/token-rejection";
+import { sameRepo, type Downstream, type RelayConfig } from "../config/types";
+import { RelayError } from "../http/failure-kinds";
+import { bindingRejection } from "./binding-rejection";
+
+export interface CallbackCaller {
+  claims: RelayTokenClaims;
+  downstream: Downstream;
+  /** the verified OIDC identity; null for queue downstreams, which hold no OIDC token */
+  identity: OidcIdentity | null;
+}
+
+export interface AuthenticateCallbackInput {
+  bearer: string;
+  relayToken: string | undefined;
+  config: RelayConfig;
+  oidc: OidcVerifier;
+  callbackAudience: string;
+  relayTokenSecrets: readonly string[];
+  /** told each identity as soon as it is verified, so a later refusal is still audited with it */
+  onVerified?: (caller: Partial<CallbackCaller>) => void;
+}
+
+/**
+ * SPEC §4 steps 1-3. The relay token comes first because it names the downstream, and the downstream's
+ * transport says what the bearer is: an OIDC token bound to that repository (dispatch), or the relay
+ * token itself (queue: self-hosted consumers have no OIDC issuer).
+ */
+export async function authenticateCallback(input: AuthenticateCallbackInput): Promise<CallbackCaller> {
+  if (input.relayToken === undefined || input.relayToken === "") {
+    throw new RelayError("unauthorized-caller", "The body carries no relay_token.", "relay-token-missing");
+  }
+  const claims = await verifyRelayToken(input.relayToken, input.relayTokenSecrets);
+  input.onVerified?.({ claims });
+  const downstream = input.config.downstreams.find((candidate) => sameRepo(candidate.repo, claims.sub));
+  if (downstream === undefined) {
+    throw new RelayError("caller-not-allowed", "The token's downstream is not in the relay config.", "downstream-not-configured");
+  }
+  if (downstream.transport === "queue") {
+    if (!sameSecret(input.bearer, input.relayToken)) throw invalidToken("bearer-not-relay-token");
+    return { claims, downstream, identity: null };
+  }
+  const identity = await input.oidc.verify(input.bearer, input.callbackAudience);
+  input.onVerified?.({ claims, identity });
+  const rejection = bindingRejection(identity, claims, downstream.callers);
+  if (rejection !== null) throw invalidToken(rejection);
+  return { claims, downstream, identity };
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const [x, y] = [Buffer.from(a), Buffer.from(b)];
+  return x.length === y.length && timingSafeEqual(x, y);
+}

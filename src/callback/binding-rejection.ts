@@ -1,0 +1,28 @@
+import picomatch from "picomatch";
+import type { OidcIdentity } from "../auth/oidc-verifier";
+import type { RelayTokenClaims } from "../auth/relay-token";
+import { sameRepo, type CallerPins } from "../config/types";
+
+/** `bash` makes `*` cross `/`, so a pin of "*" (or `o/r/.github/workflows/*`) means what operators expect. */
+const GLOB = { dot: true, bash: true };
+
+export type BindingRejection = "repository-mismatch" | "repository-id-mismatch" | "workflow-ref-mismatch";
+
+/**
+ * SPEC §4.3: an OIDC identity may report only for a dispatch sent to its own repository, and, where the
+ * config pins them, only from that repository id (a deleted-and-recreated repo has a new one) and from
+ * matching workflows. Returns the broken rule, or null when the caller is bound to the token. Pure.
+ */
+export function bindingRejection(
+  identity: Pick<OidcIdentity, "repository" | "repository_id" | "workflow_ref">,
+  claims: Pick<RelayTokenClaims, "sub">,
+  pins: CallerPins,
+): BindingRejection | null {
+  if (!sameRepo(identity.repository, claims.sub)) return "repository-mismatch";
+  if (pins.repositoryId !== undefined && identity.repository_id !== pins.repositoryId) return "repository-id-mismatch";
+  if (pins.workflowRef !== undefined) {
+    const ref = identity.workflow_ref;
+    if (ref === undefined || !picomatch.isMatch(ref, pins.workflowRef, GLOB)) return "workflow-ref-mismatch";
+  }
+  return null;
+}

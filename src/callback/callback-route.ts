@@ -1,0 +1,152 @@
+import type { RequestHandler } from "express";
+import type { z } from "zod";
+import { extractBearer } from "../auth/bearer";
+import { buildAuditRecord, type AuditFacts } from "../audit/build-audit-record";
+import { checkRunOpsForTransition } from "../checks/check-run-effects";
+import { sameRepo } from "../config/types";
+import type { Relay } from "../create-relay";
+import { RelayError } from "../http/failure-kinds";
+import { jsonRoute, type RouteContext } from "../http/json-route";
+import { parseJson, readBody } from "../http/read-body";
+import { hudTaskOps } from "../hud/hud-task";
+import { dispatchKey, parseDispatchRecord } from "../relay/dispatch-record";
+import { authenticateCallback, type CallbackCaller } from "./authenticate-callback";
+import { callbackBodySchema, type WorkflowReport } from "./callback-body";
+import type { JobEvent } from "./decide-transition";
+import { recordJobReport } from "./record-job-report";
+
+const BODY_LIMIT_BYTES = 64 * 1024;
+const RATE_WINDOW_SECONDS = 60;
+const rateKey = (repo: string) => `relay:rate:callback:${repo.toLowerCase()}`;
+
+/** What one request taught the route, for its audit record and metrics. */
+interface CallbackTrace {
+  audit: AuditFacts;
+  /** accepted, duplicate or ignored; failures are counted by their kind */
+  outcome: string;
+}
+
+/**
+ * SPEC §4 `POST /relay/v1/callback`, in the contract's order: body size and JSON syntax, then
+ * authentication, then the body schema, then the dispatch and the rate limit — every check before the
+ * one atomic write that changes state and enqueues its effects.
+ */
+export function callbackRoute(relay: Relay): RequestHandler {
+  const traces = new WeakMap<RouteContext, CallbackTrace>();
+  return jsonRoute(
+    relay.log,
+    async (context) => {
+      const trace: CallbackTrace = { audit: { operation: "callback" }, outcome: "accepted" };
+      traces.set(context, trace);
+      const { audit } = trace;
+
+      const body = await readBody(context.request, BODY_LIMIT_BYTES);
+      audit.body = body;
+      const json = parseJson(body);
+      const bearer = extractBearer(context.request);
+      const config = await relay.config.get();
+      if (config === null) throw new RelayError("store-unavailable", "The relay config is not loaded yet; retry later.", "config-not-loaded");
+
+      const caller = await authenticateCallback({
+        bearer,
+        relayToken: relayTokenOf(json),
+        config,
+        oidc: relay.oidc,
+        callbackAudience: relay.env.callbackAudience,
+        relayTokenSecrets: relay.env.relayTokenSecrets,
+        onVerified: (verified) => noteCaller(audit, verified),
+      });
+
+      const parsed = callbackBodySchema.safeParse(json);
+      if (!parsed.success) throw invalidBody(parsed.error);
+      const { workflow } = parsed.data;
+      audit.operation = `callback.${workflow.scope}.${workflow.status}`;
+      audit.identity = { ...audit.identity, run_id: audit.identity?.run_id ?? workflow.run_id, run_attempt: audit.identity?.run_attempt ?? workflow.run_attempt };
+
+      const dispatch = parseDispatchRecord(await relay.store.get(dispatchKey(caller.claims.jti)));
+      if (dispatch === null || !sameRepo(dispatch.downstream, caller.claims.sub)) {
+        throw new RelayError("no-dispatch", "The relay made no dispatch this token belongs to.", "no-dispatch");
+      }
+      if (dispatch.level === "L1") {
+        trace.outcome = "ignored";
+        return { body: { ok: true, requestId: context.requestId, status: "ignored" } };
+      }
+      const count = await relay.store.incrementWindow(rateKey(caller.downstream.repo), RATE_WINDOW_SECONDS);
+      if (count > relay.env.callbackRateLimitPerMinute) {
+        throw new RelayError("rate-limited", "Too many callbacks for this repository; retry in a minute.", "callback-rate-limited");
+      }
+
+      const now = Date.now();
+      const decision = await recordJobReport(
+        relay.store,
+        dispatch,
+        {
+          key: { requestId: dispatch.requestId, runId: workflow.run_id, runAttempt: workflow.run_attempt, scope: workflow.scope, jobName: workflow.job_name ?? null },
+          event: jobEvent(workflow),
+          detailsUrl: workflow.url ?? null,
+          workflowName: workflow.name ?? null,
+          summary: workflow.summary ?? null,
+          at: now,
+        },
+        (transition) => [
+          ...checkRunOpsForTransition(relay, config, transition, now),
+          ...hudTaskOps(relay.outbox, relay.env, transition, workflow, now),
+        ],
+      );
+      if (decision.outcome === "refused") {
+        throw new RelayError("invalid-transition", `The job is already ${decision.record.state}; this report cannot change it.`, decision.reason);
+      }
+      if (decision.outcome === "accepted") relay.runner.kick();
+      trace.outcome = decision.outcome;
+      return {
+        body: { ok: true, requestId: context.requestId, dispatchId: dispatch.requestId, state: decision.record.state, duplicate: decision.outcome === "duplicate" },
+      };
+    },
+    (context, status, failure) => {
+      const trace = traces.get(context);
+      const finishedAt = Date.now();
+      relay.metrics.callbacks.inc({ outcome: failure?.kind ?? trace?.outcome ?? "accepted" });
+      relay.metrics.callbackLatency.observe((finishedAt - context.startedAt) / 1000);
+      const entry = buildAuditRecord(
+        { requestId: context.requestId, endpoint: context.request.originalUrl.split("?")[0], status, failure, startedAt: context.startedAt, finishedAt },
+        trace?.audit ?? {},
+      );
+      relay.audit.record(entry).catch((error: unknown) => relay.log.error({ err: error, requestId: context.requestId }, "audit failed"));
+    },
+  );
+}
+
+function relayTokenOf(json: unknown): string | undefined {
+  if (json === null || typeof json !== "object" || Array.isArray(json)) return undefined;
+  const token = (json as { relay_token?: unknown }).relay_token;
+  return typeof token === "string" ? token : undefined;
+}
+
+/** Identity for the audit record: the OIDC claims when verified, else the relay token's own. */
+function noteCaller(audit: AuditFacts, { claims, identity }: Partial<CallbackCaller>): void {
+  if (claims) {
+    audit.repo = claims.sub;
+    audit.resource = `dispatch:${claims.jti}`;
+    audit.identity = { repository: claims.sub, jti: claims.jti };
+  }
+  if (identity) {
+    audit.identity = {
+      repository: identity.repository,
+      repository_id: identity.repository_id ?? null,
+      workflow_ref: identity.workflow_ref ?? null,
+      run_id: identity.run_id ?? null,
+      run_attempt: identity.run_attempt ?? null,
+      jti: identity.jti ?? null,
+    };
+  }
+}
+
+function jobEvent(workflow: WorkflowReport): JobEvent {
+  return workflow.status === "completed" ? { status: "completed", conclusion: workflow.conclusion } : { status: "in_progress" };
+}
+
+/** Names the fields that failed, never their values: a body may carry anything. */
+function invalidBody(error: z.ZodError): RelayError {
+  const fields = [...new Set(error.issues.map((issue) => issue.path.join(".") || "(body)"))].slice(0, 10);
+  return new RelayError("validation-failed", `The callback body is invalid: ${fields.join(", ")}.`, "body-invalid");
+}

@@ -1,0 +1,36 @@
+import type { DispatchRecord } from "../relay/dispatch-record";
+import type { Store, WriteOp } from "../store/store";
+import { decideTransition, type JobReport, type TransitionDecision } from "./decide-transition";
+import type { JobTransition } from "./job-transition";
+import { jobId, jobsOfKey, jobStateKey, JOB_TTL_SECONDS, parseJobRecord } from "./job-record";
+
+const ATTEMPTS = 25;
+
+/**
+ * Applies a job report atomically: the new state, the per-dispatch index entry and every effect the
+ * transition causes (outbox tasks for check runs and the HUD) commit in one conditional write, only
+ * if the state is still what the decision saw. A writer that lost the race re-reads and decides again,
+ * so twenty identical callbacks at once make one transition and nineteen duplicates.
+ */
+export async function recordJobReport(
+  store: Store,
+  dispatch: DispatchRecord,
+  report: JobReport,
+  effects: (transition: JobTransition) => WriteOp[],
+): Promise<TransitionDecision> {
+  const key = jobStateKey(report.key);
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const raw = await store.get(key);
+    const decision = decideTransition(dispatch, parseJobRecord(raw), report);
+    if (decision.outcome !== "accepted") return decision;
+    const ops: WriteOp[] = [
+      { op: "set", key, value: JSON.stringify(decision.record), ttlSeconds: JOB_TTL_SECONDS },
+      { op: "zadd", key: jobsOfKey(dispatch.requestId), member: jobId(report.key), score: report.at, onlyIfAbsent: true },
+      ...effects(decision.transition),
+    ];
+    if (await store.writeIf(key, raw, ops)) return decision;
+    // Losers that retry in lockstep collide again: spread them out a little.
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
+  }
+  throw new Error(`job state ${key} stayed contended for ${ATTEMPTS} attempts`);
+}

@@ -1,0 +1,62 @@
+import type { Logger } from "pino";
+import type { JobTransition } from "../callback/job-transition";
+import type { WorkflowReport } from "../callback/callback-body";
+import { jobId } from "../callback/job-record";
+import type { Outbox, OutboxTask } from "../outbox/outbox";
+import type { TaskHandler } from "../outbox/outbox-runner";
+import type { WriteOp } from "../store/store";
+import { buildHudRecord } from "./hud-record";
+
+export const HUD_TASK = "hud";
+const HUD_TIMEOUT_MS = 10_000;
+
+export interface HudSettings {
+  hudUrl?: string;
+  hudToken?: string;
+}
+
+/**
+ * The outbox task that forwards one accepted transition to the HUD (none when HUD_URL is unset, and
+ * none for L1, whose callbacks are not kept). The id names the job and the state it reached, each
+ * reachable once, so a transition can never be forwarded twice.
+ */
+export function hudTaskOps(
+  outbox: Outbox,
+  settings: HudSettings,
+  transition: JobTransition,
+  workflow: WorkflowReport | null,
+  now: number,
+): WriteOp[] {
+  if (settings.hudUrl === undefined || transition.dispatch.level === "L1") return [];
+  const id = `${HUD_TASK}:${jobId({ ...transition, requestId: transition.dispatch.requestId })}:${transition.to}`;
+  return outbox.enqueueOps({ id, kind: HUD_TASK, data: { record: buildHudRecord(transition, workflow) } }, now);
+}
+
+/** Thrown with the shape `classifyFailure` reads, so the runner retries 5xx/429 and honours Retry-After. */
+class HudResponseError extends Error {
+  constructor(
+    readonly status: number,
+    readonly response: { headers: Record<string, string> },
+  ) {
+    super(`HUD answered ${status}`);
+  }
+}
+
+/** POSTs the stored record; a network failure or a 5xx is retried with backoff by the outbox runner. */
+export function hudTask(settings: HudSettings, log: Logger, fetchImpl: typeof fetch = fetch): TaskHandler {
+  return {
+    async run(task: OutboxTask) {
+      // The HUD may have been unset since the task was stored: nothing to deliver to.
+      if (settings.hudUrl === undefined) return;
+      const response = await fetchImpl(settings.hudUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-hud-internal-bot": settings.hudToken ?? "" },
+        body: JSON.stringify(task.data.record),
+        signal: AbortSignal.timeout(HUD_TIMEOUT_MS),
+      });
+      await response.body?.cancel();
+      if (!response.ok) throw new HudResponseError(response.status, { headers: Object.fromEntries(response.headers) });
+      log.debug({ taskId: task.id }, "HUD record forwarded");
+    },
+  };
+}

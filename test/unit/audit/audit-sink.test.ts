@@ -1,0 +1,39 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pino from "pino";
+import { buildAuditRecord } from "../../../src/audit/build-audit-record";
+import { AUDIT_STREAM, createAuditSink } from "../../../src/audit/audit-sink";
+import { MemoryStore } from "../../../src/store/memory-store";
+
+const entry = (requestId: string) =>
+  buildAuditRecord({ requestId, endpoint: "/relay/v1/callback", status: 200, failure: null, startedAt: 0, finishedAt: 1 }, {});
+
+describe("audit sink", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "audit-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("appends one JSON line per record to AUDIT_LOG and to the relay:audit stream", async () => {
+    const store = new MemoryStore();
+    const path = join(dir, "audit.jsonl");
+    const sink = createAuditSink({ log: pino({ level: "silent" }), store, path });
+    await Promise.all(["a", "b", "c"].map((id) => sink.record(entry(id))));
+    const lines = readFileSync(path, "utf8").trimEnd().split("\n").map((line) => JSON.parse(line).requestId);
+    expect(lines.sort()).toEqual(["a", "b", "c"]);
+    const stream = await store.readStreamTail(AUDIT_STREAM, 10);
+    expect(stream.map((e) => JSON.parse(e.fields.record).requestId).sort()).toEqual(["a", "b", "c"]);
+  });
+
+  test("a broken destination is logged, and the others still get the record", async () => {
+    const store = new MemoryStore();
+    const errors: string[] = [];
+    const log = pino({ level: "error" }, { write: (line: string) => errors.push(line) });
+    const sink = createAuditSink({ log, store, path: join(dir, "missing-dir", "audit.jsonl") });
+    await sink.record(entry("x"));
+    expect(await store.streamLength(AUDIT_STREAM)).toBe(1);
+    expect(errors.join("")).toContain("audit destination failed");
+  });
+});

@@ -1,0 +1,38 @@
+import { bindingRejection } from "../../../src/callback/binding-rejection";
+
+const identity = {
+  repository: "Vendor/Backend",
+  repository_id: "123456789",
+  workflow_ref: "Vendor/Backend/.github/workflows/upstream.yml@refs/heads/main",
+};
+const claims = { sub: "vendor/backend" };
+
+describe("binding an OIDC caller to a relay token", () => {
+  test("the token's own repository, in any letter case, is bound when nothing is pinned", () => {
+    expect(bindingRejection(identity, claims, {})).toBeNull();
+  });
+
+  test("another repository cannot report for this dispatch", () => {
+    expect(bindingRejection({ ...identity, repository: "vendor/backend-fork" }, claims, {})).toBe("repository-mismatch");
+  });
+
+  test("a pinned repository id must match (a re-created repository has a new one)", () => {
+    expect(bindingRejection(identity, claims, { repositoryId: "123456789" })).toBeNull();
+    expect(bindingRejection(identity, claims, { repositoryId: "987654321" })).toBe("repository-id-mismatch");
+    expect(bindingRejection({ ...identity, repository_id: undefined }, claims, { repositoryId: "123456789" })).toBe("repository-id-mismatch");
+  });
+
+  test.each([
+    ["*", null],
+    ["Vendor/Backend/.github/workflows/*@refs/heads/main", null],
+    ["Vendor/Backend/.github/workflows/upstream.yml@refs/heads/main", null],
+    ["Vendor/Backend/.github/workflows/other.yml@*", "workflow-ref-mismatch"],
+    ["Vendor/Backend/.github/workflows/upstream.yml@refs/heads/release", "workflow-ref-mismatch"],
+  ])("a workflow_ref pin of %s gives %s", (pin, expected) => {
+    expect(bindingRejection(identity, claims, { workflowRef: pin })).toBe(expected);
+  });
+
+  test("a token without workflow_ref fails a workflow pin", () => {
+    expect(bindingRejection({ ...identity, workflow_ref: undefined }, claims, { workflowRef: "*" })).toBe("workflow-ref-mismatch");
+  });
+});
