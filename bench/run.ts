@@ -1,0 +1,11 @@
+import { benchDispatchLatency } from "./dispatch-latency";
+import { report } from "./report";
+
+async function main(): Promise<void> {
+  report([await benchDispatchLatency()]);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
