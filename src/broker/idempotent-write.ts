@@ -1,0 +1,70 @@
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { RelayError } from "../http/failure-kinds";
+import type { Store } from "../store/store";
+
+/** How long a finished write answers replays of its requestId. */
+const RESULT_TTL_SECONDS = 7 * 24 * 3600;
+/** A claim older than this belongs to a request that died; a retry may take it over (the marker check stops a double write). */
+const STALE_CLAIM_MS = 60_000;
+
+const record = z.discriminatedUnion("state", [
+  z.object({ state: z.literal("pending"), fingerprint: z.string(), claimedAt: z.number() }),
+  z.object({ state: z.literal("done"), fingerprint: z.string(), result: z.unknown() }),
+]);
+type WriteRecord = z.infer<typeof record>;
+
+export interface IdempotentWriteOptions {
+  store: Pick<Store, "setIfAbsent" | "get" | "compareAndSet" | "write">;
+  /** the caller's OIDC `repository`: request ids are the caller's, so they are scoped to it */
+  callerRepository: string;
+  requestId: string;
+  /** the request's operation, repo and params: a requestId reused for another request is refused */
+  fingerprint: string;
+  now?: () => number;
+  /** how long a duplicate waits for the first request to finish; default 20 s */
+  waitMs?: number;
+  pollMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * SPEC §6: a live write happens once per (caller repository, requestId). The first request claims
+ * the key before calling GitHub; a concurrent or later duplicate waits for and answers with the
+ * stored result (`replay: true`). A failed write releases the claim so the caller can retry.
+ */
+export async function idempotentWrite<T>(options: IdempotentWriteOptions, perform: () => Promise<T>): Promise<{ result: T; replay: boolean }> {
+  const { store, fingerprint } = options;
+  const now = options.now ?? Date.now;
+  const key = `relay:broker:write:${createHash("sha256").update(`${options.callerRepository.toLowerCase()}\n${options.requestId}`).digest("hex")}`;
+  const pending = () => JSON.stringify({ state: "pending", fingerprint, claimedAt: now() } satisfies WriteRecord);
+
+  const run = async (): Promise<{ result: T; replay: boolean }> => {
+    let result: T;
+    try {
+      result = await perform();
+    } catch (error) {
+      await store.write([{ op: "del", key }]);
+      throw error;
+    }
+    const done: WriteRecord = { state: "done", fingerprint, result };
+    await store.write([{ op: "set", key, value: JSON.stringify(done), ttlSeconds: RESULT_TTL_SECONDS }]);
+    return { result, replay: false };
+  };
+
+  const deadline = now() + (options.waitMs ?? 20_000);
+  while (now() < deadline) {
+    if (await store.setIfAbsent(key, pending(), RESULT_TTL_SECONDS)) return run();
+    const raw = await store.get(key);
+    if (raw === null) continue; // released by a failed attempt: claim it
+    const current = record.parse(JSON.parse(raw));
+    if (current.fingerprint !== fingerprint) {
+      throw new RelayError("validation-failed", "this requestId was already used for a different request", "request-id-reused");
+    }
+    if (current.state === "done") return { result: current.result as T, replay: true };
+    if (now() - current.claimedAt > STALE_CLAIM_MS && (await store.compareAndSet(key, raw, pending(), RESULT_TTL_SECONDS))) return run();
+    await sleep(options.pollMs ?? 100);
+  }
+  throw new RelayError("rate-limited", "an identical request is still being written; retry later", "write-in-progress");
+}

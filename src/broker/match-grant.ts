@@ -1,0 +1,45 @@
+import picomatch from "picomatch";
+import { sameRepo, type BrokerGrant } from "../config/types";
+
+/** The OIDC claims a grant is matched against. */
+export interface BrokerIdentity {
+  repository: string;
+  repository_id?: string;
+  workflow_ref?: string;
+  ref?: string;
+  event_name?: string;
+}
+
+export type GrantDecision =
+  | { allowed: true; live: boolean }
+  | { allowed: false; kind: "caller-not-allowed" | "repo-not-allowed" | "operation-not-allowed" };
+
+/** `*` spans `/`: `workflow_ref: "*"` means any workflow, `refs/heads/*` any branch. */
+const GLOB = { bash: true, dot: true } as const;
+
+export function callerMatches(caller: BrokerGrant["caller"], identity: BrokerIdentity): boolean {
+  if (!sameRepo(caller.repository, identity.repository)) return false;
+  if (caller.repositoryId !== undefined && caller.repositoryId !== identity.repository_id) return false;
+  if (caller.workflowRef !== undefined && !picomatch.isMatch(identity.workflow_ref ?? "", caller.workflowRef, GLOB)) return false;
+  if (caller.ref !== undefined && !picomatch.isMatch(identity.ref ?? "", caller.ref, GLOB)) return false;
+  if (caller.eventName !== undefined && !caller.eventName.includes(identity.event_name ?? "")) return false;
+  return true;
+}
+
+/** Grants of this identity that name `repo`; the broker's other decisions start from these. */
+export function grantsFor(grants: readonly BrokerGrant[], identity: BrokerIdentity, repo: string): BrokerGrant[] {
+  return grants.filter((grant) => callerMatches(grant.caller, identity) && grant.repos.some((r) => sameRepo(r, repo)));
+}
+
+/**
+ * SPEC §6, default deny: may this identity run `operation` on `repo`, and may it write for real?
+ * The failure names the first thing missing: the identity, then the repo, then the operation.
+ */
+export function matchGrant(grants: readonly BrokerGrant[], identity: BrokerIdentity, repo: string, operation: string): GrantDecision {
+  if (!grants.some((grant) => callerMatches(grant.caller, identity))) return { allowed: false, kind: "caller-not-allowed" };
+  const onRepo = grantsFor(grants, identity, repo);
+  if (onRepo.length === 0) return { allowed: false, kind: "repo-not-allowed" };
+  const withOperation = onRepo.filter((grant) => grant.operations.includes(operation));
+  if (withOperation.length === 0) return { allowed: false, kind: "operation-not-allowed" };
+  return { allowed: true, live: withOperation.some((grant) => grant.live.includes(operation)) };
+}
