@@ -3,6 +3,9 @@ import type { Probot } from "probot";
 import type { AuditSink } from "./audit/audit-record";
 import { createAuditSink } from "./audit/audit-sink";
 import { createOidcVerifier, type OidcVerifier } from "./auth/oidc-verifier";
+import { CHECK_RUN_TASK } from "./checks/check-run-state";
+import { RERUN_TASK, rerunDownstreamTask } from "./checks/rerun-downstream-task";
+import { syncCheckRunTask } from "./checks/sync-check-run-task";
 import { ConfigSource } from "./config/config-source";
 import type { RelayEnv } from "./config/env";
 import { AppGitHub } from "./github/app-github";
@@ -75,5 +78,7 @@ function taskHandlers(relay: Omit<Relay, "runner" | "oidc" | "audit">, overrides
       now: overrides.now,
     }),
     [HUD_TASK]: hudTask(relay.env, relay.log, overrides.fetch),
+    [CHECK_RUN_TASK]: syncCheckRunTask({ store: relay.store, github: relay.github, log: relay.log, publicUrl: relay.env.relayPublicUrl }),
+    [RERUN_TASK]: rerunDownstreamTask({ github: relay.github, log: relay.log }),
   };
 }

@@ -2,6 +2,7 @@ import { Probot, run } from "probot";
 import { readEnvOptions } from "probot/lib/bin/read-env-options";
 import { getLog, type GetLogOptions } from "probot/lib/helpers/get-log";
 import { createWebhookProxy } from "probot/lib/helpers/webhook-proxy";
+import { startTimeoutSweep } from "./checks/sweep-timeouts";
 import { EnvError, loadEnv, requireTokenSecretFor } from "./config/env";
 import { RelayConfigError } from "./config/parse-relay-config";
 import { createRelay } from "./create-relay";
@@ -48,10 +49,12 @@ async function main(): Promise<void> {
     ? await createWebhookProxy({ url: env.webhookProxyUrl, port: env.port, path: WEBHOOK_PATH, logger: log })
     : undefined;
   relay.runner.start(env.outboxDrainIntervalSeconds * 1000);
+  const stopTimeoutSweep = startTimeoutSweep(relay, env.outboxDrainIntervalSeconds * 1000);
 
   const shutdown = (signal: string) => {
     log.info(`${signal}: shutting down`);
     proxy?.close();
+    stopTimeoutSweep();
     server.close();
     relay.config.close();
     void relay.runner

@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
+import { checkRunOpsForDispatch } from "../checks/check-run-effects";
+import { wantsCheckRuns } from "../checks/wants-check-runs";
 import type { RelayConfig } from "../config/types";
 import type { Metrics } from "../metrics/metrics";
 import type { Outbox } from "../outbox/outbox";
@@ -31,6 +33,28 @@ export const payloadKey = (id: string) => `relay:payload:${id}`;
 const CLAIM_LEASE_SECONDS = 120;
 /** GitHub lets people redeliver for days; remember accepted deliveries longer than that. */
 const DELIVERY_MEMORY_SECONDS = 8 * 24 * 3600;
+
+/**
+ * Everything a new dispatch writes with the decision to make it: its record, its outbox task (one
+ * per causing delivery and downstream, so a re-plan cannot double it) and its check runs (SPEC §3).
+ * The cause is the upstream delivery, or the `rerequested` delivery that re-dispatches it.
+ */
+export function newDispatchOps(
+  outbox: Outbox,
+  config: RelayConfig,
+  record: DispatchRecord,
+  cause: { deliveryId: string; showChecks: boolean },
+  now: number,
+): WriteOp[] {
+  return [
+    ...recordDispatchOps(record),
+    ...outbox.enqueueOps(
+      { id: `${DISPATCH_TASK}:${cause.deliveryId}:${record.downstream.toLowerCase()}`, kind: DISPATCH_TASK, data: { requestId: record.requestId } },
+      now,
+    ),
+    ...checkRunOpsForDispatch(outbox, config, record, cause.showChecks, now),
+  ];
+}
 
 /**
  * SPEC §3, exactly once: claims a verified delivery, plans its dispatches and stores them durably in
@@ -67,13 +91,7 @@ export async function relayDelivery(deps: RelayDeliveryDeps, config: RelayConfig
       dispatchedAt: null,
       lastError: null,
     };
-    ops.push(...recordDispatchOps(record));
-    ops.push(
-      ...deps.outbox.enqueueOps(
-        { id: `${DISPATCH_TASK}:${delivery.id}:${downstream.repo.toLowerCase()}`, kind: DISPATCH_TASK, data: { requestId: record.requestId } },
-        now,
-      ),
-    );
+    ops.push(...newDispatchOps(deps.outbox, config, record, { deliveryId: delivery.id, showChecks: wantsCheckRuns(config, downstream, event.labels) }, now));
   }
   ops.push({ op: "set", key, value: "done", ttlSeconds: DELIVERY_MEMORY_SECONDS });
 

@@ -1,4 +1,5 @@
 import type { Probot } from "probot";
+import { registerCheckWebhooks } from "../checks/register-check-webhooks";
 import type { Relay } from "../create-relay";
 import { relayDelivery } from "../relay/relay-delivery";
 import { isOwnEvent } from "./is-own-event";
@@ -23,6 +24,12 @@ export function registerWebhooks(app: Probot, relay: Relay): void {
         relay.log.warn({ err: error }, "could not read the app's slug");
         return null;
       }));
+  const currentConfig = async () => {
+    const config = await relay.config.get().catch(() => relay.config.current());
+    if (!config) throw httpError(503, "relay config not loaded yet");
+    return config;
+  };
+  registerCheckWebhooks(app, relay, { config: currentConfig, isOwnEvent: async (payload) => isOwnEvent(payload, await slug()) });
 
   app.on(["pull_request", "push"], async (context) => {
     const started = Date.now();
@@ -34,8 +41,7 @@ export function registerWebhooks(app: Probot, relay: Relay): void {
     if (context.name === "push" && relay.config.isConfigPush(context.payload as Parameters<Relay["config"]["isConfigPush"]>[0])) {
       relay.config.refresh().catch((error: unknown) => relay.log.error({ err: error }, "config refresh failed"));
     }
-    const config = await relay.config.get().catch(() => relay.config.current());
-    if (!config) throw httpError(503, "relay config not loaded yet");
+    const config = await currentConfig();
 
     let outcome: string;
     try {

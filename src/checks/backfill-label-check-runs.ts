@@ -1,0 +1,32 @@
+import type { RelayConfig } from "../config/types";
+import { sameRepo } from "../config/types";
+import type { Relay } from "../create-relay";
+import { RECORD_TTL_SECONDS, runsByPrKey } from "../relay/dispatch-record";
+import type { WriteOp } from "../store/store";
+import { checksShownKey, syncCheckRunOps } from "./check-run-state";
+import { checkNamesOf, recordedDispatches } from "./recorded-dispatches";
+import { wantsCheckRuns } from "./wants-check-runs";
+import type { PullRequestHead } from "./supersede-check-runs";
+
+/**
+ * SPEC §3: `<label_prefix><device>` added to a PR shows the check runs of every L3 downstream of
+ * that device already dispatched for the PR's head SHA, in whatever state they are (queued, running,
+ * finished). A dispatch made after the label carries it already (relay-delivery). Returns how many
+ * dispatches gained check runs.
+ */
+export async function backfillLabelCheckRuns(relay: Pick<Relay, "store" | "outbox">, config: RelayConfig, head: PullRequestHead, label: string, now: number): Promise<number> {
+  const labelled = config.downstreams.filter((d) => d.level === "L3" && wantsCheckRuns(config, d, [label]));
+  if (labelled.length === 0) return 0;
+  const dispatches = (await recordedDispatches(relay.store, runsByPrKey(head.repo, head.number))).filter(
+    (r) => r.upstream.sha === head.sha && r.level === "L3" && labelled.some((d) => sameRepo(d.repo, r.downstream)),
+  );
+  const ops: WriteOp[] = [];
+  for (const record of dispatches) {
+    ops.push({ op: "set", key: checksShownKey(record.requestId), value: "1", ttlSeconds: RECORD_TTL_SECONDS });
+    for (const name of await checkNamesOf(relay.store, record)) {
+      ops.push(...syncCheckRunOps(relay.outbox, { upstream: record.upstream.repo, sha: record.upstream.sha, name }, now));
+    }
+  }
+  if (ops.length > 0) await relay.store.write(ops);
+  return dispatches.length;
+}

@@ -1,0 +1,112 @@
+import type { JobTransition } from "../callback/job-transition";
+import { CONFIG_DEFAULTS } from "../config/native-config";
+import { sameRepo, type RelayConfig } from "../config/types";
+import type { Relay } from "../create-relay";
+import type { Outbox } from "../outbox/outbox";
+import { RECORD_TTL_SECONDS, type DispatchRecord } from "../relay/dispatch-record";
+import type { WriteOp } from "../store/store";
+import { clearDeadlineOp, setDeadlineOp } from "./check-deadlines";
+import { downstreamCheckName, jobCheckName } from "./check-run-names";
+import { checkConclusion, checksShownKey, downstreamRunKey, wantCheckRunOps, type CheckRunState, type CheckStatus, type DownstreamRun } from "./check-run-state";
+import { formatExternalId } from "./external-id";
+import { tracksCheckRuns } from "./wants-check-runs";
+
+type Outcome = Pick<CheckRunState, "status" | "conclusion" | "detailsUrl" | "title" | "summary" | "at">;
+
+const MINUTE_MS = 60_000;
+
+/**
+ * SPEC §3: a dispatch (new, re-dispatched or re-run) queues its per-downstream check run and starts
+ * the pickup clock. `shown` is false for an L3 dispatch whose PR lacks the device label: the state is
+ * kept so that a label added later back-fills the check run. Nothing for L1 and L2.
+ */
+export function checkRunOpsForDispatch(outbox: Outbox, config: RelayConfig, record: DispatchRecord, shown: boolean, now: number): WriteOp[] {
+  if (!tracksCheckRuns(record.level)) return [];
+  const state = downstreamCheck(config, record, {
+    status: "queued",
+    conclusion: null,
+    detailsUrl: null,
+    title: "Queued",
+    summary: `Dispatched to ${record.downstream}; waiting for its run to start.`,
+    at: now,
+  });
+  return [
+    ...(shown ? [{ op: "set", key: checksShownKey(record.requestId), value: "1", ttlSeconds: RECORD_TTL_SECONDS } as const] : []),
+    ...wantCheckRunOps(outbox, state, now),
+    setDeadlineOp(state, now + timeoutsOf(config, record.downstream).pickupMs),
+  ];
+}
+
+/**
+ * SPEC §3–§4: what an accepted callback transition (or a timeout) does to check runs. The caller
+ * writes these ops in the same atomic write as the state change. A job transition drives that job's
+ * check run; a run transition (scope "run") drives the per-downstream one, conclusion copied as sent.
+ */
+export function checkRunOpsForTransition(relay: Pick<Relay, "outbox">, config: RelayConfig, transition: JobTransition, now: number): WriteOp[] {
+  const record = transition.dispatch;
+  if (!tracksCheckRuns(record.level)) return [];
+  const status: CheckStatus = transition.to === "IN_PROGRESS" ? "in_progress" : "completed";
+  const conclusion = transition.to === "TIMED_OUT" ? "timed_out" : transition.to === "COMPLETED" ? checkConclusion(transition.conclusion) : null;
+  const title = conclusion === null ? "In progress" : conclusion.replace(/_/g, " ");
+  const outcome: Outcome = {
+    status,
+    conclusion,
+    detailsUrl: transition.detailsUrl,
+    title,
+    summary: transition.summary ?? `${record.downstream}: ${title}`,
+    at: transition.at,
+  };
+  const { jobMs } = timeoutsOf(config, record.downstream);
+  const perDownstream = downstreamCheck(config, record, outcome);
+  const deadlineOp = (check: CheckRunState) => (status === "in_progress" ? setDeadlineOp(check, transition.at + jobMs) : clearDeadlineOp(check));
+
+  const ops: WriteOp[] = [];
+  if (transition.runId !== "") {
+    const run: DownstreamRun = { runId: transition.runId, attempt: transition.runAttempt, url: transition.detailsUrl };
+    ops.push({ op: "set", key: downstreamRunKey(record.requestId), value: JSON.stringify(run), ttlSeconds: RECORD_TTL_SECONDS });
+  }
+  if (transition.scope === "run") {
+    ops.push(...wantCheckRunOps(relay.outbox, perDownstream, now), deadlineOp(perDownstream));
+    return ops;
+  }
+  const workflow = transition.workflowName ?? "workflow";
+  const job = transition.jobName ?? "job";
+  const perJob: CheckRunState = {
+    ...perDownstream,
+    name: jobCheckName(config.checkPrefix, record.downstream, workflow, job),
+    externalId: formatExternalId({ requestId: record.requestId, job }),
+    workflow,
+    job,
+  };
+  ops.push(
+    ...wantCheckRunOps(relay.outbox, perJob, now),
+    deadlineOp(perJob),
+    // A callback came, so the downstream picked the work up: the per-downstream check now waits for
+    // its run to finish, with the job timeout, rather than for a pickup.
+    setDeadlineOp(perDownstream, transition.at + jobMs),
+  );
+  return ops;
+}
+
+function downstreamCheck(config: RelayConfig, record: DispatchRecord, outcome: Outcome): CheckRunState {
+  return {
+    requestId: record.requestId,
+    downstream: record.downstream,
+    upstream: record.upstream.repo,
+    sha: record.upstream.sha,
+    name: downstreamCheckName(config.checkPrefix, record.downstream),
+    externalId: formatExternalId({ requestId: record.requestId, job: null }),
+    workflow: null,
+    job: null,
+    ...outcome,
+  };
+}
+
+/** A downstream since removed from the config still times out, with the defaults. */
+function timeoutsOf(config: RelayConfig, repo: string): { pickupMs: number; jobMs: number } {
+  const downstream = config.downstreams.find((d) => sameRepo(d.repo, repo));
+  return {
+    pickupMs: (downstream?.pickupTimeoutMinutes ?? CONFIG_DEFAULTS.pickupTimeoutMinutes) * MINUTE_MS,
+    jobMs: (downstream?.jobTimeoutMinutes ?? CONFIG_DEFAULTS.jobTimeoutMinutes) * MINUTE_MS,
+  };
+}

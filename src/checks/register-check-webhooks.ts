@@ -1,0 +1,79 @@
+import type { Probot } from "probot";
+import { z } from "zod";
+import { sameRepo, type RelayConfig } from "../config/types";
+import type { Relay } from "../create-relay";
+import { dispatchKey, parseDispatchRecord, runsByShaKey, type DispatchRecord } from "../relay/dispatch-record";
+import { parseUpstreamEvent } from "../relay/upstream-event";
+import { backfillLabelCheckRuns } from "./backfill-label-check-runs";
+import { checksShownKey } from "./check-run-state";
+import { parseExternalId } from "./external-id";
+import { recordedDispatches } from "./recorded-dispatches";
+import { rerunCheckRuns } from "./rerun-check-runs";
+import { supersedeCheckRuns } from "./supersede-check-runs";
+import { tracksCheckRuns } from "./wants-check-runs";
+
+export interface CheckWebhookContext {
+  /** the relay config, or a 503 for GitHub to redeliver later */
+  config(): Promise<RelayConfig>;
+  isOwnEvent(payload: unknown): Promise<boolean>;
+}
+
+const repository = z.object({ full_name: z.string() });
+const checkRunRerequest = z.object({ repository, check_run: z.object({ external_id: z.string().nullish() }) });
+const checkSuiteRerequest = z.object({ repository, check_suite: z.object({ head_sha: z.string() }) });
+
+/**
+ * SPEC §3 check-run webhooks: L3 label back-fill, supersede on a new head SHA, and re-runs asked
+ * for from the upstream PR UI. Each handler resolves once its decisions are stored.
+ */
+export function registerCheckWebhooks(app: Probot, relay: Relay, context: CheckWebhookContext): void {
+  const handled = async (outcome: Promise<unknown>) => {
+    await outcome;
+    relay.runner.kick();
+  };
+
+  app.on(["pull_request.labeled", "pull_request.synchronize"], async ({ id, name, payload }) => {
+    const event = parseUpstreamEvent(name, payload);
+    if (!event || event.prNumber === null || (await context.isOwnEvent(payload))) return;
+    const config = await context.config();
+    if (!config.upstreams.some((u) => sameRepo(u, event.repo))) return;
+    const head = { repo: event.repo, number: event.prNumber, sha: event.sha };
+    if (event.action === "synchronize") {
+      await handled(supersedeCheckRuns(relay, head, Date.now()));
+    } else if (event.addedLabel !== null) {
+      await handled(backfillLabelCheckRuns(relay, config, head, event.addedLabel, Date.now()));
+    }
+    relay.log.debug({ deliveryId: id, action: event.action }, "check runs updated for the pull request");
+  });
+
+  app.on("check_run.rerequested", async ({ id, payload }) => {
+    const parsed = checkRunRerequest.safeParse(payload);
+    const origin = parsed.success ? parseExternalId(parsed.data.check_run.external_id) : null;
+    if (!parsed.success || !origin || (await context.isOwnEvent(payload))) return;
+    const record = parseDispatchRecord(await relay.store.get(dispatchKey(origin.requestId)));
+    if (!record || !sameRepo(record.upstream.repo, parsed.data.repository.full_name)) return;
+    const config = await context.config();
+    await handled(rerunCheckRuns(relay, config, { deliveryId: id, dispatches: [record], mode: "rerun-failed-jobs" }, Date.now()));
+  });
+
+  app.on("check_suite.rerequested", async ({ id, payload }) => {
+    const parsed = checkSuiteRerequest.safeParse(payload);
+    if (!parsed.success || (await context.isOwnEvent(payload))) return;
+    const config = await context.config();
+    const dispatches = await shownDispatches(relay, parsed.data.repository.full_name, parsed.data.check_suite.head_sha);
+    if (dispatches.length === 0) return;
+    await handled(rerunCheckRuns(relay, config, { deliveryId: id, dispatches, mode: "rerun" }, Date.now()));
+  });
+}
+
+/** The latest dispatch per downstream with check runs shown on this commit. */
+async function shownDispatches(relay: Relay, repo: string, sha: string): Promise<DispatchRecord[]> {
+  const latest = new Map<string, DispatchRecord>();
+  for (const record of await recordedDispatches(relay.store, runsByShaKey(repo, sha))) {
+    const downstream = record.downstream.toLowerCase();
+    if (tracksCheckRuns(record.level) && !latest.has(downstream)) latest.set(downstream, record);
+  }
+  const candidates = [...latest.values()];
+  const shown = await relay.store.getMany(candidates.map((r) => checksShownKey(r.requestId)));
+  return candidates.filter((_, i) => shown[i] !== null);
+}

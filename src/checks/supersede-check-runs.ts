@@ -1,0 +1,35 @@
+import type { Relay } from "../create-relay";
+import { runsByPrKey } from "../relay/dispatch-record";
+import { clearDeadlineOp } from "./check-deadlines";
+import { checkKey, parseCheckRunState, supersededState, wantCheckRunOps, wantedCheckKey } from "./check-run-state";
+import { checkNamesOf, recordedDispatches } from "./recorded-dispatches";
+import { tracksCheckRuns } from "./wants-check-runs";
+
+export interface PullRequestHead {
+  repo: string;
+  number: number;
+  sha: string;
+}
+
+/**
+ * SPEC §3: a new head SHA marks the unfinished check runs of the PR's earlier SHAs `cancelled`
+ * ("superseded"). Each check changes only if no other decision changed it meanwhile. Returns how
+ * many were ended.
+ */
+export async function supersedeCheckRuns(relay: Pick<Relay, "store" | "outbox">, head: PullRequestHead, now: number): Promise<number> {
+  const earlier = (await recordedDispatches(relay.store, runsByPrKey(head.repo, head.number))).filter(
+    (r) => r.upstream.sha !== head.sha && tracksCheckRuns(r.level),
+  );
+  let ended = 0;
+  for (const record of earlier) {
+    for (const name of await checkNamesOf(relay.store, record)) {
+      const key = checkKey(record.upstream.repo, record.upstream.sha, name);
+      const raw = await relay.store.get(wantedCheckKey(key));
+      const next = supersededState(parseCheckRunState(raw), now);
+      if (next && (await relay.store.writeIf(wantedCheckKey(key), raw, [...wantCheckRunOps(relay.outbox, next, now), clearDeadlineOp(next)]))) {
+        ended += 1;
+      }
+    }
+  }
+  return ended;
+}

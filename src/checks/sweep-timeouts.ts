@@ -1,0 +1,83 @@
+import type { JobTransition } from "../callback/job-transition";
+import type { RelayConfig } from "../config/types";
+import type { Relay } from "../create-relay";
+import { dispatchKey, parseDispatchRecord, type DispatchRecord } from "../relay/dispatch-record";
+import { CHECK_DEADLINES } from "./check-deadlines";
+import { checkRunOpsForTransition } from "./check-run-effects";
+import { downstreamRunKey, isUnfinished, parseCheckRunState, wantedCheckKey, type CheckRunState, type DownstreamRun } from "./check-run-state";
+
+/** Deadlines taken per round; a sweeper that dies frees its share after the lease. */
+const BATCH = 100;
+const LEASE_MS = 60_000;
+
+/**
+ * SPEC §3: concludes as `timed_out` every check run whose deadline passed (no callback within
+ * `pickup_timeout_minutes`, or in progress longer than `job_timeout_minutes`). Reads only what is
+ * due (a sorted set of deadlines); safe to run from several processes at once. Returns how many
+ * check runs it concluded (their writes are outbox tasks: kick the runner after).
+ */
+export async function sweepTimeouts(relay: Pick<Relay, "store" | "outbox" | "config">, now: number): Promise<number> {
+  const config = relay.config.current();
+  if (!config) return 0;
+  let concluded = 0;
+  for (;;) {
+    const due = await relay.store.claimDue(CHECK_DEADLINES, now, now + LEASE_MS, BATCH);
+    if (due.length === 0) return concluded;
+    for (const key of due) if (await timeOut(relay, config, key, now)) concluded += 1;
+  }
+}
+
+async function timeOut(relay: Pick<Relay, "store" | "outbox">, config: RelayConfig, key: string, now: number): Promise<boolean> {
+  const raw = await relay.store.get(wantedCheckKey(key));
+  const want = parseCheckRunState(raw);
+  const record = want && parseDispatchRecord(await relay.store.get(dispatchKey(want.requestId)));
+  if (!isUnfinished(want) || !record) {
+    // Finished meanwhile (or expired): the deadline is stale.
+    await relay.store.write([{ op: "zrem", key: CHECK_DEADLINES, member: key }]);
+    return false;
+  }
+  const rawRun = await relay.store.get(downstreamRunKey(want.requestId));
+  const transition = timedOutTransition(record, want, rawRun === null ? null : (JSON.parse(rawRun) as DownstreamRun), now);
+  // Lost to a callback that changed the check meanwhile: its lease runs out and it is looked at again.
+  return relay.store.writeIf(wantedCheckKey(key), raw, checkRunOpsForTransition(relay, config, transition, now));
+}
+
+/** The transition a timeout is: from where the check run stands to TIMED_OUT. Pure. */
+export function timedOutTransition(record: DispatchRecord, want: CheckRunState, run: DownstreamRun | null, now: number): JobTransition {
+  const pickedUp = want.status !== "queued";
+  return {
+    dispatch: record,
+    scope: want.job === null ? "run" : "job",
+    jobName: want.job,
+    runId: run?.runId ?? "",
+    runAttempt: run?.attempt ?? "1",
+    from: pickedUp ? "IN_PROGRESS" : "DISPATCHED",
+    to: "TIMED_OUT",
+    conclusion: "timed_out",
+    detailsUrl: want.detailsUrl ?? run?.url ?? null,
+    workflowName: want.workflow,
+    summary: pickedUp ? "No result arrived within the job timeout." : "No callback arrived within the pickup timeout.",
+    queueTimeSeconds: null,
+    executionTimeSeconds: null,
+    at: now,
+  };
+}
+
+/** Runs the sweep every `intervalMs` in a long-lived server; returns the stop function. */
+export function startTimeoutSweep(relay: Pick<Relay, "store" | "outbox" | "config" | "runner" | "log">, intervalMs: number): () => void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    sweepTimeouts(relay, Date.now())
+      .then((concluded) => {
+        if (concluded > 0) relay.runner.kick();
+      })
+      .catch((error: unknown) => relay.log.error({ err: error }, "timeout sweep failed"))
+      .finally(() => {
+        running = false;
+      });
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,107 @@
+import type { Logger } from "pino";
+import type { AppGitHub } from "../github/app-github";
+import type { OutboxTask } from "../outbox/outbox";
+import type { TaskHandler } from "../outbox/outbox-runner";
+import { RECORD_TTL_SECONDS } from "../relay/dispatch-record";
+import type { Store } from "../store/store";
+import {
+  checkIdKey,
+  checkKey,
+  checkLockKey,
+  checksShownKey,
+  downstreamRunKey,
+  parseCheckRunState,
+  wantedCheckKey,
+  type CheckRunState,
+  type DownstreamRun,
+} from "./check-run-state";
+
+export interface SyncCheckRunDeps {
+  store: Store;
+  github: AppGitHub;
+  log: Logger;
+  /** RELAY_PUBLIC_URL: the dashboard is the details link until the downstream run is known */
+  publicUrl: string;
+}
+
+/** The GitHub check run a wanted state was last written to. */
+interface KnownCheckRun {
+  id: number;
+  completed: boolean;
+}
+
+/** Longer than any one sync takes; a holder that died frees the check run after this. */
+const LOCK_SECONDS = 60;
+
+interface ListedCheckRun {
+  id: number;
+  status: string;
+  external_id: string | null;
+}
+
+/**
+ * Makes the upstream check run match its current wanted state (see check-run-state.ts), creating it
+ * at most once: the GitHub id is remembered per (repo, sha, name); without it the app's own run is
+ * found by `external_id` before anything is created. One task per check run at a time (a lease);
+ * a task that finds the lease taken is retried by the outbox.
+ */
+export function syncCheckRunTask(deps: SyncCheckRunDeps): TaskHandler {
+  return {
+    async run(task: OutboxTask) {
+      const key = checkKey(String(task.data.upstream), String(task.data.sha), String(task.data.name));
+      const first = parseCheckRunState(await deps.store.get(wantedCheckKey(key)));
+      if (!first || (await deps.store.get(checksShownKey(first.requestId))) === null) return;
+      if (!(await deps.store.setIfAbsent(checkLockKey(key), task.id, LOCK_SECONDS))) {
+        throw new Error(`check run ${first.name} is being written by another task`);
+      }
+      try {
+        // Read again under the lease: a decision made meanwhile is the one to show.
+        const want = parseCheckRunState(await deps.store.get(wantedCheckKey(key))) ?? first;
+        const known = await writeCheckRun(deps, key, want);
+        await deps.store.write([{ op: "set", key: checkIdKey(key), value: JSON.stringify(known), ttlSeconds: RECORD_TTL_SECONDS }]);
+        deps.log.debug({ check: want.name, sha: want.sha, status: want.status, conclusion: want.conclusion, checkRunId: known.id }, "check run written");
+      } finally {
+        await deps.store.writeIf(checkLockKey(key), task.id, [{ op: "del", key: checkLockKey(key) }]).catch(() => undefined);
+      }
+    },
+  };
+}
+
+async function writeCheckRun(deps: SyncCheckRunDeps, key: string, want: CheckRunState): Promise<KnownCheckRun> {
+  const [owner, repo] = want.upstream.split("/");
+  const octokit = await deps.github.forRepo(want.upstream, { checks: "write" });
+  const stored = await deps.store.get(checkIdKey(key));
+  let known: KnownCheckRun | null = stored === null ? null : (JSON.parse(stored) as KnownCheckRun);
+  if (known === null) {
+    const { data } = await octokit.request("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", {
+      owner,
+      repo,
+      ref: want.sha,
+      check_name: want.name,
+      filter: "all",
+      per_page: 100,
+    });
+    const own = (data.check_runs as ListedCheckRun[]).filter((r) => r.external_id === want.externalId).sort((a, b) => b.id - a.id)[0];
+    known = own ? { id: own.id, completed: own.status === "completed" } : null;
+  }
+  const fields = {
+    details_url: want.detailsUrl ?? (await runUrl(deps.store, want.requestId)) ?? `${deps.publicUrl}/relay/?sha=${want.sha}`,
+    external_id: want.externalId,
+    ...(want.status === "completed"
+      ? { conclusion: want.conclusion ?? "neutral", completed_at: new Date(want.at).toISOString() }
+      : { status: want.status }),
+    output: { title: want.title, summary: want.summary },
+  };
+  // A finished check run that must run again (a re-run) is a new check run, as GitHub's UI expects.
+  if (known !== null && !(known.completed && want.status !== "completed")) {
+    await octokit.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", { owner, repo, check_run_id: known.id, ...fields });
+    return { id: known.id, completed: want.status === "completed" };
+  }
+  const { data } = await octokit.request("POST /repos/{owner}/{repo}/check-runs", { owner, repo, name: want.name, head_sha: want.sha, ...fields });
+  return { id: data.id, completed: want.status === "completed" };
+}
+
+async function runUrl(store: Store, requestId: string): Promise<string | null> {
+  const raw = await store.get(downstreamRunKey(requestId));
+  return raw === null ? null : (JSON.parse(raw) as DownstreamRun).url;
+}
