@@ -1,17 +1,15 @@
 import { createHash } from "node:crypto";
-import type { ProbotOctokit } from "probot";
 import { z } from "zod";
 import { repoName } from "../config/repo-name";
 import { RelayError } from "../http/failure-kinds";
 import { brokerGrants, brokerRoute, callerSchema, denial, invalidBody, type BrokerDeps } from "./broker-route";
 import { githubFailure, tokenFailure } from "./github-failure";
+import { NO_RETRY, sendGitHubCall, type Octokit } from "./send-github-call";
 import { idempotentWrite } from "./idempotent-write";
 import { matchGrant } from "./match-grant";
 import { findOperation, requestMarker, type BrokerOperation, type GitHubCall } from "./operations";
 import { planRequest, requestBody } from "./plan-request";
 import { selectFields } from "./select-fields";
-
-type Octokit = InstanceType<typeof ProbotOctokit>;
 
 /** Marks the installation token as the credential used, by reference: its value never leaves the server. */
 export const CREDENTIAL_REF = "github-app:installation-token";
@@ -64,7 +62,7 @@ export function githubOperationRoute(deps: BrokerDeps) {
     });
     if (!operation.writes) {
       const responses: unknown[] = [];
-      for (const call of calls) responses.push(await send(client, call));
+      for (const call of calls) responses.push(await sendGitHubCall(client, call));
       const fields = (params.data as { jsonFields?: string[] }).jsonFields;
       return { body: { ...answer, data: selectFields(operation.data(responses), fields) } };
     }
@@ -95,21 +93,12 @@ async function writeOnce(
     const list = operation.existing(target, params);
     const marker = requestMarker(requestId);
     try {
-      const items = await client.paginate(`GET ${list.path}`, list.query ?? {});
+      const items = await client.paginate(`GET ${list.path}`, { ...list.query, ...NO_RETRY });
       const earlier = (items as { body?: unknown }[]).find((item) => typeof item.body === "string" && item.body.includes(marker));
       if (earlier) return earlier;
     } catch (error) {
       throw githubFailure(error);
     }
   }
-  return send(client, write);
-}
-
-async function send(client: Octokit, call: GitHubCall): Promise<unknown> {
-  try {
-    const response = await client.request(`${call.method} ${call.path}`, { ...call.query, ...(call.body ? { data: call.body } : {}) });
-    return response.data;
-  } catch (error) {
-    throw githubFailure(error);
-  }
+  return sendGitHubCall(client, write);
 }

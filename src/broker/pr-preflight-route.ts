@@ -2,10 +2,11 @@ import { z } from "zod";
 import { repoName } from "../config/repo-name";
 import { brokerGrants, brokerRoute, callerSchema, denial, invalidBody, type BrokerDeps } from "./broker-route";
 import { CREDENTIAL_REF } from "./github-operation-route";
-import { githubFailure, tokenFailure } from "./github-failure";
+import { tokenFailure } from "./github-failure";
 import { grantsFor, matchGrant } from "./match-grant";
 import { branchName, OPERATIONS } from "./operations";
 import { planRequest } from "./plan-request";
+import { sendGitHubCall } from "./send-github-call";
 
 const preflightRequest = z.strictObject({
   requestId: z.uuid(),
@@ -48,9 +49,7 @@ export function prPreflightRoute(deps: BrokerDeps) {
     const client = await deps.github.forRepo(request.repo, OPERATIONS["github.auth.status"].permissions).catch((error: unknown) => {
       throw tokenFailure(error);
     });
-    await client.request(`${probe.method} ${probe.path}`).catch((error: unknown) => {
-      throw githubFailure(error);
-    });
+    await sendGitHubCall(client, probe);
 
     const prCreate = OPERATIONS["github.pr.create"];
     const plannedCall = prCreate.calls({ owner, name }, { title: PREFLIGHT_TITLE, head: request.head, base: request.base }, request.requestId)[0];

@@ -1,3 +1,4 @@
+import { OPERATION_NAMES } from "../broker/operations";
 import type { Relay } from "../create-relay";
 import { jsonRoute } from "../http/json-route";
 import { RELAY_VERSION } from "../version";
@@ -24,7 +25,7 @@ export function healthRoute(relay: Relay) {
         },
         store: { kind: relay.store.kind, ok: storeOk },
         config: { kind: config.kind, location: config.location, loaded: config.loaded, form: config.form },
-        capabilities: ["relay.dispatch"],
+        capabilities: ["relay.dispatch", ...OPERATION_NAMES, "github.pr.preflight"],
       },
     };
   });
