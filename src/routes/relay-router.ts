@@ -1,8 +1,6 @@
 import { Router } from "express";
 import { githubOperationRoute } from "../broker/github-operation-route";
 import { prPreflightRoute } from "../broker/pr-preflight-route";
-import { githubOperationRoute } from "../broker/github-operation-route";
-import { prPreflightRoute } from "../broker/pr-preflight-route";
 import { callbackRoute } from "../callback/callback-route";
 import type { Relay } from "../create-relay";
 import { healthRoute } from "./health-route";
@@ -16,8 +14,6 @@ export function relayRouter(relay: Relay): Router {
   const router = Router();
   router.get("/health", healthRoute(relay));
   router.get("/metrics", metricsRoute(relay));
-  router.post("/v1/github/gh", githubOperationRoute(relay));
-  router.post("/v1/github/pr-preflight", prPreflightRoute(relay));
   router.post("/v1/github/gh", githubOperationRoute(relay));
   router.post("/v1/github/pr-preflight", prPreflightRoute(relay));
   router.post("/v1/callback", callbackRoute(relay));
