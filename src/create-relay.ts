@@ -13,6 +13,8 @@ import { readRepoFile } from "./github/read-repo-file";
 import { HUD_TASK, hudTask } from "./hud/hud-task";
 import { createMetrics, type Metrics } from "./metrics/metrics";
 import { Outbox } from "./outbox/outbox";
+import { enqueueJobTask } from "./queue/enqueue-job-task";
+import { ENQUEUE_JOB_TASK } from "./queue/job-request";
 import { OutboxRunner, type TaskHandler } from "./outbox/outbox-runner";
 import { dispatchTask } from "./relay/dispatch-task";
 import { DISPATCH_TASK } from "./relay/relay-delivery";
@@ -40,6 +42,8 @@ export interface RelayOverrides {
   metrics?: Metrics;
   fetch?: typeof fetch;
   now?: () => number;
+  /** false on Lambda: no outbox work after an invocation answers (see OutboxRunnerOptions) */
+  background?: boolean;
 }
 
 export function createRelay(probot: Probot, env: RelayEnv, overrides: RelayOverrides = {}): Relay {
@@ -56,8 +60,9 @@ export function createRelay(probot: Probot, env: RelayEnv, overrides: RelayOverr
     log,
     metrics,
     concurrency: env.outboxConcurrency,
-    leaseMs: 120_000,
+    leaseMs: env.outboxLeaseSeconds * 1000,
     giveUpAfterMs: env.dispatchGiveUpMinutes * 60_000,
+    background: overrides.background,
     now: overrides.now,
   });
   const oidc = createOidcVerifier({ issuer: env.oidcIssuer, fetch: overrides.fetch });
@@ -77,6 +82,7 @@ function taskHandlers(relay: Omit<Relay, "runner" | "oidc" | "audit">, overrides
       relayTokenSecrets: relay.env.relayTokenSecrets,
       now: overrides.now,
     }),
+    [ENQUEUE_JOB_TASK]: enqueueJobTask({ ...relay, publicUrl: relay.env.relayPublicUrl, webBaseUrl: `https://${relay.env.gheHost ?? "github.com"}`, relayTokenSecrets: relay.env.relayTokenSecrets, now: overrides.now }),
     [HUD_TASK]: hudTask(relay.env, relay.log, overrides.fetch),
     [CHECK_RUN_TASK]: syncCheckRunTask({ store: relay.store, github: relay.github, log: relay.log, publicUrl: relay.env.relayPublicUrl }),
     [RERUN_TASK]: rerunDownstreamTask({ github: relay.github, log: relay.log }),

@@ -29,27 +29,12 @@ export function dispatchTask(deps: DispatchTaskDeps): TaskHandler {
   const now = () => deps.now?.() ?? Date.now();
   return {
     async run(task: OutboxTask) {
-      const record = await loadRecord(deps.store, String(task.data.requestId));
+      const record = await loadDispatchRecord(deps.store, String(task.data.requestId));
       if (!record || record.state !== "pending") return; // already sent, or expired: nothing to do
       const rawPayload = await deps.store.get(payloadKey(record.deliveryId));
       const payload = rawPayload === null ? {} : (JSON.parse(rawPayload) as Record<string, unknown>);
       const { upstream } = record;
-      const callbackToken =
-        deps.relayTokenSecrets.length === 0
-          ? "" // only L1 downstreams are configured: their callbacks are ignored, so nothing to prove
-          : await mintRelayToken(
-              {
-                sub: record.downstream.toLowerCase(),
-                jti: record.requestId,
-                upstream: upstream.repo,
-                sha: upstream.sha,
-                pr: upstream.prNumber,
-                level: record.level,
-                delivery: record.deliveryId,
-              },
-              deps.relayTokenSecrets,
-              new Date(now()),
-            );
+      const callbackToken = await mintCallbackToken(record, deps.relayTokenSecrets, now());
       const clientPayload = buildClientPayload({
         eventType: record.event,
         deliveryId: record.deliveryId,
@@ -72,23 +57,45 @@ export function dispatchTask(deps: DispatchTaskDeps): TaskHandler {
         client_payload: clientPayload as unknown as Record<string, unknown>,
       });
       const sentAt = now();
-      await updateRecord(deps.store, record.requestId, (r) => ({ ...r, state: "dispatched", dispatchedAt: sentAt, lastError: null }));
+      await updateDispatchRecord(deps.store, record.requestId, (r) => ({ ...r, state: "dispatched", dispatchedAt: sentAt, lastError: null }));
       deps.metrics.dispatches.inc({ transport: "dispatch", outcome: "sent" });
       deps.metrics.dispatchLatency.observe((sentAt - record.createdAt) / 1000);
       deps.log.info({ requestId: record.requestId, downstream: record.downstream, attempts: task.attempts + 1 }, "dispatched");
     },
     async giveUp(task: OutboxTask, failure: FailureClass) {
-      await updateRecord(deps.store, String(task.data.requestId), (r) => ({ ...r, state: "failed", lastError: failure.summary }));
+      await updateDispatchRecord(deps.store, String(task.data.requestId), (r) => ({ ...r, state: "failed", lastError: failure.summary }));
       deps.metrics.dispatches.inc({ transport: "dispatch", outcome: "given_up" });
     },
   };
 }
 
-async function loadRecord(store: Store, requestId: string): Promise<DispatchRecord | null> {
+/**
+ * The callback token of one dispatch, minted when it is sent (a GitHub dispatch or a queue job
+ * request): it is stored nowhere but in the message that carries it.
+ */
+export async function mintCallbackToken(record: DispatchRecord, secrets: readonly string[], now: number): Promise<string> {
+  if (secrets.length === 0) return ""; // only L1 downstreams are configured: their callbacks are ignored, so nothing to prove
+  const { upstream } = record;
+  return mintRelayToken(
+    {
+      sub: record.downstream.toLowerCase(),
+      jti: record.requestId,
+      upstream: upstream.repo,
+      sha: upstream.sha,
+      pr: upstream.prNumber,
+      level: record.level,
+      delivery: record.deliveryId,
+    },
+    secrets,
+    new Date(now),
+  );
+}
+
+export async function loadDispatchRecord(store: Store, requestId: string): Promise<DispatchRecord | null> {
   return parseDispatchRecord(await store.get(dispatchKey(requestId)));
 }
 
-async function updateRecord(store: Store, requestId: string, change: (r: DispatchRecord) => DispatchRecord): Promise<void> {
+export async function updateDispatchRecord(store: Store, requestId: string, change: (r: DispatchRecord) => DispatchRecord): Promise<void> {
   await updateWithRetry(
     store,
     dispatchKey(requestId),

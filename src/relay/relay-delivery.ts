@@ -5,6 +5,7 @@ import { wantsCheckRuns } from "../checks/wants-check-runs";
 import type { RelayConfig } from "../config/types";
 import type { Metrics } from "../metrics/metrics";
 import type { Outbox } from "../outbox/outbox";
+import { ENQUEUE_JOB_TASK } from "../queue/job-request";
 import type { Store, WriteOp } from "../store/store";
 import { recordDispatchOps, RECORD_TTL_SECONDS, type DispatchRecord } from "./dispatch-record";
 import { planDispatches } from "./plan-dispatches";
@@ -46,12 +47,11 @@ export function newDispatchOps(
   cause: { deliveryId: string; showChecks: boolean },
   now: number,
 ): WriteOp[] {
+  // Queue downstreams get job requests on the Redis stream instead of a repository_dispatch.
+  const kind = record.transport === "queue" ? ENQUEUE_JOB_TASK : DISPATCH_TASK;
   return [
     ...recordDispatchOps(record),
-    ...outbox.enqueueOps(
-      { id: `${DISPATCH_TASK}:${cause.deliveryId}:${record.downstream.toLowerCase()}`, kind: DISPATCH_TASK, data: { requestId: record.requestId } },
-      now,
-    ),
+    ...outbox.enqueueOps({ id: `${kind}:${cause.deliveryId}:${record.downstream.toLowerCase()}`, kind, data: { requestId: record.requestId } }, now),
     ...checkRunOpsForDispatch(outbox, config, record, cause.showChecks, now),
   ];
 }

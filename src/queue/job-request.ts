@@ -1,0 +1,45 @@
+import { z } from "zod";
+import { LEVELS, RELAYED_EVENTS } from "../config/types";
+
+/**
+ * SPEC §3 queue transport: the `jobrequest.v1` entry a self-hosted orchestrator reads from the Redis
+ * stream `relay:jobs`, one stream field per key, every value text. The relay writes it; the worker
+ * validates it with this schema before running anything, since any client of the Redis can add entries.
+ */
+export const JOB_REQUEST_SCHEMA = "jobrequest.v1";
+
+/** Keys without REDIS_PREFIX (the store, or the worker, adds it). */
+export const JOBS_STREAM = "relay:jobs";
+export const DEAD_LETTER_STREAM = "relay:jobs:dlq";
+/** The downstream's `max_deliveries`, written with each of its job requests so consumers can look it up. */
+export const maxDeliveriesKey = (downstream: string) => `relay:jobs:max-deliveries:${downstream.toLowerCase()}`;
+
+/**
+ * `job_id` of the one request sent for a downstream that declares no `jobs`: it stands for the whole
+ * downstream run, so its results are reported with `scope: "run"` (the per-downstream check run).
+ */
+export const WHOLE_RUN_JOB_ID = "__run__";
+
+/** The outbox task that appends one dispatch's job requests to the stream. */
+export const ENQUEUE_JOB_TASK = "enqueue-job";
+
+export const jobRequestSchema = z.strictObject({
+  schema_version: z.literal(JOB_REQUEST_SCHEMA),
+  request_id: z.string().min(1),
+  job_id: z.string().min(1),
+  delivery_id: z.string().min(1),
+  source: z.literal("github"),
+  repo_url: z.url({ protocol: /^https$/ }),
+  commit_sha: z.string().regex(/^[0-9a-f]{7,64}$/),
+  event: z.enum(RELAYED_EVENTS),
+  /** "" for a push */
+  pr_number: z.string().regex(/^(\d+)?$/),
+  runs_on: z.string().min(1),
+  level: z.enum(LEVELS),
+  downstream: z.string().min(1),
+  callback_url: z.url({ protocol: /^https?$/ }),
+  callback_token: z.string(),
+  submitted_at: z.iso.datetime({ offset: true }),
+});
+
+export type JobRequest = z.infer<typeof jobRequestSchema>;
