@@ -60,6 +60,13 @@ const BROKER_NEEDED = {
 
 class UsageError extends Error {}
 
+/** parseArgs refuses unknown or malformed flags with ERR_PARSE_ARGS_* errors; --test-results may be bad JSON. */
+function isUsageError(error: unknown): error is Error {
+  if (error instanceof UsageError || error instanceof SyntaxError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS");
+}
+
 interface Post {
   url: string;
   audience: string;
@@ -72,8 +79,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
     plan = await planRequest(positionals, values, io.env);
   } catch (error) {
-    // parseArgs throws TypeError for unknown or malformed flags; --test-results may be bad JSON.
-    if (!(error instanceof UsageError || error instanceof TypeError || error instanceof SyntaxError)) throw error;
+    if (!isUsageError(error)) throw error;
     io.print(JSON.stringify({ ok: false, failureKind: "validation-failed", message: error.message }));
     io.print(USAGE);
     return 2;
