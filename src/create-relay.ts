@@ -42,8 +42,6 @@ export interface RelayOverrides {
   metrics?: Metrics;
   fetch?: typeof fetch;
   now?: () => number;
-  /** false on Lambda: no outbox work after an invocation answers (see OutboxRunnerOptions) */
-  background?: boolean;
 }
 
 export function createRelay(probot: Probot, env: RelayEnv, overrides: RelayOverrides = {}): Relay {
@@ -60,9 +58,8 @@ export function createRelay(probot: Probot, env: RelayEnv, overrides: RelayOverr
     log,
     metrics,
     concurrency: env.outboxConcurrency,
-    leaseMs: env.outboxLeaseSeconds * 1000,
+    leaseMs: 120_000,
     giveUpAfterMs: env.dispatchGiveUpMinutes * 60_000,
-    background: overrides.background,
     now: overrides.now,
   });
   const oidc = createOidcVerifier({ issuer: env.oidcIssuer, fetch: overrides.fetch });
