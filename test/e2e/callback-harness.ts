@@ -1,0 +1,206 @@
+import { request as httpRequest } from "node:http";
+import { createServer, type IncomingHttpHeaders } from "node:http";
+import type { AddressInfo } from "node:net";
+import Redis from "ioredis";
+import { startFakeGitHub, type FakeGitHub } from "../support/fake-github";
+import { startOidcIssuer, type OidcIssuer } from "../support/oidc-issuer";
+import { testRedisUrl } from "../support/redis-prefix";
+import { cleanupRedisPrefix, startRelayServer, type RelayServer } from "../support/server-harness";
+import { pullRequestEvent, randomSha, sendWebhook } from "../support/webhooks";
+
+/**
+ * What the callback and action e2e suites share: a relay wired to a fake GitHub, a local OIDC issuer
+ * and a HUD sink, and helpers to get a real dispatch (with its relay token) and to call back.
+ */
+
+export const RELAY_TOKEN_SECRET = "callback-e2e-relay-token-secret-0123456789";
+const UPSTREAM_INSTALLATION = 11;
+
+export interface HudRow {
+  headers: IncomingHttpHeaders;
+  body: Record<string, any>;
+}
+
+export interface HudSink {
+  url: string;
+  rows: HudRow[];
+  /** answered 503 while down; rows are recorded only when accepted */
+  setDown(down: boolean): void;
+  refused(): number;
+  close(): Promise<void>;
+}
+
+export async function startHudSink(): Promise<HudSink> {
+  const rows: HudRow[] = [];
+  let down = false;
+  let refused = 0;
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      if (down) {
+        refused++;
+        response.writeHead(503).end("down");
+        return;
+      }
+      rows.push({ headers: request.headers, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) });
+      response.writeHead(201).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/records`,
+    rows,
+    setDown: (value) => {
+      down = value;
+    },
+    refused: () => refused,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export interface CallbackWorld {
+  github: FakeGitHub;
+  issuer: OidcIssuer;
+  hud: HudSink;
+  relay: RelayServer;
+  redis: Redis;
+  close(): Promise<void>;
+}
+
+export const HUD_TOKEN = "hud-bot-token-for-tests";
+
+export async function startCallbackWorld(configYaml: string, repos: string[], env: Record<string, string> = {}): Promise<CallbackWorld> {
+  const github = await startFakeGitHub();
+  github.addInstallation({ id: UPSTREAM_INSTALLATION, account: "pytorch", repos: ["pytorch/pytorch"] });
+  repos.forEach((repo, i) => github.addInstallation({ id: 100 + i, account: repo.split("/")[0], repos: [repo] }));
+  const issuer = await startOidcIssuer();
+  const hud = await startHudSink();
+  const relay = await startRelayServer({
+    fakeGitHub: github,
+    configYaml,
+    env: { RELAY_TOKEN_SECRET, OIDC_ISSUER: issuer.url, HUD_URL: hud.url, HUD_TOKEN, OUTBOX_DRAIN_INTERVAL_SECONDS: "1", ...env },
+  });
+  const redis = new Redis(testRedisUrl(), { keyPrefix: relay.redisPrefix, lazyConnect: true });
+  await redis.connect();
+  return {
+    github,
+    issuer,
+    hud,
+    relay,
+    redis,
+    async close() {
+      redis.disconnect();
+      await relay.stop();
+      await cleanupRedisPrefix(relay.redisPrefix);
+      await Promise.all([github.close(), issuer.close(), hud.close()]);
+    },
+  };
+}
+
+export interface Dispatched {
+  requestId: string;
+  callbackToken: string;
+  clientPayload: Record<string, any>;
+}
+
+let deliveries = 0;
+
+/** Sends a PR webhook and returns what the relay dispatched to each repo in `repos`. */
+export async function dispatchPr(world: CallbackWorld, repos: string[]): Promise<Record<string, Dispatched>> {
+  const deliveryId = `cb-${process.pid}-${++deliveries}-${randomSha().slice(0, 8)}`;
+  const payload = pullRequestEvent("opened", {
+    repo: "pytorch/pytorch",
+    installationId: UPSTREAM_INSTALLATION,
+    authorAssociation: "MEMBER",
+    number: 100 + deliveries,
+    headSha: randomSha(),
+  });
+  const answer = await sendWebhook(world.relay.baseUrl, { event: "pull_request", payload, deliveryId });
+  if (answer.status !== 200) throw new Error(`webhook answered ${answer.status}`);
+  const result: Record<string, Dispatched> = {};
+  for (const repo of repos) {
+    const request = await world.github.waitFor(
+      (r) => r.path === `/repos/${repo}/dispatches` && r.status === 204 && (r.body as any)?.client_payload?.delivery_id === deliveryId,
+    );
+    const clientPayload = (request.body as any).client_payload;
+    result[repo] = { requestId: clientPayload.relay.request_id, callbackToken: clientPayload.relay.callback_token, clientPayload };
+  }
+  return result;
+}
+
+export function workflowReport(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    schema_version: "1",
+    status: "in_progress",
+    conclusion: null,
+    scope: "job",
+    name: "CI",
+    url: "https://github.com/vendor/backend/actions/runs/4242",
+    run_id: "4242",
+    run_attempt: "1",
+    job_name: "build",
+    ...overrides,
+  };
+}
+
+export interface Answer {
+  status: number;
+  text: string;
+  json: Record<string, any>;
+}
+
+/**
+ * POSTs a callback through node:http, so a test can send exactly the headers it wants (two
+ * Authorization lines, none) and a raw body.
+ */
+export function postCallback(
+  world: CallbackWorld,
+  options: { authorization?: string[]; body: string | Record<string, unknown> },
+): Promise<Answer> {
+  const body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
+  const headers: Record<string, string | string[]> = { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) };
+  // An array becomes one header line per value: how a test sends two Authorization lines.
+  if (options.authorization !== undefined) headers.authorization = options.authorization;
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(world.relay.url("/relay/v1/callback"), { method: "POST", headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        let json: Record<string, any> = {};
+        try {
+          json = JSON.parse(text);
+        } catch {
+          // kept as text
+        }
+        resolve({ status: response.statusCode ?? 0, text, json });
+      });
+    });
+    request.on("error", reject);
+    request.end(body);
+  });
+}
+
+/** A callback as the composite action sends it: a fresh OIDC token for `repository`. */
+export async function callBack(
+  world: CallbackWorld,
+  dispatched: Pick<Dispatched, "callbackToken">,
+  workflow: Record<string, unknown>,
+  repository: string,
+): Promise<Answer> {
+  const oidc = await world.issuer.mint({ repository });
+  return postCallback(world, { authorization: [`Bearer ${oidc}`], body: { relay_token: dispatched.callbackToken, workflow } });
+}
+
+export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = "condition"): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${what} not reached within ${timeoutMs} ms`);
+}
