@@ -254,6 +254,14 @@ describe("callbacks end to end (real server, fake GitHub, local OIDC issuer, HUD
     expect(limited?.json).toMatchObject({ failureKind: "rate-limited", retryable: true, runnerDisposition: "infra-blocked" });
   });
 
+  it("counts callbacks by outcome and times them in the metrics", async () => {
+    const metrics = await (await fetch(world.relay.url("/relay/metrics"))).text();
+    for (const outcome of ["accepted", "duplicate", "ignored", "token-invalid", "invalid-transition"]) {
+      expect(metrics).toMatch(new RegExp(`ci_relay_callbacks_total\\{outcome="${outcome}"\\} [1-9]`));
+    }
+    expect(metrics).toMatch(/ci_relay_callback_handling_seconds_count [1-9]/);
+  });
+
   it("writes one audit record per callback to AUDIT_LOG and relay:audit, never with a token", async () => {
     const { "Vendor/Backend": dispatched } = await dispatchPr(world, ["Vendor/Backend"]);
     remember(dispatched.callbackToken);
