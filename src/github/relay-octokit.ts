@@ -5,13 +5,35 @@ import type { Metrics } from "../metrics/metrics";
 /** Waits longer than this are not slept through in-process: the outbox reschedules the task instead. */
 const MAX_IN_PROCESS_WAIT_SECONDS = 60;
 
+type LogMethod = (first: unknown, second?: string) => void;
+interface OctokitLog {
+  debug: LogMethod;
+  info: LogMethod;
+  warn: LogMethod;
+  error: LogMethod;
+}
+
+/**
+ * Probot's request logging passes each request body to `log.debug` as fields: a dispatch's body holds
+ * the callback token, a broker write the caller's text. Debug lines keep their message only.
+ */
+function withoutRequestBodies(log: OctokitLog): OctokitLog {
+  return {
+    debug: (first, second) => log.debug(typeof first === "string" ? first : (second ?? "")),
+    info: (first, second) => log.info(first, second),
+    warn: (first, second) => log.warn(first, second),
+    error: (first, second) => log.error(first, second),
+  };
+}
+
 type ThrottleHandler = (retryAfter: number, options: { method: string; url: string }, octokit: unknown, retryCount: number) => boolean;
 
 /**
  * Probot's Octokit with throttle handlers that retry both primary and secondary rate limits after
  * GitHub's `retry-after` (Probot's defaults give up on secondary limits), up to twice and only for
  * short waits, counting every wait. Probot applies its own throttle options (and the Redis
- * connection that shares limits across instances) first; this runs after and keeps them.
+ * connection that shares limits across instances) first; this runs after and keeps them. Request
+ * bodies never reach the log.
  */
 export function relayOctokit(metrics: Metrics, log: Logger): typeof ProbotOctokit {
   const handler =
@@ -23,8 +45,9 @@ export function relayOctokit(metrics: Metrics, log: Logger): typeof ProbotOctoki
       return retry;
     };
   return ProbotOctokit.defaults((options: Record<string, unknown>) => {
+    const log = options.log ? { log: withoutRequestBodies(options.log as OctokitLog) } : {};
     const throttle = (options.throttle ?? {}) as Record<string, unknown>;
-    if (throttle.enabled === false) return options;
-    return { ...options, throttle: { ...throttle, onRateLimit: handler("primary"), onSecondaryRateLimit: handler("secondary") } };
+    if (throttle.enabled === false) return { ...options, ...log };
+    return { ...options, ...log, throttle: { ...throttle, onRateLimit: handler("primary"), onSecondaryRateLimit: handler("secondary") } };
   });
 }

@@ -78,6 +78,8 @@ describe("relay end to end (real server, fake GitHub, Redis)", () => {
       callback_url: `${relay.baseUrl}/relay/v1/callback`,
     });
     expect(body.client_payload.relay.callback_token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    // The server logs at debug level here; wait until it has logged this dispatch before looking.
+    await relay.waitForLog((r) => r.msg === "dispatched" && r.requestId === body.client_payload.relay.request_id);
     expect(relay.logs()).not.toContain(body.client_payload.relay.callback_token);
   });
 
