@@ -2,18 +2,17 @@ import type { RequestHandler } from "express";
 import type { z } from "zod";
 import { extractBearer } from "../auth/bearer";
 import { buildAuditRecord, type AuditFacts } from "../audit/build-audit-record";
-import { checkRunOpsForTransition } from "../checks/check-run-effects";
 import { sameRepo } from "../config/types";
 import type { Relay } from "../create-relay";
 import { RelayError } from "../http/failure-kinds";
 import { jsonRoute, type RouteContext } from "../http/json-route";
 import { parseJson, readBody } from "../http/read-body";
-import { hudTaskOps } from "../hud/hud-task";
 import { dispatchKey, parseDispatchRecord } from "../relay/dispatch-record";
 import { authenticateCallback, type CallbackCaller } from "./authenticate-callback";
 import { callbackBodySchema, type WorkflowReport } from "./callback-body";
 import type { JobEvent } from "./decide-transition";
 import { recordJobReport } from "./record-job-report";
+import { transitionEffects } from "./transition-effects";
 
 const BODY_LIMIT_BYTES = 64 * 1024;
 const RATE_WINDOW_SECONDS = 60;
@@ -88,10 +87,7 @@ export function callbackRoute(relay: Relay): RequestHandler {
           summary: workflow.summary ?? null,
           at: now,
         },
-        (transition) => [
-          ...checkRunOpsForTransition(relay, config, transition, now),
-          ...hudTaskOps(relay.outbox, relay.env, transition, workflow, now),
-        ],
+        (transition) => transitionEffects(relay, config, transition, workflow, now),
       );
       if (decision.outcome === "refused") {
         throw new RelayError("invalid-transition", `The job is already ${decision.record.state}; this report cannot change it.`, decision.reason);

@@ -43,7 +43,8 @@ export function jobId({ requestId, runId, runAttempt, scope, jobName }: JobKey):
   return [requestId, runId, runAttempt, name].map(encodeURIComponent).join(":");
 }
 
-export const jobStateKey = (key: JobKey) => `relay:job:${jobId(key)}`;
+export const jobStateKeyOfId = (id: string) => `relay:job:${id}`;
+export const jobStateKey = (key: JobKey) => jobStateKeyOfId(jobId(key));
 export const jobsOfKey = (requestId: string) => `relay:jobs-of:${requestId}`;
 export const JOB_TTL_SECONDS = RECORD_TTL_SECONDS;
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { jobsOfKey, parseJobRecord, type JobRecord } from "../callback/job-record";
+import { jobsOfKey, jobStateKeyOfId, parseJobRecord, type JobRecord } from "../callback/job-record";
 import { RelayError } from "../http/failure-kinds";
 import { dispatchKey, parseDispatchRecord, RUNS_INDEX, runsByPrKey, runsByShaKey, type DispatchRecord } from "../relay/dispatch-record";
 import type { Store } from "../store/store";
@@ -108,7 +108,7 @@ export async function listRuns(store: Store, query: RunsQuery): Promise<Upstream
 
 async function jobsOf(store: Store, requestId: string): Promise<JobView[]> {
   const members = await store.rangeByScoreDesc(jobsOfKey(requestId), Infinity, -Infinity, 100);
-  const records = (await store.getMany(members.map((m) => `relay:job:${m}`))).map(parseJobRecord);
+  const records = (await store.getMany(members.map(jobStateKeyOfId))).map(parseJobRecord);
   return records
     .filter((r): r is JobRecord => r !== null)
     .reverse()

@@ -1,0 +1,79 @@
+import { parseJobRecord, jobStateKey } from "../../../src/callback/job-record";
+import { recordJobReport } from "../../../src/callback/record-job-report";
+import { sweepJobTimeouts } from "../../../src/callback/sweep-job-timeouts";
+import { JOB_DEADLINES, transitionEffects } from "../../../src/callback/transition-effects";
+import type { RelayEnv } from "../../../src/config/env";
+import type { ConfigSource } from "../../../src/config/config-source";
+import { Outbox } from "../../../src/outbox/outbox";
+import { dispatchKey, recordDispatchOps } from "../../../src/relay/dispatch-record";
+import { MemoryStore } from "../../../src/store/memory-store";
+import { downstream, relayConfig } from "../../support/relay-config";
+import { DISPATCHED_AT, dispatchRecord, jobKey } from "./fixtures";
+
+const MINUTE = 60_000;
+
+function world() {
+  const store = new MemoryStore({ now: () => DISPATCHED_AT });
+  const config = relayConfig({ downstreams: [downstream({ repo: "Vendor/Backend", level: "L2", jobTimeoutMinutes: 30 })] });
+  const relay = {
+    store,
+    outbox: new Outbox(store),
+    env: { hudUrl: "http://hud.example/api", hudToken: "hud-token" } as RelayEnv,
+    config: { current: () => config } as unknown as ConfigSource,
+  };
+  return { store, config, relay };
+}
+
+async function start(w: ReturnType<typeof world>, at: number) {
+  const dispatch = dispatchRecord();
+  await w.store.write(recordDispatchOps(dispatch));
+  return recordJobReport(
+    w.store,
+    dispatch,
+    { key: jobKey(), event: { status: "in_progress" }, detailsUrl: "https://ci.example/1", workflowName: "CI", summary: null, at },
+    (t) => transitionEffects(w.relay, w.config, t, null, at),
+  );
+}
+
+const hudTasks = async (store: MemoryStore) =>
+  (await store.rangeByScoreDesc("relay:outbox:due", Infinity, -Infinity, 100)).filter((id) => id.startsWith("hud:"));
+
+describe("sweepJobTimeouts", () => {
+  it("times out a job in progress longer than job_timeout_minutes, with a HUD record, once", async () => {
+    const w = world();
+    await start(w, DISPATCHED_AT + MINUTE);
+    expect(await w.store.zcard(JOB_DEADLINES)).toBe(1);
+
+    expect(await sweepJobTimeouts(w.relay, DISPATCHED_AT + 30 * MINUTE)).toBe(0);
+    expect(await sweepJobTimeouts(w.relay, DISPATCHED_AT + 31 * MINUTE)).toBe(1);
+
+    const job = parseJobRecord(await w.store.get(jobStateKey(jobKey())));
+    expect(job).toMatchObject({ state: "TIMED_OUT", conclusion: "timed_out" });
+    expect((await hudTasks(w.store)).filter((id) => id.endsWith(":TIMED_OUT"))).toHaveLength(1);
+    expect(await w.store.zcard(JOB_DEADLINES)).toBe(0);
+    expect(await sweepJobTimeouts(w.relay, DISPATCHED_AT + 90 * MINUTE)).toBe(0);
+  });
+
+  it("leaves a job that completed before its deadline alone", async () => {
+    const w = world();
+    await start(w, DISPATCHED_AT + MINUTE);
+    const dispatch = dispatchRecord();
+    await recordJobReport(
+      w.store,
+      dispatch,
+      { key: jobKey(), event: { status: "completed", conclusion: "success" }, detailsUrl: null, workflowName: "CI", summary: null, at: DISPATCHED_AT + 5 * MINUTE },
+      (t) => transitionEffects(w.relay, w.config, t, null, DISPATCHED_AT + 5 * MINUTE),
+    );
+    expect(await w.store.zcard(JOB_DEADLINES)).toBe(0);
+    expect(await sweepJobTimeouts(w.relay, DISPATCHED_AT + 60 * MINUTE)).toBe(0);
+    expect(parseJobRecord(await w.store.get(jobStateKey(jobKey())))?.state).toBe("COMPLETED");
+  });
+
+  it("drops a deadline whose dispatch record expired", async () => {
+    const w = world();
+    await start(w, DISPATCHED_AT + MINUTE);
+    await w.store.write([{ op: "del", key: dispatchKey("req-1") }]);
+    expect(await sweepJobTimeouts(w.relay, DISPATCHED_AT + 60 * MINUTE)).toBe(0);
+    expect(await w.store.zcard(JOB_DEADLINES)).toBe(0);
+  });
+});
