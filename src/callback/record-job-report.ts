@@ -25,7 +25,7 @@ export async function recordJobReport(
     if (decision.outcome !== "accepted") return decision;
     const ops: WriteOp[] = [
       { op: "set", key, value: JSON.stringify(decision.record), ttlSeconds: JOB_TTL_SECONDS },
-      { op: "zadd", key: jobsOfKey(dispatch.requestId), member: jobId(report.key), score: report.at, onlyIfAbsent: true },
+      { op: "zadd", key: jobsOfKey(dispatch.requestId), member: jobId(report.key), score: report.at, onlyIfAbsent: true, ttlSeconds: JOB_TTL_SECONDS },
       ...effects(decision.transition),
     ];
     if (await store.writeIf(key, raw, ops)) return decision;

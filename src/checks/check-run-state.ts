@@ -66,7 +66,7 @@ export function wantCheckRunOps(outbox: Outbox, state: CheckRunState, now: numbe
   const key = checkKey(state.upstream, state.sha, state.name);
   return [
     { op: "set", key: wantedCheckKey(key), value: JSON.stringify(state), ttlSeconds: RECORD_TTL_SECONDS },
-    { op: "zadd", key: checkNamesKey(state.requestId), member: state.name, score: state.at },
+    { op: "zadd", key: checkNamesKey(state.requestId), member: state.name, score: state.at, ttlSeconds: RECORD_TTL_SECONDS },
     ...syncCheckRunOps(outbox, state, now),
   ];
 }

@@ -74,6 +74,7 @@ export class Outbox {
       { op: "set", key: taskKey(task.id), value: JSON.stringify(dead), ttlSeconds: DEAD_TTL_SECONDS },
       { op: "zrem", key: DUE, member: task.id },
       { op: "zadd", key: DEAD, member: task.id, score: now },
+      { op: "zremBelow", key: DEAD, score: now - DEAD_TTL_SECONDS * 1000 },
     ]);
   }
 

@@ -33,13 +33,16 @@ export const runsByPrKey = (repo: string, pr: number) => `relay:runs:pr:${repo.t
 
 export function recordDispatchOps(record: DispatchRecord): WriteOp[] {
   const { requestId, createdAt, upstream } = record;
+  const ttlSeconds = RECORD_TTL_SECONDS;
   const ops: WriteOp[] = [
-    { op: "set", key: dispatchKey(requestId), value: JSON.stringify(record), ttlSeconds: RECORD_TTL_SECONDS },
+    { op: "set", key: dispatchKey(requestId), value: JSON.stringify(record), ttlSeconds },
+    // The index of all runs outlives any one record: trim it to the records' lifetime instead.
     { op: "zadd", key: RUNS_INDEX, member: requestId, score: createdAt },
-    { op: "zadd", key: runsByShaKey(upstream.repo, upstream.sha), member: requestId, score: createdAt },
+    { op: "zremBelow", key: RUNS_INDEX, score: createdAt - ttlSeconds * 1000 },
+    { op: "zadd", key: runsByShaKey(upstream.repo, upstream.sha), member: requestId, score: createdAt, ttlSeconds },
   ];
   if (upstream.prNumber !== null) {
-    ops.push({ op: "zadd", key: runsByPrKey(upstream.repo, upstream.prNumber), member: requestId, score: createdAt });
+    ops.push({ op: "zadd", key: runsByPrKey(upstream.repo, upstream.prNumber), member: requestId, score: createdAt, ttlSeconds });
   }
   return ops;
 }

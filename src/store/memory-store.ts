@@ -3,12 +3,12 @@ import { checkCount, checkScore, checkWriteOp, ttlMillis } from "./store-argumen
 
 /**
  * One keyspace with Redis's value types, so code that would hit WRONGTYPE on Redis fails here too
- * instead of passing its tests. Only strings carry a TTL: nothing in the Store interface expires
- * a sorted set or a stream.
+ * instead of passing its tests. Strings and sorted sets carry a TTL; nothing in the Store
+ * interface expires a stream.
  */
 type Entry =
   | { kind: "string"; value: string; expiresAt?: number }
-  | { kind: "zset"; scores: Map<string, number> }
+  | { kind: "zset"; scores: Map<string, number>; expiresAt?: number }
   | { kind: "stream"; entries: StreamEntry[]; lastMs: number; lastSeq: number };
 
 type Kind = Entry["kind"];
@@ -152,15 +152,25 @@ export class MemoryStore implements Store {
         this.entries.delete(op.key);
         return;
       case "zadd": {
-        const scores = this.entryOf(op.key, "zset")?.scores;
-        if (!scores) this.entries.set(op.key, { kind: "zset", scores: new Map([[op.member, op.score]]) });
-        else if (!(op.onlyIfAbsent && scores.has(op.member))) scores.set(op.member, op.score);
+        let zset = this.entryOf(op.key, "zset");
+        if (!zset) {
+          zset = { kind: "zset", scores: new Map([[op.member, op.score]]) };
+          this.entries.set(op.key, zset);
+        } else if (!(op.onlyIfAbsent && zset.scores.has(op.member))) zset.scores.set(op.member, op.score);
+        const ttlMs = ttlMillis(op.ttlSeconds);
+        if (ttlMs !== undefined) zset.expiresAt = this.now() + ttlMs;
         return;
       }
       case "zrem": {
         const scores = this.entryOf(op.key, "zset")?.scores;
         scores?.delete(op.member);
         // Redis deletes a sorted set with its last member.
+        if (scores?.size === 0) this.entries.delete(op.key);
+        return;
+      }
+      case "zremBelow": {
+        const scores = this.entryOf(op.key, "zset")?.scores;
+        for (const [member, score] of scores ?? []) if (score < op.score) scores?.delete(member);
         if (scores?.size === 0) this.entries.delete(op.key);
         return;
       }
@@ -198,7 +208,7 @@ export class MemoryStore implements Store {
   }
 
   private isExpired(entry: Entry, now: number): boolean {
-    return entry.kind === "string" && entry.expiresAt !== undefined && entry.expiresAt <= now;
+    return entry.kind !== "stream" && entry.expiresAt !== undefined && entry.expiresAt <= now;
   }
 
   /** The key's entry unless it has expired (then it is dropped, as Redis does on access). */

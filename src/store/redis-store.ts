@@ -53,8 +53,11 @@ const SCRIPTS = {
           redis.call('DEL', op.key)
         elseif op.op == 'zadd' then
           if op.nx then redis.call('ZADD', op.key, 'NX', op.score, op.member) else redis.call('ZADD', op.key, op.score, op.member) end
+          if op.px then redis.call('PEXPIRE', op.key, op.px) end
         elseif op.op == 'zrem' then
           redis.call('ZREM', op.key, op.member)
+        elseif op.op == 'zremBelow' then
+          redis.call('ZREMRANGEBYSCORE', op.key, '-inf', op.score)
         elseif op.op == 'xadd' then
           if op.maxlen then
             redis.call('XADD', op.key, 'MAXLEN', '~', op.maxlen, '*', unpack(op.fields))
@@ -153,10 +156,14 @@ export class RedisStore implements Store {
         }
         case "del":
           return { op: "del", key: prefixed };
-        case "zadd":
-          return { op: "zadd", key: prefixed, member: op.member, score: scoreArg(op.score), ...(op.onlyIfAbsent ? { nx: true } : {}) };
+        case "zadd": {
+          const ttlMs = ttlMillis(op.ttlSeconds);
+          return { op: "zadd", key: prefixed, member: op.member, score: scoreArg(op.score), ...(op.onlyIfAbsent ? { nx: true } : {}), ...(ttlMs === undefined ? {} : { px: String(ttlMs) }) };
+        }
         case "zrem":
           return { op: "zrem", key: prefixed, member: op.member };
+        case "zremBelow":
+          return { op: "zremBelow", key: prefixed, score: `(${scoreArg(op.score)}` };
         case "xadd":
           return { op: "xadd", key: prefixed, fields: Object.entries(op.fields).flat(), ...(op.maxLen === undefined ? {} : { maxlen: String(op.maxLen) }) };
       }
@@ -181,12 +188,18 @@ export class RedisStore implements Store {
         case "del":
           batch.del(key);
           break;
-        case "zadd":
+        case "zadd": {
           if (op.onlyIfAbsent) batch.zadd(key, "NX", scoreArg(op.score), op.member);
           else batch.zadd(key, scoreArg(op.score), op.member);
+          const ttlMs = ttlMillis(op.ttlSeconds);
+          if (ttlMs !== undefined) batch.pexpire(key, ttlMs);
           break;
+        }
         case "zrem":
           batch.zrem(key, op.member);
+          break;
+        case "zremBelow":
+          batch.zremrangebyscore(key, "-inf", `(${scoreArg(op.score)}`);
           break;
         case "xadd": {
           const trim = op.maxLen === undefined ? [] : ["MAXLEN", "~", String(op.maxLen)];

@@ -34,12 +34,16 @@ export function checkWriteOp(op: WriteOp): void {
       return;
     case "zadd":
       checkScore(op.score);
+      ttlMillis(op.ttlSeconds);
       return;
     case "xadd":
       if (Object.keys(op.fields).length === 0) throw new RangeError("xadd needs at least one field");
       if (op.maxLen !== undefined && (!Number.isSafeInteger(op.maxLen) || op.maxLen < 1)) {
         throw new RangeError(`maxLen must be a positive integer, got ${op.maxLen}`);
       }
+      return;
+    case "zremBelow":
+      checkScore(op.score);
       return;
     case "del":
     case "zrem":

@@ -9,8 +9,11 @@
 export type WriteOp =
   | { op: "set"; key: string; value: string; ttlSeconds?: number }
   | { op: "del"; key: string }
-  | { op: "zadd"; key: string; member: string; score: number; onlyIfAbsent?: boolean }
+  /** `ttlSeconds` (re)sets the whole sorted set's expiry: indexes live as long as what they index. */
+  | { op: "zadd"; key: string; member: string; score: number; onlyIfAbsent?: boolean; ttlSeconds?: number }
   | { op: "zrem"; key: string; member: string }
+  /** removes members scored below `score`: keeps time-scored indexes to a window */
+  | { op: "zremBelow"; key: string; score: number }
   | { op: "xadd"; key: string; fields: Record<string, string>; maxLen?: number };
 
 export interface StreamEntry {

@@ -101,6 +101,20 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
         expect(await store.getMany(["short", "kept"])).toEqual([null, "v"]);
       });
 
+      test("a zadd's ttl expires the whole sorted set, and a later zadd with ttl extends it (write and writeIf)", async () => {
+        await store.write([
+          { op: "zadd", key: "index", member: "a", score: 1, ttlSeconds: 1 },
+          { op: "zadd", key: "kept", member: "a", score: 1 },
+        ]);
+        await harness.elapse(600);
+        expect(await store.writeIf("cond", null, [{ op: "zadd", key: "index", member: "b", score: 2, ttlSeconds: 1 }])).toBe(true);
+        await harness.elapse(600);
+        expect(await store.zcard("index")).toBe(2);
+        await harness.elapse(600);
+        expect(await store.zcard("index")).toBe(0);
+        expect(await store.zcard("kept")).toBe(1);
+      });
+
       test("setting a key again without ttl clears its earlier expiry", async () => {
         await store.write([{ op: "set", key: "k", value: "1", ttlSeconds: 1 }]);
         expect(await store.compareAndSet("k", "1", "2")).toBe(true);
@@ -177,6 +191,20 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
         await store.write([{ op: "zadd", key: "z", member: "m", score: 9 }]);
         expect(await store.zscore("z", "m")).toBe(9);
         expect(await store.zcard("z")).toBe(1);
+      });
+    });
+
+    describe("zremBelow", () => {
+      test("removes exactly the members scored below the bound, in write and writeIf", async () => {
+        await store.write([
+          { op: "zadd", key: "z", member: "old", score: 1_795_000_000_000 },
+          { op: "zadd", key: "z", member: "edge", score: 1_795_000_000_500 },
+          { op: "zadd", key: "z", member: "new", score: 1_795_000_001_000 },
+        ]);
+        await store.write([{ op: "zremBelow", key: "z", score: 1_795_000_000_500 }]);
+        expect(await store.rangeByScoreDesc("z", Infinity, -Infinity, 10)).toEqual(["new", "edge"]);
+        expect(await store.writeIf("c", null, [{ op: "zremBelow", key: "z", score: 1_795_000_001_000 }])).toBe(true);
+        expect(await store.rangeByScoreDesc("z", Infinity, -Infinity, 10)).toEqual(["new"]);
       });
     });
 
