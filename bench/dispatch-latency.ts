@@ -42,6 +42,7 @@ export async function benchDispatchLatency(rounds = 100): Promise<BenchResult> {
         payload: pullRequestEvent("synchronize", { repo: "pytorch/pytorch", installationId: 1, number: n, headSha: randomSha(), authorAssociation: "MEMBER" }),
       });
       const answered = performance.now() - started;
+      if (answer.status !== 200) throw new Error(`webhook answered ${answer.status}: ${answer.text}`);
       await acked;
       return { answered, dispatched: performance.now() - started };
     };

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { dispatchPr, startCallbackWorld, type CallbackWorld, type Dispatched } from "./callback-harness";
+import { dispatchPr, startCallbackWorld, type CallbackWorld, type Dispatched } from "../support/callback-world";
 
 const SCRIPT = resolve(__dirname, "../../action/callback.js");
 const CONFIG = `

@@ -16,7 +16,7 @@ import {
   type Answer,
   type CallbackWorld,
   type Dispatched,
-} from "./callback-harness";
+} from "../support/callback-world";
 
 const CONFIG = `
 version: 1

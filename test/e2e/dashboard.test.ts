@@ -1,4 +1,5 @@
 import { chromium, type Browser } from "playwright-core";
+import type { UpstreamRunView } from "../../src/dashboard/list-runs";
 import { RedisStore } from "../../src/store/redis-store";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github";
 import { testRedisUrl } from "../support/redis-prefix";
@@ -11,6 +12,11 @@ upstreams: [pytorch/pytorch]
 downstreams:
   - { repo: vendor/backend, level: L2 }
 `;
+
+/** What the in-page code uses; the test's TypeScript has no DOM types. */
+interface BrowserGlobals {
+  getComputedStyle(element: unknown): { backgroundColor: string };
+}
 
 /** Chromium from Debian; flags keep it off the (closed) network, as this machine requires. */
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
@@ -59,22 +65,22 @@ describe("dashboard page in headless Chromium", () => {
       ["vendor/backend", "failure"],
     ]);
     const failed = page.locator('tr[data-repo="vendor/backend"]');
-    expect(await failed.locator(".status.failure").first().evaluate((el) => getComputedStyle(el).backgroundColor)).toBe("rgb(207, 34, 46)");
+    expect(await failed.locator(".status.failure").first().evaluate((el) => (globalThis as unknown as BrowserGlobals).getComputedStyle(el).backgroundColor)).toBe("rgb(207, 34, 46)");
     expect(await failed.textContent()).toContain("42 s");
     expect(await failed.textContent()).toContain("10 min 15 s");
     expect(await failed.locator("a").first().getAttribute("href")).toBe("https://ci.example/runs/1");
-    expect(await page.evaluate(() => document.scripts.length)).toBe(0);
+    expect(await page.evaluate("document.scripts.length")).toBe(0);
     expect(requests.every((url) => url.startsWith(relay.baseUrl))).toBe(true);
     await page.screenshot({ path: "/tmp/ci-relay-dashboard.png", fullPage: true });
   });
 
   it("serves the same data as JSON and filters by PR", async () => {
-    const answer = await (await fetch(relay.url("/relay/v1/runs?upstream=pytorch/pytorch&pr=2"))).json();
+    const answer = (await (await fetch(relay.url("/relay/v1/runs?upstream=pytorch/pytorch&pr=2"))).json()) as { ok: boolean; runs: UpstreamRunView[] };
     expect(answer.ok).toBe(true);
     expect(answer.runs).toHaveLength(1);
     expect(answer.runs[0].downstreams[0]).toMatchObject({ repo: "Ascend/pytorch", level: "L4", jobs: [{ name: "npu-test", state: "IN_PROGRESS" }] });
     const bad = await fetch(relay.url("/relay/v1/runs?sha=xyz"));
     expect(bad.status).toBe(400);
-    expect((await bad.json()).failureKind).toBe("validation-failed");
+    expect(((await bad.json()) as { failureKind: string }).failureKind).toBe("validation-failed");
   });
 });

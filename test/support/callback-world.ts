@@ -2,11 +2,11 @@ import { request as httpRequest } from "node:http";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import Redis from "ioredis";
-import { startFakeGitHub, type FakeGitHub } from "../support/fake-github";
-import { startOidcIssuer, type OidcIssuer } from "../support/oidc-issuer";
-import { testRedisUrl } from "../support/redis-prefix";
-import { cleanupRedisPrefix, startRelayServer, type RelayServer } from "../support/server-harness";
-import { pullRequestEvent, randomSha, sendWebhook } from "../support/webhooks";
+import { startFakeGitHub, type FakeGitHub } from "./fake-github";
+import { startOidcIssuer, type OidcIssuer } from "./oidc-issuer";
+import { testRedisUrl } from "./redis-prefix";
+import { cleanupRedisPrefix, startRelayServer, type RelayServer } from "./server-harness";
+import { pullRequestEvent, randomSha, sendWebhook } from "./webhooks";
 
 /**
  * What the callback and action e2e suites share: a relay wired to a fake GitHub, a local OIDC issuer
