@@ -1,8 +1,9 @@
+import { benchCallbackLatency } from "./callback-latency";
 import { benchDispatchLatency } from "./dispatch-latency";
 import { report } from "./report";
 
 async function main(): Promise<void> {
-  report([await benchDispatchLatency()]);
+  report([await benchDispatchLatency(), await benchCallbackLatency()]);
 }
 
 main().catch((error: unknown) => {
