@@ -25,7 +25,7 @@ export function healthRoute(relay: Relay) {
         },
         store: { kind: relay.store.kind, ok: storeOk },
         config: { kind: config.kind, location: config.location, loaded: config.loaded, form: config.form },
-        capabilities: ["relay.dispatch", ...OPERATION_NAMES, "github.pr.preflight"],
+        capabilities: ["relay.dispatch", "relay.queue", "relay.callback", "relay.check-runs", ...(relay.env.hudUrl ? ["relay.hud"] : []), ...OPERATION_NAMES, "github.pr.preflight"],
       },
     };
   });
