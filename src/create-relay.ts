@@ -42,6 +42,8 @@ export interface RelayOverrides {
   metrics?: Metrics;
   fetch?: typeof fetch;
   now?: () => number;
+  /** false on Lambda: no outbox work after an invocation answers (see OutboxRunnerOptions) */
+  background?: boolean;
 }
 
 export function createRelay(probot: Probot, env: RelayEnv, overrides: RelayOverrides = {}): Relay {
@@ -58,8 +60,9 @@ export function createRelay(probot: Probot, env: RelayEnv, overrides: RelayOverr
     log,
     metrics,
     concurrency: env.outboxConcurrency,
-    leaseMs: 120_000,
+    leaseMs: env.outboxLeaseSeconds * 1000,
     giveUpAfterMs: env.dispatchGiveUpMinutes * 60_000,
+    background: overrides.background,
     now: overrides.now,
   });
   const oidc = createOidcVerifier({ issuer: env.oidcIssuer, fetch: overrides.fetch });

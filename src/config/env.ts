@@ -33,6 +33,7 @@ export interface RelayEnv {
   redisPrefix: string;
   outboxConcurrency: number;
   outboxDrainIntervalSeconds: number;
+  outboxLeaseSeconds: number;
   dispatchGiveUpMinutes: number;
   callbackRateLimitPerMinute: number;
 }
@@ -126,6 +127,7 @@ const envSchema = z
     REDIS_PREFIX: z.string().default(""),
     OUTBOX_CONCURRENCY: integer(1, 1000).default(8),
     OUTBOX_DRAIN_INTERVAL_SECONDS: integer(1, 3600).default(5),
+    OUTBOX_LEASE_SECONDS: integer(1, 3600).default(120),
     DISPATCH_GIVE_UP_MINUTES: integer(1, 10080).default(60),
     CALLBACK_RATE_LIMIT_PER_MINUTE: integer(1, 1_000_000).default(600),
   })
@@ -193,6 +195,7 @@ export function loadEnv(env: EnvVars): RelayEnv {
     redisPrefix: vars.REDIS_PREFIX,
     outboxConcurrency: vars.OUTBOX_CONCURRENCY,
     outboxDrainIntervalSeconds: vars.OUTBOX_DRAIN_INTERVAL_SECONDS,
+    outboxLeaseSeconds: vars.OUTBOX_LEASE_SECONDS,
     dispatchGiveUpMinutes: vars.DISPATCH_GIVE_UP_MINUTES,
     callbackRateLimitPerMinute: vars.CALLBACK_RATE_LIMIT_PER_MINUTE,
   };

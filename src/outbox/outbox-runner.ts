@@ -21,6 +21,12 @@ export interface OutboxRunnerOptions {
   leaseMs: number;
   /** retryable failures are given up once a task is this old */
   giveUpAfterMs: number;
+  /**
+   * false on Lambda, where nothing may still run once an invocation has answered (the container is
+   * frozen mid-task, its lease runs out, and another instance sends the same thing again): `kick()`
+   * then does nothing and the handler calls `drain()` within its own time budget. Default true.
+   */
+  background?: boolean;
   now?: () => number;
 }
 
@@ -41,6 +47,7 @@ export class OutboxRunner {
 
   /** Starts a drain soon, or makes the running one go round again; never throws. */
   kick(): void {
+    if (this.options.background === false) return;
     if (this.draining) {
       this.rerun = true;
       return;

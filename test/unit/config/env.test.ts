@@ -28,6 +28,7 @@ describe("loadEnv", () => {
       redisPrefix: "",
       outboxConcurrency: 8,
       outboxDrainIntervalSeconds: 5,
+      outboxLeaseSeconds: 120,
       dispatchGiveUpMinutes: 60,
       callbackRateLimitPerMinute: 600,
     });
