@@ -1,17 +1,13 @@
-import { Probot, run } from "probot";
-import { readEnvOptions } from "probot/lib/bin/read-env-options";
-import { getLog, type GetLogOptions } from "probot/lib/helpers/get-log";
+import { run } from "probot";
 import { createWebhookProxy } from "probot/lib/helpers/webhook-proxy";
 import { startTimeoutSweep } from "./checks/sweep-timeouts";
 import { EnvError, loadEnv, requireTokenSecretFor } from "./config/env";
 import { RelayConfigError } from "./config/parse-relay-config";
+import { createProbot } from "./create-probot";
 import { createRelay } from "./create-relay";
 import appFromEnvironment from "./index";
-import { relayOctokit } from "./github/relay-octokit";
-import { createMetrics } from "./metrics/metrics";
 import { requireRedisForQueue } from "./queue/require-redis-for-queue";
 import { createServer, WEBHOOK_PATH } from "./server/create-server";
-import { redisThrottleConfig } from "./server/redis-throttle-config";
 
 /**
  * `npm start`: validate the environment, load the relay config, then serve webhooks and `/relay`.
@@ -19,24 +15,12 @@ import { redisThrottleConfig } from "./server/redis-throttle-config";
  */
 async function main(): Promise<void> {
   const env = loadEnv(process.env);
-  const probotEnv = readEnvOptions(process.env);
-  if (!probotEnv.appId || !probotEnv.privateKey) {
+  const created = createProbot(env, process.env);
+  if (!created) {
     await run(appFromEnvironment);
     return;
   }
-  // pino accepts "silent"; Probot's type for the level predates it.
-  const log = getLog({ level: env.logLevel as GetLogOptions["level"], logFormat: probotEnv.logFormat, logLevelInString: probotEnv.logLevelInString });
-  const metrics = createMetrics();
-  const probot = new Probot({
-    appId: probotEnv.appId,
-    privateKey: probotEnv.privateKey,
-    secret: probotEnv.secret,
-    baseUrl: probotEnv.baseUrl,
-    // Probot logs a failed delivery with its payload and signature attached to the error.
-    log: log.child({ name: "probot" }, { redact: { paths: ["err.event.payload", "err.event.signature", "event.payload", "event.signature"], censor: "[redacted]" } }),
-    Octokit: relayOctokit(metrics, log.child({ name: "github" })),
-    ...(env.redisUrl ? { redisConfig: redisThrottleConfig(env.redisUrl, env.redisPrefix) } : {}),
-  });
+  const { probot, log, metrics } = created;
   const relay = createRelay(probot, env, { metrics });
 
   await relay.config.start();
