@@ -1,0 +1,47 @@
+import { EnvError, loadEnv, requireTokenSecretFor, type EnvVars } from "../config/env";
+import { createProbot } from "../create-probot";
+import { createRelay, type Relay } from "../create-relay";
+
+let starting: Promise<Relay> | null = null;
+
+/**
+ * The Relay of this Lambda container, built on its first invocation and kept while the container
+ * lives. Only a cache: every fact lives in Redis, so a cold container does what a warm one does. A
+ * start that fails (bad variable, unreadable local config) is tried again by the next invocation.
+ */
+export function lambdaRelay(): Promise<Relay> {
+  starting ??= startRelay(process.env).catch((error: unknown) => {
+    starting = null;
+    throw error;
+  });
+  return starting;
+}
+
+/** Releases the container's connections. Lambda freezes containers and never calls this; tests do. */
+export async function closeLambdaRelay(): Promise<void> {
+  const relay = await starting?.catch(() => null);
+  starting = null;
+  if (relay) await stop(relay);
+}
+
+async function startRelay(vars: EnvVars): Promise<Relay> {
+  const env = loadEnv(vars);
+  const created = createProbot(env, vars);
+  // No setup flow on Lambda: there is no browser session to register the app from.
+  if (!created) throw new EnvError([{ variable: "APP_ID", message: "APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH) are required on Lambda" }]);
+  const relay = createRelay(created.probot, env, { metrics: created.metrics, background: false });
+  try {
+    await relay.config.start();
+    const config = relay.config.current();
+    if (config) requireTokenSecretFor(config, env);
+    return relay;
+  } catch (error) {
+    await stop(relay);
+    throw error;
+  }
+}
+
+async function stop(relay: Relay): Promise<void> {
+  relay.config.close();
+  await relay.store.close();
+}

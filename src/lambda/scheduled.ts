@@ -1,0 +1,27 @@
+import type { Context, ScheduledEvent } from "aws-lambda";
+import { sweepTimeouts } from "../checks/sweep-timeouts";
+import { drainDeadline } from "./drain-deadline";
+import { lambdaRelay } from "./lambda-relay";
+
+/** Runs every minute; a drain still going when the next starts is fine (tasks are leased). */
+const DRAIN_BUDGET_MS = 50_000;
+
+export interface ScheduledOutcome {
+  timedOut: number;
+  ran: number;
+}
+
+/**
+ * The scheduled function (EventBridge, every minute): what the server's timers do. Concludes check
+ * runs whose deadline passed, then runs due outbox work — retries, and whatever webhook and HTTP
+ * invocations left — until shortly before the Lambda timeout.
+ */
+export async function handler(_event: ScheduledEvent, context?: Context): Promise<ScheduledOutcome> {
+  const relay = await lambdaRelay();
+  // A config due for re-reading (cache_ttl_seconds) is read here too, not only on the next webhook.
+  await relay.config.get().catch((error: unknown) => relay.log.warn({ err: error }, "config re-read failed"));
+  const timedOut = await sweepTimeouts(relay, Date.now());
+  const ran = await relay.runner.drain(drainDeadline(Date.now(), DRAIN_BUDGET_MS, context?.getRemainingTimeInMillis()));
+  relay.log.info({ timedOut, ran }, "scheduled outbox drain");
+  return { timedOut, ran };
+}
