@@ -1,14 +1,12 @@
 // Bundles each Lambda handler into one minified file (dist/lambda/<name>.js + source map), so a
 // cold start reads one file instead of resolving thousands of modules in node_modules.
 import { build } from "esbuild";
-import { rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 export const HANDLERS = ["webhook", "http", "scheduled"];
 const outdir = `${root}dist/lambda`;
 
-rmSync(outdir, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: root,
   entryPoints: HANDLERS.map((name) => ({ in: `src/lambda/${name}.ts`, out: name })),
