@@ -4,7 +4,7 @@ import { build } from "esbuild";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-export const HANDLERS = ["webhook", "http", "scheduled"];
+const HANDLERS = ["webhook", "http", "scheduled"];
 const outdir = `${root}dist/lambda`;
 
 const result = await build({
