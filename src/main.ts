@@ -1,12 +1,12 @@
 import { run } from "probot";
 import { createWebhookProxy } from "probot/lib/helpers/webhook-proxy";
-import { startTimeoutSweep } from "./checks/sweep-timeouts";
-import { EnvError, loadEnv, requireTokenSecretFor } from "./config/env";
+import { startTimeoutSweeps } from "./timeouts/timeout-sweeps";
+import { EnvError, loadEnv } from "./config/env";
 import { RelayConfigError } from "./config/parse-relay-config";
 import { createProbot } from "./create-probot";
 import { createRelay } from "./create-relay";
 import appFromEnvironment from "./index";
-import { requireRedisForQueue } from "./queue/require-redis-for-queue";
+import { loadRelayConfig } from "./load-relay-config";
 import { createServer, WEBHOOK_PATH } from "./server/create-server";
 
 /**
@@ -23,10 +23,7 @@ async function main(): Promise<void> {
   const { probot, log, metrics } = created;
   const relay = createRelay(probot, env, { metrics });
 
-  await relay.config.start();
-  const config = relay.config.current();
-  if (config) requireTokenSecretFor(config, env);
-  if (config) requireRedisForQueue(config, relay.store);
+  await loadRelayConfig(relay);
 
   const server = createServer(relay, probot, log).listen(env.port, env.host ?? "::", () => {
     log.info(`ci-relay listening on http://${env.host ?? "localhost"}:${env.port} (store: ${relay.store.kind})`);
@@ -35,7 +32,7 @@ async function main(): Promise<void> {
     ? await createWebhookProxy({ url: env.webhookProxyUrl, port: env.port, path: WEBHOOK_PATH, logger: log })
     : undefined;
   relay.runner.start(env.outboxDrainIntervalSeconds * 1000);
-  const stopTimeoutSweep = startTimeoutSweep(relay, env.outboxDrainIntervalSeconds * 1000);
+  const stopTimeoutSweep = startTimeoutSweeps(relay, env.outboxDrainIntervalSeconds * 1000);
 
   const shutdown = (signal: string) => {
     log.info(`${signal}: shutting down`);

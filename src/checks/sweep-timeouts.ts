@@ -62,22 +62,3 @@ export function timedOutTransition(record: DispatchRecord, want: CheckRunState, 
     at: now,
   };
 }
-
-/** Runs the sweep every `intervalMs` in a long-lived server; returns the stop function. */
-export function startTimeoutSweep(relay: Pick<Relay, "store" | "outbox" | "config" | "runner" | "log">, intervalMs: number): () => void {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    sweepTimeouts(relay, Date.now())
-      .then((concluded) => {
-        if (concluded > 0) relay.runner.kick();
-      })
-      .catch((error: unknown) => relay.log.error({ err: error }, "timeout sweep failed"))
-      .finally(() => {
-        running = false;
-      });
-  }, intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
-}

@@ -1,4 +1,5 @@
-import { EnvError, loadEnv, requireTokenSecretFor, type EnvVars } from "../config/env";
+import { EnvError, loadEnv, type EnvVars } from "../config/env";
+import { loadRelayConfig } from "../load-relay-config";
 import { createProbot } from "../create-probot";
 import { createRelay, type Relay } from "../create-relay";
 
@@ -31,9 +32,7 @@ async function startRelay(vars: EnvVars): Promise<Relay> {
   if (!created) throw new EnvError([{ variable: "APP_ID", message: "APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH) are required on Lambda" }]);
   const relay = createRelay(created.probot, env, { metrics: created.metrics, background: false });
   try {
-    await relay.config.start();
-    const config = relay.config.current();
-    if (config) requireTokenSecretFor(config, env);
+    await loadRelayConfig(relay);
     return relay;
   } catch (error) {
     await stop(relay);

@@ -1,5 +1,5 @@
 import type { Context, ScheduledEvent } from "aws-lambda";
-import { sweepTimeouts } from "../checks/sweep-timeouts";
+import { sweepAllTimeouts } from "../timeouts/timeout-sweeps";
 import { drainDeadline } from "./drain-deadline";
 import { lambdaRelay } from "./lambda-relay";
 
@@ -13,14 +13,14 @@ export interface ScheduledOutcome {
 
 /**
  * The scheduled function (EventBridge, every minute): what the server's timers do. Concludes check
- * runs whose deadline passed, then runs due outbox work — retries, and whatever webhook and HTTP
+ * runs and jobs whose deadline passed, then runs due outbox work — retries, and whatever webhook and HTTP
  * invocations left — until shortly before the Lambda timeout.
  */
 export async function handler(_event: ScheduledEvent, context?: Context): Promise<ScheduledOutcome> {
   const relay = await lambdaRelay();
   // A config due for re-reading (cache_ttl_seconds) is read here too, not only on the next webhook.
   await relay.config.get().catch((error: unknown) => relay.log.warn({ err: error }, "config re-read failed"));
-  const timedOut = await sweepTimeouts(relay, Date.now());
+  const timedOut = await sweepAllTimeouts(relay, Date.now());
   const ran = await relay.runner.drain(drainDeadline(Date.now(), DRAIN_BUDGET_MS, context?.getRemainingTimeInMillis()));
   relay.log.info({ timedOut, ran }, "scheduled outbox drain");
   return { timedOut, ran };
