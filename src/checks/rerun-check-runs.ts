@@ -16,8 +16,9 @@ export interface RerunRequest {
 }
 
 /**
- * SPEC §3 re-run from the upstream PR UI: each dispatch whose downstream run is known is re-run
- * there (and its check queued again); one with no run yet is dispatched again as a new dispatch.
+ * SPEC §3 re-run from the upstream PR UI: each dispatch whose downstream Actions run is known is
+ * re-run there (and its check queued again); one with no run yet, or sent to a queue, is dispatched
+ * again as a new dispatch.
  * All of it is stored in one write with the delivery's claim. False when the delivery was handled.
  */
 export async function rerunCheckRuns(relay: Pick<Relay, "store" | "outbox">, config: RelayConfig, request: RerunRequest, now: number): Promise<boolean> {
@@ -25,7 +26,8 @@ export async function rerunCheckRuns(relay: Pick<Relay, "store" | "outbox">, con
   const ops: WriteOp[] = [];
   request.dispatches.forEach((record, i) => {
     const raw = runs[i];
-    if (raw !== null) {
+    // A queue downstream's "run" is a job request, not a GitHub Actions run: it is requested again.
+    if (raw !== null && record.transport === "dispatch") {
       const run = JSON.parse(raw) as DownstreamRun;
       ops.push(
         ...relay.outbox.enqueueOps(
