@@ -169,6 +169,26 @@ describe("relay end to end (real server, fake GitHub, Redis)", () => {
     expect(github.requests.filter((r) => (r.body as any)?.client_payload?.delivery_id === "untrusted")).toHaveLength(0);
   });
 
+  it("waits out a secondary rate limit for retry-after and dispatches once", async () => {
+    github.failNext({
+      method: "POST",
+      path: "/repos/strict/gate/dispatches",
+      status: 403,
+      headers: { "retry-after": "1" },
+      body: { message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again." },
+    });
+    const event = prOpened({ number: 56, headSha: randomSha() });
+    expect((await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, deliveryId: "secondary" })).status).toBe(200);
+    const isOurs = (r: (typeof github.requests)[number]) =>
+      r.path === "/repos/strict/gate/dispatches" && (r.body as any)?.client_payload?.delivery_id === "secondary";
+    await github.waitFor((r) => isOurs(r) && r.status === 204, 20_000);
+    const attempts = github.requests.filter(isOurs);
+    expect(attempts.map((r) => r.status)).toEqual([403, 204]);
+    expect(attempts[1].receivedAt - attempts[0].receivedAt).toBeGreaterThanOrEqual(900);
+    const metrics = await (await fetch(relay.url("/relay/metrics"))).text();
+    expect(metrics).toMatch(/ci_relay_github_rate_limit_waits_total\{kind="secondary"\} [1-9]/);
+  });
+
   it("retries a dispatch GitHub fails, and dispatches it once", async () => {
     github.failNext({ method: "POST", path: "/repos/vendor/backend/dispatches", status: 502, times: 2 });
     const event = prOpened({ number: 55, headSha: randomSha() });
