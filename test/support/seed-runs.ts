@@ -1,23 +1,12 @@
 import type { JobRecord } from "../../src/callback/job-record";
 import { jobId, jobsOfKey, jobStateKey } from "../../src/callback/job-record";
 import { recordDispatchOps, type DispatchRecord } from "../../src/relay/dispatch-record";
+import { dispatchRecord } from "./dispatch-fixtures";
 import type { Store } from "../../src/store/store";
 
 /** Writes dispatch and job records the way the relay does, for dashboard tests. */
 export async function seedDispatch(store: Store, record: Partial<DispatchRecord> & Pick<DispatchRecord, "requestId" | "downstream">, jobs: Partial<JobRecord>[] = []): Promise<DispatchRecord> {
-  const full: DispatchRecord = {
-    deliveryId: "delivery-1",
-    event: "pull_request",
-    action: "opened",
-    upstream: { repo: "pytorch/pytorch", sha: "a".repeat(40), ref: "refs/pull/1/head", prNumber: 1 },
-    level: "L2",
-    transport: "dispatch",
-    state: "dispatched",
-    createdAt: 1_800_000_000_000,
-    dispatchedAt: 1_800_000_000_500,
-    lastError: null,
-    ...record,
-  };
+  const full = dispatchRecord({ createdAt: 1_800_000_000_000, dispatchedAt: 1_800_000_000_500, upstream: { repo: "pytorch/pytorch", sha: "a".repeat(40), ref: "refs/pull/1/head", prNumber: 1 }, ...record });
   await store.write(recordDispatchOps(full));
   for (const [i, job] of jobs.entries()) {
     const stored: JobRecord = {

@@ -1,6 +1,6 @@
 import { decideTransition, type JobEvent, type JobReport, type TransitionDecision } from "../../../src/callback/decide-transition";
 import type { JobRecord } from "../../../src/callback/job-record";
-import { DISPATCHED_AT, dispatchRecord, jobKey } from "./fixtures";
+import { DISPATCHED_AT, dispatchRecord, jobKey } from "../../support/dispatch-fixtures";
 
 const IN_PROGRESS: JobEvent = { status: "in_progress" };
 const SUCCESS: JobEvent = { status: "completed", conclusion: "success" };

@@ -1,5 +1,5 @@
 import { jobId } from "../../../src/callback/job-record";
-import { jobKey } from "./fixtures";
+import { jobKey } from "../../support/dispatch-fixtures";
 
 describe("job keys", () => {
   test("job names containing the separator cannot collide with other keys", () => {

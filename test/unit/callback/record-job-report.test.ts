@@ -2,7 +2,7 @@ import type { JobReport } from "../../../src/callback/decide-transition";
 import { jobId, jobsOfKey, jobStateKey, parseJobRecord } from "../../../src/callback/job-record";
 import { recordJobReport } from "../../../src/callback/record-job-report";
 import { MemoryStore } from "../../../src/store/memory-store";
-import { DISPATCHED_AT, dispatchRecord, jobKey } from "./fixtures";
+import { DISPATCHED_AT, dispatchRecord, jobKey } from "../../support/dispatch-fixtures";
 
 const report = (status: "in_progress" | "completed", at: number): JobReport => ({
   key: jobKey(),

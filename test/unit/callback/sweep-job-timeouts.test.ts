@@ -8,7 +8,7 @@ import { Outbox } from "../../../src/outbox/outbox";
 import { dispatchKey, recordDispatchOps } from "../../../src/relay/dispatch-record";
 import { MemoryStore } from "../../../src/store/memory-store";
 import { downstream, relayConfig } from "../../support/relay-config";
-import { DISPATCHED_AT, dispatchRecord, jobKey } from "./fixtures";
+import { DISPATCHED_AT, dispatchRecord, jobKey } from "../../support/dispatch-fixtures";
 
 const MINUTE = 60_000;
 

@@ -3,25 +3,13 @@ import { rerunCheckRuns } from "../../../src/checks/rerun-check-runs";
 import { Outbox } from "../../../src/outbox/outbox";
 import type { DispatchRecord } from "../../../src/relay/dispatch-record";
 import { MemoryStore } from "../../../src/store/memory-store";
+import { dispatchRecord } from "../../support/dispatch-fixtures";
 import { downstream, relayConfig } from "../../support/relay-config";
 
 const NOW = 1_800_000_000_000;
 
 function record(transport: DispatchRecord["transport"]): DispatchRecord {
-  return {
-    requestId: `req-${transport}`,
-    deliveryId: "d-1",
-    event: "pull_request",
-    action: "opened",
-    upstream: { repo: "pytorch/pytorch", sha: "a".repeat(40), ref: "refs/pull/1/head", prNumber: 1 },
-    downstream: transport === "queue" ? "farm/npu-ci" : "strict/gate",
-    level: "L4",
-    transport,
-    state: "dispatched",
-    createdAt: NOW - 60_000,
-    dispatchedAt: NOW - 59_000,
-    lastError: null,
-  };
+  return dispatchRecord({ requestId: `req-${transport}`, downstream: transport === "queue" ? "farm/npu-ci" : "strict/gate", level: "L4", transport });
 }
 
 async function dueTasks(store: MemoryStore): Promise<string[]> {

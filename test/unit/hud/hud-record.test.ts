@@ -1,7 +1,7 @@
 import type { WorkflowReport } from "../../../src/callback/callback-body";
 import type { JobTransition } from "../../../src/callback/job-transition";
 import { buildHudRecord } from "../../../src/hud/hud-record";
-import { dispatchRecord } from "../callback/fixtures";
+import { dispatchRecord } from "../../support/dispatch-fixtures";
 
 const transition: JobTransition = {
   dispatch: dispatchRecord({ level: "L3" }),

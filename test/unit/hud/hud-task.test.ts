@@ -4,7 +4,7 @@ import { HUD_TASK, hudTask, hudTaskOps } from "../../../src/hud/hud-task";
 import { classifyFailure } from "../../../src/outbox/classify-failure";
 import { Outbox, type OutboxTask } from "../../../src/outbox/outbox";
 import { MemoryStore } from "../../../src/store/memory-store";
-import { dispatchRecord } from "../callback/fixtures";
+import { dispatchRecord } from "../../support/dispatch-fixtures";
 
 const transition: JobTransition = {
   dispatch: dispatchRecord(),

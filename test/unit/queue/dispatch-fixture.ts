@@ -1,12 +1,10 @@
 import type { DispatchRecord } from "../../../src/relay/dispatch-record";
+import { dispatchRecord } from "../../support/dispatch-fixtures";
 
 /** A pending dispatch to a queue downstream, as relayDelivery stores it. */
 export function queueDispatch(overrides: Partial<DispatchRecord> = {}): DispatchRecord {
-  return {
+  return dispatchRecord({
     requestId: "6f0c5b9e-1111-4222-8333-444455556666",
-    deliveryId: "delivery-1",
-    event: "pull_request",
-    action: "opened",
     upstream: { repo: "pytorch/pytorch", sha: "a".repeat(40), ref: "refs/pull/7/head", prNumber: 7 },
     downstream: "Farm/Gate",
     level: "L4",
@@ -14,7 +12,6 @@ export function queueDispatch(overrides: Partial<DispatchRecord> = {}): Dispatch
     state: "pending",
     createdAt: Date.parse("2030-01-01T00:00:00Z"),
     dispatchedAt: null,
-    lastError: null,
     ...overrides,
-  };
+  });
 }
