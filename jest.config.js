@@ -3,6 +3,7 @@ module.exports = {
   testEnvironment: "node",
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.test.json" }] },
   testMatch: ["<rootDir>/test/**/*.test.ts"],
+  reporters: ["default", "<rootDir>/test/support/summary-reporter.js"],
   // Types are checked once by `npm run typecheck`; per-file checking here would triple the run time.
   // e2e suites start server processes and share one Redis; keep the machine (2 cores) unsaturated.
   maxWorkers: 2,
