@@ -7,6 +7,11 @@ import { fetchIssuerJson, issuerFailure } from "./fetch-issuer-json";
 const MAX_AGE_MS = 10 * 60 * 1000;
 /** An unknown `kid` refetches at most this often: a flood of forged kids must not become a flood of fetches. */
 const REFETCH_COOLDOWN_MS = 30 * 1000;
+/**
+ * While the issuer is unreachable, the last good keys keep verifying this long (and a refresh is
+ * tried at most every cooldown), so an issuer outage does not turn every callback into a 502.
+ */
+const STALE_GRACE_MS = 24 * 60 * 60 * 1000;
 
 const discoverySchema = z.looseObject({ issuer: z.string(), jwks_uri: z.url({ protocol: /^https?$/ }) });
 const jwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string() })) });
@@ -35,6 +40,7 @@ export function createIssuerKeys(options: IssuerKeysOptions): JWTVerifyGetKey {
   let jwksUri: Promise<string> | undefined;
   let keySet: KeySet | undefined;
   let refreshing: Promise<KeySet> | undefined;
+  let lastFailedRefreshAt = Number.NEGATIVE_INFINITY;
 
   const getJson = (url: string) => fetchIssuerJson(options.fetch, url, maxResponseBytes);
 
@@ -66,12 +72,31 @@ export function createIssuerKeys(options: IssuerKeysOptions): JWTVerifyGetKey {
   function refresh(): Promise<KeySet> {
     refreshing ??= fetchKeySet()
       .then((fresh) => (keySet = fresh))
+      .catch((error: unknown) => {
+        lastFailedRefreshAt = now().getTime();
+        throw error;
+      })
       .finally(() => (refreshing = undefined));
     return refreshing;
   }
 
+  /** Fresh keys, or the last good ones while the issuer cannot be reached (within the grace). */
+  async function currentKeys(): Promise<KeySet> {
+    const at = now().getTime();
+    if (keySet && at - keySet.fetchedAt < MAX_AGE_MS) return keySet;
+    const usableStale = keySet && at - keySet.fetchedAt < STALE_GRACE_MS ? keySet : undefined;
+    if (usableStale && at - lastFailedRefreshAt < REFETCH_COOLDOWN_MS) return usableStale;
+    try {
+      return await refresh();
+    } catch (error) {
+      // An issuer that answered with another issuer's discovery document is misconfigured, not down.
+      if (usableStale && !(error instanceof RelayError && error.kind === "auth-not-configured")) return usableStale;
+      throw error;
+    }
+  }
+
   return async (header, token) => {
-    const current = keySet && now().getTime() - keySet.fetchedAt < MAX_AGE_MS ? keySet : await refresh();
+    const current = await currentKeys();
     try {
       return await current.resolve(header, token);
     } catch (error) {

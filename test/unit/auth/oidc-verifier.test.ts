@@ -217,6 +217,20 @@ describe("OIDC verifier discovery and key cache", () => {
     expect(issuer.requests.jwks).toBe(2);
   });
 
+  test("while the issuer is down, the last good keys keep verifying for a day, then the outage shows", async () => {
+    let down = false;
+    const flaky: typeof fetch = (input, init) => (down ? Promise.reject(new TypeError("fetch failed")) : fetch(input, init));
+    const resilient = createOidcVerifier({ issuer: issuer.url, fetch: flaky, now: () => new Date(clock) });
+    await resilient.verify(await issuer.mint({}, at()), CALLBACK);
+    down = true;
+
+    clock += 11 * MINUTE_MS;
+    await expect(resilient.verify(await issuer.mint({}, at()), CALLBACK)).resolves.toMatchObject({ aud: CALLBACK });
+    clock += 25 * 60 * MINUTE_MS;
+    const late = await issuer.mint({}, at());
+    await expectRejection(resilient.verify(late, CALLBACK), "upstream-invalid-response", "issuer-unreachable", late);
+  });
+
   test("a discovery document naming another issuer is refused", async () => {
     issuer.overrideDiscovery(JSON.stringify({ issuer: "https://token.actions.githubusercontent.com", jwks_uri: `${issuer.url}/.well-known/jwks` }));
     const token = await issuer.mint({}, at());
