@@ -8,7 +8,16 @@ const numericId = z
   .union([z.string().regex(/^\d{1,20}$/), z.int().nonnegative()])
   .transform((value) => String(BigInt(value)));
 
-const text = (max: number) => z.string().max(max);
+/**
+ * Free text, capped; lone surrogates are refused here because they cannot be encoded into keys,
+ * check-run names or JSON for GitHub, and would otherwise fail deep inside as a server error.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((value) => !LONE_SURROGATE.test(value), { error: "must be well-formed Unicode" });
 const httpUrl = z.url({ protocol: /^https?$/ }).max(2048);
 const timestamp = z.iso.datetime({ offset: true });
 const count = z.int().nonnegative().max(1e9);
@@ -20,7 +29,7 @@ const reportFields = {
   url: httpUrl.nullable().optional(),
   run_id: numericId,
   run_attempt: numericId.refine((value) => value !== "0", { error: "run_attempt starts at 1" }).default("1"),
-  job_name: text(256).min(1).nullable().optional(),
+  job_name: text(256).pipe(z.string().min(1)).nullable().optional(),
   check_run_id: numericId.nullable().optional(),
   started_at: timestamp.nullable().optional(),
   completed_at: timestamp.nullable().optional(),

@@ -44,6 +44,12 @@ describe("callback body", () => {
     expect(ok(body({ ...workflow, url: "javascript:alert(1)" }))).toBe(false);
   });
 
+  test("text with a lone surrogate is refused (it could not become a key or a check-run name)", () => {
+    expect(ok(body({ ...workflow, job_name: "build\ud800" }))).toBe(false);
+    expect(ok(body({ ...workflow, summary: "\udc00 tail" }))).toBe(false);
+    expect(ok(body({ ...workflow, job_name: "build 😀" }))).toBe(true);
+  });
+
   test("the body must carry a workflow object", () => {
     expect(ok({ relay_token: "t" })).toBe(false);
     expect(ok(body([] as unknown as Record<string, unknown>))).toBe(false);
