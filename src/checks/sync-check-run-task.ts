@@ -33,6 +33,14 @@ interface KnownCheckRun {
 /** Longer than any one sync takes; a holder that died frees the check run after this. */
 const LOCK_SECONDS = 60;
 
+/**
+ * A check run the app created must end up showing its wanted state. Given up after the runner's
+ * usual hour of a GitHub outage, the last decision would never show and the check run would stay
+ * queued or in progress for good: nothing writes it again (the timeout sweep finds the wanted state
+ * already final). So retried for a day instead.
+ */
+const GIVE_UP_AFTER_MS = 24 * 3600_000;
+
 interface ListedCheckRun {
   id: number;
   status: string;
@@ -47,6 +55,7 @@ interface ListedCheckRun {
  */
 export function syncCheckRunTask(deps: SyncCheckRunDeps): TaskHandler {
   return {
+    giveUpAfterMs: GIVE_UP_AFTER_MS,
     async run(task: OutboxTask) {
       const key = checkKey(String(task.data.upstream), String(task.data.sha), String(task.data.name));
       const first = parseCheckRunState(await deps.store.get(wantedCheckKey(key)));

@@ -8,6 +8,11 @@ export interface TaskHandler {
   run(task: OutboxTask): Promise<void>;
   /** Records a final failure where users can see it (dispatch record, check run...). */
   giveUp?(task: OutboxTask, failure: FailureClass): Promise<void>;
+  /**
+   * Retryable failures of this kind are given up once a task is this old, instead of the runner's
+   * `giveUpAfterMs`: for work whose result must eventually show however long GitHub is unwell.
+   */
+  giveUpAfterMs?: number;
 }
 
 export interface OutboxRunnerOptions {
@@ -19,7 +24,7 @@ export interface OutboxRunnerOptions {
   concurrency: number;
   /** a claimed task is someone else's to retry after this long (its runner is presumed dead) */
   leaseMs: number;
-  /** retryable failures are given up once a task is this old */
+  /** retryable failures are given up once a task is this old (unless its handler says otherwise) */
   giveUpAfterMs: number;
   /**
    * false on Lambda, where nothing may still run once an invocation has answered (the container is
@@ -108,7 +113,7 @@ export class OutboxRunner {
       metrics.outboxTasks.inc({ kind: task.kind, outcome: "done" });
     } catch (error) {
       const failure = classifyFailure(error, this.now());
-      const tooOld = this.now() - task.createdAt >= this.options.giveUpAfterMs;
+      const tooOld = this.now() - task.createdAt >= (handler.giveUpAfterMs ?? this.options.giveUpAfterMs);
       if (failure.retryable && !tooOld) {
         const dueAt = this.now() + retryDelayMs(task.attempts + 1, failure.retryAfterMs);
         await outbox.retryAt(task, dueAt, failure.summary);

@@ -102,6 +102,37 @@ describe("OutboxRunner", () => {
     expect(await outbox.depth()).toBe(0);
   });
 
+  it("keeps retrying a handler's tasks past the runner's horizon until the handler's own", async () => {
+    const givenUp: string[] = [];
+    let calls = 0;
+    const { outbox, runner, clock } = setUp(
+      {
+        run: async () => {
+          calls += 1;
+          throw httpError(503);
+        },
+        giveUp: async (t) => void givenUp.push(t.id),
+        giveUpAfterMs: 120_000,
+      },
+      { giveUpAfterMs: 30_000 },
+    );
+    await outbox.enqueue({ id: "t", kind: "work", data: {} }, clock.now());
+    for (let i = 0; i < 5; i++) {
+      await runner.drain();
+      clock.advance(20_000);
+    }
+    // Failed at 0, 20, 40, 60 and 80 s (every backoff so far is under 20 s): past the runner's 30 s,
+    // not the handler's 120 s.
+    expect(calls).toBe(5);
+    expect(givenUp).toEqual([]);
+    for (let i = 0; i < 10 && givenUp.length === 0; i++) {
+      await runner.drain();
+      clock.advance(20_000);
+    }
+    expect(givenUp).toEqual(["t"]);
+    expect(await outbox.depth()).toBe(0);
+  });
+
   it("lets another runner take over a task whose runner died (lease expiry)", async () => {
     const { outbox, clock, store } = setUp({ run: async () => undefined });
     await outbox.enqueue({ id: "orphan", kind: "work", data: {} }, clock.now());
