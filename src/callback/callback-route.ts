@@ -53,6 +53,7 @@ export function callbackRoute(relay: Relay): RequestHandler {
         oidc: relay.oidc,
         callbackAudience: relay.env.callbackAudience,
         relayTokenSecrets: relay.env.relayTokenSecrets,
+        dispatchTransport: async (requestId) => parseDispatchRecord(await relay.store.get(dispatchKey(requestId)))?.transport ?? null,
         onVerified: (verified) => noteCaller(audit, verified),
       });
 
