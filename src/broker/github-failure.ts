@@ -1,7 +1,9 @@
+import { isRateLimited } from "../github/is-rate-limited";
 import { RelayError } from "../http/failure-kinds";
 
 interface OctokitLikeError {
   status?: number;
+  message?: string;
   response?: { headers?: Record<string, string | undefined> };
 }
 
@@ -11,8 +13,8 @@ interface OctokitLikeError {
  */
 export function githubFailure(error: unknown): RelayError {
   if (error instanceof RelayError) return error;
-  const { status, response } = (error ?? {}) as OctokitLikeError;
-  if (status === 429 || (status === 403 && response?.headers?.["x-ratelimit-remaining"] === "0")) {
+  const { status, response, message } = (error ?? {}) as OctokitLikeError;
+  if (isRateLimited(status ?? null, response?.headers ?? {}, message ?? "")) {
     return new RelayError("github-rate-limited", "GitHub's rate limit for the app is exhausted; retry later", "github-rate-limited");
   }
   if (status === 401 || status === 403) {

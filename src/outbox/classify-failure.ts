@@ -1,3 +1,5 @@
+import { isRateLimited, SECONDARY_LIMIT_DEFAULT_WAIT_MS } from "../github/is-rate-limited";
+
 /**
  * Whether a failed side effect is worth retrying, and when the far side asked us to come back.
  * Understands Octokit's RequestError and fetch-style errors by shape (status, response headers),
@@ -24,9 +26,10 @@ export function classifyFailure(error: unknown, now: number = Date.now()): Failu
   if (status === null) {
     return { retryable: true, retryAfterMs: null, summary: `network: ${String(e.message ?? error).slice(0, 200)}` };
   }
-  const rateLimited = status === 429 || (status === 403 && (retryAfterMs !== null || headers["x-ratelimit-remaining"] === "0"));
+  const rateLimited = isRateLimited(status, headers, String(e.message ?? ""));
   const retryable = rateLimited || status >= 500 || status === 408;
-  return { retryable, retryAfterMs, summary: `HTTP ${status}${rateLimited ? " (rate limited)" : ""}` };
+  const wait = rateLimited && retryAfterMs === null ? SECONDARY_LIMIT_DEFAULT_WAIT_MS : retryAfterMs;
+  return { retryable, retryAfterMs: wait, summary: `HTTP ${status}${rateLimited ? " (rate limited)" : ""}` };
 }
 
 function parseRetryAfter(value: unknown, now: number): number | null {

@@ -1,0 +1,28 @@
+import { githubFailure } from "../../../src/broker/github-failure";
+import { classifyFailure } from "../../../src/outbox/classify-failure";
+
+const NOW = 1_800_000_000_000;
+const httpError = (status: number, headers: Record<string, string> = {}, message = `HTTP ${status}`) =>
+  Object.assign(new Error(message), { status, response: { headers } });
+
+describe("classifyFailure", () => {
+  it.each([
+    ["a 5xx", httpError(502), true, null],
+    ["a 429 with retry-after", httpError(429, { "retry-after": "30" }), true, 30_000],
+    ["an exhausted primary limit", httpError(403, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(NOW / 1000 + 90) }), true, 90_000],
+    ["a secondary limit without retry-after", httpError(403, { "x-ratelimit-remaining": "4000" }, "You have exceeded a secondary rate limit"), true, 60_000],
+    ["a permission error", httpError(403, { "x-ratelimit-remaining": "4000" }, "Resource not accessible by integration"), false, null],
+    ["a validation error", httpError(422), false, null],
+    ["a network error", new TypeError("fetch failed"), true, null],
+  ])("%s", (_name, error, retryable, retryAfterMs) => {
+    expect(classifyFailure(error, NOW)).toMatchObject({ retryable, retryAfterMs });
+  });
+});
+
+describe("githubFailure (broker)", () => {
+  it("answers a secondary rate limit as retryable github-rate-limited, not a permission denial", () => {
+    expect(githubFailure(httpError(403, {}, "You have exceeded a secondary rate limit")).kind).toBe("github-rate-limited");
+    expect(githubFailure(httpError(403, { "retry-after": "120" })).kind).toBe("github-rate-limited");
+    expect(githubFailure(httpError(403, {}, "Resource not accessible by integration")).kind).toBe("github-permission-denied");
+  });
+});
