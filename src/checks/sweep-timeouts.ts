@@ -1,4 +1,5 @@
 import type { JobTransition } from "../callback/job-transition";
+import type { ConfigSource } from "../config/config-source";
 import type { RelayConfig } from "../config/types";
 import type { Relay } from "../create-relay";
 import { dispatchKey, parseDispatchRecord, type DispatchRecord } from "../relay/dispatch-record";
@@ -16,7 +17,7 @@ const LEASE_MS = 60_000;
  * due (a sorted set of deadlines); safe to run from several processes at once. Returns how many
  * check runs it concluded (their writes are outbox tasks: kick the runner after).
  */
-export async function sweepTimeouts(relay: Pick<Relay, "store" | "outbox" | "config">, now: number): Promise<number> {
+export async function sweepTimeouts(relay: Pick<Relay, "store" | "outbox"> & { config: Pick<ConfigSource, "current"> }, now: number): Promise<number> {
   const config = relay.config.current();
   if (!config) return 0;
   let concluded = 0;
@@ -32,8 +33,9 @@ async function timeOut(relay: Pick<Relay, "store" | "outbox">, config: RelayConf
   const want = parseCheckRunState(raw);
   const record = want && parseDispatchRecord(await relay.store.get(dispatchKey(want.requestId)));
   if (!isUnfinished(want) || !record) {
-    // Finished meanwhile (or expired): the deadline is stale.
-    await relay.store.write([{ op: "zrem", key: CHECK_DEADLINES, member: key }]);
+    // Finished meanwhile (or expired): the deadline is stale. Unless a re-run has queued the check
+    // again since it was read: its new deadline is the same member, so it stays.
+    await relay.store.writeIf(wantedCheckKey(key), raw, [{ op: "zrem", key: CHECK_DEADLINES, member: key }]);
     return false;
   }
   const rawRun = await relay.store.get(downstreamRunKey(want.requestId));

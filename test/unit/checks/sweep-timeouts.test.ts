@@ -1,0 +1,44 @@
+import { CHECK_DEADLINES, setDeadlineOp } from "../../../src/checks/check-deadlines";
+import { checkRunOpsForDispatch } from "../../../src/checks/check-run-effects";
+import { checkKey, parseCheckRunState, wantedCheckKey } from "../../../src/checks/check-run-state";
+import { sweepTimeouts } from "../../../src/checks/sweep-timeouts";
+import { Outbox } from "../../../src/outbox/outbox";
+import { MemoryStore } from "../../../src/store/memory-store";
+import { dispatchRecord } from "../../support/dispatch-fixtures";
+import { downstream, relayConfig } from "../../support/relay-config";
+
+const NOW = 1_800_000_000_000;
+const PICKUP_MS = 60 * 60_000;
+
+describe("sweepTimeouts", () => {
+  const config = relayConfig({ downstreams: [downstream({ repo: "strict/gate", level: "L4" })] });
+  const record = dispatchRecord({ requestId: "req-gate", downstream: "strict/gate", level: "L4" });
+
+  it("keeps the deadline of a check re-run between reading its finished state and dropping its stale deadline", async () => {
+    const store = new MemoryStore({ now: () => NOW });
+    const outbox = new Outbox(store);
+    await store.write(checkRunOpsForDispatch(outbox, config, record, true, NOW - 2 * PICKUP_MS));
+    const key = checkKey(record.upstream.repo, record.upstream.sha, "relay/strict/gate");
+    const queued = parseCheckRunState(await store.get(wantedCheckKey(key)));
+    if (!queued) throw new Error("no wanted state");
+    const finished = { ...queued, status: "completed", conclusion: "success", at: NOW - PICKUP_MS } as const;
+    await store.write([{ op: "set", key: wantedCheckKey(key), value: JSON.stringify(finished) }, setDeadlineOp(finished, NOW - 1)]);
+
+    // The re-run lands just after the sweep has read the finished state.
+    let rerun = true;
+    const racing = Object.assign(Object.create(store) as MemoryStore, {
+      get: async (k: string) => {
+        const value = await store.get(k);
+        if (rerun && k === wantedCheckKey(key)) {
+          rerun = false;
+          await store.write(checkRunOpsForDispatch(outbox, config, record, true, NOW));
+        }
+        return value;
+      },
+    });
+    expect(await sweepTimeouts({ store: racing, outbox, config: { current: () => config } }, NOW)).toBe(0);
+
+    expect(parseCheckRunState(await store.get(wantedCheckKey(key)))?.status).toBe("queued");
+    expect(await store.zscore(CHECK_DEADLINES, key)).toBe(NOW + PICKUP_MS);
+  });
+});
