@@ -25,6 +25,7 @@ export interface Delivery {
   payload: unknown;
 }
 
+/** `in-flight`: another copy holds the claim and has not finished; the webhook answers 503 so GitHub can redeliver. */
 export type DeliveryOutcome = "relayed" | "duplicate" | "in-flight" | `skipped:${string}`;
 
 export const DISPATCH_TASK = "dispatch";
@@ -69,9 +70,9 @@ export async function relayDelivery(deps: RelayDeliveryDeps, config: RelayConfig
   if (!plan.relay) return `skipped:${plan.reason}`;
 
   const key = deliveryKey(delivery.id);
-  if (!(await deps.store.setIfAbsent(key, "pending", CLAIM_LEASE_SECONDS))) {
-    return (await deps.store.get(key)) === "done" ? "duplicate" : "in-flight";
-  }
+  // A claim of our own: only its owner may complete or release it.
+  const claim = `pending:${randomUUID()}`;
+  if (!(await deps.store.setIfAbsent(key, claim, CLAIM_LEASE_SECONDS))) return awaitOtherClaim(deps.store, key);
 
   const ops: WriteOp[] = [
     { op: "set", key: payloadKey(delivery.id), value: JSON.stringify(delivery.payload), ttlSeconds: RECORD_TTL_SECONDS },
@@ -95,16 +96,37 @@ export async function relayDelivery(deps: RelayDeliveryDeps, config: RelayConfig
   }
   ops.push({ op: "set", key, value: "done", ttlSeconds: DELIVERY_MEMORY_SECONDS });
 
+  let stored: boolean;
   try {
-    await deps.store.write(ops);
+    stored = await deps.store.writeIf(key, claim, ops);
   } catch (error) {
-    // Release the claim so GitHub's (or a person's) redelivery can succeed.
-    await deps.store.write([{ op: "del", key }]).catch(() => undefined);
+    // Release the claim so a redelivery can succeed, unless the write was applied after all (a
+    // timed-out reply): then the key says "done" and must stay.
+    await deps.store.writeIf(key, claim, [{ op: "del", key }]).catch(() => undefined);
     throw error;
   }
+  if (!stored) return awaitOtherClaim(deps.store, key); // our lease ran out and another copy claimed it
   deps.log.info(
     { deliveryId: delivery.id, event: delivery.name, upstream: event.repo, sha: event.sha, downstreams: plan.downstreams.map((d) => d.repo) },
     "delivery relayed",
   );
   return "relayed";
+}
+
+/** How long a copy waits for the one that holds the claim: concurrent copies finish in milliseconds. */
+const OTHER_CLAIM_WAIT_MS = 5_000;
+const OTHER_CLAIM_POLL_MS = 50;
+
+/**
+ * A concurrent copy is answered once the claim's owner has stored the plan ("duplicate"). If it does
+ * not within a few seconds its owner may have died, and answering 200 would lose the delivery.
+ */
+async function awaitOtherClaim(store: Store, key: string): Promise<DeliveryOutcome> {
+  const deadline = Date.now() + OTHER_CLAIM_WAIT_MS;
+  for (;;) {
+    const value = await store.get(key);
+    if (value === "done") return "duplicate";
+    if (value === null || Date.now() >= deadline) return "in-flight";
+    await new Promise((resolve) => setTimeout(resolve, OTHER_CLAIM_POLL_MS));
+  }
 }

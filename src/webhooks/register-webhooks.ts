@@ -51,6 +51,7 @@ export function registerWebhooks(app: Probot, relay: Relay): void {
       throw httpError(503, "state store unavailable; redeliver later");
     }
     relay.metrics.deliveries.inc({ event: context.name, outcome });
+    if (outcome === "in-flight") throw httpError(503, "another copy of this delivery is still being stored; redeliver if it does not complete");
     relay.metrics.webhookLatency.observe((Date.now() - started) / 1000);
     if (outcome === "relayed") relay.runner.kick();
     else relay.log.debug({ deliveryId: context.id, outcome }, "delivery not relayed");

@@ -1,11 +1,14 @@
 import pino from "pino";
+import { backfillLabelCheckRuns } from "../../../src/checks/backfill-label-check-runs";
+import { CHECK_DEADLINES } from "../../../src/checks/check-deadlines";
+import { checkNamesKey, checksShownKey } from "../../../src/checks/check-run-state";
 import { createMetrics } from "../../../src/metrics/metrics";
 import { Outbox } from "../../../src/outbox/outbox";
 import { dispatchKey, parseDispatchRecord, runsByPrKey } from "../../../src/relay/dispatch-record";
 import { deliveryKey, relayDelivery } from "../../../src/relay/relay-delivery";
 import { MemoryStore } from "../../../src/store/memory-store";
 import type { Store, WriteOp } from "../../../src/store/store";
-import { relayConfig } from "../../support/relay-config";
+import { downstream, relayConfig } from "../../support/relay-config";
 import { pullRequestEvent } from "../../support/webhooks";
 
 const log = pino({ level: "silent" });
@@ -48,6 +51,7 @@ describe("relayDelivery", () => {
       Array.from({ length: 10 }, () => relayDelivery(deps(store), relayConfig(), { id: "same", name: "pull_request", payload })),
     );
     expect(outcomes.filter((o) => o === "relayed")).toHaveLength(1);
+    expect(outcomes.filter((o) => o === "duplicate")).toHaveLength(9);
     expect(await relayDelivery(deps(store), relayConfig(), { id: "same", name: "pull_request", payload })).toBe("duplicate");
     expect(await dispatchTasks(store, "same")).toEqual([true, true]);
     const ids = await store.rangeByScoreDesc(runsByPrKey("pytorch/pytorch", 12), Infinity, -Infinity, 100);
@@ -64,14 +68,56 @@ describe("relayDelivery", () => {
   it("releases the claim when the plan cannot be stored, so a redelivery succeeds", async () => {
     const store = new MemoryStore();
     const failing: Store = Object.assign(Object.create(store) as Store, {
-      write: async (ops: WriteOp[]) => {
+      writeIf: async (key: string, expected: string | null, ops: WriteOp[]) => {
         if (ops.length > 1) throw new Error("connection lost");
-        return store.write(ops);
+        return store.writeIf(key, expected, ops);
       },
     });
     await expect(relayDelivery(deps(failing), relayConfig(), { id: "d", name: "pull_request", payload })).rejects.toThrow("connection lost");
     expect(await store.get(deliveryKey("d"))).toBeNull();
     expect(await store.zcard("relay:outbox:due")).toBe(0);
     expect(await relayDelivery(deps(store), relayConfig(), { id: "d", name: "pull_request", payload })).toBe("relayed");
+  });
+
+  it("keeps a plan that was stored although the write reported an error (a timed-out reply)", async () => {
+    const store = new MemoryStore();
+    const appliedThenTimedOut: Store = Object.assign(Object.create(store) as Store, {
+      writeIf: async (key: string, expected: string | null, ops: WriteOp[]) => {
+        const applied = await store.writeIf(key, expected, ops);
+        if (ops.length > 1) throw new Error("Command timed out");
+        return applied;
+      },
+    });
+    await expect(relayDelivery(deps(appliedThenTimedOut), relayConfig(), { id: "t", name: "pull_request", payload })).rejects.toThrow("timed out");
+    expect(await store.get(deliveryKey("t"))).toBe("done");
+    expect(await relayDelivery(deps(store), relayConfig(), { id: "t", name: "pull_request", payload })).toBe("duplicate");
+  });
+
+  it("answers in-flight, not duplicate, when the copy holding the claim never finishes", async () => {
+    const store = new MemoryStore();
+    await store.setIfAbsent(deliveryKey("stuck"), "pending:someone-who-died", 120);
+    expect(await relayDelivery(deps(store), relayConfig(), { id: "stuck", name: "pull_request", payload })).toBe("in-flight");
+  }, 10_000);
+
+  it("dispatches a closed PR without check runs, shown or kept for a label, so a merged PR's checks stay as they finished", async () => {
+    const store = new MemoryStore();
+    const config = relayConfig({
+      downstreams: [downstream({ repo: "strict/gate", level: "L4" }), downstream({ repo: "Ascend/pytorch", level: "L3", device: "npu" })],
+    });
+    const closed = pullRequestEvent("closed", { repo: "pytorch/pytorch", installationId: 1, number: 12, authorAssociation: "OWNER", merged: true, labels: [] });
+    expect(await relayDelivery(deps(store), config, { id: "c1", name: "pull_request", payload: closed })).toBe("relayed");
+    for (const repo of ["strict/gate", "ascend/pytorch"]) expect(await store.zscore("relay:outbox:due", `dispatch:c1:${repo}`)).not.toBeNull();
+
+    const head = { repo: "pytorch/pytorch", number: 12, sha: closed.pull_request.head.sha };
+    expect(await backfillLabelCheckRuns({ store, outbox: new Outbox(store) }, config, head, "ciflow/relay/npu", 1_800_000_000_000)).toBe(0);
+    const tasks = await store.rangeByScoreDesc("relay:outbox:due", Infinity, -Infinity, 100);
+    expect(tasks.filter((t) => t.startsWith("check-run:"))).toEqual([]);
+    expect(await store.zcard(CHECK_DEADLINES)).toBe(0);
+    const ids = await store.rangeByScoreDesc(runsByPrKey("pytorch/pytorch", 12), Infinity, -Infinity, 10);
+    expect(ids).toHaveLength(2);
+    for (const id of ids) {
+      expect(await store.zcard(checkNamesKey(id))).toBe(0);
+      expect(await store.get(checksShownKey(id))).toBeNull();
+    }
   });
 });
