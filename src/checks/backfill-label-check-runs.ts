@@ -5,7 +5,7 @@ import { RECORD_TTL_SECONDS, runsByPrKey } from "../relay/dispatch-record";
 import type { WriteOp } from "../store/store";
 import { checksShownKey, syncCheckRunOps } from "./check-run-state";
 import { checkNamesOf, recordedDispatches } from "./recorded-dispatches";
-import { wantsCheckRuns } from "./wants-check-runs";
+import { tracksCheckRuns, wantsCheckRuns } from "./wants-check-runs";
 import type { PullRequestHead } from "./supersede-check-runs";
 
 /**
@@ -18,7 +18,7 @@ export async function backfillLabelCheckRuns(relay: Pick<Relay, "store" | "outbo
   const labelled = config.downstreams.filter((d) => d.level === "L3" && wantsCheckRuns(config, d, [label]));
   if (labelled.length === 0) return 0;
   const dispatches = (await recordedDispatches(relay.store, runsByPrKey(head.repo, head.number))).filter(
-    (r) => r.upstream.sha === head.sha && r.level === "L3" && labelled.some((d) => sameRepo(d.repo, r.downstream)),
+    (r) => r.upstream.sha === head.sha && r.level === "L3" && tracksCheckRuns(r) && labelled.some((d) => sameRepo(d.repo, r.downstream)),
   );
   const ops: WriteOp[] = [];
   for (const record of dispatches) {

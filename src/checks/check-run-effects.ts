@@ -18,10 +18,11 @@ const MINUTE_MS = 60_000;
 /**
  * SPEC §3: a dispatch (new, re-dispatched or re-run) queues its per-downstream check run and starts
  * the pickup clock. `shown` is false for an L3 dispatch whose PR lacks the device label: the state is
- * kept so that a label added later back-fills the check run. Nothing for L1 and L2.
+ * kept so that a label added later back-fills the check run. Nothing for L1 and L2, nor for a closed
+ * PR (see tracksCheckRuns).
  */
 export function checkRunOpsForDispatch(outbox: Outbox, config: RelayConfig, record: DispatchRecord, shown: boolean, now: number): WriteOp[] {
-  if (!tracksCheckRuns(record.level)) return [];
+  if (!tracksCheckRuns(record)) return [];
   const state = downstreamCheck(config, record, {
     status: "queued",
     conclusion: null,
@@ -44,7 +45,7 @@ export function checkRunOpsForDispatch(outbox: Outbox, config: RelayConfig, reco
  */
 export function checkRunOpsForTransition(relay: Pick<Relay, "outbox">, config: RelayConfig, transition: JobTransition, now: number): WriteOp[] {
   const record = transition.dispatch;
-  if (!tracksCheckRuns(record.level)) return [];
+  if (!tracksCheckRuns(record)) return [];
   const status: CheckStatus = transition.to === "IN_PROGRESS" ? "in_progress" : "completed";
   const conclusion = transition.to === "TIMED_OUT" ? "timed_out" : transition.to === "COMPLETED" ? checkConclusion(transition.conclusion) : null;
   const title = conclusion === null ? "In progress" : conclusion.replace(/_/g, " ");

@@ -71,7 +71,7 @@ async function shownDispatches(relay: Relay, repo: string, sha: string): Promise
   const latest = new Map<string, DispatchRecord>();
   for (const record of await recordedDispatches(relay.store, runsByShaKey(repo, sha))) {
     const downstream = record.downstream.toLowerCase();
-    if (tracksCheckRuns(record.level) && !latest.has(downstream)) latest.set(downstream, record);
+    if (tracksCheckRuns(record) && !latest.has(downstream)) latest.set(downstream, record);
   }
   const candidates = [...latest.values()];
   const shown = await relay.store.getMany(candidates.map((r) => checksShownKey(r.requestId)));

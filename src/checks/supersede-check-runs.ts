@@ -18,7 +18,7 @@ export interface PullRequestHead {
  */
 export async function supersedeCheckRuns(relay: Pick<Relay, "store" | "outbox">, head: PullRequestHead, now: number): Promise<number> {
   const earlier = (await recordedDispatches(relay.store, runsByPrKey(head.repo, head.number))).filter(
-    (r) => r.upstream.sha !== head.sha && tracksCheckRuns(r.level),
+    (r) => r.upstream.sha !== head.sha && tracksCheckRuns(r),
   );
   let ended = 0;
   for (const record of earlier) {

@@ -1,4 +1,5 @@
-import type { Downstream, Level, RelayConfig } from "../config/types";
+import type { Downstream, RelayConfig } from "../config/types";
+import type { DispatchRecord } from "../relay/dispatch-record";
 
 /**
  * SPEC §3: whether a downstream's results show as check runs on the upstream commit, given the PR's
@@ -10,7 +11,11 @@ export function wantsCheckRuns(config: Pick<RelayConfig, "labelPrefix">, downstr
   return labels.includes(`${config.labelPrefix}${downstream.device}`);
 }
 
-/** Levels whose check-run state is kept even while no check is shown: an L3 label may come later. */
-export function tracksCheckRuns(level: Level): boolean {
-  return level === "L3" || level === "L4";
+/**
+ * Dispatches whose check-run state is kept, even while no check is shown (an L3 label may come
+ * later): L3 and L4, except for a closed PR. That dispatch only lets downstreams cancel; its checks
+ * would turn the head SHA's finished (and possibly required) checks back to queued, then timed_out.
+ */
+export function tracksCheckRuns(record: Pick<DispatchRecord, "level" | "action">): boolean {
+  return (record.level === "L3" || record.level === "L4") && record.action !== "closed";
 }

@@ -21,6 +21,12 @@ describe("which downstreams get check runs", () => {
   });
 
   it("keeps check-run state for L3 and L4 only", () => {
-    expect(["L1", "L2", "L3", "L4"].filter((l) => tracksCheckRuns(l as "L1"))).toEqual(["L3", "L4"]);
+    expect((["L1", "L2", "L3", "L4"] as const).filter((level) => tracksCheckRuns({ level, action: "opened" }))).toEqual(["L3", "L4"]);
+    expect(tracksCheckRuns({ level: "L4", action: null })).toBe(true); // a push
+  });
+
+  it("keeps no check-run state for the dispatch of a closed PR, which only lets downstreams cancel", () => {
+    expect(tracksCheckRuns({ level: "L4", action: "closed" })).toBe(false);
+    expect(tracksCheckRuns({ level: "L3", action: "closed" })).toBe(false);
   });
 });
