@@ -56,11 +56,13 @@ export class AppGitHub {
   private async mint(installationId: number, repo: string, permissions: Permissions): Promise<CachedToken> {
     const app = await this.probot.auth();
     const [, name] = repo.split("/");
-    const { data } = await app.request("POST /app/installations/{installation_id}/access_tokens", {
-      installation_id: installationId,
-      repositories: [name],
-      permissions,
-    });
+    const { data } = await app
+      .request("POST /app/installations/{installation_id}/access_tokens", { installation_id: installationId, repositories: [name], permissions })
+      .catch(async (error: unknown) => {
+        // The app was uninstalled or reinstalled (a new id): forget the cached id so the next try looks it up.
+        if ([401, 404].includes((error as { status?: number }).status ?? 0)) await this.forgetInstallation(repo);
+        throw error;
+      });
     const answer = tokenAnswer.parse(data);
     const OctokitWithDefaults = app.constructor as typeof ProbotOctokit;
     const client = new OctokitWithDefaults({
@@ -93,6 +95,11 @@ export class AppGitHub {
     }
     this.installations.set(key, { id, until: Date.now() + INSTALLATION_TTL_SECONDS * 1000 });
     return id;
+  }
+
+  private async forgetInstallation(repo: string): Promise<void> {
+    this.installations.delete(repo.toLowerCase());
+    await this.store.write([{ op: "del", key: installationKey(repo) }]);
   }
 
   private count(client: Octokit): void {

@@ -2,8 +2,11 @@ import type { Logger } from "pino";
 import { ProbotOctokit } from "probot";
 import type { Metrics } from "../metrics/metrics";
 
-/** Waits longer than this are not slept through in-process: the outbox reschedules the task instead. */
-const MAX_IN_PROCESS_WAIT_SECONDS = 60;
+/**
+ * Waits longer than this are not slept through in-process: the outbox reschedules the task instead.
+ * Kept well below the outbox lease and the check-run lock, so a task never outlives its claim.
+ */
+const MAX_IN_PROCESS_WAIT_SECONDS = 15;
 
 type LogMethod = (first: unknown, second?: string) => void;
 interface OctokitLog {
@@ -30,7 +33,7 @@ type ThrottleHandler = (retryAfter: number, options: { method: string; url: stri
 
 /**
  * Probot's Octokit with throttle handlers that retry both primary and secondary rate limits after
- * GitHub's `retry-after` (Probot's defaults give up on secondary limits), up to twice and only for
+ * GitHub's `retry-after` (Probot's defaults give up on secondary limits), once and only for
  * short waits, counting every wait. Probot applies its own throttle options (and the Redis
  * connection that shares limits across instances) first; this runs after and keeps them. Request
  * bodies never reach the log.
@@ -40,7 +43,7 @@ export function relayOctokit(metrics: Metrics, log: Logger): typeof ProbotOctoki
     (kind: "primary" | "secondary"): ThrottleHandler =>
     (retryAfter, options, _octokit, retryCount) => {
       metrics.githubRateLimitWaits.inc({ kind });
-      const retry = retryCount < 2 && retryAfter <= MAX_IN_PROCESS_WAIT_SECONDS;
+      const retry = retryCount < 1 && retryAfter <= MAX_IN_PROCESS_WAIT_SECONDS;
       log.warn({ kind, retryAfter, method: options.method, url: options.url, retry }, "GitHub rate limit");
       return retry;
     };

@@ -46,6 +46,11 @@ export class RelayError extends Error {
     super(message);
     this.name = "RelayError";
   }
+
+  /** The HTTP status of its kind; read by retry classification and by Probot's webhook middleware. */
+  get status(): number {
+    return FAILURE_KINDS[this.kind].status;
+  }
 }
 
 export interface FailureBody {

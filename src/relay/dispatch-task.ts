@@ -57,7 +57,11 @@ export function dispatchTask(deps: DispatchTaskDeps): TaskHandler {
         client_payload: clientPayload as unknown as Record<string, unknown>,
       });
       const sentAt = now();
-      await updateDispatchRecord(deps.store, record.requestId, (r) => ({ ...r, state: "dispatched", dispatchedAt: sentAt, lastError: null }));
+      // GitHub has the dispatch now: a failure to record that must not make the task retry and send
+      // it again. The record stays "pending" on the dashboard; callbacks work either way.
+      await updateDispatchRecord(deps.store, record.requestId, (r) => ({ ...r, state: "dispatched", dispatchedAt: sentAt, lastError: null })).catch(
+        (error: unknown) => deps.log.error({ err: error, requestId: record.requestId }, "dispatched, but recording it failed"),
+      );
       deps.metrics.dispatches.inc({ transport: "dispatch", outcome: "sent" });
       deps.metrics.dispatchLatency.observe((sentAt - record.createdAt) / 1000);
       deps.log.info({ requestId: record.requestId, downstream: record.downstream, attempts: task.attempts + 1 }, "dispatched");

@@ -39,7 +39,9 @@ export function registerWebhooks(app: Probot, relay: Relay): void {
       return;
     }
     if (context.name === "push" && relay.config.isConfigPush(context.payload as Parameters<Relay["config"]["isConfigPush"]>[0])) {
-      relay.config.refresh().catch((error: unknown) => relay.log.error({ err: error }, "config refresh failed"));
+      // Awaited: a cache read started meanwhile must not win over it, and on Lambda nothing may run on
+      // after the answer.
+      await relay.config.refresh().catch((error: unknown) => relay.log.error({ err: error }, "config refresh failed"));
     }
     const config = await currentConfig();
 

@@ -1,4 +1,5 @@
 import { githubFailure } from "../../../src/broker/github-failure";
+import { RelayError } from "../../../src/http/failure-kinds";
 import { classifyFailure } from "../../../src/outbox/classify-failure";
 
 const NOW = 1_800_000_000_000;
@@ -14,6 +15,8 @@ describe("classifyFailure", () => {
     ["a permission error", httpError(403, { "x-ratelimit-remaining": "4000" }, "Resource not accessible by integration"), false, null],
     ["a validation error", httpError(422), false, null],
     ["a network error", new TypeError("fetch failed"), true, null],
+    ["the app not installed on the downstream", new RelayError("repo-not-found", "not installed", "app-not-installed"), false, null],
+    ["the store down", new RelayError("store-unavailable", "down"), true, null],
   ])("%s", (_name, error, retryable, retryAfterMs) => {
     expect(classifyFailure(error, NOW)).toMatchObject({ retryable, retryAfterMs });
   });
