@@ -20,6 +20,8 @@ export interface ClientPayload {
 }
 
 const TRIM_MARKER = "…[trimmed by ci-relay]";
+/** What downstream workflows read to know what to build: never dropped, only shortened inside. */
+const KEPT_WHOLE = new Set(["action", "number", "pull_request", "repository", "ref", "before", "after", "installation"]);
 /** Free text that downstreams rarely need whole, in the order it is given up. */
 const FREE_TEXT_FIRST: readonly [string, string][] = [["pull_request", "body"], ["head_commit", "message"]];
 
@@ -57,7 +59,7 @@ export function buildClientPayload(
   }
   total = byteSize(clientPayload);
   const keys = Object.keys(payload)
-    .filter((k) => k !== "relay_trimmed")
+    .filter((k) => k !== "relay_trimmed" && !KEPT_WHOLE.has(k))
     .map((k) => ({ k, bytes: byteSize(k) + byteSize(payload[k]) + 2 }))
     .sort((a, b) => b.bytes - a.bytes);
   for (const { k, bytes } of keys) {
@@ -101,14 +103,24 @@ function trimmableStrings(payload: Record<string, unknown>): StringLeaf[] {
   });
 }
 
-/** Cuts one string by about `excessBytes` (all of it if need be); returns the change in JSON size. */
+/**
+ * Cuts one string so its JSON shrinks by at least `excessBytes` (all of it if need be); returns the
+ * change in JSON size. Bytes per character vary along a string (CJK, emoji, escaped code), so the cut
+ * point is searched on the real encoded size.
+ */
 function shortenLeaf(leaf: StringLeaf, excessBytes: number): number {
   const value = leaf.parent[leaf.key] as string;
-  const keepRatio = Math.max(0, (leaf.bytes - excessBytes - byteSize(TRIM_MARKER)) / leaf.bytes);
-  const keep = Math.floor(value.length * keepRatio);
+  const target = leaf.bytes - excessBytes;
+  const encoded = (keep: number) => byteSize(value.slice(0, keep) + TRIM_MARKER);
+  let [low, high] = [0, value.length - 1];
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (encoded(mid) <= target) low = mid;
+    else high = mid - 1;
+  }
   // Do not split a surrogate pair: a lone half would serialise as an escape of its own.
-  const cut = keep > 0 && /[\uD800-\uDBFF]/.test(value[keep - 1]) ? keep - 1 : keep;
-  const shortened = cut > 0 ? value.slice(0, cut) + TRIM_MARKER : "";
+  const keep = low > 0 && /[\uD800-\uDBFF]/.test(value[low - 1]) ? low - 1 : low;
+  const shortened = keep > 0 && encoded(keep) <= target ? value.slice(0, keep) + TRIM_MARKER : "";
   leaf.parent[leaf.key] = shortened;
   return byteSize(shortened) - leaf.bytes;
 }

@@ -50,6 +50,16 @@ describe("buildClientPayload", () => {
     expect(size(built)).toBeLessThanOrEqual(CLIENT_PAYLOAD_MAX_BYTES);
   });
 
+  it("keeps pull_request when the body's bytes per character vary (code, then CJK, then prose)", () => {
+    const body = "```json\n" + '{"k": "v\\n"}\n'.repeat(4_000) + "```\n" + "测试".repeat(10_000) + "plain prose ".repeat(3_000);
+    const built = buildClientPayload({ eventType: "pull_request", deliveryId: "d", payload: withBody(body), relay });
+    expect(size(built)).toBeLessThanOrEqual(CLIENT_PAYLOAD_MAX_BYTES);
+    const pr = built.payload.pull_request as { head: { sha: string }; body: string };
+    expect(pr.head.sha).toBe((pullRequestOpened.pull_request as { head: { sha: string } }).head.sha);
+    expect(pr.body.endsWith("…[trimmed by ci-relay]")).toBe(true);
+    expect(Object.keys(built.payload)).toEqual(expect.arrayContaining(["action", "number", "pull_request", "repository"]));
+  });
+
   it("trims other large strings and leaves a short PR body alone", () => {
     const payload = withBody("short");
     (payload.repository as Record<string, unknown>).description = "d".repeat(100_000);
