@@ -69,7 +69,10 @@ export class OutboxRunner {
     while (this.now() < deadline) {
       const tasks = await this.options.outbox.claim(this.now(), this.options.leaseMs, this.options.concurrency);
       if (tasks.length === 0) break;
-      await Promise.all(tasks.map((task) => this.runOne(task)));
+      // Every task of the batch settles before drain answers: on Lambda nothing may run on after it.
+      const results = await Promise.allSettled(tasks.map((task) => this.runOne(task)));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed) throw failed.reason;
       ran += tasks.length;
     }
     return ran;

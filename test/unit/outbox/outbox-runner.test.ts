@@ -172,6 +172,24 @@ describe("OutboxRunner", () => {
     expect(peak).toBe(3);
   });
 
+  it("lets every task of a batch finish before a store failure ends the drain", async () => {
+    const finished: string[] = [];
+    const { outbox, runner, clock } = setUp({
+      run: async (t) => {
+        await new Promise((resolve) => setTimeout(resolve, t.id === "slow" ? 30 : 0));
+        finished.push(t.id);
+      },
+    });
+    await outbox.enqueue({ id: "fast", kind: "work", data: {} }, clock.now());
+    await outbox.enqueue({ id: "slow", kind: "work", data: {} }, clock.now());
+    // The store fails for "fast" after its work is done: neither completing nor rescheduling it works.
+    const [complete, retryAt] = [outbox.complete.bind(outbox), outbox.retryAt.bind(outbox)];
+    outbox.complete = async (task) => (task.id === "fast" ? Promise.reject(new Error("store down")) : complete(task));
+    outbox.retryAt = async (task, dueAt, error) => (task.id === "fast" ? Promise.reject(new Error("store down")) : retryAt(task, dueAt, error));
+    await expect(runner.drain()).rejects.toThrow("store down");
+    expect(finished.sort()).toEqual(["fast", "slow"]);
+  });
+
   it("buries a task of an unknown kind instead of retrying it forever", async () => {
     const { outbox, runner, clock, store } = setUp({ run: async () => undefined });
     await outbox.enqueue({ id: "alien", kind: "from-the-future", data: {} }, clock.now());
