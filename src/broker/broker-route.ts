@@ -81,7 +81,7 @@ export function brokerRoute(deps: BrokerDeps, handle: (call: BrokerCall) => Prom
         },
         known,
       );
-      deps.audit.record(record).catch((error: unknown) => deps.log.error({ err: error, requestId: context.requestId }, "audit record failed"));
+      return deps.audit.record(record).catch((error: unknown) => deps.log.error({ err: error, requestId: context.requestId }, "audit record failed"));
     },
   );
 }

@@ -108,7 +108,7 @@ export function callbackRoute(relay: Relay): RequestHandler {
         { requestId: context.requestId, endpoint: context.request.originalUrl.split("?")[0], status, failure, startedAt: context.startedAt, finishedAt },
         trace?.audit ?? {},
       );
-      relay.audit.record(entry).catch((error: unknown) => relay.log.error({ err: error, requestId: context.requestId }, "audit failed"));
+      return relay.audit.record(entry).catch((error: unknown) => relay.log.error({ err: error, requestId: context.requestId }, "audit failed"));
     },
   );
 }

@@ -16,7 +16,7 @@ export interface RouteResult {
 }
 
 /** Called once per answered request, with the failure if there was one (audit, metrics). */
-export type RouteObserver = (context: RouteContext, status: number, failure: RelayError | null) => void;
+export type RouteObserver = (context: RouteContext, status: number, failure: RelayError | null) => void | Promise<void>;
 
 /**
  * Wraps a relay endpoint: gives the request an id, turns a thrown RelayError into the SPEC §5 body,
@@ -26,19 +26,20 @@ export type RouteObserver = (context: RouteContext, status: number, failure: Rel
 export function jsonRoute(log: Logger, handler: (context: RouteContext) => Promise<RouteResult>, observe?: RouteObserver): RequestHandler {
   return async (request: Request, response: Response) => {
     const context: RouteContext = { requestId: randomUUID(), request, startedAt: Date.now() };
-    let status: number;
+    let answer: { status: number; body: unknown };
     let failure: RelayError | null = null;
     try {
       const result = await handler(context);
-      status = result.status ?? 200;
-      send(response, status, result.body);
+      answer = { status: result.status ?? 200, body: result.body };
     } catch (error) {
       failure = error instanceof RelayError ? error : unexpected(log, context, error);
-      const answer = failureBody(failure, context.requestId);
-      status = answer.status;
-      send(response, status, answer.body);
+      answer = failureBody(failure, context.requestId);
     }
-    observe?.(context, status, failure);
+    // Observed (audited) before answering: on Lambda nothing runs after the answer is sent.
+    await Promise.resolve(observe?.(context, answer.status, failure)).catch((error: unknown) =>
+      log.error({ err: error, requestId: context.requestId }, "observing a relay request failed"),
+    );
+    send(response, answer.status, answer.body);
   };
 }
 
