@@ -23,7 +23,8 @@ export function createServer(relay: Relay, probot: Probot, log: Logger): Express
     pinoHttp({
       logger: log.child({ name: "http" }),
       serializers: { req: (req: { headers: Record<string, unknown> }) => ({ ...req, headers: redactHeaders(req.headers) }) },
-      customSuccessMessage: (req, res) => `${req.method} ${req.url} ${res.statusCode}`,
+      // Express rewrites req.url inside a mounted router; originalUrl is what the client asked for.
+      customSuccessMessage: (req, res) => `${req.method} ${(req as { originalUrl?: string }).originalUrl ?? req.url} ${res.statusCode}`,
       genReqId: (req) => (req.headers["x-github-delivery"] as string | undefined) ?? crypto.randomUUID(),
     }),
   );
