@@ -24,12 +24,15 @@ export async function sweepTimeouts(relay: Pick<Relay, "store" | "outbox"> & { c
   for (;;) {
     const due = await relay.store.claimDue(CHECK_DEADLINES, now, now + LEASE_MS, BATCH);
     if (due.length === 0) return concluded;
-    for (const key of due) if (await timeOut(relay, config, key, now)) concluded += 1;
+    for (const key of due) if (await timeOut(relay, config, key, now, now + LEASE_MS)) concluded += 1;
   }
 }
 
-async function timeOut(relay: Pick<Relay, "store" | "outbox">, config: RelayConfig, key: string, now: number): Promise<boolean> {
+async function timeOut(relay: Pick<Relay, "store" | "outbox">, config: RelayConfig, key: string, now: number, leasedScore: number): Promise<boolean> {
   const raw = await relay.store.get(wantedCheckKey(key));
+  // Read after the wanted state: a decision that re-queued the check since the claim set a new
+  // deadline (a new score), and that state is not the one that timed out.
+  if ((await relay.store.zscore(CHECK_DEADLINES, key)) !== leasedScore) return false;
   const want = parseCheckRunState(raw);
   const record = want && parseDispatchRecord(await relay.store.get(dispatchKey(want.requestId)));
   if (!isUnfinished(want) || !record) {

@@ -3,6 +3,7 @@ import { checkRunOpsForDispatch } from "../../../src/checks/check-run-effects";
 import { checkKey, parseCheckRunState, wantedCheckKey } from "../../../src/checks/check-run-state";
 import { sweepTimeouts } from "../../../src/checks/sweep-timeouts";
 import { Outbox } from "../../../src/outbox/outbox";
+import { recordDispatchOps } from "../../../src/relay/dispatch-record";
 import { MemoryStore } from "../../../src/store/memory-store";
 import { dispatchRecord } from "../../support/dispatch-fixtures";
 import { downstream, relayConfig } from "../../support/relay-config";
@@ -40,5 +41,37 @@ describe("sweepTimeouts", () => {
 
     expect(parseCheckRunState(await store.get(wantedCheckKey(key)))?.status).toBe("queued");
     expect(await store.zscore(CHECK_DEADLINES, key)).toBe(NOW + PICKUP_MS);
+  });
+
+  it("does not time out a check re-queued after the sweep claimed its old deadline", async () => {
+    const store = new MemoryStore({ now: () => NOW });
+    const outbox = new Outbox(store);
+    await store.write([...recordDispatchOps(record), ...checkRunOpsForDispatch(outbox, config, record, true, NOW - 2 * PICKUP_MS)]); // long overdue
+    const key = checkKey(record.upstream.repo, record.upstream.sha, "relay/strict/gate");
+
+    // The re-run lands after the sweep claimed the deadline and before it reads the wanted state.
+    let rerun = true;
+    const racing = Object.assign(Object.create(store) as MemoryStore, {
+      get: async (k: string) => {
+        if (rerun && k === wantedCheckKey(key)) {
+          rerun = false;
+          await store.write(checkRunOpsForDispatch(outbox, config, record, true, NOW));
+        }
+        return store.get(k);
+      },
+    });
+    expect(await sweepTimeouts({ store: racing, outbox, config: { current: () => config } }, NOW)).toBe(0);
+
+    expect(parseCheckRunState(await store.get(wantedCheckKey(key)))?.status).toBe("queued");
+    expect(await store.zscore(CHECK_DEADLINES, key)).toBe(NOW + PICKUP_MS);
+  });
+
+  it("times out a check nobody picked up", async () => {
+    const store = new MemoryStore({ now: () => NOW });
+    const outbox = new Outbox(store);
+    await store.write([...recordDispatchOps(record), ...checkRunOpsForDispatch(outbox, config, record, true, NOW - 2 * PICKUP_MS)]);
+    const key = checkKey(record.upstream.repo, record.upstream.sha, "relay/strict/gate");
+    expect(await sweepTimeouts({ store, outbox, config: { current: () => config } }, NOW)).toBe(1);
+    expect(parseCheckRunState(await store.get(wantedCheckKey(key)))).toMatchObject({ status: "completed", conclusion: "timed_out" });
   });
 });
