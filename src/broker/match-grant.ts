@@ -17,7 +17,7 @@ export type GrantDecision =
 /** `*` spans `/`: `workflow_ref: "*"` means any workflow, `refs/heads/*` any branch. */
 const GLOB = { bash: true, dot: true } as const;
 
-export function callerMatches(caller: BrokerGrant["caller"], identity: BrokerIdentity): boolean {
+function callerMatches(caller: BrokerGrant["caller"], identity: BrokerIdentity): boolean {
   if (!sameRepo(caller.repository, identity.repository)) return false;
   if (caller.repositoryId !== undefined && caller.repositoryId !== identity.repository_id) return false;
   if (caller.workflowRef !== undefined && !picomatch.isMatch(identity.workflow_ref ?? "", caller.workflowRef, GLOB)) return false;

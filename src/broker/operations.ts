@@ -71,7 +71,7 @@ const listQuery = (params: ReadMany) => ({ state: params.state ?? "open", per_pa
 
 /** Appended to what the broker writes, so a retry finds its earlier attempt instead of writing twice. */
 export const requestMarker = (requestId: string) => `<!-- ci-relay:${requestId} -->`;
-export const withMarker = (body: string | undefined, requestId: string) =>
+const withMarker = (body: string | undefined, requestId: string) =>
   body ? `${body}\n\n${requestMarker(requestId)}` : requestMarker(requestId);
 
 const operation = <P>(entry: BrokerOperation<P>) => entry as unknown as BrokerOperation;

@@ -7,7 +7,7 @@ import type { Relay } from "../create-relay";
 import { RelayError } from "../http/failure-kinds";
 import { jsonRoute, type RouteContext } from "../http/json-route";
 import { parseJson, readBody } from "../http/read-body";
-import { dispatchKey, parseDispatchRecord } from "../relay/dispatch-record";
+import { dispatchKey, parseDispatchRecord, type DispatchRecord } from "../relay/dispatch-record";
 import { authenticateCallback, type CallbackCaller } from "./authenticate-callback";
 import { callbackBodySchema, type WorkflowReport } from "./callback-body";
 import type { JobEvent } from "./decide-transition";
@@ -46,6 +46,12 @@ export function callbackRoute(relay: Relay): RequestHandler {
       const config = await relay.config.get();
       if (config === null) throw new RelayError("store-unavailable", "The relay config is not loaded yet; retry later.", "config-not-loaded");
 
+      // Read once per request: authentication may need the record (queue callbacks), and so does what follows.
+      const dispatchReads = new Map<string, Promise<DispatchRecord | null>>();
+      const dispatchOf = (requestId: string) => {
+        if (!dispatchReads.has(requestId)) dispatchReads.set(requestId, relay.store.get(dispatchKey(requestId)).then(parseDispatchRecord));
+        return dispatchReads.get(requestId) as Promise<DispatchRecord | null>;
+      };
       const caller = await authenticateCallback({
         bearer,
         relayToken: relayTokenOf(json),
@@ -53,7 +59,7 @@ export function callbackRoute(relay: Relay): RequestHandler {
         oidc: relay.oidc,
         callbackAudience: relay.env.callbackAudience,
         relayTokenSecrets: relay.env.relayTokenSecrets,
-        dispatchTransport: async (requestId) => parseDispatchRecord(await relay.store.get(dispatchKey(requestId)))?.transport ?? null,
+        dispatchTransport: async (requestId) => (await dispatchOf(requestId))?.transport ?? null,
         onVerified: (verified) => noteCaller(audit, verified),
       });
 
@@ -63,7 +69,7 @@ export function callbackRoute(relay: Relay): RequestHandler {
       audit.operation = `callback.${workflow.scope}.${workflow.status}`;
       audit.identity = { ...audit.identity, run_id: audit.identity?.run_id ?? workflow.run_id, run_attempt: audit.identity?.run_attempt ?? workflow.run_attempt };
 
-      const dispatch = parseDispatchRecord(await relay.store.get(dispatchKey(caller.claims.jti)));
+      const dispatch = await dispatchOf(caller.claims.jti);
       if (dispatch === null || !sameRepo(dispatch.downstream, caller.claims.sub)) {
         throw new RelayError("no-dispatch", "The relay made no dispatch this token belongs to.", "no-dispatch");
       }

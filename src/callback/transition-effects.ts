@@ -30,7 +30,7 @@ export function transitionEffects(
 }
 
 /** Starting a job sets its deadline; finishing or timing out clears it. Pure. */
-export function jobDeadlineOp(config: RelayConfig, transition: JobTransition): WriteOp {
+function jobDeadlineOp(config: RelayConfig, transition: JobTransition): WriteOp {
   const member = jobId({ ...transition, requestId: transition.dispatch.requestId });
   if (transition.to !== "IN_PROGRESS") return { op: "zrem", key: JOB_DEADLINES, member };
   const downstream = config.downstreams.find((d) => sameRepo(d.repo, transition.dispatch.downstream));

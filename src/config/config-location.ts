@@ -58,7 +58,7 @@ export function parseBlobUrl(value: string): GithubFile | null {
   return githubFile(owner, repo, path.join("/"), ref);
 }
 
-export function describeGithubFile({ owner, repo, path, ref }: GithubFile): string {
+function describeGithubFile({ owner, repo, path, ref }: GithubFile): string {
   return `${GITHUB_PREFIX}${owner}/${repo}/${path}${ref === undefined ? "" : `@${ref}`}`;
 }
 

@@ -5,7 +5,7 @@ import { dispatchKey, parseDispatchRecord, RUNS_INDEX, runsByPrKey, runsByShaKey
 import type { Store } from "../store/store";
 
 /** SPEC §7 query: `upstream=o/r&sha=...|pr=N&limit=...`. */
-export const runsQuerySchema = z
+const runsQuerySchema = z
   .object({
     upstream: z.string().regex(/^[\w.-]+\/[\w.-]+$/, { error: "must look like owner/repo" }).optional(),
     sha: z.string().regex(/^[0-9a-f]{7,40}$/i, { error: "must be a hex commit SHA" }).optional(),
