@@ -1,4 +1,4 @@
-import picomatch from "picomatch";
+import { matchesAnyPattern, matchesPattern, matchesWorkflowRef } from "../config/pattern";
 import { sameRepo, type BrokerGrant } from "../config/types";
 
 /** The OIDC claims a grant is matched against. */
@@ -14,16 +14,20 @@ export type GrantDecision =
   | { allowed: true; live: boolean }
   | { allowed: false; kind: "caller-not-allowed" | "repo-not-allowed" | "operation-not-allowed" };
 
-/** `*` spans `/`: `workflow_ref: "*"` means any workflow, `refs/heads/*` any branch. */
-const GLOB = { bash: true, dot: true } as const;
+/** A pin the grant leaves out admits any value; one it sets is never met by a claim the token lacks. */
+function pinHolds<P>(pin: P | undefined, claim: string | undefined, matches: (pin: P, claim: string) => boolean): boolean {
+  return pin === undefined || (claim !== undefined && matches(pin, claim));
+}
 
+/** Everything but the repository (a name, compared case-insensitively) and its id is a SPEC §2 pattern. */
 function callerMatches(caller: BrokerGrant["caller"], identity: BrokerIdentity): boolean {
-  if (!sameRepo(caller.repository, identity.repository)) return false;
-  if (caller.repositoryId !== undefined && caller.repositoryId !== identity.repository_id) return false;
-  if (caller.workflowRef !== undefined && !picomatch.isMatch(identity.workflow_ref ?? "", caller.workflowRef, GLOB)) return false;
-  if (caller.ref !== undefined && !picomatch.isMatch(identity.ref ?? "", caller.ref, GLOB)) return false;
-  if (caller.eventName !== undefined && !caller.eventName.includes(identity.event_name ?? "")) return false;
-  return true;
+  return (
+    sameRepo(caller.repository, identity.repository) &&
+    (caller.repositoryId === undefined || caller.repositoryId === identity.repository_id) &&
+    pinHolds(caller.workflowRef, identity.workflow_ref, matchesWorkflowRef) &&
+    pinHolds(caller.ref, identity.ref, matchesPattern) &&
+    pinHolds(caller.eventName, identity.event_name, matchesAnyPattern)
+  );
 }
 
 /** Grants of this identity that name `repo`; the broker's other decisions start from these. */

@@ -1,10 +1,7 @@
-import picomatch from "picomatch";
 import type { OidcIdentity } from "../auth/oidc-verifier";
 import type { RelayTokenClaims } from "../auth/relay-token";
+import { matchesWorkflowRef } from "../config/pattern";
 import { sameRepo, type CallerPins } from "../config/types";
-
-/** `bash` makes `*` cross `/`, so a pin of "*" (or `o/r/.github/workflows/*`) means what operators expect. */
-const GLOB = { dot: true, bash: true };
 
 export type BindingRejection = "repository-mismatch" | "repository-id-mismatch" | "workflow-ref-mismatch";
 
@@ -22,7 +19,7 @@ export function bindingRejection(
   if (pins.repositoryId !== undefined && identity.repository_id !== pins.repositoryId) return "repository-id-mismatch";
   if (pins.workflowRef !== undefined) {
     const ref = identity.workflow_ref;
-    if (ref === undefined || !picomatch.isMatch(ref, pins.workflowRef, GLOB)) return "workflow-ref-mismatch";
+    if (ref === undefined || !matchesWorkflowRef(pins.workflowRef, ref)) return "workflow-ref-mismatch";
   }
   return null;
 }

@@ -119,7 +119,8 @@ export function crcrToRelayConfig(allowlist: CrcrAllowlist, upstreamRepo: string
     checkPrefix: "crcr",
     runsOnDefault: CONFIG_DEFAULTS.runsOnDefault,
     cacheTtlSeconds: CONFIG_DEFAULTS.cacheTtlSeconds,
-    push: { branches: ["**"] },
+    // Exactly `*` is every branch; `**` would leave out branch names with an `@` (SPEC §2 patterns).
+    push: { branches: ["*"] },
     pullRequest: { actions: [...CONFIG_DEFAULTS.pullRequestActions], trust: null, trustLabel: null },
     downstreams: listEntries(allowlist).map(toDownstream),
     broker: [],

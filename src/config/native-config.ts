@@ -50,7 +50,7 @@ const queueJob = z.strictObject({
 const callerPins = z.strictObject({
   /** The OIDC `repository_id` a callback for this downstream must carry. Default: not pinned. */
   repository_id: numericId.optional(),
-  /** Glob over the OIDC `workflow_ref` claim. Default: not pinned. */
+  /** SPEC §2 pattern over the OIDC `workflow_ref` claim. Default: not pinned. */
   workflow_ref: text.optional(),
 });
 
@@ -106,11 +106,11 @@ const grantCaller = z.strictObject({
   repository: repoName,
   /** The OIDC `repository_id`. Default: any. */
   repository_id: numericId.optional(),
-  /** Glob over the OIDC `workflow_ref`. Default: any. */
+  /** SPEC §2 pattern over the OIDC `workflow_ref`. Default: any. */
   workflow_ref: text.optional(),
-  /** Glob over the OIDC `ref`. Default: any. */
+  /** SPEC §2 pattern over the OIDC `ref`. Default: any. */
   ref: text.optional(),
-  /** Allowed OIDC `event_name` values, one or a list. Default: any. */
+  /** SPEC §2 patterns over the OIDC `event_name`, one or a list. Default: any. */
   event_name: z.union([text, z.array(text).min(1)]).optional(),
 });
 
@@ -153,7 +153,7 @@ export const nativeConfigSchema = z
     /** Which pushes are relayed. */
     push: z
       .strictObject({
-        /** Push events are relayed only for these branches (globs). Default: `[main]`. */
+        /** Push events are relayed only for these branches (SPEC §2 patterns). Default: `[main]`. */
         branches: z.array(text).min(1).default(() => [...CONFIG_DEFAULTS.pushBranches]),
       })
       .prefault({}),

@@ -18,7 +18,7 @@ export interface QueueJob {
 
 export interface CallerPins {
   repositoryId?: string;
-  /** glob over the OIDC `workflow_ref` claim */
+  /** SPEC §2 pattern over the OIDC `workflow_ref` claim */
   workflowRef?: string;
 }
 
@@ -44,11 +44,11 @@ export interface BrokerGrant {
   caller: {
     repository: string;
     repositoryId?: string;
-    /** glob; absent means any */
+    /** SPEC §2 pattern; absent means any */
     workflowRef?: string;
-    /** glob over `ref`; absent means any */
+    /** SPEC §2 pattern over `ref`; absent means any */
     ref?: string;
-    /** absent means any */
+    /** SPEC §2 patterns; absent means any */
     eventName?: string[];
   };
   repos: string[];

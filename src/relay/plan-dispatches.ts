@@ -1,4 +1,4 @@
-import picomatch from "picomatch";
+import { matchesAnyPattern } from "../config/pattern";
 import type { Downstream, RelayConfig } from "../config/types";
 import { sameRepo } from "../config/types";
 import type { UpstreamEvent } from "./upstream-event";
@@ -24,7 +24,7 @@ export function planDispatches(config: RelayConfig, event: UpstreamEvent): Dispa
   if (event.event === "push") {
     if (event.deleted) return { relay: false, reason: "branch-deleted" };
     const branch = BRANCH_REF.exec(event.ref)?.[1];
-    if (branch === undefined || !picomatch.isMatch(branch, config.push.branches)) {
+    if (branch === undefined || !matchesAnyPattern(config.push.branches, branch)) {
       return { relay: false, reason: "branch-not-relayed" };
     }
   } else {

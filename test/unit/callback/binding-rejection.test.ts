@@ -28,8 +28,20 @@ describe("binding an OIDC caller to a relay token", () => {
     ["Vendor/Backend/.github/workflows/upstream.yml@refs/heads/main", null],
     ["Vendor/Backend/.github/workflows/other.yml@*", "workflow-ref-mismatch"],
     ["Vendor/Backend/.github/workflows/upstream.yml@refs/heads/release", "workflow-ref-mismatch"],
+    ["vendor/backend/.github/workflows/upstream.yml@refs/heads/main", null],
+    ["Vendor/Backend/.github/workflows/upstream.yml@refs/heads/Main", "workflow-ref-mismatch"],
   ])("a workflow_ref pin of %s gives %s", (pin, expected) => {
     expect(bindingRejection(identity, claims, { workflowRef: pin })).toBe(expected);
+  });
+
+  test.each([
+    "Vendor/Backend/.github/workflows/evil.yml@refs/heads/attacker@refs/heads/main",
+    "Vendor/Backend/.github/workflows/sub/evil.yml@refs/heads/main",
+    "Vendor/Backend/.github/workflows/evil.yml%40refs/heads/x@refs/heads/main",
+    "Vendor/Backend/.github/workflows/upstream.yml@refs/heads/main\n",
+  ])("the pin workflows/*@refs/heads/main refuses %j", (workflowRef) => {
+    const pin = { workflowRef: "Vendor/Backend/.github/workflows/*@refs/heads/main" };
+    expect(bindingRejection({ ...identity, workflow_ref: workflowRef }, claims, pin)).toBe("workflow-ref-mismatch");
   });
 
   test("a token without workflow_ref fails a workflow pin", () => {

@@ -244,7 +244,7 @@ describe("CRCR allowlist form", () => {
       checkPrefix: "crcr",
       runsOnDefault: "self-hosted",
       cacheTtlSeconds: 300,
-      push: { branches: ["**"] },
+      push: { branches: ["*"] },
       pullRequest: { actions: ["opened", "reopened", "synchronize", "closed"], trust: null, trustLabel: null },
       downstreams: [
         downstream({ repo: "example/observer", level: "L1" }),

@@ -80,9 +80,24 @@ describe("planDispatches", () => {
     expect(repos(planDispatches(relayConfig(), pushEvent({ ref: "refs/tags/v1.0" })))).toBe("branch-not-relayed");
   });
 
-  it("relays pushes to every branch with a ** glob (CRCR)", () => {
-    const config = relayConfig({ push: { branches: ["**"] } });
+  it("relays pushes to every branch with the pattern `*` (CRCR), even one whose name holds an `@`", () => {
+    const config = relayConfig({ push: { branches: ["*"] } });
     expect(planDispatches(config, pushEvent({ ref: "refs/heads/gh/someone/1/head" })).relay).toBe(true);
+    expect(planDispatches(config, pushEvent({ ref: "refs/heads/fix@home" })).relay).toBe(true);
+  });
+
+  it("matches branches by SPEC §2 patterns: `*` stays within a segment, nothing is a regex or a brace", () => {
+    const config = relayConfig({ push: { branches: ["release/*", "v?.x", "gh/**", "{main,dev}"] } });
+    const relayed = (branch: string) => planDispatches(config, pushEvent({ ref: `refs/heads/${branch}` })).relay;
+    expect(relayed("release/2.5")).toBe(true);
+    expect(relayed("release/2.5/hotfix")).toBe(false);
+    expect(relayed("Release/2.5")).toBe(false);
+    expect(relayed("v2.x")).toBe(true);
+    expect(relayed("v20.x")).toBe(false);
+    expect(relayed("gh/someone/1/head")).toBe(true);
+    expect(relayed("gh/someone@x/head")).toBe(false);
+    expect(relayed("main")).toBe(false);
+    expect(relayed("dev")).toBe(false);
   });
 
   it("never relays a branch deletion", () => {
