@@ -31,6 +31,9 @@ broker:
   - caller: { repository: octo-org/dry-runner }
     repos: [${UPSTREAM}]
     operations: [github.issue.read, github.pr.comment.create]
+  - caller: { repository: octo-org/pinned, workflow_ref: "Octo-Org/Pinned/.github/workflows/*@refs/heads/main", ref: "refs/heads/*" }
+    repos: [${UPSTREAM}]
+    operations: [github.issue.read]
 `;
 
 interface Answer {
@@ -226,6 +229,24 @@ describe("broker end to end (real server, fake GitHub, local OIDC issuer)", () =
       expectDenied(await gh(request("github.issue.read", { number: 59 }), await brokerToken({ repository: "evil/fork" })), 403, "caller-not-allowed");
       expectDenied(await gh(request("github.issue.read", { number: 59 }), await brokerToken({ repository_id: "1" })), 403, "caller-not-allowed");
       expectDenied(await gh(request("github.issue.read", { number: 59 }), await brokerToken({ event_name: "pull_request_target" })), 403, "caller-not-allowed");
+    });
+
+    it.each([
+      ["a workflow directly in .github/workflows on main", "Octo-Org/Pinned/.github/workflows/any.yml@refs/heads/main", "refs/heads/main", 200],
+      ["the pinned owner/repo in another letter case", "OCTO-ORG/pinned/.github/workflows/any.yml@refs/heads/main", "refs/heads/main", 200],
+      ["a branch named attacker@refs/heads/main", "Octo-Org/Pinned/.github/workflows/evil.yml@refs/heads/attacker@refs/heads/main", "refs/heads/attacker@refs/heads/main", 403],
+      ["a workflow below .github/workflows", "Octo-Org/Pinned/.github/workflows/sub/evil.yml@refs/heads/main", "refs/heads/main", 403],
+      ["a file name holding %40, a literal and no separator", "Octo-Org/Pinned/.github/workflows/a%40b.yml@refs/heads/main", "refs/heads/main", 200],
+      ["%40 and %2F smuggling the pinned ref", "Octo-Org/Pinned/.github/workflows/evil.yml%40refs%2Fheads%2Fmain@refs/heads/attacker", "refs/heads/attacker", 403],
+      ["%40 standing for the separator", "Octo-Org/Pinned/.github/workflows/evil.yml%40refs/heads/main", "refs/heads/main", 403],
+      ["the branch Main, not main", "Octo-Org/Pinned/.github/workflows/any.yml@refs/heads/Main", "refs/heads/Main", 403],
+      ["a nested branch under the ref pin", "Octo-Org/Pinned/.github/workflows/any.yml@refs/heads/main", "refs/heads/a/b", 403],
+      ["a newline after the ref", "Octo-Org/Pinned/.github/workflows/any.yml@refs/heads/main\n", "refs/heads/main", 403],
+    ])("a workflow_ref pin admits or refuses %s (SPEC §2 patterns)", async (_name, workflowRef, ref, status) => {
+      const token = await brokerToken({ repository: "octo-org/pinned", workflow_ref: workflowRef, ref });
+      const answer = await gh(request("github.issue.read", { number: 59 }), token);
+      if (status === 200) expect(answer.status).toBe(200);
+      else expectDenied(answer, 403, "caller-not-allowed");
     });
 
     it("a repository outside the grant is repo-not-allowed", async () => {

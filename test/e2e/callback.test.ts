@@ -28,9 +28,10 @@ downstreams:
     level: L2
     callers: { repository_id: "123456789", workflow_ref: "pinned/repo/.github/workflows/upstream.yml@refs/heads/*" }
   - { repo: crowd/repo, level: L2 }
+  - { repo: pinned/workflows, level: L2, callers: { workflow_ref: "Pinned/Workflows/.github/workflows/*@refs/heads/main" } }
   - { repo: self/hosted, level: L2, transport: queue }
 `;
-const REPOS = ["Vendor/Backend", "quiet/observer", "pinned/repo", "crowd/repo"];
+const REPOS = ["Vendor/Backend", "quiet/observer", "pinned/repo", "crowd/repo", "pinned/workflows"];
 const RATE_LIMIT = 40;
 
 describe("callbacks end to end (real server, fake GitHub, local OIDC issuer, HUD sink, Redis)", () => {
@@ -207,6 +208,37 @@ describe("callbacks end to end (real server, fake GitHub, local OIDC issuer, HUD
       expect(answer.json).toMatchObject({ ok: false, failureKind, requestId: expect.any(String), runnerDisposition: expect.any(String), retryable: false });
       if (degradedReason !== null) expect(answer.json.degradedReason).toBe(degradedReason);
       for (const secret of secrets) expect(answer.text).not.toContain(secret);
+    });
+  });
+
+  describe("a workflow_ref pin of …/workflows/*@refs/heads/main (SPEC §2 patterns)", () => {
+    let pinned: Dispatched;
+    beforeAll(async () => {
+      ({ "pinned/workflows": pinned } = await dispatchPr(world, ["pinned/workflows"]));
+      remember(pinned.callbackToken);
+    });
+    const report = async (workflowRef: string) =>
+      postCallback(world, {
+        authorization: [`Bearer ${remember(await world.issuer.mint({ repository: "pinned/workflows", workflow_ref: workflowRef }))}`],
+        body: { relay_token: pinned.callbackToken, workflow: workflowReport() },
+      });
+
+    it.each([
+      ["a branch named attacker@refs/heads/main", "Pinned/Workflows/.github/workflows/evil.yml@refs/heads/attacker@refs/heads/main"],
+      ["a workflow below .github/workflows", "Pinned/Workflows/.github/workflows/sub/evil.yml@refs/heads/main"],
+      ["%40 and %2F standing for separators", "Pinned/Workflows/.github/workflows/evil.yml%40refs%2Fheads%2Fmain@refs/heads/attacker"],
+      ["another branch of another letter case", "Pinned/Workflows/.github/workflows/ci.yml@refs/heads/Main"],
+      ["a NUL before the ref", "Pinned/Workflows/.github/workflows/ci.yml\u0000@refs/heads/main"],
+      ["another repository's workflow", "Pinned/Workflows-fork/.github/workflows/ci.yml@refs/heads/main"],
+    ])("refuses %s", async (_name, workflowRef) => {
+      const answer = await report(workflowRef);
+      expect({ status: answer.status, degradedReason: answer.json.degradedReason }).toEqual({ status: 401, degradedReason: "workflow-ref-mismatch" });
+      expect(await jobsOf(pinned.requestId)).toBe(0);
+    });
+
+    it("admits a workflow directly in .github/workflows on main, its owner/repo in any letter case", async () => {
+      const answer = await report("PINNED/workflows/.github/workflows/ci.yml@refs/heads/main");
+      expect(answer.json).toMatchObject({ ok: true, state: "IN_PROGRESS", dispatchId: pinned.requestId });
     });
   });
 
