@@ -2,6 +2,7 @@ import { SignJWT, errors, jwtVerify, type JWTPayload } from "jose";
 import { z } from "zod";
 import { LEVELS } from "../config/types";
 import { RelayError } from "../http/failure-kinds";
+import { isCanonicalCompactJwt } from "./canonical-jwt";
 import { invalidToken, tokenRejected } from "./token-rejection";
 
 /**
@@ -62,7 +63,9 @@ export async function verifyRelayToken(
   secrets: readonly string[],
   now: Date = new Date(),
 ): Promise<RelayTokenClaims> {
-  const payload = await verifyWithAnySecret(token, requireSecrets(secrets), now);
+  const usableSecrets = requireSecrets(secrets);
+  if (!isCanonicalCompactJwt(token)) throw invalidToken("token-malformed");
+  const payload = await verifyWithAnySecret(token, usableSecrets, now);
   const parsed = relayTokenClaimsSchema.safeParse(payload);
   if (!parsed.success) throw invalidToken("claims-invalid");
   return parsed.data;

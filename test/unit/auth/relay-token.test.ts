@@ -1,6 +1,7 @@
 import { SignJWT, UnsecuredJWT, decodeJwt } from "jose";
 import { mintRelayToken, verifyRelayToken, type RelayTokenSubject } from "../../../src/auth/relay-token";
 import { expectRejection } from "./expect-rejection";
+import { respellings } from "./respell-jwt";
 
 const OLD_SECRET = "old-secret-old-secret-old-secret-0001";
 const NEW_SECRET = "new-secret-new-secret-new-secret-0002";
@@ -109,6 +110,33 @@ describe("relay callback token", () => {
 
   test("a correctly signed token with claims of the wrong shape is refused", async () => {
     const token = await handMade({ pr: "123" });
+
+    await expectRejection(verifyRelayToken(token, [OLD_SECRET]), "token-invalid", "claims-invalid", token);
+  });
+
+  describe("a token spelled other than as it was signed is refused", () => {
+    // A fixed clock makes the token, and so which respellings apply, the same on every run.
+    const now = new Date("2025-03-01T12:00:00Z");
+    let token: string;
+    beforeAll(async () => {
+      token = await mintRelayToken(subject, [OLD_SECRET], now);
+    });
+
+    test("the canonical spelling verifies", async () => {
+      await expect(verifyRelayToken(token, [OLD_SECRET], now)).resolves.toMatchObject({ jti: subject.jti });
+    });
+
+    test("every respelling is malformed", async () => {
+      const variants = respellings(token);
+      expect(variants.map(([name]) => name)).toEqual(expect.arrayContaining(["`=` after the signature", "unused trailing bits set in the signature"]));
+      for (const [, variant] of variants) {
+        await expectRejection(verifyRelayToken(variant, [OLD_SECRET], now), "token-invalid", "token-malformed");
+      }
+    });
+  });
+
+  test.each(["jti", "sub", "upstream", "sha", "delivery"])("a correctly signed token with an empty %s is refused", async (claim) => {
+    const token = await handMade({ [claim]: "" });
 
     await expectRejection(verifyRelayToken(token, [OLD_SECRET]), "token-invalid", "claims-invalid", token);
   });
