@@ -1,5 +1,6 @@
-import { jwtVerify, type JWTPayload } from "jose";
+import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from "jose";
 import { z } from "zod";
+import { isCanonicalCompactJwt } from "./canonical-jwt";
 import { createIssuerKeys } from "./issuer-keys";
 import { invalidToken, tokenRejected } from "./token-rejection";
 
@@ -7,18 +8,24 @@ const CLOCK_SKEW_SECONDS = 60;
 const MAX_TOKEN_AGE_SECONDS = 10 * 60;
 const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
 
+/**
+ * A claim the relay reads is never empty: an empty `jti` would be "accepted once" as the empty string,
+ * an empty `ref` or `workflow_ref` compared against pins. GitHub sends none of them empty.
+ */
+const claim = z.string().min(1);
+
 /** The GitHub Actions claims the relay reads; GitHub sends them all as strings. */
 const identityClaimsSchema = z.object({
-  repository: z.string().min(1),
-  repository_id: z.string().optional(),
-  repository_owner: z.string().optional(),
-  workflow_ref: z.string().optional(),
-  ref: z.string().optional(),
-  event_name: z.string().optional(),
-  run_id: z.string().optional(),
-  run_attempt: z.string().optional(),
-  jti: z.string().optional(),
-  sub: z.string().min(1),
+  repository: claim,
+  repository_id: claim.optional(),
+  repository_owner: claim.optional(),
+  workflow_ref: claim.optional(),
+  ref: claim.optional(),
+  event_name: claim.optional(),
+  run_id: claim.optional(),
+  run_attempt: claim.optional(),
+  jti: claim.optional(),
+  sub: claim,
   iat: z.number(),
   exp: z.number(),
 });
@@ -56,9 +63,10 @@ export function createOidcVerifier(options: OidcVerifierOptions): OidcVerifier {
   return {
     async verify(token, audience) {
       const currentDate = now();
+      if (!isCanonicalCompactJwt(token)) throw invalidToken("token-malformed");
       let payload: JWTPayload;
       try {
-        ({ payload } = await jwtVerify(token, keys, {
+        payload = await verifyWithAnyMatchingKey(token, keys, {
           // Pinning RS256 refuses `none` and HS256-signed-with-the-public-key before any key is chosen.
           algorithms: ["RS256"],
           issuer: options.issuer,
@@ -66,7 +74,7 @@ export function createOidcVerifier(options: OidcVerifierOptions): OidcVerifier {
           clockTolerance: CLOCK_SKEW_SECONDS,
           requiredClaims: ["exp", "iat", "repository"],
           currentDate,
-        }));
+        });
       } catch (error) {
         throw tokenRejected(error);
       }
@@ -77,6 +85,27 @@ export function createOidcVerifier(options: OidcVerifierOptions): OidcVerifier {
       return { ...parsed.data, aud: audience };
     },
   };
+}
+
+/**
+ * SPEC §4.1: when several published keys share the token's `kid` (an issuer rotating a key in under the
+ * same id), any of them may verify it. jose's key set refuses the ambiguity and hands the candidates
+ * over on its error; only a signature mismatch moves on to the next, any other failure is the token's.
+ */
+async function verifyWithAnyMatchingKey(token: string, keys: JWTVerifyGetKey, options: JWTVerifyOptions): Promise<JWTPayload> {
+  try {
+    return (await jwtVerify(token, keys, options)).payload;
+  } catch (error) {
+    if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error;
+    for await (const key of error) {
+      try {
+        return (await jwtVerify(token, key, options)).payload;
+      } catch (keyError) {
+        if (!(keyError instanceof errors.JWSSignatureVerificationFailed)) throw keyError;
+      }
+    }
+    throw new errors.JWSSignatureVerificationFailed();
+  }
 }
 
 /** `iat` bounds how long a leaked token is useful, whatever `exp` the issuer chose. */

@@ -24,7 +24,7 @@ export type Forgery =
 export interface MintOptions {
   /** `aud`; default "ci-relay-callback" */
   audience?: string | string[];
-  /** which published key signs; default the current signing key */
+  /** which published key signs (the first published under that kid); default the current signing key */
   kid?: string;
   forge?: Forgery;
   /** claims left out of the token */
@@ -48,9 +48,12 @@ export interface OidcIssuer {
   /** audiences asked for through the Actions runtime endpoint, in order */
   readonly runtimeAudiences: (string | null)[];
   readonly signingKid: string;
-  /** Publishes a new key; with `sign`, tokens are signed with it from now on. Returns its kid. */
-  addKey(options?: { sign?: boolean }): Promise<string>;
-  /** Withdraws a key from the JWKS. */
+  /**
+   * Publishes a new key; with `sign`, tokens are signed with it from now on. With `kid`, it is published
+   * under that kid, beside any key already there (SPEC §4.1: several keys may share a kid). Returns its kid.
+   */
+  addKey(options?: { sign?: boolean; kid?: string }): Promise<string>;
+  /** Withdraws every key under this kid from the JWKS. */
   removeKey(kid: string): void;
   /** A GitHub-Actions-shaped token; `claims` override or add claims (iss, aud, exp, nbf, iat too). */
   mint(claims?: Record<string, unknown>, options?: MintOptions): Promise<string>;
@@ -67,9 +70,9 @@ interface IssuerKey {
   publicKey: KeyLike;
 }
 
-async function newKey(): Promise<IssuerKey> {
+async function newKey(kid: string = randomUUID()): Promise<IssuerKey> {
   const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
-  return { kid: randomUUID(), privateKey, publicKey };
+  return { kid, privateKey, publicKey };
 }
 
 /** The claims GitHub Actions puts in an OIDC token for a repository_dispatch run. */
@@ -105,10 +108,8 @@ export function githubActionsClaims(repository = DEFAULT_REPOSITORY): Record<str
 }
 
 export async function startOidcIssuer(): Promise<OidcIssuer> {
-  const published = new Map<string, IssuerKey>();
-  const first = await newKey();
-  published.set(first.kid, first);
-  let signingKid = first.kid;
+  let published: IssuerKey[] = [await newKey()];
+  let signing = published[0];
   // One unpublished key serves every forgery: generating RSA keys is the slow part of a test.
   const stranger = await newKey();
   let discoveryOverride: string | null = null;
@@ -124,7 +125,7 @@ export async function startOidcIssuer(): Promise<OidcIssuer> {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   function keyOf(kid: string): IssuerKey {
-    const key = published.get(kid);
+    const key = published.find((candidate) => candidate.kid === kid);
     if (!key) throw new Error(`the test issuer has no key ${kid}`);
     return key;
   }
@@ -142,21 +143,22 @@ export async function startOidcIssuer(): Promise<OidcIssuer> {
     };
     for (const claim of options.omit ?? []) delete payload[claim];
 
-    const kid = options.kid ?? signingKid;
+    const signer = options.kid === undefined ? signing : keyOf(options.kid);
+    const kid = signer.kid;
     switch (options.forge) {
       case "alg-none":
         return new UnsecuredJWT(payload).encode();
       case "hs256-with-public-key":
         return new SignJWT(payload)
           .setProtectedHeader({ alg: "HS256", typ: "JWT", kid })
-          .sign(new TextEncoder().encode(await exportSPKI(keyOf(kid).publicKey)));
+          .sign(new TextEncoder().encode(await exportSPKI(signer.publicKey)));
       case "other-key":
       case "unknown-kid": {
         const header = { alg: "RS256", typ: "JWT", kid: options.forge === "other-key" ? kid : randomUUID() };
         return new SignJWT(payload).setProtectedHeader(header).sign(stranger.privateKey);
       }
       default:
-        return new SignJWT(payload).setProtectedHeader({ alg: "RS256", typ: "JWT", kid }).sign(keyOf(kid).privateKey);
+        return new SignJWT(payload).setProtectedHeader({ alg: "RS256", typ: "JWT", kid }).sign(signer.privateKey);
     }
   }
 
@@ -170,7 +172,7 @@ export async function startOidcIssuer(): Promise<OidcIssuer> {
     if (pathname === "/.well-known/jwks") {
       requests.jwks++;
       const keys: JWK[] = [];
-      for (const key of published.values()) keys.push({ ...(await exportJWK(key.publicKey)), kid: key.kid, alg: "RS256", use: "sig" });
+      for (const key of published) keys.push({ ...(await exportJWK(key.publicKey)), kid: key.kid, alg: "RS256", use: "sig" });
       return send(response, 200, { keys });
     }
     if (pathname === "/_apis/token") {
@@ -192,16 +194,16 @@ export async function startOidcIssuer(): Promise<OidcIssuer> {
     requests,
     runtimeAudiences,
     get signingKid() {
-      return signingKid;
+      return signing.kid;
     },
-    async addKey({ sign = false } = {}) {
-      const key = await newKey();
-      published.set(key.kid, key);
-      if (sign) signingKid = key.kid;
+    async addKey({ sign = false, kid } = {}) {
+      const key = await newKey(kid);
+      published.push(key);
+      if (sign) signing = key;
       return key.kid;
     },
     removeKey(kid) {
-      published.delete(kid);
+      published = published.filter((key) => key.kid !== kid);
     },
     mint,
     overrideDiscovery(body) {

@@ -1,6 +1,7 @@
 import { createOidcVerifier, tokenAgeRejection, type OidcVerifier } from "../../../src/auth/oidc-verifier";
 import { DEFAULT_REPOSITORY, startOidcIssuer, type OidcIssuer } from "../../support/oidc-issuer";
 import { expectRejection } from "./expect-rejection";
+import { respellings } from "./respell-jwt";
 
 const CALLBACK = "ci-relay-callback";
 const BROKER = "ci-relay-broker";
@@ -115,6 +116,25 @@ describe("OIDC verifier against a local issuer", () => {
     await expectRejection(verifier.verify(token, CALLBACK), "token-invalid", "claims-invalid", token);
   });
 
+  test("a token spelled other than as it was signed is refused, each of its three segments", async () => {
+    const token = await issuer.mint();
+    await expect(verifier.verify(token, CALLBACK)).resolves.toMatchObject({ repository: DEFAULT_REPOSITORY });
+    const variants = respellings(token);
+    expect(variants.length).toBeGreaterThanOrEqual(7);
+    for (const [, variant] of variants) {
+      await expectRejection(verifier.verify(variant, CALLBACK), "token-invalid", "token-malformed");
+    }
+  });
+
+  test.each(["jti", "sub", "repository", "repository_id", "repository_owner", "workflow_ref", "ref", "event_name", "run_id", "run_attempt"])(
+    "a token with an empty %s is refused",
+    async (claim) => {
+      const token = await issuer.mint({ [claim]: "" });
+
+      await expectRejection(verifier.verify(token, CALLBACK), "token-invalid", "claims-invalid", token);
+    },
+  );
+
   test("text that is not a JWT is refused as malformed", async () => {
     await expectRejection(verifier.verify("definitely-not-a-jwt", CALLBACK), "token-invalid", "token-malformed", "definitely-not-a-jwt");
   });
@@ -201,6 +221,31 @@ describe("OIDC verifier discovery and key cache", () => {
     await expect(verifier.verify(await issuer.mint({}, { ...at(), kid: oldKid }), CALLBACK)).resolves.toMatchObject({ aud: CALLBACK });
     expect(issuer.requests.jwks).toBe(2);
     expect(newKid).not.toBe(oldKid);
+  });
+
+  test("two keys under one kid: a token signed by either verifies (SPEC §4.1)", async () => {
+    const sharedKid = issuer.signingKid;
+    await issuer.addKey({ kid: sharedKid, sign: true });
+
+    const byNewKey = await issuer.mint({}, at());
+    const byFirstKey = await issuer.mint({}, { ...at(), kid: sharedKid });
+    expect(byNewKey.split(".")[0]).toBe(byFirstKey.split(".")[0]); // the same header: alg and kid
+
+    await expect(verifier.verify(byNewKey, CALLBACK)).resolves.toMatchObject({ aud: CALLBACK });
+    await expect(verifier.verify(byFirstKey, CALLBACK)).resolves.toMatchObject({ aud: CALLBACK });
+    expect(issuer.requests.jwks).toBe(1);
+  });
+
+  test("two keys under one kid: a token signed by neither is refused, a bad claim is still named", async () => {
+    const sharedKid = issuer.signingKid;
+    await issuer.addKey({ kid: sharedKid });
+
+    const forged = await issuer.mint({}, { ...at(), forge: "other-key" });
+    await expectRejection(verifier.verify(forged, CALLBACK), "token-invalid", "signature-invalid", forged);
+    const expired = await issuer.mint({}, { now: new Date(clock - 20 * MINUTE_MS) });
+    await expectRejection(verifier.verify(expired, CALLBACK), "token-invalid", "token-expired", expired);
+    const elsewhere = await issuer.mint({}, { ...at(), audience: BROKER });
+    await expectRejection(verifier.verify(elsewhere, CALLBACK), "token-invalid", "audience-mismatch", elsewhere);
   });
 
   test("a withdrawn key stops verifying once the cached key set is older than 10 minutes", async () => {
