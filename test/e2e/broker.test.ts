@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github";
 import { startOidcIssuer, type MintOptions, type OidcIssuer } from "../support/oidc-issuer";
+import { respellings } from "../support/respell-jwt";
 import { cleanupRedisPrefix, startRelayServer, type RelayServer } from "../support/server-harness";
 
 const UPSTREAM = "pytorch/pytorch";
@@ -48,6 +49,8 @@ describe("broker end to end (real server, fake GitHub, local OIDC issuer)", () =
   let auditDir: string;
   const tokensUsed: string[] = [];
   let brokerRequestsSent = 0;
+  /** Two published keys share this kid (SPEC §4.1); tokens are signed by the second unless a test says. */
+  let sharedKid: string;
 
   async function brokerToken(claims: Record<string, unknown> = {}, options: MintOptions = {}): Promise<string> {
     const token = await issuer.mint(claims, { audience: "ci-relay-broker", ...options });
@@ -103,6 +106,8 @@ describe("broker end to end (real server, fake GitHub, local OIDC issuer)", () =
     github.setIssue(UPSTREAM, { number: 59, title: "Flaky test on NPU", body: "details", labels: ["bug"] });
     github.setPull(UPSTREAM, { number: 60, title: "Fix NPU dispatch", head: { ref: "npu-fix" } });
     issuer = await startOidcIssuer();
+    sharedKid = issuer.signingKid;
+    await issuer.addKey({ kid: sharedKid, sign: true });
     auditDir = mkdtempSync(join(tmpdir(), "ci-relay-audit-"));
     relay = await startRelayServer({
       fakeGitHub: github,
@@ -279,6 +284,32 @@ describe("broker end to end (real server, fake GitHub, local OIDC issuer)", () =
       const token = await brokerToken();
       expect((await gh(request("github.issue.read", { number: 59 }), token)).status).toBe(200);
       expectDenied(await gh(request("github.issue.read", { number: 59 }), token), 401, "token-replayed");
+    });
+
+    it("a token with an empty jti is token-invalid every time, never accepted once", async () => {
+      for (let i = 0; i < 2; i++) {
+        const answer = await gh(request("github.issue.read", { number: 59 }), await brokerToken({ jti: "" }));
+        expectDenied(answer, 401, "token-invalid");
+        expect(answer.body.degradedReason).toBe("claims-invalid");
+      }
+    });
+
+    it("a token spelled other than as it was signed is token-invalid, and does not use up its jti", async () => {
+      const token = await brokerToken();
+      for (const [, variant] of respellings(token).filter(([, t]) => !/\s/.test(t))) {
+        const answer = await gh(request("github.issue.read", { number: 59 }), variant);
+        // `=` inside a bearer already breaks RFC 6750's grammar; every other respelling reaches the verifier
+        const refusal = variant.split(".").slice(0, 2).some((segment) => segment.endsWith("="))
+          ? { failureKind: "unauthorized-caller", degradedReason: "bearer-unusable" }
+          : { failureKind: "token-invalid", degradedReason: "token-malformed" };
+        expect({ status: answer.status, ...refusal }).toEqual({ status: 401, failureKind: answer.body.failureKind, degradedReason: answer.body.degradedReason });
+      }
+      expect((await gh(request("github.issue.read", { number: 59 }), token)).status).toBe(200);
+    });
+
+    it("tokens of either of two keys under one kid are accepted", async () => {
+      expect((await gh(request("github.issue.read", { number: 59 }), await brokerToken())).status).toBe(200);
+      expect((await gh(request("github.issue.read", { number: 59 }), await brokerToken({}, { kid: sharedKid }))).status).toBe(200);
     });
 
     it("a callback-audience token is token-invalid", async () => {

@@ -17,6 +17,7 @@ import {
   type CallbackWorld,
   type Dispatched,
 } from "../support/callback-world";
+import { respellings } from "../support/respell-jwt";
 
 const CONFIG = `
 version: 1
@@ -160,6 +161,8 @@ describe("callbacks end to end (real server, fake GitHub, local OIDC issuer, HUD
         "workflow-ref-mismatch",
       ],
       ["a tampered relay token", async () => withOidc(await mint(), tamper(victim.callbackToken)), 401, "token-invalid", null],
+      ["a relay token with `=` after its signature", async () => withOidc(await mint(), `${victim.callbackToken}=`), 401, "token-invalid", "token-malformed"],
+      ["an OIDC token with `=` after its signature", async () => withOidc(`${await mint()}=`), 401, "token-invalid", "token-malformed"],
       [
         "an expired relay token",
         async () => withOidc(await mint(), remember(await relayTokenFor(victim, new Date(Date.now() - 4 * 24 * 3600 * 1000)))),
@@ -209,6 +212,28 @@ describe("callbacks end to end (real server, fake GitHub, local OIDC issuer, HUD
       if (degradedReason !== null) expect(answer.json.degradedReason).toBe(degradedReason);
       for (const secret of secrets) expect(answer.text).not.toContain(secret);
     });
+  });
+
+  it("refuses every other spelling of a valid relay token or OIDC token, and keeps nothing", async () => {
+    const { "Vendor/Backend": dispatched } = await dispatchPr(world, ["Vendor/Backend"]);
+    remember(dispatched.callbackToken);
+    const send = (oidc: string, relayToken: string) =>
+      postCallback(world, { authorization: [`Bearer ${oidc}`], body: { relay_token: relayToken, workflow: workflowReport() } });
+    const refusals: string[] = [];
+    for (const [name, relayToken] of respellings(dispatched.callbackToken)) {
+      const answer = await send(remember(await world.issuer.mint({ repository: "Vendor/Backend" })), relayToken);
+      if (answer.json.degradedReason !== "token-malformed") refusals.push(`relay token, ${name}: ${answer.status}`);
+    }
+    // A bearer cannot carry whitespace, nor `=` but at its end (RFC 6750): those stop at the bearer grammar.
+    for (const [name, oidc] of respellings(remember(await world.issuer.mint({ repository: "Vendor/Backend" }))).filter(([, t]) => !/\s/.test(t))) {
+      const answer = await send(oidc, dispatched.callbackToken);
+      if (answer.status !== 401 || !["token-malformed", "bearer-unusable"].includes(answer.json.degradedReason)) {
+        refusals.push(`OIDC token, ${name}: ${answer.status}`);
+      }
+    }
+    expect(refusals).toEqual([]);
+    expect(await jobsOf(dispatched.requestId)).toBe(0);
+    expect((await callBack(world, dispatched, workflowReport(), "Vendor/Backend")).status).toBe(200);
   });
 
   describe("a workflow_ref pin of …/workflows/*@refs/heads/main (SPEC §2 patterns)", () => {

@@ -1,7 +1,7 @@
 import { createOidcVerifier, tokenAgeRejection, type OidcVerifier } from "../../../src/auth/oidc-verifier";
 import { DEFAULT_REPOSITORY, startOidcIssuer, type OidcIssuer } from "../../support/oidc-issuer";
 import { expectRejection } from "./expect-rejection";
-import { respellings } from "./respell-jwt";
+import { respellings } from "../../support/respell-jwt";
 
 const CALLBACK = "ci-relay-callback";
 const BROKER = "ci-relay-broker";

@@ -1,7 +1,7 @@
 import { SignJWT, UnsecuredJWT, decodeJwt } from "jose";
 import { mintRelayToken, verifyRelayToken, type RelayTokenSubject } from "../../../src/auth/relay-token";
 import { expectRejection } from "./expect-rejection";
-import { respellings } from "./respell-jwt";
+import { respellings } from "../../support/respell-jwt";
 
 const OLD_SECRET = "old-secret-old-secret-old-secret-0001";
 const NEW_SECRET = "new-secret-new-secret-new-secret-0002";
