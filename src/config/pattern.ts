@@ -96,15 +96,18 @@ function isControl(char: string): boolean {
   return code < 0x20 || code === 0x7f;
 }
 
-/** ASCII only: Unicode folding would let `K` (U+212A, Kelvin) stand for `k`. */
-function asciiLower(char: string): string {
-  return char >= "A" && char <= "Z" ? String.fromCharCode(char.charCodeAt(0) + 32) : char;
+/**
+ * Lower case for ASCII letters only. GitHub names are ASCII; Unicode folding would let `K` (U+212A,
+ * Kelvin sign) stand for `k` and `ſ` (U+017F) for `s`.
+ */
+export function asciiLowerCase(text: string): string {
+  return text.replace(/[A-Z]/g, (letter) => String.fromCharCode(letter.charCodeAt(0) + 32));
 }
 
 function consumes(token: Token, char: string): boolean {
   switch (token.kind) {
     case "literal":
-      return token.anyCase ? asciiLower(token.char) === asciiLower(char) : token.char === char;
+      return token.anyCase ? asciiLowerCase(token.char) === asciiLowerCase(char) : token.char === char;
     case "one":
     case "segment":
       return char !== "/" && char !== "@" && !isControl(char);

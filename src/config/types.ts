@@ -1,3 +1,5 @@
+import { asciiLowerCase } from "./pattern";
+
 /**
  * The relay config after validation and normalisation: both file forms (native and CRCR allowlist,
  * SPEC §2) become this one shape, so nothing past the loader knows which form the operator wrote.
@@ -75,6 +77,7 @@ export interface RelayConfig {
   broker: BrokerGrant[];
 }
 
+/** SPEC §2: repository names match case-insensitively, in ASCII (see `asciiLowerCase`). */
 export function sameRepo(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
+  return asciiLowerCase(a) === asciiLowerCase(b);
 }

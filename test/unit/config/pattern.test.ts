@@ -1,4 +1,5 @@
 import { matchesAnyPattern, matchesPattern, matchesWorkflowRef } from "../../../src/config/pattern";
+import { sameRepo } from "../../../src/config/types";
 
 const PIN = "o/r/.github/workflows/*@refs/heads/main";
 
@@ -140,5 +141,14 @@ describe("SPEC §2 patterns", () => {
     expect(matchesAnyPattern(["main", "release/*"], "release/2.5")).toBe(true);
     expect(matchesAnyPattern(["main", "release/*"], "feature/x")).toBe(false);
     expect(matchesAnyPattern([], "main")).toBe(false);
+  });
+});
+
+describe("repository names", () => {
+  test("match in any ASCII letter case, and only ASCII folds", () => {
+    expect(sameRepo("Ascend/PyTorch", "ascend/pytorch")).toBe(true);
+    expect(sameRepo("kube/repo", "\u212Aube/repo")).toBe(false);
+    expect(sameRepo("KUBE/REPO", "\u212Aube/repo")).toBe(false);
+    expect(sameRepo("o/repo", "o/rep")).toBe(false);
   });
 });
