@@ -29,13 +29,24 @@ interface KeySet {
   fetchedAt: number;
 }
 
+export interface IssuerKeys {
+  /** the key (or, under a shared kid, the candidate keys) for a token's header */
+  resolve: JWTVerifyGetKey;
+  /**
+   * After no cached key verified a signature: the issuer may have published another key under a kid
+   * the cache already holds (SPEC §4.1), so the set is refetched, at most once per cooldown. True when
+   * fresh keys are there to try again; an issuer that cannot be reached leaves the refusal as it is.
+   */
+  refetchAfterMismatch(): Promise<boolean>;
+}
+
 /**
  * The issuer's signing keys as a jose key resolver. The JWKS location comes from the configured
  * issuer's discovery document (fetched once), never from the token, whose `iss` is untrusted input.
  * jose's createRemoteJWKSet would do the caching too, but it fetches with its own client, which
  * cannot be pointed at a test issuer through `fetch` nor bounded in size.
  */
-export function createIssuerKeys(options: IssuerKeysOptions): JWTVerifyGetKey {
+export function createIssuerKeys(options: IssuerKeysOptions): IssuerKeys {
   const { issuer, now, maxResponseBytes } = options;
   let jwksUri: Promise<string> | undefined;
   let keySet: KeySet | undefined;
@@ -95,14 +106,27 @@ export function createIssuerKeys(options: IssuerKeysOptions): JWTVerifyGetKey {
     }
   }
 
-  return async (header, token) => {
-    const current = await currentKeys();
-    try {
-      return await current.resolve(header, token);
-    } catch (error) {
-      const mayRefetch = now().getTime() - current.fetchedAt >= REFETCH_COOLDOWN_MS;
-      if (!(error instanceof errors.JWKSNoMatchingKey) || !mayRefetch) throw error;
-      return (await refresh()).resolve(header, token);
-    }
+  const mayRefetch = (fetchedAt: number) => {
+    const at = now().getTime();
+    return at - fetchedAt >= REFETCH_COOLDOWN_MS && at - lastFailedRefreshAt >= REFETCH_COOLDOWN_MS;
+  };
+
+  return {
+    async resolve(header, token) {
+      const current = await currentKeys();
+      try {
+        return await current.resolve(header, token);
+      } catch (error) {
+        if (!(error instanceof errors.JWKSNoMatchingKey) || !mayRefetch(current.fetchedAt)) throw error;
+        return (await refresh()).resolve(header, token);
+      }
+    },
+    async refetchAfterMismatch() {
+      if (!keySet || !mayRefetch(keySet.fetchedAt)) return false;
+      return refresh().then(
+        () => true,
+        () => false,
+      );
+    },
   };
 }

@@ -1,7 +1,7 @@
-import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from "jose";
+import { errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from "jose";
 import { z } from "zod";
 import { isCanonicalCompactJwt } from "./canonical-jwt";
-import { createIssuerKeys } from "./issuer-keys";
+import { createIssuerKeys, type IssuerKeys } from "./issuer-keys";
 import { invalidToken, tokenRejected } from "./token-rejection";
 
 const CLOCK_SKEW_SECONDS = 60;
@@ -66,7 +66,7 @@ export function createOidcVerifier(options: OidcVerifierOptions): OidcVerifier {
       if (!isCanonicalCompactJwt(token)) throw invalidToken("token-malformed");
       let payload: JWTPayload;
       try {
-        payload = await verifyWithAnyMatchingKey(token, keys, {
+        payload = await verifyWithIssuerKeys(token, keys, {
           // Pinning RS256 refuses `none` and HS256-signed-with-the-public-key before any key is chosen.
           algorithms: ["RS256"],
           issuer: options.issuer,
@@ -89,12 +89,25 @@ export function createOidcVerifier(options: OidcVerifierOptions): OidcVerifier {
 
 /**
  * SPEC §4.1: when several published keys share the token's `kid` (an issuer rotating a key in under the
- * same id), any of them may verify it. jose's key set refuses the ambiguity and hands the candidates
- * over on its error; only a signature mismatch moves on to the next, any other failure is the token's.
+ * same id), any of them may verify it. A signature none of the cached keys verifies may be by a key
+ * published since under a kid the cache knows: the keys are refetched (rate-limited) and tried again.
  */
-async function verifyWithAnyMatchingKey(token: string, keys: JWTVerifyGetKey, options: JWTVerifyOptions): Promise<JWTPayload> {
+async function verifyWithIssuerKeys(token: string, keys: IssuerKeys, options: JWTVerifyOptions): Promise<JWTPayload> {
   try {
-    return (await jwtVerify(token, keys, options)).payload;
+    return await verifyWithAnyMatchingKey(token, keys, options);
+  } catch (error) {
+    if (!(error instanceof errors.JWSSignatureVerificationFailed) || !(await keys.refetchAfterMismatch())) throw error;
+    return verifyWithAnyMatchingKey(token, keys, options);
+  }
+}
+
+/**
+ * jose's key set refuses the ambiguity of several keys under one kid and hands the candidates over on
+ * its error; only a signature mismatch moves on to the next, any other failure is the token's own.
+ */
+async function verifyWithAnyMatchingKey(token: string, keys: IssuerKeys, options: JWTVerifyOptions): Promise<JWTPayload> {
+  try {
+    return (await jwtVerify(token, keys.resolve, options)).payload;
   } catch (error) {
     if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error;
     for await (const key of error) {

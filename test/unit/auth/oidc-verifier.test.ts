@@ -248,6 +248,42 @@ describe("OIDC verifier discovery and key cache", () => {
     await expectRejection(verifier.verify(elsewhere, CALLBACK), "token-invalid", "audience-mismatch", elsewhere);
   });
 
+  test("a key published later under a cached kid verifies once the 30 s cooldown has passed", async () => {
+    await verifier.verify(await issuer.mint({}, at()), CALLBACK);
+    await issuer.addKey({ kid: issuer.signingKid, sign: true });
+    clock += 10_000;
+    const tooSoon = await issuer.mint({}, at());
+    await expectRejection(verifier.verify(tooSoon, CALLBACK), "token-invalid", "signature-invalid", tooSoon);
+    expect(issuer.requests.jwks).toBe(1);
+
+    clock += 21_000;
+    await expect(verifier.verify(await issuer.mint({}, at()), CALLBACK)).resolves.toMatchObject({ aud: CALLBACK });
+    expect(issuer.requests.jwks).toBe(2);
+  });
+
+  test("forged signatures under a known kid refetch the key set at most once per cooldown", async () => {
+    await verifier.verify(await issuer.mint({}, at()), CALLBACK);
+    clock += 31_000;
+    for (let i = 0; i < 3; i++) {
+      const forged = await issuer.mint({}, { ...at(), forge: "other-key" });
+      await expectRejection(verifier.verify(forged, CALLBACK), "token-invalid", "signature-invalid", forged);
+    }
+    expect(issuer.requests.jwks).toBe(2);
+  });
+
+  test("a forged signature while the issuer is down is still signature-invalid, not an outage", async () => {
+    let down = false;
+    const flaky: typeof fetch = (input, init) => (down ? Promise.reject(new TypeError("fetch failed")) : fetch(input, init));
+    const resilient = createOidcVerifier({ issuer: issuer.url, fetch: flaky, now: () => new Date(clock) });
+    await resilient.verify(await issuer.mint({}, at()), CALLBACK);
+    down = true;
+    clock += 31_000;
+
+    const forged = await issuer.mint({}, { ...at(), forge: "other-key" });
+    await expectRejection(resilient.verify(forged, CALLBACK), "token-invalid", "signature-invalid", forged);
+    await expect(resilient.verify(await issuer.mint({}, at()), CALLBACK)).resolves.toMatchObject({ aud: CALLBACK });
+  });
+
   test("a withdrawn key stops verifying once the cached key set is older than 10 minutes", async () => {
     const oldKid = issuer.signingKid;
     await verifier.verify(await issuer.mint({}, at()), CALLBACK);
