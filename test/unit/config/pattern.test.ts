@@ -152,3 +152,49 @@ describe("repository names", () => {
     expect(sameRepo("o/repo", "o/rep")).toBe(false);
   });
 });
+
+describe("the matcher against a reference regex, on generated patterns and values", () => {
+  /** The SPEC's rules spelled as a regex: fine for short inputs, where backtracking costs nothing. */
+  function reference(pattern: string): RegExp {
+    if (pattern === "*") return /^[\s\S]*$/u;
+    const WILD = "\\u0000-\\u001f\\u007f";
+    const body = pattern
+      .split(/(\*+|\?)/)
+      .map((part) => {
+        if (part.startsWith("**")) return `[^@${WILD}]*`;
+        if (part === "*") return `[^/@${WILD}]*`;
+        if (part === "?") return `[^/@${WILD}]`;
+        return part.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
+      })
+      .join("");
+    return new RegExp(`^${body}$`, "u");
+  }
+
+  // A fixed-seed generator: the same cases on every run, so a failure can be replayed.
+  let seed = 0x2545f491;
+  const next = () => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 0x100000000;
+  };
+  const pick = (chars: readonly string[], max: number) =>
+    Array.from({ length: Math.floor(next() * (max + 1)) }, () => chars[Math.floor(next() * chars.length)]).join("");
+
+  test("agree on 20,000 cases over separators, stars, case, encodings and control characters", () => {
+    const patternChars = ["a", "A", "/", "@", "*", "*", "?", ".", "%", "4", "0", "[", "{", ","];
+    const valueChars = ["a", "A", "/", "@", ".", "%", "4", "0", "\n", "\u0000", "é", "[", "{", ","];
+    const disagreements: string[] = [];
+    let matched = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const pattern = pick(patternChars, 7);
+      // half the values are the pattern with its wildcards filled in, so they come near to matching
+      const value = i % 2 === 0 ? pick(valueChars, 9) : pattern.replace(/\*+|\?/g, (wild) => pick(valueChars, wild === "?" ? 1 : 3) || "a");
+      const expected = reference(pattern).test(value);
+      if (expected) matched++;
+      if (matchesPattern(pattern, value) !== expected) disagreements.push(JSON.stringify([pattern, value]));
+    }
+    expect(disagreements.slice(0, 10)).toEqual([]);
+    expect(matched).toBeGreaterThan(4_000); // the cases exercise matches, not only refusals
+  });
+});
