@@ -1,5 +1,5 @@
-import type { Logger } from "pino";
 import type { ProbotOctokit } from "probot";
+import type { StoreLog } from "../store/redis-store";
 import type { Store } from "../store/store";
 import { MAX_IN_PROCESS_WAIT_SECONDS } from "./relay-octokit";
 
@@ -40,7 +40,7 @@ export class WritePacer {
 
   constructor(
     private readonly store: Pick<Store, "reserveSlot">,
-    private readonly log: Pick<Logger, "warn" | "info">,
+    private readonly log: Pick<StoreLog, "warn" | "info">,
   ) {}
 
   /**
