@@ -43,7 +43,8 @@ export interface ConfigSourceOptions {
 }
 
 const FIRST_RETRY_MS = 1_000;
-const RETRY_CAP_MS = 60_000;
+/** Webhooks answer 503 until the config loads: a source that is back is noticed within this long. */
+const RETRY_CAP_MS = 15_000;
 
 function scheduleWithTimer(run: () => void, delayMs: number): { cancel(): void } {
   const timer = setTimeout(run, delayMs);
@@ -95,6 +96,16 @@ export class ConfigSource {
 
   /** The last good config, or null while none has loaded (webhooks then answer 503). */
   current(): RelayConfig | null {
+    return this.config;
+  }
+
+  /**
+   * The last good config at once (null while none has loaded), for answers that must not wait on
+   * GitHub (webhooks): a read that is due (TTL passed, or a failed read's retry) starts in the
+   * background and serves the next caller.
+   */
+  currentAndRefreshIfDue(): RelayConfig | null {
+    if (this.now() >= this.nextReadAt) void this.loadOnce();
     return this.config;
   }
 

@@ -20,7 +20,8 @@ export function registerWebhooks(app: Probot, relay: Relay): void {
   void appSlug.current();
   const ownEvent = async (payload: unknown) => isOwnEvent(payload, await appSlug.current(payload));
   const currentConfig = async () => {
-    const config = await relay.config.get().catch(() => relay.config.current());
+    // Never a GitHub read here: a slow or failing source would hold the answer past GitHub's 10 s.
+    const config = relay.config.currentAndRefreshIfDue();
     if (!config) throw httpError(503, "relay config not loaded yet");
     return config;
   };
