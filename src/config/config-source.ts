@@ -115,9 +115,16 @@ export class ConfigSource {
     return this.config;
   }
 
-  /** Reads the source now, bypassing the shared cache (a push changed the file). */
+  /**
+   * Reads the source now, bypassing the shared cache (a push changed the file). Reads asked for
+   * meanwhile share this one, so an older text from the cache cannot land after it.
+   */
   async refresh(): Promise<RelayConfig | null> {
-    await this.load(true);
+    const refreshing: Promise<boolean> = this.load(true).finally(() => {
+      if (this.inFlight === refreshing) this.inFlight = null;
+    });
+    this.inFlight = refreshing;
+    await refreshing;
     return this.config;
   }
 

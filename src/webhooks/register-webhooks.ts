@@ -35,9 +35,9 @@ export function registerWebhooks(app: Probot, relay: Relay): void {
       return;
     }
     if (context.name === "push" && relay.config.isConfigPush(context.payload as Parameters<Relay["config"]["isConfigPush"]>[0])) {
-      // Awaited: a cache read started meanwhile must not win over it, and on Lambda nothing may run on
-      // after the answer.
-      await relay.config.refresh().catch((error: unknown) => relay.log.error({ err: error }, "config refresh failed"));
+      // Not awaited: the answer never waits on GitHub. Reads asked for meanwhile share this one, and a
+      // failed read keeps the last good config (and is logged) like any other.
+      void relay.config.refresh();
     }
     const config = await currentConfig();
 

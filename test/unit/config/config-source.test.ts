@@ -283,6 +283,24 @@ describe("ConfigSource", () => {
       expect(await store.get(`relay:config:${cacheKeyHash}`)).toBe(configText("vendor/pushed", 60));
     });
 
+    test("a TTL read asked for while a push refresh is in flight shares it instead of reading the older cache", async () => {
+      let releasePush: (text: string) => void = () => undefined;
+      const answers = [async () => configText("vendor/first", 60), () => new Promise<string>((resolve) => (releasePush = resolve))];
+      const github = fakeGithub(() => answers.shift()!());
+      const configSource = source({ env, readFile: github.readFile });
+      await configSource.start();
+
+      clock += 60_000;
+      const refreshing = configSource.refresh();
+      const ttlRead = configSource.get();
+      await new Promise((resolve) => setImmediate(resolve));
+      releasePush(configText("vendor/pushed", 60));
+
+      expect((await ttlRead)?.downstreams[0].repo).toBe("vendor/pushed");
+      expect((await refreshing)?.downstreams[0].repo).toBe("vendor/pushed");
+      expect(github.reads).toHaveLength(2);
+    });
+
     test("a push touching the file refreshes at once, past the shared cache", async () => {
       let answer = () => configText("vendor/first");
       const github = fakeGithub(() => answer());
