@@ -1,5 +1,7 @@
+import Redis from "ioredis";
 import { TEST_APP_SLUG } from "../support/app-key";
 import { startFakeGitHub, type FakeGitHub, type RecordedRequest } from "../support/fake-github";
+import { testRedisUrl } from "../support/redis-prefix";
 import { cleanupRedisPrefix, startRelayServer, uniqueRedisPrefix, type RelayServer } from "../support/server-harness";
 import { pullRequestEvent, randomSha, sendWebhook, type WebhookAnswer } from "../support/webhooks";
 
@@ -45,6 +47,20 @@ async function deliver(relay: RelayServer, deliveryId: string, sender = "octocat
   }
 }
 
+/** Polls the store until a process has shared the slug it learnt (the relay has then taken it in). */
+async function slugStored(redisPrefix: string): Promise<void> {
+  const redis = new Redis(testRedisUrl());
+  try {
+    const deadline = Date.now() + 30_000;
+    while ((await redis.get(`${redisPrefix}relay:app-slug`)) !== TEST_APP_SLUG) {
+      if (Date.now() > deadline) throw new Error("no process shared the app's slug within 30 s");
+      await new Promise((done) => setTimeout(done, 100));
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
 const start = (github: FakeGitHub, redisPrefix: string) =>
   startRelayServer({ fakeGitHub: github, configYaml: CONFIG, redisPrefix, logLevel: "warn", env: { RELAY_TOKEN_SECRET } });
 
@@ -79,7 +95,7 @@ describe("the own-event check never holds a webhook's answer", () => {
       // A GitHub that answers: the relay learns the slug in the background and keeps it in the store.
       const learner = await start(other, redisPrefix);
       relays.push(learner);
-      await other.waitFor((request) => isAppRead(request) && request.status === 200, 30_000);
+      await slugStored(redisPrefix);
       expect((await deliver(learner, "by-the-app", BOT)).status).toBe(200);
       expect((await deliver(learner, "by-a-person")).status).toBe(200);
       await other.waitFor(dispatchOf("by-a-person"), 30_000);
