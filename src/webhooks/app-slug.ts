@@ -17,7 +17,7 @@ const appOf = z.object({ app: z.object({ id: z.number(), slug: z.string().min(1)
 export interface AppSlugOptions {
   probot: Pick<Probot, "auth">;
   store: Pick<Store, "get" | "write">;
-  log: Pick<StoreLog, "warn" | "info">;
+  log: Pick<StoreLog, "warn">;
   appId: number | undefined;
   now?: () => number;
 }
@@ -53,7 +53,7 @@ export class AppSlug {
   }
 
   /** Starts asking GitHub in the background unless already asking or backing off. */
-  askGitHub(): void {
+  private askGitHub(): void {
     if (this.slug !== null || this.asking || this.now() < this.nextAskAt) return;
     this.asking = true;
     void this.fetchSlug()
