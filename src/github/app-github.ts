@@ -39,7 +39,7 @@ export class AppGitHub {
     private readonly store: Store,
     private readonly metrics: Metrics,
   ) {
-    this.pacer = new WritePacer(store, probot.log.child({ name: "github" }));
+    this.pacer = new WritePacer(store, probot.log.child({ name: "github" }), metrics);
   }
 
   async forRepo(repo: string, permissions: Permissions): Promise<Octokit> {

@@ -1,4 +1,5 @@
 import type { ProbotOctokit } from "probot";
+import type { Metrics } from "../metrics/metrics";
 import type { StoreLog } from "../store/redis-store";
 import type { Store } from "../store/store";
 import { MAX_IN_PROCESS_WAIT_SECONDS } from "./relay-octokit";
@@ -41,6 +42,7 @@ export class WritePacer {
   constructor(
     private readonly store: Pick<Store, "reserveSlot">,
     private readonly log: Pick<StoreLog, "warn" | "info">,
+    private readonly metrics: Pick<Metrics, "githubRateLimitWaits">,
   ) {}
 
   /**
@@ -61,7 +63,10 @@ export class WritePacer {
     });
     if (slot === null) return;
     this.recovered();
-    if (!slot.reserved) throw new WriteSlotUnavailable(installationId, slot.waitMs);
+    if (!slot.reserved) {
+      this.metrics.githubRateLimitWaits.inc({ kind: "pacing" });
+      throw new WriteSlotUnavailable(installationId, slot.waitMs);
+    }
     if (slot.waitMs > 0) await sleep(slot.waitMs);
   }
 

@@ -1,6 +1,7 @@
 import { ProbotOctokit } from "probot";
 import { githubFailure } from "../../../src/broker/github-failure";
 import { WritePacer, WriteSlotUnavailable } from "../../../src/github/pace-writes";
+import { createMetrics } from "../../../src/metrics/metrics";
 import { classifyFailure } from "../../../src/outbox/classify-failure";
 import { MemoryStore } from "../../../src/store/memory-store";
 import type { Store } from "../../../src/store/store";
@@ -31,7 +32,7 @@ describe("WritePacer", () => {
         return store.reserveSlot(key, interval, maxWait);
       },
     };
-    const pacer = new WritePacer(spy, quietLog().log);
+    const pacer = new WritePacer(spy, quietLog().log, createMetrics());
     const one = recordingClient();
     const two = recordingClient();
     pacer.pace(one.client, 21);
@@ -49,7 +50,8 @@ describe("WritePacer", () => {
   it("refuses a write whose next slot is too far away, without sending it, as a retryable rate limit", async () => {
     const full: Pick<Store, "reserveSlot"> = { reserveSlot: async () => ({ reserved: false, waitMs: 42_300 }) };
     const { client, sent } = recordingClient();
-    new WritePacer(full, quietLog().log).pace(client, 21);
+    const metrics = createMetrics();
+    new WritePacer(full, quietLog().log, metrics).pace(client, 21);
 
     const error = await client.request("POST /repos/a/b/dispatches", { event_type: "x" }).catch((e: unknown) => e);
 
@@ -57,6 +59,7 @@ describe("WritePacer", () => {
     expect(sent).toEqual([]);
     expect(classifyFailure(error)).toMatchObject({ retryable: true, retryAfterMs: 43_000 });
     expect(githubFailure(error).kind).toBe("github-rate-limited");
+    expect((await metrics.githubRateLimitWaits.get()).values).toEqual([{ labels: { kind: "pacing" }, value: 1 }]);
   });
 
   it("still writes when the store cannot be reached, saying so once per outage", async () => {
@@ -69,7 +72,7 @@ describe("WritePacer", () => {
     };
     const { lines, log } = quietLog();
     const { client, sent } = recordingClient();
-    new WritePacer(flaky, log).pace(client, 21);
+    new WritePacer(flaky, log, createMetrics()).pace(client, 21);
 
     await client.request("POST /repos/a/b/dispatches", { event_type: "1" });
     await client.request("POST /repos/a/b/dispatches", { event_type: "2" });
