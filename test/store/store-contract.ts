@@ -143,18 +143,20 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
 
     describe("reserveSlot", () => {
       test("the first slot is now; the next ones follow an interval apart until too far away", async () => {
-        expect(await store.reserveSlot("pace", 10_000, 15_000)).toEqual({ reserved: true, waitMs: 0 });
-        const second = await store.reserveSlot("pace", 10_000, 15_000);
+        // A minute apart, so however slow the machine, the calls below fall within one interval.
+        expect(await store.reserveSlot("pace", 60_000, 90_000)).toEqual({ reserved: true, waitMs: 0 });
+        const second = await store.reserveSlot("pace", 60_000, 90_000);
         expect(second.reserved).toBe(true);
         expect(second.waitMs).toBeGreaterThan(0);
-        expect(second.waitMs).toBeLessThanOrEqual(10_000);
-        const third = await store.reserveSlot("pace", 10_000, 15_000);
+        expect(second.waitMs).toBeLessThanOrEqual(60_000);
+        const third = await store.reserveSlot("pace", 60_000, 90_000);
         expect(third.reserved).toBe(false);
-        expect(third.waitMs).toBeGreaterThan(15_000);
+        expect(third.waitMs).toBeGreaterThan(90_000);
         // what was refused reserved nothing: the next slot is still the third one
-        const fourth = await store.reserveSlot("pace", 10_000, 25_000);
+        const fourth = await store.reserveSlot("pace", 60_000, 150_000);
         expect(fourth.reserved).toBe(true);
         expect(fourth.waitMs).toBeLessThanOrEqual(third.waitMs);
+        expect(fourth.waitMs).toBeGreaterThan(60_000);
       });
 
       test("concurrent reservations from several clients each get their own slot", async () => {
