@@ -5,7 +5,6 @@ import { getLog, type GetLogOptions } from "probot/lib/helpers/get-log";
 import type { EnvVars, RelayEnv } from "./config/env";
 import { relayOctokit } from "./github/relay-octokit";
 import { createMetrics, type Metrics } from "./metrics/metrics";
-import { redisThrottleConfig } from "./server/redis-throttle-config";
 
 export interface RelayProbot {
   probot: Probot;
@@ -14,9 +13,9 @@ export interface RelayProbot {
 }
 
 /**
- * The Probot both deployments run (server and Lambda): redacted logs, the relay's Octokit, and
- * GitHub rate limits shared through Redis when REDIS_URL is set, so any number of instances
- * together keep one write pace per installation. Null without app credentials.
+ * The Probot both deployments run (server and Lambda): redacted logs and the relay's Octokit. No
+ * `redisConfig`: Bottleneck's Redis datastore never recovered from losing its keys (issue 9), so
+ * write pacing across instances is the relay's own (`WritePacer`). Null without app credentials.
  */
 export function createProbot(env: RelayEnv, vars: EnvVars): RelayProbot | null {
   const probotEnv = readEnvOptions(vars as NodeJS.ProcessEnv);
@@ -32,7 +31,6 @@ export function createProbot(env: RelayEnv, vars: EnvVars): RelayProbot | null {
     // Probot logs a failed delivery with its payload and signature attached to the error.
     log: log.child({ name: "probot" }, { redact: { paths: ["err.event.payload", "err.event.signature", "event.payload", "event.signature"], censor: "[redacted]" } }),
     Octokit: relayOctokit(metrics, log.child({ name: "github" })),
-    ...(env.redisUrl ? { redisConfig: redisThrottleConfig(env.redisUrl, env.redisPrefix) } : {}),
   });
   return { probot, log, metrics };
 }

@@ -43,7 +43,8 @@ export interface ConfigSourceOptions {
 }
 
 const FIRST_RETRY_MS = 1_000;
-const RETRY_CAP_MS = 60_000;
+/** Webhooks answer 503 until the config loads: a source that is back is noticed within this long. */
+const RETRY_CAP_MS = 15_000;
 
 function scheduleWithTimer(run: () => void, delayMs: number): { cancel(): void } {
   const timer = setTimeout(run, delayMs);
@@ -98,15 +99,32 @@ export class ConfigSource {
     return this.config;
   }
 
+  /**
+   * The last good config at once (null while none has loaded), for answers that must not wait on
+   * GitHub (webhooks): a read that is due (TTL passed, or a failed read's retry) starts in the
+   * background and serves the next caller.
+   */
+  currentAndRefreshIfDue(): RelayConfig | null {
+    if (this.now() >= this.nextReadAt) void this.loadOnce();
+    return this.config;
+  }
+
   /** The current config, read again first when it is older than its TTL or a failed read is due a retry. */
   async get(): Promise<RelayConfig | null> {
     if (this.now() >= this.nextReadAt) await this.loadOnce();
     return this.config;
   }
 
-  /** Reads the source now, bypassing the shared cache (a push changed the file). */
+  /**
+   * Reads the source now, bypassing the shared cache (a push changed the file). Reads asked for
+   * meanwhile share this one, so an older text from the cache cannot land after it.
+   */
   async refresh(): Promise<RelayConfig | null> {
-    await this.load(true);
+    const refreshing: Promise<boolean> = this.load(true).finally(() => {
+      if (this.inFlight === refreshing) this.inFlight = null;
+    });
+    this.inFlight = refreshing;
+    await refreshing;
     return this.config;
   }
 

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { RelayError } from "../http/failure-kinds";
 import type { Metrics } from "../metrics/metrics";
 import type { Store } from "../store/store";
+import { WritePacer } from "./pace-writes";
 
 export type Permission = "read" | "write";
 export type Permissions = Partial<Record<"contents" | "checks" | "actions" | "issues" | "pull_requests" | "metadata", Permission>>;
@@ -25,17 +26,21 @@ interface CachedToken {
  * The app's way into GitHub: an Octokit per (repository, permissions) whose installation token is
  * scoped to that one repository and those permissions. Installation ids are cached in the store
  * (shared by every process) and in memory; tokens are cached in memory only (never written to the
- * store: they are secrets) by Probot's token cache until shortly before they expire.
+ * store: they are secrets) by Probot's token cache until shortly before they expire. Writes are
+ * paced per installation across every process (`WritePacer`).
  */
 export class AppGitHub {
   private readonly installations = new Map<string, { id: number; until: number }>();
   private readonly tokens = new Map<string, Promise<CachedToken>>();
+  private readonly pacer: WritePacer;
 
   constructor(
     private readonly probot: Probot,
     private readonly store: Store,
     private readonly metrics: Metrics,
-  ) {}
+  ) {
+    this.pacer = new WritePacer(store, probot.log.child({ name: "github" }), metrics);
+  }
 
   async forRepo(repo: string, permissions: Permissions): Promise<Octokit> {
     const installationId = await this.installationId(repo);
@@ -70,6 +75,7 @@ export class AppGitHub {
       throttle: { id: String(installationId) },
     }) as Octokit;
     this.count(client);
+    this.pacer.pace(client, installationId);
     return { client, renewAt: Date.parse(answer.expires_at) - TOKEN_RENEW_BEFORE_MS };
   }
 

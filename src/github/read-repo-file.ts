@@ -10,6 +10,8 @@ export function readRepoFile(github: AppGitHub) {
       repo,
       path,
       ...(ref ? { ref } : {}),
+      // ConfigSource retries with its own backoff; Octokit's retries would make one failing read last ~15 s.
+      request: { retries: 0 },
     });
     if (Array.isArray(data) || data.type !== "file" || !("content" in data)) {
       throw new Error(`${owner}/${repo}/${path} is not a file`);

@@ -3,10 +3,11 @@ import { ProbotOctokit } from "probot";
 import type { Metrics } from "../metrics/metrics";
 
 /**
- * Waits longer than this are not slept through in-process: the outbox reschedules the task instead.
- * Kept well below the outbox lease and the check-run lock, so a task never outlives its claim.
+ * Waits longer than this (for a rate limit, or for a paced write's slot) are not slept through
+ * in-process: the outbox reschedules the task instead. Kept well below the outbox lease and the
+ * check-run lock, so a task never outlives its claim.
  */
-const MAX_IN_PROCESS_WAIT_SECONDS = 15;
+export const MAX_IN_PROCESS_WAIT_SECONDS = 15;
 
 type LogMethod = (first: unknown, second?: string) => void;
 interface OctokitLog {
@@ -34,9 +35,9 @@ type ThrottleHandler = (retryAfter: number, options: { method: string; url: stri
 /**
  * Probot's Octokit with throttle handlers that retry both primary and secondary rate limits after
  * GitHub's `retry-after` (Probot's defaults give up on secondary limits), once and only for
- * short waits, counting every wait. Probot applies its own throttle options (and the Redis
- * connection that shares limits across instances) first; this runs after and keeps them. Request
- * bodies never reach the log.
+ * short waits, counting every wait. Probot applies its own throttle options first; this runs after
+ * and keeps them. Rate limits are handled in-process; the write pacing that processes share is
+ * `WritePacer`'s. Request bodies never reach the log.
  */
 export function relayOctokit(metrics: Metrics, log: Logger): typeof ProbotOctokit {
   const handler =

@@ -53,7 +53,7 @@ export function createMetrics() {
     }),
     githubRateLimitWaits: new Counter({
       name: "ci_relay_github_rate_limit_waits_total",
-      help: "Times a GitHub rate limit made the relay wait (primary or secondary)",
+      help: "Times a GitHub rate limit made the relay wait (primary or secondary), or a write was put off for its installation's pace (pacing)",
       labelNames: ["kind"] as const,
       registers: [registry],
     }),

@@ -1,5 +1,6 @@
+import { nextSlot, type SlotReservation } from "./next-slot";
 import type { Store, StreamEntry, WriteOp } from "./store";
-import { checkCount, checkScore, checkWriteOp, ttlMillis } from "./store-arguments";
+import { checkCount, checkInterval, checkScore, checkWriteOp, ttlMillis } from "./store-arguments";
 
 /**
  * One keyspace with Redis's value types, so code that would hit WRONGTYPE on Redis fails here too
@@ -89,6 +90,16 @@ export class MemoryStore implements Store {
     const count = Number(entry.value) + 1;
     entry.value = String(count);
     return count;
+  }
+
+  async reserveSlot(key: string, intervalMs: number, maxWaitMs: number): Promise<SlotReservation> {
+    checkInterval(intervalMs);
+    checkCount("maxWaitMs", maxWaitMs);
+    const now = this.now();
+    const stored = this.entryOf(key, "string")?.value;
+    const { reserved, waitMs, nextFreeAt } = nextSlot(stored === undefined ? null : Number(stored), now, intervalMs, maxWaitMs);
+    if (reserved && nextFreeAt !== null) this.setString(key, String(nextFreeAt), nextFreeAt - now);
+    return { reserved, waitMs };
   }
 
   async claimDue(key: string, now: number, leaseUntil: number, limit: number): Promise<string[]> {

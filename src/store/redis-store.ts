@@ -1,6 +1,7 @@
 import Redis, { type RedisOptions, type Result } from "ioredis";
+import type { SlotReservation } from "./next-slot";
 import type { Store, StreamEntry, WriteOp } from "./store";
-import { checkCount, checkScore, checkWriteOp, ttlMillis } from "./store-arguments";
+import { checkCount, checkInterval, checkScore, checkWriteOp, ttlMillis } from "./store-arguments";
 
 /** Where the store reports connection trouble (a pino/Probot logger fits). */
 export interface StoreLog {
@@ -76,6 +77,20 @@ const SCRIPTS = {
       if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
       return count`,
   },
+  ciRelayReserveSlot: {
+    numberOfKeys: 1,
+    // ARGV: interval ms, max wait ms. Mirrors nextSlot(); the clock is Redis's own, so every process
+    // agrees on it. Epoch ms are exact in Lua's doubles and written with %.0f, never as "1.7e+12".
+    lua: `
+      local time = redis.call('TIME')
+      local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+      local slot = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0') or 0)
+      local wait = slot - now
+      if wait > tonumber(ARGV[2]) then return {0, wait} end
+      local nextFree = slot + tonumber(ARGV[1])
+      redis.call('SET', KEYS[1], string.format('%.0f', nextFree), 'PX', string.format('%.0f', nextFree - now))
+      return {1, wait}`,
+  },
   ciRelayClaimDue: {
     numberOfKeys: 1,
     // ARGV: now, leaseUntil, limit
@@ -91,6 +106,7 @@ declare module "ioredis" {
     ciRelayWriteIf(key: string, mode: string, expected: string, opsJson: string): Result<number, Context>;
     ciRelayIncrementWindow(key: string, windowMs: string): Result<number, Context>;
     ciRelayClaimDue(key: string, now: string, leaseUntil: string, limit: string): Result<string[], Context>;
+    ciRelayReserveSlot(key: string, intervalMs: string, maxWaitMs: string): Result<[number, number], Context>;
   }
 }
 
@@ -216,6 +232,13 @@ export class RedisStore implements Store {
 
   async incrementWindow(key: string, windowSeconds: number): Promise<number> {
     return this.client.ciRelayIncrementWindow(this.key(key), String(ttlMillis(windowSeconds)));
+  }
+
+  async reserveSlot(key: string, intervalMs: number, maxWaitMs: number): Promise<SlotReservation> {
+    checkInterval(intervalMs);
+    checkCount("maxWaitMs", maxWaitMs);
+    const [reserved, waitMs] = await this.client.ciRelayReserveSlot(this.key(key), String(intervalMs), String(maxWaitMs));
+    return { reserved: reserved === 1, waitMs };
   }
 
   async claimDue(key: string, now: number, leaseUntil: number, limit: number): Promise<string[]> {

@@ -23,6 +23,13 @@ export function checkCount(name: string, value: number): void {
   }
 }
 
+/** A slot interval of 0 would give the slot's record no lifetime (Redis refuses PX 0). */
+export function checkInterval(intervalMs: number): void {
+  if (!Number.isSafeInteger(intervalMs) || intervalMs < 1) {
+    throw new RangeError(`intervalMs must be a positive integer, got ${intervalMs}`);
+  }
+}
+
 export function checkScore(value: number): void {
   if (Number.isNaN(value)) throw new RangeError("score must be a number, got NaN");
 }

@@ -1,3 +1,5 @@
+import type { SlotReservation } from "./next-slot";
+
 /**
  * The one interface to shared state. Two implementations: Redis (the real one, shared by every
  * process and Lambda instance) and an in-process memory store (single process, for local use and
@@ -47,6 +49,14 @@ export interface Store {
 
   /** Increments a counter that lives `windowSeconds` from its first increment; returns the new count. */
   incrementWindow(key: string, windowSeconds: number): Promise<number>;
+
+  /**
+   * Pacing shared by every process: reserves the earliest moment that is at least `intervalMs` after
+   * the last one reserved on `key`, unless it is more than `maxWaitMs` away (then nothing is
+   * reserved). Times come from the store's clock (Redis's), so processes with skewed clocks agree.
+   * The key expires once its slot has passed; a lost key means "free now" (see `nextSlot`).
+   */
+  reserveSlot(key: string, intervalMs: number, maxWaitMs: number): Promise<SlotReservation>;
 
   /**
    * Lease for scheduled work: takes up to `limit` members of sorted set `key` whose score is <= now,

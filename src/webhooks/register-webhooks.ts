@@ -2,6 +2,7 @@ import type { Probot } from "probot";
 import { registerCheckWebhooks } from "../checks/register-check-webhooks";
 import type { Relay } from "../create-relay";
 import { relayDelivery } from "../relay/relay-delivery";
+import { AppSlug } from "./app-slug";
 import { isOwnEvent } from "./is-own-event";
 
 /** An error the webhook middleware answers with its `status` instead of 500. */
@@ -14,34 +15,29 @@ function httpError(status: number, message: string): Error {
  * resolves only once its work is stored durably, so GitHub's 200 means "accepted, will not be lost".
  */
 export function registerWebhooks(app: Probot, relay: Relay): void {
-  let appSlug: Promise<string | null> | null = null;
-  const slug = () =>
-    (appSlug ??= relay.probot
-      .auth()
-      .then(async (octokit) => (await octokit.request("GET /app")).data?.slug ?? null)
-      .catch((error: unknown) => {
-        appSlug = null; // try again on the next event
-        relay.log.warn({ err: error }, "could not read the app's slug");
-        return null;
-      }));
+  const appSlug = new AppSlug({ probot: relay.probot, store: relay.store, log: relay.log, appId: relay.env.appId });
+  // Learnt before the first webhook needs it, where possible; a webhook never waits for GitHub here.
+  void appSlug.current();
+  const ownEvent = async (payload: unknown) => isOwnEvent(payload, await appSlug.current(payload));
   const currentConfig = async () => {
-    const config = await relay.config.get().catch(() => relay.config.current());
+    // Never a GitHub read here: a slow or failing source would hold the answer past GitHub's 10 s.
+    const config = relay.config.currentAndRefreshIfDue();
     if (!config) throw httpError(503, "relay config not loaded yet");
     return config;
   };
-  registerCheckWebhooks(app, relay, { config: currentConfig, isOwnEvent: async (payload) => isOwnEvent(payload, await slug()) });
+  registerCheckWebhooks(app, relay, { config: currentConfig, isOwnEvent: ownEvent });
 
   app.on(["pull_request", "push"], async (context) => {
     const started = Date.now();
     const payload = context.payload;
-    if (isOwnEvent(payload, await slug())) {
+    if (await ownEvent(payload)) {
       relay.metrics.deliveries.inc({ event: context.name, outcome: "own-event" });
       return;
     }
     if (context.name === "push" && relay.config.isConfigPush(context.payload as Parameters<Relay["config"]["isConfigPush"]>[0])) {
-      // Awaited: a cache read started meanwhile must not win over it, and on Lambda nothing may run on
-      // after the answer.
-      await relay.config.refresh().catch((error: unknown) => relay.log.error({ err: error }, "config refresh failed"));
+      // Not awaited: the answer never waits on GitHub. Reads asked for meanwhile share this one, and a
+      // failed read keeps the last good config (and is logged) like any other.
+      void relay.config.refresh();
     }
     const config = await currentConfig();
 

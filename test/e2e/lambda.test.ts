@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
@@ -84,19 +83,8 @@ beforeAll(async () => {
   });
 });
 
-/**
- * Probot opens the throttle's Redis connection itself and offers no way to close it (a server exits,
- * a Lambda container is frozen); this test process must end, so its sockets stop holding it open.
- */
-function unrefRedisSockets(): void {
-  const port = Number(new URL(testRedisUrl()).port || 6379);
-  const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
-  for (const handle of handles) if (handle instanceof Socket && handle.remotePort === port) handle.unref();
-}
-
 afterAll(async () => {
   await closeLambdaRelay();
-  unrefRedisSockets();
   process.env = savedEnv;
   await cleanupRedisPrefix(prefix);
   await Promise.all([github?.close(), issuer?.close()]);

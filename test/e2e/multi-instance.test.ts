@@ -10,6 +10,8 @@ import { pullRequestEvent, randomSha, sendWebhook } from "../support/webhooks";
 const RELAY_TOKEN_SECRET = "multi-instance-relay-token-secret-0123456789";
 const UPSTREAM_INSTALLATION = 11;
 const INSTANCES = 4;
+/** GitHub's pace for one installation's writes, which the relay keeps across processes. */
+const WRITE_INTERVAL_MS = 1_000;
 
 const configFor = (repos: string[]) => `
 version: 1
@@ -96,12 +98,15 @@ describe("four relay processes on one Redis", () => {
 
     for (const repo of repos) {
       const times = github.requests
-        .filter((r) => isDispatch(r) && r.path === `/repos/${repo}/dispatches`)
+        .filter((r) => sent(r) && r.path === `/repos/${repo}/dispatches`)
         .map((r) => r.receivedAt)
         .sort((a, b) => a - b);
-      const gaps = times.slice(1).map((time, i) => time - times[i]);
-      // Four processes that each paced only themselves would send up to four writes a second.
-      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(900);
+      // Four processes that each paced only themselves would send about four writes a second, a
+      // quarter of a pace interval per write; shared pacing gives about one. Half an interval tells
+      // the two apart with room either way, and a loaded machine only stretches the span. No single
+      // gap is asserted: timers that fire late make some gaps short and the next ones long.
+      const spanPerWrite = (times[times.length - 1] - times[0]) / (times.length - 1);
+      expect(spanPerWrite).toBeGreaterThanOrEqual(WRITE_INTERVAL_MS / 2);
     }
   }, 150_000);
 });

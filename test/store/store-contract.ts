@@ -141,6 +141,52 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
       });
     });
 
+    describe("reserveSlot", () => {
+      test("the first slot is now; the next ones follow an interval apart until too far away", async () => {
+        // A minute apart, so however slow the machine, the calls below fall within one interval.
+        expect(await store.reserveSlot("pace", 60_000, 90_000)).toEqual({ reserved: true, waitMs: 0 });
+        const second = await store.reserveSlot("pace", 60_000, 90_000);
+        expect(second.reserved).toBe(true);
+        expect(second.waitMs).toBeGreaterThan(0);
+        expect(second.waitMs).toBeLessThanOrEqual(60_000);
+        const third = await store.reserveSlot("pace", 60_000, 90_000);
+        expect(third.reserved).toBe(false);
+        expect(third.waitMs).toBeGreaterThan(90_000);
+        // what was refused reserved nothing: the next slot is still the third one
+        const fourth = await store.reserveSlot("pace", 60_000, 150_000);
+        expect(fourth.reserved).toBe(true);
+        expect(fourth.waitMs).toBeLessThanOrEqual(third.waitMs);
+        expect(fourth.waitMs).toBeGreaterThan(60_000);
+      });
+
+      test("concurrent reservations from several clients each get their own slot", async () => {
+        const other = harness.open(namespace);
+        const interval = 60_000;
+        const waits = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? other : store).reserveSlot("pace", interval, 10 * interval)));
+        expect(waits.every((w) => w.reserved)).toBe(true);
+        expect(waits.map((w) => Math.round(w.waitMs / interval)).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      });
+
+      test("a lost record means free now, and keys pace apart", async () => {
+        await store.reserveSlot("pace", 60_000, 120_000);
+        expect((await store.reserveSlot("pace", 60_000, 120_000)).waitMs).toBeGreaterThan(0);
+        expect(await store.reserveSlot("elsewhere", 60_000, 120_000)).toEqual({ reserved: true, waitMs: 0 });
+        await store.write([{ op: "del", key: "pace" }]);
+        expect(await store.reserveSlot("pace", 60_000, 120_000)).toEqual({ reserved: true, waitMs: 0 });
+      });
+
+      test("the record expires once its slot has passed", async () => {
+        await store.reserveSlot("pace", 200, 1_000);
+        await harness.elapse(300);
+        expect(await store.get("pace")).toBeNull();
+        expect(await store.reserveSlot("pace", 200, 1_000)).toEqual({ reserved: true, waitMs: 0 });
+      });
+
+      test("refuses an interval that is not a positive integer", async () => {
+        await expect(store.reserveSlot("pace", 0, 1_000)).rejects.toThrow(RangeError);
+      });
+    });
+
     describe("write", () => {
       test("applies every kind of op in one batch", async () => {
         await store.write([

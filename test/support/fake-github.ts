@@ -289,6 +289,11 @@ export class FakeGitHub {
     this.failures.push({ ...rule, times: rule.times ?? 1 });
   }
 
+  /** Forgets the `failNext` rules not used up yet: GitHub is well again. */
+  clearFailures(): void {
+    this.failures.length = 0;
+  }
+
   /** The next `times` requests matching are answered only after `ms`. */
   delayNext(rule: DelayRule): void {
     this.delays.push({ ...rule, times: rule.times ?? 1 });

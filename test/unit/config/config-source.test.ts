@@ -183,14 +183,34 @@ describe("ConfigSource", () => {
       ]);
     });
 
-    test("retry delays stop growing at a minute", async () => {
+    test("retry delays stop growing at 15 s, so a source that is back is noticed soon", async () => {
       const scheduler = manualScheduler();
       const configSource = source({ env, schedule: scheduler.schedule });
       await configSource.start();
       for (let i = 0; i < 8; i++) await scheduler.runNext();
       expect(scheduler.pending.map((task) => task.delayMs)).toEqual([
-        1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000, 60_000,
+        1_000, 2_000, 4_000, 8_000, 15_000, 15_000, 15_000, 15_000, 15_000,
       ]);
+    });
+
+    test("currentAndRefreshIfDue answers at once and leaves a due read to the background", async () => {
+      let answer: (text: string) => void = () => undefined;
+      let failing = true;
+      const readFile = async () => {
+        if (failing) throw new Error("GitHub answered 502");
+        return new Promise<string>((resolve) => (answer = resolve));
+      };
+      const configSource = source({ env, readFile, schedule: manualScheduler().schedule });
+      await configSource.start();
+      expect(configSource.currentAndRefreshIfDue()).toBeNull();
+
+      failing = false;
+      clock += 1_000; // the failed read's retry is due: this call starts it, and does not wait for it
+      expect(configSource.currentAndRefreshIfDue()).toBeNull();
+      await new Promise((resolve) => setImmediate(resolve)); // the read reaches GitHub
+      answer(configText("vendor/backend"));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(configSource.currentAndRefreshIfDue()?.downstreams[0].repo).toBe("vendor/backend");
     });
 
     test("an invalid file is retried like an unreadable one, and close() stops the retries", async () => {
@@ -261,6 +281,24 @@ describe("ConfigSource", () => {
 
       expect((await slowGet)?.downstreams[0].repo).toBe("vendor/pushed");
       expect(await store.get(`relay:config:${cacheKeyHash}`)).toBe(configText("vendor/pushed", 60));
+    });
+
+    test("a TTL read asked for while a push refresh is in flight shares it instead of reading the older cache", async () => {
+      let releasePush: (text: string) => void = () => undefined;
+      const answers = [async () => configText("vendor/first", 60), () => new Promise<string>((resolve) => (releasePush = resolve))];
+      let reads = 0;
+      const configSource = source({ env, readFile: () => (reads++, answers.shift()!()) });
+      await configSource.start();
+
+      clock += 60_000;
+      const refreshing = configSource.refresh();
+      const ttlRead = configSource.get();
+      await new Promise((resolve) => setImmediate(resolve));
+      releasePush(configText("vendor/pushed", 60));
+
+      expect((await ttlRead)?.downstreams[0].repo).toBe("vendor/pushed");
+      expect((await refreshing)?.downstreams[0].repo).toBe("vendor/pushed");
+      expect(reads).toBe(2);
     });
 
     test("a push touching the file refreshes at once, past the shared cache", async () => {
