@@ -22,6 +22,8 @@ export const FAILURE_KINDS = {
   "scope-insufficient": { status: 403, disposition: "infra-blocked", retryable: false },
   "repo-not-found": { status: 404, disposition: "business-failed", retryable: false },
   "no-dispatch": { status: 404, disposition: "business-failed", retryable: false },
+  // Not in SPEC §5's table: the answer to a path no route serves, so even a 404 has the §5 shape.
+  "route-not-found": { status: 404, disposition: "business-failed", retryable: false },
   "dry-run-required": { status: 409, disposition: "business-failed", retryable: false },
   "invalid-transition": { status: 409, disposition: "business-failed", retryable: false },
   "payload-too-large": { status: 413, disposition: "business-failed", retryable: false },

@@ -1,0 +1,21 @@
+import { randomUUID } from "node:crypto";
+import type { Request, Response } from "express";
+import type { Logger } from "pino";
+import type { Probot } from "probot";
+import { readBody } from "../http/read-body";
+import { checkWebhookBody, unreadableWebhookBody, WEBHOOK_MAX_BYTES } from "./check-webhook-body";
+import { answerWebhook } from "./receive-webhook";
+
+/**
+ * `POST /api/github/webhooks` on the server: reads no more than the limit, refuses what
+ * `checkWebhookBody` refuses, and hands the rest to Probot's webhooks — the same steps as Lambda's
+ * handler, so both answer every delivery alike.
+ */
+export function webhookRoute(probot: Probot, log: Logger) {
+  return async (request: Request, response: Response): Promise<void> => {
+    const check = await readBody(request, WEBHOOK_MAX_BYTES).then((body) => checkWebhookBody(request.headers, body), unreadableWebhookBody);
+    const delivery = request.headers["x-github-delivery"];
+    const answer = await answerWebhook(probot.webhooks, check, typeof delivery === "string" && delivery !== "" ? delivery : randomUUID(), log);
+    response.status(answer.status).type("application/json").send(JSON.stringify(answer.body));
+  };
+}
