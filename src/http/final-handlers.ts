@@ -3,6 +3,7 @@ import type { ErrorRequestHandler, RequestHandler } from "express";
 import type { Logger } from "pino";
 import { failureBody, RelayError } from "./failure-kinds";
 import { relayErrorOf } from "./relay-error-of";
+import { sendJson } from "./send-json";
 
 /**
  * Mounted after every route, on the server and on Lambda: a path no route serves answers a JSON 404,
@@ -11,8 +12,7 @@ import { relayErrorOf } from "./relay-error-of";
  */
 export function finalHandlers(log: Logger): [RequestHandler, ErrorRequestHandler] {
   const notFound: RequestHandler = (request, response) => {
-    const { status, body } = failureBody(new RelayError("route-not-found", `no route for ${request.method} ${request.path}`), randomUUID());
-    response.status(status).type("application/json").send(JSON.stringify(body));
+    sendJson(response, failureBody(new RelayError("route-not-found", `no route for ${request.method} ${request.path}`), randomUUID()));
   };
   const onError: ErrorRequestHandler = (error: unknown, request, response, next) => {
     if (response.headersSent) {
@@ -27,8 +27,7 @@ export function finalHandlers(log: Logger): [RequestHandler, ErrorRequestHandler
       log.error({ error: { name, message, stack }, requestId, path: request.path }, "request failed");
       failure = new RelayError("store-unavailable", "the relay could not complete the request; retry later");
     }
-    const { status, body } = failureBody(failure, requestId);
-    response.status(status).type("application/json").send(JSON.stringify(body));
+    sendJson(response, failureBody(failure, requestId));
   };
   return [notFound, onError];
 }

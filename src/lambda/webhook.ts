@@ -4,7 +4,8 @@ import type { Relay } from "../create-relay";
 import { relayApp } from "../index";
 import { checkWebhookBody } from "../server/check-webhook-body";
 import { failureBody, RelayError } from "../http/failure-kinds";
-import { answerWebhook, type WebhookAnswer } from "../server/receive-webhook";
+import type { JsonAnswer } from "../http/send-json";
+import { answerWebhook } from "../server/receive-webhook";
 import { drainDeadline } from "./drain-deadline";
 import { lambdaRelay } from "./lambda-relay";
 
@@ -14,8 +15,8 @@ const DRAIN_BUDGET_MS = 2_000;
 /** The relay whose handlers this container's Probot has loaded. */
 let loaded: Relay | null = null;
 
-function answer({ status, body }: WebhookAnswer): APIGatewayProxyStructuredResultV2 {
-  return { statusCode: status, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
+function answer({ status, body, headers }: JsonAnswer): APIGatewayProxyStructuredResultV2 {
+  return { statusCode: status, headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify(body) };
 }
 
 /**

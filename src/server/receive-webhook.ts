@@ -2,12 +2,9 @@ import type { Logger } from "pino";
 import type { Probot } from "probot";
 import { failureBody, RelayError } from "../http/failure-kinds";
 import { relayErrorOf } from "../http/relay-error-of";
+import type { JsonAnswer } from "../http/send-json";
 import type { CheckedWebhook, WebhookCheck } from "./check-webhook-body";
 
-export interface WebhookAnswer {
-  status: number;
-  body: unknown;
-}
 
 /**
  * Answers one delivery, for the server and for Lambda alike: a refusal from `checkWebhookBody` as its
@@ -16,7 +13,7 @@ export interface WebhookAnswer {
  * keeps its status; a fault nobody foresaw is logged and answered 503, so GitHub may redeliver —
  * never a 500, an HTML page or a stack.
  */
-export async function answerWebhook(webhooks: Probot["webhooks"], check: WebhookCheck, requestId: string, log: Logger): Promise<WebhookAnswer> {
+export async function answerWebhook(webhooks: Probot["webhooks"], check: WebhookCheck, requestId: string, log: Logger): Promise<JsonAnswer> {
   if ("refusal" in check) return failureBody(check.refusal, requestId);
   try {
     await receive(webhooks, check.webhook);

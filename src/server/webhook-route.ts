@@ -3,6 +3,7 @@ import type { Request, Response } from "express";
 import type { Logger } from "pino";
 import type { Probot } from "probot";
 import { readBody } from "../http/read-body";
+import { sendJson } from "../http/send-json";
 import { checkWebhookBody, unreadableWebhookBody, WEBHOOK_MAX_BYTES } from "./check-webhook-body";
 import { answerWebhook } from "./receive-webhook";
 
@@ -16,6 +17,6 @@ export function webhookRoute(probot: Probot, log: Logger) {
     const check = await readBody(request, WEBHOOK_MAX_BYTES).then((body) => checkWebhookBody(request.headers, body), unreadableWebhookBody);
     const delivery = request.headers["x-github-delivery"];
     const answer = await answerWebhook(probot.webhooks, check, typeof delivery === "string" && delivery !== "" ? delivery : randomUUID(), log);
-    response.status(answer.status).type("application/json").send(JSON.stringify(answer.body));
+    sendJson(response, answer);
   };
 }
