@@ -1,10 +1,15 @@
+const { writeSync } = require("node:fs");
+
 /**
  * Ends the run with one plain line, "N passed, N failed, N skipped", that CI systems which do not
- * parse Jest's own summary can read.
+ * parse Jest's own summary can read. Jest adds its summary reporter after every configured one and
+ * may print more once the run is complete (open handles, forced exit), so the line is written as the
+ * process exits: then nothing Jest prints can come after it.
  */
 class SummaryReporter {
   onRunComplete(_contexts, results) {
-    process.stdout.write(`\n${results.numPassedTests} passed, ${results.numFailedTests} failed, ${results.numPendingTests} skipped\n`);
+    const line = `${results.numPassedTests} passed, ${results.numFailedTests} failed, ${results.numPendingTests} skipped`;
+    process.once("exit", () => writeSync(1, `\n${line}\n`));
   }
 }
 
