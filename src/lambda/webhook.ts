@@ -5,7 +5,7 @@ import { relayApp } from "../index";
 import { checkWebhookBody } from "../server/check-webhook-body";
 import { failureBody, RelayError } from "../http/failure-kinds";
 import type { JsonAnswer } from "../http/send-json";
-import { answerWebhook } from "../server/receive-webhook";
+import { answerWebhook } from "../server/answer-webhook";
 import { drainDeadline } from "./drain-deadline";
 import { lambdaRelay } from "./lambda-relay";
 

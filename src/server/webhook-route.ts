@@ -5,7 +5,7 @@ import type { Probot } from "probot";
 import { readBody } from "../http/read-body";
 import { sendJson } from "../http/send-json";
 import { checkWebhookBody, unreadableWebhookBody, WEBHOOK_MAX_BYTES } from "./check-webhook-body";
-import { answerWebhook } from "./receive-webhook";
+import { answerWebhook } from "./answer-webhook";
 
 /**
  * `POST /api/github/webhooks` on the server: reads no more than the limit, refuses what
