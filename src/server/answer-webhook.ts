@@ -5,7 +5,6 @@ import { relayErrorOf } from "../http/relay-error-of";
 import type { JsonAnswer } from "../http/send-json";
 import type { CheckedWebhook, WebhookCheck } from "./check-webhook-body";
 
-
 /**
  * Answers one delivery, for the server and for Lambda alike: a refusal from `checkWebhookBody` as its
  * SPEC §5 body; else Probot verifies the signature and runs the handlers, and the delivery is 200
@@ -42,7 +41,10 @@ function handlerRefusal(error: unknown): RelayError | null {
   const errors = error !== null && typeof error === "object" && Symbol.iterator in error ? [...(error as Iterable<unknown>)] : [error];
   for (const each of errors) {
     const refusal = relayErrorOf(each);
-    if (refusal) return new RelayError(refusal.kind, refusal.message.replace(/^\[@octokit\/webhooks\] /, ""), refusal.degradedReason, refusal.next);
+    if (refusal) {
+      const message = refusal.message.replace(/^\[@octokit\/webhooks\] /, "");
+      return new RelayError(refusal.kind, message, refusal.degradedReason, refusal.next, refusal.retryAfterSeconds);
+    }
   }
   return null;
 }
