@@ -7,9 +7,15 @@ const { writeSync } = require("node:fs");
  * process exits: then nothing Jest prints can come after it.
  */
 class SummaryReporter {
+  constructor() {
+    this.line = null;
+    process.once("exit", () => {
+      if (this.line !== null) writeSync(1, `\n${this.line}\n`);
+    });
+  }
+
   onRunComplete(_contexts, results) {
-    const line = `${results.numPassedTests} passed, ${results.numFailedTests} failed, ${results.numPendingTests} skipped`;
-    process.once("exit", () => writeSync(1, `\n${line}\n`));
+    this.line = `${results.numPassedTests} passed, ${results.numFailedTests} failed, ${results.numPendingTests} skipped`;
   }
 }
 
