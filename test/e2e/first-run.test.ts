@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { testAppCredentials } from "../support/app-key";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github";
 import { cleanupRedisPrefix, testRedisUrl, uniqueRedisPrefix } from "../support/redis-prefix";
-import { startRelayServer, type RelayServer } from "../support/server-harness";
+import { freePort, startRelayServer, type RelayServer } from "../support/server-harness";
 import { pullRequestEvent, randomSha, sendWebhook, sign } from "../support/webhooks";
 
 /**
@@ -173,7 +173,7 @@ describe("start-up errors with the credentials in .env", () => {
 describe("npm start with no credentials anywhere", () => {
   it("opens Probot's setup flow, and only that: no relay routes", async () => {
     const cwd = workDir({ ".env": "APP_ID=\nPRIVATE_KEY=\nWEBHOOK_SECRET=\n", "relay.yml": CONFIG });
-    const port = 30_000 + Math.floor(Math.random() * 20_000);
+    const port = await freePort();
     const child = spawn(process.execPath, [MAIN], {
       cwd,
       // NO_SMEE_SETUP: Probot's setup would otherwise ask smee.io for a channel.
