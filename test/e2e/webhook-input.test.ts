@@ -74,3 +74,32 @@ describe("webhooks the relay cannot use (validly signed)", () => {
     }
   });
 });
+
+describe("a delivery whose handling outlasts Probot's 9 s", () => {
+  let github: FakeGitHub;
+  let relay: RelayServer;
+
+  beforeAll(async () => {
+    github = await startFakeGitHub();
+    github.addInstallation({ id: 11, account: "pytorch", repos: ["pytorch/pytorch"] });
+    github.addInstallation({ id: 23, account: "quiet", repos: ["quiet/observer"] });
+    relay = await startRelayServer({ fakeGitHub: github, configYaml: CONFIG, readyTimeoutMs: 60_000 });
+  });
+  afterAll(async () => {
+    await relay?.stop();
+    await cleanupRedisPrefix(relay?.redisPrefix ?? "");
+    await github?.close();
+  });
+
+  it("is never answered 202, which GitHub counts as delivered, before its work is stored", async () => {
+    // GitHub slow to answer anything the handling may ask it (the app's slug, say).
+    github.delayNext({ path: "/app", ms: 11_000 });
+    github.delayNext({ path: "/app/installations/{id}/access_tokens", ms: 11_000 });
+    const payload = pullRequestEvent("opened", { repo: "pytorch/pytorch", installationId: 11, authorAssociation: "MEMBER" });
+    const answer = await sendWebhook(relay.baseUrl, { event: "pull_request", payload, deliveryId: "slow-handling" });
+    expect(answer.status).not.toBe(202);
+    if (answer.status === 200) {
+      await github.waitForCount((r) => r.path.endsWith("/dispatches") && (r.body as { client_payload?: { delivery_id?: string } })?.client_payload?.delivery_id === "slow-handling", 1, 60_000);
+    }
+  }, 120_000);
+});
