@@ -1,3 +1,7 @@
+// A CI log is a file: picocolors (Jest's code frames) and colorette count CI=true as "colours
+// supported", so tell them otherwise — in this process, the workers and what the tests start.
+if (process.env.CI) process.env.NO_COLOR ??= "1";
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: "node",

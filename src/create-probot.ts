@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { Probot } from "probot";
 import { readEnvOptions } from "probot/lib/bin/read-env-options";
 import { getLog, type GetLogOptions } from "probot/lib/helpers/get-log";
-import type { EnvVars, RelayEnv } from "./config/env";
+import { EnvError, requireAppCredentials, type EnvProblem, type EnvVars, type RelayEnv } from "./config/env";
 import { relayOctokit } from "./github/relay-octokit";
 import { createMetrics, type Metrics } from "./metrics/metrics";
 
@@ -15,16 +15,16 @@ export interface RelayProbot {
 /**
  * The Probot both deployments run (server and Lambda): redacted logs and the relay's Octokit. No
  * `redisConfig`: Bottleneck's Redis datastore never recovered from losing its keys (issue 9), so
- * write pacing across instances is the relay's own (`WritePacer`). Null without app credentials.
+ * write pacing across instances is the relay's own (`WritePacer`). Throws an EnvError, one line per
+ * variable, unless all the App's credentials are there and the key can be read.
  */
-export function createProbot(env: RelayEnv, vars: EnvVars): RelayProbot | null {
-  const probotEnv = readEnvOptions(vars as NodeJS.ProcessEnv);
-  if (!probotEnv.appId || !probotEnv.privateKey) return null;
-  // pino accepts "silent"; Probot's type for the level predates it.
-  const log = getLog({ level: env.logLevel as GetLogOptions["level"], logFormat: probotEnv.logFormat, logLevelInString: probotEnv.logLevelInString });
+export function createProbot(env: RelayEnv, vars: EnvVars): RelayProbot {
+  const probotEnv = probotEnvOptions(vars);
+  requireAppCredentials(env, probotEnv.privateKey !== undefined);
+  const log = relayLog(env, vars);
   const metrics = createMetrics();
   const probot = new Probot({
-    appId: probotEnv.appId,
+    appId: env.appId,
     privateKey: probotEnv.privateKey,
     secret: probotEnv.secret,
     baseUrl: probotEnv.baseUrl,
@@ -33,4 +33,32 @@ export function createProbot(env: RelayEnv, vars: EnvVars): RelayProbot | null {
     Octokit: relayOctokit(metrics, log.child({ name: "github" })),
   });
   return { probot, log, metrics };
+}
+
+/** The relay's logger, as Probot would make it: JSON in production or with LOG_FORMAT=json, else pretty. */
+export function relayLog(env: RelayEnv, vars: EnvVars): Logger {
+  return getLog({
+    // pino accepts "silent"; Probot's type for the level predates it.
+    level: env.logLevel as GetLogOptions["level"],
+    logFormat: env.logFormat ?? (vars.NODE_ENV === "production" ? "json" : "pretty"),
+    logLevelInString: vars.LOG_LEVEL_IN_STRING === "true",
+  });
+}
+
+/**
+ * Probot's reading of the environment, which finds the private key. Its errors name `env.PRIVATE_KEY`
+ * or print the path in its own words; this names the variable, in one line, never the key.
+ */
+function probotEnvOptions(vars: EnvVars): ReturnType<typeof readEnvOptions> {
+  try {
+    return readEnvOptions(vars as NodeJS.ProcessEnv);
+  } catch {
+    throw new EnvError([keyProblem(vars)]);
+  }
+}
+
+function keyProblem(vars: EnvVars): EnvProblem {
+  if (vars.PRIVATE_KEY?.trim()) return { variable: "PRIVATE_KEY", message: "is not a PEM private key (nor base64 of one)" };
+  if (vars.PRIVATE_KEY_PATH?.trim()) return { variable: "PRIVATE_KEY_PATH", message: `no readable key file at ${vars.PRIVATE_KEY_PATH}` };
+  return { variable: "PRIVATE_KEY_PATH", message: "several .pem files in the working directory: name one" };
 }

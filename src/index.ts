@@ -1,20 +1,13 @@
 import type { ApplicationFunction, Probot } from "probot";
-import { loadEnv } from "./config/env";
-import { createRelay, type Relay } from "./create-relay";
-import { relayRouter } from "./routes/relay-router";
+import type { Relay } from "./create-relay";
 import { registerWebhooks } from "./webhooks/register-webhooks";
 
 /**
- * The Probot app function. It wires webhook handlers and, where the host offers a router (Probot's
- * server), the `/relay` routes; under the Lambda adapter or `probot receive` there is no router and
- * the webhook handlers alone are loaded.
+ * The Probot app function: the relay's webhook handlers. The relay's own server (src/server) and
+ * Lambda handlers load it and mount the `/relay` routes themselves. There is deliberately no default
+ * export for `probot run`: Probot's stock server has none of the relay's webhook checks, final JSON
+ * handlers or log redaction.
  */
 export function relayApp(relay: Relay): ApplicationFunction {
-  return (app: Probot, { getRouter } = {}) => {
-    registerWebhooks(app, relay);
-    if (getRouter) getRouter("/relay").use(relayRouter(relay));
-  };
+  return (app: Probot) => registerWebhooks(app, relay);
 }
-
-const appFromEnvironment: ApplicationFunction = (app, options) => relayApp(createRelay(app, loadEnv(process.env)))(app, options);
-export default appFromEnvironment;

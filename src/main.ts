@@ -1,26 +1,27 @@
-import { run } from "probot";
 import { createWebhookProxy } from "probot/lib/helpers/webhook-proxy";
 import { startTimeoutSweeps } from "./timeouts/timeout-sweeps";
-import { EnvError, loadEnv } from "./config/env";
+import { EnvError, lacksAllAppCredentials, loadEnv } from "./config/env";
+import { loadDotEnv } from "./config/load-dot-env";
 import { RelayConfigError } from "./config/parse-relay-config";
-import { createProbot } from "./create-probot";
+import { createProbot, relayLog } from "./create-probot";
 import { createRelay } from "./create-relay";
-import appFromEnvironment from "./index";
 import { loadRelayConfig } from "./load-relay-config";
+import { runSetupFlow } from "./run-setup-flow";
 import { createServer, WEBHOOK_PATH } from "./server/create-server";
 
 /**
- * `npm start`: validate the environment, load the relay config, then serve webhooks and `/relay`.
- * Without app credentials it hands over to Probot's setup flow, as Probot apps do.
+ * `npm start`: read `.env`, validate the settings, load the relay config, then serve webhooks and
+ * `/relay`. With no App credential anywhere it opens Probot's setup flow instead, as Probot apps do;
+ * with any, it is the relay or stops with one line per missing or bad variable.
  */
 async function main(): Promise<void> {
+  loadDotEnv(process.cwd());
   const env = loadEnv(process.env);
-  const created = createProbot(env, process.env);
-  if (!created) {
-    await run(appFromEnvironment);
+  if (lacksAllAppCredentials(env)) {
+    await runSetupFlow(env, relayLog(env, process.env), process.env.NODE_ENV === "production");
     return;
   }
-  const { probot, log, metrics } = created;
+  const { probot, log, metrics } = createProbot(env, process.env);
   const relay = createRelay(probot, env, { metrics });
 
   await loadRelayConfig(relay);

@@ -1,5 +1,6 @@
-import { isRateLimited } from "../github/is-rate-limited";
+import { isRateLimited, SECONDARY_LIMIT_DEFAULT_WAIT_MS } from "../github/is-rate-limited";
 import { RelayError } from "../http/failure-kinds";
+import { classifyFailure } from "../outbox/classify-failure";
 
 interface OctokitLikeError {
   status?: number;
@@ -15,7 +16,8 @@ export function githubFailure(error: unknown): RelayError {
   if (error instanceof RelayError) return error;
   const { status, response, message } = (error ?? {}) as OctokitLikeError;
   if (isRateLimited(status ?? null, response?.headers ?? {}, message ?? "")) {
-    return new RelayError("github-rate-limited", "GitHub's rate limit for the app is exhausted; retry later", "github-rate-limited");
+    const waitMs = classifyFailure(error).retryAfterMs ?? SECONDARY_LIMIT_DEFAULT_WAIT_MS;
+    return new RelayError("github-rate-limited", "GitHub's rate limit for the app is exhausted; retry later", "github-rate-limited", [], Math.ceil(waitMs / 1000));
   }
   if (status === 401 || status === 403) {
     return new RelayError("github-permission-denied", `GitHub refused the app's request (${status})`, "github-permission-denied");

@@ -54,6 +54,7 @@ export async function idempotentWrite<T>(options: IdempotentWriteOptions, perfor
   };
 
   const deadline = now() + (options.waitMs ?? 20_000);
+  let heldSince = now();
   while (now() < deadline) {
     if (await store.setIfAbsent(key, pending(), RESULT_TTL_SECONDS)) return run();
     const raw = await store.get(key);
@@ -63,8 +64,11 @@ export async function idempotentWrite<T>(options: IdempotentWriteOptions, perfor
       throw new RelayError("validation-failed", "this requestId was already used for a different request", "request-id-reused");
     }
     if (current.state === "done") return { result: current.result as T, replay: true };
+    heldSince = current.claimedAt;
     if (now() - current.claimedAt > STALE_CLAIM_MS && (await store.compareAndSet(key, raw, pending(), RESULT_TTL_SECONDS))) return run();
     await sleep(options.pollMs ?? 100);
   }
-  throw new RelayError("rate-limited", "an identical request is still being written; retry later", "write-in-progress");
+  // A retry can take the claim over once it is stale, if the first request has not finished by then.
+  const staleInSeconds = Math.ceil((heldSince + STALE_CLAIM_MS - now()) / 1000);
+  throw new RelayError("rate-limited", "an identical request is still being written; retry later", "write-in-progress", [], staleInSeconds);
 }

@@ -10,13 +10,14 @@ import { parseJson, readBody } from "../http/read-body";
 import { dispatchKey, parseDispatchRecord, type DispatchRecord } from "../relay/dispatch-record";
 import { authenticateCallback, type CallbackCaller } from "./authenticate-callback";
 import { callbackBodySchema, type WorkflowReport } from "./callback-body";
+import { callbackRateWindow } from "./callback-rate-window";
 import type { JobEvent } from "./decide-transition";
 import { recordJobReport } from "./record-job-report";
 import { transitionEffects } from "./transition-effects";
 
 const BODY_LIMIT_BYTES = 64 * 1024;
 const RATE_WINDOW_SECONDS = 60;
-const rateKey = (repo: string) => `relay:rate:callback:${repo.toLowerCase()}`;
+const rateKey = (repo: string, window: number) => `relay:rate:callback:${repo.toLowerCase()}:${window}`;
 
 /** What one request taught the route, for its audit record and metrics. */
 interface CallbackTrace {
@@ -77,9 +78,16 @@ export function callbackRoute(relay: Relay): RequestHandler {
         trace.outcome = "ignored";
         return { body: { ok: true, requestId: context.requestId, status: "ignored" } };
       }
-      const count = await relay.store.incrementWindow(rateKey(caller.downstream.repo), RATE_WINDOW_SECONDS);
+      const window = callbackRateWindow(Date.now(), RATE_WINDOW_SECONDS);
+      const count = await relay.store.incrementWindow(rateKey(caller.downstream.repo, window.index), RATE_WINDOW_SECONDS);
       if (count > relay.env.callbackRateLimitPerMinute) {
-        throw new RelayError("rate-limited", "Too many callbacks for this repository; retry in a minute.", "callback-rate-limited");
+        throw new RelayError(
+          "rate-limited",
+          `Too many callbacks for this repository; retry in ${window.secondsLeft} s.`,
+          "callback-rate-limited",
+          [],
+          window.secondsLeft,
+        );
       }
 
       const now = Date.now();

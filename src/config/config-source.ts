@@ -230,7 +230,9 @@ export class ConfigSource {
       return await readLocalFile(path, "utf8");
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? "unreadable";
-      throw new RelayConfigError(this.location.display, [{ path: "", message: `cannot read the file (${code})` }]);
+      // A file that is not there is the setting's fault: name the variable that pointed at it.
+      const source = this.location.via === "RELAY_CONFIG" ? `RELAY_CONFIG: ${this.location.display}` : this.location.display;
+      throw new RelayConfigError(source, [{ path: "", message: `cannot read the file (${code})` }]);
     }
   }
 

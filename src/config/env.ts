@@ -201,6 +201,27 @@ export function loadEnv(env: EnvVars): RelayEnv {
   };
 }
 
+/**
+ * Whether no App credential is set at all: only then does `npm start` open Probot's setup flow
+ * (SPEC §1). Any one set means the relay is meant to run, and `requireAppCredentials` asks for the rest.
+ */
+export function lacksAllAppCredentials(env: Pick<RelayEnv, "appId" | "privateKey" | "privateKeyPath" | "webhookSecret">): boolean {
+  return env.appId === undefined && env.privateKey === undefined && env.privateKeyPath === undefined && env.webhookSecret === undefined;
+}
+
+/**
+ * The relay runs with all three credentials or not at all: without a key it cannot call GitHub, and
+ * without WEBHOOK_SECRET Probot would check signatures against a well-known default. `hasKey` counts
+ * a key found any way Probot finds one (PRIVATE_KEY, PRIVATE_KEY_PATH, a lone .pem file).
+ */
+export function requireAppCredentials(env: Pick<RelayEnv, "appId" | "webhookSecret">, hasKey: boolean): void {
+  const problems: EnvProblem[] = [];
+  if (env.appId === undefined) problems.push({ variable: "APP_ID", message: "required: the GitHub App's numeric id" });
+  if (!hasKey) problems.push({ variable: "PRIVATE_KEY", message: "required (or PRIVATE_KEY_PATH): the GitHub App's private key" });
+  if (env.webhookSecret === undefined) problems.push({ variable: "WEBHOOK_SECRET", message: "required: the secret GitHub signs webhooks with" });
+  if (problems.length > 0) throw new EnvError(problems);
+}
+
 /** RELAY_TOKEN_SECRET is needed once any downstream keeps callbacks (L2+, SPEC §1). */
 export function requireTokenSecretFor(config: RelayConfig, env: Pick<RelayEnv, "relayTokenSecrets">): void {
   if (env.relayTokenSecrets.length > 0) return;

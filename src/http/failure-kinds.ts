@@ -22,6 +22,8 @@ export const FAILURE_KINDS = {
   "scope-insufficient": { status: 403, disposition: "infra-blocked", retryable: false },
   "repo-not-found": { status: 404, disposition: "business-failed", retryable: false },
   "no-dispatch": { status: 404, disposition: "business-failed", retryable: false },
+  // Not in SPEC §5's table: the answer to a path no route serves, so even a 404 has the §5 shape.
+  "route-not-found": { status: 404, disposition: "business-failed", retryable: false },
   "dry-run-required": { status: 409, disposition: "business-failed", retryable: false },
   "invalid-transition": { status: 409, disposition: "business-failed", retryable: false },
   "payload-too-large": { status: 413, disposition: "business-failed", retryable: false },
@@ -42,6 +44,8 @@ export class RelayError extends Error {
     message: string,
     readonly degradedReason: string = kind,
     readonly next: string[] = [],
+    /** for a 429: whole seconds until a retry can succeed, sent as Retry-After */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = "RelayError";
@@ -64,10 +68,16 @@ export interface FailureBody {
   next: string[];
 }
 
-export function failureBody(error: RelayError, requestId: string): { status: number; body: FailureBody } {
+/** What a 429 that knows no better says: a minute, the callback window and GitHub's secondary-limit wait. */
+const DEFAULT_RETRY_AFTER_SECONDS = 60;
+
+/** The answer to a failure: its status, the SPEC §5 body, and Retry-After on every 429. */
+export function failureBody(error: RelayError, requestId: string): { status: number; body: FailureBody; headers: Record<string, string> } {
   const spec = FAILURE_KINDS[error.kind];
+  const retryAfter = Math.max(1, Math.ceil(error.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS));
   return {
     status: spec.status,
+    headers: spec.status === 429 ? { "retry-after": String(retryAfter) } : {},
     body: {
       ok: false,
       requestId,

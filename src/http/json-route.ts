@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Request, RequestHandler, Response } from "express";
 import type { Logger } from "pino";
 import { failureBody, RelayError } from "./failure-kinds";
+import { sendJson, type JsonAnswer } from "./send-json";
 
 export interface RouteContext {
   /** this request's id: echoed in every answer and audit record */
@@ -26,7 +27,7 @@ export type RouteObserver = (context: RouteContext, status: number, failure: Rel
 export function jsonRoute(log: Logger, handler: (context: RouteContext) => Promise<RouteResult>, observe?: RouteObserver): RequestHandler {
   return async (request: Request, response: Response) => {
     const context: RouteContext = { requestId: randomUUID(), request, startedAt: Date.now() };
-    let answer: { status: number; body: unknown };
+    let answer: JsonAnswer;
     let failure: RelayError | null = null;
     try {
       const result = await handler(context);
@@ -39,7 +40,7 @@ export function jsonRoute(log: Logger, handler: (context: RouteContext) => Promi
     await Promise.resolve(observe?.(context, answer.status, failure)).catch((error: unknown) =>
       log.error({ err: error, requestId: context.requestId }, "observing a relay request failed"),
     );
-    send(response, answer.status, answer.body);
+    sendJson(response, answer);
   };
 }
 
@@ -48,9 +49,4 @@ function unexpected(log: Logger, context: RouteContext, error: unknown): RelayEr
   // The store is the one dependency every endpoint has; a failure we did not classify is almost
   // always it, and a retryable 503 is the honest answer to a runner.
   return new RelayError("store-unavailable", "the relay could not complete the request; retry later");
-}
-
-function send(response: Response, status: number, body: unknown): void {
-  if (response.headersSent) return;
-  response.status(status).type("application/json").send(JSON.stringify(body));
 }

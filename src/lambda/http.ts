@@ -1,7 +1,10 @@
+import { randomUUID } from "node:crypto";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import express from "express";
 import serverless from "serverless-http";
 import type { Relay } from "../create-relay";
+import { finalHandlers } from "../http/final-handlers";
+import { failureBody, RelayError } from "../http/failure-kinds";
 import { relayRouter } from "../routes/relay-router";
 import { drainDeadline } from "./drain-deadline";
 import { lambdaRelay } from "./lambda-relay";
@@ -22,10 +25,14 @@ export async function handler(event: APIGatewayProxyEventV2, context?: Context):
     relay = await lambdaRelay();
   } catch (error) {
     console.error(`ci-relay not ready: ${error instanceof Error ? error.message : String(error)}`);
-    return { statusCode: 503, headers: { "content-type": "application/json" }, body: JSON.stringify({ error: "relay not ready" }) };
+    const { status, body } = failureBody(new RelayError("store-unavailable", "relay not ready; retry later"), randomUUID());
+    return { statusCode: status, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
   }
   if (served?.relay !== relay) {
-    const app = express().disable("x-powered-by").use("/relay", relayRouter(relay));
+    const app = express()
+      .disable("x-powered-by")
+      .use("/relay", relayRouter(relay))
+      .use(finalHandlers(relay.log));
     served = { relay, serve: serverless(app) };
   }
   const result = (await served.serve(event, context ?? {})) as APIGatewayProxyStructuredResultV2;

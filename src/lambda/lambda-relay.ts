@@ -1,4 +1,4 @@
-import { EnvError, loadEnv, type EnvVars } from "../config/env";
+import { loadEnv, type EnvVars } from "../config/env";
 import { loadRelayConfig } from "../load-relay-config";
 import { createProbot } from "../create-probot";
 import { createRelay, type Relay } from "../create-relay";
@@ -27,9 +27,8 @@ export async function closeLambdaRelay(): Promise<void> {
 
 async function startRelay(vars: EnvVars): Promise<Relay> {
   const env = loadEnv(vars);
+  // No setup flow on Lambda (no browser session to register the app from): missing credentials stop it.
   const created = createProbot(env, vars);
-  // No setup flow on Lambda: there is no browser session to register the app from.
-  if (!created) throw new EnvError([{ variable: "APP_ID", message: "APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH) are required on Lambda" }]);
   const relay = createRelay(created.probot, env, { metrics: created.metrics, background: false });
   try {
     await loadRelayConfig(relay);

@@ -32,8 +32,8 @@ export function dashboardRoute(relay: Relay) {
     } catch (error) {
       const failure = error instanceof RelayError ? error : new RelayError("store-unavailable", "the dashboard could not read the store");
       if (!(error instanceof RelayError)) relay.log.error({ err: error }, "dashboard failed");
-      const { status, body } = failureBody(failure, "dashboard");
-      response.status(status).type("text/plain").send(`${body.failureKind}: ${body.message}\n`);
+      const { status, body, headers } = failureBody(failure, "dashboard");
+      response.status(status).set(headers).type("text/plain").send(`${body.failureKind}: ${body.message}\n`);
     }
   };
 }

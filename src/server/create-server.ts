@@ -1,20 +1,21 @@
 import express, { type Express } from "express";
 import type { Logger } from "pino";
 import { pinoHttp } from "pino-http";
-import { createNodeMiddleware } from "@octokit/webhooks";
 import type { Probot } from "probot";
 import type { Relay } from "../create-relay";
 import { relayApp } from "../index";
 import { relayRouter } from "../routes/relay-router";
+import { finalHandlers } from "../http/final-handlers";
 import { redactHeaders } from "./redact-headers";
-import { webhookGuard } from "./webhook-guard";
+import { webhookRoute } from "./webhook-route";
 
 export const WEBHOOK_PATH = "/api/github/webhooks";
 
 /**
- * The long-lived server: Probot's webhook endpoint behind a guard, and the `/relay` routes beside
- * it. Built here rather than with Probot's Server so the guard can run before Probot reads the body
- * and so request logs redact credentials.
+ * The long-lived server: the webhook endpoint (checked, then Probot's webhooks), the `/relay` routes
+ * beside it, and a JSON answer for everything else. Built here rather than with Probot's Server so
+ * every delivery is checked before Probot sees it, every answer is a SPEC §5 body, and request logs
+ * redact credentials.
  */
 export function createServer(relay: Relay, probot: Probot, log: Logger): Express {
   const app = express();
@@ -28,22 +29,9 @@ export function createServer(relay: Relay, probot: Probot, log: Logger): Express
       genReqId: (req) => (req.headers["x-github-delivery"] as string | undefined) ?? crypto.randomUUID(),
     }),
   );
-  app.post(WEBHOOK_PATH, webhookGuard);
   void probot.load(relayApp(relay));
-  // Probot's own error handler logs failed deliveries (redacted); the middleware's default logger
-  // would print them to the console again, payload and signature included.
-  const webhookLog = log.child({ name: "webhooks" });
-  app.use(
-    createNodeMiddleware(probot.webhooks, {
-      path: WEBHOOK_PATH,
-      log: {
-        debug: (message: string) => webhookLog.debug(message),
-        info: (message: string) => webhookLog.info(message),
-        warn: (message: string) => webhookLog.warn(message),
-        error: () => undefined,
-      },
-    }),
-  );
+  app.post(WEBHOOK_PATH, webhookRoute(probot, log.child({ name: "webhooks" })));
   app.use("/relay", relayRouter(relay));
+  app.use(finalHandlers(log.child({ name: "http" })));
   return app;
 }

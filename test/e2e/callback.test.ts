@@ -309,6 +309,8 @@ describe("callbacks end to end (real server, fake GitHub, local OIDC issuer, HUD
       else expect(answer.status).toBe(200);
     }
     expect(limited?.json).toMatchObject({ failureKind: "rate-limited", retryable: true, runnerDisposition: "infra-blocked" });
+    // Whole seconds until the minute's window frees: at least one, at most the window.
+    expect(limited?.headers["retry-after"]).toMatch(/^([1-9]|[1-5]\d|60)$/);
   });
 
   it("counts callbacks by outcome and times them in the metrics", async () => {

@@ -116,9 +116,28 @@ describe("webhook function", () => {
     const oversized = await sendWebhook(webhookRequest("lambda-oversized", { body: JSON.stringify({ padding: "x".repeat(26 * 1024 * 1024) }) }));
     expect([malformed.statusCode, oversized.statusCode]).toEqual([400, 413]);
   });
+
+  it("answers validly signed bodies Probot cannot handle with a SPEC §5 400, never a 500", async () => {
+    const deep = `{"a":${"[".repeat(5_000)}${"]".repeat(5_000)}}`;
+    const badInstallation = JSON.stringify({ action: "opened", installation: { id: "eleven" } });
+    const answers = await Promise.all(
+      ["null", '""', "0", "-1", '"x"', deep, badInstallation].map((body, i) => sendWebhook(webhookRequest(`lambda-unusable-${i}`, { body }))),
+    );
+    const emptyEvent = webhookRequest("lambda-empty-event");
+    answers.push(await sendWebhook({ ...emptyEvent, headers: { ...emptyEvent.headers, "x-github-event": "" } }));
+    for (const answer of answers) {
+      expect({ status: answer.statusCode, failureKind: JSON.parse(answer.body ?? "{}").failureKind }).toEqual({ status: 400, failureKind: "validation-failed" });
+    }
+  });
 });
 
 describe("http function", () => {
+  it("answers a path no route serves with a JSON 404", async () => {
+    const answer = await callHttp({ method: "GET", path: "/relay/nowhere" });
+    expect(answer.statusCode).toBe(404);
+    expect(JSON.parse(answer.body ?? "{}")).toMatchObject({ ok: false, failureKind: "route-not-found" });
+  });
+
   it("verifies a downstream callback and moves its dispatch to in progress", async () => {
     await sendWebhook(webhookRequest("lambda-callback"));
     const [dispatch] = dispatchesOf("lambda-callback").filter((d) => d.repo === "vendor/backend");

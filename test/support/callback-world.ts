@@ -151,6 +151,7 @@ export interface Answer {
   status: number;
   text: string;
   json: Record<string, any>;
+  headers: Record<string, string | string[] | undefined>;
 }
 
 /**
@@ -177,7 +178,7 @@ export function postCallback(
         } catch {
           // kept as text
         }
-        resolve({ status: response.statusCode ?? 0, text, json });
+        resolve({ status: response.statusCode ?? 0, text, json, headers: response.headers });
       });
     });
     request.on("error", reject);

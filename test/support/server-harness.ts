@@ -41,6 +41,8 @@ export interface RelayServerOptions {
   logLevel?: string;
   /** default: 15 s */
   readyTimeoutMs?: number;
+  /** the working directory (where the relay looks for `.env` and `./relay.yml`); default: the repository */
+  cwd?: string;
 }
 
 export interface ExitInfo {
@@ -85,7 +87,8 @@ function reapOnExit(child: ChildProcess): void {
   }
 }
 
-async function freePort(): Promise<number> {
+/** A port nothing listens on right now (the OS picks it). */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
   const { port } = server.address() as AddressInfo;
@@ -152,8 +155,8 @@ async function waitUntilHealthy(baseUrl: string, exited: Promise<ExitInfo>, time
 export async function startRelayServer(options: RelayServerOptions): Promise<RelayServer> {
   const entry = options.entry ?? MAIN;
   if (!existsSync(entry)) throw new Error(`${entry} does not exist: run \`npm run build\` before the e2e tests`);
-  if (options.configYaml === undefined && options.env?.RELAY_CONFIG === undefined) {
-    throw new Error("startRelayServer needs configYaml or env.RELAY_CONFIG (else the relay would read ./relay.yml)");
+  if (options.configYaml === undefined && options.env?.RELAY_CONFIG === undefined && options.cwd === undefined) {
+    throw new Error("startRelayServer needs configYaml, env.RELAY_CONFIG or a cwd (else the relay would read the repository's ./relay.yml)");
   }
   const port = options.port ?? (await freePort());
   const redisPrefix = options.redisPrefix ?? uniqueRedisPrefix();
@@ -162,7 +165,7 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
   if (configPath !== null) writeFileSync(configPath, options.configYaml ?? "");
   const env = harnessEnv(options, port, redisPrefix, configPath);
 
-  const child = spawn(process.execPath, [entry], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [entry], { cwd: options.cwd ?? REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   reapOnExit(child);
 
   let output = "";

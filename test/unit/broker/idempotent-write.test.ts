@@ -36,6 +36,22 @@ describe("idempotentWrite", () => {
     expect(results.every((r) => (r.result as { id: number }).id === 2)).toBe(true);
   });
 
+  it("tells a duplicate that outwaits the first request when it may take the claim over (Retry-After)", async () => {
+    const store = new MemoryStore();
+    let clock = 1_800_000_000_000;
+    const now = () => (clock += 1_000);
+    let release: () => void = () => undefined;
+    const first = idempotentWrite(options(store, { now }), () => new Promise<{ id: number }>((resolve) => (release = () => resolve({ id: 3 }))));
+    const duplicate = idempotentWrite(options(store, { now, waitMs: 10_000 }), async () => ({ id: 4 }));
+    await expect(duplicate).rejects.toMatchObject({ kind: "rate-limited", degradedReason: "write-in-progress" });
+    const seconds = ((await duplicate.catch((error: unknown) => error)) as { retryAfterSeconds: number }).retryAfterSeconds;
+    // Claimed at the first tick, refused some ticks (seconds) later: the rest of the minute-long claim.
+    expect(seconds).toBeGreaterThan(30);
+    expect(seconds).toBeLessThan(60);
+    release();
+    await first;
+  });
+
   it("keeps request ids apart per caller repository", async () => {
     const store = new MemoryStore();
     const perform = jest.fn(async () => ({}));

@@ -28,4 +28,9 @@ describe("githubFailure (broker)", () => {
     expect(githubFailure(httpError(403, { "retry-after": "120" })).kind).toBe("github-rate-limited");
     expect(githubFailure(httpError(403, {}, "Resource not accessible by integration")).kind).toBe("github-permission-denied");
   });
+
+  it("tells the runner when to retry: GitHub's retry-after, else a minute", () => {
+    expect(githubFailure(httpError(429, { "retry-after": "120" })).retryAfterSeconds).toBe(120);
+    expect(githubFailure(httpError(403, {}, "You have exceeded a secondary rate limit")).retryAfterSeconds).toBe(60);
+  });
 });

@@ -1,0 +1,50 @@
+import type { Logger } from "pino";
+import type { Probot } from "probot";
+import { failureBody, RelayError } from "../http/failure-kinds";
+import { relayErrorOf } from "../http/relay-error-of";
+import type { JsonAnswer } from "../http/send-json";
+import type { CheckedWebhook, WebhookCheck } from "./check-webhook-body";
+
+/**
+ * Answers one delivery, for the server and for Lambda alike: a refusal from `checkWebhookBody` as its
+ * SPEC §5 body; else Probot verifies the signature and runs the handlers, and the delivery is 200
+ * once they have stored its work. A handler's refusal (a 503 while the config is not loaded, say)
+ * keeps its status; a fault nobody foresaw is logged and answered 503, so GitHub may redeliver —
+ * never a 500, an HTML page or a stack.
+ */
+export async function answerWebhook(webhooks: Probot["webhooks"], check: WebhookCheck, requestId: string, log: Logger): Promise<JsonAnswer> {
+  if ("refusal" in check) return failureBody(check.refusal, requestId);
+  try {
+    await receive(webhooks, check.webhook);
+    return { status: 200, body: { ok: true, requestId } };
+  } catch (error) {
+    const refusal = handlerRefusal(error);
+    if (refusal) return failureBody(refusal, requestId);
+    // Message and stack only: Probot's errors carry the event, payload and signature included.
+    const { name, message, stack } = error instanceof Error ? error : new Error(String(error));
+    log.error({ error: { name, message, stack }, deliveryId: check.webhook.id }, "webhook handling failed");
+    return failureBody(new RelayError("store-unavailable", "the relay could not handle this delivery; redeliver later"), requestId);
+  }
+}
+
+function receive(webhooks: Probot["webhooks"], webhook: CheckedWebhook): Promise<void> {
+  return webhooks.verifyAndReceive({
+    id: webhook.id,
+    name: webhook.name as Parameters<Probot["webhooks"]["verifyAndReceive"]>[0]["name"],
+    payload: webhook.text,
+    signature: webhook.signature,
+  });
+}
+
+/** @octokit/webhooks rejects with an AggregateError of the handlers' errors; the first that says why decides. */
+function handlerRefusal(error: unknown): RelayError | null {
+  const errors = error !== null && typeof error === "object" && Symbol.iterator in error ? [...(error as Iterable<unknown>)] : [error];
+  for (const each of errors) {
+    const refusal = relayErrorOf(each);
+    if (refusal) {
+      const message = refusal.message.replace(/^\[@octokit\/webhooks\] /, "");
+      return new RelayError(refusal.kind, message, refusal.degradedReason, refusal.next, refusal.retryAfterSeconds);
+    }
+  }
+  return null;
+}
