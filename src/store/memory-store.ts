@@ -127,6 +127,12 @@ export class MemoryStore implements Store {
     return this.entryOf(key, "zset")?.scores.get(member) ?? null;
   }
 
+  async lowestScore(key: string): Promise<number | null> {
+    const scores = this.entryOf(key, "zset")?.scores;
+    if (!scores || scores.size === 0) return null;
+    return Math.min(...scores.values());
+  }
+
   async readStreamTail(key: string, count: number): Promise<StreamEntry[]> {
     checkCount("count", count);
     const entries = this.entryOf(key, "stream")?.entries ?? [];
