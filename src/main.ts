@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     return;
   }
   const { probot, log, metrics } = created;
-  const relay = createRelay(probot, env, { metrics });
+  const relay = createRelay(probot, env, { metrics, githubCalls: created.githubCalls });
 
   await loadRelayConfig(relay);
 

@@ -1,7 +1,6 @@
 import type { Probot, ProbotOctokit } from "probot";
 import { z } from "zod";
 import { RelayError } from "../http/failure-kinds";
-import type { Metrics } from "../metrics/metrics";
 import type { Store } from "../store/store";
 
 export type Permission = "read" | "write";
@@ -34,7 +33,6 @@ export class AppGitHub {
   constructor(
     private readonly probot: Probot,
     private readonly store: Store,
-    private readonly metrics: Metrics,
   ) {}
 
   async forRepo(repo: string, permissions: Permissions): Promise<Octokit> {
@@ -69,7 +67,6 @@ export class AppGitHub {
       auth: { token: answer.token },
       throttle: { id: String(installationId) },
     }) as Octokit;
-    this.count(client);
     return { client, renewAt: Date.parse(answer.expires_at) - TOKEN_RENEW_BEFORE_MS };
   }
 
@@ -100,16 +97,5 @@ export class AppGitHub {
   private async forgetInstallation(repo: string): Promise<void> {
     this.installations.delete(repo.toLowerCase());
     await this.store.write([{ op: "del", key: installationKey(repo) }]);
-  }
-
-  private count(client: Octokit): void {
-    client.hook.after("request", (response, options) => {
-      this.metrics.githubCalls.inc({ method: options.method, status: `${String(response.status)[0]}xx` });
-    });
-    client.hook.error("request", (error, options) => {
-      const status = (error as { status?: number }).status;
-      this.metrics.githubCalls.inc({ method: options.method, status: status ? `${String(status)[0]}xx` : "network" });
-      throw error;
-    });
   }
 }

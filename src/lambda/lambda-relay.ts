@@ -30,7 +30,7 @@ async function startRelay(vars: EnvVars): Promise<Relay> {
   const created = createProbot(env, vars);
   // No setup flow on Lambda: there is no browser session to register the app from.
   if (!created) throw new EnvError([{ variable: "APP_ID", message: "APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH) are required on Lambda" }]);
-  const relay = createRelay(created.probot, env, { metrics: created.metrics, background: false });
+  const relay = createRelay(created.probot, env, { metrics: created.metrics, githubCalls: created.githubCalls, background: false });
   try {
     await loadRelayConfig(relay);
     return relay;

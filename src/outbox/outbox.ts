@@ -81,4 +81,10 @@ export class Outbox {
   depth(): Promise<number> {
     return this.store.zcard(DUE);
   }
+
+  /** Whole seconds the longest-waiting due task has been due; 0 when none is (claimed ones are not). */
+  async oldestDueSeconds(now: number): Promise<number> {
+    const dueAt = await this.store.lowestScore(DUE);
+    return dueAt === null || dueAt > now ? 0 : Math.floor((now - dueAt) / 1000);
+  }
 }
