@@ -7,6 +7,7 @@ import { createProbot } from "./create-probot";
 import { createRelay } from "./create-relay";
 import appFromEnvironment from "./index";
 import { loadRelayConfig } from "./load-relay-config";
+import { startRedeliveryChecks } from "./redelivery/redeliver-missed";
 import { createServer, WEBHOOK_PATH } from "./server/create-server";
 
 /**
@@ -33,11 +34,13 @@ async function main(): Promise<void> {
     : undefined;
   relay.runner.start(env.outboxDrainIntervalSeconds * 1000);
   const stopTimeoutSweep = startTimeoutSweeps(relay, env.outboxDrainIntervalSeconds * 1000);
+  const stopRedeliveryChecks = env.redeliverMissed ? startRedeliveryChecks(relay, env.outboxDrainIntervalSeconds * 1000) : () => undefined;
 
   const shutdown = (signal: string) => {
     log.info(`${signal}: shutting down`);
     proxy?.close();
     stopTimeoutSweep();
+    stopRedeliveryChecks();
     server.close();
     relay.config.close();
     void relay.runner

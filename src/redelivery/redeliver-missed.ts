@@ -1,0 +1,111 @@
+import { z } from "zod";
+import type { Relay } from "../create-relay";
+import { deliveryKey } from "../relay/relay-delivery";
+import { hookDeliverySchema, pickRedeliveries, type HookDelivery } from "./pick-redeliveries";
+
+type RedeliveryRelay = Pick<Relay, "probot" | "store" | "metrics" | "log">;
+
+/** SPEC §3: at most one check a minute per relay, however many processes or containers run it. */
+const LOCK = "relay:redeliver:lock";
+const LOCK_SECONDS = 60;
+/** delivered_at (epoch ms) of the newest delivery a finished check listed: the next stops near it. */
+const SEEN_UNTIL = "relay:redeliver:seen-until";
+/**
+ * Deliveries are listed once GitHub has an answer, which for a slow one is up to 10 s after a newer
+ * one was listed: each check looks this far behind the mark again. Looking twice is harmless.
+ */
+const OVERLAP_MS = 2 * 60_000;
+/** Without a mark (a new relay, a flushed Redis) only this recent past is examined. */
+const FIRST_LOOKBACK_MS = 60 * 60_000;
+/** GitHub redelivers only deliveries of the past three days; a mark of having asked outlives that. */
+const ASKED_SECONDS = 4 * 24 * 3600;
+const askedKey = (guid: string) => `relay:redeliver:asked:${guid}`;
+/** A backlog larger than this (per check) is left for the operator; the log says so. */
+const MAX_PAGES = 10;
+const PER_PAGE = 100;
+
+export interface RedeliveryOutcome {
+  /** false when another process (or this one) checked less than a minute ago */
+  checked: boolean;
+  listed: number;
+  asked: number;
+  failed: number;
+}
+
+type AppOctokit = Awaited<ReturnType<Relay["probot"]["auth"]>>;
+
+/** Newest first, back to `since`: GitHub's pages (`cursor` in the Link header) until one reaches it. */
+async function listSince(app: AppOctokit, since: number): Promise<{ deliveries: HookDelivery[]; complete: boolean }> {
+  const deliveries: HookDelivery[] = [];
+  let pages = 0;
+  for await (const { data } of app.paginate.iterator("GET /app/hook/deliveries", { per_page: PER_PAGE })) {
+    pages += 1;
+    const page = z.array(hookDeliverySchema).parse(data);
+    const recent = page.filter((d) => d.deliveredAt >= since);
+    deliveries.push(...recent);
+    if (recent.length < page.length) return { deliveries, complete: true };
+    if (pages >= MAX_PAGES) return { deliveries, complete: false };
+  }
+  return { deliveries, complete: true };
+}
+
+/**
+ * SPEC §3 "Missed deliveries": GitHub never retries a failed webhook delivery. Lists the app's recent
+ * deliveries and asks GitHub, once, to redeliver each whose every attempt failed and that the relay
+ * never stored (no claim or done record under its `X-GitHub-Delivery`). The redelivery arrives as a
+ * webhook and is relayed exactly once like any other. "Once" is remembered per delivery in the store;
+ * an ask GitHub refused is forgotten so the next check asks again.
+ */
+export async function redeliverMissed(relay: RedeliveryRelay, now: number): Promise<RedeliveryOutcome> {
+  if (!(await relay.store.setIfAbsent(LOCK, String(now), LOCK_SECONDS))) return { checked: false, listed: 0, asked: 0, failed: 0 };
+  const mark = Number((await relay.store.get(SEEN_UNTIL)) ?? Number.NaN);
+  const since = Number.isFinite(mark) ? mark - OVERLAP_MS : now - FIRST_LOOKBACK_MS;
+  const app = await relay.probot.auth();
+  const { deliveries, complete } = await listSince(app, since);
+  if (!complete) relay.log.warn({ listed: deliveries.length }, "more failed webhook deliveries than one check examines; older ones are not redelivered");
+
+  const candidates = pickRedeliveries(deliveries);
+  const stored = await relay.store.getMany(candidates.map((d) => deliveryKey(d.guid)));
+  let asked = 0;
+  let failed = 0;
+  for (const [i, delivery] of candidates.entries()) {
+    if (stored[i] !== null || !(await relay.store.setIfAbsent(askedKey(delivery.guid), String(now), ASKED_SECONDS))) continue;
+    try {
+      await app.request("POST /app/hook/deliveries/{delivery_id}/attempts", { delivery_id: delivery.id });
+      asked += 1;
+      relay.metrics.redeliveries.inc({ outcome: "requested" });
+      relay.log.info({ deliveryId: delivery.guid, event: delivery.event, action: delivery.action, statusCode: delivery.statusCode }, "asked GitHub to redeliver a missed delivery");
+    } catch (error) {
+      failed += 1;
+      relay.metrics.redeliveries.inc({ outcome: "failed" });
+      relay.log.warn({ err: error, deliveryId: delivery.guid }, "GitHub refused to redeliver a missed delivery; the next check asks again");
+      await relay.store.write([{ op: "del", key: askedKey(delivery.guid) }]);
+    }
+  }
+  // A refused ask is looked at again next time, so the mark moves only when nothing was left behind.
+  const newest = Math.max(Number.isFinite(mark) ? mark : 0, ...deliveries.map((d) => d.deliveredAt));
+  if (failed === 0 && newest > 0) await relay.store.write([{ op: "set", key: SEEN_UNTIL, value: String(newest) }]);
+  relay.log.info({ listed: deliveries.length, missed: candidates.length, asked, failed }, "missed deliveries checked");
+  return { checked: true, listed: deliveries.length, asked, failed };
+}
+
+/**
+ * The long-lived server's timer for `redeliverMissed`, beside the outbox drain; the store lock keeps
+ * all processes together to one check a minute. The scheduled Lambda calls `redeliverMissed` itself.
+ */
+export function startRedeliveryChecks(relay: RedeliveryRelay, intervalMs: number, now: () => number = Date.now): () => void {
+  let running = false;
+  const check = () => {
+    if (running) return;
+    running = true;
+    redeliverMissed(relay, now())
+      .catch((error: unknown) => relay.log.warn({ err: error }, "checking for missed deliveries failed; trying again later"))
+      .finally(() => {
+        running = false;
+      });
+  };
+  const timer = setInterval(check, intervalMs);
+  timer.unref();
+  check();
+  return () => clearInterval(timer);
+}
