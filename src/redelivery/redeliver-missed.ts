@@ -11,25 +11,34 @@ const LOCK_SECONDS = 60;
 /** delivered_at (epoch ms) of the newest delivery a finished check listed: the next stops near it. */
 const SEEN_UNTIL = "relay:redeliver:seen-until";
 /**
- * Deliveries are listed once GitHub has an answer, which for a slow one is up to 10 s after a newer
- * one was listed: each check looks this far behind the mark again. Looking twice is harmless.
+ * Each check looks this far behind the mark again: a slow delivery is listed up to 10 s after newer
+ * ones, and a delivery whose claim's owner died is "stored" until the claim's 120 s lease runs out.
+ * Looking twice is harmless.
  */
-const OVERLAP_MS = 2 * 60_000;
+const OVERLAP_MS = 3 * 60_000;
 /** Without a mark (a new relay, a flushed Redis) only this recent past is examined. */
 const FIRST_LOOKBACK_MS = 60 * 60_000;
 /** GitHub redelivers only deliveries of the past three days; a mark of having asked outlives that. */
 const ASKED_SECONDS = 4 * 24 * 3600;
 const askedKey = (guid: string) => `relay:redeliver:asked:${guid}`;
 /** A backlog larger than this (per check) is left for the operator; the log says so. */
-const MAX_PAGES = 10;
+const MAX_PAGES = 20;
 const PER_PAGE = 100;
+/**
+ * Asks are GitHub writes, paced about a second apart: a check asks at most this many, so it ends
+ * well within a scheduled Lambda's time, and leaves the rest to the next check.
+ */
+const MAX_ASKS = 10;
 
 export interface RedeliveryOutcome {
   /** false when another process (or this one) checked less than a minute ago */
   checked: boolean;
   listed: number;
   asked: number;
+  /** asks GitHub refused: asked again by the next check */
   failed: number;
+  /** missed deliveries over this check's MAX_ASKS: asked by the next */
+  left: number;
 }
 
 type AppOctokit = Awaited<ReturnType<Relay["probot"]["auth"]>>;
@@ -57,7 +66,7 @@ async function listSince(app: AppOctokit, since: number): Promise<{ deliveries: 
  * an ask GitHub refused is forgotten so the next check asks again.
  */
 export async function redeliverMissed(relay: RedeliveryRelay, now: number): Promise<RedeliveryOutcome> {
-  if (!(await relay.store.setIfAbsent(LOCK, String(now), LOCK_SECONDS))) return { checked: false, listed: 0, asked: 0, failed: 0 };
+  if (!(await relay.store.setIfAbsent(LOCK, String(now), LOCK_SECONDS))) return { checked: false, listed: 0, asked: 0, failed: 0, left: 0 };
   const mark = Number((await relay.store.get(SEEN_UNTIL)) ?? Number.NaN);
   const since = Number.isFinite(mark) ? mark - OVERLAP_MS : now - FIRST_LOOKBACK_MS;
   const app = await relay.probot.auth();
@@ -68,8 +77,14 @@ export async function redeliverMissed(relay: RedeliveryRelay, now: number): Prom
   const stored = await relay.store.getMany(candidates.map((d) => deliveryKey(d.guid)));
   let asked = 0;
   let failed = 0;
+  let left = 0;
   for (const [i, delivery] of candidates.entries()) {
-    if (stored[i] !== null || !(await relay.store.setIfAbsent(askedKey(delivery.guid), String(now), ASKED_SECONDS))) continue;
+    if (stored[i] !== null) continue;
+    if (asked + failed >= MAX_ASKS) {
+      left += 1;
+      continue;
+    }
+    if (!(await relay.store.setIfAbsent(askedKey(delivery.guid), String(now), ASKED_SECONDS))) continue;
     try {
       await app.request("POST /app/hook/deliveries/{delivery_id}/attempts", { delivery_id: delivery.id });
       asked += 1;
@@ -82,11 +97,11 @@ export async function redeliverMissed(relay: RedeliveryRelay, now: number): Prom
       await relay.store.write([{ op: "del", key: askedKey(delivery.guid) }]);
     }
   }
-  // A refused ask is looked at again next time, so the mark moves only when nothing was left behind.
+  // What was refused or left over is looked at again next time, so the mark moves only when nothing was.
   const newest = Math.max(Number.isFinite(mark) ? mark : 0, ...deliveries.map((d) => d.deliveredAt));
-  if (failed === 0 && newest > 0) await relay.store.write([{ op: "set", key: SEEN_UNTIL, value: String(newest) }]);
-  relay.log.info({ listed: deliveries.length, missed: candidates.length, asked, failed }, "missed deliveries checked");
-  return { checked: true, listed: deliveries.length, asked, failed };
+  if (failed === 0 && left === 0 && newest > 0) await relay.store.write([{ op: "set", key: SEEN_UNTIL, value: String(newest) }]);
+  relay.log.info({ listed: deliveries.length, missed: candidates.length, asked, failed, left }, "missed deliveries checked");
+  return { checked: true, listed: deliveries.length, asked, failed, left };
 }
 
 /**
@@ -95,11 +110,20 @@ export async function redeliverMissed(relay: RedeliveryRelay, now: number): Prom
  */
 export function startRedeliveryChecks(relay: RedeliveryRelay, intervalMs: number, now: () => number = Date.now): () => void {
   let running = false;
+  // One line when checks start failing (GitHub or Redis away) and one when they work again, not one per try.
+  let failing = false;
   const check = () => {
     if (running) return;
     running = true;
     redeliverMissed(relay, now())
-      .catch((error: unknown) => relay.log.warn({ err: error }, "checking for missed deliveries failed; trying again later"))
+      .then(() => {
+        if (failing) relay.log.info("checking for missed deliveries works again");
+        failing = false;
+      })
+      .catch((error: unknown) => {
+        if (!failing) relay.log.warn({ err: error }, "checking for missed deliveries failed; trying again until it works");
+        failing = true;
+      })
       .finally(() => {
         running = false;
       });
