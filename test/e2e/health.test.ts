@@ -221,6 +221,17 @@ describe("health and metrics tell the truth (relay in process, fake GitHub, Redi
     expect((await getJson(`${subject.url}/relay/health`)).body.degraded).not.toContain("outbox-stalled");
   });
 
+  it("work stuck in flight (claimed, never finished) for over five minutes is outbox-stalled too", async () => {
+    await subject.relay.outbox.enqueue({ id: "stuck-task", kind: "dispatch", data: { requestId: "none" } }, now());
+    const [stuck] = await subject.relay.outbox.claim(now(), 3_600_000, 1);
+    expect(stuck.id).toBe("stuck-task");
+    skipped += 301_000;
+    expect((await getJson(`${subject.url}/relay/health`)).body.degraded).toContain("outbox-stalled");
+    await subject.relay.outbox.retryAt(stuck, now() + 60_000, "rescheduled");
+    expect((await getJson(`${subject.url}/relay/health`)).body).toMatchObject({ outbox: { depth: 1, oldestDueSeconds: 0 } });
+    await subject.relay.outbox.complete(stuck);
+  });
+
   it("answers 503 with the same body, promptly, when Redis is unreachable", async () => {
     const unreachable = await startInProcess(env, new RedisStore(`redis://127.0.0.1:${await closedPort()}`, uniqueRedisPrefix()), github.apiUrl, now);
     try {
