@@ -1,9 +1,10 @@
 import { z } from "zod";
+import type { ConfigSource } from "../config/config-source";
 import type { Relay } from "../create-relay";
 import { deliveryKey } from "../relay/relay-delivery";
 import { hookDeliverySchema, pickRedeliveries, type HookDelivery } from "./pick-redeliveries";
 
-type RedeliveryRelay = Pick<Relay, "probot" | "store" | "metrics" | "log">;
+type RedeliveryRelay = Pick<Relay, "probot" | "store" | "metrics" | "log"> & { config: Pick<ConfigSource, "current"> };
 
 /** SPEC §3: at most one check a minute per relay, however many processes or containers run it. */
 const LOCK = "relay:redeliver:lock";
@@ -31,7 +32,7 @@ const PER_PAGE = 100;
 const MAX_ASKS = 10;
 
 export interface RedeliveryOutcome {
-  /** false when another process (or this one) checked less than a minute ago */
+  /** false when another process (or this one) checked less than a minute ago, or no config is loaded yet */
   checked: boolean;
   listed: number;
   asked: number;
@@ -66,7 +67,10 @@ async function listSince(app: AppOctokit, since: number): Promise<{ deliveries: 
  * an ask GitHub refused is forgotten so the next check asks again.
  */
 export async function redeliverMissed(relay: RedeliveryRelay, now: number): Promise<RedeliveryOutcome> {
-  if (!(await relay.store.setIfAbsent(LOCK, String(now), LOCK_SECONDS))) return { checked: false, listed: 0, asked: 0, failed: 0, left: 0 };
+  const skipped = { checked: false, listed: 0, asked: 0, failed: 0, left: 0 };
+  // A redelivery answered 503 (no config yet) would count as failed again, and is never asked twice.
+  if (relay.config.current() === null) return skipped;
+  if (!(await relay.store.setIfAbsent(LOCK, String(now), LOCK_SECONDS))) return skipped;
   const mark = Number((await relay.store.get(SEEN_UNTIL)) ?? Number.NaN);
   const since = Number.isFinite(mark) ? mark - OVERLAP_MS : now - FIRST_LOOKBACK_MS;
   const app = await relay.probot.auth();

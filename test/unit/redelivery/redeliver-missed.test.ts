@@ -1,5 +1,6 @@
 import pino from "pino";
 import { Probot, ProbotOctokit } from "probot";
+import { parseRelayConfig } from "../../../src/config/parse-relay-config";
 import { createMetrics } from "../../../src/metrics/metrics";
 import { redeliverMissed } from "../../../src/redelivery/redeliver-missed";
 import { deliveryKey } from "../../../src/relay/relay-delivery";
@@ -15,6 +16,7 @@ describe("redeliverMissed", () => {
   let github: FakeGitHub;
   let store: MemoryStore;
   let relay: Parameters<typeof redeliverMissed>[0];
+  let configLoaded: boolean;
   let time: number;
   const event = { action: "opened", installation: { id: 11 } };
   const aMinuteLater = () => (time += 61_000);
@@ -25,7 +27,9 @@ describe("redeliverMissed", () => {
     store = new MemoryStore({ now: () => time });
     const { appId, privateKeyPem } = testAppCredentials();
     const probot = new Probot({ appId, privateKey: privateKeyPem, baseUrl: github.apiUrl, log: pino({ level: "silent" }), Octokit: ProbotOctokit.defaults((options: object) => ({ ...options, retry: { enabled: false }, throttle: { enabled: false } })) });
-    relay = { probot, store, metrics: createMetrics(), log: pino({ level: "silent" }) };
+    configLoaded = true;
+    const config = { current: () => (configLoaded ? parseRelayConfig("version: 1\nupstreams: [o/r]\ndownstreams: []\n", { source: "test" }) : null) };
+    relay = { probot, store, metrics: createMetrics(), log: pino({ level: "silent" }), config };
   });
 
   afterEach(async () => {
@@ -38,6 +42,14 @@ describe("redeliverMissed", () => {
     await store.write([{ op: "set", key: deliveryKey("stored-anyway"), value: "done" }]);
     expect(await redeliverMissed(relay, time)).toEqual({ checked: true, listed: 2, asked: 1, failed: 0, left: 0 });
     expect(github.hooks.redeliveryRequests).toEqual([lost.id]);
+  });
+
+  test("does not check while no relay config is loaded: the redelivery would only be answered 503", async () => {
+    await github.hooks.deliver("pull_request", event, "lost");
+    configLoaded = false;
+    expect((await redeliverMissed(relay, time)).checked).toBe(false);
+    configLoaded = true;
+    expect(await redeliverMissed(relay, time)).toMatchObject({ checked: true, asked: 1 });
   });
 
   test("checks at most once a minute", async () => {
