@@ -49,18 +49,24 @@ describe("missed deliveries are redelivered (real server, fake GitHub, Redis)", 
   /** What a minute passing does for the once-a-minute lock, without the minute. */
   const letAMinutePass = () => redis.del(`${prefix}relay:redeliver:lock`);
 
-  beforeAll(async () => {
+  /** A fresh fake GitHub per test: the App's delivery list is what each test made it. */
+  beforeEach(async () => {
     github = await startFakeGitHub();
     github.addInstallation({ id: 11, account: "pytorch", repos: ["pytorch/pytorch"] });
     github.addInstallation({ id: 22, account: "vendor", repos: ["vendor/backend"] });
+  });
+  afterEach(async () => {
+    await relay?.stop();
+    relay = undefined;
+    await github.close();
+  });
+  beforeAll(() => {
     redis = new Redis(testRedisUrl());
   });
 
   afterAll(async () => {
-    await relay?.stop();
     redis.disconnect();
     await cleanupRedisPrefix(prefix);
-    await github?.close();
   });
 
   it("relays every PR delivered while the relay was down exactly once, and asks for nothing twice", async () => {
@@ -111,5 +117,38 @@ describe("missed deliveries are redelivered (real server, fake GitHub, Redis)", 
     for (const delivery of [...missed, fine]) expect(dispatchesOf(delivery.guid)).toHaveLength(1);
     expect(dispatchesOf(unluckyGuid)).toHaveLength(0);
     expect(github.unhandledRequests()).toEqual([]);
+  }, 180_000);
+
+  it("relays the PRs it answered 503 while its github: config could not be read yet, once the config loads", async () => {
+    const port = await freePort();
+    github.hooks.setTarget(`http://127.0.0.1:${port}`);
+    const otherPrefix = uniqueRedisPrefix();
+    // No config file in the repository yet: the relay starts, but is not ready.
+    const starting = startRelayServer({
+      fakeGitHub: github,
+      port,
+      redisPrefix: otherPrefix,
+      logLevel: "info",
+      readyTimeoutMs: 60_000,
+      env: { RELAY_CONFIG: "github:pytorch/pytorch/.github/relay.yml", REDELIVER_MISSED: "true", OUTBOX_DRAIN_INTERVAL_SECONDS: "1" },
+    });
+    try {
+      let health = 0;
+      const poll = setInterval(() => {
+        fetch(`http://127.0.0.1:${port}/relay/health`).then((r) => (health = r.status), () => undefined);
+      }, 100);
+      await until(() => health === 503, "health 503 while no config is loaded").finally(() => clearInterval(poll));
+
+      const refused = await Promise.all([pr(), pr()].map((event) => github.hooks.deliver("pull_request", event)));
+      expect(refused.map((d) => d.statusCode)).toEqual([503, 503]);
+
+      github.setFile("pytorch/pytorch", ".github/relay.yml", CONFIG);
+      relay = await starting;
+      await until(() => refused.every((d) => dispatchesOf(d.guid).length === 1), "every refused PR dispatched");
+      for (const delivery of refused) expect(asksFor(delivery.id)).toBe(1);
+    } finally {
+      await starting.catch(() => undefined); // stopped by afterEach once started; a failed start killed it
+      await cleanupRedisPrefix(otherPrefix);
+    }
   }, 180_000);
 });
