@@ -34,17 +34,15 @@ async function main(): Promise<void> {
     : undefined;
   relay.runner.start(env.outboxDrainIntervalSeconds * 1000);
   const stopTimeoutSweep = startTimeoutSweeps(relay, env.outboxDrainIntervalSeconds * 1000);
-  const stopRedeliveryChecks = env.redeliverMissed ? startRedeliveryChecks(relay, env.outboxDrainIntervalSeconds * 1000) : () => undefined;
+  const stopRedeliveryChecks = env.redeliverMissed ? startRedeliveryChecks(relay, env.outboxDrainIntervalSeconds * 1000) : async () => undefined;
 
   const shutdown = (signal: string) => {
     log.info(`${signal}: shutting down`);
     proxy?.close();
     stopTimeoutSweep();
-    stopRedeliveryChecks();
     server.close();
     relay.config.close();
-    void relay.runner
-      .stop()
+    void Promise.all([relay.runner.stop(), stopRedeliveryChecks()])
       .then(() => relay.store.close())
       .finally(() => process.exit(0));
   };

@@ -64,9 +64,10 @@ async function listSince(app: AppOctokit, since: number): Promise<{ deliveries: 
  * deliveries and asks GitHub, once, to redeliver each whose every attempt failed and that the relay
  * never stored (no claim or done record under its `X-GitHub-Delivery`). The redelivery arrives as a
  * webhook and is relayed exactly once like any other. "Once" is remembered per delivery in the store;
- * an ask GitHub refused is forgotten so the next check asks again.
+ * an ask GitHub refused is forgotten so the next check asks again. Once `stopping()` (a shutdown)
+ * it asks no more and leaves the rest to the next check.
  */
-export async function redeliverMissed(relay: RedeliveryRelay, now: number): Promise<RedeliveryOutcome> {
+export async function redeliverMissed(relay: RedeliveryRelay, now: number, stopping: () => boolean = () => false): Promise<RedeliveryOutcome> {
   const skipped = { checked: false, listed: 0, asked: 0, failed: 0, left: 0 };
   // A redelivery answered 503 (no config yet) would count as failed again, and is never asked twice.
   if (relay.config.current() === null) return skipped;
@@ -84,7 +85,7 @@ export async function redeliverMissed(relay: RedeliveryRelay, now: number): Prom
   let left = 0;
   for (const [i, delivery] of candidates.entries()) {
     if (stored[i] !== null) continue;
-    if (asked + failed >= MAX_ASKS) {
+    if (asked + failed >= MAX_ASKS || stopping()) {
       left += 1;
       continue;
     }
@@ -111,29 +112,34 @@ export async function redeliverMissed(relay: RedeliveryRelay, now: number): Prom
 /**
  * The long-lived server's timer for `redeliverMissed`, beside the outbox drain; the store lock keeps
  * all processes together to one check a minute. The scheduled Lambda calls `redeliverMissed` itself.
+ * The returned stop ends the timer and resolves once a check in progress has stopped asking.
  */
-export function startRedeliveryChecks(relay: RedeliveryRelay, intervalMs: number, now: () => number = Date.now): () => void {
-  let running = false;
+export function startRedeliveryChecks(relay: RedeliveryRelay, intervalMs: number, now: () => number = Date.now): () => Promise<void> {
+  let running: Promise<void> | null = null;
+  let stopped = false;
   // One line when checks start failing (GitHub or Redis away) and one when they work again, not one per try.
   let failing = false;
   const check = () => {
-    if (running) return;
-    running = true;
-    redeliverMissed(relay, now())
+    if (running || stopped) return;
+    running = redeliverMissed(relay, now(), () => stopped)
       .then(() => {
         if (failing) relay.log.info("checking for missed deliveries works again");
         failing = false;
       })
       .catch((error: unknown) => {
-        if (!failing) relay.log.warn({ err: error }, "checking for missed deliveries failed; trying again until it works");
+        if (!failing && !stopped) relay.log.warn({ err: error }, "checking for missed deliveries failed; trying again until it works");
         failing = true;
       })
       .finally(() => {
-        running = false;
+        running = null;
       });
   };
   const timer = setInterval(check, intervalMs);
   timer.unref();
   check();
-  return () => clearInterval(timer);
+  return async () => {
+    stopped = true;
+    clearInterval(timer);
+    await running;
+  };
 }
