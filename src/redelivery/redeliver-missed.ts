@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { ConfigSource } from "../config/config-source";
 import type { Relay } from "../create-relay";
+import { classifyFailure } from "../outbox/classify-failure";
 import { deliveryKey } from "../relay/relay-delivery";
 import { hookDeliverySchema, pickRedeliveries, type HookDelivery } from "./pick-redeliveries";
 
@@ -36,7 +37,7 @@ export interface RedeliveryOutcome {
   checked: boolean;
   listed: number;
   asked: number;
-  /** asks GitHub refused: asked again by the next check */
+  /** asks that failed: those GitHub failed to take (5xx, rate limit, no answer) are asked again by the next check */
   failed: number;
   /** missed deliveries over this check's MAX_ASKS: asked by the next */
   left: number;
@@ -64,7 +65,8 @@ async function listSince(app: AppOctokit, since: number): Promise<{ deliveries: 
  * deliveries and asks GitHub, once, to redeliver each whose every attempt failed and that the relay
  * never stored (no claim or done record under its `X-GitHub-Delivery`). The redelivery arrives as a
  * webhook and is relayed exactly once like any other. "Once" is remembered per delivery in the store;
- * an ask GitHub refused is forgotten so the next check asks again. Once `stopping()` (a shutdown)
+ * an ask GitHub failed to take (5xx, rate limit, no answer) is forgotten so the next check asks again;
+ * one it refused for good (4xx) is not. Once `stopping()` (a shutdown)
  * it asks no more and leaves the rest to the next check.
  */
 export async function redeliverMissed(relay: RedeliveryRelay, now: number, stopping: () => boolean = () => false): Promise<RedeliveryOutcome> {
@@ -76,12 +78,13 @@ export async function redeliverMissed(relay: RedeliveryRelay, now: number, stopp
   const since = Number.isFinite(mark) ? mark - OVERLAP_MS : now - FIRST_LOOKBACK_MS;
   const app = await relay.probot.auth();
   const { deliveries, complete } = await listSince(app, since);
-  if (!complete) relay.log.warn({ listed: deliveries.length }, "more failed webhook deliveries than one check examines; older ones are not redelivered");
+  if (!complete) relay.log.warn({ listed: deliveries.length }, "more webhook deliveries since the last check than one check lists; older ones are not examined");
 
   const candidates = pickRedeliveries(deliveries);
   const stored = await relay.store.getMany(candidates.map((d) => deliveryKey(d.guid)));
   let asked = 0;
   let failed = 0;
+  let retry = 0;
   let left = 0;
   for (const [i, delivery] of candidates.entries()) {
     if (stored[i] !== null) continue;
@@ -98,13 +101,18 @@ export async function redeliverMissed(relay: RedeliveryRelay, now: number, stopp
     } catch (error) {
       failed += 1;
       relay.metrics.redeliveries.inc({ outcome: "failed" });
-      relay.log.warn({ err: error, deliveryId: delivery.guid }, "GitHub refused to redeliver a missed delivery; the next check asks again");
-      await relay.store.write([{ op: "del", key: askedKey(delivery.guid) }]);
+      // GitHub unwell: ask again next time. A refusal for good (a 4xx: too old, gone) stays asked.
+      const failure = classifyFailure(error, now);
+      if (failure.retryable) {
+        retry += 1;
+        await relay.store.write([{ op: "del", key: askedKey(delivery.guid) }]);
+      }
+      relay.log.warn({ deliveryId: delivery.guid, failure: failure.summary, askAgain: failure.retryable }, "GitHub did not redeliver a missed delivery");
     }
   }
-  // What was refused or left over is looked at again next time, so the mark moves only when nothing was.
+  // What is to be asked again is looked at again next time, so the mark moves only when nothing is.
   const newest = Math.max(Number.isFinite(mark) ? mark : 0, ...deliveries.map((d) => d.deliveredAt));
-  if (failed === 0 && left === 0 && newest > 0) await relay.store.write([{ op: "set", key: SEEN_UNTIL, value: String(newest) }]);
+  if (retry === 0 && left === 0 && newest > 0) await relay.store.write([{ op: "set", key: SEEN_UNTIL, value: String(newest) }]);
   relay.log.info({ listed: deliveries.length, missed: candidates.length, asked, failed, left }, "missed deliveries checked");
   return { checked: true, listed: deliveries.length, asked, failed, left };
 }

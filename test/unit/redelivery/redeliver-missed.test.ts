@@ -69,6 +69,14 @@ describe("redeliverMissed", () => {
     expect(github.hooks.redeliveryRequests).toEqual([lost.id]);
   });
 
+  test("does not ask again for a delivery GitHub refused to redeliver for good", async () => {
+    const gone = await github.hooks.deliver("pull_request", event, "gone");
+    github.failNext({ method: "POST", path: "/app/hook/deliveries/{id}/attempts", status: 422 });
+    expect(await redeliverMissed(relay, time)).toMatchObject({ asked: 0, failed: 1 });
+    expect(await redeliverMissed(relay, aMinuteLater())).toMatchObject({ checked: true, asked: 0, failed: 0 });
+    expect(github.requestsTo("POST", `/app/hook/deliveries/${gone.id}/attempts`)).toHaveLength(1);
+  });
+
   test("asks at most ten times per check and leaves the rest to the next", async () => {
     const lost = [];
     for (let i = 0; i < 12; i++) lost.push(await github.hooks.deliver("pull_request", event, `lost-${i}`));
