@@ -129,8 +129,9 @@ export class MemoryStore implements Store {
 
   async lowestScore(key: string): Promise<number | null> {
     const scores = this.entryOf(key, "zset")?.scores;
-    if (!scores || scores.size === 0) return null;
-    return Math.min(...scores.values());
+    let lowest: number | null = null;
+    for (const score of scores?.values() ?? []) if (lowest === null || score < lowest) lowest = score;
+    return lowest;
   }
 
   async readStreamTail(key: string, count: number): Promise<StreamEntry[]> {
