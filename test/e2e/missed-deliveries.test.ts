@@ -1,6 +1,7 @@
 import { createServer, type AddressInfo } from "node:net";
 import Redis from "ioredis";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github";
+import { parsePrometheusText } from "../support/prometheus-text";
 import { cleanupRedisPrefix, testRedisUrl, uniqueRedisPrefix } from "../support/redis-prefix";
 import { startRelayServer, type RelayServer } from "../support/server-harness";
 import { pullRequestEvent, randomSha } from "../support/webhooks";
@@ -117,6 +118,11 @@ describe("missed deliveries are redelivered (real server, fake GitHub, Redis)", 
     for (const delivery of [...missed, fine]) expect(dispatchesOf(delivery.guid)).toHaveLength(1);
     expect(dispatchesOf(unluckyGuid)).toHaveLength(0);
     expect(github.unhandledRequests()).toEqual([]);
+
+    // The real server's metrics, read strictly, count the asks.
+    const metrics = parsePrometheusText(await (await fetch(`http://127.0.0.1:${port}/relay/metrics`)).text());
+    expect(metrics.value("ci_relay_redelivery_requests_total", { outcome: "requested" })).toBe(4);
+    expect(metrics.select("ci_relay_github_api_calls_total", { outcome: "ok" }).length).toBeGreaterThan(0);
   }, 180_000);
 
   it("relays the PRs it answered 503 while its github: config could not be read yet, once the config loads", async () => {
