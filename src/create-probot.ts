@@ -3,6 +3,7 @@ import { Probot } from "probot";
 import { readEnvOptions } from "probot/lib/bin/read-env-options";
 import { getLog, type GetLogOptions } from "probot/lib/helpers/get-log";
 import { EnvError, requireAppCredentials, type EnvProblem, type EnvVars, type RelayEnv } from "./config/env";
+import { GitHubCalls } from "./github/github-calls";
 import { relayOctokit } from "./github/relay-octokit";
 import { createMetrics, type Metrics } from "./metrics/metrics";
 
@@ -10,6 +11,8 @@ export interface RelayProbot {
   probot: Probot;
   log: Logger;
   metrics: Metrics;
+  /** fed by every GitHub call this Probot's Octokits make; hand it to `createRelay` */
+  githubCalls: GitHubCalls;
 }
 
 /**
@@ -23,6 +26,7 @@ export function createProbot(env: RelayEnv, vars: EnvVars): RelayProbot {
   requireAppCredentials(env, probotEnv.privateKey !== undefined);
   const log = relayLog(env, vars);
   const metrics = createMetrics();
+  const githubCalls = new GitHubCalls(metrics);
   const probot = new Probot({
     appId: env.appId,
     privateKey: probotEnv.privateKey,
@@ -30,9 +34,9 @@ export function createProbot(env: RelayEnv, vars: EnvVars): RelayProbot {
     baseUrl: probotEnv.baseUrl,
     // Probot logs a failed delivery with its payload and signature attached to the error.
     log: log.child({ name: "probot" }, { redact: { paths: ["err.event.payload", "err.event.signature", "event.payload", "event.signature"], censor: "[redacted]" } }),
-    Octokit: relayOctokit(metrics, log.child({ name: "github" })),
+    Octokit: relayOctokit(metrics, log.child({ name: "github" }), githubCalls),
   });
-  return { probot, log, metrics };
+  return { probot, log, metrics, githubCalls };
 }
 
 /** The relay's logger, as Probot would make it: JSON in production or with LOG_FORMAT=json, else pretty. */

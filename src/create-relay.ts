@@ -9,6 +9,7 @@ import { syncCheckRunTask } from "./checks/sync-check-run-task";
 import { ConfigSource } from "./config/config-source";
 import type { RelayEnv } from "./config/env";
 import { AppGitHub } from "./github/app-github";
+import { GitHubCalls } from "./github/github-calls";
 import { readRepoFile } from "./github/read-repo-file";
 import { HUD_TASK, hudTask } from "./hud/hud-task";
 import { createMetrics, type Metrics } from "./metrics/metrics";
@@ -29,17 +30,23 @@ export interface Relay {
   store: Store;
   config: ConfigSource;
   github: AppGitHub;
+  /** every GitHub call's outcome, and lastOkAt / failingSince for health */
+  githubCalls: GitHubCalls;
   metrics: Metrics;
   outbox: Outbox;
   runner: OutboxRunner;
   oidc: OidcVerifier;
   audit: AuditSink;
+  /** the relay's clock (epoch ms); tests hand in their own */
+  now: () => number;
 }
 
 /** Collaborators a test or another deployment may hand in instead of the defaults. */
 export interface RelayOverrides {
   store?: Store;
   metrics?: Metrics;
+  /** the one the Probot's Octokit reports to (`createProbot`); a fresh one otherwise */
+  githubCalls?: GitHubCalls;
   fetch?: typeof fetch;
   now?: () => number;
   /** false on Lambda: no outbox work after an invocation answers (see OutboxRunnerOptions) */
@@ -50,10 +57,12 @@ export function createRelay(probot: Probot, env: RelayEnv, overrides: RelayOverr
   const log = probot.log.child({ name: "relay" });
   const store = overrides.store ?? createStore({ redisUrl: env.redisUrl, prefix: env.redisPrefix, log });
   const metrics = overrides.metrics ?? createMetrics();
+  const githubCalls = overrides.githubCalls ?? new GitHubCalls(metrics, overrides.now);
+  githubCalls.useStore(store);
   const github = new AppGitHub(probot, store, metrics);
   const config = new ConfigSource({ env, readFile: readRepoFile(github), store, logger: log, now: overrides.now });
   const outbox = new Outbox(store);
-  const relay = { env, log, probot, store, config, github, metrics, outbox } as Omit<Relay, "runner" | "oidc" | "audit">;
+  const relay = { env, log, probot, store, config, github, githubCalls, metrics, outbox } as Omit<Relay, "runner" | "oidc" | "audit" | "now">;
   const runner = new OutboxRunner({
     outbox,
     handlers: taskHandlers(relay, overrides),
@@ -67,11 +76,11 @@ export function createRelay(probot: Probot, env: RelayEnv, overrides: RelayOverr
   });
   const oidc = createOidcVerifier({ issuer: env.oidcIssuer, fetch: overrides.fetch });
   const audit = createAuditSink({ log, store, path: env.auditLog });
-  return { ...relay, runner, oidc, audit };
+  return { ...relay, runner, oidc, audit, now: overrides.now ?? Date.now };
 }
 
 /** One line per kind of durable side effect. */
-function taskHandlers(relay: Omit<Relay, "runner" | "oidc" | "audit">, overrides: RelayOverrides): Record<string, TaskHandler> {
+function taskHandlers(relay: Omit<Relay, "runner" | "oidc" | "audit" | "now">, overrides: RelayOverrides): Record<string, TaskHandler> {
   return {
     [DISPATCH_TASK]: dispatchTask({
       store: relay.store,

@@ -6,6 +6,7 @@ import { RelayConfigError } from "./config/parse-relay-config";
 import { createProbot, relayLog } from "./create-probot";
 import { createRelay } from "./create-relay";
 import { loadRelayConfig } from "./load-relay-config";
+import { startRedeliveryChecks } from "./redelivery/redeliver-missed";
 import { runSetupFlow } from "./run-setup-flow";
 import { createServer, WEBHOOK_PATH } from "./server/create-server";
 
@@ -21,8 +22,8 @@ async function main(): Promise<void> {
     await runSetupFlow(env, relayLog(env, process.env), process.env.NODE_ENV === "production");
     return;
   }
-  const { probot, log, metrics } = createProbot(env, process.env);
-  const relay = createRelay(probot, env, { metrics });
+  const { probot, log, metrics, githubCalls } = createProbot(env, process.env);
+  const relay = createRelay(probot, env, { metrics, githubCalls });
 
   await loadRelayConfig(relay);
 
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
     : undefined;
   relay.runner.start(env.outboxDrainIntervalSeconds * 1000);
   const stopTimeoutSweep = startTimeoutSweeps(relay, env.outboxDrainIntervalSeconds * 1000);
+  const stopRedeliveryChecks = env.redeliverMissed ? startRedeliveryChecks(relay, env.outboxDrainIntervalSeconds * 1000) : async () => undefined;
 
   const shutdown = (signal: string) => {
     log.info(`${signal}: shutting down`);
@@ -41,8 +43,7 @@ async function main(): Promise<void> {
     stopTimeoutSweep();
     server.close();
     relay.config.close();
-    void relay.runner
-      .stop()
+    void Promise.all([relay.runner.stop(), stopRedeliveryChecks()])
       .then(() => relay.store.close())
       .finally(() => process.exit(0));
   };

@@ -36,6 +36,8 @@ export interface RelayEnv {
   outboxLeaseSeconds: number;
   dispatchGiveUpMinutes: number;
   callbackRateLimitPerMinute: number;
+  /** SPEC §3 "Missed deliveries": ask GitHub to redeliver failed deliveries that were never stored */
+  redeliverMissed: boolean;
 }
 
 export interface EnvProblem {
@@ -130,6 +132,10 @@ const envSchema = z
     OUTBOX_LEASE_SECONDS: integer(1, 3600).default(120),
     DISPATCH_GIVE_UP_MINUTES: integer(1, 10080).default(60),
     CALLBACK_RATE_LIMIT_PER_MINUTE: integer(1, 1_000_000).default(600),
+    REDELIVER_MISSED: z
+      .enum(["true", "false"], { error: "must be true or false" })
+      .default("true")
+      .transform((value) => value === "true"),
   })
   // `when` makes these run even when another variable is already bad, so every problem shows at once.
   .refine((env) => env.CALLBACK_AUDIENCE !== env.BROKER_AUDIENCE, {
@@ -198,6 +204,7 @@ export function loadEnv(env: EnvVars): RelayEnv {
     outboxLeaseSeconds: vars.OUTBOX_LEASE_SECONDS,
     dispatchGiveUpMinutes: vars.DISPATCH_GIVE_UP_MINUTES,
     callbackRateLimitPerMinute: vars.CALLBACK_RATE_LIMIT_PER_MINUTE,
+    redeliverMissed: vars.REDELIVER_MISSED,
   };
 }
 

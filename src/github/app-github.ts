@@ -37,7 +37,7 @@ export class AppGitHub {
   constructor(
     private readonly probot: Probot,
     private readonly store: Store,
-    private readonly metrics: Metrics,
+    metrics: Metrics,
   ) {
     this.pacer = new WritePacer(store, probot.log.child({ name: "github" }), metrics);
   }
@@ -74,7 +74,6 @@ export class AppGitHub {
       auth: { token: answer.token },
       throttle: { id: String(installationId) },
     }) as Octokit;
-    this.count(client);
     this.pacer.pace(client, installationId);
     return { client, renewAt: Date.parse(answer.expires_at) - TOKEN_RENEW_BEFORE_MS };
   }
@@ -106,16 +105,5 @@ export class AppGitHub {
   private async forgetInstallation(repo: string): Promise<void> {
     this.installations.delete(repo.toLowerCase());
     await this.store.write([{ op: "del", key: installationKey(repo) }]);
-  }
-
-  private count(client: Octokit): void {
-    client.hook.after("request", (response, options) => {
-      this.metrics.githubCalls.inc({ method: options.method, status: `${String(response.status)[0]}xx` });
-    });
-    client.hook.error("request", (error, options) => {
-      const status = (error as { status?: number }).status;
-      this.metrics.githubCalls.inc({ method: options.method, status: status ? `${String(status)[0]}xx` : "network" });
-      throw error;
-    });
   }
 }

@@ -1,6 +1,8 @@
 import type { Logger } from "pino";
 import { ProbotOctokit } from "probot";
 import type { Metrics } from "../metrics/metrics";
+import type { GitHubCalls } from "./github-calls";
+import { observedFetch } from "./observed-fetch";
 
 /**
  * Waits longer than this (for a rate limit, or for a paced write's slot) are not slept through
@@ -37,9 +39,10 @@ type ThrottleHandler = (retryAfter: number, options: { method: string; url: stri
  * GitHub's `retry-after` (Probot's defaults give up on secondary limits), once and only for
  * short waits, counting every wait. Probot applies its own throttle options first; this runs after
  * and keeps them. Rate limits are handled in-process; the write pacing that processes share is
- * `WritePacer`'s. Request bodies never reach the log.
+ * `WritePacer`'s. Request bodies never reach the log. Every HTTP attempt is reported to `calls`
+ * (metrics and health).
  */
-export function relayOctokit(metrics: Metrics, log: Logger): typeof ProbotOctokit {
+export function relayOctokit(metrics: Metrics, log: Logger, calls: GitHubCalls): typeof ProbotOctokit {
   const handler =
     (kind: "primary" | "secondary"): ThrottleHandler =>
     (retryAfter, options, _octokit, retryCount) => {
@@ -50,8 +53,10 @@ export function relayOctokit(metrics: Metrics, log: Logger): typeof ProbotOctoki
     };
   return ProbotOctokit.defaults((options: Record<string, unknown>) => {
     const log = options.log ? { log: withoutRequestBodies(options.log as OctokitLog) } : {};
+    const given = (options.request ?? {}) as { fetch?: typeof fetch };
+    const request = { request: { ...given, fetch: observedFetch(calls.observe, given.fetch) } };
     const throttle = (options.throttle ?? {}) as Record<string, unknown>;
-    if (throttle.enabled === false) return { ...options, ...log };
-    return { ...options, ...log, throttle: { ...throttle, onRateLimit: handler("primary"), onSecondaryRateLimit: handler("secondary") } };
+    if (throttle.enabled === false) return { ...options, ...log, ...request };
+    return { ...options, ...log, ...request, throttle: { ...throttle, onRateLimit: handler("primary"), onSecondaryRateLimit: handler("secondary") } };
   });
 }

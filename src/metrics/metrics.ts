@@ -1,8 +1,10 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { GITHUB_CALL_OUTCOMES } from "../github/github-call-outcome";
 
 /**
  * The relay's Prometheus metrics (SPEC §7), one registry per app instance so tests and several apps
- * in one process do not share counters.
+ * in one process do not share counters. Each HELP text lists the label values the relay emits;
+ * test/unit/metrics/metrics.test.ts holds the code to that.
  */
 export function createMetrics() {
   const registry = new Registry();
@@ -12,7 +14,7 @@ export function createMetrics() {
     registry,
     deliveries: new Counter({
       name: "ci_relay_webhook_deliveries_total",
-      help: "Webhook deliveries by event and outcome (relayed, duplicate, skipped reason)",
+      help: "Webhook deliveries by event and outcome (relayed, duplicate, in-flight, own-event, skipped:<reason>)",
       labelNames: ["event", "outcome"] as const,
       registers: [registry],
     }),
@@ -30,7 +32,7 @@ export function createMetrics() {
     }),
     brokerRequests: new Counter({
       name: "ci_relay_broker_requests_total",
-      help: "Broker requests by operation and outcome",
+      help: "Broker requests by operation and outcome (ok, or the failure kind)",
       labelNames: ["operation", "outcome"] as const,
       registers: [registry],
     }),
@@ -42,13 +44,24 @@ export function createMetrics() {
     }),
     outboxDepth: new Gauge({
       name: "ci_relay_outbox_depth",
-      help: "Tasks waiting in the outbox, read at scrape time",
+      help: "Tasks in the outbox (due, claimed or scheduled for a retry), read at scrape time",
+      registers: [registry],
+    }),
+    outboxOldestDue: new Gauge({
+      name: "ci_relay_outbox_oldest_due_seconds",
+      help: "How long the longest-waiting due outbox task has been due (0 when none is), read at scrape time",
       registers: [registry],
     }),
     githubCalls: new Counter({
       name: "ci_relay_github_api_calls_total",
-      help: "GitHub API requests by method and status class",
-      labelNames: ["method", "status"] as const,
+      help: `GitHub API requests, every attempt, by method, status class (2xx, 3xx, 4xx, 5xx, network) and outcome (${GITHUB_CALL_OUTCOMES.join(", ")})`,
+      labelNames: ["method", "status", "outcome"] as const,
+      registers: [registry],
+    }),
+    redeliveries: new Counter({
+      name: "ci_relay_redelivery_requests_total",
+      help: "Missed webhook deliveries the relay asked GitHub to redeliver, by outcome (requested, failed)",
+      labelNames: ["outcome"] as const,
       registers: [registry],
     }),
     githubRateLimitWaits: new Counter({

@@ -8,6 +8,8 @@ export interface TaskHandler {
   run(task: OutboxTask): Promise<void>;
   /** Records a final failure where users can see it (dispatch record, check run...). */
   giveUp?(task: OutboxTask, failure: FailureClass): Promise<void>;
+  /** Told when a failed run is scheduled to be retried (metrics). */
+  retrying?(task: OutboxTask, failure: FailureClass): void;
   /**
    * Retryable failures of this kind are given up once a task is this old, instead of the runner's
    * `giveUpAfterMs`: for work whose result must eventually show however long GitHub is unwell.
@@ -121,6 +123,7 @@ export class OutboxRunner {
         const dueAt = this.now() + retryDelayMs(task.attempts + 1, failure.retryAfterMs);
         await outbox.retryAt(task, dueAt, failure.summary);
         metrics.outboxTasks.inc({ kind: task.kind, outcome: "retry" });
+        handler.retrying?.(task, failure);
         log.warn({ taskId: task.id, kind: task.kind, attempt: task.attempts + 1, failure: failure.summary }, "outbox task will be retried");
         return;
       }

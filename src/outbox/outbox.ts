@@ -17,6 +17,11 @@ export interface OutboxTask {
 }
 
 const DUE = "relay:outbox:due";
+/**
+ * When each task last became due (enqueued, or its retry time came): unlike DUE's score, a claim
+ * does not move it, so work stuck in flight (a hung call, a throttle that never lets go) still ages.
+ */
+const DUE_SINCE = "relay:outbox:due-since";
 const DEAD = "relay:outbox:dead";
 const taskKey = (id: string) => `relay:outbox:task:${id}`;
 /** Given-up tasks stay readable this long for operators. */
@@ -31,6 +36,7 @@ export class Outbox {
     return [
       { op: "set", key: taskKey(task.id), value: JSON.stringify(stored) },
       { op: "zadd", key: DUE, member: task.id, score: dueAt, onlyIfAbsent: true },
+      { op: "zadd", key: DUE_SINCE, member: task.id, score: dueAt, onlyIfAbsent: true },
     ];
   }
 
@@ -46,7 +52,7 @@ export class Outbox {
     const tasks: OutboxTask[] = [];
     const orphans: WriteOp[] = [];
     raw.forEach((value, i) => {
-      if (value === null) orphans.push({ op: "zrem", key: DUE, member: ids[i] });
+      if (value === null) orphans.push({ op: "zrem", key: DUE, member: ids[i] }, { op: "zrem", key: DUE_SINCE, member: ids[i] });
       else tasks.push(JSON.parse(value) as OutboxTask);
     });
     if (orphans.length > 0) await this.store.write(orphans);
@@ -57,6 +63,7 @@ export class Outbox {
     await this.store.write([
       { op: "del", key: taskKey(task.id) },
       { op: "zrem", key: DUE, member: task.id },
+      { op: "zrem", key: DUE_SINCE, member: task.id },
     ]);
   }
 
@@ -65,6 +72,7 @@ export class Outbox {
     await this.store.write([
       { op: "set", key: taskKey(task.id), value: JSON.stringify(next) },
       { op: "zadd", key: DUE, member: task.id, score: dueAt },
+      { op: "zadd", key: DUE_SINCE, member: task.id, score: dueAt },
     ]);
   }
 
@@ -73,6 +81,7 @@ export class Outbox {
     await this.store.write([
       { op: "set", key: taskKey(task.id), value: JSON.stringify(dead), ttlSeconds: DEAD_TTL_SECONDS },
       { op: "zrem", key: DUE, member: task.id },
+      { op: "zrem", key: DUE_SINCE, member: task.id },
       { op: "zadd", key: DEAD, member: task.id, score: now },
       { op: "zremBelow", key: DEAD, score: now - DEAD_TTL_SECONDS * 1000 },
     ]);
@@ -80,5 +89,14 @@ export class Outbox {
 
   depth(): Promise<number> {
     return this.store.zcard(DUE);
+  }
+
+  /**
+   * Whole seconds the longest-waiting task has been due without being done or rescheduled, claimed
+   * or not; 0 when none is.
+   */
+  async oldestDueSeconds(now: number): Promise<number> {
+    const dueAt = await this.store.lowestScore(DUE_SINCE);
+    return dueAt === null || dueAt > now ? 0 : Math.floor((now - dueAt) / 1000);
   }
 }

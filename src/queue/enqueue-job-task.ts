@@ -68,6 +68,9 @@ export function enqueueJobTask(deps: EnqueueJobTaskDeps): TaskHandler {
       deps.metrics.dispatchLatency.observe((sentAt - record.createdAt) / 1000);
       deps.log.info({ requestId: record.requestId, downstream: record.downstream, jobs: requests.map((r) => r.job_id) }, "job requests enqueued");
     },
+    retrying() {
+      deps.metrics.dispatches.inc({ transport: "queue", outcome: "retried" });
+    },
     async giveUp(task: OutboxTask, failure: FailureClass) {
       await updateDispatchRecord(deps.store, String(task.data.requestId), (r) => ({ ...r, state: "failed", lastError: failure.summary }));
       deps.metrics.dispatches.inc({ transport: "queue", outcome: "given_up" });

@@ -66,6 +66,9 @@ export function dispatchTask(deps: DispatchTaskDeps): TaskHandler {
       deps.metrics.dispatchLatency.observe((sentAt - record.createdAt) / 1000);
       deps.log.info({ requestId: record.requestId, downstream: record.downstream, attempts: task.attempts + 1 }, "dispatched");
     },
+    retrying() {
+      deps.metrics.dispatches.inc({ transport: "dispatch", outcome: "retried" });
+    },
     async giveUp(task: OutboxTask, failure: FailureClass) {
       await updateDispatchRecord(deps.store, String(task.data.requestId), (r) => ({ ...r, state: "failed", lastError: failure.summary }));
       deps.metrics.dispatches.inc({ transport: "dispatch", outcome: "given_up" });

@@ -138,6 +138,13 @@ export class MemoryStore implements Store {
     return this.entryOf(key, "zset")?.scores.get(member) ?? null;
   }
 
+  async lowestScore(key: string): Promise<number | null> {
+    const scores = this.entryOf(key, "zset")?.scores;
+    let lowest: number | null = null;
+    for (const score of scores?.values() ?? []) if (lowest === null || score < lowest) lowest = score;
+    return lowest;
+  }
+
   async readStreamTail(key: string, count: number): Promise<StreamEntry[]> {
     checkCount("count", count);
     const entries = this.entryOf(key, "stream")?.entries ?? [];

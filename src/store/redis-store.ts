@@ -265,6 +265,11 @@ export class RedisStore implements Store {
     return score === null ? null : parseScore(score);
   }
 
+  async lowestScore(key: string): Promise<number | null> {
+    const [, score] = await this.client.zrange(this.key(key), 0, 0, "WITHSCORES");
+    return score === undefined ? null : parseScore(score);
+  }
+
   async readStreamTail(key: string, count: number): Promise<StreamEntry[]> {
     checkCount("count", count);
     if (count === 0) return [];

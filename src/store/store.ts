@@ -68,6 +68,8 @@ export interface Store {
   rangeByScoreDesc(key: string, max: number, min: number, limit: number): Promise<string[]>;
   zcard(key: string): Promise<number>;
   zscore(key: string, member: string): Promise<number | null>;
+  /** The lowest score in the sorted set (null when empty or absent): how long the oldest entry waited. */
+  lowestScore(key: string): Promise<number | null>;
 
   /** Newest-last entries of a stream, up to `count` from the end. */
   readStreamTail(key: string, count: number): Promise<StreamEntry[]>;

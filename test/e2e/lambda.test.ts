@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import Redis from "ioredis";
 import { handler as httpHandler } from "../../src/lambda/http";
 import { closeLambdaRelay } from "../../src/lambda/lambda-relay";
 import { handler as scheduledHandler } from "../../src/lambda/scheduled";
@@ -180,6 +181,33 @@ describe("scheduled function", () => {
     expect(outcome.ran).toBeGreaterThanOrEqual(2);
     expect(dispatchesOf("lambda-left-over").map((d) => d.repo).sort()).toEqual([...DOWNSTREAMS].sort());
     expect((await scheduledHandler(scheduledEvent(), lambdaContext(120_000))).ran).toBe(0);
+  });
+});
+
+describe("scheduled function and missed deliveries", () => {
+  /** What a minute passing does for the once-a-minute lock, without the minute. */
+  const letAMinutePass = async () => {
+    const redis = new Redis(testRedisUrl());
+    try {
+      await redis.del(`${prefix}relay:redeliver:lock`);
+    } finally {
+      redis.disconnect();
+    }
+  };
+
+  it("asks GitHub once to redeliver a delivery that failed and was never stored, not again when that fails too", async () => {
+    // The App's webhook points nowhere: the delivery, and later its redelivery, fail to connect.
+    const missed = await github.hooks.deliver("pull_request", { action: "opened", installation: { id: 11 } }, "lambda-missed");
+    expect(missed.statusCode).toBe(0);
+    await letAMinutePass();
+    expect((await scheduledHandler(scheduledEvent(), lambdaContext(120_000))).redeliveries).toBe(1);
+    expect(github.hooks.redeliveryRequests).toEqual([missed.id]);
+    await github.hooks.settle();
+    expect(github.hooks.deliveries.filter((d) => d.guid === "lambda-missed" && d.redelivery && d.statusCode === 0)).toHaveLength(1);
+
+    await letAMinutePass();
+    expect((await scheduledHandler(scheduledEvent(), lambdaContext(120_000))).redeliveries).toBe(0);
+    expect(github.hooks.redeliveryRequests).toEqual([missed.id]);
   });
 });
 

@@ -240,6 +240,22 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
       });
     });
 
+    describe("lowestScore", () => {
+      test("is the smallest score, and null for an empty or absent set", async () => {
+        expect(await store.lowestScore("z")).toBeNull();
+        await store.write([
+          { op: "zadd", key: "z", member: "b", score: 1_795_000_000_500 },
+          { op: "zadd", key: "z", member: "a", score: 1_795_000_000_000 },
+        ]);
+        expect(await store.lowestScore("z")).toBe(1_795_000_000_000);
+        await store.write([
+          { op: "zrem", key: "z", member: "a" },
+          { op: "zrem", key: "z", member: "b" },
+        ]);
+        expect(await store.lowestScore("z")).toBeNull();
+      });
+    });
+
     describe("zremBelow", () => {
       test("removes exactly the members scored below the bound, in write and writeIf", async () => {
         await store.write([

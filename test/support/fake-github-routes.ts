@@ -9,6 +9,7 @@ import {
   type PermissionLevel,
   type Permissions,
 } from "./fake-github-state";
+import { hookDeliveryJson, type FakeHookDeliveries } from "./fake-github-deliveries";
 import { matchPath } from "./path-pattern";
 
 /**
@@ -27,6 +28,8 @@ export interface RouteContext {
   /** resolved for /repos/{owner}/{repo}/... routes */
   repo: FakeRepo | null;
   token: IssuedToken | null;
+  /** the App's webhook deliveries */
+  hooks: FakeHookDeliveries;
   now: number;
   /** where the API is served, for `url` fields and pagination links: http://127.0.0.1:<port>/api/v3 */
   apiUrl: string;
@@ -402,6 +405,28 @@ function issueOr404(ctx: RouteContext): IssueRecord | Reply {
 
 const isReply = (value: IssueRecord | Reply): value is Reply => "status" in value && typeof value.status === "number";
 
+/**
+ * "List deliveries for an app webhook": newest first, `per_page` up to 100, and cursor pagination —
+ * the Link header's next page carries `cursor`, the page then starts after that delivery.
+ */
+function listHookDeliveries(ctx: RouteContext): Reply {
+  const perPage = Math.min(Math.max(Number(ctx.query.per_page) || 30, 1), 100);
+  let deliveries = ctx.hooks.newestFirst();
+  if (ctx.query.redelivery !== undefined) deliveries = deliveries.filter((d) => String(d.redelivery) === ctx.query.redelivery);
+  if (ctx.query.cursor !== undefined) {
+    const after = /^v1_(\d+)$/.exec(ctx.query.cursor);
+    if (!after) return validationFailed("Invalid cursor");
+    deliveries = deliveries.filter((d) => d.id < Number(after[1]));
+  }
+  const items = deliveries.slice(0, perPage);
+  const headers: Record<string, string> = {};
+  if (deliveries.length > perPage) {
+    const next = new URLSearchParams({ ...ctx.query, per_page: String(perPage), cursor: `v1_${items[items.length - 1].id}` });
+    headers.link = `<${ctx.apiUrl}/app/hook/deliveries?${next}>; rel="next"`;
+  }
+  return { status: 200, headers, body: items.map(hookDeliveryJson) };
+}
+
 function createPull(ctx: RouteContext): Reply {
   const repo = must(ctx.repo);
   const parsed = parseBody(createPullBody, ctx.body);
@@ -483,6 +508,13 @@ export const routes: Route[] = [
     },
   },
   { method: "POST", template: "/app/installations/{installation_id}/access_tokens", auth: "app", handle: accessTokens },
+  { method: "GET", template: "/app/hook/deliveries", auth: "app", handle: listHookDeliveries },
+  {
+    method: "POST",
+    template: "/app/hook/deliveries/{delivery_id}/attempts",
+    auth: "app",
+    handle: (ctx) => (ctx.hooks.redeliver(Number(ctx.params.delivery_id)) ? { status: 202, body: {} } : notFound()),
+  },
   {
     method: "GET",
     template: `${REPO}/installation`,

@@ -16,6 +16,7 @@ import {
   type RerunRecord,
   type WorkflowRunSeed,
 } from "./fake-github-state";
+import { FakeHookDeliveries } from "./fake-github-deliveries";
 import { covers, findRoute, notFound, type Reply, type Route } from "./fake-github-routes";
 import { matchPath, type PathPattern } from "./path-pattern";
 
@@ -135,6 +136,8 @@ const sameMethod = (wanted: string | undefined, method: string) =>
 
 export class FakeGitHub {
   readonly requests: RecordedRequest[] = [];
+  /** the App's webhook: `hooks.setTarget(relay.baseUrl)`, then `hooks.deliver(...)` as GitHub would */
+  readonly hooks = new FakeHookDeliveries();
   private readonly state: FakeGitHubState;
   private readonly publicKey: KeyObject;
   private readonly failures: (FailureRule & { times: number })[] = [];
@@ -440,6 +443,7 @@ export class FakeGitHub {
       body: request.body,
       repo,
       token: request.token,
+      hooks: this.hooks,
       now,
       apiUrl: this.apiUrl,
       webUrl: `http://${this.host}`,

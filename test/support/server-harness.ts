@@ -118,6 +118,9 @@ function harnessEnv(options: RelayServerOptions, port: number, redisPrefix: stri
     RELAY_PUBLIC_URL: `http://127.0.0.1:${port}`,
     LOG_FORMAT: "json",
     LOG_LEVEL: options.logLevel ?? "debug",
+    // Off unless a test turns it on (test/e2e/missed-deliveries.test.ts): its once-a-minute
+    // GET /app/hook/deliveries would land among the requests other tests count.
+    REDELIVER_MISSED: "false",
     ...options.env,
   };
   return Object.fromEntries(Object.entries(base).filter((entry): entry is [string, string] => entry[1] !== undefined));

@@ -31,7 +31,13 @@ describe("loadEnv", () => {
       outboxLeaseSeconds: 120,
       dispatchGiveUpMinutes: 60,
       callbackRateLimitPerMinute: 600,
+      redeliverMissed: true,
     });
+  });
+
+  test("REDELIVER_MISSED is true or false, nothing else", () => {
+    expect(loadEnv({ REDELIVER_MISSED: "false" }).redeliverMissed).toBe(false);
+    expect(() => loadEnv({ REDELIVER_MISSED: "no" })).toThrow("REDELIVER_MISSED: must be true or false");
   });
 
   test("blank variables count as unset, as in a copied .env.example", () => {

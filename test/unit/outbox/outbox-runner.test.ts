@@ -72,6 +72,24 @@ describe("OutboxRunner", () => {
     expect(await outbox.depth()).toBe(0);
   });
 
+  it("tells the handler each time a failed task is scheduled for a retry, and not when it is given up", async () => {
+    const retrying: number[] = [];
+    let calls = 0;
+    const { outbox, runner, clock } = setUp({
+      run: async () => {
+        calls += 1;
+        throw httpError(calls === 1 ? 503 : 404);
+      },
+      retrying: (task) => void retrying.push(task.attempts),
+    });
+    await outbox.enqueue({ id: "t", kind: "work", data: {} }, clock.now());
+    await runner.drain();
+    clock.advance(3_600_000 - 1);
+    await runner.drain();
+    expect(calls).toBe(2);
+    expect(retrying).toEqual([0]);
+  });
+
   it("gives up at once on a client error and records it", async () => {
     const givenUp: [OutboxTask, string][] = [];
     const { outbox, runner, clock, store } = setUp({

@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { ProbotOctokit } from "probot";
 import { generateAppKey, testAppCredentials } from "../../support/app-key";
 import { startFakeGitHub, type FakeGitHub } from "../../support/fake-github";
@@ -271,5 +273,52 @@ describe("fake GitHub", () => {
 
   test("waitFor names what it saw when the request never comes", async () => {
     await expect(github.waitFor((r) => r.path === "/never", 50)).rejects.toThrow(/not seen within 50 ms; saw:\n {2}nothing/);
+  });
+
+  test("lists the App's webhook deliveries newest first with cursor pagination, and redelivers on request", async () => {
+    const receiver = createServer((req, res) => {
+      req.resume();
+      res.writeHead(req.headers["x-github-delivery"] === "refused" ? 503 : 200).end();
+    });
+    await new Promise<void>((done) => receiver.listen(0, "127.0.0.1", done));
+    try {
+      github.hooks.setTarget(`http://127.0.0.1:${(receiver.address() as AddressInfo).port}`);
+      const event = { action: "opened", installation: { id: 32 }, repository: { id: 7 } };
+      const first = await github.hooks.deliver("pull_request", event, "accepted");
+      const second = await github.hooks.deliver("pull_request", event, "refused");
+      const third = await github.hooks.deliver("push", {}, "third");
+      const client = appClient();
+
+      const page = await client.request("GET /app/hook/deliveries", { per_page: 2 });
+      expect(page.data.map((d) => d.id)).toEqual([third.id, second.id]);
+      expect(page.data[1]).toEqual({
+        id: second.id,
+        guid: "refused",
+        delivered_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+        redelivery: false,
+        duration: expect.any(Number),
+        status: "Invalid HTTP Response: 503",
+        status_code: 503,
+        event: "pull_request",
+        action: "opened",
+        installation_id: 32,
+        repository_id: 7,
+        throttled_at: null,
+      });
+      expect(page.headers.link).toMatch(/cursor=v1_\d+.*rel="next"/);
+      const all = await client.paginate("GET /app/hook/deliveries", { per_page: 2 });
+      expect(all.map((d) => d.id)).toEqual([third.id, second.id, first.id]);
+
+      const asked = await client.request("POST /app/hook/deliveries/{delivery_id}/attempts", { delivery_id: first.id });
+      expect(asked.status).toBe(202);
+      expect(await statusOf(client.request("POST /app/hook/deliveries/{delivery_id}/attempts", { delivery_id: 1 }))).toBe(404);
+      await github.hooks.settle();
+      const [again] = (await client.request("GET /app/hook/deliveries", { per_page: 1 })).data;
+      expect(again).toMatchObject({ guid: "accepted", redelivery: true, status: "OK", status_code: 200 });
+      expect(github.hooks.redeliveryRequests).toEqual([first.id]);
+      expect(await statusOf(tokenClient(await installationToken()).request("GET /app/hook/deliveries"))).toBe(401);
+    } finally {
+      await new Promise<void>((done) => receiver.close(() => done()));
+    }
   });
 });
