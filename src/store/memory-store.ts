@@ -106,6 +106,15 @@ export class MemoryStore implements Store {
     return due;
   }
 
+  async replaceScore(key: string, member: string, expected: number, next: number): Promise<boolean> {
+    checkScore(expected);
+    checkScore(next);
+    const scores = this.entryOf(key, "zset")?.scores;
+    if (scores?.get(member) !== expected) return false;
+    scores.set(member, next);
+    return true;
+  }
+
   async rangeByScoreDesc(key: string, max: number, min: number, limit: number): Promise<string[]> {
     checkScore(max);
     checkScore(min);
@@ -138,6 +147,10 @@ export class MemoryStore implements Store {
   }
 
   async ping(): Promise<boolean> {
+    return true;
+  }
+
+  reachable(): boolean {
     return true;
   }
 

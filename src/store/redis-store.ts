@@ -84,6 +84,16 @@ const SCRIPTS = {
       for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], member) end
       return due`,
   },
+  ciRelayReplaceScore: {
+    numberOfKeys: 1,
+    // ARGV: member, expected, next. Compared as numbers: Redis may print a score differently from
+    // how it was written, and epoch milliseconds are exact as Lua numbers (doubles).
+    lua: `
+      local current = redis.call('ZSCORE', KEYS[1], ARGV[1])
+      if not current or tonumber(current) ~= tonumber(ARGV[2]) then return 0 end
+      redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
+      return 1`,
+  },
 } as const;
 
 declare module "ioredis" {
@@ -91,6 +101,7 @@ declare module "ioredis" {
     ciRelayWriteIf(key: string, mode: string, expected: string, opsJson: string): Result<number, Context>;
     ciRelayIncrementWindow(key: string, windowMs: string): Result<number, Context>;
     ciRelayClaimDue(key: string, now: string, leaseUntil: string, limit: string): Result<string[], Context>;
+    ciRelayReplaceScore(key: string, member: string, expected: string, next: string): Result<number, Context>;
   }
 }
 
@@ -112,6 +123,8 @@ function parseScore(text: string): number {
 export class RedisStore implements Store {
   readonly kind = "redis" as const;
   private readonly client: Redis;
+  /** Between a lost (or failed) connection and the next ready one. */
+  private down = false;
 
   constructor(
     client: Redis | string,
@@ -226,6 +239,10 @@ export class RedisStore implements Store {
     return this.client.ciRelayClaimDue(this.key(key), nowArg, leaseArg, String(limit));
   }
 
+  async replaceScore(key: string, member: string, expected: number, next: number): Promise<boolean> {
+    return (await this.client.ciRelayReplaceScore(this.key(key), member, scoreArg(expected), scoreArg(next))) === 1;
+  }
+
   async rangeByScoreDesc(key: string, max: number, min: number, limit: number): Promise<string[]> {
     checkCount("limit", limit);
     const [maxArg, minArg] = [scoreArg(max), scoreArg(min)];
@@ -261,6 +278,10 @@ export class RedisStore implements Store {
     }
   }
 
+  reachable(): boolean {
+    return !this.down;
+  }
+
   /** Resolves once the connection is closed, so nothing of the store outlives it. */
   async close(): Promise<void> {
     const { status } = this.client;
@@ -278,19 +299,25 @@ export class RedisStore implements Store {
   }
 
   /**
-   * One warning per outage rather than one per reconnect attempt. Also keeps ioredis from printing
-   * unhandled error events to stderr. Connection errors name host and port, never credentials.
+   * One warning per outage rather than one per reconnect attempt, and one line when it is over; a
+   * blip that reconnects at once logs nothing. Also keeps ioredis from printing unhandled error
+   * events to stderr. Connection errors name host and port, never credentials.
    */
   private reportOutages(log: StoreLog | undefined): void {
-    let down = false;
+    let reported = false;
+    this.client.on("close", () => {
+      this.down = true;
+    });
     this.client.on("error", (error: Error) => {
-      if (down) return;
-      down = true;
+      this.down = true;
+      if (reported) return;
+      reported = true;
       log?.warn({ error: error.message }, "Redis unreachable; store operations fail until it is back");
     });
     this.client.on("ready", () => {
-      if (!down) return;
-      down = false;
+      this.down = false;
+      if (!reported) return;
+      reported = false;
       log?.info({}, "Redis reachable again");
     });
   }

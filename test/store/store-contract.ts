@@ -295,6 +295,23 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
         expect(await store.claimDue("none", 10, 20, 5)).toEqual([]);
       });
 
+      test("replaceScore moves a score only from the expected one: a lease renewed or released by its holder alone", async () => {
+        await store.write([{ op: "zadd", key: "q", member: "m", score: EPOCH_MS }]);
+        const held = EPOCH_MS + 15_000;
+        expect(await store.claimDue("q", EPOCH_MS, held, 1)).toEqual(["m"]);
+        expect(await store.replaceScore("q", "m", held, held + 5_000)).toBe(true);
+        expect(await store.zscore("q", "m")).toBe(held + 5_000);
+        // Another holder claimed it meanwhile: the first one's renewal must not take it back.
+        expect(await store.claimDue("q", held + 5_000, held + 20_000, 1)).toEqual(["m"]);
+        expect(await store.replaceScore("q", "m", held + 5_000, held + 10_000)).toBe(false);
+        expect(await store.zscore("q", "m")).toBe(held + 20_000);
+        // Nor resurrect a member that is gone.
+        await store.write([{ op: "zrem", key: "q", member: "m" }]);
+        expect(await store.replaceScore("q", "m", held + 20_000, held + 30_000)).toBe(false);
+        expect(await store.zscore("q", "m")).toBeNull();
+        expect(await store.replaceScore("none", "m", 1, 2)).toBe(false);
+      });
+
       test("a zset op on a key holding a string fails", async () => {
         await store.write([{ op: "set", key: "s", value: "v" }]);
         await expect(store.zcard("s")).rejects.toThrow(/WRONGTYPE/);
@@ -348,8 +365,9 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
         expect(await store.get("k")).toBe("mine");
       });
 
-      test("ping answers true for a reachable store", async () => {
+      test("ping and reachable answer true for a reachable store", async () => {
         expect(await store.ping()).toBe(true);
+        expect(store.reachable()).toBe(true);
       });
     });
 
