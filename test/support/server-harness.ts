@@ -68,6 +68,8 @@ export interface RelayServer {
   stop(): Promise<ExitInfo>;
   /** SIGKILL: a crash */
   kill(): Promise<ExitInfo>;
+  /** SIGTERM alone, no SIGKILL after: resolves when the process has exited on its own */
+  terminate(): Promise<ExitInfo>;
 }
 
 const running = new Set<ChildProcess>();
@@ -239,6 +241,7 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
       }
     },
     kill: () => signalAndWait("SIGKILL"),
+    terminate: () => signalAndWait("SIGTERM"),
   };
 
   try {
