@@ -115,6 +115,23 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
         expect(await store.zcard("kept")).toBe(1);
       });
 
+      test("an expired key is absent to every kind of read, and writable afresh", async () => {
+        await store.write([
+          { op: "set", key: "s", value: "v", ttlSeconds: 1 },
+          { op: "zadd", key: "z", member: "m", score: 1, ttlSeconds: 1 },
+        ]);
+        await harness.elapse(1100);
+        expect(await store.getMany(["s"])).toEqual([null]);
+        expect(await store.zscore("z", "m")).toBeNull();
+        expect(await store.claimDue("z", 10, 20, 5)).toEqual([]);
+        expect(await store.rangeByScoreDesc("z", Infinity, -Infinity, 5)).toEqual([]);
+        expect(await store.compareAndSet("s", null, "fresh")).toBe(true);
+        expect(await store.replaceScore("z", "m", 1, 2)).toBe(false);
+        // An expired key of one type does not stand in the way of another.
+        await store.write([{ op: "set", key: "z", value: "now a string" }]);
+        expect(await store.get("z")).toBe("now a string");
+      });
+
       test("setting a key again without ttl clears its earlier expiry", async () => {
         await store.write([{ op: "set", key: "k", value: "1", ttlSeconds: 1 }]);
         expect(await store.compareAndSet("k", "1", "2")).toBe(true);
