@@ -1,12 +1,10 @@
 import Redis, { type RedisOptions, type Result } from "ioredis";
 import type { Store, StreamEntry, WriteOp } from "./store";
+import { reportRedisOutages, type OutageLog, type RedisOutages } from "./report-redis-outages";
 import { checkCount, checkScore, checkWriteOp, ttlMillis } from "./store-arguments";
 
 /** Where the store reports connection trouble (a pino/Probot logger fits). */
-export interface StoreLog {
-  info(fields: object, msg: string): void;
-  warn(fields: object, msg: string): void;
-}
+export type StoreLog = OutageLog;
 
 /**
  * A down Redis must fail a request within about two seconds rather than hold it: the webhook then
@@ -123,8 +121,7 @@ function parseScore(text: string): number {
 export class RedisStore implements Store {
   readonly kind = "redis" as const;
   private readonly client: Redis;
-  /** Between a lost (or failed) connection and the next ready one. */
-  private down = false;
+  private readonly outages: RedisOutages;
 
   constructor(
     client: Redis | string,
@@ -133,7 +130,7 @@ export class RedisStore implements Store {
   ) {
     this.client = typeof client === "string" ? new Redis(client, FAIL_FAST) : client;
     for (const [name, script] of Object.entries(SCRIPTS)) this.client.defineCommand(name, script);
-    this.reportOutages(log);
+    this.outages = reportRedisOutages(this.client, log, "store operations fail until it is back");
   }
 
   async get(key: string): Promise<string | null> {
@@ -279,7 +276,7 @@ export class RedisStore implements Store {
   }
 
   reachable(): boolean {
-    return !this.down;
+    return !this.outages.down();
   }
 
   /** Resolves once the connection is closed, so nothing of the store outlives it. */
@@ -296,30 +293,6 @@ export class RedisStore implements Store {
 
   private key(key: string): string {
     return this.prefix + key;
-  }
-
-  /**
-   * One warning per outage rather than one per reconnect attempt, and one line when it is over; a
-   * blip that reconnects at once logs nothing. Also keeps ioredis from printing unhandled error
-   * events to stderr. Connection errors name host and port, never credentials.
-   */
-  private reportOutages(log: StoreLog | undefined): void {
-    let reported = false;
-    this.client.on("close", () => {
-      this.down = true;
-    });
-    this.client.on("error", (error: Error) => {
-      this.down = true;
-      if (reported) return;
-      reported = true;
-      log?.warn({ error: error.message }, "Redis unreachable; store operations fail until it is back");
-    });
-    this.client.on("ready", () => {
-      this.down = false;
-      if (!reported) return;
-      reported = false;
-      log?.info({}, "Redis reachable again");
-    });
   }
 }
 
