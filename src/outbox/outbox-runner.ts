@@ -73,7 +73,7 @@ export class OutboxRunner {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   /** Aborted by `stop()` once the grace is over: every task in flight is told to stop. */
-  private readonly stopping = new AbortController();
+  private stopping = new AbortController();
 
   private readonly taskTimeLimitMs: number;
 
@@ -98,19 +98,9 @@ export class OutboxRunner {
     });
   }
 
-  /** Runs due tasks until none is due, `deadline` (epoch ms) passes or the runner stops; returns how many ran. */
-  async drain(deadline = Number.POSITIVE_INFINITY): Promise<number> {
-    let ran = 0;
-    while (this.now() < deadline && !this.stopped) {
-      const leases = await this.options.outbox.claim(this.now(), this.options.leaseMs, this.options.concurrency);
-      if (leases.length === 0) break;
-      // Every task of the batch settles before drain answers: on Lambda nothing may run on after it.
-      const results = await Promise.allSettled(leases.map((lease) => this.runOne(lease)));
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-      if (failed) throw failed.reason;
-      ran += leases.length;
-    }
-    return ran;
+  /** Runs due tasks until none is due or `deadline` (epoch ms) passes; returns how many ran. */
+  drain(deadline = Number.POSITIVE_INFINITY): Promise<number> {
+    return this.drainWhile(() => this.now() < deadline);
   }
 
   start(intervalMs: number): void {
@@ -120,7 +110,8 @@ export class OutboxRunner {
   }
 
   /**
-   * Shutdown: claims nothing more, at once; lets tasks in flight finish for up to `graceMs`, then
+   * Shutdown: the background drain claims nothing more, at once (kick and the sweep do nothing
+   * after; an explicit `drain()` still runs); lets tasks in flight finish for up to `graceMs`, then
    * aborts them (GitHub waits and requests included) and hands their leases back so another process
    * takes them up right away. Resolves once nothing of the runner is left running or waiting on the
    * store, so the store can be closed after.
@@ -140,14 +131,31 @@ export class OutboxRunner {
     clearTimeout(graceTimer);
     if (first === "grace-over") this.stopping.abort("stopping" satisfies AbortReason);
     await draining;
+    // What an explicit drain() runs after this (a test, a last drain) starts unaborted.
+    this.stopping = new AbortController();
   }
 
+  /** The background drain (kick, start): what stop() ends, claiming nothing once it is called. */
   private async drainLoop(): Promise<number> {
     let ran = 0;
     do {
       this.rerun = false;
-      ran += await this.drain();
+      ran += await this.drainWhile(() => !this.stopped);
     } while (this.rerun && !this.stopped);
+    return ran;
+  }
+
+  private async drainWhile(go: () => boolean): Promise<number> {
+    let ran = 0;
+    while (go()) {
+      const leases = await this.options.outbox.claim(this.now(), this.options.leaseMs, this.options.concurrency);
+      if (leases.length === 0) break;
+      // Every task of the batch settles before drain answers: on Lambda nothing may run on after it.
+      const results = await Promise.allSettled(leases.map((lease) => this.runOne(lease)));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed) throw failed.reason;
+      ran += leases.length;
+    }
     return ran;
   }
 

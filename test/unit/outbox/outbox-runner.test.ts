@@ -234,8 +234,11 @@ describe("OutboxRunner", () => {
     // Due again now, for another process: not after the lease, not after a backoff.
     const [lease] = await outbox.claim(Date.now(), 15_000, 1);
     expect(lease.task).toMatchObject({ id: "hung", attempts: 0 });
+    // Stopped, it claims nothing more in the background.
+    await outbox.enqueue({ id: "after-stop", kind: "work", data: {} }, Date.now());
     runner.kick();
-    expect(await runner.drain()).toBe(0); // a stopped runner claims nothing
+    await sleep(20);
+    expect(await outbox.claim(Date.now(), 15_000, 5)).toEqual([expect.objectContaining({ task: expect.objectContaining({ id: "after-stop" }) })]);
   });
 
   it("stop() leaves behind a task that ignores its signal, with its lease handed back", async () => {
