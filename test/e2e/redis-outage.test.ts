@@ -141,6 +141,20 @@ describe("Redis restarted under a queue worker", () => {
     expect(output).not.toMatch(/\n\s+at /); // no stack trace
   }, 3 * WAIT_MS);
 
+  it("on SIGTERM while Redis is away: exits 0 rather than waiting for it", async () => {
+    const prefix = uniqueRedisPrefix();
+    const worker = startWorker(prefix, "idle-runner", script("idle.sh", "exit 0"));
+    await until(() => groupExists(prefix, "relay-workers:idle-runner"), "the worker created its group");
+    await redisServer.stop();
+    try {
+      await until(() => /Redis unreachable/.test(worker.output()), "the worker noticed the outage");
+      worker.child.kill("SIGTERM");
+      expect(await worker.exited).toBe(0); // the test's timeout bounds this wait
+    } finally {
+      await redisServer.start();
+    }
+  }, 3 * WAIT_MS);
+
   it("on SIGTERM mid-job: terminates the job, exits 0, and leaves the entry to another worker at once", async () => {
     const prefix = uniqueRedisPrefix();
     const started = join(dir, "long-started");
