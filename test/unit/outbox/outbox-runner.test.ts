@@ -201,6 +201,40 @@ describe("OutboxRunner", () => {
     expect(await outbox.renew(theirs, clock.now() + 30_000)).toEqual({ ...theirs, heldUntil: clock.now() + 30_000 });
   });
 
+  it("aborts a task whose lease another process took over, and leaves the task to it", async () => {
+    const store = new MemoryStore();
+    const outbox = new Outbox(store);
+    let aborted = false;
+    let started = false;
+    const runner = new OutboxRunner({
+      outbox,
+      log,
+      metrics: createMetrics(),
+      concurrency: 2,
+      leaseMs: 150,
+      giveUpAfterMs: 3_600_000,
+      handlers: {
+        work: {
+          run: (_task, context) =>
+            new Promise<void>((_resolve, reject) => {
+              started = true;
+              context?.signal.addEventListener("abort", () => ((aborted = true), reject(new Error("aborted"))));
+            }),
+        },
+      },
+    });
+    await outbox.enqueue({ id: "contested", kind: "work", data: {} }, Date.now());
+    const draining = runner.drain();
+    await until(() => started);
+    // Another process's claim, as after a stall longer than the lease: a score that is not ours.
+    const theirs = Date.now() + 60_000;
+    await store.write([{ op: "zadd", key: "relay:outbox:due", member: "contested", score: theirs }]);
+    expect(await draining).toBe(1);
+    expect(aborted).toBe(true);
+    expect(await store.zscore("relay:outbox:due", "contested")).toBe(theirs);
+    expect(JSON.parse((await store.get("relay:outbox:task:contested")) ?? "null")).toMatchObject({ attempts: 0, lastError: null });
+  });
+
   it("stop() aborts a task stuck on a hung call after the grace, hands its lease back at once and logs no retry", async () => {
     const warnings: string[] = [];
     const recording = pino({ level: "warn" }, { write: (line: string) => void warnings.push(line) });
