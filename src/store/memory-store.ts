@@ -1,4 +1,4 @@
-import type { StoreLog } from "./redis-store";
+import type { OutageLog } from "./report-redis-outages";
 import type { Store, StreamEntry, WriteOp } from "./store";
 import { checkCount, checkScore, checkWriteOp, ttlMillis } from "./store-arguments";
 
@@ -22,7 +22,7 @@ export interface MemoryStoreOptions {
   /** Most keys held; past it the oldest keys that have a TTL are evicted. Default 10,000. */
   maxEntries?: number;
   /** where the one "store full" warning goes */
-  log?: Pick<StoreLog, "warn">;
+  log?: Pick<OutageLog, "warn">;
 }
 
 /** Expired keys nobody reads again would otherwise stay forever in a long-running process. */
