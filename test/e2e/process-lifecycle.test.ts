@@ -2,6 +2,7 @@ import { loadEnv } from "../../src/config/env";
 import { startFakeGitHub, type FakeGitHub, type RecordedRequest } from "../support/fake-github";
 import { cleanupRedisPrefix, startRelayServer, uniqueRedisPrefix, type LogRecord, type RelayServer } from "../support/server-harness";
 import { pullRequestEvent, randomSha, sendWebhook } from "../support/webhooks";
+import { within } from "../support/within";
 
 /**
  * A relay process that dies or is stopped with outbox work claimed: the work is finished by another
@@ -80,7 +81,7 @@ describe("a relay process that goes away with outbox work claimed", () => {
     expect((await sendWebhook(stopping.baseUrl, { event: "pull_request", payload: prOpened(2), deliveryId: "stopped" })).status).toBe(200);
     await github.waitFor((r) => dispatchOf("stopped")(r) && r.status === null, WAIT_MS);
 
-    const exit = await stopping.terminate(); // the test's timeout bounds this wait
+    const exit = await within(stopping.terminate(), WAIT_MS, "the relay exited after SIGTERM");
     expect(exit).toEqual({ code: 0, signal: null });
     const records = stopping.logRecords();
     const shutdownLine = records.findIndex((r) => r.msg === "SIGTERM: shutting down");

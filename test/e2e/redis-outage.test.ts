@@ -9,6 +9,7 @@ import { startFakeGitHub, type FakeGitHub } from "../support/fake-github";
 import { startOwnRedisServer, type OwnRedisServer } from "../support/own-redis-server";
 import { startRelayServer, uniqueRedisPrefix, type RelayServer } from "../support/server-harness";
 import { pullRequestEvent, randomSha, sendWebhook } from "../support/webhooks";
+import { within } from "../support/within";
 
 /**
  * Redis goes away and comes back (restarted without persistence, so empty) under a running queue
@@ -149,7 +150,7 @@ describe("Redis restarted under a queue worker", () => {
     try {
       await until(() => /Redis unreachable/.test(worker.output()), "the worker noticed the outage");
       worker.child.kill("SIGTERM");
-      expect(await worker.exited).toBe(0); // the test's timeout bounds this wait
+      expect(await within(worker.exited, WAIT_MS, "the worker exited after SIGTERM")).toBe(0);
     } finally {
       await redisServer.start();
     }
@@ -165,7 +166,7 @@ describe("Redis restarted under a queue worker", () => {
     await until(() => existsSync(started), "the job started");
 
     first.child.kill("SIGTERM");
-    expect(await first.exited).toBe(0); // the test's timeout bounds this wait
+    expect(await within(first.exited, WAIT_MS, "the worker exited after SIGTERM")).toBe(0);
     expect(completed(sink.reports, "interrupted")).toHaveLength(0);
     expect(((await admin.xpending(`${prefix}relay:jobs`, "relay-workers:long-runner")) as [number])[0]).toBe(1);
 
