@@ -55,8 +55,9 @@ export function dispatchTask(deps: DispatchTaskDeps): TaskHandler {
         repo,
         event_type: record.event,
         client_payload: clientPayload as unknown as Record<string, unknown>,
-        // Aborted (shutting down, lease lost): nothing is sent after that, so whoever runs the
-        // task next is the only sender.
+        // Aborted (shutting down, past its time limit, lease lost): no dispatch starts after that,
+        // so whoever runs the task next does not race a late one from here. One already on the
+        // wire may still have reached GitHub: the at-least-once edge the README describes.
         request: { signal: context?.signal },
       });
       const sentAt = now();
