@@ -9,6 +9,10 @@ import { loadRelayConfig } from "./load-relay-config";
 import { startRedeliveryChecks } from "./redelivery/redeliver-missed";
 import { runSetupFlow } from "./run-setup-flow";
 import { createServer, WEBHOOK_PATH } from "./server/create-server";
+import { shutDown } from "./server/shut-down";
+
+/** SIGTERM must end the process within 10 s (orchestrators SIGKILL after their grace). */
+const FORCED_EXIT_MS = 9_000;
 
 /**
  * `npm start`: read `.env`, validate the settings, load the relay config, then serve webhooks and
@@ -34,18 +38,27 @@ async function main(): Promise<void> {
     ? await createWebhookProxy({ url: env.webhookProxyUrl, port: env.port, path: WEBHOOK_PATH, logger: log })
     : undefined;
   relay.runner.start(env.outboxDrainIntervalSeconds * 1000);
-  const stopTimeoutSweep = startTimeoutSweeps(relay, env.outboxDrainIntervalSeconds * 1000);
+  const stopTimeoutSweeps = startTimeoutSweeps(relay, env.outboxDrainIntervalSeconds * 1000);
   const stopRedeliveryChecks = env.redeliverMissed ? startRedeliveryChecks(relay, env.outboxDrainIntervalSeconds * 1000) : async () => undefined;
 
   const shutdown = (signal: string) => {
+    const started = Date.now();
     log.info(`${signal}: shutting down`);
-    proxy?.close();
-    stopTimeoutSweep();
-    server.close();
-    relay.config.close();
-    void Promise.all([relay.runner.stop(), stopRedeliveryChecks()])
-      .then(() => relay.store.close())
-      .finally(() => process.exit(0));
+    // Bounded by construction (see shutDown); this is the backstop should anything still hang.
+    setTimeout(() => {
+      log.error("shutdown did not finish in time; exiting anyway");
+      process.exit(1);
+    }, FORCED_EXIT_MS).unref();
+    shutDown({ relay, server, proxy, stopLoops: [stopTimeoutSweeps, stopRedeliveryChecks] }).then(
+      () => {
+        log.info({ ms: Date.now() - started }, "shut down");
+        process.exit(0);
+      },
+      (error: unknown) => {
+        log.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
   };
   process.once("SIGTERM", () => shutdown("SIGTERM"));
   process.once("SIGINT", () => shutdown("SIGINT"));

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { AppGitHub } from "../github/app-github";
 import type { OutboxTask } from "../outbox/outbox";
-import type { TaskHandler } from "../outbox/outbox-runner";
+import type { TaskContext, TaskHandler } from "../outbox/outbox-runner";
 
 export const RERUN_TASK = "rerun-downstream";
 
@@ -16,13 +16,13 @@ export interface RerunDownstreamDeps {
 /** Re-runs a known downstream run with a token scoped to that repository and `actions: write`. */
 export function rerunDownstreamTask(deps: RerunDownstreamDeps): TaskHandler {
   return {
-    async run(task: OutboxTask) {
+    async run(task: OutboxTask, context?: TaskContext) {
       const downstream = String(task.data.downstream);
       const runId = Number(task.data.runId);
       const mode = task.data.mode === "rerun" ? "rerun" : "rerun-failed-jobs";
       const [owner, repo] = downstream.split("/");
       const octokit = await deps.github.forRepo(downstream, { actions: "write" });
-      await octokit.request(`POST /repos/{owner}/{repo}/actions/runs/{run_id}/${mode}`, { owner, repo, run_id: runId });
+      await octokit.request(`POST /repos/{owner}/{repo}/actions/runs/{run_id}/${mode}`, { owner, repo, run_id: runId, request: { signal: context?.signal } });
       deps.log.info({ downstream, runId, mode }, "downstream run re-run");
     },
   };

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { AppGitHub } from "../github/app-github";
 import type { OutboxTask } from "../outbox/outbox";
-import type { TaskHandler } from "../outbox/outbox-runner";
+import type { TaskContext, TaskHandler } from "../outbox/outbox-runner";
 import { RECORD_TTL_SECONDS } from "../relay/dispatch-record";
 import type { Store } from "../store/store";
 import {
@@ -56,7 +56,7 @@ interface ListedCheckRun {
 export function syncCheckRunTask(deps: SyncCheckRunDeps): TaskHandler {
   return {
     giveUpAfterMs: GIVE_UP_AFTER_MS,
-    async run(task: OutboxTask) {
+    async run(task: OutboxTask, context?: TaskContext) {
       const key = checkKey(String(task.data.upstream), String(task.data.sha), String(task.data.name));
       const first = parseCheckRunState(await deps.store.get(wantedCheckKey(key)));
       if (!first || (await deps.store.get(checksShownKey(first.requestId))) === null) return;
@@ -66,7 +66,7 @@ export function syncCheckRunTask(deps: SyncCheckRunDeps): TaskHandler {
       try {
         // Read again under the lease: a decision made meanwhile is the one to show.
         const want = parseCheckRunState(await deps.store.get(wantedCheckKey(key))) ?? first;
-        const known = await writeCheckRun(deps, key, want);
+        const known = await writeCheckRun(deps, key, want, context?.signal);
         await deps.store.write([{ op: "set", key: checkIdKey(key), value: JSON.stringify(known), ttlSeconds: RECORD_TTL_SECONDS }]);
         deps.log.debug({ check: want.name, sha: want.sha, status: want.status, conclusion: want.conclusion, checkRunId: known.id }, "check run written");
       } finally {
@@ -76,7 +76,7 @@ export function syncCheckRunTask(deps: SyncCheckRunDeps): TaskHandler {
   };
 }
 
-async function writeCheckRun(deps: SyncCheckRunDeps, key: string, want: CheckRunState): Promise<KnownCheckRun> {
+async function writeCheckRun(deps: SyncCheckRunDeps, key: string, want: CheckRunState, signal: AbortSignal | undefined): Promise<KnownCheckRun> {
   const [owner, repo] = want.upstream.split("/");
   const octokit = await deps.github.forRepo(want.upstream, { checks: "write" });
   const stored = await deps.store.get(checkIdKey(key));
@@ -89,6 +89,7 @@ async function writeCheckRun(deps: SyncCheckRunDeps, key: string, want: CheckRun
       check_name: want.name,
       filter: "all",
       per_page: 100,
+      request: { signal },
     });
     const own = (data.check_runs as ListedCheckRun[]).filter((r) => r.external_id === want.externalId).sort((a, b) => b.id - a.id)[0];
     known = own ? { id: own.id, completed: own.status === "completed" } : null;
@@ -103,10 +104,10 @@ async function writeCheckRun(deps: SyncCheckRunDeps, key: string, want: CheckRun
   };
   // A finished check run that must run again (a re-run) is a new check run, as GitHub's UI expects.
   if (known !== null && !(known.completed && want.status !== "completed")) {
-    await octokit.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", { owner, repo, check_run_id: known.id, ...fields });
+    await octokit.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", { owner, repo, check_run_id: known.id, ...fields, request: { signal } });
     return { id: known.id, completed: want.status === "completed" };
   }
-  const { data } = await octokit.request("POST /repos/{owner}/{repo}/check-runs", { owner, repo, name: want.name, head_sha: want.sha, ...fields });
+  const { data } = await octokit.request("POST /repos/{owner}/{repo}/check-runs", { owner, repo, name: want.name, head_sha: want.sha, ...fields, request: { signal } });
   return { id: data.id, completed: want.status === "completed" };
 }
 

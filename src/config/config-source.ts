@@ -196,6 +196,8 @@ export class ConfigSource {
       if (this.apply(text, attempt) && fromGithub) await this.shareInCache(text);
       return true;
     } catch (error) {
+      // Closed (shutting down) while the read was under way: nothing more to say or retry.
+      if (this.closed) return false;
       this.failures += 1;
       this.nextReadAt = this.now() + this.retryDelayMs();
       this.options.logger.error(

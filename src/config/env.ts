@@ -129,7 +129,9 @@ const envSchema = z
     REDIS_PREFIX: z.string().default(""),
     OUTBOX_CONCURRENCY: integer(1, 1000).default(8),
     OUTBOX_DRAIN_INTERVAL_SECONDS: integer(1, 3600).default(5),
-    OUTBOX_LEASE_SECONDS: integer(1, 3600).default(120),
+    // Renewed by its holder every third of this while a task runs: a short lease bounds how long a
+    // dead process's claimed work waits (lease + one drain interval), not how long a task may take.
+    OUTBOX_LEASE_SECONDS: integer(1, 3600).default(15),
     DISPATCH_GIVE_UP_MINUTES: integer(1, 10080).default(60),
     CALLBACK_RATE_LIMIT_PER_MINUTE: integer(1, 1_000_000).default(600),
     REDELIVER_MISSED: z

@@ -3,7 +3,7 @@ import type { JobTransition } from "../callback/job-transition";
 import type { WorkflowReport } from "../callback/callback-body";
 import { jobId } from "../callback/job-record";
 import type { Outbox, OutboxTask } from "../outbox/outbox";
-import type { TaskHandler } from "../outbox/outbox-runner";
+import type { TaskContext, TaskHandler } from "../outbox/outbox-runner";
 import type { WriteOp } from "../store/store";
 import { buildHudRecord } from "./hud-record";
 
@@ -45,14 +45,14 @@ class HudResponseError extends Error {
 /** POSTs the stored record; a network failure or a 5xx is retried with backoff by the outbox runner. */
 export function hudTask(settings: HudSettings, log: Logger, fetchImpl: typeof fetch = fetch): TaskHandler {
   return {
-    async run(task: OutboxTask) {
+    async run(task: OutboxTask, context?: TaskContext) {
       // The HUD may have been unset since the task was stored: nothing to deliver to.
       if (settings.hudUrl === undefined) return;
       const response = await fetchImpl(settings.hudUrl, {
         method: "POST",
         headers: { "content-type": "application/json", "x-hud-internal-bot": settings.hudToken ?? "" },
         body: JSON.stringify(task.data.record),
-        signal: AbortSignal.timeout(HUD_TIMEOUT_MS),
+        signal: context ? AbortSignal.any([context.signal, AbortSignal.timeout(HUD_TIMEOUT_MS)]) : AbortSignal.timeout(HUD_TIMEOUT_MS),
       });
       await response.body?.cancel();
       if (!response.ok) throw new HudResponseError(response.status, { headers: Object.fromEntries(response.headers) });

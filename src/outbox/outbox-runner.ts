@@ -2,10 +2,20 @@ import type { Logger } from "pino";
 import type { Metrics } from "../metrics/metrics";
 import { retryDelayMs } from "./backoff";
 import { classifyFailure, type FailureClass } from "./classify-failure";
-import type { Outbox, OutboxTask } from "./outbox";
+import { LeaseKeeper } from "./lease-keeper";
+import type { Outbox, OutboxTask, TaskLease } from "./outbox";
+
+export interface TaskContext {
+  /**
+   * Aborted when the task must stop where it is: the process is shutting down, the task ran past
+   * its time limit, or its lease went to another process. Pass it to GitHub and HTTP calls so that
+   * nothing new is sent after that; the runner stops waiting for the task shortly after either way.
+   */
+  signal: AbortSignal;
+}
 
 export interface TaskHandler {
-  run(task: OutboxTask): Promise<void>;
+  run(task: OutboxTask, context?: TaskContext): Promise<void>;
   /** Records a final failure where users can see it (dispatch record, check run...). */
   giveUp?(task: OutboxTask, failure: FailureClass): Promise<void>;
   /** Told when a failed run is scheduled to be retried (metrics). */
@@ -24,8 +34,13 @@ export interface OutboxRunnerOptions {
   metrics: Metrics;
   /** tasks in flight at once */
   concurrency: number;
-  /** a claimed task is someone else's to retry after this long (its runner is presumed dead) */
+  /**
+   * A claimed task is someone else's to run once its lease lapses (its runner is presumed dead).
+   * Renewed every third of this while the task runs, so it can be short whatever the task's length.
+   */
   leaseMs: number;
+  /** a task still running after this is presumed stuck: aborted and retried later (default 120 s) */
+  taskTimeLimitMs?: number;
   /** retryable failures are given up once a task is this old (unless its handler says otherwise) */
   giveUpAfterMs: number;
   /**
@@ -37,24 +52,41 @@ export interface OutboxRunnerOptions {
   now?: () => number;
 }
 
+/** What a running task's abort means, so its outcome is dealt with accordingly. */
+type AbortReason = "stopping" | "time-limit" | "lease-lost";
+
+type TaskOutcome = { kind: "done" } | { kind: "failed"; error: unknown } | { kind: "abandoned" };
+
+const DEFAULT_TASK_TIME_LIMIT_MS = 120_000;
+/** How long `stop()` lets tasks in flight finish before it aborts them. */
+const STOP_GRACE_MS = 3_000;
+/** How long an aborted task gets to settle (aborted requests reject at once) before it is left behind. */
+const ABORT_SETTLE_MS = 1_000;
+
 /**
  * Performs outbox tasks with bounded concurrency. `kick()` after enqueueing gives low latency in a
  * long-lived server; `start()` adds a periodic sweep for work left behind by dead processes and for
- * retries; `drain()` is what a scheduled Lambda calls.
+ * retries; `drain()` is what a scheduled Lambda calls; `stop()` is a server's shutdown.
  */
 export class OutboxRunner {
   private readonly now: () => number;
   private draining: Promise<number> | null = null;
   private rerun = false;
   private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  /** Aborted by `stop()` once the grace is over: every task in flight is told to stop. */
+  private stopping = new AbortController();
+
+  private readonly taskTimeLimitMs: number;
 
   constructor(private readonly options: OutboxRunnerOptions) {
     this.now = options.now ?? Date.now;
+    this.taskTimeLimitMs = options.taskTimeLimitMs ?? DEFAULT_TASK_TIME_LIMIT_MS;
   }
 
   /** Starts a drain soon, or makes the running one go round again; never throws. */
   kick(): void {
-    if (this.options.background === false) return;
+    if (this.options.background === false || this.stopped) return;
     if (this.draining) {
       this.rerun = true;
       return;
@@ -62,22 +94,15 @@ export class OutboxRunner {
     this.draining = this.drainLoop().finally(() => {
       this.draining = null;
     });
-    this.draining.catch((error: unknown) => this.options.log.error({ err: error }, "outbox drain failed"));
+    this.draining.catch((error: unknown) => {
+      // During an outage the store has said so once; a failed drain every few seconds adds nothing.
+      if (this.options.outbox.reachable()) this.options.log.error({ err: error }, "outbox drain failed");
+    });
   }
 
   /** Runs due tasks until none is due or `deadline` (epoch ms) passes; returns how many ran. */
-  async drain(deadline = Number.POSITIVE_INFINITY): Promise<number> {
-    let ran = 0;
-    while (this.now() < deadline) {
-      const tasks = await this.options.outbox.claim(this.now(), this.options.leaseMs, this.options.concurrency);
-      if (tasks.length === 0) break;
-      // Every task of the batch settles before drain answers: on Lambda nothing may run on after it.
-      const results = await Promise.allSettled(tasks.map((task) => this.runOne(task)));
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-      if (failed) throw failed.reason;
-      ran += tasks.length;
-    }
-    return ran;
+  drain(deadline = Number.POSITIVE_INFINITY): Promise<number> {
+    return this.drainWhile(() => this.now() < deadline);
   }
 
   start(intervalMs: number): void {
@@ -86,25 +111,59 @@ export class OutboxRunner {
     this.kick();
   }
 
-  /** Stops the sweep and waits for the drain in progress. */
-  async stop(): Promise<void> {
+  /**
+   * Shutdown: the background drain claims nothing more, at once (kick and the sweep do nothing
+   * after; an explicit `drain()` still runs); lets tasks in flight finish for up to `graceMs`, then
+   * aborts them (GitHub waits and requests included) and hands their leases back so another process
+   * takes them up right away. Resolves once nothing of the runner is left running or waiting on the
+   * store, so the store can be closed after.
+   */
+  async stop(graceMs = STOP_GRACE_MS): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.rerun = false;
-    await this.draining?.catch(() => undefined);
+    const draining = this.draining?.catch(() => undefined);
+    if (!draining) return;
+    let graceTimer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<"grace-over">((resolve) => {
+      graceTimer = setTimeout(() => resolve("grace-over"), graceMs);
+    });
+    const first = await Promise.race([draining, graceOver]);
+    clearTimeout(graceTimer);
+    if (first === "grace-over") this.stopping.abort("stopping" satisfies AbortReason);
+    await draining;
+    // What an explicit drain() runs after this (a test, a last drain) starts unaborted.
+    this.stopping = new AbortController();
   }
 
+  /** The background drain (kick, start): what stop() ends, claiming nothing once it is called. */
   private async drainLoop(): Promise<number> {
     let ran = 0;
     do {
       this.rerun = false;
-      ran += await this.drain();
-    } while (this.rerun);
+      ran += await this.drainWhile(() => !this.stopped);
+    } while (this.rerun && !this.stopped);
     return ran;
   }
 
-  private async runOne(task: OutboxTask): Promise<void> {
-    const { outbox, handlers, log, metrics } = this.options;
+  private async drainWhile(go: () => boolean): Promise<number> {
+    let ran = 0;
+    while (go()) {
+      const leases = await this.options.outbox.claim(this.now(), this.options.leaseMs, this.options.concurrency);
+      if (leases.length === 0) break;
+      // Every task of the batch settles before drain answers: on Lambda nothing may run on after it.
+      const results = await Promise.allSettled(leases.map((lease) => this.runOne(lease)));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed) throw failed.reason;
+      ran += leases.length;
+    }
+    return ran;
+  }
+
+  private async runOne(lease: TaskLease): Promise<void> {
+    const { outbox, handlers, log } = this.options;
+    const { task } = lease;
     const handler = handlers[task.kind];
     if (!handler) {
       // Written by a newer version, or corrupted: keep it visible rather than retry forever.
@@ -112,25 +171,94 @@ export class OutboxRunner {
       log.error({ taskId: task.id, kind: task.kind }, "outbox task of unknown kind buried");
       return;
     }
+    const abort = new AbortController();
+    const stopTask = (reason: AbortReason) => abort.abort(reason);
+    const onStopping = () => stopTask("stopping");
+    if (this.stopping.signal.aborted) onStopping();
+    else this.stopping.signal.addEventListener("abort", onStopping, { once: true });
+    const timeLimit = setTimeout(() => stopTask("time-limit"), this.taskTimeLimitMs);
+    const keeper = new LeaseKeeper({
+      outbox,
+      lease,
+      leaseMs: this.options.leaseMs,
+      now: this.now,
+      onLost: () => stopTask("lease-lost"),
+      onError: (error) => {
+        if (outbox.reachable()) log.warn({ taskId: task.id, err: error }, "outbox lease renewal failed; trying again");
+      },
+    });
+    let outcome: TaskOutcome;
     try {
-      await handler.run(task);
-      await outbox.complete(task);
-      metrics.outboxTasks.inc({ kind: task.kind, outcome: "done" });
-    } catch (error) {
-      const failure = classifyFailure(error, this.now());
-      const tooOld = this.now() - task.createdAt >= (handler.giveUpAfterMs ?? this.options.giveUpAfterMs);
-      if (failure.retryable && !tooOld) {
-        const dueAt = this.now() + retryDelayMs(task.attempts + 1, failure.retryAfterMs);
-        await outbox.retryAt(task, dueAt, failure.summary);
-        metrics.outboxTasks.inc({ kind: task.kind, outcome: "retry" });
-        handler.retrying?.(task, failure);
-        log.warn({ taskId: task.id, kind: task.kind, attempt: task.attempts + 1, failure: failure.summary }, "outbox task will be retried");
-        return;
-      }
-      await outbox.bury(task, this.now(), failure.summary);
-      metrics.outboxTasks.inc({ kind: task.kind, outcome: "given_up" });
-      log.error({ taskId: task.id, kind: task.kind, failure: failure.summary }, "outbox task given up");
-      await handler.giveUp?.(task, failure).catch((e: unknown) => log.error({ err: e, taskId: task.id }, "recording a given-up task failed"));
+      outcome = await settleUnlessAborted(() => handler.run(task, { signal: abort.signal }), abort.signal);
+    } finally {
+      clearTimeout(timeLimit);
+      this.stopping.signal.removeEventListener("abort", onStopping);
     }
+    const held = await keeper.stop();
+    const reason = abort.signal.aborted ? (abort.signal.reason as AbortReason) : null;
+
+    if (outcome.kind === "done") {
+      await outbox.complete(task);
+      this.options.metrics.outboxTasks.inc({ kind: task.kind, outcome: "done" });
+      return;
+    }
+    if (reason === "lease-lost") {
+      // Another process holds the task now and runs it: nothing here is ours to record.
+      log.warn({ taskId: task.id, kind: task.kind }, "outbox task lease lost to another process; left to it");
+      return;
+    }
+    if (reason === "stopping") {
+      // Not a failure of the task: quietly due again at once for whoever runs next.
+      if (held) await outbox.release(held, this.now()).catch(() => false);
+      return;
+    }
+    const stuck = new Error(`outbox task still running after ${this.taskTimeLimitMs / 1000} s`);
+    await this.failed(task, handler, outcome.kind === "failed" && reason !== "time-limit" ? outcome.error : stuck);
   }
+
+  private async failed(task: OutboxTask, handler: TaskHandler, error: unknown): Promise<void> {
+    const { outbox, log, metrics } = this.options;
+    const failure = classifyFailure(error, this.now());
+    const tooOld = this.now() - task.createdAt >= (handler.giveUpAfterMs ?? this.options.giveUpAfterMs);
+    if (failure.retryable && !tooOld) {
+      const dueAt = this.now() + retryDelayMs(task.attempts + 1, failure.retryAfterMs);
+      await outbox.retryAt(task, dueAt, failure.summary);
+      metrics.outboxTasks.inc({ kind: task.kind, outcome: "retry" });
+      handler.retrying?.(task, failure);
+      log.warn({ taskId: task.id, kind: task.kind, attempt: task.attempts + 1, failure: failure.summary }, "outbox task will be retried");
+      return;
+    }
+    await outbox.bury(task, this.now(), failure.summary);
+    metrics.outboxTasks.inc({ kind: task.kind, outcome: "given_up" });
+    log.error({ taskId: task.id, kind: task.kind, failure: failure.summary }, "outbox task given up");
+    await handler.giveUp?.(task, failure).catch((e: unknown) => log.error({ err: e, taskId: task.id }, "recording a given-up task failed"));
+  }
+}
+
+/**
+ * Runs `work` to its end, unless `signal` aborts first: then it gets `ABORT_SETTLE_MS` more (an
+ * aborted request rejects at once) and is otherwise left behind, "abandoned": a retry-plugin sleep or
+ * a token mint that ignores the signal must not hold a shutdown.
+ */
+async function settleUnlessAborted(work: () => Promise<void>, signal: AbortSignal): Promise<TaskOutcome> {
+  const settled: Promise<TaskOutcome> = work().then(
+    () => ({ kind: "done" }),
+    (error: unknown) => ({ kind: "failed", error }),
+  );
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<"aborted">((resolve) => {
+    onAbort = () => resolve("aborted");
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+  const first = await Promise.race([settled, aborted]);
+  if (onAbort) signal.removeEventListener("abort", onAbort);
+  if (first !== "aborted") return first;
+  let settleTimer: NodeJS.Timeout | undefined;
+  const leftBehind = new Promise<TaskOutcome>((resolve) => {
+    settleTimer = setTimeout(() => resolve({ kind: "abandoned" }), ABORT_SETTLE_MS);
+  });
+  const outcome = await Promise.race([settled, leftBehind]);
+  clearTimeout(settleTimer);
+  return outcome;
 }

@@ -4,7 +4,8 @@ import type { Store, WriteOp } from "../store/store";
  * Durable work items: a side effect (a dispatch, a check-run write, a HUD record) is stored here in
  * the same atomic write as the decision that caused it, then performed by the OutboxRunner, retried
  * until it succeeds or is given up. Any process (or the scheduled Lambda) can pick up what another
- * left behind: a claimed task whose lease runs out becomes due again.
+ * left behind: a claimed task whose lease runs out becomes due again. Leases are short and renewed
+ * by their holder while the task runs, so a dead holder's work is taken over soon.
  */
 export interface OutboxTask {
   /** deterministic where the cause is (e.g. delivery + downstream), so a re-plan cannot double it */
@@ -14,6 +15,12 @@ export interface OutboxTask {
   createdAt: number;
   attempts: number;
   lastError: string | null;
+}
+
+/** A claimed task and how long its holder has it: the task's score in the due set while claimed. */
+export interface TaskLease {
+  task: OutboxTask;
+  heldUntil: number;
 }
 
 const DUE = "relay:outbox:due";
@@ -45,18 +52,32 @@ export class Outbox {
   }
 
   /** Takes up to `limit` due tasks for `leaseMs`; nobody else gets them meanwhile. */
-  async claim(now: number, leaseMs: number, limit: number): Promise<OutboxTask[]> {
-    const ids = await this.store.claimDue(DUE, now, now + leaseMs, limit);
+  async claim(now: number, leaseMs: number, limit: number): Promise<TaskLease[]> {
+    const heldUntil = now + leaseMs;
+    const ids = await this.store.claimDue(DUE, now, heldUntil, limit);
     if (ids.length === 0) return [];
     const raw = await this.store.getMany(ids.map(taskKey));
-    const tasks: OutboxTask[] = [];
+    const leases: TaskLease[] = [];
     const orphans: WriteOp[] = [];
     raw.forEach((value, i) => {
       if (value === null) orphans.push({ op: "zrem", key: DUE, member: ids[i] }, { op: "zrem", key: DUE_SINCE, member: ids[i] });
-      else tasks.push(JSON.parse(value) as OutboxTask);
+      else leases.push({ task: JSON.parse(value) as OutboxTask, heldUntil });
     });
     if (orphans.length > 0) await this.store.write(orphans);
-    return tasks;
+    return leases;
+  }
+
+  /**
+   * Extends a lease to `until`; null when it is no longer ours (another process claimed the task
+   * after our lease ran out, or it is done), so a late renewal never takes back what someone else holds.
+   */
+  async renew(lease: TaskLease, until: number): Promise<TaskLease | null> {
+    return (await this.store.replaceScore(DUE, lease.task.id, lease.heldUntil, until)) ? { ...lease, heldUntil: until } : null;
+  }
+
+  /** Hands a task back unfinished (shutting down): due again at `now` for anyone, if the lease is still ours. */
+  async release(lease: TaskLease, now: number): Promise<boolean> {
+    return this.store.replaceScore(DUE, lease.task.id, lease.heldUntil, now);
   }
 
   async complete(task: OutboxTask): Promise<void> {
@@ -85,6 +106,11 @@ export class Outbox {
       { op: "zadd", key: DEAD, member: task.id, score: now },
       { op: "zremBelow", key: DEAD, score: now - DEAD_TTL_SECONDS * 1000 },
     ]);
+  }
+
+  /** False while the store is known to be unreachable (see Store.reachable). */
+  reachable(): boolean {
+    return this.store.reachable();
   }
 
   depth(): Promise<number> {

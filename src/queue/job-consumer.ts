@@ -35,7 +35,15 @@ export interface JobConsumerOptions {
   env?: NodeJS.ProcessEnv;
   /** waits between callback attempts */
   retryDelaysMs?: number[];
+  /** false while Redis is known to be down (see reportRedisOutages): the outage line says it all then */
+  redisUp?: () => boolean;
 }
+
+/** Waits after a failed round of the loop: from 0.5 s, doubling, at most 10 s. */
+const LOOP_RETRY_MS = { first: 500, max: 10_000 };
+
+/** Redis answers this when the stream or the group is gone (a restart without persistence, a flush). */
+const isNoGroup = (error: unknown) => error instanceof Error && error.message.startsWith("NOGROUP");
 
 /**
  * A worker of the queue transport (SPEC §3): reads job requests from `relay:jobs` in a consumer group,
@@ -44,26 +52,61 @@ export interface JobConsumerOptions {
  * heartbeat for `idleMs`) is reclaimed by another with XAUTOCLAIM; one delivered more than
  * `max_deliveries` times, or refused by the relay for good, moves to `relay:jobs:dlq`. One job at a
  * time: run more workers for more.
+ *
+ * It rides out Redis outages: the loop never ends on an error, it waits (with backoff) and goes on,
+ * recreating the group if Redis lost it. `stop()` ends the job in hand too: its command is
+ * terminated, nothing is reported, and the entry is handed back (marked idle) for another worker.
  */
 export class JobConsumer {
   private readonly stream: string;
   private readonly deadLetters: DeadLetterQueue;
-  private stopping = false;
+  private readonly stopping = new AbortController();
+  private wakeUp: (() => void) | null = null;
 
   constructor(private readonly options: JobConsumerOptions) {
     this.stream = options.prefix + JOBS_STREAM;
     this.deadLetters = new DeadLetterQueue({ redis: options.redis, prefix: options.prefix, group: options.group });
   }
 
-  /** Until `stop()`: handles entries as they come. */
+  /** Until `stop()`: handles entries as they come, whatever Redis does meanwhile. */
   async run(): Promise<void> {
-    await this.ensureGroup();
-    while (!this.stopping) await this.step();
+    let groupReady = false;
+    let failures = 0;
+    while (!this.stopping.signal.aborted) {
+      try {
+        if (!groupReady) await this.ensureGroup();
+        groupReady = true;
+        await this.step();
+        failures = 0;
+      } catch (error) {
+        if (this.stopping.signal.aborted) break;
+        if (isNoGroup(error)) {
+          groupReady = false;
+          this.options.log.warn({}, "the job stream or its consumer group is gone (Redis lost its data?); creating them again");
+        } else if (failures === 0 && (this.options.redisUp?.() ?? true)) {
+          this.options.log.warn({ error: error instanceof Error ? error.message : String(error) }, "worker loop failed; retrying");
+        }
+        await this.pause(Math.min(LOOP_RETRY_MS.max, LOOP_RETRY_MS.first * 2 ** failures));
+        failures += 1;
+      }
+    }
   }
 
-  /** Finishes the job in hand, then `run()` returns. */
+  /** Ends `run()` soon: a job in hand is terminated and its entry handed back, unreported. */
   stop(): void {
-    this.stopping = true;
+    this.stopping.abort();
+    this.wakeUp?.();
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = done;
+    });
   }
 
   /** A new group starts at the stream's beginning: requests enqueued before any worker ran are not lost. */
@@ -132,15 +175,21 @@ export class JobConsumer {
     const { log } = this.options;
     const context = { entryId: entry.id, requestId: request.request_id, jobId: request.job_id, attempt };
     const base = { runId: entry.id.replace("-", ""), runAttempt: attempt, url: this.detailsUrl(entry.id, request) };
+    const { signal } = this.stopping;
     const report = (status: JobReport["status"], conclusion: string | null, result?: JobResult) =>
-      postJobReport(request, { ...base, status, conclusion, result, at: new Date().toISOString() }, { fetch: this.options.fetch, retryDelaysMs: this.options.retryDelaysMs });
+      postJobReport(request, { ...base, status, conclusion, result, at: new Date().toISOString() }, { fetch: this.options.fetch, retryDelaysMs: this.options.retryDelaysMs, signal });
 
     if (!(await this.settled(entry, await report("in_progress", null), attempt))) return;
     log.info(context, "job started");
     const dir = await mkdtemp(join(tmpdir(), "ci-relay-job-"));
     try {
       const resultFile = join(dir, "result.json");
-      const exit = await this.withHeartbeat(entry.id, () => runJobCommand(this.options.command, jobEnvironment(this.options.env ?? process.env, request, { ...context, resultFile })));
+      const exit = await this.withHeartbeat(entry.id, () => runJobCommand(this.options.command, jobEnvironment(this.options.env ?? process.env, request, { ...context, resultFile }), signal));
+      if (signal.aborted) {
+        await this.handBack(entry.id);
+        log.info(context, "worker stopping: job terminated and handed back for another worker");
+        return;
+      }
       const conclusion = exitConclusion(exit);
       if (conclusion === null) {
         // Left pending: after `idleMs` it is delivered again, until `max_deliveries` sends it to the dead letters.
@@ -160,9 +209,23 @@ export class JobConsumer {
     }
   }
 
+  /**
+   * Marks the entry idle for long enough that the next XAUTOCLAIM of any worker takes it at once,
+   * rather than after `idleMs`. It stays pending: nothing is lost if this fails.
+   */
+  private async handBack(id: string): Promise<void> {
+    const { redis, group, consumer } = this.options;
+    await redis.xclaim(this.stream, group, consumer, 0, id, "IDLE", Date.now(), "JUSTID").catch(() => undefined);
+  }
+
   /** True when the relay took the report; a refusal for good dead-letters the entry, anything else leaves it pending. */
   private async settled(entry: DeadLetter, outcome: ReportOutcome, deliveries: number): Promise<boolean> {
     if (outcome.outcome === "accepted") return true;
+    if (this.stopping.signal.aborted) {
+      // Cut short by stop(): left pending, handed back, and reported by whoever runs it next.
+      await this.handBack(entry.id);
+      return false;
+    }
     if (outcome.outcome === "rejected") {
       await this.deadLetters.move(entry, `callback-rejected:${outcome.failureKind}`, deliveries);
       this.options.log.warn({ entryId: entry.id, failureKind: outcome.failureKind }, "relay refused the job's report; moved to the dead-letter stream");
@@ -179,7 +242,10 @@ export class JobConsumer {
   private async withHeartbeat<T>(id: string, work: () => Promise<T>): Promise<T> {
     const { redis, group, consumer, idleMs, log } = this.options;
     const timer = setInterval(() => {
-      redis.xclaim(this.stream, group, consumer, 0, id, "JUSTID").catch((error: unknown) => log.warn({ err: error, entryId: id }, "heartbeat failed"));
+      redis.xclaim(this.stream, group, consumer, 0, id, "JUSTID").catch((error: unknown) => {
+        // During an outage the outage line has said it; a failed beat every few seconds adds nothing.
+        if (this.options.redisUp?.() ?? true) log.warn({ error: error instanceof Error ? error.message : String(error), entryId: id }, "heartbeat failed");
+      });
     }, Math.max(100, Math.floor(idleMs / 3)));
     try {
       return await work();

@@ -25,6 +25,8 @@ export interface PostOptions {
   fetch: typeof fetch;
   /** waits between attempts; default 0.5 s, 1 s, 2 s */
   retryDelaysMs?: number[];
+  /** aborted: the worker is stopping, so no more attempts (and the one under way is cut short) */
+  signal?: AbortSignal;
 }
 
 /**
@@ -36,9 +38,9 @@ export async function postJobReport(request: JobRequest, report: JobReport, opti
   const body = JSON.stringify(callbackBody(request, report));
   const delays = options.retryDelaysMs ?? [500, 1000, 2000];
   let outcome: ReportOutcome = { outcome: "unreachable", detail: "not sent" };
-  for (let attempt = 0; attempt <= delays.length; attempt++) {
+  for (let attempt = 0; attempt <= delays.length && !options.signal?.aborted; attempt++) {
     if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, delays[attempt - 1]));
-    outcome = await postOnce(request, body, options.fetch);
+    outcome = await postOnce(request, body, options.fetch, options.signal);
     if (outcome.outcome !== "unreachable") return outcome;
   }
   return outcome;
@@ -70,14 +72,15 @@ export function callbackBody(request: JobRequest, report: JobReport): Record<str
   };
 }
 
-async function postOnce(request: JobRequest, body: string, fetcher: typeof fetch): Promise<ReportOutcome> {
+async function postOnce(request: JobRequest, body: string, fetcher: typeof fetch, stopping: AbortSignal | undefined): Promise<ReportOutcome> {
+  const timeout = AbortSignal.timeout(30_000);
   let response: Response;
   try {
     response = await fetcher(request.callback_url, {
       method: "POST",
       headers: { authorization: `Bearer ${request.callback_token}`, "content-type": "application/json" },
       body,
-      signal: AbortSignal.timeout(30_000),
+      signal: stopping ? AbortSignal.any([stopping, timeout]) : timeout,
     });
   } catch (error) {
     return { outcome: "unreachable", detail: error instanceof Error ? error.message : String(error) };

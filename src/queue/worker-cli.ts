@@ -1,8 +1,9 @@
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
-import Redis from "ioredis";
+import Redis, { type RedisOptions } from "ioredis";
 import pino from "pino";
 import { z } from "zod";
+import { reportRedisOutages } from "../store/report-redis-outages";
 import { DeadLetterQueue } from "./dead-letter-queue";
 import { JobConsumer } from "./job-consumer";
 
@@ -31,6 +32,16 @@ const OPTIONS = {
   count: { type: "string", default: "100" },
 } as const;
 
+/**
+ * A worker waits out a Redis outage instead of failing: commands wait for the connection (no retry
+ * limit), which is tried again from 0.2 s, backing off to every 5 s. The `dlq` commands answer an
+ * operator, so they fail after one more attempt instead of hanging.
+ */
+const WORKER_REDIS: RedisOptions = { maxRetriesPerRequest: null, retryStrategy: (attempt) => Math.min(attempt * 200, 5_000) };
+const DLQ_REDIS: RedisOptions = { maxRetriesPerRequest: 1, connectTimeout: 2_000, retryStrategy: (attempt) => Math.min(attempt * 100, 500) };
+/** After SIGTERM the loop has this long to hand back its job; then the connection is cut, which ends any wait on Redis. */
+const STOP_GRACE_MS = 5_000;
+
 const envSchema = z.object({ REDIS_URL: z.string().min(1, { error: "REDIS_URL is required" }), REDIS_PREFIX: z.string().default("") });
 const positive = (flag: string) => z.coerce.number().int({ error: `${flag} must be a positive integer` }).positive({ error: `${flag} must be a positive integer` });
 
@@ -54,9 +65,12 @@ export async function runWorkerCommand(argv: string[], io: WorkerIo): Promise<nu
     return 2;
   }
   const { values, positionals } = parsed;
-  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 3 });
+  const [command, sub, ...rest] = positionals;
+  const log = pino({ name: "ci-relay-worker" });
+  const redis = new Redis(env.REDIS_URL, command === "dlq" ? DLQ_REDIS : WORKER_REDIS);
+  // dlq prints JSON lines for the operator: a failure is its error message, not a log line among them.
+  const outages = reportRedisOutages(redis, command === "dlq" ? undefined : log, "the worker waits for it and goes on");
   try {
-    const [command, sub, ...rest] = positionals;
     // Without --group, each label has its own group: every label's workers see every entry.
     const group = values.group ?? (values["runs-on"] ? `relay-workers:${values["runs-on"]}` : "relay-workers");
     if (command === "dlq") {
@@ -91,11 +105,18 @@ export async function runWorkerCommand(argv: string[], io: WorkerIo): Promise<nu
       command: values.exec,
       detailsUrl: values["details-url"],
       fetch: io.fetch,
-      log: pino({ name: "ci-relay-worker" }),
+      log,
+      redisUp: () => !outages.down(),
     });
-    process.once("SIGTERM", () => consumer.stop());
-    process.once("SIGINT", () => consumer.stop());
+    const stop = (signal: string) => {
+      log.info(`${signal}: stopping`);
+      consumer.stop();
+      setTimeout(() => redis.disconnect(), STOP_GRACE_MS).unref();
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
     await consumer.run();
+    log.info("stopped");
     return 0;
   } finally {
     redis.disconnect();

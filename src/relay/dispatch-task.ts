@@ -4,7 +4,7 @@ import type { AppGitHub } from "../github/app-github";
 import type { Metrics } from "../metrics/metrics";
 import type { FailureClass } from "../outbox/classify-failure";
 import type { OutboxTask } from "../outbox/outbox";
-import type { TaskHandler } from "../outbox/outbox-runner";
+import type { TaskContext, TaskHandler } from "../outbox/outbox-runner";
 import { updateWithRetry, type Store } from "../store/store";
 import { buildClientPayload } from "./build-client-payload";
 import { dispatchKey, parseDispatchRecord, RECORD_TTL_SECONDS, type DispatchRecord } from "./dispatch-record";
@@ -28,7 +28,7 @@ export interface DispatchTaskDeps {
 export function dispatchTask(deps: DispatchTaskDeps): TaskHandler {
   const now = () => deps.now?.() ?? Date.now();
   return {
-    async run(task: OutboxTask) {
+    async run(task: OutboxTask, context?: TaskContext) {
       const record = await loadDispatchRecord(deps.store, String(task.data.requestId));
       if (!record || record.state !== "pending") return; // already sent, or expired: nothing to do
       const rawPayload = await deps.store.get(payloadKey(record.deliveryId));
@@ -55,6 +55,10 @@ export function dispatchTask(deps: DispatchTaskDeps): TaskHandler {
         repo,
         event_type: record.event,
         client_payload: clientPayload as unknown as Record<string, unknown>,
+        // Aborted (shutting down, past its time limit, lease lost): no dispatch starts after that,
+        // so whoever runs the task next does not race a late one from here. One already on the
+        // wire may still have reached GitHub: the at-least-once edge the README describes.
+        request: { signal: context?.signal },
       });
       const sentAt = now();
       // GitHub has the dispatch now: a failure to record that must not make the task retry and send

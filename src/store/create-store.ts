@@ -30,5 +30,5 @@ export function createStore({ redisUrl, prefix = "", log }: CreateStoreOptions):
     { store: "memory" },
     "REDIS_URL is not set: using the in-process memory store, which is for a single process only (state is not shared and is lost on restart)",
   );
-  return new MemoryStore();
+  return new MemoryStore({ log });
 }

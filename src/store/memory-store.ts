@@ -1,4 +1,5 @@
 import { nextSlot, type SlotReservation } from "./next-slot";
+import type { OutageLog } from "./report-redis-outages";
 import type { Store, StreamEntry, WriteOp } from "./store";
 import { checkCount, checkInterval, checkScore, checkWriteOp, ttlMillis } from "./store-arguments";
 
@@ -17,10 +18,21 @@ type Kind = Entry["kind"];
 export interface MemoryStoreOptions {
   /** Clock in epoch milliseconds; tests inject one to expire keys without waiting. */
   now?: () => number;
+  /** How often expired keys are dropped when nobody reads them; default 60 s. */
+  sweepIntervalMs?: number;
+  /** Most keys held; past it the oldest keys that have a TTL are evicted. Default 10,000. */
+  maxEntries?: number;
+  /** where the one "store full" warning goes */
+  log?: Pick<OutageLog, "warn">;
 }
 
 /** Expired keys nobody reads again would otherwise stay forever in a long-running process. */
 const SWEEP_INTERVAL_MS = 60_000;
+/**
+ * Records live for weeks (dispatch records and payloads: 30 days), so TTLs alone do not bound a
+ * busy process: about a thousand deliveries' worth of state, tens of MiB.
+ */
+const MAX_ENTRIES = 10_000;
 
 const byScoreThenMember = ([ma, sa]: [string, number], [mb, sb]: [string, number]): number =>
   sa - sb || (ma < mb ? -1 : ma > mb ? 1 : 0);
@@ -29,16 +41,33 @@ const byScoreThenMember = ([ma, sa]: [string, number], [mb, sb]: [string, number
  * The Store in process memory: for one process only (local runs and tests). Every method does its
  * work synchronously before its promise settles, which is what makes each call, and each `write`
  * batch, atomic.
+ *
+ * TTLs work as on Redis: an expired key is gone on its next read, and a timer (unref'd: it never
+ * keeps a process alive) drops expired keys nobody reads. The size is capped like a Redis with
+ * `maxmemory-policy volatile-lru`: past `maxEntries` keys, the least recently written keys that
+ * have a TTL (records that would expire anyway) make room; keys without one (outbox work, indexes
+ * of due work, streams) are never evicted. The first eviction is logged, once.
  */
 export class MemoryStore implements Store {
   readonly kind = "memory" as const;
   private readonly entries = new Map<string, Entry>();
   private readonly now: () => number;
-  private lastSweep: number;
+  private readonly maxEntries: number;
+  private readonly log: MemoryStoreOptions["log"];
+  private readonly sweeper: NodeJS.Timeout;
+  private warnedFull = false;
 
-  constructor({ now = Date.now }: MemoryStoreOptions = {}) {
+  constructor({ now = Date.now, sweepIntervalMs = SWEEP_INTERVAL_MS, maxEntries = MAX_ENTRIES, log }: MemoryStoreOptions = {}) {
     this.now = now;
-    this.lastSweep = now();
+    this.maxEntries = maxEntries;
+    this.log = log;
+    this.sweeper = setInterval(() => this.sweep(this.now()), sweepIntervalMs);
+    this.sweeper.unref();
+  }
+
+  /** Keys held, expired ones not yet dropped included. */
+  get size(): number {
+    return this.entries.size;
   }
 
   async get(key: string): Promise<string | null> {
@@ -117,6 +146,15 @@ export class MemoryStore implements Store {
     return due;
   }
 
+  async replaceScore(key: string, member: string, expected: number, next: number): Promise<boolean> {
+    checkScore(expected);
+    checkScore(next);
+    const scores = this.entryOf(key, "zset")?.scores;
+    if (scores?.get(member) !== expected) return false;
+    scores.set(member, next);
+    return true;
+  }
+
   async rangeByScoreDesc(key: string, max: number, min: number, limit: number): Promise<string[]> {
     checkScore(max);
     checkScore(min);
@@ -159,7 +197,13 @@ export class MemoryStore implements Store {
     return true;
   }
 
-  async close(): Promise<void> {}
+  reachable(): boolean {
+    return true;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+  }
 
   private apply(op: WriteOp): void {
     switch (op.op) {
@@ -173,7 +217,7 @@ export class MemoryStore implements Store {
         let zset = this.entryOf(op.key, "zset");
         if (!zset) {
           zset = { kind: "zset", scores: new Map([[op.member, op.score]]) };
-          this.entries.set(op.key, zset);
+          this.add(op.key, zset);
         } else if (!(op.onlyIfAbsent && zset.scores.has(op.member))) zset.scores.set(op.member, op.score);
         const ttlMs = ttlMillis(op.ttlSeconds);
         if (ttlMs !== undefined) zset.expiresAt = this.now() + ttlMs;
@@ -202,7 +246,7 @@ export class MemoryStore implements Store {
     let stream = this.entryOf(key, "stream");
     if (!stream) {
       stream = { kind: "stream", entries: [], lastMs: 0, lastSeq: -1 };
-      this.entries.set(key, stream);
+      this.add(key, stream);
     }
     // Ids as Redis makes them: "<ms>-<seq>", strictly increasing even if the clock stalls or steps back.
     const ms = Math.max(this.now(), stream.lastMs);
@@ -215,13 +259,36 @@ export class MemoryStore implements Store {
   }
 
   private setString(key: string, value: string, ttlMs: number | undefined): void {
-    const now = this.now();
-    this.entries.set(key, { kind: "string", value, expiresAt: ttlMs === undefined ? undefined : now + ttlMs });
-    if (now - this.lastSweep >= SWEEP_INTERVAL_MS) this.sweep(now);
+    this.add(key, { kind: "string", value, expiresAt: ttlMs === undefined ? undefined : this.now() + ttlMs });
+  }
+
+  /** (Re)writes a key as the most recently written one, making room first when the store is full. */
+  private add(key: string, entry: Entry): void {
+    // Deleted first so the key moves to the end of the map's order: the map is oldest-written first.
+    if (!this.entries.delete(key) && this.entries.size >= this.maxEntries) this.makeRoom();
+    this.entries.set(key, entry);
+  }
+
+  /** One key out, the oldest written that has a TTL (expired ones included); none if only lasting keys are left. */
+  private makeRoom(): void {
+    this.warnFull();
+    for (const [key, entry] of this.entries) {
+      if (entry.kind === "stream" || entry.expiresAt === undefined) continue;
+      this.entries.delete(key);
+      return;
+    }
+  }
+
+  private warnFull(): void {
+    if (this.warnedFull) return;
+    this.warnedFull = true;
+    this.log?.warn(
+      { store: "memory", maxEntries: this.maxEntries },
+      "memory store full: evicting the oldest records that have a TTL (old dispatch records and payloads); set REDIS_URL to keep more",
+    );
   }
 
   private sweep(now: number): void {
-    this.lastSweep = now;
     for (const [key, entry] of this.entries) if (this.isExpired(entry, now)) this.entries.delete(key);
   }
 

@@ -1,13 +1,11 @@
 import Redis, { type RedisOptions, type Result } from "ioredis";
 import type { SlotReservation } from "./next-slot";
 import type { Store, StreamEntry, WriteOp } from "./store";
+import { reportRedisOutages, type OutageLog, type RedisOutages } from "./report-redis-outages";
 import { checkCount, checkInterval, checkScore, checkWriteOp, ttlMillis } from "./store-arguments";
 
 /** Where the store reports connection trouble (a pino/Probot logger fits). */
-export interface StoreLog {
-  info(fields: object, msg: string): void;
-  warn(fields: object, msg: string): void;
-}
+export type StoreLog = OutageLog;
 
 /**
  * A down Redis must fail a request within about two seconds rather than hold it: the webhook then
@@ -99,6 +97,16 @@ const SCRIPTS = {
       for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], member) end
       return due`,
   },
+  ciRelayReplaceScore: {
+    numberOfKeys: 1,
+    // ARGV: member, expected, next. Compared as numbers: Redis may print a score differently from
+    // how it was written, and epoch milliseconds are exact as Lua numbers (doubles).
+    lua: `
+      local current = redis.call('ZSCORE', KEYS[1], ARGV[1])
+      if not current or tonumber(current) ~= tonumber(ARGV[2]) then return 0 end
+      redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
+      return 1`,
+  },
 } as const;
 
 declare module "ioredis" {
@@ -107,6 +115,7 @@ declare module "ioredis" {
     ciRelayIncrementWindow(key: string, windowMs: string): Result<number, Context>;
     ciRelayClaimDue(key: string, now: string, leaseUntil: string, limit: string): Result<string[], Context>;
     ciRelayReserveSlot(key: string, intervalMs: string, maxWaitMs: string): Result<[number, number], Context>;
+    ciRelayReplaceScore(key: string, member: string, expected: string, next: string): Result<number, Context>;
   }
 }
 
@@ -128,6 +137,7 @@ function parseScore(text: string): number {
 export class RedisStore implements Store {
   readonly kind = "redis" as const;
   private readonly client: Redis;
+  private readonly outages: RedisOutages;
 
   constructor(
     client: Redis | string,
@@ -136,7 +146,7 @@ export class RedisStore implements Store {
   ) {
     this.client = typeof client === "string" ? new Redis(client, FAIL_FAST) : client;
     for (const [name, script] of Object.entries(SCRIPTS)) this.client.defineCommand(name, script);
-    this.reportOutages(log);
+    this.outages = reportRedisOutages(this.client, log, "store operations fail until it is back");
   }
 
   async get(key: string): Promise<string | null> {
@@ -249,6 +259,10 @@ export class RedisStore implements Store {
     return this.client.ciRelayClaimDue(this.key(key), nowArg, leaseArg, String(limit));
   }
 
+  async replaceScore(key: string, member: string, expected: number, next: number): Promise<boolean> {
+    return (await this.client.ciRelayReplaceScore(this.key(key), member, scoreArg(expected), scoreArg(next))) === 1;
+  }
+
   async rangeByScoreDesc(key: string, max: number, min: number, limit: number): Promise<string[]> {
     checkCount("limit", limit);
     const [maxArg, minArg] = [scoreArg(max), scoreArg(min)];
@@ -289,6 +303,10 @@ export class RedisStore implements Store {
     }
   }
 
+  reachable(): boolean {
+    return !this.outages.down();
+  }
+
   /** Resolves once the connection is closed, so nothing of the store outlives it. */
   async close(): Promise<void> {
     const { status } = this.client;
@@ -303,24 +321,6 @@ export class RedisStore implements Store {
 
   private key(key: string): string {
     return this.prefix + key;
-  }
-
-  /**
-   * One warning per outage rather than one per reconnect attempt. Also keeps ioredis from printing
-   * unhandled error events to stderr. Connection errors name host and port, never credentials.
-   */
-  private reportOutages(log: StoreLog | undefined): void {
-    let down = false;
-    this.client.on("error", (error: Error) => {
-      if (down) return;
-      down = true;
-      log?.warn({ error: error.message }, "Redis unreachable; store operations fail until it is back");
-    });
-    this.client.on("ready", () => {
-      if (!down) return;
-      down = false;
-      log?.info({}, "Redis reachable again");
-    });
   }
 }
 

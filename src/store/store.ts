@@ -64,6 +64,13 @@ export interface Store {
    */
   claimDue(key: string, now: number, leaseUntil: number, limit: number): Promise<string[]>;
 
+  /**
+   * Sets member's score to `next` only if it is exactly `expected` now; true when set. A lease taken
+   * with `claimDue` is renewed or released this way by its holder alone: once another process has
+   * claimed the member (a new score), the old holder's renewal finds it changed and does nothing.
+   */
+  replaceScore(key: string, member: string, expected: number, next: number): Promise<boolean>;
+
   /** Members with min <= score <= max, highest score first. */
   rangeByScoreDesc(key: string, max: number, min: number, limit: number): Promise<string[]>;
   zcard(key: string): Promise<number>;
@@ -76,6 +83,11 @@ export interface Store {
   streamLength(key: string): Promise<number>;
 
   ping(): Promise<boolean>;
+  /**
+   * Cheap and synchronous (no round trip): false while the store knows its backend is unreachable
+   * (a Redis outage, between the lost connection and the next successful one), true otherwise.
+   */
+  reachable(): boolean;
   close(): Promise<void>;
 }
 

@@ -16,21 +16,30 @@ export async function sweepAllTimeouts(relay: SweepRelay, now: number): Promise<
   return jobs + checks;
 }
 
-/** The long-lived server's timer for `sweepAllTimeouts`; a scheduled Lambda calls it directly. */
-export function startTimeoutSweeps(relay: SweepRelay & Pick<Relay, "runner" | "log">, intervalMs: number): () => void {
-  let running = false;
+/**
+ * The long-lived server's timer for `sweepAllTimeouts`; a scheduled Lambda calls it directly. The
+ * function it returns stops the timer and resolves once a sweep under way has finished, so the
+ * store can be closed after it.
+ */
+export function startTimeoutSweeps(relay: SweepRelay & Pick<Relay, "runner" | "log">, intervalMs: number): () => Promise<void> {
+  let running: Promise<void> | null = null;
   const timer = setInterval(() => {
     if (running) return;
-    running = true;
-    sweepAllTimeouts(relay, Date.now())
+    running = sweepAllTimeouts(relay, Date.now())
       .then((timedOut) => {
         if (timedOut > 0) relay.runner.kick();
       })
-      .catch((error: unknown) => relay.log.error({ err: error }, "timeout sweep failed"))
+      .catch((error: unknown) => {
+        // During an outage the store has said so once; a failed sweep every few seconds adds nothing.
+        if (relay.store.reachable()) relay.log.error({ err: error }, "timeout sweep failed");
+      })
       .finally(() => {
-        running = false;
+        running = null;
       });
   }, intervalMs);
   timer.unref();
-  return () => clearInterval(timer);
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
 }

@@ -217,13 +217,13 @@ describe("health and metrics tell the truth (relay in process, fake GitHub, Redi
     expect(metrics.value("ci_relay_outbox_oldest_due_seconds")).toBeGreaterThan(300);
 
     const [claimed] = await subject.relay.outbox.claim(now(), 60_000, 1);
-    await subject.relay.outbox.complete(claimed);
+    await subject.relay.outbox.complete(claimed.task);
     expect((await getJson(`${subject.url}/relay/health`)).body.degraded).not.toContain("outbox-stalled");
   });
 
   it("work stuck in flight (claimed, never finished) for over five minutes is outbox-stalled too", async () => {
     await subject.relay.outbox.enqueue({ id: "stuck-task", kind: "dispatch", data: { requestId: "none" } }, now());
-    const [stuck] = await subject.relay.outbox.claim(now(), 3_600_000, 1);
+    const [{ task: stuck }] = await subject.relay.outbox.claim(now(), 3_600_000, 1);
     expect(stuck.id).toBe("stuck-task");
     skipped += 301_000;
     expect((await getJson(`${subject.url}/relay/health`)).body.degraded).toContain("outbox-stalled");

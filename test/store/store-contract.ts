@@ -115,6 +115,23 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
         expect(await store.zcard("kept")).toBe(1);
       });
 
+      test("an expired key is absent to every kind of read, and writable afresh", async () => {
+        await store.write([
+          { op: "set", key: "s", value: "v", ttlSeconds: 1 },
+          { op: "zadd", key: "z", member: "m", score: 1, ttlSeconds: 1 },
+        ]);
+        await harness.elapse(1100);
+        expect(await store.getMany(["s"])).toEqual([null]);
+        expect(await store.zscore("z", "m")).toBeNull();
+        expect(await store.claimDue("z", 10, 20, 5)).toEqual([]);
+        expect(await store.rangeByScoreDesc("z", Infinity, -Infinity, 5)).toEqual([]);
+        expect(await store.compareAndSet("s", null, "fresh")).toBe(true);
+        expect(await store.replaceScore("z", "m", 1, 2)).toBe(false);
+        // An expired key of one type does not stand in the way of another.
+        await store.write([{ op: "set", key: "z", value: "now a string" }]);
+        expect(await store.get("z")).toBe("now a string");
+      });
+
       test("setting a key again without ttl clears its earlier expiry", async () => {
         await store.write([{ op: "set", key: "k", value: "1", ttlSeconds: 1 }]);
         expect(await store.compareAndSet("k", "1", "2")).toBe(true);
@@ -357,6 +374,23 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
         expect(await store.claimDue("none", 10, 20, 5)).toEqual([]);
       });
 
+      test("replaceScore moves a score only from the expected one: a lease renewed or released by its holder alone", async () => {
+        await store.write([{ op: "zadd", key: "q", member: "m", score: EPOCH_MS }]);
+        const held = EPOCH_MS + 15_000;
+        expect(await store.claimDue("q", EPOCH_MS, held, 1)).toEqual(["m"]);
+        expect(await store.replaceScore("q", "m", held, held + 5_000)).toBe(true);
+        expect(await store.zscore("q", "m")).toBe(held + 5_000);
+        // Another holder claimed it meanwhile: the first one's renewal must not take it back.
+        expect(await store.claimDue("q", held + 5_000, held + 20_000, 1)).toEqual(["m"]);
+        expect(await store.replaceScore("q", "m", held + 5_000, held + 10_000)).toBe(false);
+        expect(await store.zscore("q", "m")).toBe(held + 20_000);
+        // Nor resurrect a member that is gone.
+        await store.write([{ op: "zrem", key: "q", member: "m" }]);
+        expect(await store.replaceScore("q", "m", held + 20_000, held + 30_000)).toBe(false);
+        expect(await store.zscore("q", "m")).toBeNull();
+        expect(await store.replaceScore("none", "m", 1, 2)).toBe(false);
+      });
+
       test("a zset op on a key holding a string fails", async () => {
         await store.write([{ op: "set", key: "s", value: "v" }]);
         await expect(store.zcard("s")).rejects.toThrow(/WRONGTYPE/);
@@ -410,8 +444,9 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
         expect(await store.get("k")).toBe("mine");
       });
 
-      test("ping answers true for a reachable store", async () => {
+      test("ping and reachable answer true for a reachable store", async () => {
         expect(await store.ping()).toBe(true);
+        expect(store.reachable()).toBe(true);
       });
     });
 

@@ -70,6 +70,8 @@ export interface RelayServer {
   stop(): Promise<ExitInfo>;
   /** SIGKILL: a crash */
   kill(): Promise<ExitInfo>;
+  /** SIGTERM alone, no SIGKILL after: resolves when the process has exited on its own */
+  terminate(): Promise<ExitInfo>;
 }
 
 const running = new Set<ChildProcess>();
@@ -245,6 +247,7 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
       }
     },
     kill: () => signalAndWait("SIGKILL"),
+    terminate: () => signalAndWait("SIGTERM"),
   };
 
   try {

@@ -28,7 +28,7 @@ describe("loadEnv", () => {
       redisPrefix: "",
       outboxConcurrency: 8,
       outboxDrainIntervalSeconds: 5,
-      outboxLeaseSeconds: 120,
+      outboxLeaseSeconds: 15,
       dispatchGiveUpMinutes: 60,
       callbackRateLimitPerMinute: 600,
       redeliverMissed: true,

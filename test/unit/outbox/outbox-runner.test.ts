@@ -28,6 +28,16 @@ function setUp(handler: TaskHandler, options: { giveUpAfterMs?: number; concurre
   return { clock, store, outbox, runner };
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await sleep(5);
+  }
+}
+
 describe("OutboxRunner", () => {
   it("runs each due task once and removes it", async () => {
     const ran: string[] = [];
@@ -155,7 +165,7 @@ describe("OutboxRunner", () => {
     const { outbox, clock, store } = setUp({ run: async () => undefined });
     await outbox.enqueue({ id: "orphan", kind: "work", data: {} }, clock.now());
     const claimed = await outbox.claim(clock.now(), 60_000, 10); // a runner claims it and dies
-    expect(claimed.map((t) => t.id)).toEqual(["orphan"]);
+    expect(claimed.map((lease) => lease.task.id)).toEqual(["orphan"]);
     const survivor = new OutboxRunner({
       outbox: new Outbox(store),
       handlers: { work: { run: async () => undefined } },
@@ -169,6 +179,169 @@ describe("OutboxRunner", () => {
     expect(await survivor.drain()).toBe(0); // still leased
     clock.advance(60_001);
     expect(await survivor.drain()).toBe(1);
+  });
+
+  it("keeps a running task's lease renewed past its length, so nobody else runs it meanwhile", async () => {
+    const store = new MemoryStore();
+    const outbox = new Outbox(store);
+    let runs = 0;
+    let finish: () => void = () => undefined;
+    const options = { outbox, log, metrics: createMetrics(), concurrency: 2, leaseMs: 150, giveUpAfterMs: 3_600_000 };
+    const holder = new OutboxRunner({
+      ...options,
+      handlers: { work: { run: () => new Promise<void>((resolve) => ((runs += 1), (finish = resolve))) } },
+    });
+    const other = new OutboxRunner({ ...options, handlers: { work: { run: async () => void (runs += 1) } } });
+    await outbox.enqueue({ id: "long", kind: "work", data: {} }, Date.now());
+    const holding = holder.drain();
+    await until(() => runs === 1);
+    // Several leases' worth of drains by another process: the heartbeat keeps the task the holder's.
+    for (let i = 0; i < 8; i++) {
+      expect(await other.drain()).toBe(0);
+      await sleep(100);
+    }
+    finish();
+    expect(await holding).toBe(1);
+    expect(runs).toBe(1);
+    expect(await outbox.depth()).toBe(0);
+  });
+
+  it("a holder that lost its lease does not take it back nor record the task's outcome", async () => {
+    const { outbox, clock } = setUp({ run: async () => undefined });
+    await outbox.enqueue({ id: "t", kind: "work", data: {} }, clock.now());
+    const [mine] = await outbox.claim(clock.now(), 15_000, 1);
+    clock.advance(15_000); // the holder stalled past its lease: another process claims the task
+    const [theirs] = await outbox.claim(clock.now(), 15_000, 1);
+    expect(theirs.task.id).toBe("t");
+    expect(await outbox.renew(mine, clock.now() + 15_000)).toBeNull();
+    expect(await outbox.release(mine, clock.now())).toBe(false);
+    expect(await outbox.claim(clock.now(), 15_000, 1)).toEqual([]); // still theirs
+    expect(await outbox.renew(theirs, clock.now() + 30_000)).toEqual({ ...theirs, heldUntil: clock.now() + 30_000 });
+  });
+
+  it("aborts a task whose lease another process took over, and leaves the task to it", async () => {
+    const store = new MemoryStore();
+    const outbox = new Outbox(store);
+    let aborted = false;
+    let started = false;
+    const runner = new OutboxRunner({
+      outbox,
+      log,
+      metrics: createMetrics(),
+      concurrency: 2,
+      leaseMs: 150,
+      giveUpAfterMs: 3_600_000,
+      handlers: {
+        work: {
+          run: (_task, context) =>
+            new Promise<void>((_resolve, reject) => {
+              started = true;
+              context?.signal.addEventListener("abort", () => ((aborted = true), reject(new Error("aborted"))));
+            }),
+        },
+      },
+    });
+    await outbox.enqueue({ id: "contested", kind: "work", data: {} }, Date.now());
+    const draining = runner.drain();
+    await until(() => started);
+    // Another process's claim, as after a stall longer than the lease: a score that is not ours.
+    const theirs = Date.now() + 60_000;
+    await store.write([{ op: "zadd", key: "relay:outbox:due", member: "contested", score: theirs }]);
+    expect(await draining).toBe(1);
+    expect(aborted).toBe(true);
+    expect(await store.zscore("relay:outbox:due", "contested")).toBe(theirs);
+    expect(JSON.parse((await store.get("relay:outbox:task:contested")) ?? "null")).toMatchObject({ attempts: 0, lastError: null });
+  });
+
+  it("stop() aborts a task stuck on a hung call after the grace, hands its lease back at once and logs no retry", async () => {
+    const warnings: string[] = [];
+    const recording = pino({ level: "warn" }, { write: (line: string) => void warnings.push(line) });
+    const store = new MemoryStore();
+    const outbox = new Outbox(store);
+    let seenSignal: AbortSignal | undefined;
+    const runner = new OutboxRunner({
+      outbox,
+      log: recording,
+      metrics: createMetrics(),
+      concurrency: 2,
+      leaseMs: 15_000,
+      giveUpAfterMs: 3_600_000,
+      handlers: {
+        work: {
+          // A GitHub call that never answers, but rejects when its signal aborts (as fetch does).
+          run: (_task, context) =>
+            new Promise<void>((_resolve, reject) => {
+              seenSignal = context?.signal;
+              context?.signal.addEventListener("abort", () => reject(new Error("aborted")));
+            }),
+        },
+      },
+    });
+    await outbox.enqueue({ id: "hung", kind: "work", data: {} }, Date.now());
+    runner.kick();
+    await until(() => seenSignal !== undefined);
+    await runner.stop(50);
+    expect(seenSignal?.aborted).toBe(true);
+    expect(warnings).toEqual([]);
+    // Due again now, for another process: not after the lease, not after a backoff.
+    const [lease] = await outbox.claim(Date.now(), 15_000, 1);
+    expect(lease.task).toMatchObject({ id: "hung", attempts: 0 });
+    // Stopped, it claims nothing more in the background.
+    await outbox.enqueue({ id: "after-stop", kind: "work", data: {} }, Date.now());
+    runner.kick();
+    await sleep(20);
+    expect(await outbox.claim(Date.now(), 15_000, 5)).toEqual([expect.objectContaining({ task: expect.objectContaining({ id: "after-stop" }) })]);
+  });
+
+  it("stop() leaves behind a task that ignores its signal, with its lease handed back", async () => {
+    const store = new MemoryStore();
+    const outbox = new Outbox(store);
+    let started = false;
+    const runner = new OutboxRunner({
+      outbox,
+      log,
+      metrics: createMetrics(),
+      concurrency: 2,
+      leaseMs: 15_000,
+      giveUpAfterMs: 3_600_000,
+      // A retry sleep that no signal reaches.
+      handlers: { work: { run: () => new Promise<void>(() => void (started = true)) } },
+    });
+    await outbox.enqueue({ id: "deaf", kind: "work", data: {} }, Date.now());
+    runner.kick();
+    await until(() => started);
+    await runner.stop(50);
+    expect((await outbox.claim(Date.now(), 15_000, 1)).map((lease) => lease.task.id)).toEqual(["deaf"]);
+  });
+
+  it("aborts a task past its time limit and retries it later", async () => {
+    const store = new MemoryStore();
+    const outbox = new Outbox(store);
+    let calls = 0;
+    const runner = new OutboxRunner({
+      outbox,
+      log,
+      metrics: createMetrics(),
+      concurrency: 2,
+      leaseMs: 15_000,
+      taskTimeLimitMs: 50,
+      giveUpAfterMs: 3_600_000,
+      handlers: {
+        work: {
+          run: (_task, context) =>
+            new Promise<void>((_resolve, reject) => {
+              calls += 1;
+              context?.signal.addEventListener("abort", () => reject(new Error("aborted")));
+            }),
+        },
+      },
+    });
+    await outbox.enqueue({ id: "stuck", kind: "work", data: {} }, Date.now());
+    expect(await runner.drain()).toBe(1);
+    expect(calls).toBe(1);
+    const task = JSON.parse((await store.get("relay:outbox:task:stuck")) ?? "null") as OutboxTask;
+    expect(task).toMatchObject({ attempts: 1, lastError: expect.stringContaining("still running after") });
+    expect(await outbox.depth()).toBe(1);
   });
 
   it("never runs more than `concurrency` tasks at once", async () => {
