@@ -44,6 +44,9 @@ describe("a github: config source that fails for a while, then recovers", () => 
     relay = await startRelayServer({
       fakeGitHub: github,
       logLevel: "warn",
+      // Not ready (health 503) until the config loads, which is what this test holds back.
+      waitFor: "serving",
+      readyTimeoutMs: 60_000,
       env: { RELAY_TOKEN_SECRET, RELAY_CONFIG: `github:pytorch/pytorch/${CONFIG_PATH}@main` },
     });
     await github.waitForCount((r) => r.method === "GET" && CONTENTS.test(r.path) && r.status === 502, 2, 60_000);

@@ -41,6 +41,11 @@ export interface RelayServerOptions {
   logLevel?: string;
   /** default: 15 s */
   readyTimeoutMs?: number;
+  /**
+   * What start-up waits for: `ready` (default), health answering 200; `serving`, health answering at
+   * all (200 or its 503), for a relay that starts without a loaded config on purpose.
+   */
+  waitFor?: "ready" | "serving";
   /** the working directory (where the relay looks for `.env` and `./relay.yml`); default: the repository */
   cwd?: string;
 }
@@ -128,7 +133,7 @@ function harnessEnv(options: RelayServerOptions, port: number, redisPrefix: stri
   return Object.fromEntries(Object.entries(base).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
-async function waitUntilHealthy(baseUrl: string, exited: Promise<ExitInfo>, timeoutMs: number, output: () => string): Promise<void> {
+async function waitUntilHealthy(baseUrl: string, exited: Promise<ExitInfo>, timeoutMs: number, output: () => string, waitFor: "ready" | "serving"): Promise<void> {
   // Widened by the cast: the promise below sets it, which TypeScript's narrowing cannot see.
   let exit = null as ExitInfo | null;
   void exited.then((info) => {
@@ -143,7 +148,7 @@ async function waitUntilHealthy(baseUrl: string, exited: Promise<ExitInfo>, time
     }
     try {
       const response = await fetch(`${baseUrl}/relay/health`, { signal: AbortSignal.timeout(1_000) });
-      if (response.status === 200) return;
+      if (response.status === 200 || (waitFor === "serving" && response.status === 503)) return;
       lastProblem = `GET /relay/health answered ${response.status}: ${(await response.text()).slice(0, 500)}`;
     } catch (error) {
       lastProblem = String(error);
@@ -251,7 +256,7 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
   };
 
   try {
-    await waitUntilHealthy(baseUrl, exited, options.readyTimeoutMs ?? 15_000, () => output);
+    await waitUntilHealthy(baseUrl, exited, options.readyTimeoutMs ?? 15_000, () => output, options.waitFor ?? "ready");
   } catch (error) {
     await server.kill();
     throw error;
