@@ -91,6 +91,7 @@ export function callbackRoute(relay: Relay): RequestHandler {
           event: jobEvent(workflow),
           detailsUrl: workflow.url ?? null,
           workflowName: workflow.name ?? null,
+          checkRunId: workflow.check_run_id ?? null,
           summary: workflow.summary ?? null,
           at: now,
         },
