@@ -119,7 +119,8 @@ export function crcrToRelayConfig(allowlist: CrcrAllowlist, upstreamRepo: string
     checkPrefix: "crcr",
     runsOnDefault: CONFIG_DEFAULTS.runsOnDefault,
     cacheTtlSeconds: CONFIG_DEFAULTS.cacheTtlSeconds,
-    push: { branches: ["**"] },
+    // CRCR relays pushes to every ref, ciflow tags included.
+    push: { branches: ["**"], tags: ["**"] },
     pullRequest: { actions: [...CONFIG_DEFAULTS.pullRequestActions], trust: null, trustLabel: null },
     downstreams: listEntries(allowlist).map(toDownstream),
     broker: [],

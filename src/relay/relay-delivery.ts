@@ -83,7 +83,7 @@ export async function relayDelivery(deps: RelayDeliveryDeps, config: RelayConfig
       deliveryId: delivery.id,
       event: event.event,
       action: event.action,
-      upstream: { repo: event.repo, sha: event.sha, ref: event.ref, prNumber: event.prNumber },
+      upstream: { repo: event.repo, sha: event.sha, ref: event.ref, prNumber: event.prNumber, cloneUrl: event.cloneUrl },
       downstream: downstream.repo,
       level: downstream.level,
       transport: downstream.transport,
@@ -107,7 +107,14 @@ export async function relayDelivery(deps: RelayDeliveryDeps, config: RelayConfig
   }
   if (!stored) return awaitOtherClaim(deps.store, key); // our lease ran out and another copy claimed it
   deps.log.info(
-    { deliveryId: delivery.id, event: delivery.name, upstream: event.repo, sha: event.sha, downstreams: plan.downstreams.map((d) => d.repo) },
+    {
+      deliveryId: delivery.id,
+      event: delivery.name,
+      upstream: event.repo,
+      sha: event.sha,
+      downstreams: plan.downstreams.map((d) => d.repo),
+      ...(plan.skipped.length > 0 && { skipped: plan.skipped }),
+    },
     "delivery relayed",
   );
   return "relayed";

@@ -133,7 +133,17 @@ export function pullRequestEvent(action: PullRequestAction, options: PullRequest
   pr.base.ref = options.baseRef ?? pr.base.ref;
   if (options.headRepo && pr.head.repo) {
     const [forkOwner, forkName] = options.headRepo.split("/");
-    pr.head.repo = { ...pr.head.repo, full_name: options.headRepo, name: forkName, fork: true, owner: user(forkOwner) };
+    pr.head.repo = {
+      ...pr.head.repo,
+      full_name: options.headRepo,
+      name: forkName,
+      fork: true,
+      owner: user(forkOwner),
+      html_url: `https://github.com/${options.headRepo}`,
+      clone_url: `https://github.com/${options.headRepo}.git`,
+      git_url: `git://github.com/${options.headRepo}.git`,
+      ssh_url: `git@github.com:${options.headRepo}.git`,
+    };
   }
   pr.head.label = `${pr.head.repo?.owner.login ?? pr.head.user.login}:${pr.head.ref}`;
   if (options.author) pr.user = user(options.author);
