@@ -9,6 +9,7 @@ import type {
   User,
   WebhookEventMap,
   WebhookEventName,
+  WorkflowRunEvent,
 } from "@octokit/webhooks-types";
 import { TEST_APP_ID, TEST_APP_SLUG } from "./app-key";
 
@@ -73,6 +74,14 @@ export interface CheckSuiteRerequestOptions extends DeliveryTarget {
   checkSuiteId?: number;
   headBranch?: string;
   appId?: number;
+}
+
+export interface WorkflowRunOptions extends DeliveryTarget {
+  runId: number;
+  runAttempt?: number;
+  /** for completed; default success */
+  conclusion?: string;
+  name?: string;
 }
 
 const ZERO_SHA = "0".repeat(40);
@@ -208,6 +217,30 @@ export function checkSuiteRerequestedEvent(options: CheckSuiteRerequestOptions):
   suite.head_sha = options.headSha ?? suite.head_sha;
   suite.head_branch = options.headBranch ?? suite.head_branch;
   suite.app = { ...suite.app, id: options.appId ?? TEST_APP_ID, slug: TEST_APP_SLUG };
+  return payload;
+}
+
+/**
+ * A downstream's `workflow_run` delivery: `requested` and `in_progress` are open, `completed` has a
+ * conclusion. The sender of a run the app dispatched is the app's bot, as GitHub sends it.
+ */
+export function workflowRunEvent(action: "requested" | "in_progress" | "completed", options: WorkflowRunOptions): WorkflowRunEvent {
+  const payload = retarget(
+    example("workflow_run", (p) => p.action === (action === "completed" ? "completed" : "requested") && p.repository.full_name === "octo-org/octo-repo") as WorkflowRunEvent,
+    { sender: `${TEST_APP_SLUG}[bot]`, ...options },
+  );
+  const run = payload.workflow_run as unknown as Record<string, unknown>;
+  const [owner, name] = options.repo.split("/");
+  Object.assign(run, {
+    id: options.runId,
+    run_attempt: options.runAttempt ?? 1,
+    name: options.name ?? "upstream",
+    event: "repository_dispatch",
+    status: action === "completed" ? "completed" : action === "in_progress" ? "in_progress" : "queued",
+    conclusion: action === "completed" ? (options.conclusion ?? "success") : null,
+    html_url: `https://github.com/${owner}/${name}/actions/runs/${options.runId}`,
+  });
+  (payload as { action: string }).action = action;
   return payload;
 }
 
