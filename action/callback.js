@@ -72,6 +72,7 @@ function workflowReport() {
     run_id: env.GITHUB_RUN_ID,
     run_attempt: env.GITHUB_RUN_ATTEMPT || "1",
     job_name: scope === "run" ? null : input("JOB_NAME", env.GITHUB_JOB || ""),
+    check_run_id: checkRunId(),
     started_at: status === "in_progress" ? now : null,
     completed_at: status === "completed" ? now : null,
     test_results: testResults(),
@@ -80,6 +81,16 @@ function workflowReport() {
   };
   if (status === "completed" && !report.conclusion) throw new StepError("conclusion is required when status is completed");
   return report;
+}
+
+/**
+ * `job.check_run_id` (action.yml passes it): PyTorch's HUD keys each row on it. Runners too old to
+ * expose it get CRCR's stand-in, `<run_id>-<run_attempt>`, stable across one job's reports.
+ */
+function checkRunId() {
+  const id = (process.env.CHECK_RUN_ID || "").trim();
+  if (id !== "") return id;
+  return `${process.env.GITHUB_RUN_ID}-${process.env.GITHUB_RUN_ATTEMPT || "1"}`;
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -4,6 +4,8 @@ import type { AuditSink } from "./audit/audit-record";
 import { createAuditSink } from "./audit/audit-sink";
 import { createOidcVerifier, type OidcVerifier } from "./auth/oidc-verifier";
 import { CHECK_RUN_TASK } from "./checks/check-run-state";
+import { CIFLOW_LABELS_TASK, ciflowLabelsTask } from "./checks/ciflow-labels-task";
+import { WORKFLOW_RUN_TASK, workflowRunTask } from "./checks/workflow-run-task";
 import { RERUN_TASK, rerunDownstreamTask } from "./checks/rerun-downstream-task";
 import { syncCheckRunTask } from "./checks/sync-check-run-task";
 import { ConfigSource } from "./config/config-source";
@@ -95,5 +97,7 @@ function taskHandlers(relay: Omit<Relay, "runner" | "oidc" | "audit" | "now">, o
     [HUD_TASK]: hudTask(relay.env, relay.log, overrides.fetch),
     [CHECK_RUN_TASK]: syncCheckRunTask({ store: relay.store, github: relay.github, log: relay.log, publicUrl: relay.env.relayPublicUrl }),
     [RERUN_TASK]: rerunDownstreamTask({ github: relay.github, log: relay.log }),
+    [CIFLOW_LABELS_TASK]: ciflowLabelsTask({ ...relay, now: overrides.now }),
+    [WORKFLOW_RUN_TASK]: workflowRunTask({ ...relay, now: overrides.now }),
   };
 }

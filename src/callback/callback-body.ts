@@ -30,7 +30,12 @@ const reportFields = {
   run_id: numericId,
   run_attempt: numericId.refine((value) => value !== "0", { error: "run_attempt starts at 1" }).default("1"),
   job_name: text(256).pipe(z.string().min(1)).nullable().optional(),
-  check_run_id: numericId.nullable().optional(),
+  /** `job.check_run_id`; CRCR's action sends `<run_id>-<run_attempt>` where the runner has none */
+  check_run_id: z
+    .union([z.string().regex(/^\d{1,20}(-\d{1,20})?$/), z.int().nonnegative()])
+    .transform(String)
+    .nullable()
+    .optional(),
   started_at: timestamp.nullable().optional(),
   completed_at: timestamp.nullable().optional(),
   test_results: z.object({ passed: count.optional(), failed: count.optional(), skipped: count.optional() }).nullable().optional(),
@@ -39,17 +44,33 @@ const reportFields = {
 };
 
 /**
+ * Fields the relay does not know are kept and forwarded to the HUD (CRCR passes callbacks through, and
+ * PyTorch's HUD has grown fields such as `triage_verdict`), within this many bytes of JSON altogether.
+ */
+export const UNKNOWN_FIELDS_MAX_BYTES = 16 * 1024;
+const KNOWN_FIELDS = new Set([...Object.keys(reportFields), "status", "conclusion"]);
+
+function unknownFieldsBytes(workflow: Record<string, unknown>): number {
+  const unknown = Object.fromEntries(Object.entries(workflow).filter(([key]) => !KNOWN_FIELDS.has(key)));
+  return Buffer.byteLength(JSON.stringify(unknown), "utf8");
+}
+
+/**
  * The `workflow` object of a callback (SPEC §4): a conclusion exactly when completed. Every string is
- * size-capped: the object is forwarded to the HUD as the untrusted part of a record.
+ * size-capped, and so are the unknown fields together: the object is forwarded to the HUD as the
+ * untrusted part of a record.
  */
 export const workflowReportSchema = z
   .discriminatedUnion("status", [
-    z.object({ ...reportFields, status: z.literal("in_progress"), conclusion: z.null().optional() }),
-    z.object({ ...reportFields, status: z.literal("completed"), conclusion: z.enum(CHECK_CONCLUSIONS) }),
+    z.looseObject({ ...reportFields, status: z.literal("in_progress"), conclusion: z.null().optional() }),
+    z.looseObject({ ...reportFields, status: z.literal("completed"), conclusion: z.enum(CHECK_CONCLUSIONS) }),
   ])
   .refine((w) => w.scope === "run" || (w.job_name !== undefined && w.job_name !== null), {
     path: ["job_name"],
     error: "job_name is required for scope job",
+  })
+  .refine((w) => unknownFieldsBytes(w) <= UNKNOWN_FIELDS_MAX_BYTES, {
+    error: `fields the relay does not know may take at most ${UNKNOWN_FIELDS_MAX_BYTES} bytes`,
   });
 
 export type WorkflowReport = z.infer<typeof workflowReportSchema>;

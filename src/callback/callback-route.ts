@@ -2,6 +2,7 @@ import type { RequestHandler } from "express";
 import type { z } from "zod";
 import { extractBearer } from "../auth/bearer";
 import { buildAuditRecord, type AuditFacts } from "../audit/build-audit-record";
+import { concludeDeclaredJobs } from "../checks/conclude-declared-jobs";
 import { sameRepo } from "../config/types";
 import type { Relay } from "../create-relay";
 import { RelayError } from "../http/failure-kinds";
@@ -99,6 +100,7 @@ export function callbackRoute(relay: Relay): RequestHandler {
           event: jobEvent(workflow),
           detailsUrl: workflow.url ?? null,
           workflowName: workflow.name ?? null,
+          checkRunId: workflow.check_run_id ?? null,
           summary: workflow.summary ?? null,
           at: now,
         },
@@ -107,7 +109,9 @@ export function callbackRoute(relay: Relay): RequestHandler {
       if (decision.outcome === "refused") {
         throw new RelayError("invalid-transition", `The job is already ${decision.record.state}; this report cannot change it.`, decision.reason);
       }
-      if (decision.outcome === "accepted") relay.runner.kick();
+      // Also on a repeat: the conclusion may not have been stored when this job was first accepted.
+      const concluded = await concludeDeclaredJobs(relay, config, dispatch, decision.record, now);
+      if (decision.outcome === "accepted" || concluded) relay.runner.kick();
       trace.outcome = decision.outcome;
       return {
         body: { ok: true, requestId: context.requestId, dispatchId: dispatch.requestId, state: decision.record.state, duplicate: decision.outcome === "duplicate" },

@@ -10,6 +10,8 @@ export interface JobReport {
   event: JobEvent;
   detailsUrl: string | null;
   workflowName: string | null;
+  /** the downstream's own check run id (`job.check_run_id`), when it sent one */
+  checkRunId?: string | null;
   summary: string | null;
   /** epoch ms */
   at: number;
@@ -65,6 +67,7 @@ function accept(dispatch: DispatchRecord, current: JobRecord | null, from: JobSt
   const executionTimeSeconds = to === "COMPLETED" && inProgressAt !== null ? seconds(at - inProgressAt) : null;
   const detailsUrl = report.detailsUrl ?? current?.detailsUrl ?? null;
   const workflowName = report.workflowName ?? current?.workflowName ?? null;
+  const checkRunId = report.checkRunId ?? current?.checkRunId ?? null;
   const record: JobRecord = {
     requestId: key.requestId,
     scope: key.scope,
@@ -75,6 +78,7 @@ function accept(dispatch: DispatchRecord, current: JobRecord | null, from: JobSt
     conclusion,
     detailsUrl,
     workflowName,
+    checkRunId,
     inProgressAt,
     completedAt: to === "IN_PROGRESS" ? null : at,
     queueTimeSeconds,
@@ -92,6 +96,7 @@ function accept(dispatch: DispatchRecord, current: JobRecord | null, from: JobSt
     conclusion,
     detailsUrl,
     workflowName,
+    checkRunId,
     summary: report.summary,
     queueTimeSeconds,
     executionTimeSeconds,

@@ -18,6 +18,8 @@ export interface JobRecord {
   conclusion: string | null;
   detailsUrl: string | null;
   workflowName: string | null;
+  /** the downstream's `workflow.check_run_id` as last reported (absent in records written before it was kept) */
+  checkRunId?: string | null;
   /** epoch ms of each accepted transition, null until it happened */
   inProgressAt: number | null;
   completedAt: number | null;

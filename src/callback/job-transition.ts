@@ -21,6 +21,8 @@ export interface JobTransition {
   /** the downstream run's URL as reported (workflow.url), or null */
   detailsUrl: string | null;
   workflowName: string | null;
+  /** the downstream's own check run id as it reported it; a relay-made HUD record reuses it (the HUD's key) */
+  checkRunId?: string | null;
   summary: string | null;
   queueTimeSeconds: number | null;
   executionTimeSeconds: number | null;

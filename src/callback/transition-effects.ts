@@ -14,17 +14,22 @@ import type { JobTransition } from "./job-transition";
  */
 export const JOB_DEADLINES = "relay:job:deadlines";
 
-/** Everything an accepted transition causes, written atomically with it: check runs, HUD, deadline. */
+/**
+ * Everything an accepted transition causes, written atomically with it: check runs, HUD, deadline.
+ * `hud: false` for what the relay concludes from GitHub's own view of the run (`workflow_run`, all
+ * declared jobs done): the HUD's rows are the downstream's jobs, which reported themselves.
+ */
 export function transitionEffects(
   relay: Pick<Relay, "outbox" | "env">,
   config: RelayConfig,
   transition: JobTransition,
   workflow: WorkflowReport | null,
   now: number,
+  options: { hud: boolean } = { hud: true },
 ): WriteOp[] {
   return [
     ...checkRunOpsForTransition(relay, config, transition, now),
-    ...hudTaskOps(relay.outbox, relay.env, transition, workflow, now),
+    ...(options.hud ? hudTaskOps(relay.outbox, relay.env, transition, workflow, now) : []),
     jobDeadlineOp(config, transition),
   ];
 }

@@ -7,7 +7,7 @@ import { RECORD_TTL_SECONDS, type DispatchRecord } from "../relay/dispatch-recor
 import type { WriteOp } from "../store/store";
 import { clearDeadlineOp, setDeadlineOp } from "./check-deadlines";
 import { downstreamCheckName, jobCheckName } from "./check-run-names";
-import { checkConclusion, checksShownKey, downstreamRunKey, wantCheckRunOps, type CheckRunState, type CheckStatus, type DownstreamRun } from "./check-run-state";
+import { checkConclusion, checksShownKey, downstreamRunKey, runDispatchKey, wantCheckRunOps, type CheckRunState, type CheckStatus, type DownstreamRun } from "./check-run-state";
 import { formatExternalId } from "./external-id";
 import { tracksCheckRuns } from "./wants-check-runs";
 
@@ -65,6 +65,10 @@ export function checkRunOpsForTransition(relay: Pick<Relay, "outbox">, config: R
   if (transition.runId !== "") {
     const run: DownstreamRun = { runId: transition.runId, attempt: transition.runAttempt, url: transition.detailsUrl };
     ops.push({ op: "set", key: downstreamRunKey(record.requestId), value: JSON.stringify(run), ttlSeconds: RECORD_TTL_SECONDS });
+    // An Actions run named by a callback: its `workflow_run` webhooks now lead back to this dispatch.
+    if (record.transport === "dispatch") {
+      ops.push({ op: "set", key: runDispatchKey(record.downstream, transition.runId), value: record.requestId, ttlSeconds: RECORD_TTL_SECONDS });
+    }
   }
   if (transition.scope === "run") {
     ops.push(...wantCheckRunOps(relay.outbox, perDownstream, now), deadlineOp(perDownstream));

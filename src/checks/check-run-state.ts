@@ -60,6 +60,8 @@ export const checkNamesKey = (requestId: string) => `relay:check:names:${request
 /** present when the dispatch's check runs are shown (L4, or L3 with its label) */
 export const checksShownKey = (requestId: string) => `relay:check:shown:${requestId}`;
 export const downstreamRunKey = (requestId: string) => `relay:check:run:${requestId}`;
+/** the dispatch a downstream Actions run reports for, once a callback named the run (for `workflow_run`) */
+export const runDispatchKey = (downstream: string, runId: string) => `relay:check:run-of:${downstream.toLowerCase()}:${runId}`;
 
 /** Ops that make `state` the wanted state of its check run and schedule GitHub to follow. */
 export function wantCheckRunOps(outbox: Outbox, state: CheckRunState, now: number): WriteOp[] {

@@ -5,12 +5,14 @@ import type { Relay } from "../create-relay";
 import { dispatchKey, parseDispatchRecord, runsByShaKey, type DispatchRecord } from "../relay/dispatch-record";
 import { parseUpstreamEvent } from "../relay/upstream-event";
 import { backfillLabelCheckRuns } from "./backfill-label-check-runs";
-import { checksShownKey } from "./check-run-state";
+import { checksShownKey, runDispatchKey } from "./check-run-state";
 import { parseExternalId } from "./external-id";
 import { recordedDispatches } from "./recorded-dispatches";
 import { rerunCheckRuns } from "./rerun-check-runs";
 import { supersedeCheckRuns } from "./supersede-check-runs";
 import { tracksCheckRuns } from "./wants-check-runs";
+import { parseWorkflowRunEvent } from "./workflow-run-event";
+import { workflowRunTaskOps } from "./workflow-run-task";
 
 export interface CheckWebhookContext {
   /** the relay config, or a 503 for GitHub to redeliver later */
@@ -23,8 +25,9 @@ const checkRunRerequest = z.object({ repository, check_run: z.object({ external_
 const checkSuiteRerequest = z.object({ repository, check_suite: z.object({ head_sha: z.string() }) });
 
 /**
- * SPEC §3 check-run webhooks: L3 label back-fill, supersede on a new head SHA, and re-runs asked
- * for from the upstream PR UI. Each handler resolves once its decisions are stored.
+ * SPEC §3 check-run webhooks: L3 label back-fill, supersede on a new head SHA, re-runs asked for from
+ * the upstream PR UI, and downstream `workflow_run`s concluding the per-downstream check. Each
+ * handler resolves once its decisions are stored.
  */
 export function registerCheckWebhooks(app: Probot, relay: Relay, context: CheckWebhookContext): void {
   const handled = async (outcome: Promise<unknown>) => {
@@ -54,6 +57,14 @@ export function registerCheckWebhooks(app: Probot, relay: Relay, context: CheckW
     if (!record || !sameRepo(record.upstream.repo, parsed.data.repository.full_name)) return;
     const config = await context.config();
     await handled(rerunCheckRuns(relay, config, { deliveryId: id, dispatches: [record], mode: "rerun-failed-jobs" }, Date.now()));
+  });
+
+  // Not dropped as the app's own event: a run the app dispatched or re-ran has the app as its sender.
+  app.on("workflow_run", async ({ id, payload }) => {
+    const event = parseWorkflowRunEvent(payload);
+    // Only runs a callback named matter; the downstream's other workflows are most of these deliveries.
+    if (!event || (await relay.store.get(runDispatchKey(event.repo, event.runId))) === null) return;
+    await handled(relay.store.write(workflowRunTaskOps(relay.outbox, id, event, Date.now())));
   });
 
   app.on("check_suite.rerequested", async ({ id, payload }) => {

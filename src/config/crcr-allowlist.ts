@@ -119,8 +119,9 @@ export function crcrToRelayConfig(allowlist: CrcrAllowlist, upstreamRepo: string
     checkPrefix: "crcr",
     runsOnDefault: CONFIG_DEFAULTS.runsOnDefault,
     cacheTtlSeconds: CONFIG_DEFAULTS.cacheTtlSeconds,
-    // Exactly `*` is every branch; `**` would leave out branch names with an `@` (SPEC §2 patterns).
-    push: { branches: ["*"] },
+    // CRCR relays pushes to every ref, ciflow tags included. Exactly `*` matches any value; `**`
+    // would leave out names with an `@` (SPEC §2 patterns).
+    push: { branches: ["*"], tags: ["*"] },
     pullRequest: { actions: [...CONFIG_DEFAULTS.pullRequestActions], trust: null, trustLabel: null },
     downstreams: listEntries(allowlist).map(toDownstream),
     broker: [],

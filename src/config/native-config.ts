@@ -66,8 +66,11 @@ const downstream = z
     device: deviceName.optional(),
     /** GitHub logins responsible for this downstream. Default: none. */
     oncalls: z.array(text).default(() => []),
-    /** Upstream events relayed to it. Default: both `pull_request` and `push`. */
-    events: z.array(z.enum(RELAYED_EVENTS)).min(1).default(() => [...RELAYED_EVENTS]),
+    /**
+     * Upstream events relayed to it. `[]`: nightly-only, never dispatched (its nightly and periodic
+     * reports are still taken). Default: both `pull_request` and `push`.
+     */
+    events: z.array(z.enum(RELAYED_EVENTS)).default(() => [...RELAYED_EVENTS]),
     /** `dispatch` (repository_dispatch) or `queue` (Redis job stream). Default: `dispatch`. */
     transport: z.enum(["dispatch", "queue"]).default("dispatch"),
     /** Queue only: runner label of the job request. Default: the top-level `runs_on_default`. */
@@ -155,6 +158,8 @@ export const nativeConfigSchema = z
       .strictObject({
         /** Push events are relayed only for these branches (SPEC §2 patterns). Default: `[main]`. */
         branches: z.array(text).min(1).default(() => [...CONFIG_DEFAULTS.pushBranches]),
+        /** ...and for these tags (globs), such as PyTorch's ciflow tags (SPEC §3). Default: none. */
+        tags: z.array(text).default(() => []),
       })
       .prefault({}),
     /** Which pull requests are relayed, and whose. */
@@ -232,7 +237,7 @@ export function nativeToRelayConfig(config: NativeConfig): RelayConfig {
     checkPrefix: config.check_prefix,
     runsOnDefault: config.runs_on_default,
     cacheTtlSeconds: config.cache_ttl_seconds,
-    push: { branches: config.push.branches },
+    push: { branches: config.push.branches, tags: config.push.tags },
     pullRequest: {
       actions: config.pull_request.actions,
       trust: config.pull_request.trust,

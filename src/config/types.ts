@@ -30,6 +30,7 @@ export interface Downstream {
   /** L3 only: the opt-in label is `<labelPrefix><device>` */
   device?: string;
   oncalls: string[];
+  /** what is dispatched; empty for a nightly-only downstream (never dispatched, still reports) */
   events: RelayedEvent[];
   transport: Transport;
   /** queue only */
@@ -66,7 +67,8 @@ export interface RelayConfig {
   checkPrefix: string;
   runsOnDefault: string;
   cacheTtlSeconds: number;
-  push: { branches: string[] };
+  /** globs (SPEC §2 Patterns) over the branch or tag name, without `refs/heads/` or `refs/tags/` */
+  push: { branches: string[]; tags: string[] };
   pullRequest: {
     actions: string[];
     /** author_association values that may trigger downstream CI; null means no gating (CRCR) */

@@ -1,10 +1,23 @@
 import type { JobTransition } from "../callback/job-transition";
 import type { WorkflowReport } from "../callback/callback-body";
+import type { DispatchRecord } from "../relay/dispatch-record";
+
+/** The upstream facts a HUD row is filed under, rebuilt from what the relay dispatched. */
+export interface HudUpstreamPayload {
+  repository: { full_name: string };
+  head_sha: string;
+  /** only when the dispatch was for a PR (a pull_request event, or a ciflow tag naming one) */
+  pull_request?: { number: number; head: { sha: string } };
+}
 
 /**
- * SPEC §4 HUD record. `trusted` holds only what the relay itself vouches for (its own clock, the
- * verified repository, the relay token's upstream); `untrusted` holds the downstream's validated,
- * size-capped report. The echoed upstream payload is never part of it.
+ * SPEC §4 HUD record, the body PyTorch's HUD (`/api/crcr/results`) accepts from CRCR. `trusted` holds
+ * only what the relay itself vouches for (its own clock, the verified repository, the dispatch's
+ * upstream); `untrusted.callback_payload` is shaped like CRCR's pass-through callback so the HUD keys
+ * its row on `verified_repo/delivery_id/workflow.name/workflow.job_name/workflow.check_run_id`, but its
+ * `delivery_id`, `event_type` and `payload` come from the relay's own dispatch record: the downstream's
+ * echo of the upstream payload is never forwarded. Only `workflow` is the downstream's (validated,
+ * size-capped, unknown fields kept).
  */
 export interface HudRecord {
   trusted: {
@@ -13,14 +26,15 @@ export interface HudRecord {
     downstream_repo_level: string;
     request_id: string;
     upstream: { repo: string; sha: string; pr_number: number | null };
-    state: JobTransition["to"];
-    conclusion: string | null;
-    run_id: string;
-    run_attempt: string;
-    job_name: string | null;
-    scope: JobTransition["scope"];
   };
-  untrusted: { workflow: WorkflowReport | null };
+  untrusted: {
+    callback_payload: {
+      event_type: string;
+      delivery_id: string;
+      payload: HudUpstreamPayload;
+      workflow: Record<string, unknown>;
+    };
+  };
 }
 
 /** Pure; `workflow` is null when the relay itself caused the transition (a timeout). */
@@ -33,13 +47,43 @@ export function buildHudRecord(transition: JobTransition, workflow: WorkflowRepo
       downstream_repo_level: dispatch.level,
       request_id: dispatch.requestId,
       upstream: { repo: dispatch.upstream.repo, sha: dispatch.upstream.sha, pr_number: dispatch.upstream.prNumber },
-      state: transition.to,
-      conclusion: transition.conclusion,
-      run_id: transition.runId,
-      run_attempt: transition.runAttempt,
-      job_name: transition.jobName,
-      scope: transition.scope,
     },
-    untrusted: { workflow },
+    untrusted: {
+      callback_payload: {
+        event_type: dispatch.event,
+        delivery_id: dispatch.deliveryId,
+        payload: hudUpstreamPayload(dispatch),
+        workflow: workflow ?? timedOutReport(transition),
+      },
+    },
+  };
+}
+
+/**
+ * What the relay reports for a job it timed out: `completed`/`timed_out` under the same workflow name,
+ * job name and check run id as the job's own reports, so the HUD updates that job's row.
+ */
+function timedOutReport(transition: JobTransition): Record<string, unknown> {
+  return {
+    schema_version: "1",
+    status: "completed",
+    conclusion: "timed_out",
+    scope: transition.scope,
+    name: transition.workflowName,
+    url: transition.detailsUrl,
+    run_id: transition.runId,
+    run_attempt: transition.runAttempt,
+    job_name: transition.jobName,
+    check_run_id: transition.checkRunId ?? null,
+    started_at: null,
+    completed_at: new Date(transition.at).toISOString(),
+  };
+}
+
+function hudUpstreamPayload({ upstream }: DispatchRecord): HudUpstreamPayload {
+  return {
+    repository: { full_name: upstream.repo },
+    head_sha: upstream.sha,
+    ...(upstream.prNumber !== null && { pull_request: { number: upstream.prNumber, head: { sha: upstream.sha } } }),
   };
 }

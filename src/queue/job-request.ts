@@ -40,6 +40,13 @@ export const jobRequestSchema = z.strictObject({
   callback_url: z.url({ protocol: /^https?$/ }),
   callback_token: z.string(),
   submitted_at: z.iso.datetime({ offset: true }),
+  /** the upstream repository's owner and name */
+  repo_owner: z.string().min(1),
+  repo_name: z.string().min(1),
+  /** https clone URL of the repository holding `commit_sha` (a fork PR's head repository) */
+  clone_url: z.url({ protocol: /^https$/ }),
+  /** = request_id: groups the jobs of one dispatch */
+  group_id: z.string().min(1),
 });
 
 export type JobRequest = z.infer<typeof jobRequestSchema>;

@@ -11,7 +11,11 @@ export interface DispatchRecord {
   deliveryId: string;
   event: "pull_request" | "push";
   action: string | null;
-  upstream: { repo: string; sha: string; ref: string; prNumber: number | null };
+  /**
+   * `prNumber` is also set for a ciflow tag push (the PR it names); `cloneUrl` is where `sha` can be
+   * fetched (a fork PR's head repository), absent in records written before it was kept.
+   */
+  upstream: { repo: string; sha: string; ref: string; prNumber: number | null; cloneUrl?: string | null };
   /** the config's spelling */
   downstream: string;
   level: Level;

@@ -7,15 +7,21 @@ export type SkipReason =
   | "not-an-upstream"
   | "branch-deleted"
   | "branch-not-relayed"
+  | "tag-not-relayed"
   | "action-not-relayed"
   | "untrusted-author"
+  | "nightly-only"
   | "no-downstream-for-event";
 
+/** Why one downstream gets no dispatch of an event that is relayed to others. */
+export type DownstreamSkipReason = "nightly-only" | "event-not-wanted";
+
 export type DispatchPlan =
-  | { relay: true; downstreams: Downstream[] }
+  | { relay: true; downstreams: Downstream[]; skipped: { repo: string; reason: DownstreamSkipReason }[] }
   | { relay: false; reason: SkipReason };
 
 const BRANCH_REF = /^refs\/heads\/(.+)$/;
+const TAG_REF = /^refs\/tags\/(.+)$/;
 
 /** SPEC §2–§3: which downstreams get this upstream event. Pure. */
 export function planDispatches(config: RelayConfig, event: UpstreamEvent): DispatchPlan {
@@ -23,9 +29,12 @@ export function planDispatches(config: RelayConfig, event: UpstreamEvent): Dispa
 
   if (event.event === "push") {
     if (event.deleted) return { relay: false, reason: "branch-deleted" };
-    const branch = BRANCH_REF.exec(event.ref)?.[1];
-    if (branch === undefined || !matchesAnyPattern(config.push.branches, branch)) {
-      return { relay: false, reason: "branch-not-relayed" };
+    const tag = TAG_REF.exec(event.ref)?.[1];
+    if (tag !== undefined) {
+      if (!matchesAnyPattern(config.push.tags, tag)) return { relay: false, reason: "tag-not-relayed" };
+    } else {
+      const branch = BRANCH_REF.exec(event.ref)?.[1];
+      if (branch === undefined || !matchesAnyPattern(config.push.branches, branch)) return { relay: false, reason: "branch-not-relayed" };
     }
   } else {
     const pr = config.pullRequest;
@@ -41,9 +50,19 @@ export function planDispatches(config: RelayConfig, event: UpstreamEvent): Dispa
     }
   }
 
-  const downstreams = config.downstreams.filter((d) => d.events.includes(event.event));
-  if (downstreams.length === 0) return { relay: false, reason: "no-downstream-for-event" };
-  return { relay: true, downstreams };
+  const downstreams: Downstream[] = [];
+  const skipped: { repo: string; reason: DownstreamSkipReason }[] = [];
+  for (const downstream of config.downstreams) {
+    // `events: []`: the downstream only reports nightly/periodic runs of its own (SPEC §2).
+    if (downstream.events.length === 0) skipped.push({ repo: downstream.repo, reason: "nightly-only" });
+    else if (!downstream.events.includes(event.event)) skipped.push({ repo: downstream.repo, reason: "event-not-wanted" });
+    else downstreams.push(downstream);
+  }
+  if (downstreams.length === 0) {
+    const nightlyOnly = skipped.length > 0 && skipped.every((s) => s.reason === "nightly-only");
+    return { relay: false, reason: nightlyOnly ? "nightly-only" : "no-downstream-for-event" };
+  }
+  return { relay: true, downstreams, skipped };
 }
 
 function isTrustedByAssociation(config: RelayConfig, event: UpstreamEvent): boolean {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { checkRunOpsForDispatch } from "../checks/check-run-effects";
+import { ciflowLabelsTaskOps } from "../checks/ciflow-labels-task";
 import { wantsCheckRuns } from "../checks/wants-check-runs";
 import type { RelayConfig } from "../config/types";
 import type { Metrics } from "../metrics/metrics";
@@ -83,7 +84,7 @@ export async function relayDelivery(deps: RelayDeliveryDeps, config: RelayConfig
       deliveryId: delivery.id,
       event: event.event,
       action: event.action,
-      upstream: { repo: event.repo, sha: event.sha, ref: event.ref, prNumber: event.prNumber },
+      upstream: { repo: event.repo, sha: event.sha, ref: event.ref, prNumber: event.prNumber, cloneUrl: event.cloneUrl },
       downstream: downstream.repo,
       level: downstream.level,
       transport: downstream.transport,
@@ -94,6 +95,8 @@ export async function relayDelivery(deps: RelayDeliveryDeps, config: RelayConfig
     };
     ops.push(...newDispatchOps(deps.outbox, config, record, { deliveryId: delivery.id, showChecks: wantsCheckRuns(config, downstream, event.labels) }, now));
   }
+  // A ciflow tag names PR #N: its L3 label rules need the PR's labels, read later by a task.
+  if (plan.downstreams.some((d) => d.level === "L3")) ops.push(...ciflowLabelsTaskOps(deps.outbox, delivery.id, event, now));
   ops.push({ op: "set", key, value: "done", ttlSeconds: DELIVERY_MEMORY_SECONDS });
 
   let stored: boolean;
@@ -107,7 +110,14 @@ export async function relayDelivery(deps: RelayDeliveryDeps, config: RelayConfig
   }
   if (!stored) return awaitOtherClaim(deps.store, key); // our lease ran out and another copy claimed it
   deps.log.info(
-    { deliveryId: delivery.id, event: delivery.name, upstream: event.repo, sha: event.sha, downstreams: plan.downstreams.map((d) => d.repo) },
+    {
+      deliveryId: delivery.id,
+      event: delivery.name,
+      upstream: event.repo,
+      sha: event.sha,
+      downstreams: plan.downstreams.map((d) => d.repo),
+      ...(plan.skipped.length > 0 && { skipped: plan.skipped }),
+    },
     "delivery relayed",
   );
   return "relayed";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ciflowPrNumber } from "./ciflow-tag";
 
 /**
  * The facts of an upstream `pull_request` or `push` delivery that relay decisions depend on. Parsed
@@ -11,17 +12,20 @@ export interface UpstreamEvent {
   sha: string;
   /** `refs/pull/<n>/head` for a PR, the pushed ref for a push */
   ref: string;
+  /** the PR, or for a `ciflow/<name>/<N>` tag push the PR #N it asks CI for; null for other pushes */
   prNumber: number | null;
+  /** https clone URL of the repository holding `sha`: a PR's head repository (a fork's own), else the upstream */
+  cloneUrl: string | null;
   authorAssociation: string | null;
   labels: string[];
   /** for `labeled`: the label just added */
   addedLabel: string | null;
-  /** push: a branch deletion (`after` all zeros) */
+  /** push: a branch or tag deletion (`after` all zeros) */
   deleted: boolean;
   senderLogin: string | null;
 }
 
-const repository = z.object({ full_name: z.string() });
+const repository = z.object({ full_name: z.string(), clone_url: z.string().nullish() });
 const sender = z.object({ login: z.string() }).nullish();
 
 const pullRequestPayload = z.object({
@@ -31,7 +35,7 @@ const pullRequestPayload = z.object({
   sender,
   label: z.object({ name: z.string() }).nullish(),
   pull_request: z.object({
-    head: z.object({ sha: z.string() }),
+    head: z.object({ sha: z.string(), repo: z.object({ clone_url: z.string().nullish() }).nullish() }),
     author_association: z.string().nullish(),
     labels: z.array(z.object({ name: z.string() })).nullish(),
   }),
@@ -41,6 +45,8 @@ const pushPayload = z.object({
   ref: z.string(),
   after: z.string(),
   deleted: z.boolean().nullish(),
+  /** for an annotated tag `after` is the tag object; this is the commit it tags */
+  head_commit: z.object({ id: z.string() }).nullish(),
   repository,
   sender,
 });
@@ -60,6 +66,8 @@ export function parseUpstreamEvent(eventName: string, payload: unknown): Upstrea
       sha: p.pull_request.head.sha,
       ref: `refs/pull/${p.number}/head`,
       prNumber: p.number,
+      // A fork that was deleted leaves head.repo null: the commit is still fetchable from the upstream.
+      cloneUrl: p.pull_request.head.repo?.clone_url ?? p.repository.clone_url ?? null,
       authorAssociation: p.pull_request.author_association ?? null,
       labels: (p.pull_request.labels ?? []).map((l) => l.name),
       addedLabel: p.label?.name ?? null,
@@ -71,17 +79,19 @@ export function parseUpstreamEvent(eventName: string, payload: unknown): Upstrea
     const parsed = pushPayload.safeParse(payload);
     if (!parsed.success) return null;
     const p = parsed.data;
+    const deleted = Boolean(p.deleted) || ZERO_SHA.test(p.after);
     return {
       event: "push",
       action: null,
       repo: p.repository.full_name,
-      sha: p.after,
+      sha: !deleted && p.ref.startsWith("refs/tags/") ? (p.head_commit?.id ?? p.after) : p.after,
       ref: p.ref,
-      prNumber: null,
+      prNumber: ciflowPrNumber(p.ref),
+      cloneUrl: p.repository.clone_url ?? null,
       authorAssociation: null,
       labels: [],
       addedLabel: null,
-      deleted: Boolean(p.deleted) || ZERO_SHA.test(p.after),
+      deleted,
       senderLogin: p.sender?.login ?? null,
     };
   }

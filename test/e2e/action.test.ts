@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { dispatchPr, startCallbackWorld, type CallbackWorld, type Dispatched } from "../support/callback-world";
+import { dispatchPr, startCallbackWorld, waitUntil, type CallbackWorld, type Dispatched } from "../support/callback-world";
 
 const SCRIPT = resolve(__dirname, "../../action/callback.js");
 const CONFIG = `
@@ -52,6 +52,7 @@ describe("composite action script against the real relay and a fake Actions runt
             GITHUB_JOB: "build",
             ACTIONS_ID_TOKEN_REQUEST_URL: runtime.requestUrl,
             ACTIONS_ID_TOKEN_REQUEST_TOKEN: runtime.requestToken,
+            CHECK_RUN_ID: "31337",
             CI_RELAY_CALLBACK_RETRY_MS: "10",
             ...inputEnv,
             ...env,
@@ -73,16 +74,54 @@ describe("composite action script against the real relay and a fake Actions runt
     expect(finished.stdout).toContain('"state":"COMPLETED"');
     expect(world.issuer.runtimeAudiences.slice(-2)).toEqual(["ci-relay-callback", "ci-relay-callback"]);
 
-    const hudRow = () => world.hud.rows.find((row) => row.body.trusted.request_id === dispatched.requestId && row.body.trusted.state === "COMPLETED");
-    const deadline = Date.now() + 10_000;
-    while (!hudRow() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(hudRow()?.body.untrusted.workflow).toMatchObject({
+    const rowsOf = () => world.hud.rows.filter((row) => row.body.trusted.request_id === dispatched.requestId);
+    await waitUntil(() => rowsOf().length === 2, 30_000, "two HUD records");
+    const completed = rowsOf().find((row) => row.body.untrusted.callback_payload.workflow.status === "completed");
+    expect(completed?.body.untrusted.callback_payload.workflow).toMatchObject({
       job_name: "build",
+      check_run_id: "31337",
       url: "https://github.com/vendor/backend/actions/runs/4242",
       test_results: { passed: 5, failed: 0 },
       summary: "**green**",
     });
     for (const output of [started.stdout, finished.stdout]) expect(output).not.toContain(dispatched.callbackToken);
+  });
+
+  it("lands one job's in-progress and completed records on one row of a HUD that behaves like PyTorch's", async () => {
+    const { "Vendor/Backend": dispatched } = await dispatchPr(world, ["Vendor/Backend"]);
+    // What a CRCR downstream workflow sends: its echo of the dispatch payload, a CRCR-era field the relay does not know.
+    const echoed = { ...dispatched.clientPayload, payload: { pull_request: { number: 1, head: { sha: "f".repeat(40) } }, repository: { full_name: "evil/fork" } } };
+    expect((await runStep({ ...dispatched, clientPayload: echoed }, { status: "in_progress", "job-name": "test-cpu" }, { CHECK_RUN_ID: "555" })).code).toBe(0);
+    expect((await runStep({ ...dispatched, clientPayload: echoed }, { status: "completed", conclusion: "failure", "job-name": "test-cpu" }, { CHECK_RUN_ID: "555" })).code).toBe(0);
+
+    const rowsOf = () => world.hud.rows.filter((row) => row.body.trusted.request_id === dispatched.requestId);
+    await waitUntil(() => rowsOf().length >= 2, 30_000, "two HUD records");
+    // Give a stray third record time to show up before counting.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(rowsOf()).toHaveLength(2);
+    const key = `Vendor/Backend/${dispatched.clientPayload.delivery_id}/upstream/test-cpu/555`;
+    const upstream = dispatched.clientPayload.relay.upstream;
+    expect(world.hud.table.get(key)).toMatchObject({
+      status: "completed",
+      conclusion: "failure",
+      pr_number: upstream.pr_number,
+      pytorch_head_sha: upstream.sha,
+      upstream_repo: "pytorch/pytorch",
+      event_type: "pull_request",
+      queue_time: expect.any(Number),
+      execution_time: expect.any(Number),
+    });
+    expect([...world.hud.table.keys()].filter((k) => k.includes(dispatched.clientPayload.delivery_id))).toEqual([key]);
+    expect(world.hud.rejected).toEqual([]);
+    for (const row of rowsOf()) expect(JSON.stringify(row.body)).not.toContain("evil/fork");
+  });
+
+  it("falls back to CRCR's run-id-attempt check run id where the runner exposes none", async () => {
+    const { "Vendor/Backend": dispatched } = await dispatchPr(world, ["Vendor/Backend"]);
+    expect((await runStep(dispatched, { status: "in_progress" }, { CHECK_RUN_ID: "" })).code).toBe(0);
+    const row = () => world.hud.rows.find((r) => r.body.trusted.request_id === dispatched.requestId);
+    await waitUntil(() => row() !== undefined, 30_000, "a HUD record");
+    expect(row()?.body.untrusted.callback_payload.workflow.check_run_id).toBe("4242-1");
   });
 
   it("fails the step when the relay refuses the report (4xx)", async () => {

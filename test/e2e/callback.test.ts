@@ -16,6 +16,7 @@ import {
   type Answer,
   type CallbackWorld,
   type Dispatched,
+  type HudRow,
 } from "../support/callback-world";
 import { respellings } from "../support/respell-jwt";
 
@@ -71,20 +72,23 @@ describe("callbacks end to end (real server, fake GitHub, local OIDC issuer, HUD
     expect(finished.json).toMatchObject({ ok: true, state: "COMPLETED", duplicate: false });
 
     await waitUntil(() => hudRowsFor(dispatched.requestId).length === 2, 10_000, "two HUD rows");
-    const [inProgress, completed] = hudRowsFor(dispatched.requestId).sort((a, b) => (a.body.trusted.state < b.body.trusted.state ? 1 : -1));
+    const statusOf = (row: HudRow) => row.body.untrusted.callback_payload.workflow.status;
+    const [inProgress, completed] = hudRowsFor(dispatched.requestId).sort((a, b) => (statusOf(a) < statusOf(b) ? 1 : -1));
     expect(inProgress.headers["x-hud-internal-bot"]).toBe(HUD_TOKEN);
     expect(inProgress.body.trusted).toMatchObject({
       verified_repo: "Vendor/Backend",
       downstream_repo_level: "L2",
       request_id: dispatched.requestId,
       upstream: { repo: "pytorch/pytorch", sha: dispatched.clientPayload.relay.upstream.sha, pr_number: dispatched.clientPayload.relay.upstream.pr_number },
-      state: "IN_PROGRESS",
       ci_metrics: { queue_time: expect.any(Number), execution_time: null },
     });
-    expect(completed.body.trusted).toMatchObject({ state: "COMPLETED", conclusion: "success", ci_metrics: { queue_time: expect.any(Number), execution_time: expect.any(Number) } });
-    expect(completed.body.untrusted.workflow).toMatchObject({ status: "completed", job_name: "build", test_results: { passed: 3, failed: 0 } });
+    expect(completed.body.trusted).toMatchObject({ ci_metrics: { queue_time: expect.any(Number), execution_time: expect.any(Number) } });
+    expect(completed.body.untrusted.callback_payload).toMatchObject({
+      event_type: "pull_request",
+      delivery_id: dispatched.clientPayload.delivery_id,
+      workflow: { status: "completed", conclusion: "success", job_name: "build", test_results: { passed: 3, failed: 0 } },
+    });
     expect(JSON.stringify(completed.body)).not.toContain(dispatched.callbackToken);
-    expect(completed.body).not.toHaveProperty("payload");
 
     const again = await callBack(world, dispatched, workflowReport({ status: "completed", conclusion: "success" }), "vendor/backend");
     expect(again.json).toMatchObject({ ok: true, duplicate: true, state: "COMPLETED" });
@@ -377,7 +381,7 @@ describe("callbacks while the HUD is down", () => {
     world.hud.setDown(false);
     await waitUntil(() => world.hud.rows.length === 2, 20_000, "HUD rows after recovery");
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    expect(world.hud.rows.map((row) => row.body.trusted.state).sort()).toEqual(["COMPLETED", "IN_PROGRESS"]);
+    expect(world.hud.rows.map((row) => row.body.untrusted.callback_payload.workflow.status).sort()).toEqual(["completed", "in_progress"]);
   });
 });
 

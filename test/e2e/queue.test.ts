@@ -103,8 +103,8 @@ describe("queue transport end to end (relay, worker CLI, Redis)", () => {
     return { code, stdout };
   }
 
-  async function openPullRequest(relay: RelayServer, deliveryId: string, number: number): Promise<void> {
-    const payload = pullRequestEvent("opened", { repo: "pytorch/pytorch", installationId: UPSTREAM_INSTALLATION, authorAssociation: "MEMBER", number, headSha: randomSha() });
+  async function openPullRequest(relay: RelayServer, deliveryId: string, number: number, headRepo?: string): Promise<void> {
+    const payload = pullRequestEvent("opened", { repo: "pytorch/pytorch", installationId: UPSTREAM_INSTALLATION, authorAssociation: "MEMBER", number, headSha: randomSha(), headRepo });
     const answer = await sendWebhook(relay.baseUrl, { event: "pull_request", payload, deliveryId });
     expect(answer.status).toBe(200);
   }
@@ -126,10 +126,10 @@ describe("queue transport end to end (relay, worker CLI, Redis)", () => {
     const relay = await startRelay(`
   - { repo: farm/gate, level: L4, transport: queue, runs_on: gate-runner }
   - { repo: farm/multi, level: L2, transport: queue, jobs: [{ id: build, runs_on: x86 }, { id: test }] }`);
-    await openPullRequest(relay, "queue-delivery-1", 11);
-    await openPullRequest(relay, "queue-delivery-1", 11);
+    await openPullRequest(relay, "queue-delivery-1", 11, "contributor/pytorch");
+    await openPullRequest(relay, "queue-delivery-1", 11, "contributor/pytorch");
     await until(async () => (await entries(relay)).length === 3);
-    await openPullRequest(relay, "queue-delivery-1", 11);
+    await openPullRequest(relay, "queue-delivery-1", 11, "contributor/pytorch");
     // Both dispatches are marked sent only after their entries are in: nothing more can come.
     await until(async () => (await relayRuns(relay)).every((state) => state === "dispatched"));
 
@@ -141,8 +141,20 @@ describe("queue transport end to end (relay, worker CLI, Redis)", () => {
     ]);
     const [gate] = all.filter((e) => e.fields.downstream === "farm/gate");
     expect(Object.keys(gate.fields).sort()).toEqual(
-      ["callback_token", "callback_url", "commit_sha", "delivery_id", "downstream", "event", "job_id", "level", "pr_number", "repo_url", "request_id", "runs_on", "schema_version", "source", "submitted_at"],
+      [
+        "callback_token", "callback_url", "clone_url", "commit_sha", "delivery_id", "downstream", "event", "group_id", "job_id", "level", "pr_number",
+        "repo_name", "repo_owner", "repo_url", "request_id", "runs_on", "schema_version", "source", "submitted_at",
+      ],
     );
+    // A fork PR's commit is fetched from the fork; the repository it is tested for stays the upstream.
+    expect(gate.fields).toMatchObject({
+      repo_owner: "pytorch",
+      repo_name: "pytorch",
+      clone_url: "https://github.com/contributor/pytorch.git",
+      group_id: gate.fields.request_id,
+    });
+    const multi = all.filter((e) => e.fields.downstream === "farm/multi");
+    expect(new Set(multi.map((e) => e.fields.group_id))).toEqual(new Set([multi[0].fields.request_id]));
     expect(gate.fields).toMatchObject({ schema_version: "jobrequest.v1", source: "github", event: "pull_request", pr_number: "11", level: "L4", delivery_id: "queue-delivery-1", callback_url: `${relay.baseUrl}/relay/v1/callback` });
     expect(relay.logs()).not.toContain(gate.fields.callback_token);
   });

@@ -1,5 +1,5 @@
 import { request as httpRequest } from "node:http";
-import { createServer, type IncomingHttpHeaders } from "node:http";
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import Redis from "ioredis";
 import { startFakeGitHub, type FakeGitHub } from "./fake-github";
@@ -21,19 +21,40 @@ export interface HudRow {
   body: Record<string, any>;
 }
 
+/** What PyTorch's HUD (`torchci/pages/api/crcr/results.ts`) accepts: at most 2 MB of JSON. */
+export const HUD_MAX_BYTES = 2 * 1024 * 1024;
+
 export interface HudSink {
   url: string;
+  /** every record the HUD accepted, in arrival order */
   rows: HudRow[];
+  /**
+   * The HUD's table: one row per `verified_repo/delivery_id/workflow.name/job_name/check_run_id`,
+   * each record's set fields written over the row's (PyTorch's DynamoDB UpdateItem).
+   */
+  table: Map<string, Record<string, unknown>>;
+  /** records refused as PyTorch's HUD refuses them (413, 400), with its message */
+  rejected: { status: number; error: string }[];
   /** answered 503 while down; rows are recorded only when accepted */
   setDown(down: boolean): void;
   refused(): number;
   close(): Promise<void>;
 }
 
+/**
+ * A stand-in for PyTorch's HUD endpoint that enforces what it enforces: the size limit, the fields it
+ * requires (`workflow.job_name`, `workflow.check_run_id`) and its upsert key.
+ */
 export async function startHudSink(): Promise<HudSink> {
   const rows: HudRow[] = [];
+  const table = new Map<string, Record<string, unknown>>();
+  const rejected: { status: number; error: string }[] = [];
   let down = false;
   let refused = 0;
+  const refuse = (response: ServerResponse, status: number, error: string) => {
+    rejected.push({ status, error });
+    response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ error }));
+  };
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -43,14 +64,38 @@ export async function startHudSink(): Promise<HudSink> {
         response.writeHead(503).end("down");
         return;
       }
-      rows.push({ headers: request.headers, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) });
-      response.writeHead(201).end();
+      const raw = Buffer.concat(chunks);
+      if (raw.length > HUD_MAX_BYTES) return refuse(response, 413, "Payload exceeds 2MB limit");
+      const body = JSON.parse(raw.toString("utf8"));
+      const callback = body?.untrusted?.callback_payload;
+      const workflow = callback?.workflow ?? {};
+      if (!workflow.job_name) return refuse(response, 400, "Missing required field: workflow.job_name");
+      if (workflow.check_run_id == null) return refuse(response, 400, "Missing required field: workflow.check_run_id");
+      const key = `${body.trusted.verified_repo}/${callback.delivery_id}/${workflow.name}/${workflow.job_name}/${String(workflow.check_run_id)}`;
+      const fields = Object.fromEntries(
+        Object.entries({
+          status: workflow.status,
+          conclusion: workflow.status === "completed" ? workflow.conclusion : undefined,
+          pr_number: callback.payload?.pull_request?.number ?? 0,
+          pytorch_head_sha: callback.payload?.pull_request?.head?.sha ?? callback.payload?.head_sha,
+          upstream_repo: callback.payload?.repository?.full_name,
+          event_type: callback.event_type,
+          run_attempt: Number(workflow.run_attempt ?? 1),
+          queue_time: body.trusted.ci_metrics?.queue_time ?? undefined,
+          execution_time: body.trusted.ci_metrics?.execution_time ?? undefined,
+        }).filter(([, value]) => value !== undefined),
+      );
+      table.set(key, { ...table.get(key), ...fields });
+      rows.push({ headers: request.headers, body });
+      response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true, status: workflow.status, dynamoKey: key }));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/records`,
     rows,
+    table,
+    rejected,
     setDown: (value) => {
       down = value;
     },
@@ -143,6 +188,7 @@ export function workflowReport(overrides: Record<string, unknown> = {}): Record<
     run_id: "4242",
     run_attempt: "1",
     job_name: "build",
+    check_run_id: "9001",
     ...overrides,
   };
 }

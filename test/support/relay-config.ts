@@ -9,7 +9,7 @@ export function relayConfig(overrides: Partial<RelayConfig> = {}): RelayConfig {
     checkPrefix: "relay",
     runsOnDefault: "self-hosted",
     cacheTtlSeconds: 300,
-    push: { branches: ["main", "release/*"] },
+    push: { branches: ["main", "release/*"], tags: ["ciflow/*/*"] },
     pullRequest: {
       actions: ["opened", "reopened", "synchronize", "closed"],
       trust: ["OWNER", "MEMBER", "COLLABORATOR"],

@@ -9,6 +9,7 @@ import type {
   User,
   WebhookEventMap,
   WebhookEventName,
+  WorkflowRunEvent,
 } from "@octokit/webhooks-types";
 import { TEST_APP_ID, TEST_APP_SLUG } from "./app-key";
 
@@ -75,6 +76,14 @@ export interface CheckSuiteRerequestOptions extends DeliveryTarget {
   appId?: number;
 }
 
+export interface WorkflowRunOptions extends DeliveryTarget {
+  runId: number;
+  runAttempt?: number;
+  /** for completed; default success */
+  conclusion?: string;
+  name?: string;
+}
+
 const ZERO_SHA = "0".repeat(40);
 
 export const randomSha = (): string => randomBytes(20).toString("hex");
@@ -133,7 +142,17 @@ export function pullRequestEvent(action: PullRequestAction, options: PullRequest
   pr.base.ref = options.baseRef ?? pr.base.ref;
   if (options.headRepo && pr.head.repo) {
     const [forkOwner, forkName] = options.headRepo.split("/");
-    pr.head.repo = { ...pr.head.repo, full_name: options.headRepo, name: forkName, fork: true, owner: user(forkOwner) };
+    pr.head.repo = {
+      ...pr.head.repo,
+      full_name: options.headRepo,
+      name: forkName,
+      fork: true,
+      owner: user(forkOwner),
+      html_url: `https://github.com/${options.headRepo}`,
+      clone_url: `https://github.com/${options.headRepo}.git`,
+      git_url: `git://github.com/${options.headRepo}.git`,
+      ssh_url: `git@github.com:${options.headRepo}.git`,
+    };
   }
   pr.head.label = `${pr.head.repo?.owner.login ?? pr.head.user.login}:${pr.head.ref}`;
   if (options.author) pr.user = user(options.author);
@@ -198,6 +217,30 @@ export function checkSuiteRerequestedEvent(options: CheckSuiteRerequestOptions):
   suite.head_sha = options.headSha ?? suite.head_sha;
   suite.head_branch = options.headBranch ?? suite.head_branch;
   suite.app = { ...suite.app, id: options.appId ?? TEST_APP_ID, slug: TEST_APP_SLUG };
+  return payload;
+}
+
+/**
+ * A downstream's `workflow_run` delivery: `requested` and `in_progress` are open, `completed` has a
+ * conclusion. The sender of a run the app dispatched is the app's bot, as GitHub sends it.
+ */
+export function workflowRunEvent(action: "requested" | "in_progress" | "completed", options: WorkflowRunOptions): WorkflowRunEvent {
+  const payload = retarget(
+    example("workflow_run", (p) => p.action === (action === "completed" ? "completed" : "requested") && p.repository.full_name === "octo-org/octo-repo") as WorkflowRunEvent,
+    { sender: `${TEST_APP_SLUG}[bot]`, ...options },
+  );
+  const run = payload.workflow_run as unknown as Record<string, unknown>;
+  const [owner, name] = options.repo.split("/");
+  Object.assign(run, {
+    id: options.runId,
+    run_attempt: options.runAttempt ?? 1,
+    name: options.name ?? "upstream",
+    event: "repository_dispatch",
+    status: action === "completed" ? "completed" : action === "in_progress" ? "in_progress" : "queued",
+    conclusion: action === "completed" ? (options.conclusion ?? "success") : null,
+    html_url: `https://github.com/${owner}/${name}/actions/runs/${options.runId}`,
+  });
+  (payload as { action: string }).action = action;
   return payload;
 }
 

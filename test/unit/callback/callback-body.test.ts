@@ -1,4 +1,4 @@
-import { callbackBodySchema } from "../../../src/callback/callback-body";
+import { callbackBodySchema, UNKNOWN_FIELDS_MAX_BYTES } from "../../../src/callback/callback-body";
 
 const workflow = {
   schema_version: "1",
@@ -48,6 +48,18 @@ describe("callback body", () => {
     expect(ok(body({ ...workflow, job_name: "build\ud800" }))).toBe(false);
     expect(ok(body({ ...workflow, summary: "\udc00 tail" }))).toBe(false);
     expect(ok(body({ ...workflow, job_name: "build 😀" }))).toBe(true);
+  });
+
+  test("keeps workflow fields it does not know (the HUD's), within a size cap", () => {
+    const parsed = callbackBodySchema.parse(body({ ...workflow, triage_verdict: { flaky: true }, check_run_id: 9 }));
+    expect(parsed.workflow).toMatchObject({ triage_verdict: { flaky: true }, check_run_id: "9" });
+    expect(ok(body({ ...workflow, notes: "x".repeat(UNKNOWN_FIELDS_MAX_BYTES) }))).toBe(false);
+    expect(ok(body({ ...workflow, notes: "x".repeat(UNKNOWN_FIELDS_MAX_BYTES - 100) }))).toBe(true);
+  });
+
+  test("check_run_id is a number, or CRCR's <run_id>-<run_attempt> stand-in", () => {
+    expect(callbackBodySchema.parse(body({ ...workflow, check_run_id: "4242-1" })).workflow.check_run_id).toBe("4242-1");
+    expect(ok(body({ ...workflow, check_run_id: "1; drop" }))).toBe(false);
   });
 
   test("the body must carry a workflow object", () => {

@@ -30,7 +30,7 @@ async function start(w: ReturnType<typeof world>, at: number) {
   return recordJobReport(
     w.store,
     dispatch,
-    { key: jobKey(), event: { status: "in_progress" }, detailsUrl: "https://ci.example/1", workflowName: "CI", summary: null, at },
+    { key: jobKey(), event: { status: "in_progress" }, detailsUrl: "https://ci.example/1", workflowName: "CI", checkRunId: "9001", summary: null, at },
     (t) => transitionEffects(w.relay, w.config, t, null, at),
   );
 }
@@ -52,6 +52,18 @@ describe("sweepJobTimeouts", () => {
     expect((await hudTasks(w.store)).filter((id) => id.endsWith(":TIMED_OUT"))).toHaveLength(1);
     expect(await w.store.zcard(JOB_DEADLINES)).toBe(0);
     expect(await sweepJobTimeouts(w.relay, DISPATCHED_AT + 90 * MINUTE)).toBe(0);
+  });
+
+  it("files the timeout in the HUD as completed/timed_out under the job's own workflow, job and check run id", async () => {
+    const w = world();
+    await start(w, DISPATCHED_AT + MINUTE);
+    await sweepJobTimeouts(w.relay, DISPATCHED_AT + 31 * MINUTE);
+    const [id] = (await hudTasks(w.store)).filter((taskId) => taskId.endsWith(":TIMED_OUT"));
+    const task = JSON.parse((await w.store.get(`relay:outbox:task:${id}`)) ?? "null");
+    expect(task.data.record.untrusted.callback_payload).toMatchObject({
+      delivery_id: "delivery-1",
+      workflow: { status: "completed", conclusion: "timed_out", name: "CI", job_name: "build", check_run_id: "9001", run_id: "77" },
+    });
   });
 
   it("leaves a job that completed before its deadline alone", async () => {

@@ -31,7 +31,7 @@ describe("native form", () => {
       checkPrefix: "relay",
       runsOnDefault: "self-hosted",
       cacheTtlSeconds: 120,
-      push: { branches: ["main", "release/*"] },
+      push: { branches: ["main", "release/*"], tags: ["ciflow/*/*"] },
       pullRequest: {
         actions: ["opened", "reopened", "synchronize", "closed"],
         trust: ["OWNER", "MEMBER", "COLLABORATOR"],
@@ -62,6 +62,7 @@ describe("native form", () => {
           jobTimeoutMinutes: 240,
         }),
         downstream({ repo: "example/observer", level: "L1", events: ["push"] }),
+        downstream({ repo: "example/nightly", level: "L2", events: [] }),
       ],
       broker: [
         {
@@ -88,7 +89,7 @@ describe("native form", () => {
       checkPrefix: "relay",
       runsOnDefault: "self-hosted",
       cacheTtlSeconds: 300,
-      push: { branches: ["main"] },
+      push: { branches: ["main"], tags: [] },
       pullRequest: {
         actions: ["opened", "reopened", "synchronize", "closed"],
         trust: ["OWNER", "MEMBER", "COLLABORATOR"],
@@ -244,7 +245,7 @@ describe("CRCR allowlist form", () => {
       checkPrefix: "crcr",
       runsOnDefault: "self-hosted",
       cacheTtlSeconds: 300,
-      push: { branches: ["*"] },
+      push: { branches: ["*"], tags: ["*"] },
       pullRequest: { actions: ["opened", "reopened", "synchronize", "closed"], trust: null, trustLabel: null },
       downstreams: [
         downstream({ repo: "example/observer", level: "L1" }),

@@ -32,8 +32,19 @@ describe("buildJobRequests", () => {
       callback_url: "https://relay.example/relay/v1/callback",
       callback_token: "header.claims.signature",
       submitted_at: "2030-01-01T00:00:05.000Z",
+      repo_owner: "pytorch",
+      repo_name: "pytorch",
+      clone_url: "https://github.com/pytorch/pytorch.git",
+      group_id: "6f0c5b9e-1111-4222-8333-444455556666",
     });
     for (const value of Object.values(request)) expect(typeof value).toBe("string");
+    expect(jobRequestSchema.safeParse(request).success).toBe(true);
+  });
+
+  it("names the fork's clone URL for a fork PR, where its commit lives", () => {
+    const record = queueDispatch({ upstream: { repo: "pytorch/pytorch", sha: "c".repeat(40), ref: "refs/pull/7/head", prNumber: 7, cloneUrl: "https://github.com/someone/pytorch.git" } });
+    const [request] = buildJobRequests(input({ record }));
+    expect(request).toMatchObject({ clone_url: "https://github.com/someone/pytorch.git", repo_owner: "pytorch", repo_name: "pytorch" });
     expect(jobRequestSchema.safeParse(request).success).toBe(true);
   });
 

@@ -10,6 +10,7 @@ function prEvent(overrides: Partial<UpstreamEvent> = {}): UpstreamEvent {
     sha: "a".repeat(40),
     ref: "refs/pull/7/head",
     prNumber: 7,
+    cloneUrl: "https://github.com/pytorch/pytorch.git",
     authorAssociation: "MEMBER",
     labels: [],
     addedLabel: null,
@@ -77,17 +78,16 @@ describe("planDispatches", () => {
     expect(planDispatches(relayConfig(), pushEvent()).relay).toBe(true);
     expect(planDispatches(relayConfig(), pushEvent({ ref: "refs/heads/release/2.5" })).relay).toBe(true);
     expect(repos(planDispatches(relayConfig(), pushEvent({ ref: "refs/heads/feature/x" })))).toBe("branch-not-relayed");
-    expect(repos(planDispatches(relayConfig(), pushEvent({ ref: "refs/tags/v1.0" })))).toBe("branch-not-relayed");
   });
 
   it("relays pushes to every branch with the pattern `*` (CRCR), even one whose name holds an `@`", () => {
-    const config = relayConfig({ push: { branches: ["*"] } });
+    const config = relayConfig({ push: { branches: ["*"], tags: [] } });
     expect(planDispatches(config, pushEvent({ ref: "refs/heads/gh/someone/1/head" })).relay).toBe(true);
     expect(planDispatches(config, pushEvent({ ref: "refs/heads/fix@home" })).relay).toBe(true);
   });
 
   it("matches branches by SPEC §2 patterns: `*` stays within a segment, nothing is a regex or a brace", () => {
-    const config = relayConfig({ push: { branches: ["release/*", "v?.x", "gh/**", "{main,dev}"] } });
+    const config = relayConfig({ push: { branches: ["release/*", "v?.x", "gh/**", "{main,dev}"], tags: [] } });
     const relayed = (branch: string) => planDispatches(config, pushEvent({ ref: `refs/heads/${branch}` })).relay;
     expect(relayed("release/2.5")).toBe(true);
     expect(relayed("release/2.5/hotfix")).toBe(false);
@@ -100,8 +100,33 @@ describe("planDispatches", () => {
     expect(relayed("dev")).toBe(false);
   });
 
-  it("never relays a branch deletion", () => {
+  it("relays tag pushes matching push.tags only, never by a branch glob", () => {
+    expect(planDispatches(relayConfig(), pushEvent({ ref: "refs/tags/ciflow/trunk/123", prNumber: 123 })).relay).toBe(true);
+    expect(repos(planDispatches(relayConfig(), pushEvent({ ref: "refs/tags/v1.0" })))).toBe("tag-not-relayed");
+    expect(repos(planDispatches(relayConfig(), pushEvent({ ref: "refs/tags/ciflow/trunk/1/extra" })))).toBe("tag-not-relayed");
+    const branchesOnly = relayConfig({ push: { branches: ["*"], tags: [] } });
+    expect(repos(planDispatches(branchesOnly, pushEvent({ ref: "refs/tags/ciflow/trunk/123" })))).toBe("tag-not-relayed");
+  });
+
+  it("relays pushes to every branch and tag with the pattern `*` (CRCR)", () => {
+    const config = relayConfig({ push: { branches: ["*"], tags: ["*"] } });
+    expect(planDispatches(config, pushEvent({ ref: "refs/heads/gh/someone/1/head" })).relay).toBe(true);
+    expect(planDispatches(config, pushEvent({ ref: "refs/tags/v2.5.0-rc1" })).relay).toBe(true);
+  });
+
+  it("never relays a branch or tag deletion", () => {
     expect(repos(planDispatches(relayConfig(), pushEvent({ deleted: true })))).toBe("branch-deleted");
+    expect(repos(planDispatches(relayConfig(), pushEvent({ ref: "refs/tags/ciflow/trunk/123", deleted: true })))).toBe("branch-deleted");
+  });
+
+  it("never dispatches to a nightly-only downstream (events: [])", () => {
+    const config = relayConfig({ downstreams: [downstream({ repo: "n/nightly", events: [] }), downstream({ repo: "b/both" })] });
+    const plan = planDispatches(config, prEvent());
+    expect(repos(plan)).toEqual(["b/both"]);
+    expect(plan.relay && plan.skipped).toEqual([{ repo: "n/nightly", reason: "nightly-only" }]);
+    const onlyNightly = relayConfig({ downstreams: [downstream({ repo: "n/nightly", events: [] })] });
+    expect(repos(planDispatches(onlyNightly, prEvent()))).toBe("nightly-only");
+    expect(repos(planDispatches(onlyNightly, pushEvent()))).toBe("nightly-only");
   });
 
   it("honours each downstream's event filter", () => {

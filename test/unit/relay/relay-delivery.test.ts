@@ -9,7 +9,7 @@ import { deliveryKey, relayDelivery } from "../../../src/relay/relay-delivery";
 import { MemoryStore } from "../../../src/store/memory-store";
 import type { Store, WriteOp } from "../../../src/store/store";
 import { downstream, relayConfig } from "../../support/relay-config";
-import { pullRequestEvent } from "../../support/webhooks";
+import { pullRequestEvent, pushEvent } from "../../support/webhooks";
 
 const log = pino({ level: "silent" });
 const payload = pullRequestEvent("opened", { repo: "pytorch/pytorch", installationId: 1, number: 12, authorAssociation: "OWNER" });
@@ -43,6 +43,27 @@ describe("relayDelivery", () => {
         ["vendor/backend", "L2", "pending", "refs/pull/12/head"],
       ]),
     );
+  });
+
+  it("stores a ciflow tag push for PR #N with its L3 checks hidden and the label lookup for later, without asking GitHub", async () => {
+    const store = new MemoryStore();
+    const tag = pushEvent({ repo: "pytorch/pytorch", installationId: 1, ref: "refs/tags/ciflow/trunk/123", after: "e".repeat(40) });
+    expect(await relayDelivery(deps(store), relayConfig(), { id: "tag-1", name: "push", payload: tag })).toBe("relayed");
+    const ids = await store.rangeByScoreDesc(runsByPrKey("pytorch/pytorch", 123), Infinity, -Infinity, 10);
+    const records = (await store.getMany(ids.map(dispatchKey))).map(parseDispatchRecord);
+    expect(records.map((r) => r?.upstream)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ sha: "e".repeat(40), ref: "refs/tags/ciflow/trunk/123", prNumber: 123 })]),
+    );
+    const l3 = records.find((r) => r?.level === "L3");
+    expect(await store.get(checksShownKey(l3?.requestId ?? ""))).toBeNull();
+    expect(await store.get("relay:outbox:task:ciflow-labels:tag-1")).not.toBeNull();
+  });
+
+  it("asks for no label lookup for a plain branch push", async () => {
+    const store = new MemoryStore();
+    const push = pushEvent({ repo: "pytorch/pytorch", installationId: 1, ref: "refs/heads/main" });
+    expect(await relayDelivery(deps(store), relayConfig(), { id: "push-1", name: "push", payload: push })).toBe("relayed");
+    expect(await store.get("relay:outbox:task:ciflow-labels:push-1")).toBeNull();
   });
 
   it("relays a delivery once however many times it arrives, concurrently or not", async () => {
