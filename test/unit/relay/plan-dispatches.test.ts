@@ -35,7 +35,7 @@ describe("planDispatches", () => {
   });
 
   it("ignores events of repositories that are not upstreams", () => {
-    expect(repos(planDispatches(relayConfig(), prEvent({ repo: "someone/else" })))).toBe("not-an-upstream");
+    expect(repos(planDispatches(relayConfig(), prEvent({ repo: "someone/else" })))).toBe("not-upstream");
   });
 
   it.each(["opened", "reopened", "synchronize", "closed"])("relays the configured action %s", (action) => {
@@ -101,7 +101,7 @@ describe("planDispatches", () => {
   });
 
   it("never relays a branch deletion", () => {
-    expect(repos(planDispatches(relayConfig(), pushEvent({ deleted: true })))).toBe("branch-deleted");
+    expect(repos(planDispatches(relayConfig(), pushEvent({ deleted: true })))).toBe("branch-not-relayed");
   });
 
   it("honours each downstream's event filter", () => {
@@ -111,6 +111,6 @@ describe("planDispatches", () => {
     expect(repos(planDispatches(config, prEvent()))).toEqual(["a/pr-only"]);
     expect(repos(planDispatches(config, pushEvent()))).toEqual(["b/push-only"]);
     const none = relayConfig({ downstreams: [downstream({ repo: "a/pr-only", events: ["pull_request"] })] });
-    expect(repos(planDispatches(none, pushEvent()))).toBe("no-downstream-for-event");
+    expect(repos(planDispatches(none, pushEvent()))).toBe("event-not-wanted");
   });
 });

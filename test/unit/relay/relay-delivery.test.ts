@@ -61,7 +61,7 @@ describe("relayDelivery", () => {
   it("does not claim a delivery it does not relay", async () => {
     const store = new MemoryStore();
     const outcome = await relayDelivery(deps(store), relayConfig({ upstreams: ["other/repo"] }), { id: "x", name: "pull_request", payload });
-    expect(outcome).toBe("skipped:not-an-upstream");
+    expect(outcome).toBe("skipped:not-upstream");
     expect(await store.get(deliveryKey("x"))).toBeNull();
   });
 
