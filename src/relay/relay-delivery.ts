@@ -145,10 +145,11 @@ export async function explainOwnEvent(deps: RelayDeliveryDeps, config: RelayConf
 
 /**
  * A skipped delivery has no work to lose: if its summary cannot be stored, the answer to GitHub is
- * still right, so this logs and goes on. A redelivery re-decides it and writes its summary afresh.
+ * still right, so this logs and goes on. A redelivery re-decides it and writes its summary afresh,
+ * unless the delivery was relayed before (a config changed since): that summary names its dispatches.
  */
 async function storeSkipSummary(deps: RelayDeliveryDeps, summary: DeliverySummary): Promise<void> {
-  await deps.store.write(deliverySummaryOps(summary)).catch((error: unknown) => {
+  await deps.store.writeIf(deliveryKey(summary.deliveryId), null, deliverySummaryOps(summary)).catch((error: unknown) => {
     deps.log.warn({ err: error, deliveryId: summary.deliveryId }, "could not store why the delivery was not relayed");
   });
 }

@@ -101,9 +101,18 @@ describe("relayDelivery", () => {
     }
   });
 
+  it("a relayed delivery redelivered after the config changed keeps the summary naming its dispatches", async () => {
+    const store = new MemoryStore();
+    expect(await relayDelivery(deps(store), relayConfig(), { id: "again", name: "pull_request", payload })).toBe("relayed");
+    const before = await store.get(deliverySummaryKey("again"));
+    const narrowed = relayConfig({ pullRequest: { actions: ["closed"], trust: null, trustLabel: null } });
+    expect(await relayDelivery(deps(store), narrowed, { id: "again", name: "pull_request", payload })).toBe("skipped:action-not-relayed");
+    expect(await store.get(deliverySummaryKey("again"))).toBe(before);
+  });
+
   it("a summary that cannot be stored never fails a skipped delivery", async () => {
     const store = new MemoryStore();
-    const failing: Store = Object.assign(Object.create(store) as Store, { write: async () => Promise.reject(new Error("connection lost")) });
+    const failing: Store = Object.assign(Object.create(store) as Store, { writeIf: async () => Promise.reject(new Error("connection lost")) });
     const outcome = await relayDelivery(deps(failing), relayConfig({ upstreams: ["other/repo"] }), { id: "f", name: "pull_request", payload });
     expect(outcome).toBe("skipped:not-upstream");
   });
