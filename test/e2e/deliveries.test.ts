@@ -58,7 +58,8 @@ describe("GET /relay/v1/deliveries (real server, fake GitHub, Redis)", () => {
     await github?.close();
   });
 
-  const pr = (action: "opened" | "synchronize" | "labeled", number: number, authorAssociation = "MEMBER") =>
+  type Association = NonNullable<Parameters<typeof pullRequestEvent>[1]["authorAssociation"]>;
+  const pr = (action: "opened" | "synchronize" | "labeled", number: number, authorAssociation: Association = "MEMBER") =>
     pullRequestEvent(action, { repo: "pytorch/pytorch", installationId: UPSTREAM_INSTALLATION, number, authorAssociation, headSha: randomSha(), label: "bug" });
 
   async function deliver(event: string, payload: unknown): Promise<string> {
@@ -167,6 +168,20 @@ describe("GET /relay/v1/deliveries (real server, fake GitHub, Redis)", () => {
     const { deliveries } = (await response.json()) as { deliveries: DeliveryAnswer[] };
     expect(deliveries.map((d) => d.deliveryId)).toEqual(ids);
     expect(deliveries[1].downstreams.map((d) => d.reason)).toEqual(["action-not-relayed", "action-not-relayed", "action-not-relayed"]);
+  });
+
+  it("/relay/deliveries/{id} shows the same as a page without scripts, under the dashboard's policy", async () => {
+    const id = await deliver("push", pushEvent({ repo: "pytorch/pytorch", installationId: UPSTREAM_INSTALLATION, ref: "refs/heads/<script>x", after: randomSha() }));
+    const page = await fetch(relay.url(`/relay/deliveries/${id}`));
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-security-policy")).toContain("default-src 'none'");
+    const html = await page.text();
+    expect(html).toContain("branch-not-relayed");
+    expect(html).toContain("refs/heads/&lt;script&gt;x");
+    expect(html).not.toMatch(/<script/i);
+    const unknown = await fetch(relay.url(`/relay/deliveries/${randomUUID()}`));
+    expect(unknown.status).toBe(404);
+    expect(await unknown.text()).toMatch(/^no-dispatch: /);
   });
 
   it("an unknown delivery is a SPEC §5 404, an id that is not a GitHub delivery id a 400", async () => {
