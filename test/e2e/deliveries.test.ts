@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { TEST_APP_SLUG } from "../support/app-key";
+import { slugStored } from "../support/app-slug-stored";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github";
 import { cleanupRedisPrefix, startRelayServer, type RelayServer } from "../support/server-harness";
 import { pullRequestEvent, pushEvent, randomSha, sendWebhook } from "../support/webhooks";
@@ -59,8 +61,8 @@ describe("GET /relay/v1/deliveries (real server, fake GitHub, Redis)", () => {
   });
 
   type Association = NonNullable<Parameters<typeof pullRequestEvent>[1]["authorAssociation"]>;
-  const pr = (action: "opened" | "synchronize" | "labeled", number: number, authorAssociation: Association = "MEMBER") =>
-    pullRequestEvent(action, { repo: "pytorch/pytorch", installationId: UPSTREAM_INSTALLATION, number, authorAssociation, headSha: randomSha(), label: "bug" });
+  const pr = (action: "opened" | "synchronize" | "labeled", number: number, authorAssociation: Association = "MEMBER", sender?: string) =>
+    pullRequestEvent(action, { repo: "pytorch/pytorch", installationId: UPSTREAM_INSTALLATION, number, authorAssociation, headSha: randomSha(), label: "bug", sender });
 
   async function deliver(event: string, payload: unknown): Promise<string> {
     const deliveryId = randomUUID();
@@ -168,6 +170,12 @@ describe("GET /relay/v1/deliveries (real server, fake GitHub, Redis)", () => {
     const { deliveries } = (await response.json()) as { deliveries: DeliveryAnswer[] };
     expect(deliveries.map((d) => d.deliveryId)).toEqual(ids);
     expect(deliveries[1].downstreams.map((d) => d.reason)).toEqual(["action-not-relayed", "action-not-relayed", "action-not-relayed"]);
+  });
+
+  it("the app's own event shows own-event for every downstream", async () => {
+    await slugStored(relay.redisPrefix);
+    const id = await deliver("pull_request", pr("opened", 307, "MEMBER", `${TEST_APP_SLUG}[bot]`));
+    expect(outcomes(await explained(id))).toEqual(DOWNSTREAMS.map((repo) => [repo, "skipped", "own-event"]));
   });
 
   it("/relay/deliveries/{id} shows the same as a page without scripts, under the dashboard's policy", async () => {
