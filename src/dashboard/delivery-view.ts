@@ -101,7 +101,8 @@ async function deliveryView(store: Store, outbox: Outbox, summary: DeliverySumma
     summary.downstreams.map(async (entry, i) => {
       const record = entry.dispatchId === null ? null : parseDispatchRecord(records[i]);
       // A sent dispatch's task is gone; one pending or given up tells its attempts and last error.
-      const task = record !== null && record.state !== "dispatched" ? await outbox.peek(dispatchTaskId(entry.transport, summary.deliveryId, entry.repo)) : null;
+      const unsent = record !== null && record.state !== "dispatched";
+      const task = unsent ? await outbox.peek(dispatchTaskId(entry.transport, summary.deliveryId, entry.repo)) : null;
       return downstreamView(entry, record, task);
     }),
   );

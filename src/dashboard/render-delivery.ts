@@ -10,13 +10,14 @@ export function renderDelivery(delivery: DeliveryView): string {
   const what = `${delivery.event}${delivery.action ? ` ${delivery.action}` : ""}`;
   const pr = upstream.pr_number === null ? "" : ` · PR #${upstream.pr_number}`;
   const eventAt = delivery.eventAt === null ? "" : ` · GitHub's event time ${delivery.eventAt}`;
+  const json = `../v1/deliveries/${encodeURIComponent(delivery.deliveryId)}`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>ci-relay delivery ${escape(delivery.deliveryId)}</title><style>${STYLE}</style></head>
 <body>
 <h1>Delivery ${escape(delivery.deliveryId)}</h1>
 <p class="meta">${escape(what)} · ${escape(upstream.repo)} ${escape(upstream.ref)} @ <code>${escape(upstream.sha.slice(0, 12))}</code>${escape(pr)}</p>
-<p class="meta">received by the relay ${escape(delivery.receivedAt)}${escape(eventAt)} · <a href="../v1/deliveries/${encodeURIComponent(delivery.deliveryId)}">JSON</a></p>
+<p class="meta">received by the relay ${escape(delivery.receivedAt)}${escape(eventAt)} · <a href="${escape(json)}">JSON</a></p>
 <table><thead><tr><th>downstream</th><th>level</th><th>outcome</th><th>why</th><th>dispatch</th></tr></thead><tbody>
 ${delivery.downstreams.map(renderDownstream).join("\n")}
 </tbody></table>
@@ -27,7 +28,8 @@ ${delivery.downstreams.map(renderDownstream).join("\n")}
 function renderDownstream(d: DeliveryDownstreamView): string {
   const attempts = d.attempts === null ? "" : ` (${d.attempts} attempt${d.attempts === 1 ? "" : "s"})`;
   const why = [d.reason, d.detail].filter((t): t is string => t !== null && t !== "").map((t) => escape(t)).join("<br>");
-  return `<tr><td>${escape(d.repo)}</td><td>${escape(d.level)}</td><td><span class="outcome ${d.outcome}">${d.outcome}</span>${escape(attempts)}</td><td>${why}</td><td><code>${escape(d.dispatchId ?? "")}</code></td></tr>`;
+  const outcome = `<span class="outcome ${d.outcome}">${d.outcome}</span>${escape(attempts)}`;
+  return `<tr><td>${escape(d.repo)}</td><td>${escape(d.level)}</td><td>${outcome}</td><td>${why}</td><td><code>${escape(d.dispatchId ?? "")}</code></td></tr>`;
 }
 
 // Each outcome has its own colour and always its word, so colour is never the only signal.

@@ -49,8 +49,10 @@ const BRANCH_REF = /^refs\/heads\/(.+)$/;
  * `ownEvent` is decided by the webhook (it needs the app's slug); the explanation only words it.
  */
 export function explainDelivery(config: RelayConfig, event: UpstreamEvent, context: { ownEvent?: boolean } = {}): DeliveryExplanation {
-  const gate = context.ownEvent ? { reason: "own-event" as const, detail: "sent by this app itself; never relayed back" } : deliveryGate(config, event);
-  return { downstreams: config.downstreams.map((downstream) => (gate ? { downstream, dispatch: false, ...gate } : decideDownstream(config, event, downstream))) };
+  const gate: Gate | null = context.ownEvent ? { reason: "own-event", detail: "sent by this app itself; never relayed back" } : deliveryGate(config, event);
+  return {
+    downstreams: config.downstreams.map((downstream) => (gate ? { downstream, dispatch: false, ...gate } : decideDownstream(config, event, downstream))),
+  };
 }
 
 /**
@@ -103,7 +105,9 @@ function deliveryGate(config: RelayConfig, event: UpstreamEvent): Gate | null {
 
 function decideDownstream(config: RelayConfig, event: UpstreamEvent, downstream: Downstream): DownstreamDecision {
   // `events: []`: the downstream only reports nightly/periodic runs of its own (SPEC §2).
-  if (downstream.events.length === 0) return { downstream, dispatch: false, reason: "nightly-only", detail: "nightly-only: this downstream is never dispatched" };
+  if (downstream.events.length === 0) {
+    return { downstream, dispatch: false, reason: "nightly-only", detail: "nightly-only: this downstream is never dispatched" };
+  }
   if (!downstream.events.includes(event.event)) {
     return { downstream, dispatch: false, reason: "event-not-wanted", detail: `this downstream takes ${downstream.events.join(", ")} only` };
   }
