@@ -111,7 +111,9 @@ function decideDownstream(config: RelayConfig, event: UpstreamEvent, downstream:
   if (!downstream.events.includes(event.event)) {
     return { downstream, dispatch: false, reason: "event-not-wanted", detail: `this downstream takes ${downstream.events.join(", ")} only` };
   }
-  if (downstream.level === "L3" && event.event === "pull_request" && !wantsCheckRuns(config, downstream, event.labels)) {
+  // A closed PR's dispatch shows no check runs at any level (`tracksCheckRuns`): no label is missing there.
+  const showsChecks = event.event === "pull_request" && event.action !== "closed";
+  if (downstream.level === "L3" && showsChecks && !wantsCheckRuns(config, downstream, event.labels)) {
     const label = `${config.labelPrefix}${downstream.device ?? ""}`;
     return { downstream, dispatch: true, note: "label-missing", detail: `dispatched; no check runs on the PR until it carries ${label}` };
   }

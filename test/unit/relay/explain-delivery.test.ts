@@ -58,8 +58,9 @@ describe("explainDelivery", () => {
     expect(labelled).toMatchObject({ dispatch: true, note: null });
   });
 
-  it("a push has no PR to label: an L3 downstream is dispatched with no note", () => {
+  it("a push has no PR to label, a closed PR shows no check runs: an L3 downstream is dispatched with no note", () => {
     expect(outcomes(explainDelivery(config, pushEvent()))[0]).toEqual(["Ascend/pytorch", true, null]);
+    expect(outcomes(explainDelivery(config, prEvent({ action: "closed" })))[0]).toEqual(["Ascend/pytorch", true, null]);
   });
 
   it("a push to a branch not relayed, or a deletion, is branch-not-relayed for every downstream", () => {
