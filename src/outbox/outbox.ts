@@ -113,6 +113,12 @@ export class Outbox {
     return this.store.reachable();
   }
 
+  /** A stored task as it stands (attempts, last error), or null once completed or never stored. */
+  async peek(id: string): Promise<OutboxTask | null> {
+    const raw = await this.store.get(taskKey(id));
+    return raw === null ? null : (JSON.parse(raw) as OutboxTask);
+  }
+
   depth(): Promise<number> {
     return this.store.zcard(DUE);
   }

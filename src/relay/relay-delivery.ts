@@ -3,12 +3,15 @@ import type { Logger } from "pino";
 import { checkRunOpsForDispatch } from "../checks/check-run-effects";
 import { ciflowLabelsTaskOps } from "../checks/ciflow-labels-task";
 import { wantsCheckRuns } from "../checks/wants-check-runs";
-import type { RelayConfig } from "../config/types";
+import type { RelayConfig, Transport } from "../config/types";
 import type { Metrics } from "../metrics/metrics";
 import type { Outbox } from "../outbox/outbox";
 import { ENQUEUE_JOB_TASK } from "../queue/job-request";
 import type { Store, WriteOp } from "../store/store";
+import { buildDeliverySummary, deliverySummaryOps, type DeliverySummary } from "./delivery-summary";
 import { recordDispatchOps, RECORD_TTL_SECONDS, type DispatchRecord } from "./dispatch-record";
+import { explainDelivery } from "./explain-delivery";
+import { githubEventTime } from "./github-event-time";
 import { planDispatches } from "./plan-dispatches";
 import { parseUpstreamEvent } from "./upstream-event";
 
@@ -30,6 +33,15 @@ export interface Delivery {
 export type DeliveryOutcome = "relayed" | "duplicate" | "in-flight" | `skipped:${string}`;
 
 export const DISPATCH_TASK = "dispatch";
+
+// Queue downstreams get job requests on the Redis stream instead of a repository_dispatch.
+const taskKind = (transport: Transport) => (transport === "queue" ? ENQUEUE_JOB_TASK : DISPATCH_TASK);
+
+/** The outbox task sending a dispatch: one per causing delivery and downstream, so a re-plan cannot double it. */
+export function dispatchTaskId(transport: Transport, causeDeliveryId: string, downstream: string): string {
+  return `${taskKind(transport)}:${causeDeliveryId}:${downstream.toLowerCase()}`;
+}
+
 export const deliveryKey = (id: string) => `relay:delivery:${id}`;
 export const payloadKey = (id: string) => `relay:payload:${id}`;
 /** A claim whose owner died before storing its plan is released for a redelivery after this. */
@@ -49,11 +61,10 @@ export function newDispatchOps(
   cause: { deliveryId: string; showChecks: boolean },
   now: number,
 ): WriteOp[] {
-  // Queue downstreams get job requests on the Redis stream instead of a repository_dispatch.
-  const kind = record.transport === "queue" ? ENQUEUE_JOB_TASK : DISPATCH_TASK;
+  const kind = taskKind(record.transport);
   return [
     ...recordDispatchOps(record),
-    ...outbox.enqueueOps({ id: `${kind}:${cause.deliveryId}:${record.downstream.toLowerCase()}`, kind, data: { requestId: record.requestId } }, now),
+    ...outbox.enqueueOps({ id: dispatchTaskId(record.transport, cause.deliveryId, record.downstream), kind, data: { requestId: record.requestId } }, now),
     ...checkRunOpsForDispatch(outbox, config, record, cause.showChecks, now),
   ];
 }
@@ -68,7 +79,11 @@ export async function relayDelivery(deps: RelayDeliveryDeps, config: RelayConfig
   const event = parseUpstreamEvent(delivery.name, delivery.payload);
   if (!event) return "skipped:not-relayed-event";
   const plan = planDispatches(config, event);
-  if (!plan.relay) return `skipped:${plan.reason}`;
+  const received = { id: delivery.id, receivedAt: now, eventAt: githubEventTime(delivery.name, delivery.payload) };
+  if (!plan.relay) {
+    await storeSkipSummary(deps, buildDeliverySummary(received, event, plan.explanation));
+    return `skipped:${plan.reason}`;
+  }
 
   const key = deliveryKey(delivery.id);
   // A claim of our own: only its owner may complete or release it.
@@ -78,6 +93,7 @@ export async function relayDelivery(deps: RelayDeliveryDeps, config: RelayConfig
   const ops: WriteOp[] = [
     { op: "set", key: payloadKey(delivery.id), value: JSON.stringify(delivery.payload), ttlSeconds: RECORD_TTL_SECONDS },
   ];
+  const dispatchIds = new Map<string, string>();
   for (const downstream of plan.downstreams) {
     const record: DispatchRecord = {
       requestId: randomUUID(),
@@ -93,10 +109,13 @@ export async function relayDelivery(deps: RelayDeliveryDeps, config: RelayConfig
       dispatchedAt: null,
       lastError: null,
     };
+    dispatchIds.set(downstream.repo, record.requestId);
     ops.push(...newDispatchOps(deps.outbox, config, record, { deliveryId: delivery.id, showChecks: wantsCheckRuns(config, downstream, event.labels) }, now));
   }
   // A ciflow tag names PR #N: its L3 label rules need the PR's labels, read later by a task.
   if (plan.downstreams.some((d) => d.level === "L3")) ops.push(...ciflowLabelsTaskOps(deps.outbox, delivery.id, event, now));
+  // The explanation commits with the plan: it can never name a dispatch that was not stored.
+  ops.push(...deliverySummaryOps(buildDeliverySummary(received, event, plan.explanation, dispatchIds)));
   ops.push({ op: "set", key, value: "done", ttlSeconds: DELIVERY_MEMORY_SECONDS });
 
   let stored: boolean;
@@ -116,11 +135,32 @@ export async function relayDelivery(deps: RelayDeliveryDeps, config: RelayConfig
       upstream: event.repo,
       sha: event.sha,
       downstreams: plan.downstreams.map((d) => d.repo),
-      ...(plan.skipped.length > 0 && { skipped: plan.skipped }),
     },
     "delivery relayed",
   );
   return "relayed";
+}
+
+/**
+ * SPEC §3: events the app caused itself are never relayed; a cheap summary still says why (SPEC §7),
+ * when a config is loaded to name the downstreams. Never fails the webhook.
+ */
+export async function explainOwnEvent(deps: RelayDeliveryDeps, config: RelayConfig | null, delivery: Delivery): Promise<void> {
+  const event = parseUpstreamEvent(delivery.name, delivery.payload);
+  if (!config || !event) return;
+  const received = { id: delivery.id, receivedAt: deps.now?.() ?? Date.now(), eventAt: githubEventTime(delivery.name, delivery.payload) };
+  await storeSkipSummary(deps, buildDeliverySummary(received, event, explainDelivery(config, event, { ownEvent: true })));
+}
+
+/**
+ * A skipped delivery has no work to lose: if its summary cannot be stored, the answer to GitHub is
+ * still right, so this logs and goes on. A redelivery re-decides it and writes its summary afresh,
+ * unless the delivery was relayed before (a config changed since): that summary names its dispatches.
+ */
+async function storeSkipSummary(deps: RelayDeliveryDeps, summary: DeliverySummary): Promise<void> {
+  await deps.store.writeIf(deliveryKey(summary.deliveryId), null, deliverySummaryOps(summary)).catch((error: unknown) => {
+    deps.log.warn({ err: error, deliveryId: summary.deliveryId }, "could not store why the delivery was not relayed");
+  });
 }
 
 /** How long a copy waits for the one that holds the claim: concurrent copies finish in milliseconds. */

@@ -14,7 +14,7 @@ export function runsRoute(relay: Relay) {
 }
 
 /** The page has no scripts and loads nothing from elsewhere; the policy says so to the browser. */
-const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+export const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** SPEC §7 `GET /relay/`: the same data as a page. */
 export function dashboardRoute(relay: Relay) {

@@ -4,6 +4,7 @@ import { prPreflightRoute } from "../broker/pr-preflight-route";
 import { callbackRoute } from "../callback/callback-route";
 import type { Relay } from "../create-relay";
 import { dashboardRoute, runsRoute } from "./dashboard-routes";
+import { deliveriesRoute, deliveryPageRoute, deliveryRoute } from "./delivery-routes";
 import { healthRoute } from "./health-route";
 import { metricsRoute } from "./metrics-route";
 
@@ -19,6 +20,9 @@ export function relayRouter(relay: Relay): Router {
   router.post("/v1/github/pr-preflight", prPreflightRoute(relay));
   router.post("/v1/callback", callbackRoute(relay));
   router.get("/v1/runs", runsRoute(relay));
+  router.get("/v1/deliveries", deliveriesRoute(relay));
+  router.get("/v1/deliveries/:id", deliveryRoute(relay));
+  router.get("/deliveries/:id", deliveryPageRoute(relay));
   router.get("/", dashboardRoute(relay));
   return router;
 }

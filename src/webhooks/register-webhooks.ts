@@ -1,7 +1,7 @@
 import type { Probot } from "probot";
 import { registerCheckWebhooks } from "../checks/register-check-webhooks";
 import type { Relay } from "../create-relay";
-import { relayDelivery } from "../relay/relay-delivery";
+import { explainOwnEvent, relayDelivery } from "../relay/relay-delivery";
 import { AppSlug } from "./app-slug";
 import { isOwnEvent } from "./is-own-event";
 
@@ -32,6 +32,7 @@ export function registerWebhooks(app: Probot, relay: Relay): void {
     const payload = context.payload;
     if (await ownEvent(payload)) {
       relay.metrics.deliveries.inc({ event: context.name, outcome: "own-event" });
+      await explainOwnEvent(relay, relay.config.currentAndRefreshIfDue(), { id: context.id, name: context.name, payload });
       return;
     }
     if (context.name === "push" && relay.config.isConfigPush(context.payload as Parameters<Relay["config"]["isConfigPush"]>[0])) {

@@ -1,7 +1,6 @@
-import Redis from "ioredis";
 import { TEST_APP_SLUG } from "../support/app-key";
+import { slugStored } from "../support/app-slug-stored";
 import { startFakeGitHub, type FakeGitHub, type RecordedRequest } from "../support/fake-github";
-import { testRedisUrl } from "../support/redis-prefix";
 import { cleanupRedisPrefix, startRelayServer, uniqueRedisPrefix, type RelayServer } from "../support/server-harness";
 import { pullRequestEvent, randomSha, sendWebhook, type WebhookAnswer } from "../support/webhooks";
 
@@ -44,20 +43,6 @@ async function deliver(relay: RelayServer, deliveryId: string, sender = "octocat
     return await Promise.race([sendWebhook(relay.baseUrl, { event: "pull_request", payload, deliveryId }), hung]);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-/** Polls the store until a process has shared the slug it learnt (the relay has then taken it in). */
-async function slugStored(redisPrefix: string): Promise<void> {
-  const redis = new Redis(testRedisUrl());
-  try {
-    const deadline = Date.now() + 30_000;
-    while ((await redis.get(`${redisPrefix}relay:app-slug`)) !== TEST_APP_SLUG) {
-      if (Date.now() > deadline) throw new Error("no process shared the app's slug within 30 s");
-      await new Promise((done) => setTimeout(done, 100));
-    }
-  } finally {
-    redis.disconnect();
   }
 }
 

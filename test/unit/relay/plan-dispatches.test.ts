@@ -36,7 +36,7 @@ describe("planDispatches", () => {
   });
 
   it("ignores events of repositories that are not upstreams", () => {
-    expect(repos(planDispatches(relayConfig(), prEvent({ repo: "someone/else" })))).toBe("not-an-upstream");
+    expect(repos(planDispatches(relayConfig(), prEvent({ repo: "someone/else" })))).toBe("not-upstream");
   });
 
   it.each(["opened", "reopened", "synchronize", "closed"])("relays the configured action %s", (action) => {
@@ -102,10 +102,10 @@ describe("planDispatches", () => {
 
   it("relays tag pushes matching push.tags only, never by a branch glob", () => {
     expect(planDispatches(relayConfig(), pushEvent({ ref: "refs/tags/ciflow/trunk/123", prNumber: 123 })).relay).toBe(true);
-    expect(repos(planDispatches(relayConfig(), pushEvent({ ref: "refs/tags/v1.0" })))).toBe("tag-not-relayed");
-    expect(repos(planDispatches(relayConfig(), pushEvent({ ref: "refs/tags/ciflow/trunk/1/extra" })))).toBe("tag-not-relayed");
+    expect(repos(planDispatches(relayConfig(), pushEvent({ ref: "refs/tags/v1.0" })))).toBe("branch-not-relayed");
+    expect(repos(planDispatches(relayConfig(), pushEvent({ ref: "refs/tags/ciflow/trunk/1/extra" })))).toBe("branch-not-relayed");
     const branchesOnly = relayConfig({ push: { branches: ["*"], tags: [] } });
-    expect(repos(planDispatches(branchesOnly, pushEvent({ ref: "refs/tags/ciflow/trunk/123" })))).toBe("tag-not-relayed");
+    expect(repos(planDispatches(branchesOnly, pushEvent({ ref: "refs/tags/ciflow/trunk/123" })))).toBe("branch-not-relayed");
   });
 
   it("relays pushes to every branch and tag with the pattern `*` (CRCR)", () => {
@@ -115,15 +115,15 @@ describe("planDispatches", () => {
   });
 
   it("never relays a branch or tag deletion", () => {
-    expect(repos(planDispatches(relayConfig(), pushEvent({ deleted: true })))).toBe("branch-deleted");
-    expect(repos(planDispatches(relayConfig(), pushEvent({ ref: "refs/tags/ciflow/trunk/123", deleted: true })))).toBe("branch-deleted");
+    expect(repos(planDispatches(relayConfig(), pushEvent({ deleted: true })))).toBe("branch-not-relayed");
+    expect(repos(planDispatches(relayConfig(), pushEvent({ ref: "refs/tags/ciflow/trunk/123", deleted: true })))).toBe("branch-not-relayed");
   });
 
   it("never dispatches to a nightly-only downstream (events: [])", () => {
     const config = relayConfig({ downstreams: [downstream({ repo: "n/nightly", events: [] }), downstream({ repo: "b/both" })] });
     const plan = planDispatches(config, prEvent());
     expect(repos(plan)).toEqual(["b/both"]);
-    expect(plan.relay && plan.skipped).toEqual([{ repo: "n/nightly", reason: "nightly-only" }]);
+    expect(plan.explanation.downstreams.map((d) => (d.dispatch ? null : d.reason))).toEqual(["nightly-only", null]);
     const onlyNightly = relayConfig({ downstreams: [downstream({ repo: "n/nightly", events: [] })] });
     expect(repos(planDispatches(onlyNightly, prEvent()))).toBe("nightly-only");
     expect(repos(planDispatches(onlyNightly, pushEvent()))).toBe("nightly-only");
@@ -136,6 +136,6 @@ describe("planDispatches", () => {
     expect(repos(planDispatches(config, prEvent()))).toEqual(["a/pr-only"]);
     expect(repos(planDispatches(config, pushEvent()))).toEqual(["b/push-only"]);
     const none = relayConfig({ downstreams: [downstream({ repo: "a/pr-only", events: ["pull_request"] })] });
-    expect(repos(planDispatches(none, pushEvent()))).toBe("no-downstream-for-event");
+    expect(repos(planDispatches(none, pushEvent()))).toBe("event-not-wanted");
   });
 });

@@ -5,7 +5,8 @@ import { checkNamesKey, checksShownKey } from "../../../src/checks/check-run-sta
 import { createMetrics } from "../../../src/metrics/metrics";
 import { Outbox } from "../../../src/outbox/outbox";
 import { dispatchKey, parseDispatchRecord, runsByPrKey } from "../../../src/relay/dispatch-record";
-import { deliveryKey, relayDelivery } from "../../../src/relay/relay-delivery";
+import { deliveriesByPrKey, deliverySummaryKey, parseDeliverySummary } from "../../../src/relay/delivery-summary";
+import { deliveryKey, explainOwnEvent, relayDelivery } from "../../../src/relay/relay-delivery";
 import { MemoryStore } from "../../../src/store/memory-store";
 import type { Store, WriteOp } from "../../../src/store/store";
 import { downstream, relayConfig } from "../../support/relay-config";
@@ -82,8 +83,66 @@ describe("relayDelivery", () => {
   it("does not claim a delivery it does not relay", async () => {
     const store = new MemoryStore();
     const outcome = await relayDelivery(deps(store), relayConfig({ upstreams: ["other/repo"] }), { id: "x", name: "pull_request", payload });
-    expect(outcome).toBe("skipped:not-an-upstream");
+    expect(outcome).toBe("skipped:not-upstream");
     expect(await store.get(deliveryKey("x"))).toBeNull();
+  });
+
+  it("stores why a skipped delivery was not relayed, per downstream, with its receive and event times", async () => {
+    const store = new MemoryStore();
+    const untrusted = pullRequestEvent("opened", { repo: "pytorch/pytorch", installationId: 1, number: 12, authorAssociation: "CONTRIBUTOR" });
+    expect(await relayDelivery(deps(store), relayConfig(), { id: "u", name: "pull_request", payload: untrusted })).toBe("skipped:untrusted-author");
+    const summary = parseDeliverySummary(await store.get(deliverySummaryKey("u")));
+    expect(summary).toMatchObject({
+      deliveryId: "u",
+      event: "pull_request",
+      action: "opened",
+      receivedAt: 1_800_000_000_000,
+      eventAt: Date.parse(untrusted.pull_request.updated_at),
+      upstream: { repo: "pytorch/pytorch", sha: untrusted.pull_request.head.sha, ref: "refs/pull/12/head", prNumber: 12 },
+    });
+    expect(summary?.downstreams.map((d) => [d.repo, d.dispatched, d.reason, d.dispatchId])).toEqual([
+      ["Ascend/pytorch", false, "untrusted-author", null],
+      ["vendor/backend", false, "untrusted-author", null],
+    ]);
+    expect(await store.rangeByScoreDesc(deliveriesByPrKey("pytorch/pytorch", 12), Infinity, -Infinity, 10)).toEqual(["u"]);
+  });
+
+  it("stores a relayed delivery's summary in the plan's write, naming each dispatch it made", async () => {
+    const store = new MemoryStore();
+    expect(await relayDelivery(deps(store), relayConfig(), { id: "r", name: "pull_request", payload })).toBe("relayed");
+    const summary = parseDeliverySummary(await store.get(deliverySummaryKey("r")));
+    const ids = await store.rangeByScoreDesc(runsByPrKey("pytorch/pytorch", 12), Infinity, -Infinity, 10);
+    const records = (await store.getMany(ids.map(dispatchKey))).map(parseDispatchRecord);
+    expect(summary?.downstreams.map((d) => [d.repo, d.dispatched, d.reason])).toEqual([
+      ["Ascend/pytorch", true, "label-missing"],
+      ["vendor/backend", true, null],
+    ]);
+    for (const entry of summary?.downstreams ?? []) {
+      expect(records.find((r) => r?.downstream === entry.repo)?.requestId).toBe(entry.dispatchId);
+    }
+  });
+
+  it("a relayed delivery redelivered after the config changed keeps the summary naming its dispatches", async () => {
+    const store = new MemoryStore();
+    expect(await relayDelivery(deps(store), relayConfig(), { id: "again", name: "pull_request", payload })).toBe("relayed");
+    const before = await store.get(deliverySummaryKey("again"));
+    const narrowed = relayConfig({ pullRequest: { actions: ["closed"], trust: null, trustLabel: null } });
+    expect(await relayDelivery(deps(store), narrowed, { id: "again", name: "pull_request", payload })).toBe("skipped:action-not-relayed");
+    expect(await store.get(deliverySummaryKey("again"))).toBe(before);
+  });
+
+  it("a summary that cannot be stored never fails a skipped delivery", async () => {
+    const store = new MemoryStore();
+    const failing: Store = Object.assign(Object.create(store) as Store, { writeIf: async () => Promise.reject(new Error("connection lost")) });
+    const outcome = await relayDelivery(deps(failing), relayConfig({ upstreams: ["other/repo"] }), { id: "f", name: "pull_request", payload });
+    expect(outcome).toBe("skipped:not-upstream");
+  });
+
+  it("records the app's own event as own-event for every downstream", async () => {
+    const store = new MemoryStore();
+    await explainOwnEvent(deps(store), relayConfig(), { id: "own", name: "pull_request", payload });
+    const summary = parseDeliverySummary(await store.get(deliverySummaryKey("own")));
+    expect(summary?.downstreams.map((d) => d.reason)).toEqual(["own-event", "own-event"]);
   });
 
   it("releases the claim when the plan cannot be stored, so a redelivery succeeds", async () => {
