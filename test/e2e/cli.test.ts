@@ -116,7 +116,7 @@ describe("ci-relay CLI against the real server", () => {
     const run = await cli(["broker", "github.issue.read", "--repo", UPSTREAM, "--number", "59"], env);
     expect(run.code).not.toBe(0);
     expect(run.answer).toEqual({ ok: false, failureKind: "auth-missing", degradedReason: "broker-needed", runnerDisposition: "infra-blocked", brokerNeeded: true });
-    expect(run.stdout).not.toContain("should_never_be_used");
+    expect(run.stdout + run.stderr).not.toContain("should_never_be_used");
     expect({ github: github.requests.length, runtime: issuer.requests.runtimeToken }).toEqual(before);
   });
 
