@@ -17,7 +17,10 @@ async function main(): Promise<void> {
   const env = loadEnv(process.env);
   const created = createProbot(env, process.env);
   if (!created) {
-    await run(appFromEnvironment);
+    // Probot loads .env inside run() and then reads it; a copied .env.example's blank HOST= would
+    // reach its setup flow as an empty host (http://:3000). Read lazily so .env is seen, blanks unset.
+    const nonBlank = new Proxy(process.env, { get: (vars, name) => (Reflect.get(vars, name) === "" ? undefined : Reflect.get(vars, name)) });
+    await run(appFromEnvironment, { env: nonBlank });
     return;
   }
   const { probot, log, metrics } = created;
