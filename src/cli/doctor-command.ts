@@ -74,9 +74,14 @@ export const doctorCommand: CliCommand = {
   synopsis: "<owner/repo>",
   options: OPTIONS,
   environment: {
-    "APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH": "the app's credentials (required; also read from ./.env)",
-    "GHE_HOST, GHE_PROTOCOL": "GitHub Enterprise host and protocol (default github.com, https)",
-    "RELAY_CONFIG, ALLOWLIST_URL, UPSTREAM_REPO": "the relay config, found as the server finds it (default ./relay.yml)",
+    APP_ID: "the app's id (required; like every variable here, also read from ./.env)",
+    PRIVATE_KEY: "the app's private key, PEM text (required, or PRIVATE_KEY_PATH)",
+    PRIVATE_KEY_PATH: "a file holding the private key",
+    GHE_HOST: "GitHub Enterprise host (default github.com)",
+    GHE_PROTOCOL: "its protocol (default https)",
+    RELAY_CONFIG: "the relay config, as the server finds it (default ./relay.yml)",
+    ALLOWLIST_URL: "compat: a CRCR allowlist, when RELAY_CONFIG is unset",
+    UPSTREAM_REPO: "compat: the upstream of that allowlist",
   },
   output: "one line per check (ok or problem, with the fix); --json: one JSON line",
   run: async (argv, io) => {

@@ -228,7 +228,12 @@ export const callbackCommand: CliCommand = {
     CI_RELAY_URL: "used only when the event carries no callback_url",
     CI_RELAY_CALLBACK_AUDIENCE: "aud of the OIDC token asked for (default ci-relay-callback; the relay's CALLBACK_AUDIENCE)",
     ...RUNTIME_ENV,
-    "GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT, GITHUB_WORKFLOW, GITHUB_JOB": "the run reported (set by GitHub Actions)",
+    GITHUB_SERVER_URL: "with GITHUB_REPOSITORY and GITHUB_RUN_ID, the run's link (set by GitHub Actions)",
+    GITHUB_REPOSITORY: "the repository running the job (set by GitHub Actions)",
+    GITHUB_RUN_ID: "workflow.run_id (set by GitHub Actions)",
+    GITHUB_RUN_ATTEMPT: "workflow.run_attempt (set by GitHub Actions)",
+    GITHUB_WORKFLOW: "workflow.name (set by GitHub Actions)",
+    GITHUB_JOB: "workflow.job_name unless --job-name (set by GitHub Actions)",
   },
   output: "the relay's JSON answer, one line",
   run: (argv, io) =>
