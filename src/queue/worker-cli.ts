@@ -50,7 +50,11 @@ export async function runWorkerCommand(argv: string[], io: CliIo): Promise<numbe
     const read = envSchema.safeParse(io.env);
     if (!read.success) throw new UsageError("REDIS_URL", `required for ${command}`);
     env = read.data;
-    numbers = { idleMs: positive("--idle-ms", parsed.values["idle-ms"] ?? ""), count: positive("--count", parsed.values.count ?? "") };
+    // Each command's parser fills in its own defaults; the other command's option is never read.
+    numbers = {
+      idleMs: command === "worker" ? positive("--idle-ms", parsed.values["idle-ms"] ?? WORKER_OPTIONS["idle-ms"].default) : 0,
+      count: command === "dlq" ? positive("--count", parsed.values.count ?? DLQ_OPTIONS.count.default) : 0,
+    };
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     io.error(`ci-relay: ${error.message}`);

@@ -94,6 +94,17 @@ describe("runCli", () => {
     expect(errors).toEqual(["ci-relay: <command>: required (ci-relay --help lists them)"]);
   });
 
+  it.each([
+    [["worker", "--exec", "./run.sh", "--idle-ms", "0"], "ci-relay: --idle-ms: must be a positive integer"],
+    [["dlq", "list", "--idle-ms", "5"], "ci-relay: --idle-ms: unknown option for dlq (ci-relay dlq --help lists them)"],
+    [["dlq", "list", "--count", "x"], "ci-relay: --count: must be a positive integer"],
+  ])("%j is refused before Redis is touched: %s", async (args, line) => {
+    const { printed, errors, io } = harness({ REDIS_URL: "redis://127.0.0.1:1" });
+    expect(await runCli(args, io)).toBe(2);
+    expect(printed).toEqual([]);
+    expect(errors).toEqual([line]);
+  });
+
   it("worker without REDIS_URL names the variable in one line, exit 2", async () => {
     const { printed, errors, io } = harness({});
     expect(await runCli(["worker", "--exec", "./run.sh"], io)).toBe(2);
