@@ -55,8 +55,18 @@ export class DemoGitHub {
   private server: Server | null = null;
   /** `127.0.0.1:<port>` once started: the relay's GHE_HOST */
   host = "";
-  /** endpoints asked for that this stand-in does not serve, for the demo to report */
-  readonly unserved = new Set<string>();
+  private readonly unservedListeners: ((endpoint: string) => void)[] = [];
+  private readonly concludedListeners: ((run: { repo: string; name: string; conclusion: string }) => void)[] = [];
+
+  /** Told when the relay concludes an upstream check run, as the PR page would show it. */
+  onCheckRunConcluded(listener: (run: { repo: string; name: string; conclusion: string }) => void): void {
+    this.concludedListeners.push(listener);
+  }
+
+  /** Told of each request this stand-in has no answer for (it answers 404, as GitHub would for a wrong path). */
+  onUnserved(listener: (endpoint: string) => void): void {
+    this.unservedListeners.push(listener);
+  }
 
   onDispatch(listener: (dispatch: DemoDispatch) => void): void {
     this.dispatchListeners.push(listener);
@@ -78,7 +88,7 @@ export class DemoGitHub {
     const path = url.pathname.replace(/^\/api\/v3/, "");
     const body = request.method === "POST" || request.method === "PATCH" ? await readJson(request) : {};
     const reply = this.answer(request.method ?? "GET", path, body);
-    if (reply === notFound) this.unserved.add(`${request.method} ${path}`);
+    if (reply === notFound) for (const listener of this.unservedListeners) listener(`${request.method} ${path}`);
     response.writeHead(reply.status, { "content-type": "application/json; charset=utf-8" });
     response.end(reply.body === undefined ? undefined : JSON.stringify(reply.body));
   }
@@ -122,6 +132,7 @@ export class DemoGitHub {
         output: body.output ?? null,
       };
       this.checkRuns.push(run);
+      this.tellIfConcluded(run);
       return { status: 201, body: this.checkRunJson(run) };
     }
     const checkRun = /^\/check-runs\/(\d+)$/.exec(rest);
@@ -132,6 +143,7 @@ export class DemoGitHub {
         for (const key of ["status", "conclusion", "details_url", "external_id", "name", "output"] as const) {
           if (body[key] !== undefined) Object.assign(run, { [key]: body[key] });
         }
+        this.tellIfConcluded(run);
       }
       return { status: 200, body: this.checkRunJson(run) };
     }
@@ -141,6 +153,13 @@ export class DemoGitHub {
       return { status: 200, body: { total_count: runs.length, check_runs: runs.map((run) => this.checkRunJson(run)) } };
     }
     return notFound;
+  }
+
+  private tellIfConcluded(run: CheckRun): void {
+    // As on GitHub, a conclusion completes the check run whatever status was sent.
+    if (run.conclusion !== null) run.status = "completed";
+    if (run.conclusion === null) return;
+    for (const listener of this.concludedListeners) listener({ repo: run.repo, name: run.name, conclusion: run.conclusion });
   }
 
   private checkRunJson(run: CheckRun): Record<string, unknown> {

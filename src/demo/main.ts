@@ -41,6 +41,8 @@ async function main(): Promise<void> {
   await Promise.all([github.start(), issuer.start()]);
   const simulator = new DownstreamSimulator({ issuer, callbackAudience: CALLBACK_AUDIENCE, jobMs, log: say });
   github.onDispatch((dispatch) => simulator.take(dispatch));
+  github.onCheckRunConcluded((run) => say(`check run on ${run.repo}: ${run.name} -> ${run.conclusion}`));
+  github.onUnserved((endpoint) => say(`stand-in GitHub: no answer for ${endpoint} (404)`));
 
   const dir = mkdtempSync(join(tmpdir(), "ci-relay-demo-"));
   const configPath = join(dir, "relay.yml");
