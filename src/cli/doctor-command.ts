@@ -4,7 +4,7 @@ import { resolveConfigLocation } from "../config/config-location";
 import { parseRelayConfig, RelayConfigError } from "../config/parse-relay-config";
 import { sameRepo, type RelayConfig } from "../config/types";
 import { diagnoseDownstream, type Finding } from "../doctor/diagnose-downstream";
-import { DoctorGitHub, GitHubAnswerError } from "../doctor/doctor-github";
+import { DoctorGitHub, GitHubAnswerError, GitHubUnreachable } from "../doctor/doctor-github";
 import { inspectWorkflow } from "../doctor/inspect-workflow";
 import type { CliCommand } from "./cli-command";
 import { EXIT, UsageError, type CliIo } from "./cli-io";
@@ -98,6 +98,10 @@ export const doctorCommand: CliCommand = {
       if (error instanceof UsageError || error instanceof RelayConfigError) {
         io.error(`ci-relay: ${error.message.split("\n")[0]}`);
         return error instanceof UsageError ? EXIT.usage : EXIT.failed;
+      }
+      if (error instanceof GitHubUnreachable) {
+        io.error(`ci-relay: GHE_HOST: ${error.message}`);
+        return EXIT.failed;
       }
       if (error instanceof GitHubAnswerError) {
         io.error(`ci-relay: ${error.message}${error.status === 401 ? " (APP_ID and PRIVATE_KEY do not match an app)" : ""}`);

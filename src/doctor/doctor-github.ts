@@ -22,6 +22,12 @@ export class GitHubAnswerError extends Error {
   }
 }
 
+export class GitHubUnreachable extends Error {
+  constructor(baseUrl: string) {
+    super(`${baseUrl} could not be reached`);
+  }
+}
+
 export class DoctorGitHub {
   constructor(private readonly options: DoctorGitHubOptions) {}
 
@@ -37,7 +43,7 @@ export class DoctorGitHub {
   }
 
   private async call(path: string, init: { method?: string; auth: string; accept?: string; body?: unknown }): Promise<Response> {
-    return this.options.fetch(`${this.options.baseUrl}${path}`, {
+    const request = this.options.fetch(`${this.options.baseUrl}${path}`, {
       method: init.method ?? "GET",
       headers: {
         authorization: init.auth,
@@ -47,6 +53,9 @@ export class DoctorGitHub {
       },
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
       signal: AbortSignal.timeout(30_000),
+    });
+    return request.catch(() => {
+      throw new GitHubUnreachable(this.options.baseUrl);
     });
   }
 

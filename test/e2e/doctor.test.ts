@@ -142,6 +142,7 @@ describe("ci-relay doctor against the fake GitHub", () => {
   it("usage and credentials errors name what is wrong in one stderr line", async () => {
     expect(await doctor([])).toEqual({ code: 2, stdout: "", stderr: "ci-relay: <owner/repo>: exactly one repository, e.g. octo-org/downstream\n" });
     expect(await doctor(["good/backend"], { APP_ID: undefined })).toEqual({ code: 2, stdout: "", stderr: "ci-relay: APP_ID: required for doctor (the app's credentials, as in .env)\n" });
+    expect(await doctor(["good/backend"], { GHE_HOST: "127.0.0.1:1" })).toEqual({ code: 1, stdout: "", stderr: "ci-relay: GHE_HOST: http://127.0.0.1:1/api/v3 could not be reached\n" });
     const missingConfig = await doctor(["good/backend"], { RELAY_CONFIG: join(dir, "nope.yml") });
     expect(missingConfig).toMatchObject({ code: 2, stdout: "" });
     expect(missingConfig.stderr).toMatch(/^ci-relay: RELAY_CONFIG: .*nope\.yml cannot be read\n$/);
