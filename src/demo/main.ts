@@ -52,6 +52,8 @@ async function main(): Promise<void> {
   const secret = randomBytes(24).toString("hex");
   const baseUrl = `http://127.0.0.1:${port}`;
   const relay = spawn(process.execPath, [join(__dirname, "..", "main.js")], {
+    // In the demo's own folder: a developer's .env (real app, Redis, smee channel) must not reach it.
+    cwd: dir,
     stdio: ["ignore", "inherit", "inherit"],
     env: {
       PATH: process.env.PATH,
