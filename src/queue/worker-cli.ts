@@ -1,35 +1,33 @@
 import { hostname } from "node:os";
-import { parseArgs } from "node:util";
 import Redis, { type RedisOptions } from "ioredis";
 import pino from "pino";
 import { z } from "zod";
+import type { CliIo } from "../cli/cli-io";
+import { EXIT, UsageError } from "../cli/cli-io";
+import { parseCommandArgs, type OptionTable, type ParsedArgs } from "../cli/option-table";
 import { reportRedisOutages } from "../store/report-redis-outages";
 import { DeadLetterQueue } from "./dead-letter-queue";
 import { JobConsumer } from "./job-consumer";
 
-export interface WorkerIo {
-  env: NodeJS.ProcessEnv;
-  fetch: typeof fetch;
-  print(line: string): void;
-}
+const GROUP = { group: { type: "string", arg: "name", help: "consumer group (default relay-workers:<runs-on>, else relay-workers)" } } as const;
 
-export const WORKER_COMMANDS = ["worker", "dlq"] as const;
+export const WORKER_OPTIONS = {
+  exec: { type: "string", arg: "command", help: "the job command; its exit code is the result (required)" },
+  ...GROUP,
+  consumer: { type: "string", arg: "name", help: "this worker's name in the group (default <host>-<pid>)" },
+  "runs-on": { type: "string", arg: "label", help: "take only job requests for this runs_on label" },
+  "idle-ms": { type: "string", arg: "ms", help: "a pending entry idle this long is claimed by another worker", default: "60000" },
+  "details-url": { type: "string", arg: "template", help: "check-run link while the job runs; {request_id} and {job_id} are filled in" },
+} as const satisfies OptionTable;
 
-const USAGE = `usage:
-  ci-relay worker --exec ./run-job.sh [--group relay-workers] [--consumer name] [--runs-on label] [--idle-ms 60000]
-                  [--details-url 'https://ci.example/jobs/{request_id}/{job_id}']
-  ci-relay dlq list [--group relay-workers] [--count 100]
-  ci-relay dlq requeue <id>
-environment: REDIS_URL (required), REDIS_PREFIX`;
+export const DLQ_OPTIONS = {
+  ...GROUP,
+  count: { type: "string", arg: "N", help: "dead letters listed at most", default: "100" },
+} as const satisfies OptionTable;
 
-const OPTIONS = {
-  exec: { type: "string" },
-  group: { type: "string" },
-  consumer: { type: "string" },
-  "runs-on": { type: "string" },
-  "idle-ms": { type: "string", default: "60000" },
-  "details-url": { type: "string" },
-  count: { type: "string", default: "100" },
+export const QUEUE_ENV = {
+  REDIS_URL: "the relay's Redis (required)",
+  REDIS_PREFIX: "the relay's REDIS_PREFIX (default empty)",
 } as const;
 
 /**
@@ -42,30 +40,39 @@ const DLQ_REDIS: RedisOptions = { maxRetriesPerRequest: 1, connectTimeout: 2_000
 /** After SIGTERM the loop has this long to hand back its job; then the connection is cut, which ends any wait on Redis. */
 const STOP_GRACE_MS = 5_000;
 
-const envSchema = z.object({ REDIS_URL: z.string().min(1, { error: "REDIS_URL is required" }), REDIS_PREFIX: z.string().default("") });
-const positive = (flag: string) => z.coerce.number().int({ error: `${flag} must be a positive integer` }).positive({ error: `${flag} must be a positive integer` });
+const envSchema = z.object({ REDIS_URL: z.string().min(1), REDIS_PREFIX: z.string().default("") });
+const positive = (flag: string, value: string) => {
+  const parsed = z.coerce.number().int().positive().safeParse(value);
+  if (!parsed.success) throw new UsageError(flag, "must be a positive integer");
+  return parsed.data;
+};
 
 /**
  * `ci-relay worker` and `ci-relay dlq list|requeue` (SPEC §3 queue transport): the consumer side,
  * talking to Redis directly. Returns the exit code; `worker` runs until SIGTERM or SIGINT.
  */
-export async function runWorkerCommand(argv: string[], io: WorkerIo): Promise<number> {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
+export async function runWorkerCommand(argv: string[], io: CliIo): Promise<number> {
+  const command = argv[0] === "dlq" ? "dlq" : "worker";
+  let parsed: ParsedArgs<typeof WORKER_OPTIONS & typeof DLQ_OPTIONS>;
   let env: z.infer<typeof envSchema>;
   let numbers: { idleMs: number; count: number };
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-    env = envSchema.parse(io.env);
-    numbers = { idleMs: positive("--idle-ms").parse(parsed.values["idle-ms"]), count: positive("--count").parse(parsed.values.count) };
+    parsed = parseCommandArgs(command, argv, command === "dlq" ? DLQ_OPTIONS : WORKER_OPTIONS) as typeof parsed;
+    const read = envSchema.safeParse(io.env);
+    if (!read.success) throw new UsageError("REDIS_URL", `required for ${command}`);
+    env = read.data;
+    // Each command's parser fills in its own defaults; the other command's option is never read.
+    numbers = {
+      idleMs: command === "worker" ? positive("--idle-ms", parsed.values["idle-ms"] ?? WORKER_OPTIONS["idle-ms"].default) : 0,
+      count: command === "dlq" ? positive("--count", parsed.values.count ?? DLQ_OPTIONS.count.default) : 0,
+    };
   } catch (error) {
-    // parseArgs throws TypeError for unknown or malformed flags.
-    if (!(error instanceof z.ZodError || error instanceof TypeError)) throw error;
-    io.print(`ci-relay: ${error instanceof z.ZodError ? error.issues[0].message : error.message}`);
-    io.print(USAGE);
-    return 2;
+    if (!(error instanceof UsageError)) throw error;
+    io.error(`ci-relay: ${error.message}`);
+    return EXIT.usage;
   }
   const { values, positionals } = parsed;
-  const [command, sub, ...rest] = positionals;
+  const [, sub, ...rest] = positionals;
   const log = pino({ name: "ci-relay-worker" });
   const redis = new Redis(env.REDIS_URL, command === "dlq" ? DLQ_REDIS : WORKER_REDIS);
   // dlq prints JSON lines for the operator: a failure is its error message, not a log line among them.
@@ -87,13 +94,12 @@ export async function runWorkerCommand(argv: string[], io: WorkerIo): Promise<nu
         io.print(JSON.stringify({ ok: true, requeued: rest[0], id: await dlq.requeue(rest[0]) }));
         return 0;
       }
-      io.print(USAGE);
-      return 2;
+      io.error(`ci-relay: ${sub === undefined ? "<list|requeue>" : sub}: dlq takes list, or requeue <id>`);
+      return EXIT.usage;
     }
     if (values.exec === undefined || sub !== undefined) {
-      io.print("ci-relay: worker needs --exec and no positional arguments");
-      io.print(USAGE);
-      return 2;
+      io.error(values.exec === undefined ? "ci-relay: --exec: required for worker" : `ci-relay: ${sub}: worker takes no positional arguments`);
+      return EXIT.usage;
     }
     const consumer = new JobConsumer({
       redis,

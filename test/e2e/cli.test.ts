@@ -25,6 +25,7 @@ interface CliRun {
   code: number | null;
   answer: Record<string, any>;
   stdout: string;
+  stderr: string;
 }
 
 /** Runs the published bin the way a workflow step would (`npx ci-relay ...`), with only the given env. */
@@ -32,8 +33,10 @@ function cli(args: string[], env: Record<string, string>): Promise<CliRun> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
+    let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    // stderr carries one human line on failure; the answer machines read is stdout's first line.
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     child.once("error", fail);
     child.once("close", (code) => {
       const firstLine = stdout.split("\n")[0];
@@ -43,7 +46,7 @@ function cli(args: string[], env: Record<string, string>): Promise<CliRun> {
       } catch {
         // asserted by the caller through stdout
       }
-      done({ code, answer, stdout });
+      done({ code, answer, stdout, stderr });
     });
   });
 }
@@ -113,7 +116,7 @@ describe("ci-relay CLI against the real server", () => {
     const run = await cli(["broker", "github.issue.read", "--repo", UPSTREAM, "--number", "59"], env);
     expect(run.code).not.toBe(0);
     expect(run.answer).toEqual({ ok: false, failureKind: "auth-missing", degradedReason: "broker-needed", runnerDisposition: "infra-blocked", brokerNeeded: true });
-    expect(run.stdout).not.toContain("should_never_be_used");
+    expect(run.stdout + run.stderr).not.toContain("should_never_be_used");
     expect({ github: github.requests.length, runtime: issuer.requests.runtimeToken }).toEqual(before);
   });
 
@@ -151,5 +154,6 @@ describe("ci-relay CLI against the real server", () => {
     const run = await cli(["broker", "github.issue.read", "--repo", UPSTREAM, "--path", "/user"], runnerEnv);
     expect(run.code).toBe(2);
     expect(run.answer).toMatchObject({ ok: false, failureKind: "validation-failed" });
+    expect(run.stderr).toBe("ci-relay: --path: unknown option for broker (ci-relay broker --help lists them)\n");
   });
 });

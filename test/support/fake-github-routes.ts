@@ -373,7 +373,7 @@ function getContents(ctx: RouteContext): Reply {
   const repo = must(ctx.repo);
   const ref = ctx.query.ref ?? repo.defaultBranch;
   const file = ctx.state.file(repo.fullName, ctx.params.path, ref);
-  if (!file) return notFound();
+  if (!file) return directoryListing(ctx, repo, ref) ?? notFound();
   const accept = String(ctx.headers.accept ?? "");
   if (accept.includes("raw")) {
     return { status: 200, body: file.content, headers: { "content-type": "application/vnd.github.raw; charset=utf-8" } };
@@ -395,6 +395,24 @@ function getContents(ctx: RouteContext): Reply {
     },
   };
 }
+
+// --- onboard (ci-relay doctor): the Contents API answers a directory with a list of its entries ---
+function directoryListing(ctx: RouteContext, repo: FakeRepo, ref: string): Reply | null {
+  const paths = ctx.state.filesIn(repo.fullName, ctx.params.path, ref);
+  if (paths === null) return null;
+  return {
+    status: 200,
+    body: paths.map((path) => ({
+      type: "file",
+      name: path.split("/").pop(),
+      path,
+      sha: ctx.state.file(repo.fullName, path, ref)?.sha,
+      size: Buffer.byteLength(ctx.state.file(repo.fullName, path, ref)?.content ?? ""),
+      url: `${ctx.apiUrl}/repos/${repo.fullName}/contents/${path}?ref=${encodeURIComponent(ref)}`,
+    })),
+  };
+}
+// --- end onboard ---
 
 const byState = (query: Record<string, string>) => (issue: IssueRecord) =>
   (query.state ?? "open") === "all" || issue.state === (query.state ?? "open");

@@ -221,6 +221,15 @@ export class FakeGitHubState {
     return this.files.get(this.fileKey(repo, path, ref));
   }
 
+  // --- onboard (ci-relay doctor): directory listings of the Contents API ---
+  /** Paths of the files directly in `dir`; null when it holds none (GitHub: no such directory). */
+  filesIn(repo: string, dir: string, ref: string): string[] | null {
+    const prefix = this.fileKey(repo, `${dir.replace(/\/+$/, "")}/`, ref);
+    const paths = [...this.files.keys()].filter((name) => name.startsWith(prefix) && !name.slice(prefix.length).includes("/")).map((name) => name.split("\0")[2]);
+    return paths.length > 0 ? paths.sort() : null;
+  }
+  // --- end onboard ---
+
   private fileKey(repo: string, path: string, ref: string): string {
     return [key(repo), ref.replace(/^refs\/heads\//, ""), path.replace(/^\/+/, "")].join("\0");
   }

@@ -45,15 +45,36 @@ describe("serverless.yml", () => {
 
   it("documents in .env.example every variable it sets or reads from the deployer's environment", () => {
     const set = environments.flatMap((env) => Object.keys(env));
-    const read = [...readFileSync(join(ROOT, "serverless.yml"), "utf8").matchAll(/\$\{env:([A-Z0-9_]+)/g)].map((m) => m[1]);
+    const read = ["serverless.yml", "deploy/aws.yml", "deploy/local.yml"].flatMap((file) => [...readFileSync(join(ROOT, file), "utf8").matchAll(/\$\{env:([A-Z0-9_]+)/g)].map((m) => m[1]));
     expect(set.length).toBeGreaterThan(0);
     expect([...new Set([...set, ...read])].filter((name) => !documented.has(name))).toEqual([]);
   });
 
-  it("takes every secret from SSM, never from the file", () => {
-    for (const secret of ["PRIVATE_KEY", "WEBHOOK_SECRET", "RELAY_TOKEN_SECRET", "HUD_TOKEN", "REDIS_URL"]) {
-      expect(serverless.provider.environment[secret]).toMatch(/^\$\{ssm:\/ci-relay\/[a-z-]+(, '')?\}$/);
-    }
+  describe("stage settings", () => {
+    const deployed = parse(readFileSync(join(ROOT, "deploy/aws.yml"), "utf8")) as Record<string, unknown>;
+    const local = parse(readFileSync(join(ROOT, "deploy/local.yml"), "utf8")) as Record<string, unknown>;
+    const stageKeys = [...readFileSync(join(ROOT, "serverless.yml"), "utf8").matchAll(/\$\{self:custom\.stage\.([A-Za-z_]+)/g)].map((m) => m[1]);
+
+    it("come from deploy/<stage>.yml, else deploy/aws.yml", () => {
+      expect((serverless as unknown as { custom: { stage: string } }).custom.stage).toBe("${file(./deploy/${sls:stage}.yml), file(./deploy/aws.yml)}");
+    });
+
+    it("deployed stages take every secret from SSM, never from a file", () => {
+      for (const secret of ["PRIVATE_KEY", "WEBHOOK_SECRET", "RELAY_TOKEN_SECRET", "HUD_TOKEN", "REDIS_URL"]) {
+        expect(serverless.provider.environment[secret]).toBe(`\${self:custom.stage.${secret}}`);
+        expect(deployed[secret]).toMatch(/^\$\{ssm:\/ci-relay\/[a-z-]+(, '')?\}$/);
+      }
+    });
+
+    it("the local stage names no SSM parameter and no secret value: the environment, else a loopback default or blank", () => {
+      expect(JSON.stringify(local)).not.toContain("ssm:");
+      for (const [name, value] of Object.entries(local)) expect(value).toMatch(new RegExp(`^\\$\\{env:${name}, '(|redis://127\\.0\\.0\\.1:6379|http://127\\.0\\.0\\.1:3000)'\\}$`));
+    });
+
+    it("both files set every setting serverless.yml takes from them (the local one has no VPC)", () => {
+      expect(Object.keys(deployed).sort()).toEqual([...new Set(stageKeys)].sort());
+      expect(Object.keys(local).sort()).toEqual([...new Set(stageKeys)].filter((key) => key !== "vpc").sort());
+    });
   });
 
   it("deploys the webhook path, the /relay routes and a drain every minute on Node 20", () => {
