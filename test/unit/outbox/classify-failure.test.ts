@@ -29,3 +29,11 @@ describe("githubFailure (broker)", () => {
     expect(githubFailure(httpError(403, {}, "Resource not accessible by integration")).kind).toBe("github-permission-denied");
   });
 });
+
+describe("classifyFailure summary", () => {
+  it("names a DNS failure as one, not as the HTTP 500 Octokit wraps it in", () => {
+    const { RequestError } = jest.requireActual<typeof import("@octokit/request-error")>("@octokit/request-error");
+    const error = new RequestError("getaddrinfo ENOTFOUND github.invalid", 500, { request: { method: "POST", url: "http://github.invalid/x", headers: {} } });
+    expect(classifyFailure(error, NOW)).toEqual({ retryable: true, retryAfterMs: null, summary: "DNS failure: could not resolve github.invalid" });
+  });
+});
