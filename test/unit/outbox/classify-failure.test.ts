@@ -1,3 +1,4 @@
+import { RequestError } from "@octokit/request-error";
 import { githubFailure } from "../../../src/broker/github-failure";
 import { RelayError } from "../../../src/http/failure-kinds";
 import { classifyFailure } from "../../../src/outbox/classify-failure";
@@ -32,7 +33,6 @@ describe("githubFailure (broker)", () => {
 
 describe("classifyFailure summary", () => {
   it("names a DNS failure as one, not as the HTTP 500 Octokit wraps it in", () => {
-    const { RequestError } = jest.requireActual<typeof import("@octokit/request-error")>("@octokit/request-error");
     const error = new RequestError("getaddrinfo ENOTFOUND github.invalid", 500, { request: { method: "POST", url: "http://github.invalid/x", headers: {} } });
     expect(classifyFailure(error, NOW)).toEqual({ retryable: true, retryAfterMs: null, summary: "DNS failure: could not resolve github.invalid" });
   });
