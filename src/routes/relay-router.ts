@@ -3,7 +3,7 @@ import { githubOperationRoute } from "../broker/github-operation-route";
 import { prPreflightRoute } from "../broker/pr-preflight-route";
 import { callbackRoute } from "../callback/callback-route";
 import type { Relay } from "../create-relay";
-import { dashboardRoute, runsRoute } from "./dashboard-routes";
+import { dashboardRoute, downstreamsRoute, runsRoute } from "./dashboard-routes";
 import { healthRoute } from "./health-route";
 import { metricsRoute } from "./metrics-route";
 
@@ -19,6 +19,7 @@ export function relayRouter(relay: Relay): Router {
   router.post("/v1/github/pr-preflight", prPreflightRoute(relay));
   router.post("/v1/callback", callbackRoute(relay));
   router.get("/v1/runs", runsRoute(relay));
+  router.get("/v1/downstreams", downstreamsRoute(relay));
   router.get("/", dashboardRoute(relay));
   return router;
 }
