@@ -19,6 +19,7 @@ export interface DownstreamSummary {
   /** over every job report with the time (nearest-rank percentiles); null without any */
   queueSeconds: Percentiles;
   executionSeconds: Percentiles;
+  /** the downstream's latest report (a job started or finished); the relay's own timeouts are not reports */
   lastReportAt: string | null;
   /** evidence against the level's thresholds: null until `levels:` thresholds exist in the config */
   meetsLevel: boolean | null;
@@ -61,7 +62,8 @@ export function summarizeDownstreams(downstreams: readonly Downstream[], history
       const pickedUp = sent.filter((s) => s.jobs.some((j) => j.inProgressAt !== null || j.state === "COMPLETED"));
       const pickupDecided = sent.filter((s) => pickedUp.includes(s) || s.state.name === "timed_out" || s.state.stuck !== null);
       const jobs = mine.flatMap((h) => h.jobs);
-      const lastReport = jobs.length === 0 ? null : Math.max(...jobs.map((j) => j.updatedAt));
+      const reportedAt = jobs.flatMap((j) => [j.state === "COMPLETED" ? (j.completedAt ?? j.updatedAt) : null, j.inProgressAt]).filter((t): t is number => t !== null);
+      const lastReport = reportedAt.length === 0 ? null : Math.max(...reportedAt);
       return {
         repo: downstream.repo,
         level: downstream.level,

@@ -4,6 +4,7 @@ import type { StateName } from "../../../src/dashboard/downstream-state";
 import type { DownstreamView, JobView, UpstreamRunView } from "../../../src/dashboard/list-runs";
 import { DASHBOARD_CSP, renderDashboard } from "../../../src/dashboard/render-dashboard";
 import { MemoryStore } from "../../../src/store/memory-store";
+import { downstream, relayConfig } from "../../support/relay-config";
 import { seedDispatch } from "../../support/seed-runs";
 
 describe("runs listing", () => {
@@ -33,6 +34,37 @@ describe("runs listing", () => {
     expect((await listRuns(store, parseRunsQuery({ upstream: "pytorch/pytorch", pr: "9" }))).map((r) => r.downstreams[0].requestId)).toEqual(["a"]);
     expect((await listRuns(store, parseRunsQuery({ upstream: "pytorch/pytorch", sha: "B".repeat(40) }))).map((r) => r.downstreams[0].requestId)).toEqual(["a"]);
     expect((await listRuns(store, parseRunsQuery({ upstream: "other/repo" }))).map((r) => r.downstreams[0].requestId)).toEqual(["b"]);
+  });
+
+  it("lists each delivery's downstreams in config order with their state, reason and retry details", async () => {
+    const now = 1_800_000_600_000;
+    const store = new MemoryStore();
+    const config = relayConfig({ downstreams: [downstream({ repo: "z/first" }), downstream({ repo: "a/second" })] });
+    await seedDispatch(store, { requestId: "r-a", downstream: "a/second", deliveryId: "d", createdAt: now - 60_000 });
+    await seedDispatch(store, {
+      requestId: "r-z",
+      downstream: "Z/First",
+      deliveryId: "d",
+      createdAt: now - 61_000,
+      state: "pending",
+      dispatchedAt: null,
+      attempts: 2,
+      lastError: "connection refused",
+      nextAttemptAt: now + 30_000,
+    });
+    const [run] = await listRuns(store, parseRunsQuery({}), config, now);
+    expect(run.receivedAt).toBe(new Date(now - 61_000).toISOString());
+    expect(run.receivedAtSource).toBe("relay");
+    expect(run.downstreams.map((d) => [d.repo, d.state.name])).toEqual([
+      ["Z/First", "retrying"],
+      ["a/second", "queued"],
+    ]);
+    expect(run.downstreams[0]).toMatchObject({
+      attempts: 2,
+      lastError: "connection refused",
+      nextAttemptAt: new Date(now + 30_000).toISOString(),
+      state: { reason: "2 attempts failed, last: connection refused; next try 08:10 UTC", ageSeconds: 61, stuck: null },
+    });
   });
 
   it.each([
