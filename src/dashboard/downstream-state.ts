@@ -48,7 +48,7 @@ export function downstreamState(record: DispatchRecord, allJobs: readonly JobRec
     const next = record.nextAttemptAt ?? null;
     return {
       name: "retrying",
-      reason: `${plural(attempts, "attempt")} failed, last: ${record.lastError}${next === null ? "" : `; next try ${clock(next)}`}`,
+      reason: `${plural(attempts, "attempt")} failed, last: ${record.lastError}${next === null ? "" : `; next try ${clock(next, true)}`}`,
       since: record.createdAt,
       stuck,
     };
@@ -110,7 +110,7 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
-/** HH:MM UTC; the page and records all speak UTC. */
-export function clock(epochMs: number): string {
-  return `${new Date(epochMs).toISOString().slice(11, 16)} UTC`;
+/** HH:MM (or HH:MM:SS, for retries seconds apart) UTC; the page and records all speak UTC. */
+export function clock(epochMs: number, seconds = false): string {
+  return `${new Date(epochMs).toISOString().slice(11, seconds ? 19 : 16)} UTC`;
 }

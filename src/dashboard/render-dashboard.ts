@@ -77,7 +77,7 @@ function renderSummary(summary: DownstreamsSummary): string {
     (s) => `<tr class="summary" data-repo="${escape(s.repo)}">
 <td data-label="downstream">${escape(s.repo)}</td>
 <td data-label="level">${escape(s.level)}</td>
-<td data-label="success">${percent(s.successRate)} <span class="meta">of ${s.dispatches}</span></td>
+<td data-label="success">${percent(s.successRate)} <span class="meta">· ${s.dispatches} dispatch${s.dispatches === 1 ? "" : "es"}</span></td>
 <td data-label="picked up">${percent(s.pickupRate)}${s.timeouts > 0 ? ` <span class="meta">${s.timeouts} timed out</span>` : ""}</td>
 <td data-label="queue p50/p95">${spread(s.queueSeconds)}</td>
 <td data-label="run p50/p95">${spread(s.executionSeconds)}</td>

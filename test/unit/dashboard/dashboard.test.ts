@@ -63,7 +63,7 @@ describe("runs listing", () => {
       attempts: 2,
       lastError: "connection refused",
       nextAttemptAt: new Date(now + 30_000).toISOString(),
-      state: { reason: "2 attempts failed, last: connection refused; next try 08:10 UTC", ageSeconds: 61, stuck: null },
+      state: { reason: "2 attempts failed, last: connection refused; next try 08:10:30 UTC", ageSeconds: 61, stuck: null },
     });
   });
 

@@ -34,7 +34,7 @@ describe("downstreamState", () => {
     const record = dispatchRecord({ state: "pending", createdAt: T0, dispatchedAt: null, attempts: 3, lastError: "DNS failure: could not resolve github.invalid", nextAttemptAt: T0 + 3 * MIN });
     expect(downstreamState(record, [], deadlines, T0 + 2 * MIN)).toEqual({
       name: "retrying",
-      reason: "3 attempts failed, last: DNS failure: could not resolve github.invalid; next try 12:03 UTC",
+      reason: "3 attempts failed, last: DNS failure: could not resolve github.invalid; next try 12:03:00 UTC",
       since: T0,
       stuck: null,
     });
