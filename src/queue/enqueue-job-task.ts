@@ -68,7 +68,10 @@ export function enqueueJobTask(deps: EnqueueJobTaskDeps): TaskHandler {
       deps.metrics.dispatchLatency.observe((sentAt - record.createdAt) / 1000);
       deps.log.info({ requestId: record.requestId, downstream: record.downstream, jobs: requests.map((r) => r.job_id) }, "job requests enqueued");
     },
-    retrying: recordRetry(deps.store),
+    async retrying(task, failure, next) {
+      deps.metrics.dispatches.inc({ transport: "queue", outcome: "retried" });
+      await recordRetry(deps.store, task, failure, next);
+    },
     async giveUp(task: OutboxTask, failure: FailureClass) {
       await updateDispatchRecord(deps.store, String(task.data.requestId), givenUp(task, failure, now()));
       deps.metrics.dispatches.inc({ transport: "queue", outcome: "given_up" });

@@ -66,7 +66,10 @@ export function dispatchTask(deps: DispatchTaskDeps): TaskHandler {
       deps.metrics.dispatchLatency.observe((sentAt - record.createdAt) / 1000);
       deps.log.info({ requestId: record.requestId, downstream: record.downstream, attempts: task.attempts + 1 }, "dispatched");
     },
-    retrying: recordRetry(deps.store),
+    async retrying(task, failure, next) {
+      deps.metrics.dispatches.inc({ transport: "dispatch", outcome: "retried" });
+      await recordRetry(deps.store, task, failure, next);
+    },
     async giveUp(task: OutboxTask, failure: FailureClass) {
       await updateDispatchRecord(deps.store, String(task.data.requestId), givenUp(task, failure, now()));
       deps.metrics.dispatches.inc({ transport: "dispatch", outcome: "given_up" });
@@ -96,12 +99,11 @@ export async function mintCallbackToken(record: DispatchRecord, secrets: readonl
   );
 }
 
-/** The outbox's retry hook for a dispatch-sending task: attempts, the error in plain words, the next try. */
-export function recordRetry(store: Store): NonNullable<TaskHandler["retrying"]> {
-  return (task, failure, next) =>
-    updateDispatchRecord(store, String(task.data.requestId), (r) =>
-      r.state === "pending" ? { ...r, lastError: failure.summary, attempts: next.attempts, nextAttemptAt: next.nextAttemptAt } : r,
-    );
+/** What a dispatch-sending task's retry hook records: attempts, the error in plain words, the next try. */
+export async function recordRetry(store: Store, task: OutboxTask, failure: FailureClass, next: { attempts: number; nextAttemptAt: number }): Promise<void> {
+  await updateDispatchRecord(store, String(task.data.requestId), (r) =>
+    r.state === "pending" ? { ...r, lastError: failure.summary, attempts: next.attempts, nextAttemptAt: next.nextAttemptAt } : r,
+  );
 }
 
 /** A dispatch record's change when its task is given up: when, after how many attempts, and why. */

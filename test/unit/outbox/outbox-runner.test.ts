@@ -72,6 +72,25 @@ describe("OutboxRunner", () => {
     expect(await outbox.depth()).toBe(0);
   });
 
+  it("tells the handler of each retry with the attempt count and next try; a failing hook does not stop the retry", async () => {
+    const told: [number, number][] = [];
+    const { outbox, runner, clock } = setUp({
+      run: async () => Promise.reject(httpError(503)),
+      retrying: (_task, _failure, next) => {
+        told.push([next.attempts, next.nextAttemptAt]);
+        throw new Error("the record could not be written");
+      },
+    });
+    await outbox.enqueue({ id: "t", kind: "work", data: {} }, clock.now());
+    await runner.drain();
+    expect(told).toHaveLength(1);
+    expect(told[0][0]).toBe(1);
+    expect(told[0][1]).toBeGreaterThan(clock.now());
+    clock.advance(told[0][1] - clock.now());
+    await runner.drain();
+    expect(told.map(([attempts]) => attempts)).toEqual([1, 2]);
+  });
+
   it("gives up at once on a client error and records it", async () => {
     const givenUp: [OutboxTask, string][] = [];
     const { outbox, runner, clock, store } = setUp({

@@ -20,7 +20,7 @@ describe("a dispatch record while the outbox retries its task", () => {
       handlers: {
         dispatch: {
           run: async () => Promise.reject(dnsFailure()),
-          retrying: recordRetry(store),
+          retrying: (task, failure, next) => recordRetry(store, task, failure, next),
           giveUp: (task, failure) => updateDispatchRecord(store, String(task.data.requestId), givenUp(task, failure, now)),
         },
       },
