@@ -66,8 +66,9 @@ function networkFailure(error: unknown): string | null {
       const host = words === "DNS failure" ? /(?:ENOTFOUND|EAI_AGAIN)\s+(\S+)/.exec(message)?.[1] : undefined;
       return host ? `${words}: could not resolve ${host}` : words;
     }
-    // Undici's own words for a peer that hung up mid-request.
+    // Undici's own words for a peer that hung up mid-request, and AbortSignal.timeout's.
     if (/other side closed|socket hang up/i.test(message)) return "connection reset";
+    if (/aborted due to timeout/i.test(message)) return "timed out";
     current = e.cause;
   }
   return null;
