@@ -38,22 +38,36 @@ ${body}
 const REFRESH_SECONDS = 30;
 
 /**
- * Reloads the page every 30 s and puts the reader back where they were (a meta refresh scrolls to
- * the top). Static, so the CSP allows it by hash; without JavaScript the `<noscript>` meta refresh
- * does the reloading.
+ * Reloads the page every 30 s and puts the reader back where they were: the row at the top of the
+ * screen stays at the same height, even when new deliveries arrived above it meanwhile (a meta
+ * refresh, or the browser's own restore, keeps only the pixel offset, so the page jumps as it grows).
+ * Static, so the CSP allows it by hash; without JavaScript the `<noscript>` meta refresh reloads.
  */
 const REFRESH_SCRIPT = `(function () {
   var key = "ci-relay-scroll:" + location.pathname + location.search;
-  var saved = sessionStorage.getItem(key);
-  if (saved !== null) { sessionStorage.removeItem(key); window.scrollTo(0, Number(saved)); }
-  setTimeout(function () { sessionStorage.setItem(key, String(window.scrollY)); location.reload(); }, ${REFRESH_SECONDS * 1000});
+  history.scrollRestoration = "manual";
+  function rows() { return document.querySelectorAll("[data-anchor]"); }
+  var saved = null;
+  try { saved = JSON.parse(sessionStorage.getItem(key) || "null"); } catch (e) { saved = null; }
+  sessionStorage.removeItem(key);
+  if (saved) {
+    var list = rows(), found = null;
+    for (var i = 0; i < list.length && !found; i++) if (list[i].getAttribute("data-anchor") === saved.anchor) found = list[i];
+    window.scrollTo(0, found ? window.scrollY + found.getBoundingClientRect().top - saved.offset : saved.y);
+  }
+  setTimeout(function () {
+    var list = rows(), top = null;
+    for (var i = 0; i < list.length && !top; i++) if (list[i].getBoundingClientRect().bottom > 0) top = list[i];
+    sessionStorage.setItem(key, JSON.stringify({ y: window.scrollY, anchor: top && top.getAttribute("data-anchor"), offset: top ? top.getBoundingClientRect().top : 0 }));
+    location.reload();
+  }, ${REFRESH_SECONDS * 1000});
 })();`;
 
 function renderStuck(runs: UpstreamRunView[]): string {
   const stuck = runs.flatMap((run) => run.downstreams.filter((d) => d.state.stuck !== null).map((d) => ({ run, d })));
   if (stuck.length === 0) return "";
   const rows = stuck.map(
-    ({ run, d }) => `<tr class="downstream stuck" data-repo="${escape(d.repo)}" data-status="${d.state.name}">
+    ({ run, d }) => `<tr class="downstream stuck" data-repo="${escape(d.repo)}" data-status="${d.state.name}" data-anchor="stuck:${escape(d.requestId)}">
 <td data-label="downstream">${escape(d.repo)}</td>
 <td data-label="for">${upstreamLabel(run)}</td>
 <td data-label="status">${statusPill(d.state.name)} <span class="stuck-tag">stuck</span> ${escape(d.state.stuck ?? "")}</td>
@@ -74,7 +88,7 @@ ${rows.join("\n")}
 function renderSummary(summary: DownstreamsSummary): string {
   if (summary.downstreams.length === 0) return "";
   const rows = summary.downstreams.map(
-    (s) => `<tr class="summary" data-repo="${escape(s.repo)}">
+    (s) => `<tr class="summary" data-repo="${escape(s.repo)}" data-anchor="summary:${escape(s.repo)}">
 <td data-label="downstream">${escape(s.repo)}</td>
 <td data-label="level">${escape(s.level)}</td>
 <td data-label="success">${percent(s.successRate)} <span class="meta">· ${s.dispatches} dispatch${s.dispatches === 1 ? "" : "es"}</span></td>
@@ -120,7 +134,7 @@ function renderDownstream(d: DownstreamView): string {
   const queue = maxOf(d.jobs.map((j) => j.queueTimeSeconds));
   const run = maxOf(d.jobs.map((j) => j.executionTimeSeconds));
   const link = d.jobs.map((j) => safeUrl(j.url)).find((u) => u !== null);
-  return `<tr class="downstream${d.state.stuck === null ? "" : " stuck"}" data-repo="${escape(d.repo)}" data-status="${d.state.name}">
+  return `<tr class="downstream${d.state.stuck === null ? "" : " stuck"}" data-repo="${escape(d.repo)}" data-status="${d.state.name}" data-anchor="${escape(d.requestId)}">
 <td data-label="downstream">${link ? `<a href="${escape(link)}">${escape(d.repo)}</a>` : escape(d.repo)}</td>
 <td data-label="level">${escape(d.level)}${d.transport === "queue" ? " · queue" : ""}</td>
 <td data-label="status">${statusPill(d.state.name)}${d.state.stuck === null ? "" : ` <span class="stuck-tag">stuck</span>`}

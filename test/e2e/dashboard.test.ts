@@ -135,19 +135,6 @@ describe("dashboard page in headless Chromium, after real flows", () => {
     await page.close();
   });
 
-  it("fits a phone, and the auto-refresh keeps the scroll position", async () => {
-    const { page } = await openDashboard({ width: 390, height: 500 });
-    expect(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")).toBe(true);
-    await page.screenshot({ path: join(SCREENSHOTS, "phone.png"), fullPage: true });
-    await page.evaluate("window.scrollTo(0, 400)");
-    const scrolled = Number(await page.evaluate("window.scrollY"));
-    expect(scrolled).toBeGreaterThan(0);
-    // The page reloads itself every 30 s; wait for that reload (generously), then for the restore.
-    await page.waitForEvent("load", { timeout: 90_000 });
-    await waitUntil(async () => Number(await page.evaluate("window.scrollY")) === scrolled, 30_000, "scroll restored after the refresh");
-    await page.close();
-  }, 150_000);
-
   it("serves the same as JSON: states with reasons, and the per-downstream summary", async () => {
     const gone = await downstreamNamed(world.relay.baseUrl, "vendor/gone", () => true);
     expect(gone).toMatchObject({ dispatchState: "failed", attempts: 1, lastError: "HTTP 422 from GitHub", state: { name: "given_up" } });
@@ -157,10 +144,34 @@ describe("dashboard page in headless Chromium, after real flows", () => {
     expect(summary.downstreams.map((d) => d.repo)).toEqual(["vendor/backend", "vendor/gone"]);
     expect(summary.downstreams[0]).toMatchObject({ level: "L2", oncalls: ["alice"], dispatches: 2, successRate: 0, timeouts: 0, meetsLevel: null });
     expect(summary.downstreams[1]).toMatchObject({ dispatches: 1, successRate: null, pickupRate: null });
-    const bad = await fetch(world.relay.url("/relay/v1/downstreams?window_days=0"));
-    expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { failureKind: string }).failureKind).toBe("validation-failed");
+    for (const path of ["/relay/v1/downstreams?window_days=0", "/relay/v1/runs?sha=xyz"]) {
+      const bad = await fetch(world.relay.url(path));
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as { failureKind: string }).failureKind).toBe("validation-failed");
+    }
   });
+  it("fits a phone, and the auto-refresh keeps the reader's place even as new deliveries push the page down", async () => {
+    const { page } = await openDashboard({ width: 390, height: 360 });
+    expect(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")).toBe(true);
+    await page.screenshot({ path: join(SCREENSHOTS, "phone.png"), fullPage: true });
+    const sectionsBefore = await page.locator("section.upstream").count();
+    // The reader looks at the given-up row, 20 px below the top of the screen.
+    const row = 'section.upstream tr[data-repo="vendor/gone"][data-status="given_up"]';
+    await page.locator(row).evaluate((el) => {
+      const target = el as unknown as { scrollIntoView(): void };
+      target.scrollIntoView();
+      (globalThis as unknown as { scrollBy(x: number, y: number): void }).scrollBy(0, -20);
+    });
+    const topOf = () => page.locator(row).evaluate((el) => Math.round((el as unknown as { getBoundingClientRect(): { top: number } }).getBoundingClientRect().top));
+    const before = await topOf();
+    expect(before).toBeGreaterThan(0);
+    // A new delivery arrives: on the next refresh its section sits above the reader's row.
+    await dispatchPr(world, ["vendor/backend", "vendor/gone"]);
+    await page.waitForEvent("load", { timeout: 90_000 }); // the page reloads itself every 30 s
+    await waitUntil(async () => (await page.locator("section.upstream").count()) === sectionsBefore + 1, 30_000, "the new delivery on the page");
+    await waitUntil(async () => Math.abs((await topOf()) - before) <= 2, 30_000, "the reader's row back where it was");
+    await page.close();
+  }, 150_000);
 });
 
 /**
