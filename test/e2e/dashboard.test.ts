@@ -21,6 +21,7 @@ upstreams: [pytorch/pytorch]
 downstreams:
   - { repo: vendor/backend, level: L2, oncalls: [alice] }
   - { repo: vendor/gone, level: L2, oncalls: [bob, carol] }
+  - { repo: vendor/flaky, level: L2 }
 `;
 
 const XSS_JOB = "<script>alert(1)</script>";
@@ -51,9 +52,11 @@ describe("dashboard page in headless Chromium, after real flows", () => {
 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    world = await startCallbackWorld(CONFIG, ["vendor/backend", "vendor/gone"]);
+    world = await startCallbackWorld(CONFIG, ["vendor/backend", "vendor/gone", "vendor/flaky"]);
     // vendor/gone's dispatch is refused for good: the relay gives up at once.
     world.github.failNext({ method: "POST", path: "/repos/vendor/gone/dispatches", status: 422, body: { message: "Unprocessable Entity" } });
+    // vendor/flaky's meets a GitHub that answers 502 for as long as the test runs: it keeps retrying.
+    world.github.failNext({ method: "POST", path: "/repos/vendor/flaky/dispatches", status: 502, times: 1_000_000 });
     const { "vendor/backend": sent } = await dispatchPr(world, ["vendor/backend"]);
     // A downstream reports a job whose name is markup.
     const started = await callBack(world, sent, workflowReport({ status: "in_progress", job_name: XSS_JOB }), "vendor/backend");
@@ -62,6 +65,7 @@ describe("dashboard page in headless Chromium, after real flows", () => {
     expect(done.status).toBe(200);
     await waitUntil(async () => (await downstreamNamed(world.relay.baseUrl, "vendor/gone", (d) => d.state.name === "given_up")) !== undefined, 60_000, "vendor/gone given up");
     await waitUntil(async () => (await downstreamNamed(world.relay.baseUrl, "vendor/backend", (d) => d.state.name === "failure")) !== undefined, 60_000, "vendor/backend failure");
+    await waitUntil(async () => (await downstreamNamed(world.relay.baseUrl, "vendor/flaky", (d) => d.state.name === "retrying")) !== undefined, 60_000, "vendor/flaky retrying");
     // Stuck: a dispatch sent two hours ago that nobody picked up (its 60 min pickup deadline passed
     // unnoticed, as when the timeout sweep is not running). Seeded: waiting an hour is no test.
     const store = new RedisStore(testRedisUrl(), world.relay.redisPrefix);
@@ -102,11 +106,14 @@ describe("dashboard page in headless Chromium, after real flows", () => {
     const rows = await page.locator("tr.downstream").evaluateAll((trs) => trs.map((tr) => [tr.getAttribute("data-repo"), tr.getAttribute("data-status"), tr.classList.contains("stuck")]));
     expect(rows[0]).toEqual(["vendor/backend", "queued", true]);
     expect(await page.locator(".stuck-work").textContent()).toContain("not picked up within its 60 min pickup timeout");
-    // The PR's section: config order (vendor/backend before vendor/gone), each with its state.
-    expect(rows.slice(1, 3)).toEqual([
+    // The PR's section: config order, each with its state.
+    expect(rows.slice(1, 4)).toEqual([
       ["vendor/backend", "failure", false],
       ["vendor/gone", "given_up", false],
+      ["vendor/flaky", "retrying", false],
     ]);
+    const flaky = page.locator('section.upstream tr[data-repo="vendor/flaky"]');
+    expect(await flaky.textContent()).toMatch(/\d+ attempts? failed, last: HTTP 502 from GitHub; next try \d\d:\d\d:\d\d UTC/);
     const gone = page.locator('section.upstream tr[data-repo="vendor/gone"]');
     expect(await gone.textContent()).toContain("given up");
     expect(await gone.textContent()).toMatch(/gave up after 1 attempt at \d\d:\d\d UTC: HTTP 422 from GitHub/);
@@ -114,13 +121,14 @@ describe("dashboard page in headless Chromium, after real flows", () => {
     expect(await backgroundOf(page, 'section.upstream tr[data-repo="vendor/backend"] .status.failure')).toBe("rgb(207, 34, 46)");
     expect(await backgroundOf(page, ".stuck-work .status.queued")).toBe("rgb(9, 105, 218)");
     // The summary leads with a row per downstream, in config order.
-    expect(await page.locator("tr.summary").evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-repo")))).toEqual(["vendor/backend", "vendor/gone"]);
+    expect(await page.locator("tr.summary").evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-repo")))).toEqual(["vendor/backend", "vendor/gone", "vendor/flaky"]);
     expect(await page.locator('tr.summary[data-repo="vendor/gone"]').textContent()).toContain("bob, carol");
     expect(csp).toContain("default-src 'none'");
     expect(requests.every((url) => url.startsWith(world.relay.baseUrl))).toBe(true);
     await page.screenshot({ path: join(SCREENSHOTS, "overview.png"), fullPage: true });
     await page.locator(".stuck-work").screenshot({ path: join(SCREENSHOTS, "stuck.png") });
     await gone.screenshot({ path: join(SCREENSHOTS, "given-up.png") });
+    await flaky.screenshot({ path: join(SCREENSHOTS, "retrying-502.png") });
     await page.close();
   });
 
@@ -141,7 +149,7 @@ describe("dashboard page in headless Chromium, after real flows", () => {
     expect(gone?.failedAt).toEqual(expect.any(String));
     const summary = (await (await fetch(world.relay.url("/relay/v1/downstreams"))).json()) as DownstreamsSummary & { ok: boolean };
     expect(summary.windowDays).toBe(14);
-    expect(summary.downstreams.map((d) => d.repo)).toEqual(["vendor/backend", "vendor/gone"]);
+    expect(summary.downstreams.map((d) => d.repo)).toEqual(["vendor/backend", "vendor/gone", "vendor/flaky"]);
     expect(summary.downstreams[0]).toMatchObject({ level: "L2", oncalls: ["alice"], dispatches: 2, successRate: 0, timeouts: 0, meetsLevel: null });
     expect(summary.downstreams[1]).toMatchObject({ dispatches: 1, successRate: null, pickupRate: null });
     for (const path of ["/relay/v1/downstreams?window_days=0", "/relay/v1/runs?sha=xyz"]) {
@@ -166,7 +174,9 @@ describe("dashboard page in headless Chromium, after real flows", () => {
     const before = await topOf();
     expect(before).toBeGreaterThan(0);
     // A new delivery arrives: on the next refresh its section sits above the reader's row.
-    await dispatchPr(world, ["vendor/backend", "vendor/gone"]);
+    // (Its records are written when it is accepted: no need to wait for the dispatches.)
+    const payload = pullRequestEvent("opened", { repo: "pytorch/pytorch", installationId: 11, authorAssociation: "MEMBER", number: 900, headSha: randomSha() });
+    expect((await sendWebhook(world.relay.baseUrl, { event: "pull_request", payload, deliveryId: "scroll-delivery" })).status).toBe(200);
     await page.waitForEvent("load", { timeout: 90_000 }); // the page reloads itself every 30 s
     await waitUntil(async () => (await page.locator("section.upstream").count()) === sectionsBefore + 1, 30_000, "the new delivery on the page");
     await waitUntil(async () => Math.abs((await topOf()) - before) <= 2, 30_000, "the reader's row back where it was");
