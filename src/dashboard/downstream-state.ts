@@ -1,8 +1,9 @@
 import type { JobRecord } from "../callback/job-record";
+import { clockUtc } from "../outbox/describe-failure";
 import type { DispatchRecord } from "../relay/dispatch-record";
 
 /** Every state a downstream of one delivery can be in, as the page and `/relay/v1/runs` name it. */
-export const STATE_NAMES = ["pending", "retrying", "given_up", "queued", "in_progress", "success", "failure", "timed_out", "cancelled", "completed"] as const;
+const STATE_NAMES = ["pending", "retrying", "given_up", "queued", "in_progress", "success", "failure", "timed_out", "cancelled", "completed"] as const;
 export type StateName = (typeof STATE_NAMES)[number];
 
 export interface DownstreamState {
@@ -22,7 +23,7 @@ export interface Deadlines {
 }
 
 /** Due outbox work older than this is stuck: a runner would have taken it within seconds. */
-export const DUE_WORK_STUCK_MS = 5 * 60_000;
+const DUE_WORK_STUCK_MS = 5 * 60_000;
 
 /**
  * Where one downstream of one delivery stands, why, since when, and whether it is stuck: from the
@@ -35,7 +36,7 @@ export function downstreamState(record: DispatchRecord, allJobs: readonly JobRec
     const at = record.failedAt ?? null;
     return {
       name: "given_up",
-      reason: `gave up after ${plural(attempts, "attempt")}${at === null ? "" : ` at ${clock(at)}`}: ${record.lastError ?? "no reason recorded"}`,
+      reason: `gave up after ${plural(attempts, "attempt")}${at === null ? "" : ` at ${clockUtc(at)}`}: ${record.lastError ?? "no reason recorded"}`,
       since: at,
       stuck: null,
     };
@@ -43,12 +44,12 @@ export function downstreamState(record: DispatchRecord, allJobs: readonly JobRec
   if (record.state === "pending") {
     const attempts = record.attempts ?? 0;
     const dueAt = record.nextAttemptAt ?? record.createdAt;
-    const stuck = now - dueAt > DUE_WORK_STUCK_MS ? `due since ${clock(dueAt)} and not run: is the outbox runner up?` : null;
+    const stuck = now - dueAt > DUE_WORK_STUCK_MS ? `due since ${clockUtc(dueAt)} and not run: is the outbox runner up?` : null;
     if (attempts === 0 || record.lastError === null) return { name: "pending", reason: "not sent yet", since: record.createdAt, stuck };
     const next = record.nextAttemptAt ?? null;
     return {
       name: "retrying",
-      reason: `${plural(attempts, "attempt")} failed, last: ${record.lastError}${next === null ? "" : `; next try ${clock(next, true)}`}`,
+      reason: `${plural(attempts, "attempt")} failed, last: ${record.lastError}${next === null ? "" : `; next try ${clockUtc(next, true)}`}`,
       since: record.createdAt,
       stuck,
     };
@@ -108,9 +109,4 @@ function latest(jobs: readonly JobRecord[]): number {
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
-
-/** HH:MM (or HH:MM:SS, for retries seconds apart) UTC; the page and records all speak UTC. */
-export function clock(epochMs: number, seconds = false): string {
-  return `${new Date(epochMs).toISOString().slice(11, seconds ? 19 : 16)} UTC`;
 }

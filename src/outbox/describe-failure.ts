@@ -46,7 +46,7 @@ export function describeFailure(error: unknown, now: number = Date.now()): strin
     const from = e.name === "HttpError" ? " from GitHub" : "";
     if (isRateLimited(status, h, message)) {
       const until = rateLimitUntil(h, now);
-      return until === null ? `rate limited by GitHub (HTTP ${status})` : `rate limited until ${clock(until)} UTC`;
+      return until === null ? `rate limited by GitHub (HTTP ${status})` : `rate limited until ${clockUtc(until)}`;
     }
     return `HTTP ${status}${from}`;
   }
@@ -87,7 +87,7 @@ function rateLimitUntil(headers: Record<string, unknown>, now: number): number |
   return headers["x-ratelimit-remaining"] === "0" && Number.isFinite(reset) ? reset * 1000 : null;
 }
 
-/** HH:MM in UTC: the relay's pages and records all speak UTC. */
-function clock(epochMs: number): string {
-  return new Date(epochMs).toISOString().slice(11, 16);
+/** "HH:MM UTC" (or "HH:MM:SS UTC", for retries seconds apart): the relay's pages and records all speak UTC. */
+export function clockUtc(epochMs: number, withSeconds = false): string {
+  return `${new Date(epochMs).toISOString().slice(11, withSeconds ? 19 : 16)} UTC`;
 }
