@@ -38,7 +38,7 @@ export async function rerunCheckRuns(relay: Pick<Relay, "store" | "outbox">, con
       );
       return;
     }
-    const again: DispatchRecord = { ...record, requestId: randomUUID(), state: "pending", createdAt: now, dispatchedAt: null, lastError: null };
+    const again: DispatchRecord = { ...record, requestId: randomUUID(), state: "pending", createdAt: now, dispatchedAt: null, lastError: null, attempts: 0, nextAttemptAt: null, failedAt: null };
     ops.push(...newDispatchOps(relay.outbox, config, again, { deliveryId: request.deliveryId, showChecks: true }, now));
   });
   const claim = deliveryKey(request.deliveryId);

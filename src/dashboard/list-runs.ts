@@ -1,8 +1,10 @@
 import { z } from "zod";
+import { sameRepo, type RelayConfig } from "../config/types";
 import { jobsOfKey, jobStateKeyOfId, parseJobRecord, type JobRecord } from "../callback/job-record";
 import { RelayError } from "../http/failure-kinds";
 import { dispatchKey, parseDispatchRecord, RUNS_INDEX, runsByPrKey, runsByShaKey, type DispatchRecord } from "../relay/dispatch-record";
 import type { Store } from "../store/store";
+import { downstreamState, type StateName } from "./downstream-state";
 
 /** SPEC §7 query: `upstream=o/r&sha=...|pr=N&limit=...`. */
 const runsQuerySchema = z
@@ -29,6 +31,19 @@ export interface JobView {
   queueTimeSeconds: number | null;
   executionTimeSeconds: number | null;
   url: string | null;
+  /** ISO times of its transitions, null until they happened */
+  inProgressAt: string | null;
+  completedAt: string | null;
+}
+
+/** Where a downstream stands and why (see `downstreamState`), with its age at the time of the answer. */
+export interface StateView {
+  name: StateName;
+  reason: string;
+  since: string | null;
+  ageSeconds: number | null;
+  /** why it is stuck, or null */
+  stuck: string | null;
 }
 
 export interface DownstreamView {
@@ -37,8 +52,13 @@ export interface DownstreamView {
   level: DispatchRecord["level"];
   transport: DispatchRecord["transport"];
   dispatchState: DispatchRecord["state"];
+  state: StateView;
   dispatchedAt: string | null;
+  /** the last failed attempt in plain words ("DNS failure: ...", "HTTP 502 from GitHub") */
   lastError: string | null;
+  attempts: number;
+  nextAttemptAt: string | null;
+  failedAt: string | null;
   jobs: JobView[];
 }
 
@@ -46,7 +66,13 @@ export interface UpstreamRunView {
   upstream: DispatchRecord["upstream"];
   event: DispatchRecord["event"];
   deliveryId: string;
+  /**
+   * When the relay accepted the delivery (the dispatch records' creation): the relay's clock, not
+   * GitHub's delivery time, which the dispatch record does not hold; `receivedAtSource` says which.
+   */
   receivedAt: string;
+  receivedAtSource: "relay";
+  /** in config order (downstreams no longer configured last, by name) */
   downstreams: DownstreamView[];
 }
 
@@ -60,9 +86,10 @@ export function parseRunsQuery(query: unknown): RunsQuery {
 
 /**
  * Recent dispatches, newest first, grouped per upstream delivery with each downstream's dispatch and
- * job states. Reads indexes only: cost grows with `limit`, not with history.
+ * job states and the reason for its state. Reads indexes only: cost grows with `limit`, not with
+ * history. `config` gives the downstream order and deadlines (null: not loaded, stored order).
  */
-export async function listRuns(store: Store, query: RunsQuery): Promise<UpstreamRunView[]> {
+export async function listRuns(store: Store, query: RunsQuery, config: RelayConfig | null = null, now: number = Date.now()): Promise<UpstreamRunView[]> {
   const index =
     query.upstream && query.sha
       ? runsByShaKey(query.upstream, query.sha.toLowerCase())
@@ -87,40 +114,67 @@ export async function listRuns(store: Store, query: RunsQuery): Promise<Upstream
         upstream: record.upstream,
         event: record.event,
         deliveryId: record.deliveryId,
-        receivedAt: new Date(record.createdAt).toISOString(),
+        receivedAt: iso(record.createdAt),
+        receivedAtSource: "relay",
         downstreams: [],
       };
       groups.set(record.deliveryId, group);
     }
+    // Several records of one delivery: the earliest is when it was accepted (a re-run adds later ones).
+    if (record.createdAt < Date.parse(group.receivedAt)) group.receivedAt = iso(record.createdAt);
+    const configured = config?.downstreams.find((d) => sameRepo(d.repo, record.downstream)) ?? null;
+    const state = downstreamState(record, jobs[i], configured, now);
     group.downstreams.push({
       requestId: record.requestId,
       repo: record.downstream,
       level: record.level,
       transport: record.transport,
       dispatchState: record.state,
-      dispatchedAt: record.dispatchedAt === null ? null : new Date(record.dispatchedAt).toISOString(),
+      state: { ...state, since: isoOrNull(state.since), ageSeconds: state.since === null ? null : Math.max(0, Math.round((now - state.since) / 1000)) },
+      dispatchedAt: isoOrNull(record.dispatchedAt),
       lastError: record.lastError,
-      jobs: jobs[i],
+      attempts: record.attempts ?? (record.state === "dispatched" ? 1 : 0),
+      nextAttemptAt: record.state === "pending" ? isoOrNull(record.nextAttemptAt ?? null) : null,
+      failedAt: isoOrNull(record.failedAt ?? null),
+      jobs: jobs[i].map(jobView),
     });
   });
+  const order = configOrder(config);
+  for (const group of groups.values()) group.downstreams.sort((a, b) => order(a.repo) - order(b.repo) || a.repo.localeCompare(b.repo));
   return [...groups.values()];
 }
 
-async function jobsOf(store: Store, requestId: string): Promise<JobView[]> {
+/** A downstream's position in the config; unconfigured ones after all configured ones. */
+export function configOrder(config: RelayConfig | null): (repo: string) => number {
+  const repos = config?.downstreams.map((d) => d.repo) ?? [];
+  return (repo) => {
+    const i = repos.findIndex((r) => sameRepo(r, repo));
+    return i === -1 ? repos.length : i;
+  };
+}
+
+/** The job records of one dispatch, oldest first. */
+export async function jobsOf(store: Store, requestId: string): Promise<JobRecord[]> {
   const members = await store.rangeByScoreDesc(jobsOfKey(requestId), Infinity, -Infinity, 100);
   const records = (await store.getMany(members.map(jobStateKeyOfId))).map(parseJobRecord);
-  return records
-    .filter((r): r is JobRecord => r !== null)
-    .reverse()
-    .map((r) => ({
-      scope: r.scope,
-      name: r.scope === "run" ? (r.workflowName ?? "run") : (r.jobName ?? ""),
-      runId: r.runId,
-      runAttempt: r.runAttempt,
-      state: r.state,
-      conclusion: r.conclusion,
-      queueTimeSeconds: r.queueTimeSeconds,
-      executionTimeSeconds: r.executionTimeSeconds,
-      url: r.detailsUrl,
-    }));
+  return records.filter((r): r is JobRecord => r !== null).reverse();
 }
+
+function jobView(r: JobRecord): JobView {
+  return {
+    scope: r.scope,
+    name: r.scope === "run" ? (r.workflowName ?? "run") : (r.jobName ?? ""),
+    runId: r.runId,
+    runAttempt: r.runAttempt,
+    state: r.state,
+    conclusion: r.conclusion,
+    queueTimeSeconds: r.queueTimeSeconds,
+    executionTimeSeconds: r.executionTimeSeconds,
+    url: r.detailsUrl,
+    inProgressAt: isoOrNull(r.inProgressAt),
+    completedAt: isoOrNull(r.completedAt),
+  };
+}
+
+const iso = (epochMs: number) => new Date(epochMs).toISOString();
+const isoOrNull = (epochMs: number | null) => (epochMs === null ? null : iso(epochMs));

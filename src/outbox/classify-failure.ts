@@ -1,4 +1,5 @@
 import { isRateLimited, SECONDARY_LIMIT_DEFAULT_WAIT_MS } from "../github/is-rate-limited";
+import { describeFailure } from "./describe-failure";
 
 /**
  * Whether a failed side effect is worth retrying, and when the far side asked us to come back.
@@ -8,7 +9,7 @@ import { isRateLimited, SECONDARY_LIMIT_DEFAULT_WAIT_MS } from "../github/is-rat
 export interface FailureClass {
   retryable: boolean;
   retryAfterMs: number | null;
-  /** short, secret-free text for records and logs */
+  /** short, secret-free text for records and logs, in plain words (`describeFailure`) */
   summary: string;
 }
 
@@ -24,12 +25,12 @@ export function classifyFailure(error: unknown, now: number = Date.now()): Failu
   const headers = e.response?.headers ?? {};
   const retryAfterMs = parseRetryAfter(headers["retry-after"], now) ?? rateLimitResetMs(headers, now);
   if (status === null) {
-    return { retryable: true, retryAfterMs: null, summary: `network: ${String(e.message ?? error).slice(0, 200)}` };
+    return { retryable: true, retryAfterMs: null, summary: describeFailure(error, now) };
   }
   const rateLimited = isRateLimited(status, headers, String(e.message ?? ""));
   const retryable = rateLimited || status >= 500 || status === 408;
   const wait = rateLimited && retryAfterMs === null ? SECONDARY_LIMIT_DEFAULT_WAIT_MS : retryAfterMs;
-  return { retryable, retryAfterMs: wait, summary: `HTTP ${status}${rateLimited ? " (rate limited)" : ""}` };
+  return { retryable, retryAfterMs: wait, summary: describeFailure(error, now) };
 }
 
 function parseRetryAfter(value: unknown, now: number): number | null {

@@ -18,8 +18,11 @@ export interface TaskHandler {
   run(task: OutboxTask, context?: TaskContext): Promise<void>;
   /** Records a final failure where users can see it (dispatch record, check run...). */
   giveUp?(task: OutboxTask, failure: FailureClass): Promise<void>;
-  /** Told when a failed run is scheduled to be retried (metrics). */
-  retrying?(task: OutboxTask, failure: FailureClass): void;
+  /**
+   * Told when a failed run is scheduled to be retried: for metrics, and to record where users can
+   * see it (a dispatch record's attempts, last error and next try). A failure here is only logged.
+   */
+  retrying?(task: OutboxTask, failure: FailureClass, next: { attempts: number; nextAttemptAt: number }): void | Promise<void>;
   /**
    * Retryable failures of this kind are given up once a task is this old, instead of the runner's
    * `giveUpAfterMs`: for work whose result must eventually show however long GitHub is unwell.
@@ -224,7 +227,7 @@ export class OutboxRunner {
       const dueAt = this.now() + retryDelayMs(task.attempts + 1, failure.retryAfterMs);
       await outbox.retryAt(task, dueAt, failure.summary);
       metrics.outboxTasks.inc({ kind: task.kind, outcome: "retry" });
-      handler.retrying?.(task, failure);
+      await (async () => handler.retrying?.(task, failure, { attempts: task.attempts + 1, nextAttemptAt: dueAt }))().catch((e: unknown) => log.error({ err: e, taskId: task.id }, "recording a retry failed"));
       log.warn({ taskId: task.id, kind: task.kind, attempt: task.attempts + 1, failure: failure.summary }, "outbox task will be retried");
       return;
     }

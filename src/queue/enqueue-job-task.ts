@@ -6,7 +6,7 @@ import type { FailureClass } from "../outbox/classify-failure";
 import type { OutboxTask } from "../outbox/outbox";
 import type { TaskHandler } from "../outbox/outbox-runner";
 import { RECORD_TTL_SECONDS } from "../relay/dispatch-record";
-import { loadDispatchRecord, mintCallbackToken, updateDispatchRecord } from "../relay/dispatch-task";
+import { givenUp, loadDispatchRecord, mintCallbackToken, recordRetry, updateDispatchRecord } from "../relay/dispatch-task";
 import type { Store } from "../store/store";
 import { buildJobRequests } from "./build-job-requests";
 import { JOBS_STREAM, maxDeliveriesKey } from "./job-request";
@@ -41,7 +41,7 @@ export function enqueueJobTask(deps: EnqueueJobTaskDeps): TaskHandler {
       if (config === null) throw new Error("relay config not loaded yet");
       const downstream = config.downstreams.find((d) => sameRepo(d.repo, record.downstream) && d.transport === "queue");
       if (downstream === undefined) {
-        await updateDispatchRecord(deps.store, record.requestId, (r) => ({ ...r, state: "failed", lastError: "no longer a queue downstream in the relay config" }));
+        await updateDispatchRecord(deps.store, record.requestId, (r) => ({ ...r, state: "failed", lastError: "no longer a queue downstream in the relay config", attempts: task.attempts + 1, nextAttemptAt: null, failedAt: now() }));
         deps.metrics.dispatches.inc({ transport: "queue", outcome: "given_up" });
         return;
       }
@@ -63,16 +63,17 @@ export function enqueueJobTask(deps: EnqueueJobTaskDeps): TaskHandler {
         ]);
       }
       const sentAt = now();
-      await updateDispatchRecord(deps.store, record.requestId, (r) => ({ ...r, state: "dispatched", dispatchedAt: sentAt, lastError: null }));
+      await updateDispatchRecord(deps.store, record.requestId, (r) => ({ ...r, state: "dispatched", dispatchedAt: sentAt, lastError: null, attempts: task.attempts + 1, nextAttemptAt: null }));
       deps.metrics.dispatches.inc({ transport: "queue", outcome: "sent" });
       deps.metrics.dispatchLatency.observe((sentAt - record.createdAt) / 1000);
       deps.log.info({ requestId: record.requestId, downstream: record.downstream, jobs: requests.map((r) => r.job_id) }, "job requests enqueued");
     },
-    retrying() {
+    async retrying(task, failure, next) {
       deps.metrics.dispatches.inc({ transport: "queue", outcome: "retried" });
+      await recordRetry(deps.store, task, failure, next);
     },
     async giveUp(task: OutboxTask, failure: FailureClass) {
-      await updateDispatchRecord(deps.store, String(task.data.requestId), (r) => ({ ...r, state: "failed", lastError: failure.summary }));
+      await updateDispatchRecord(deps.store, String(task.data.requestId), givenUp(task, failure, now()));
       deps.metrics.dispatches.inc({ transport: "queue", outcome: "given_up" });
     },
   };

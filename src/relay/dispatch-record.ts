@@ -24,7 +24,14 @@ export interface DispatchRecord {
   /** when the webhook was received (epoch ms) */
   createdAt: number;
   dispatchedAt: number | null;
+  /** the last failed attempt, in plain words (`describeFailure`); null once sent */
   lastError: string | null;
+  /** attempts made so far (failed ones, plus the one that sent it); absent on records written before it was kept */
+  attempts?: number;
+  /** while retrying: when the outbox tries again (epoch ms) */
+  nextAttemptAt?: number | null;
+  /** when the relay gave up on it (epoch ms) */
+  failedAt?: number | null;
 }
 
 /** Dashboards look back weeks, not months; records expire so Redis does not grow without bound. */

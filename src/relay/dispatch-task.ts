@@ -63,18 +63,19 @@ export function dispatchTask(deps: DispatchTaskDeps): TaskHandler {
       const sentAt = now();
       // GitHub has the dispatch now: a failure to record that must not make the task retry and send
       // it again. The record stays "pending" on the dashboard; callbacks work either way.
-      await updateDispatchRecord(deps.store, record.requestId, (r) => ({ ...r, state: "dispatched", dispatchedAt: sentAt, lastError: null })).catch(
+      await updateDispatchRecord(deps.store, record.requestId, (r) => ({ ...r, state: "dispatched", dispatchedAt: sentAt, lastError: null, attempts: task.attempts + 1, nextAttemptAt: null })).catch(
         (error: unknown) => deps.log.error({ err: error, requestId: record.requestId }, "dispatched, but recording it failed"),
       );
       deps.metrics.dispatches.inc({ transport: "dispatch", outcome: "sent" });
       deps.metrics.dispatchLatency.observe((sentAt - record.createdAt) / 1000);
       deps.log.info({ requestId: record.requestId, downstream: record.downstream, attempts: task.attempts + 1 }, "dispatched");
     },
-    retrying() {
+    async retrying(task, failure, next) {
       deps.metrics.dispatches.inc({ transport: "dispatch", outcome: "retried" });
+      await recordRetry(deps.store, task, failure, next);
     },
     async giveUp(task: OutboxTask, failure: FailureClass) {
-      await updateDispatchRecord(deps.store, String(task.data.requestId), (r) => ({ ...r, state: "failed", lastError: failure.summary }));
+      await updateDispatchRecord(deps.store, String(task.data.requestId), givenUp(task, failure, now()));
       deps.metrics.dispatches.inc({ transport: "dispatch", outcome: "given_up" });
     },
   };
@@ -100,6 +101,18 @@ export async function mintCallbackToken(record: DispatchRecord, secrets: readonl
     secrets,
     new Date(now),
   );
+}
+
+/** What a dispatch-sending task's retry hook records: attempts, the error in plain words, the next try. */
+export async function recordRetry(store: Store, task: OutboxTask, failure: FailureClass, next: { attempts: number; nextAttemptAt: number }): Promise<void> {
+  await updateDispatchRecord(store, String(task.data.requestId), (r) =>
+    r.state === "pending" ? { ...r, lastError: failure.summary, attempts: next.attempts, nextAttemptAt: next.nextAttemptAt } : r,
+  );
+}
+
+/** A dispatch record's change when its task is given up: when, after how many attempts, and why. */
+export function givenUp(task: OutboxTask, failure: FailureClass, at: number): (r: DispatchRecord) => DispatchRecord {
+  return (r) => ({ ...r, state: "failed", lastError: failure.summary, attempts: task.attempts + 1, nextAttemptAt: null, failedAt: at });
 }
 
 export async function loadDispatchRecord(store: Store, requestId: string): Promise<DispatchRecord | null> {

@@ -1,20 +1,27 @@
 import type { Request, Response } from "express";
 import type { Relay } from "../create-relay";
 import { listRuns, parseRunsQuery } from "../dashboard/list-runs";
-import { renderDashboard } from "../dashboard/render-dashboard";
+import { loadDownstreamsSummary, parseSummaryQuery } from "../dashboard/load-downstreams-summary";
+import { DASHBOARD_CSP, renderDashboard } from "../dashboard/render-dashboard";
+import { DEFAULT_WINDOW_DAYS } from "../dashboard/summarize-downstreams";
 import { failureBody, RelayError } from "../http/failure-kinds";
 import { jsonRoute } from "../http/json-route";
 
-/** SPEC §7 `GET /relay/v1/runs`: recent dispatches and their downstream results, JSON. */
+/** SPEC §7 `GET /relay/v1/runs`: recent dispatches, each downstream's state and why, JSON. */
 export function runsRoute(relay: Relay) {
   return jsonRoute(relay.log, async ({ request }) => {
     const query = parseRunsQuery(request.query);
-    return { body: { ok: true, runs: await listRuns(relay.store, query) } };
+    return { body: { ok: true, runs: await listRuns(relay.store, query, relay.config.current(), Date.now()) } };
   });
 }
 
-/** The page has no scripts and loads nothing from elsewhere; the policy says so to the browser. */
-export const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/** SPEC §7 `GET /relay/v1/downstreams`: each configured downstream's record over `window_days` (default 14). */
+export function downstreamsRoute(relay: Relay) {
+  return jsonRoute(relay.log, async ({ request }) => {
+    const { windowDays } = parseSummaryQuery(request.query);
+    return { body: { ok: true, ...(await loadDownstreamsSummary(relay.store, relay.config.current(), windowDays, Date.now())) } };
+  });
+}
 
 /** SPEC §7 `GET /relay/`: the same data as a page. */
 export function dashboardRoute(relay: Relay) {
@@ -27,8 +34,10 @@ export function dashboardRoute(relay: Relay) {
     }
     try {
       const query = parseRunsQuery(request.query);
-      const html = renderDashboard(await listRuns(relay.store, query), query);
-      response.set("content-security-policy", CONTENT_SECURITY_POLICY).type("html").send(html);
+      const config = relay.config.current();
+      const now = Date.now();
+      const [runs, summary] = await Promise.all([listRuns(relay.store, query, config, now), loadDownstreamsSummary(relay.store, config, DEFAULT_WINDOW_DAYS, now)]);
+      response.set("content-security-policy", DASHBOARD_CSP).type("html").send(renderDashboard(runs, query, summary));
     } catch (error) {
       const failure = error instanceof RelayError ? error : new RelayError("store-unavailable", "the dashboard could not read the store");
       if (!(error instanceof RelayError)) relay.log.error({ err: error }, "dashboard failed");

@@ -3,7 +3,7 @@ import { githubOperationRoute } from "../broker/github-operation-route";
 import { prPreflightRoute } from "../broker/pr-preflight-route";
 import { callbackRoute } from "../callback/callback-route";
 import type { Relay } from "../create-relay";
-import { dashboardRoute, runsRoute } from "./dashboard-routes";
+import { dashboardRoute, downstreamsRoute, runsRoute } from "./dashboard-routes";
 import { deliveriesRoute, deliveryPageRoute, deliveryRoute } from "./delivery-routes";
 import { healthRoute } from "./health-route";
 import { metricsRoute } from "./metrics-route";
@@ -23,6 +23,7 @@ export function relayRouter(relay: Relay): Router {
   router.get("/v1/deliveries", deliveriesRoute(relay));
   router.get("/v1/deliveries/:id", deliveryRoute(relay));
   router.get("/deliveries/:id", deliveryPageRoute(relay));
+  router.get("/v1/downstreams", downstreamsRoute(relay));
   router.get("/", dashboardRoute(relay));
   return router;
 }

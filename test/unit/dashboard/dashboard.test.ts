@@ -1,6 +1,10 @@
 import { listRuns, parseRunsQuery } from "../../../src/dashboard/list-runs";
-import { overallStatus, renderDashboard } from "../../../src/dashboard/render-dashboard";
+import { createHash } from "node:crypto";
+import type { StateName } from "../../../src/dashboard/downstream-state";
+import type { DownstreamView, JobView, UpstreamRunView } from "../../../src/dashboard/list-runs";
+import { DASHBOARD_CSP, renderDashboard } from "../../../src/dashboard/render-dashboard";
 import { MemoryStore } from "../../../src/store/memory-store";
+import { downstream, relayConfig } from "../../support/relay-config";
 import { seedDispatch } from "../../support/seed-runs";
 
 describe("runs listing", () => {
@@ -32,6 +36,37 @@ describe("runs listing", () => {
     expect((await listRuns(store, parseRunsQuery({ upstream: "other/repo" }))).map((r) => r.downstreams[0].requestId)).toEqual(["b"]);
   });
 
+  it("lists each delivery's downstreams in config order with their state, reason and retry details", async () => {
+    const now = 1_800_000_600_000;
+    const store = new MemoryStore();
+    const config = relayConfig({ downstreams: [downstream({ repo: "z/first" }), downstream({ repo: "a/second" })] });
+    await seedDispatch(store, { requestId: "r-a", downstream: "a/second", deliveryId: "d", createdAt: now - 60_000 });
+    await seedDispatch(store, {
+      requestId: "r-z",
+      downstream: "Z/First",
+      deliveryId: "d",
+      createdAt: now - 61_000,
+      state: "pending",
+      dispatchedAt: null,
+      attempts: 2,
+      lastError: "connection refused",
+      nextAttemptAt: now + 30_000,
+    });
+    const [run] = await listRuns(store, parseRunsQuery({}), config, now);
+    expect(run.receivedAt).toBe(new Date(now - 61_000).toISOString());
+    expect(run.receivedAtSource).toBe("relay");
+    expect(run.downstreams.map((d) => [d.repo, d.state.name])).toEqual([
+      ["Z/First", "retrying"],
+      ["a/second", "queued"],
+    ]);
+    expect(run.downstreams[0]).toMatchObject({
+      attempts: 2,
+      lastError: "connection refused",
+      nextAttemptAt: new Date(now + 30_000).toISOString(),
+      state: { reason: "2 attempts failed, last: connection refused; next try 08:10:30 UTC", ageSeconds: 61, stuck: null },
+    });
+  });
+
   it.each([
     [{ sha: "abc1234" }, "sha and pr need upstream"],
     [{ upstream: "a/b", sha: "abc1234", pr: "3" }, "not both"],
@@ -44,65 +79,80 @@ describe("runs listing", () => {
 });
 
 describe("dashboard page", () => {
-  const view = (overrides: Partial<Parameters<typeof overallStatus>[0]> = {}) => ({
+  const state = (name: StateName, stuck: string | null = null) => ({ name, reason: `reason of ${name}`, since: null, ageSeconds: 90, stuck });
+  const view = (overrides: Partial<DownstreamView> = {}): DownstreamView => ({
     requestId: "r",
     repo: "vendor/backend",
-    level: "L2" as const,
-    transport: "dispatch" as const,
-    dispatchState: "dispatched" as const,
+    level: "L2",
+    transport: "dispatch",
+    dispatchState: "dispatched",
+    state: state("queued"),
     dispatchedAt: null,
     lastError: null,
+    attempts: 1,
+    nextAttemptAt: null,
+    failedAt: null,
     jobs: [],
     ...overrides,
   });
-  const job = (state: "IN_PROGRESS" | "COMPLETED" | "TIMED_OUT", conclusion: string | null, scope: "job" | "run" = "job") => ({
-    scope,
-    name: "build",
+  const job = (name: string, url: string | null): JobView => ({
+    scope: "job",
+    name,
     runId: "1",
     runAttempt: "1",
-    state,
-    conclusion,
+    state: "COMPLETED",
+    conclusion: "success",
     queueTimeSeconds: null,
     executionTimeSeconds: null,
-    url: null,
+    url,
+    inProgressAt: null,
+    completedAt: null,
   });
-
-  it.each([
-    [view({ dispatchState: "failed" }), "dispatch_failed"],
-    [view({ dispatchState: "pending" }), "pending"],
-    [view(), "dispatched"],
-    [view({ jobs: [job("COMPLETED", "success"), job("IN_PROGRESS", null)] }), "in_progress"],
-    [view({ jobs: [job("COMPLETED", "success"), job("COMPLETED", "failure")] }), "failure"],
-    [view({ jobs: [job("COMPLETED", "success"), job("COMPLETED", "skipped")] }), "success"],
-    [view({ jobs: [job("COMPLETED", "failure"), job("COMPLETED", "success", "run")] }), "success"],
-    [view({ jobs: [job("TIMED_OUT", "timed_out")] }), "timed_out"],
-  ])("summarises a downstream as one status (%#)", (downstream, expected) => {
-    expect(overallStatus(downstream)).toBe(expected);
+  const run = (downstreams: DownstreamView[], deliveryId = "d"): UpstreamRunView => ({
+    upstream: { repo: "pytorch/pytorch", sha: "a".repeat(40), ref: "refs/pull/1/head", prNumber: 1 },
+    event: "pull_request",
+    deliveryId,
+    receivedAt: "2026-11-22T01:00:00.000Z",
+    receivedAtSource: "relay",
+    downstreams,
   });
 
   it("escapes everything downstreams report and links only http(s) URLs", () => {
     const html = renderDashboard(
-      [
-        {
-          upstream: { repo: "pytorch/pytorch", sha: "a".repeat(40), ref: "refs/pull/1/head", prNumber: 1 },
-          event: "pull_request",
-          deliveryId: "d",
-          receivedAt: "2026-11-22T01:00:00.000Z",
-          downstreams: [
-            view({
-              jobs: [
-                { ...job("COMPLETED", "success"), name: "<script>alert(1)</script>", url: "javascript:alert(1)" },
-                { ...job("COMPLETED", "success"), name: "ok", url: "https://ci.example/run/1" },
-              ],
-            }),
-          ],
-        },
-      ],
+      [run([view({ repo: "x/<b>y", jobs: [job("<script>alert(1)</script>", "javascript:alert(1)"), job("ok", "https://ci.example/run/1")] })], '"><img src=x>')],
       parseRunsQuery({}),
+      { windowDays: 14, downstreams: [] },
     );
-    expect(html).not.toContain("<script>");
+    expect(html.match(/<script>/g)).toHaveLength(1); // the page's own refresh script
     expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+    expect(html).toContain("x/&lt;b&gt;y");
+    expect(html).not.toContain("<img");
+    expect(html).toContain('href="v1/deliveries/%22%3E%3Cimg%20src%3Dx%3E"');
     expect(html).not.toContain("javascript:");
     expect(html).toContain('href="https://ci.example/run/1"');
+  });
+
+  it("shows every state's words and reason, stuck work first", () => {
+    const html = renderDashboard(
+      [run([view({ repo: "a/ok", state: state("success") }), view({ repo: "b/late", state: state("queued", "not picked up within its 60 min pickup timeout") })])],
+      parseRunsQuery({}),
+      null,
+    );
+    expect(html.indexOf("Stuck (1)")).toBeLessThan(html.indexOf('class="upstream"'));
+    expect(html).toContain("not picked up within its 60 min pickup timeout");
+    expect(html).toContain("reason of success · for 1 min 30 s");
+    expect(html).toMatch(/<span class="status queued">queued<\/span>/);
+  });
+
+  it("allows exactly its own style and script by hash, and nothing from elsewhere", () => {
+    const html = renderDashboard([], parseRunsQuery({}), null);
+    const digest = (text: string) => `'sha256-${createHash("sha256").update(text).digest("base64")}'`;
+    const style = /<style>([\s\S]*?)<\/style>/.exec(html)?.[1] ?? "";
+    const script = /<script>([\s\S]*?)<\/script>/.exec(html)?.[1] ?? "";
+    expect(DASHBOARD_CSP).toContain(`style-src ${digest(style)};`);
+    expect(DASHBOARD_CSP).toContain(`script-src ${digest(script)};`);
+    expect(DASHBOARD_CSP).toContain("default-src 'none'");
+    expect(DASHBOARD_CSP).not.toContain("unsafe-inline");
+    expect(html).toContain('<noscript><meta http-equiv="refresh"');
   });
 });

@@ -14,8 +14,9 @@ describe("ci_relay_dispatches_total emits every outcome its HELP text names", ()
   test("a dispatch or queue task scheduled for a retry counts as retried", async () => {
     const metrics = createMetrics();
     const deps = { store: new MemoryStore(), metrics, log: pino({ level: "silent" }), publicUrl: "http://relay.test", relayTokenSecrets: [] };
-    dispatchTask({ ...deps, github: {} as AppGitHub }).retrying?.(task, failure);
-    enqueueJobTask({ ...deps, config: { get: async () => null }, webBaseUrl: "https://github.com" }).retrying?.(task, failure);
+    const next = { attempts: 1, nextAttemptAt: 1_000 };
+    await dispatchTask({ ...deps, github: {} as AppGitHub }).retrying?.(task, failure, next);
+    await enqueueJobTask({ ...deps, config: { get: async () => null }, webBaseUrl: "https://github.com" }).retrying?.(task, failure, next);
     const help = (metrics.dispatches as unknown as { help: string }).help;
     for (const outcome of ["sent", "retried", "given_up"]) expect(help).toContain(outcome);
     const text = await metrics.registry.metrics();

@@ -1,3 +1,4 @@
+import { RequestError } from "@octokit/request-error";
 import { githubFailure } from "../../../src/broker/github-failure";
 import { RelayError } from "../../../src/http/failure-kinds";
 import { classifyFailure } from "../../../src/outbox/classify-failure";
@@ -32,5 +33,12 @@ describe("githubFailure (broker)", () => {
   it("tells the runner when to retry: GitHub's retry-after, else a minute", () => {
     expect(githubFailure(httpError(429, { "retry-after": "120" })).retryAfterSeconds).toBe(120);
     expect(githubFailure(httpError(403, {}, "You have exceeded a secondary rate limit")).retryAfterSeconds).toBe(60);
+  });
+});
+
+describe("classifyFailure summary", () => {
+  it("names a DNS failure as one, not as the HTTP 500 Octokit wraps it in", () => {
+    const error = new RequestError("getaddrinfo ENOTFOUND github.invalid", 500, { request: { method: "POST", url: "http://github.invalid/x", headers: {} } });
+    expect(classifyFailure(error, NOW)).toEqual({ retryable: true, retryAfterMs: null, summary: "DNS failure: could not resolve github.invalid" });
   });
 });

@@ -82,7 +82,26 @@ describe("OutboxRunner", () => {
     expect(await outbox.depth()).toBe(0);
   });
 
-  it("tells the handler each time a failed task is scheduled for a retry, and not when it is given up", async () => {
+  it("tells the handler of each retry with the attempt count and next try; a failing hook does not stop the retry", async () => {
+    const told: [number, number][] = [];
+    const { outbox, runner, clock } = setUp({
+      run: async () => Promise.reject(httpError(503)),
+      retrying: (_task, _failure, next) => {
+        told.push([next.attempts, next.nextAttemptAt]);
+        throw new Error("the record could not be written");
+      },
+    });
+    await outbox.enqueue({ id: "t", kind: "work", data: {} }, clock.now());
+    await runner.drain();
+    expect(told).toHaveLength(1);
+    expect(told[0][0]).toBe(1);
+    expect(told[0][1]).toBeGreaterThan(clock.now());
+    clock.advance(told[0][1] - clock.now());
+    await runner.drain();
+    expect(told.map(([attempts]) => attempts)).toEqual([1, 2]);
+  });
+
+  it("tells the handler only when a failed task is scheduled for a retry, not when it is given up", async () => {
     const retrying: number[] = [];
     let calls = 0;
     const { outbox, runner, clock } = setUp({
