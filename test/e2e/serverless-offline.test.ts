@@ -153,7 +153,7 @@ describe("the three handlers under serverless-offline", () => {
     const invokeScheduled = async () => {
       const response = await fetch(`http://127.0.0.1:${lambdaPort}/2015-03-31/functions/ci-relay-local-scheduled/invocations`, { method: "POST", body: JSON.stringify({ source: "aws.events", "detail-type": "Scheduled Event", detail: {} }) });
       expect(response.status).toBe(200);
-      return (await response.json()) as { timedOut: number; ran: number };
+      return (await response.json()) as { timedOut: number; redeliveries: number; ran: number };
     };
     // The outbox retry is due seconds after the last failure; until then an invocation finds nothing due.
     let ran = 0;
@@ -161,7 +161,7 @@ describe("the three handlers under serverless-offline", () => {
       "the failed dispatch sent by a scheduled invocation",
       async () => {
         const outcome = await invokeScheduled();
-        expect(outcome).toEqual({ timedOut: expect.any(Number), ran: expect.any(Number) });
+        expect(outcome).toEqual({ timedOut: expect.any(Number), redeliveries: expect.any(Number), ran: expect.any(Number) });
         ran += outcome.ran;
         return dispatchesOf("offline-retry").some((dispatch) => dispatch.repo === "other/farm") ? true : null;
       },
