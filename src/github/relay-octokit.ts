@@ -1,6 +1,8 @@
 import type { Logger } from "pino";
+import { createProbotAuth } from "octokit-auth-probot";
 import { ProbotOctokit } from "probot";
 import type { Metrics } from "../metrics/metrics";
+import { lazyAuthStrategy } from "./lazy-auth-strategy";
 
 /**
  * Waits longer than this (for a rate limit, or for a paced write's slot) are not slept through
@@ -37,7 +39,8 @@ type ThrottleHandler = (retryAfter: number, options: { method: string; url: stri
  * GitHub's `retry-after` (Probot's defaults give up on secondary limits), once and only for
  * short waits, counting every wait. Probot applies its own throttle options first; this runs after
  * and keeps them. Rate limits are handled in-process; the write pacing that processes share is
- * `WritePacer`'s. Request bodies never reach the log.
+ * `WritePacer`'s. Request bodies never reach the log. Auth is built on a client's first request
+ * (`lazyAuthStrategy`): the client Probot makes for every webhook event costs nothing unless used.
  */
 export function relayOctokit(metrics: Metrics, log: Logger): typeof ProbotOctokit {
   const handler =
@@ -48,7 +51,9 @@ export function relayOctokit(metrics: Metrics, log: Logger): typeof ProbotOctoki
       log.warn({ kind, retryAfter, method: options.method, url: options.url, retry }, "GitHub rate limit");
       return retry;
     };
-  return ProbotOctokit.defaults((options: Record<string, unknown>) => {
+  const authStrategy = lazyAuthStrategy(createProbotAuth);
+  return ProbotOctokit.defaults((given: Record<string, unknown>) => {
+    const options: Record<string, unknown> = { authStrategy, ...given };
     const log = options.log ? { log: withoutRequestBodies(options.log as OctokitLog) } : {};
     const throttle = (options.throttle ?? {}) as Record<string, unknown>;
     if (throttle.enabled === false) return { ...options, ...log };
