@@ -23,6 +23,8 @@ export interface Delivery {
   id: string;
   name: string;
   payload: unknown;
+  /** the payload as JSON text: the verified body itself, stored as it came */
+  text: string;
 }
 
 /** `in-flight`: another copy holds the claim and has not finished; the webhook answers 503 so GitHub can redeliver. */
@@ -75,7 +77,7 @@ export async function relayDelivery(deps: RelayDeliveryDeps, config: RelayConfig
   if (!(await deps.store.setIfAbsent(key, claim, CLAIM_LEASE_SECONDS))) return awaitOtherClaim(deps.store, key);
 
   const ops: WriteOp[] = [
-    { op: "set", key: payloadKey(delivery.id), value: JSON.stringify(delivery.payload), ttlSeconds: RECORD_TTL_SECONDS },
+    { op: "set", key: payloadKey(delivery.id), value: delivery.text, ttlSeconds: RECORD_TTL_SECONDS },
   ];
   for (const downstream of plan.downstreams) {
     const record: DispatchRecord = {
