@@ -38,7 +38,10 @@ const FAIL_FAST: RedisOptions = {
 const SCRIPTS = {
   ciRelayWriteIf: {
     numberOfKeys: 1,
-    // ARGV: "absent" | "value", expected, ops as JSON (keys already prefixed, numbers as strings).
+    // ARGV: "absent" | "value", expected, ops as JSON (keys already prefixed, numbers as strings),
+    // then the ops' values, each its own argument: a set's value is ARGV[op.value], an xadd's field
+    // names and values are ARGV[op.fields] .. ARGV[op.fields + op.count - 1]. Values never pass
+    // through the JSON (a 20 KB payload would be escaped, copied and decoded by cjson again).
     // Keys of the ops are not declared in KEYS: fine on a single Redis (ElastiCache non-cluster mode).
     lua: `
       local current = redis.call('GET', KEYS[1])
@@ -49,7 +52,7 @@ const SCRIPTS = {
       end
       for _, op in ipairs(cjson.decode(ARGV[3])) do
         if op.op == 'set' then
-          if op.px then redis.call('SET', op.key, op.value, 'PX', op.px) else redis.call('SET', op.key, op.value) end
+          if op.px then redis.call('SET', op.key, ARGV[op.value], 'PX', op.px) else redis.call('SET', op.key, ARGV[op.value]) end
         elseif op.op == 'del' then
           redis.call('DEL', op.key)
         elseif op.op == 'zadd' then
@@ -60,10 +63,11 @@ const SCRIPTS = {
         elseif op.op == 'zremBelow' then
           redis.call('ZREMRANGEBYSCORE', op.key, '-inf', op.score)
         elseif op.op == 'xadd' then
+          local last = op.fields + op.count - 1
           if op.maxlen then
-            redis.call('XADD', op.key, 'MAXLEN', '~', op.maxlen, '*', unpack(op.fields))
+            redis.call('XADD', op.key, 'MAXLEN', '~', op.maxlen, '*', unpack(ARGV, op.fields, last))
           else
-            redis.call('XADD', op.key, '*', unpack(op.fields))
+            redis.call('XADD', op.key, '*', unpack(ARGV, op.fields, last))
           end
         end
       end
@@ -103,7 +107,7 @@ const SCRIPTS = {
 
 declare module "ioredis" {
   interface RedisCommander<Context> {
-    ciRelayWriteIf(key: string, mode: string, expected: string, opsJson: string): Result<number, Context>;
+    ciRelayWriteIf(key: string, mode: string, expected: string, opsJson: string, ...values: string[]): Result<number, Context>;
     ciRelayIncrementWindow(key: string, windowMs: string): Result<number, Context>;
     ciRelayClaimDue(key: string, now: string, leaseUntil: string, limit: string): Result<string[], Context>;
     ciRelayReserveSlot(key: string, intervalMs: string, maxWaitMs: string): Result<[number, number], Context>;
@@ -163,12 +167,15 @@ export class RedisStore implements Store {
 
   async writeIf(key: string, expected: string | null, ops: WriteOp[]): Promise<boolean> {
     ops.forEach(checkWriteOp);
+    // ARGV 1-3 are mode, expected and the ops; values follow (1-based, as Lua indexes ARGV).
+    const values: string[] = [];
+    const argument = (...given: string[]): number => values.push(...given) - given.length + 4;
     const encoded = ops.map((op) => {
       const prefixed = this.key(op.key);
       switch (op.op) {
         case "set": {
           const ttlMs = ttlMillis(op.ttlSeconds);
-          return { op: "set", key: prefixed, value: op.value, ...(ttlMs === undefined ? {} : { px: String(ttlMs) }) };
+          return { op: "set", key: prefixed, value: argument(op.value), ...(ttlMs === undefined ? {} : { px: String(ttlMs) }) };
         }
         case "del":
           return { op: "del", key: prefixed };
@@ -180,11 +187,13 @@ export class RedisStore implements Store {
           return { op: "zrem", key: prefixed, member: op.member };
         case "zremBelow":
           return { op: "zremBelow", key: prefixed, score: `(${scoreArg(op.score)}` };
-        case "xadd":
-          return { op: "xadd", key: prefixed, fields: Object.entries(op.fields).flat(), ...(op.maxLen === undefined ? {} : { maxlen: String(op.maxLen) }) };
+        case "xadd": {
+          const flat = Object.entries(op.fields).flat();
+          return { op: "xadd", key: prefixed, fields: argument(...flat), count: flat.length, ...(op.maxLen === undefined ? {} : { maxlen: String(op.maxLen) }) };
+        }
       }
     });
-    const applied = await this.client.ciRelayWriteIf(this.key(key), expected === null ? "absent" : "value", expected ?? "", JSON.stringify(encoded));
+    const applied = await this.client.ciRelayWriteIf(this.key(key), expected === null ? "absent" : "value", expected ?? "", JSON.stringify(encoded), ...values);
     return applied === 1;
   }
 
