@@ -41,6 +41,8 @@ export interface RelayServerOptions {
   logLevel?: string;
   /** default: 15 s */
   readyTimeoutMs?: number;
+  /** arguments for node before the script (the benchmark's `--cpu-prof`) */
+  nodeArgs?: string[];
   /** the working directory (where the relay looks for `.env` and `./relay.yml`); default: the repository */
   cwd?: string;
 }
@@ -167,7 +169,7 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
   if (configPath !== null) writeFileSync(configPath, options.configYaml ?? "");
   const env = harnessEnv(options, port, redisPrefix, configPath);
 
-  const child = spawn(process.execPath, [entry], { cwd: options.cwd ?? REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), entry], { cwd: options.cwd ?? REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   reapOnExit(child);
 
   let output = "";
