@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { startFakeGitHub } from "../test/support/fake-github";
 import { startOwnRedis } from "../test/support/own-redis";
 import { startRelayServer } from "../test/support/server-harness";
@@ -17,6 +18,10 @@ ${DOWNSTREAMS.map((repo) => `  - { repo: ${repo}, level: L2 }`).join("\n")}
 `;
 const WEBHOOK_PATH = "/api/github/webhooks";
 const ANSWER_SAMPLES = 300;
+/** How long the relay may take to stop after SIGTERM (with its outbox tasks in flight) before it is killed. */
+const STOP_GRACE_MS = 10_000;
+/** Time given to a profiled relay to write its profile. */
+const PROFILE_WRITE_MS = 3_000;
 
 export interface IntakeFigures {
   /** median answer, one delivery at a time */
@@ -38,7 +43,7 @@ interface Served {
 }
 
 /** The relay as deployed (lib/main.js), 4 downstreams, on a Redis of its own that the run throws away. */
-async function startRelay(nodeArgs: string[]): Promise<Served> {
+async function startRelay(profileDir: string | undefined): Promise<Served> {
   const [github, redis] = await Promise.all([startFakeGitHub(), startOwnRedis()]);
   github.addInstallation({ id: 1, account: "pytorch", repos: [UPSTREAM] });
   DOWNSTREAMS.forEach((repo, i) => github.addInstallation({ id: 10 + i, account: repo.split("/")[0], repos: [repo] }));
@@ -46,26 +51,29 @@ async function startRelay(nodeArgs: string[]): Promise<Served> {
     fakeGitHub: github,
     configYaml: CONFIG,
     logLevel: "warn",
-    env: { REDIS_URL: redis.url, NODE_ENV: "production", RELAY_TOKEN_SECRET: "bench-secret-bench-secret-bench-secret-0123", },
-    nodeArgs,
+    env: {
+      REDIS_URL: redis.url,
+      NODE_ENV: "production",
+      RELAY_TOKEN_SECRET: "bench-secret-bench-secret-bench-secret-0123",
+      ...(profileDir === undefined ? {} : { BENCH_PROFILE_DIR: profileDir }),
+    },
+    nodeArgs: profileDir === undefined ? [] : ["--require", join(__dirname, "profile-on-signal.js")],
   });
   return {
     pid: relay.pid,
     baseUrl: relay.baseUrl,
     stop: async () => {
-      // A profile is written at exit, which may take the in-flight paced writes' wait (up to 15 s).
       process.kill(relay.pid, "SIGTERM");
-      const killer = setTimeout(() => void relay.kill(), 10_000);
-      const exit = await relay.exited;
-      if (exit.signal === "SIGKILL") console.warn("relay did not stop within 10 s:", relay.logs().slice(-2000));
+      const killer = setTimeout(() => void relay.kill(), STOP_GRACE_MS);
+      await relay.exited;
       clearTimeout(killer);
       await Promise.all([github.close(), redis.stop()]);
     },
   };
 }
 
-const start = (target: IntakeTarget, nodeArgs: string[] = []): Promise<Served> =>
-  target === "relay" ? startRelay(nodeArgs) : startReferenceServer(target === "ceiling" ? "ceiling-server" : "noop-probot-server");
+const start = (target: IntakeTarget, profileDir?: string): Promise<Served> =>
+  target === "relay" ? startRelay(profileDir) : startReferenceServer(target === "ceiling" ? "ceiling-server" : "noop-probot-server");
 
 /** Median time to a webhook's answer, one delivery at a time over keep-alive (sub-millisecond resolution). */
 async function sequentialAnswerP50(baseUrl: string, next: () => LoadRequest): Promise<number> {
@@ -84,23 +92,30 @@ async function sequentialAnswerP50(baseUrl: string, next: () => LoadRequest): Pr
 /**
  * Intake of one target, all from the same ~20 KB signed PR deliveries (a new delivery id each):
  * the answer's median one at a time, then deliveries/s at c10 for `seconds`, with the server's CPU
- * time per delivery (from /proc) and its RSS right after the load.
+ * time per delivery (from /proc) and its RSS right after the load. With `profileDir`, the relay's CPU
+ * profile of the sustained load is written there (bench/profile-on-signal.ts).
  */
-export async function measureIntake(target: IntakeTarget, seconds: number, options: { nodeArgs?: string[] } = {}): Promise<IntakeFigures> {
+export async function measureIntake(target: IntakeTarget, seconds: number, options: { profileDir?: string } = {}): Promise<IntakeFigures> {
   const deliveries: SignedDelivery[] = signedDeliveries(2_000, [UPSTREAM], 1);
   let sent = 0;
   const next = () => {
     const delivery = deliveries[sent++ % deliveries.length];
     return { path: WEBHOOK_PATH, headers: deliveryHeaders(delivery), body: delivery.body };
   };
-  const server = await start(target, options.nodeArgs);
+  const server = await start(target, options.profileDir);
   try {
     // Warm-up: JIT, connections, the relay's installation and config caches.
     await load(server.baseUrl, next, { connections: 10, amount: 500 });
     const answerP50Ms = await sequentialAnswerP50(server.baseUrl, next);
+    const profiling = options.profileDir !== undefined;
+    if (profiling) process.kill(server.pid, "SIGUSR2");
     const cpuBefore = cpuMs(server.pid);
     const sustained = await load(server.baseUrl, next, { connections: 10, seconds });
     const cpu = cpuMs(server.pid) - cpuBefore;
+    if (profiling) {
+      process.kill(server.pid, "SIGUSR2");
+      await new Promise((done) => setTimeout(done, PROFILE_WRITE_MS));
+    }
     return {
       answerP50Ms,
       perSecond: sustained.perSecond,
