@@ -19,7 +19,7 @@ export function table(header: string[], rows: string[][]): string[] {
 }
 
 /** Prints the figures and writes them to BENCHMARKS.md with the machine they were measured on. */
-export function report(preamble: string[], results: BenchResult[], path = "BENCHMARKS.md"): void {
+export function report(preamble: string[], results: BenchResult[], epilogue: string[] = [], path = "BENCHMARKS.md"): void {
   const lines = [
     "# Benchmarks",
     "",
@@ -30,6 +30,7 @@ export function report(preamble: string[], results: BenchResult[], path = "BENCH
   for (const result of results) {
     lines.push(`## ${result.name}`, "", ...table(["measure", "value"], result.rows), "", ...(result.notes ?? []), ...(result.notes ? [""] : []));
   }
+  lines.push(...epilogue, "");
   const text = lines.join("\n");
   console.log(text);
   writeFileSync(path, text);

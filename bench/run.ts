@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
+import { join } from "node:path";
 import { measureBurst } from "./burst";
 import { measureCallbacks } from "./callback-throughput";
 import { benchDispatchLatency } from "./dispatch-latency";
@@ -73,6 +75,8 @@ async function main(): Promise<void> {
       ...summary,
     ],
     [dispatch.result, lambda.result],
+    // The analysis of the figures (profiles, what bounds each one), written by hand, follows every run.
+    readFileSync(join(__dirname, "../../bench/NOTES.md"), "utf8").trimEnd().split("\n"),
   );
 }
 
