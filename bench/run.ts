@@ -38,15 +38,8 @@ async function main(): Promise<void> {
     ["figure", "ci-relay", "no-op Probot 13 app", "raw verify+parse ceiling", "ratio to Probot / ceiling", "target", "met?"],
     [
       ["webhook answer p50 ms, 20 KB PR, 4 downstreams", fixed(relay.answerP50Ms, 2), fixed(probot.answerP50Ms, 2), fixed(ceiling.answerP50Ms, 2), `${ratio(relay.answerP50Ms, probot.answerP50Ms)} / ${ratio(relay.answerP50Ms, ceiling.answerP50Ms)}`, "≤ 5 ms", met(relay.answerP50Ms <= 5)],
-      [
-        `sustained intake /s, unique signed deliveries, c10, ${INTAKE_SECONDS} s`,
-        fixed(relay.perSecond, 0),
-        fixed(probot.perSecond, 0),
-        fixed(ceiling.perSecond, 0),
-        `${ratio(relay.perSecond, probot.perSecond)} / ${ratio(relay.perSecond, ceiling.perSecond)}`,
-        "≥ 1,200 /s, ≥ 1.5× Probot, ≥ 0.3× ceiling",
-        met(relay.perSecond >= 1200 && relay.perSecond >= 1.5 * probot.perSecond && relay.perSecond >= 0.3 * ceiling.perSecond),
-      ],
+      [`sustained intake /s, unique signed deliveries, c10, ${INTAKE_SECONDS} s`, fixed(relay.perSecond, 0), fixed(probot.perSecond, 0), fixed(ceiling.perSecond, 0), `${ratio(relay.perSecond, probot.perSecond)} / ${ratio(relay.perSecond, ceiling.perSecond)}`, "≥ 1,200 /s", met(relay.perSecond >= 1200)],
+      ["sustained intake, ratio to Probot / to the ceiling", "", "", "", `${ratio(relay.perSecond, probot.perSecond)} / ${ratio(relay.perSecond, ceiling.perSecond)}`, "≥ 1.5× / ≥ 0.3×", met(relay.perSecond >= 1.5 * probot.perSecond && relay.perSecond >= 0.3 * ceiling.perSecond)],
       ["server CPU ms per delivery taken in", fixed(relay.cpuMsPerDelivery, 2), fixed(probot.cpuMsPerDelivery, 2), fixed(ceiling.cpuMsPerDelivery, 2), `${ratio(relay.cpuMsPerDelivery, probot.cpuMsPerDelivery)} / ${ratio(relay.cpuMsPerDelivery, ceiling.cpuMsPerDelivery)}`, "≤ 0.8 ms", met(relay.cpuMsPerDelivery <= 0.8)],
       ["RSS MB right after the intake load", fixed(relay.rssMb, 0), fixed(probot.rssMb, 0), fixed(ceiling.rssMb, 0), `${ratio(relay.rssMb, probot.rssMb)} / ${ratio(relay.rssMb, ceiling.rssMb)}`, "≤ 150 MB", met(relay.rssMb <= 150)],
       ["failed answers during intake (non-2xx, errors)", String(relay.failures), String(probot.failures), String(ceiling.failures), "", "0", met(relay.failures === 0)],
