@@ -17,7 +17,7 @@ ${DOWNSTREAMS.map((repo) => `  - { repo: ${repo}, level: L2 }`).join("\n")}
  * server process and Redis; and GitHub requests per dispatch once caches are warm. Rounds are spaced
  * by GitHub's write pacing; back-to-back rounds would each wait ~1 s in the throttle by design.
  */
-export async function benchDispatchLatency(rounds = 100): Promise<BenchResult> {
+export async function benchDispatchLatency(rounds = 100): Promise<{ result: BenchResult; callsPerDispatch: string }> {
   const github = await startFakeGitHub();
   github.addInstallation({ id: 1, account: "pytorch", repos: ["pytorch/pytorch"] });
   DOWNSTREAMS.forEach((repo, i) => github.addInstallation({ id: 10 + i, account: repo.split("/")[0], repos: [repo] }));
@@ -58,16 +58,18 @@ export async function benchDispatchLatency(rounds = 100): Promise<BenchResult> {
     const steadyCalls = github.requests.length - before;
     const answered = samples.map((s) => s.answered);
     const dispatched = samples.map((s) => s.dispatched);
-    return {
+    const callsPerDispatch = (steadyCalls / (rounds * DOWNSTREAMS.length)).toFixed(2);
+    const result = {
       name: "webhook to 4 dispatches acknowledged (real server, Redis, local fake GitHub)",
       rows: [
         ["rounds", String(rounds)],
         ["webhook answered, median ms", percentile(answered, 50).toFixed(1)],
         ["last of 4 dispatches acknowledged, median ms", percentile(dispatched, 50).toFixed(1)],
         ["last of 4 dispatches acknowledged, p95 ms", percentile(dispatched, 95).toFixed(1)],
-        ["GitHub API calls per dispatch (steady state)", (steadyCalls / (rounds * DOWNSTREAMS.length)).toFixed(2)],
-      ],
+        ["GitHub API calls per dispatch (steady state)", callsPerDispatch],
+      ] as [string, string][],
     };
+    return { result, callsPerDispatch };
   } finally {
     await relay.stop();
     await cleanupRedisPrefix(relay.redisPrefix);

@@ -13,7 +13,7 @@ import { authenticateCallback, type CallbackCaller } from "./authenticate-callba
 import { callbackBodySchema, type WorkflowReport } from "./callback-body";
 import { callbackRateWindow } from "./callback-rate-window";
 import type { JobEvent } from "./decide-transition";
-import { recordJobReport } from "./record-job-report";
+import { readJobState, recordJobReport } from "./record-job-report";
 import { transitionEffects } from "./transition-effects";
 
 const BODY_LIMIT_BYTES = 64 * 1024;
@@ -62,7 +62,12 @@ export function callbackRoute(relay: Relay): RequestHandler {
         callbackAudience: relay.env.callbackAudience,
         relayTokenSecrets: relay.env.relayTokenSecrets,
         dispatchTransport: async (requestId) => (await dispatchOf(requestId))?.transport ?? null,
-        onVerified: (verified) => noteCaller(audit, verified),
+        onVerified: (verified) => {
+          noteCaller(audit, verified);
+          // Read ahead while the OIDC token is verified: the record is needed next, and reading it
+          // early decides nothing (a refused caller's read is simply dropped).
+          if (verified.claims) prefetch(dispatchOf(verified.claims.jti));
+        },
       });
 
       const parsed = callbackBodySchema.safeParse(json);
@@ -79,6 +84,9 @@ export function callbackRoute(relay: Relay): RequestHandler {
         trace.outcome = "ignored";
         return { body: { ok: true, requestId: context.requestId, status: "ignored" } };
       }
+      const jobKey = { requestId: dispatch.requestId, runId: workflow.run_id, runAttempt: workflow.run_attempt, scope: workflow.scope, jobName: workflow.job_name ?? null };
+      // The job's state is read together with the rate count (one round trip); it is only used if the count allows.
+      const jobState = prefetch(readJobState(relay.store, { key: jobKey }));
       const window = callbackRateWindow(Date.now(), RATE_WINDOW_SECONDS);
       const count = await relay.store.incrementWindow(rateKey(caller.downstream.repo, window.index), RATE_WINDOW_SECONDS);
       if (count > relay.env.callbackRateLimitPerMinute) {
@@ -96,7 +104,7 @@ export function callbackRoute(relay: Relay): RequestHandler {
         relay.store,
         dispatch,
         {
-          key: { requestId: dispatch.requestId, runId: workflow.run_id, runAttempt: workflow.run_attempt, scope: workflow.scope, jobName: workflow.job_name ?? null },
+          key: jobKey,
           event: jobEvent(workflow),
           detailsUrl: workflow.url ?? null,
           workflowName: workflow.name ?? null,
@@ -105,6 +113,7 @@ export function callbackRoute(relay: Relay): RequestHandler {
           at: now,
         },
         (transition) => transitionEffects(relay, config, transition, workflow, now),
+        jobState,
       );
       if (decision.outcome === "refused") {
         throw new RelayError("invalid-transition", `The job is already ${decision.record.state}; this report cannot change it.`, decision.reason);
@@ -129,6 +138,12 @@ export function callbackRoute(relay: Relay): RequestHandler {
       return relay.audit.record(entry).catch((error: unknown) => relay.log.error({ err: error, requestId: context.requestId }, "audit failed"));
     },
   );
+}
+
+/** A read started ahead of its use: if the request is refused first, its failure is nobody's to handle. */
+function prefetch<T>(read: Promise<T>): Promise<T> {
+  read.catch(() => undefined);
+  return read;
 }
 
 function relayTokenOf(json: unknown): string | undefined {

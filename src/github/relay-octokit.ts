@@ -1,8 +1,10 @@
 import type { Logger } from "pino";
+import { createProbotAuth } from "octokit-auth-probot";
 import { ProbotOctokit } from "probot";
 import type { Metrics } from "../metrics/metrics";
 import type { GitHubCalls } from "./github-calls";
 import { observedFetch } from "./observed-fetch";
+import { lazyAuthStrategy } from "./lazy-auth-strategy";
 
 /**
  * Waits longer than this (for a rate limit, or for a paced write's slot) are not slept through
@@ -40,7 +42,8 @@ type ThrottleHandler = (retryAfter: number, options: { method: string; url: stri
  * short waits, counting every wait. Probot applies its own throttle options first; this runs after
  * and keeps them. Rate limits are handled in-process; the write pacing that processes share is
  * `WritePacer`'s. Request bodies never reach the log. Every HTTP attempt is reported to `calls`
- * (metrics and health).
+ * (metrics and health). Auth is built on a client's first request (`lazyAuthStrategy`): the client
+ * Probot makes for every webhook event costs nothing unless used.
  */
 export function relayOctokit(metrics: Metrics, log: Logger, calls: GitHubCalls): typeof ProbotOctokit {
   const handler =
@@ -51,10 +54,12 @@ export function relayOctokit(metrics: Metrics, log: Logger, calls: GitHubCalls):
       log.warn({ kind, retryAfter, method: options.method, url: options.url, retry }, "GitHub rate limit");
       return retry;
     };
-  return ProbotOctokit.defaults((options: Record<string, unknown>) => {
+  const authStrategy = lazyAuthStrategy(createProbotAuth);
+  return ProbotOctokit.defaults((given: Record<string, unknown>) => {
+    const options: Record<string, unknown> = { authStrategy, ...given };
     const log = options.log ? { log: withoutRequestBodies(options.log as OctokitLog) } : {};
-    const given = (options.request ?? {}) as { fetch?: typeof fetch };
-    const request = { request: { ...given, fetch: observedFetch(calls.observe, given.fetch) } };
+    const givenRequest = (options.request ?? {}) as { fetch?: typeof fetch };
+    const request = { request: { ...givenRequest, fetch: observedFetch(calls.observe, givenRequest.fetch) } };
     const throttle = (options.throttle ?? {}) as Record<string, unknown>;
     if (throttle.enabled === false) return { ...options, ...log, ...request };
     return { ...options, ...log, ...request, throttle: { ...throttle, onRateLimit: handler("primary"), onSecondaryRateLimit: handler("secondary") } };

@@ -27,6 +27,8 @@ export interface Delivery {
   id: string;
   name: string;
   payload: unknown;
+  /** the payload as JSON text: the verified body itself, stored as it came */
+  text: string;
 }
 
 /** `in-flight`: another copy holds the claim and has not finished; the webhook answers 503 so GitHub can redeliver. */
@@ -91,7 +93,7 @@ export async function relayDelivery(deps: RelayDeliveryDeps, config: RelayConfig
   if (!(await deps.store.setIfAbsent(key, claim, CLAIM_LEASE_SECONDS))) return awaitOtherClaim(deps.store, key);
 
   const ops: WriteOp[] = [
-    { op: "set", key: payloadKey(delivery.id), value: JSON.stringify(delivery.payload), ttlSeconds: RECORD_TTL_SECONDS },
+    { op: "set", key: payloadKey(delivery.id), value: delivery.text, ttlSeconds: RECORD_TTL_SECONDS },
   ];
   const dispatchIds = new Map<string, string>();
   for (const downstream of plan.downstreams) {
@@ -145,7 +147,7 @@ export async function relayDelivery(deps: RelayDeliveryDeps, config: RelayConfig
  * SPEC §3: events the app caused itself are never relayed; a cheap summary still says why (SPEC §7),
  * when a config is loaded to name the downstreams. Never fails the webhook.
  */
-export async function explainOwnEvent(deps: RelayDeliveryDeps, config: RelayConfig | null, delivery: Delivery): Promise<void> {
+export async function explainOwnEvent(deps: RelayDeliveryDeps, config: RelayConfig | null, delivery: Omit<Delivery, "text">): Promise<void> {
   const event = parseUpstreamEvent(delivery.name, delivery.payload);
   if (!config || !event) return;
   const received = { id: delivery.id, receivedAt: deps.now?.() ?? Date.now(), eventAt: githubEventTime(delivery.name, delivery.payload) };

@@ -3,17 +3,23 @@ import type { Probot } from "probot";
 import { failureBody, RelayError } from "../http/failure-kinds";
 import { relayErrorOf } from "../http/relay-error-of";
 import type { JsonAnswer } from "../http/send-json";
+import { rememberVerifiedText } from "../webhooks/verified-text";
 import type { CheckedWebhook, WebhookCheck } from "./check-webhook-body";
 
 /**
  * Answers one delivery, for the server and for Lambda alike: a refusal from `checkWebhookBody` as its
- * SPEC §5 body; else Probot verifies the signature and runs the handlers, and the delivery is 200
+ * SPEC §5 body; else the signature is verified over the exact body text and Probot runs the handlers
+ * on the payload `checkWebhookBody` parsed (parsed once, not again by Probot), and the delivery is 200
  * once they have stored its work. A handler's refusal (a 503 while the config is not loaded, say)
  * keeps its status; a fault nobody foresaw is logged and answered 503, so GitHub may redeliver —
  * never a 500, an HTML page or a stack.
  */
 export async function answerWebhook(webhooks: Probot["webhooks"], check: WebhookCheck, requestId: string, log: Logger): Promise<JsonAnswer> {
   if ("refusal" in check) return failureBody(check.refusal, requestId);
+  if (!(await verified(webhooks, check.webhook))) {
+    log.warn({ deliveryId: check.webhook.id }, "webhook signature does not match: is WEBHOOK_SECRET the App's webhook secret?");
+    return failureBody(new RelayError("validation-failed", "signature does not match event payload and secret"), requestId);
+  }
   try {
     await receive(webhooks, check.webhook);
     return { status: 200, body: { ok: true, requestId } };
@@ -27,13 +33,17 @@ export async function answerWebhook(webhooks: Probot["webhooks"], check: Webhook
   }
 }
 
+/** HMAC-SHA256 of the body text GitHub signed, compared in constant time (@octokit/webhooks' `verify`). */
+function verified(webhooks: Probot["webhooks"], webhook: CheckedWebhook): Promise<boolean> {
+  return webhooks.verify(webhook.text, webhook.signature).catch(() => false);
+}
+
+type EmitterEvent = Parameters<Probot["webhooks"]["receive"]>[0];
+
 function receive(webhooks: Probot["webhooks"], webhook: CheckedWebhook): Promise<void> {
-  return webhooks.verifyAndReceive({
-    id: webhook.id,
-    name: webhook.name as Parameters<Probot["webhooks"]["verifyAndReceive"]>[0]["name"],
-    payload: webhook.text,
-    signature: webhook.signature,
-  });
+  rememberVerifiedText(webhook.payload, webhook.text);
+  // `checkWebhookBody` checked the name's spelling; handlers ignore events they do not know.
+  return webhooks.receive({ id: webhook.id, name: webhook.name, payload: webhook.payload } as EmitterEvent);
 }
 
 /** @octokit/webhooks rejects with an AggregateError of the handlers' errors; the first that says why decides. */

@@ -14,12 +14,16 @@ export const WEBHOOK_MAX_DEPTH = 64;
 /** Header names arrive lower-cased from Node and from the Lambda handler. */
 export type WebhookHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
-/** A delivery fit to hand to Probot: the body as text is what the signature is computed over. */
+/**
+ * A delivery fit to hand to Probot: the body as text is what the signature is computed over, and
+ * `payload` is that text parsed (once, here).
+ */
 export interface CheckedWebhook {
   id: string;
   name: string;
   signature: string;
   text: string;
+  payload: object;
 }
 
 export type WebhookCheck = { webhook: CheckedWebhook } | { refusal: RelayError };
@@ -69,7 +73,7 @@ export function checkWebhookBody(headers: WebhookHeaders, body: Buffer): Webhook
   }
   if (payload === null || typeof payload !== "object" || Array.isArray(payload)) return refuse("webhook payload must be a JSON object");
   if (!payloadShape.safeParse(payload).success) return refuse("installation.id must be a positive integer");
-  return { webhook: { id: header(headers, "x-github-delivery"), name, signature: header(headers, "x-hub-signature-256"), text } };
+  return { webhook: { id: header(headers, "x-github-delivery"), name, signature: header(headers, "x-hub-signature-256"), text, payload } };
 }
 
 /** The refusal for a body that could not be read: over the limit (413), or broken off (400). */

@@ -4,6 +4,7 @@ import type { Relay } from "../create-relay";
 import { explainOwnEvent, relayDelivery } from "../relay/relay-delivery";
 import { AppSlug } from "./app-slug";
 import { isOwnEvent } from "./is-own-event";
+import { payloadText } from "./verified-text";
 
 /** An error the webhook middleware answers with its `status` instead of 500. */
 function httpError(status: number, message: string): Error {
@@ -44,7 +45,7 @@ export function registerWebhooks(app: Probot, relay: Relay): void {
 
     let outcome: string;
     try {
-      outcome = await relayDelivery(relay, config, { id: context.id, name: context.name, payload });
+      outcome = await relayDelivery(relay, config, { id: context.id, name: context.name, payload, text: payloadText(payload) });
     } catch (error) {
       relay.log.error({ err: error, deliveryId: context.id }, "could not store the delivery");
       throw httpError(503, "state store unavailable; redeliver later");

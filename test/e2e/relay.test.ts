@@ -1,4 +1,6 @@
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github";
+import Redis from "ioredis";
+import { testRedisUrl } from "../support/redis-prefix";
 import { cleanupRedisPrefix, startRelayServer, type RelayServer } from "../support/server-harness";
 import { pullRequestEvent, pushEvent, randomSha, sendWebhook, sign } from "../support/webhooks";
 
@@ -113,6 +115,26 @@ describe("relay end to end (real server, fake GitHub, Redis)", () => {
         expect(count).toBe(1);
       }
     }
+  });
+
+  it("stores a delivery's payload as the very text GitHub signed, and dispatches it parsed", async () => {
+    const event = prOpened({ number: 4343, headSha: randomSha(), title: "caf\u00e9" });
+    // Indented, and with an escape JSON.stringify would not write: a re-encoded payload would differ.
+    const rawBody = JSON.stringify(event, null, 2).replace("café", "caf\\u00e9");
+    const answer = await sendWebhook(relay.baseUrl, { event: "pull_request", rawBody, deliveryId: "as-signed-1" });
+    expect(answer.status).toBe(200);
+    const redis = new Redis(testRedisUrl(), { keyPrefix: relay.redisPrefix });
+    try {
+      expect(await redis.get("relay:payload:as-signed-1")).toBe(rawBody);
+    } finally {
+      redis.disconnect();
+    }
+    const [dispatch] = await github.waitForCount(
+      (r) => r.path === "/repos/vendor/backend/dispatches" && r.status === 204 && (r.body as { client_payload?: { delivery_id?: string } })?.client_payload?.delivery_id === "as-signed-1",
+      1,
+      30_000,
+    );
+    expect(JSON.stringify(dispatch.body)).toContain('"title":"café"');
   });
 
   it("refuses a bad or missing signature with 400 and dispatches nothing", async () => {

@@ -306,6 +306,19 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
         expect((await store.readStreamTail("log", 5)).map((e) => e.fields)).toEqual([{ to: "B" }]);
       });
 
+      test("keeps values exactly, large or full of JSON's special characters, in sets and stream fields alike", async () => {
+        const awkward = `{"quote":"\\"","slash":"\\\\","nl":"\\n","uni":"日本 ✓ \u0001"}` + "x".repeat(1024 * 1024);
+        const ops = [
+          { op: "set" as const, key: "big", value: awkward, ttlSeconds: 60 },
+          { op: "set" as const, key: "empty", value: "" },
+          { op: "xadd" as const, key: "s", fields: { a: awkward, "b\"": "", c: "3" }, maxLen: 10 },
+          { op: "set" as const, key: "after", value: "last" },
+        ];
+        expect(await store.writeIf("cond", null, ops)).toBe(true);
+        expect(await store.getMany(["big", "empty", "after"])).toEqual([awkward, "", "last"]);
+        expect((await store.readStreamTail("s", 1))[0].fields).toEqual({ a: awkward, "b\"": "", c: "3" });
+      });
+
       test("treats null as 'absent', and del/zrem ops apply too", async () => {
         await store.write([{ op: "zadd", key: "z", member: "m", score: 1 }]);
         expect(await store.writeIf("fresh", null, [{ op: "set", key: "fresh", value: "1" }, { op: "zrem", key: "z", member: "m" }])).toBe(true);

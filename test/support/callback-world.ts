@@ -118,7 +118,12 @@ export interface CallbackWorld {
 
 export const HUD_TOKEN = "hud-bot-token-for-tests";
 
-export async function startCallbackWorld(configYaml: string, repos: string[], env: Record<string, string> = {}): Promise<CallbackWorld> {
+export async function startCallbackWorld(
+  configYaml: string,
+  repos: string[],
+  env: Record<string, string> = {},
+  options: { nodeArgs?: string[] } = {},
+): Promise<CallbackWorld> {
   const github = await startFakeGitHub();
   github.addInstallation({ id: UPSTREAM_INSTALLATION, account: "pytorch", repos: ["pytorch/pytorch"] });
   repos.forEach((repo, i) => github.addInstallation({ id: 100 + i, account: repo.split("/")[0], repos: [repo] }));
@@ -128,6 +133,7 @@ export async function startCallbackWorld(configYaml: string, repos: string[], en
     fakeGitHub: github,
     configYaml,
     env: { RELAY_TOKEN_SECRET, OIDC_ISSUER: issuer.url, HUD_URL: hud.url, HUD_TOKEN, OUTBOX_DRAIN_INTERVAL_SECONDS: "1", ...env },
+    nodeArgs: options.nodeArgs,
   });
   const redis = new Redis(testRedisUrl(), { keyPrefix: relay.redisPrefix, lazyConnect: true });
   await redis.connect();

@@ -46,6 +46,8 @@ export interface RelayServerOptions {
    * all (200 or its 503), for a relay that starts without a loaded config on purpose.
    */
   waitFor?: "ready" | "serving";
+  /** arguments for node before the script (the benchmark's `--cpu-prof`) */
+  nodeArgs?: string[];
   /** the working directory (where the relay looks for `.env` and `./relay.yml`); default: the repository */
   cwd?: string;
 }
@@ -59,6 +61,8 @@ export type LogRecord = Record<string, unknown>;
 
 export interface RelayServer {
   readonly port: number;
+  /** the relay process's id (the benchmark reads its CPU time and RSS from /proc) */
+  readonly pid: number;
   /** http://127.0.0.1:<port>; also the RELAY_PUBLIC_URL unless the test set one */
   readonly baseUrl: string;
   readonly redisPrefix: string;
@@ -175,7 +179,7 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
   if (configPath !== null) writeFileSync(configPath, options.configYaml ?? "");
   const env = harnessEnv(options, port, redisPrefix, configPath);
 
-  const child = spawn(process.execPath, [entry], { cwd: options.cwd ?? REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), entry], { cwd: options.cwd ?? REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   reapOnExit(child);
 
   let output = "";
@@ -218,6 +222,7 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
   const baseUrl = `http://127.0.0.1:${port}`;
   const server: RelayServer = {
     port,
+    pid: child.pid ?? -1,
     baseUrl,
     redisPrefix,
     webhookSecret: env.WEBHOOK_SECRET,

@@ -6,7 +6,7 @@ import { createMetrics } from "../../../src/metrics/metrics";
 import { Outbox } from "../../../src/outbox/outbox";
 import { dispatchKey, parseDispatchRecord, runsByPrKey } from "../../../src/relay/dispatch-record";
 import { deliveriesByPrKey, deliverySummaryKey, parseDeliverySummary } from "../../../src/relay/delivery-summary";
-import { deliveryKey, explainOwnEvent, relayDelivery } from "../../../src/relay/relay-delivery";
+import { deliveryKey, explainOwnEvent, payloadKey, relayDelivery } from "../../../src/relay/relay-delivery";
 import { MemoryStore } from "../../../src/store/memory-store";
 import type { Store, WriteOp } from "../../../src/store/store";
 import { downstream, relayConfig } from "../../support/relay-config";
@@ -14,6 +14,7 @@ import { pullRequestEvent, pushEvent } from "../../support/webhooks";
 
 const log = pino({ level: "silent" });
 const payload = pullRequestEvent("opened", { repo: "pytorch/pytorch", installationId: 1, number: 12, authorAssociation: "OWNER" });
+const text = JSON.stringify(payload);
 
 function deps(store: Store) {
   return { store, outbox: new Outbox(store), metrics: createMetrics(), log, now: () => 1_800_000_000_000 };
@@ -30,9 +31,16 @@ async function dispatchTasks(store: Store, deliveryId: string): Promise<boolean[
 }
 
 describe("relayDelivery", () => {
+  it("stores the payload as the delivery's own text, not re-encoded", async () => {
+    const store = new MemoryStore();
+    const signedText = JSON.stringify(payload, null, 1);
+    expect(await relayDelivery(deps(store), relayConfig(), { id: "as-sent", name: "pull_request", payload, text: signedText })).toBe("relayed");
+    expect(await store.get(payloadKey("as-sent"))).toBe(signedText);
+  });
+
   it("stores one dispatch record and one outbox task per downstream, and marks the delivery done", async () => {
     const store = new MemoryStore();
-    const outcome = await relayDelivery(deps(store), relayConfig(), { id: "d1", name: "pull_request", payload });
+    const outcome = await relayDelivery(deps(store), relayConfig(), { id: "d1", name: "pull_request", payload, text });
     expect(outcome).toBe("relayed");
     expect(await store.get(deliveryKey("d1"))).toBe("done");
     expect(await dispatchTasks(store, "d1")).toEqual([true, true]);
@@ -49,7 +57,7 @@ describe("relayDelivery", () => {
   it("stores a ciflow tag push for PR #N with its L3 checks hidden and the label lookup for later, without asking GitHub", async () => {
     const store = new MemoryStore();
     const tag = pushEvent({ repo: "pytorch/pytorch", installationId: 1, ref: "refs/tags/ciflow/trunk/123", after: "e".repeat(40) });
-    expect(await relayDelivery(deps(store), relayConfig(), { id: "tag-1", name: "push", payload: tag })).toBe("relayed");
+    expect(await relayDelivery(deps(store), relayConfig(), { id: "tag-1", name: "push", payload: tag, text: JSON.stringify(tag) })).toBe("relayed");
     const ids = await store.rangeByScoreDesc(runsByPrKey("pytorch/pytorch", 123), Infinity, -Infinity, 10);
     const records = (await store.getMany(ids.map(dispatchKey))).map(parseDispatchRecord);
     expect(records.map((r) => r?.upstream)).toEqual(
@@ -63,18 +71,18 @@ describe("relayDelivery", () => {
   it("asks for no label lookup for a plain branch push", async () => {
     const store = new MemoryStore();
     const push = pushEvent({ repo: "pytorch/pytorch", installationId: 1, ref: "refs/heads/main" });
-    expect(await relayDelivery(deps(store), relayConfig(), { id: "push-1", name: "push", payload: push })).toBe("relayed");
+    expect(await relayDelivery(deps(store), relayConfig(), { id: "push-1", name: "push", payload: push, text: JSON.stringify(push) })).toBe("relayed");
     expect(await store.get("relay:outbox:task:ciflow-labels:push-1")).toBeNull();
   });
 
   it("relays a delivery once however many times it arrives, concurrently or not", async () => {
     const store = new MemoryStore();
     const outcomes = await Promise.all(
-      Array.from({ length: 10 }, () => relayDelivery(deps(store), relayConfig(), { id: "same", name: "pull_request", payload })),
+      Array.from({ length: 10 }, () => relayDelivery(deps(store), relayConfig(), { id: "same", name: "pull_request", payload, text })),
     );
     expect(outcomes.filter((o) => o === "relayed")).toHaveLength(1);
     expect(outcomes.filter((o) => o === "duplicate")).toHaveLength(9);
-    expect(await relayDelivery(deps(store), relayConfig(), { id: "same", name: "pull_request", payload })).toBe("duplicate");
+    expect(await relayDelivery(deps(store), relayConfig(), { id: "same", name: "pull_request", payload, text })).toBe("duplicate");
     expect(await dispatchTasks(store, "same")).toEqual([true, true]);
     const ids = await store.rangeByScoreDesc(runsByPrKey("pytorch/pytorch", 12), Infinity, -Infinity, 100);
     expect(ids).toHaveLength(2);
@@ -82,7 +90,7 @@ describe("relayDelivery", () => {
 
   it("does not claim a delivery it does not relay", async () => {
     const store = new MemoryStore();
-    const outcome = await relayDelivery(deps(store), relayConfig({ upstreams: ["other/repo"] }), { id: "x", name: "pull_request", payload });
+    const outcome = await relayDelivery(deps(store), relayConfig({ upstreams: ["other/repo"] }), { id: "x", name: "pull_request", payload, text });
     expect(outcome).toBe("skipped:not-upstream");
     expect(await store.get(deliveryKey("x"))).toBeNull();
   });
@@ -90,7 +98,7 @@ describe("relayDelivery", () => {
   it("stores why a skipped delivery was not relayed, per downstream, with its receive and event times", async () => {
     const store = new MemoryStore();
     const untrusted = pullRequestEvent("opened", { repo: "pytorch/pytorch", installationId: 1, number: 12, authorAssociation: "CONTRIBUTOR" });
-    expect(await relayDelivery(deps(store), relayConfig(), { id: "u", name: "pull_request", payload: untrusted })).toBe("skipped:untrusted-author");
+    expect(await relayDelivery(deps(store), relayConfig(), { id: "u", name: "pull_request", payload: untrusted, text: JSON.stringify(untrusted) })).toBe("skipped:untrusted-author");
     const summary = parseDeliverySummary(await store.get(deliverySummaryKey("u")));
     expect(summary).toMatchObject({
       deliveryId: "u",
@@ -109,7 +117,7 @@ describe("relayDelivery", () => {
 
   it("stores a relayed delivery's summary in the plan's write, naming each dispatch it made", async () => {
     const store = new MemoryStore();
-    expect(await relayDelivery(deps(store), relayConfig(), { id: "r", name: "pull_request", payload })).toBe("relayed");
+    expect(await relayDelivery(deps(store), relayConfig(), { id: "r", name: "pull_request", payload, text })).toBe("relayed");
     const summary = parseDeliverySummary(await store.get(deliverySummaryKey("r")));
     const ids = await store.rangeByScoreDesc(runsByPrKey("pytorch/pytorch", 12), Infinity, -Infinity, 10);
     const records = (await store.getMany(ids.map(dispatchKey))).map(parseDispatchRecord);
@@ -124,17 +132,17 @@ describe("relayDelivery", () => {
 
   it("a relayed delivery redelivered after the config changed keeps the summary naming its dispatches", async () => {
     const store = new MemoryStore();
-    expect(await relayDelivery(deps(store), relayConfig(), { id: "again", name: "pull_request", payload })).toBe("relayed");
+    expect(await relayDelivery(deps(store), relayConfig(), { id: "again", name: "pull_request", payload, text })).toBe("relayed");
     const before = await store.get(deliverySummaryKey("again"));
     const narrowed = relayConfig({ pullRequest: { actions: ["closed"], trust: null, trustLabel: null } });
-    expect(await relayDelivery(deps(store), narrowed, { id: "again", name: "pull_request", payload })).toBe("skipped:action-not-relayed");
+    expect(await relayDelivery(deps(store), narrowed, { id: "again", name: "pull_request", payload, text })).toBe("skipped:action-not-relayed");
     expect(await store.get(deliverySummaryKey("again"))).toBe(before);
   });
 
   it("a summary that cannot be stored never fails a skipped delivery", async () => {
     const store = new MemoryStore();
     const failing: Store = Object.assign(Object.create(store) as Store, { writeIf: async () => Promise.reject(new Error("connection lost")) });
-    const outcome = await relayDelivery(deps(failing), relayConfig({ upstreams: ["other/repo"] }), { id: "f", name: "pull_request", payload });
+    const outcome = await relayDelivery(deps(failing), relayConfig({ upstreams: ["other/repo"] }), { id: "f", name: "pull_request", payload, text });
     expect(outcome).toBe("skipped:not-upstream");
   });
 
@@ -153,10 +161,10 @@ describe("relayDelivery", () => {
         return store.writeIf(key, expected, ops);
       },
     });
-    await expect(relayDelivery(deps(failing), relayConfig(), { id: "d", name: "pull_request", payload })).rejects.toThrow("connection lost");
+    await expect(relayDelivery(deps(failing), relayConfig(), { id: "d", name: "pull_request", payload, text })).rejects.toThrow("connection lost");
     expect(await store.get(deliveryKey("d"))).toBeNull();
     expect(await store.zcard("relay:outbox:due")).toBe(0);
-    expect(await relayDelivery(deps(store), relayConfig(), { id: "d", name: "pull_request", payload })).toBe("relayed");
+    expect(await relayDelivery(deps(store), relayConfig(), { id: "d", name: "pull_request", payload, text })).toBe("relayed");
   });
 
   it("keeps a plan that was stored although the write reported an error (a timed-out reply)", async () => {
@@ -168,15 +176,15 @@ describe("relayDelivery", () => {
         return applied;
       },
     });
-    await expect(relayDelivery(deps(appliedThenTimedOut), relayConfig(), { id: "t", name: "pull_request", payload })).rejects.toThrow("timed out");
+    await expect(relayDelivery(deps(appliedThenTimedOut), relayConfig(), { id: "t", name: "pull_request", payload, text })).rejects.toThrow("timed out");
     expect(await store.get(deliveryKey("t"))).toBe("done");
-    expect(await relayDelivery(deps(store), relayConfig(), { id: "t", name: "pull_request", payload })).toBe("duplicate");
+    expect(await relayDelivery(deps(store), relayConfig(), { id: "t", name: "pull_request", payload, text })).toBe("duplicate");
   });
 
   it("answers in-flight, not duplicate, when the copy holding the claim never finishes", async () => {
     const store = new MemoryStore();
     await store.setIfAbsent(deliveryKey("stuck"), "pending:someone-who-died", 120);
-    expect(await relayDelivery(deps(store), relayConfig(), { id: "stuck", name: "pull_request", payload })).toBe("in-flight");
+    expect(await relayDelivery(deps(store), relayConfig(), { id: "stuck", name: "pull_request", payload, text })).toBe("in-flight");
   }, 10_000);
 
   it("dispatches a closed PR without check runs, shown or kept for a label, so a merged PR's checks stay as they finished", async () => {
@@ -185,7 +193,7 @@ describe("relayDelivery", () => {
       downstreams: [downstream({ repo: "strict/gate", level: "L4" }), downstream({ repo: "Ascend/pytorch", level: "L3", device: "npu" })],
     });
     const closed = pullRequestEvent("closed", { repo: "pytorch/pytorch", installationId: 1, number: 12, authorAssociation: "OWNER", merged: true, labels: [] });
-    expect(await relayDelivery(deps(store), config, { id: "c1", name: "pull_request", payload: closed })).toBe("relayed");
+    expect(await relayDelivery(deps(store), config, { id: "c1", name: "pull_request", payload: closed, text: JSON.stringify(closed) })).toBe("relayed");
     for (const repo of ["strict/gate", "ascend/pytorch"]) expect(await store.zscore("relay:outbox:due", `dispatch:c1:${repo}`)).not.toBeNull();
 
     const head = { repo: "pytorch/pytorch", number: 12, sha: closed.pull_request.head.sha };

@@ -8,9 +8,15 @@ const refusal = (body: string, headers?: Record<string, string>) => {
 };
 
 describe("checkWebhookBody", () => {
-  it("passes a JSON object with its delivery headers through as text", () => {
+  it("passes a JSON object with its delivery headers through as text and parsed", () => {
     expect(check('{"action":"opened","installation":{"id":11}}')).toEqual({
-      webhook: { id: "d-1", name: "pull_request", signature: "sha256=00", text: '{"action":"opened","installation":{"id":11}}' },
+      webhook: {
+        id: "d-1",
+        name: "pull_request",
+        signature: "sha256=00",
+        text: '{"action":"opened","installation":{"id":11}}',
+        payload: { action: "opened", installation: { id: 11 } },
+      },
     });
   });
 

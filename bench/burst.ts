@@ -1,0 +1,98 @@
+import Redis from "ioredis";
+import { startFakeGitHub } from "../test/support/fake-github";
+import { startOwnRedis } from "../test/support/own-redis";
+import { startRelayServer } from "../test/support/server-harness";
+import { deliveryHeaders, signedDeliveries } from "./signed-deliveries";
+
+const UPSTREAMS = ["up1/repo", "up2/repo", "up3/repo", "up4/repo"];
+const CONFIG = `
+version: 1
+upstreams: [${UPSTREAMS.join(", ")}]
+downstreams:
+  - { repo: farm/queue, level: L2, transport: queue, runs_on: bench-runner }
+`;
+const JOBS_STREAM = "relay:jobs";
+const POLL_MS = 100;
+const DRAIN_LIMIT_MS = 300_000;
+/** After the last expected job request, how long to keep watching for a duplicate. */
+const SETTLE_MS = 3_000;
+
+export interface BurstFigures {
+  deliveries: number;
+  /** answered 200 */
+  accepted: number;
+  /** first delivery sent to the last job request on the stream */
+  secondsToLastDispatch: number;
+  /** Redis used_memory above its level before the burst, highest while draining */
+  peakBacklogBytes: number;
+  lost: number;
+  duplicated: number;
+}
+
+const usedMemory = async (redis: Redis) => Number(/used_memory:(\d+)/.exec(await redis.info("memory"))?.[1] ?? NaN);
+
+/**
+ * `count` ~20 KB PR deliveries sent all at once, spread over 4 upstream installations, relayed to a
+ * queue downstream (job requests on the Redis stream: the relay's own drain, without GitHub's write
+ * pacing, which would make 1,000 repository_dispatch writes take ≥ 250 s by design). Then: time to
+ * the last job request, the Redis memory the backlog took at its peak, and from the stream itself how
+ * many accepted deliveries never got their job request (lost) or got more than one (duplicated).
+ */
+export async function measureBurst(count = 1_000): Promise<BurstFigures> {
+  const [github, ownRedis] = await Promise.all([startFakeGitHub(), startOwnRedis()]);
+  UPSTREAMS.forEach((repo, i) => github.addInstallation({ id: 1 + i, account: repo.split("/")[0], repos: [repo] }));
+  github.addInstallation({ id: 50, account: "farm", repos: ["farm/queue"] });
+  const relay = await startRelayServer({ fakeGitHub: github, configYaml: CONFIG, logLevel: "warn", env: { REDIS_URL: ownRedis.url, NODE_ENV: "production", RELAY_TOKEN_SECRET: "bench-secret-bench-secret-bench-secret-0123" } });
+  const redis = new Redis(ownRedis.url, { keyPrefix: relay.redisPrefix });
+  try {
+    const deliveries = signedDeliveries(count, UPSTREAMS, 1);
+    const baseline = await usedMemory(redis);
+    let peak = 0;
+    const started = performance.now();
+    const answers = Promise.all(
+      deliveries.map(async (delivery) => {
+        const headers = deliveryHeaders(delivery);
+        const response = await fetch(`${relay.baseUrl}/api/github/webhooks`, { method: "POST", headers, body: delivery.body });
+        await response.arrayBuffer();
+        return { id: headers["x-github-delivery"], ok: response.status === 200 };
+      }),
+    );
+    let answered: { id: string; ok: boolean }[] | null = null;
+    void answers.then((all) => (answered = all));
+    let lastAt = NaN;
+    while (performance.now() - started < DRAIN_LIMIT_MS) {
+      peak = Math.max(peak, (await usedMemory(redis)) - baseline);
+      const length = await redis.xlen(JOBS_STREAM);
+      const accepted = answered === null ? Infinity : (answered as { ok: boolean }[]).filter((a) => a.ok).length;
+      if (length >= accepted) {
+        lastAt = performance.now();
+        break;
+      }
+      await new Promise((done) => setTimeout(done, POLL_MS));
+    }
+    const all = await answers;
+    await new Promise((done) => setTimeout(done, SETTLE_MS));
+    const entries = await redis.xrange(JOBS_STREAM, "-", "+");
+    const perDelivery = new Map<string, number>();
+    for (const [, fields] of entries) {
+      const id = fields[fields.indexOf("delivery_id") + 1];
+      perDelivery.set(id, (perDelivery.get(id) ?? 0) + 1);
+    }
+    const accepted = all.filter((a) => a.ok);
+    return {
+      deliveries: count,
+      accepted: accepted.length,
+      secondsToLastDispatch: (lastAt - started) / 1000,
+      peakBacklogBytes: peak,
+      lost: accepted.filter((a) => !perDelivery.has(a.id)).length,
+      duplicated: [...perDelivery.values()].reduce((sum, n) => sum + n - 1, 0),
+    };
+  } finally {
+    redis.disconnect();
+    process.kill(relay.pid, "SIGTERM");
+    const killer = setTimeout(() => void relay.kill(), 10_000);
+    await relay.exited;
+    clearTimeout(killer);
+    await Promise.all([github.close(), ownRedis.stop()]);
+  }
+}
