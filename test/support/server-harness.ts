@@ -52,6 +52,8 @@ export type LogRecord = Record<string, unknown>;
 
 export interface RelayServer {
   readonly port: number;
+  /** the relay's process id (the suites read its memory from /proc) */
+  readonly pid: number;
   /** http://127.0.0.1:<port>; also the RELAY_PUBLIC_URL unless the test set one */
   readonly baseUrl: string;
   readonly redisPrefix: string;
@@ -205,6 +207,7 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
   const baseUrl = `http://127.0.0.1:${port}`;
   const server: RelayServer = {
     port,
+    pid: child.pid ?? 0,
     baseUrl,
     redisPrefix,
     webhookSecret: env.WEBHOOK_SECRET,
