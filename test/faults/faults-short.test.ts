@@ -10,7 +10,7 @@ describe("four relays under faults (short run)", () => {
 
   beforeAll(async () => {
     result = await runFaultScenario({ ...SHORT_RUN, seed: 20_261_201, log: () => undefined });
-  }, 300_000);
+  }, 360_000);
 
   /** Fails with the whole printed report, so a red run says what was lost and what was injected. */
   const expectNone = (figures: Record<string, number>) => {

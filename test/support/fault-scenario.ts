@@ -15,9 +15,12 @@ import type { RelayServer } from "./server-harness";
  * flushed, and the HUD is down for a while. Webhooks and callbacks flow throughout.
  *
  * What "lost" means: a dispatch of an accepted delivery, or a HUD row of an accepted callback,
- * that never arrived. Work accepted before a flush or a restart without persistence and not yet
- * sent by then is gone with Redis: counted apart as "lost to erasure", not recoverable by design.
- * Everything else, including all work accepted after the last such fault, must arrive: lost = 0.
+ * that never arrived. Work still unsent when Redis is flushed or restarted without persistence is
+ * gone with it: counted apart as "lost to erasure", not recoverable by design. So that a relay that
+ * had stalled earlier cannot hide behind an erasure, the relays first get a grace period to deliver
+ * what was accepted so far, and only work accepted during it is excused. Everything else, including
+ * all work accepted after the last erasure, must arrive: lost = 0. A restart with the append-only
+ * file, a kill -9, GitHub failures and a HUD outage excuse nothing.
  */
 
 export interface FaultScenarioOptions {
@@ -29,6 +32,11 @@ export interface FaultScenarioOptions {
   deliveryIntervalMs: number;
   hudOutageMs: number;
   redisDownMs: number;
+  /**
+   * Before a flush or an empty restart, how long the relays get to deliver what was accepted so far;
+   * only work accepted during this wait and still unsent when Redis is erased is excused.
+   */
+  graceMs: number;
   /** traffic between faults, and after the last one */
   quietMs: number;
   afterMs: number;
@@ -41,16 +49,20 @@ export interface FaultScenarioOptions {
 
 type Preset = Omit<FaultScenarioOptions, "seed" | "log">;
 
-/** `npm run faults`: 20 kills, every GitHub limit form, a 20 s HUD outage. */
+/**
+ * `npm run faults`: 20 kills, every GitHub limit form, a 20 s HUD outage. Deliveries come slower
+ * than GitHub's pacing of about one write a second per installation, so a healthy fleet keeps up.
+ */
 export const FULL_RUN: Preset = {
   instances: 4,
   downstreams: 3,
   kills: 20,
-  deliveryIntervalMs: 1_500,
+  deliveryIntervalMs: 2_500,
   hudOutageMs: 20_000,
   redisDownMs: 3_000,
   quietMs: 10_000,
   afterMs: 20_000,
+  graceMs: 180_000,
   waitsWithoutRetryAfter: true,
   // Long enough for a 120 s outbox lease and GitHub's one-minute waits after limits without retry-after.
   settleMs: 300_000,
@@ -65,11 +77,12 @@ export const SHORT_RUN: Preset = {
   instances: 4,
   downstreams: 2,
   kills: 3,
-  deliveryIntervalMs: 1_000,
+  deliveryIntervalMs: 2_000,
   hudOutageMs: 4_000,
   redisDownMs: 1_000,
   quietMs: 3_000,
   afterMs: 6_000,
+  graceMs: 45_000,
   waitsWithoutRetryAfter: false,
   settleMs: 90_000,
 };
@@ -161,6 +174,10 @@ ${downstreams.map((repo) => `  - { repo: ${repo}, level: L2 }`).join("\n")}
     const { dispatches, hudRows } = traffic.report();
     say(`${kind} (so far: ${dispatches.seen}/${dispatches.expected} dispatches, ${hudRows.seen}/${hudRows.expected} HUD rows)`);
   };
+  const graceBeforeErasure = async () => {
+    const caughtUp = await traffic.beforeErasure(options.graceMs);
+    if (!caughtUp) say(`work accepted before the grace of ${options.graceMs} ms still missing: it counts as lost, not erased`);
+  };
   traffic.startCallbacks();
   let sending = true;
   const deliveriesDone = (async () => {
@@ -195,10 +212,12 @@ ${downstreams.map((repo) => `  - { repo: ${repo}, level: L2 }`).join("\n")}
     await redis.restart({ persistence: true, downMs: options.redisDownMs });
     await settle(options.quietMs);
 
+    await graceBeforeErasure();
     fault("redis-flush");
     await redis.flushAll();
     await settle(options.quietMs);
 
+    await graceBeforeErasure();
     fault("redis-restart-empty");
     await redis.restart({ persistence: false, downMs: options.redisDownMs });
     say("Redis is back, empty: work accepted from here on must all arrive");

@@ -20,6 +20,15 @@ const DESTRUCTIVE: ReadonlySet<FaultKind> = new Set(["redis-restart-empty", "red
 interface Fault {
   kind: FaultKind;
   at: number;
+  /** an erasure excuses only work accepted from here on (see `beforeErasure`); else `at` */
+  graceStart: number;
+}
+
+interface OwedItem {
+  kind: "dispatch" | "hud";
+  key: string;
+  acceptedAt: number;
+  arrived: number;
 }
 
 interface DeliveryEntry {
@@ -111,6 +120,7 @@ export class RelayTraffic {
   private callbacksSent = 0;
   private sequence = 0;
   private polling: NodeJS.Timeout | null = null;
+  private graceStart: number | null = null;
 
   constructor(private readonly options: TrafficOptions) {}
 
@@ -165,7 +175,27 @@ export class RelayTraffic {
   }
 
   recordFault(kind: FaultKind): void {
-    this.faults.push({ kind, at: Date.now() });
+    const at = Date.now();
+    this.faults.push({ kind, at, graceStart: DESTRUCTIVE.has(kind) ? (this.graceStart ?? at) : at });
+    this.graceStart = null;
+  }
+
+  /**
+   * Before an erasure of Redis: waits (at most `graceMs`) until everything accepted before now has
+   * arrived, while traffic goes on. The erasure that follows then excuses only work accepted during
+   * this wait and still unsent, i.e. truly in flight; older work still missing counts as lost, so a
+   * relay that had stalled before the erasure cannot hide behind it. Returns whether it caught up.
+   */
+  async beforeErasure(graceMs: number): Promise<boolean> {
+    const since = Date.now();
+    this.graceStart = since;
+    const deadline = since + graceMs;
+    while (Date.now() < deadline) {
+      this.scanDispatches();
+      if (this.owed().every((item) => item.acceptedAt >= since || item.arrived > 0)) return true;
+      await settle(500);
+    }
+    return false;
   }
 
   /** Resolves when every sender is done and nothing that must arrive is missing, or after `timeoutMs`. */
@@ -185,70 +215,80 @@ export class RelayTraffic {
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
 
-  report(): TrafficReport {
-    const examples: string[] = [];
-    const erasedBetween = (from: number, until: number | null) => this.faults.some((f) => DESTRUCTIVE.has(f.kind) && f.at > from && (until === null || f.at < until));
-
-    // Dispatches: every accepted delivery, once per downstream.
-    const sentAt = new Map<string, number[]>();
+  /**
+   * Everything owed so far: a dispatch per (accepted delivery, downstream) and a HUD row per accepted
+   * callback transition, with how many times each arrived.
+   */
+  private owed(): OwedItem[] {
+    const items: OwedItem[] = [];
+    const sent = new Map<string, number>();
     for (const request of this.options.github.requests.filter(isSentDispatch)) {
       const delivery = (request.body as DispatchBody | null)?.client_payload?.delivery_id;
       if (delivery === undefined || !this.deliveries.has(delivery)) continue;
       const key = `${delivery} -> ${repoOf(request)}`;
-      sentAt.set(key, [...(sentAt.get(key) ?? []), request.receivedAt]);
+      sent.set(key, (sent.get(key) ?? 0) + 1);
     }
-    const dispatches: Counted = { expected: 0, seen: 0, duplicates: 0, lost: 0, lostToErasure: 0 };
     for (const entry of this.deliveries.values()) {
       if (entry.acceptedAt === null) continue;
       for (const repo of this.options.downstreams) {
         const key = `${entry.id} -> ${repo.toLowerCase()}`;
-        const times = sentAt.get(key) ?? [];
-        dispatches.expected++;
-        if (times.length > 0) {
-          dispatches.seen++;
-          dispatches.duplicates += times.length - 1;
-        } else if (erasedBetween(entry.acceptedAt, null)) {
-          dispatches.lostToErasure++;
-        } else {
-          dispatches.lost++;
-          if (examples.length < 5) examples.push(`dispatch ${key} (accepted ${new Date(entry.acceptedAt).toISOString()})`);
-        }
+        items.push({ kind: "dispatch", key, acceptedAt: entry.acceptedAt, arrived: sent.get(key) ?? 0 });
       }
     }
-
-    // HUD rows: one per accepted transition.
     const rows = new Map<string, number>();
     for (const row of this.options.hud.rows) {
       const trusted = (row.body as { trusted?: { request_id?: string; state?: string } }).trusted;
       const key = `${trusted?.request_id} ${String(trusted?.state).toLowerCase()}`;
       rows.set(key, (rows.get(key) ?? 0) + 1);
     }
-    const hudRows: Counted = { expected: 0, seen: 0, duplicates: 0, lost: 0, lostToErasure: 0 };
+    for (const entry of this.callbacks.values()) {
+      for (const [transition, at] of Object.entries(entry.accepted) as [Transition, number][]) {
+        const key = `${entry.requestId} ${transition}`;
+        items.push({ kind: "hud", key, acceptedAt: at, arrived: rows.get(key) ?? 0 });
+      }
+    }
+    return items;
+  }
+
+  /** Accepted in the grace window before an erasure and not arrived: gone with Redis, by design. */
+  private erased(acceptedAt: number): boolean {
+    return this.faults.some((f) => DESTRUCTIVE.has(f.kind) && f.graceStart <= acceptedAt && acceptedAt < f.at);
+  }
+
+  report(): TrafficReport {
+    const examples: string[] = [];
+    const counted = (kind: OwedItem["kind"]): Counted => {
+      const result: Counted = { expected: 0, seen: 0, duplicates: 0, lost: 0, lostToErasure: 0 };
+      for (const item of this.owed().filter((i) => i.kind === kind)) {
+        result.expected++;
+        if (item.arrived > 0) {
+          result.seen++;
+          result.duplicates += item.arrived - 1;
+        } else if (this.erased(item.acceptedAt)) {
+          result.lostToErasure++;
+        } else {
+          result.lost++;
+          if (examples.length < 5) examples.push(`${kind} ${item.key} (accepted ${new Date(item.acceptedAt).toISOString()})`);
+        }
+      }
+      return result;
+    };
+    const dispatches = counted("dispatch");
+    const hudRows = counted("hud");
+
     let accepted = 0;
     let noDispatch = 0;
     let noDispatchExcused = 0;
     let refused = 0;
     for (const entry of this.callbacks.values()) {
+      accepted += Object.keys(entry.accepted).length;
       if (entry.refused !== null) refused++;
-      if (entry.noDispatchAt !== null) {
-        noDispatch++;
-        if (erasedBetween(entry.dispatchedAt, entry.noDispatchAt)) noDispatchExcused++;
-        else if (examples.length < 5) examples.push(`callback for ${entry.requestId} (${entry.repo}) answered no-dispatch without an erasure`);
-      }
-      for (const [transition, at] of Object.entries(entry.accepted) as [Transition, number][]) {
-        accepted++;
-        const count = rows.get(`${entry.requestId} ${transition}`) ?? 0;
-        hudRows.expected++;
-        if (count > 0) {
-          hudRows.seen++;
-          hudRows.duplicates += count - 1;
-        } else if (erasedBetween(at, null)) {
-          hudRows.lostToErasure++;
-        } else {
-          hudRows.lost++;
-          if (examples.length < 5) examples.push(`HUD row ${entry.requestId} ${transition}`);
-        }
-      }
+      if (entry.noDispatchAt === null) continue;
+      noDispatch++;
+      // Redis forgot the dispatch record: legitimate only if it was erased after the dispatch.
+      const at = entry.noDispatchAt;
+      if (this.faults.some((f) => DESTRUCTIVE.has(f.kind) && f.at > entry.dispatchedAt && f.at < at)) noDispatchExcused++;
+      else if (examples.length < 5) examples.push(`callback for ${entry.requestId} (${entry.repo}) answered no-dispatch without an erasure`);
     }
 
     const deliveries = [...this.deliveries.values()];
