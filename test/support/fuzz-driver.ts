@@ -31,6 +31,8 @@ export interface EndpointStats {
   hangs: number;
   html: number;
   stackTraces: number;
+  /** a 2xx where none may be: an unsigned webhook accepted */
+  unexpectedSuccess: number;
   /** an error status whose body is not a JSON object (answers of the HTTP layer itself excluded) */
   nonJsonErrors: number;
   /** answered by Node's HTTP server before the app saw the request (400, 417, 431 with an empty body) */
@@ -45,7 +47,8 @@ export interface EndpointStats {
   examples: string[];
 }
 
-export const forbiddenAnswers = (stats: EndpointStats): number => stats.fiveXx + stats.hangs + stats.html + stats.stackTraces + (stats.crashed ? 1 : 0);
+export const forbiddenAnswers = (stats: EndpointStats): number =>
+  stats.fiveXx + stats.hangs + stats.html + stats.stackTraces + stats.unexpectedSuccess + (stats.crashed ? 1 : 0);
 
 const AUDIENCES = { callback: "ci-relay-callback", broker: "ci-relay-broker", other: "someone-else" } as const;
 
@@ -146,6 +149,10 @@ function tally(stats: EndpointStats, request: FuzzRequest, outcome: Outcome, see
     stats.fiveXx++;
     keep(summary);
   }
+  if (stats.endpoint === "webhook-unsigned" && request.method === "POST" && status >= 200 && status < 300) {
+    stats.unexpectedSuccess++;
+    keep(`accepted without a valid signature: ${summary}`);
+  }
   if (status < 400 || request.method === "HEAD") return;
   if (/text\/html/i.test(contentType) || /^\s*</.test(body)) {
     stats.html++;
@@ -186,6 +193,7 @@ export async function fuzzEndpoint(target: FuzzTarget, endpoint: FuzzEndpoint, t
     hangs: 0,
     html: 0,
     stackTraces: 0,
+    unexpectedSuccess: 0,
     nonJsonErrors: 0,
     httpLayer: 0,
     connectionErrors: 0,
@@ -228,7 +236,7 @@ export function formatStats(stats: EndpointStats): string {
     .map(([status, n]) => `${status}:${n}`)
     .join(" ");
   return [
-    `${stats.endpoint.padEnd(20)} requests=${stats.requests} 5xx=${stats.fiveXx} hangs=${stats.hangs} html=${stats.html} stack=${stats.stackTraces}`,
+    `${stats.endpoint.padEnd(20)} requests=${stats.requests} 5xx=${stats.fiveXx} hangs=${stats.hangs} html=${stats.html} stack=${stats.stackTraces}${stats.unexpectedSuccess ? ` unexpected-2xx=${stats.unexpectedSuccess}` : ""}`,
     `non-json-errors=${stats.nonJsonErrors} http-layer=${stats.httpLayer} resets=${stats.connectionErrors}`,
     `rss=${stats.rssStartMiB ?? "?"}->${stats.rssEndMiB ?? "?"} MiB${stats.crashed ? " CRASHED" : ""}`,
     `statuses{${statuses}}`,

@@ -171,13 +171,16 @@ const headerValue = fc.oneof(fc.stringMatching(/^[\x20-\x7e]{0,80}$/), fc.consta
 /** Headers a client might add: caching, forwarding, ranges, overrides, and made-up ones. */
 const strayHeaders: fc.Arbitrary<[string, string][]> = fc.array(
   fc.oneof(
-    fc.tuple(headerName, headerValue),
-    fc.tuple(
-      fc.constantFrom("accept", "accept-encoding", "x-forwarded-for", "x-forwarded-proto", "x-http-method-override", "range", "if-none-match", "origin", "cookie"),
-      headerValue,
-    ),
+    { weight: 10, arbitrary: fc.tuple(headerName, headerValue) },
+    {
+      weight: 10,
+      arbitrary: fc.tuple(
+        fc.constantFrom("accept", "accept-encoding", "x-forwarded-for", "x-forwarded-proto", "x-http-method-override", "range", "if-none-match", "origin", "cookie"),
+        headerValue,
+      ),
+    },
     // Rare: Node answers any Expect but 100-continue itself (417), so the app never sees the request.
-    fc.constantFrom<[string, string]>(["expect", "100-continue"], ["expect", "200-ok"]),
+    { weight: 1, arbitrary: fc.constantFrom<[string, string]>(["expect", "100-continue"], ["expect", "200-ok"]) },
   ),
   { maxLength: 4 },
 );
