@@ -36,8 +36,8 @@ async function main(): Promise<void> {
     await fuzz.close();
   }
   const total = results.reduce((sum, stats) => sum + stats.requests, 0);
-  const forbidden = results.reduce((sum, stats) => sum + forbiddenAnswers(stats), 0);
-  console.log(`fuzz: ${total} requests, ${forbidden} forbidden answers (5xx, hangs, HTML, stack traces, crashes)`);
+  const forbidden = results.reduce((sum, stats) => sum + forbiddenAnswers(stats) + stats.offRouteHtml, 0);
+  console.log(`fuzz: ${total} requests, ${forbidden} forbidden answers (5xx, hangs, HTML, stack traces, unsigned webhooks accepted, crashes)`);
   process.exitCode = forbidden === 0 && results.length === endpoints.length ? 0 : 1;
 }
 

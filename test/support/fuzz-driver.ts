@@ -31,6 +31,8 @@ export interface EndpointStats {
   hangs: number;
   html: number;
   stackTraces: number;
+  /** HTML answers to another method or path variant (Express's "Cannot POST /x" page); not in `html` */
+  offRouteHtml: number;
   /** a 2xx where none may be: an unsigned webhook accepted */
   unexpectedSuccess: number;
   /** an error status whose body is not a JSON object (answers of the HTTP layer itself excluded) */
@@ -47,6 +49,7 @@ export interface EndpointStats {
   examples: string[];
 }
 
+/** Forbidden answers to the documented method and path. */
 export const forbiddenAnswers = (stats: EndpointStats): number =>
   stats.fiveXx + stats.hangs + stats.html + stats.stackTraces + stats.unexpectedSuccess + (stats.crashed ? 1 : 0);
 
@@ -155,7 +158,8 @@ function tally(stats: EndpointStats, request: FuzzRequest, outcome: Outcome, see
   }
   if (status < 400 || request.method === "HEAD") return;
   if (/text\/html/i.test(contentType) || /^\s*</.test(body)) {
-    stats.html++;
+    if (request.offRoute) stats.offRouteHtml++;
+    else stats.html++;
     keep(summary);
   }
   if (STACK_TRACE.test(body)) {
@@ -193,6 +197,7 @@ export async function fuzzEndpoint(target: FuzzTarget, endpoint: FuzzEndpoint, t
     hangs: 0,
     html: 0,
     stackTraces: 0,
+    offRouteHtml: 0,
     unexpectedSuccess: 0,
     nonJsonErrors: 0,
     httpLayer: 0,
@@ -237,7 +242,7 @@ export function formatStats(stats: EndpointStats): string {
     .join(" ");
   return [
     `${stats.endpoint.padEnd(20)} requests=${stats.requests} 5xx=${stats.fiveXx} hangs=${stats.hangs} html=${stats.html} stack=${stats.stackTraces}${stats.unexpectedSuccess ? ` unexpected-2xx=${stats.unexpectedSuccess}` : ""}`,
-    `non-json-errors=${stats.nonJsonErrors} http-layer=${stats.httpLayer} resets=${stats.connectionErrors}`,
+    `off-route-html=${stats.offRouteHtml} non-json-errors=${stats.nonJsonErrors} http-layer=${stats.httpLayer} resets=${stats.connectionErrors}`,
     `rss=${stats.rssStartMiB ?? "?"}->${stats.rssEndMiB ?? "?"} MiB${stats.crashed ? " CRASHED" : ""}`,
     `statuses{${statuses}}`,
   ].join(" ");

@@ -25,6 +25,8 @@ export interface FuzzRequest {
   headers: [string, string][];
   auth: AuthSpec;
   body: Buffer | null;
+  /** another method, or a path other than the documented one (a trailing slash, odd case, `;a=b`) */
+  offRoute: boolean;
 }
 
 export interface FuzzTemplates {
@@ -39,6 +41,8 @@ export interface FuzzTemplates {
   brokerRepository: string;
   upstream: string;
 }
+
+const offRoute = (method: string, usual: string, path: string, documented: string) => method !== usual || path.split("?")[0] !== documented;
 
 export const FUZZ_ENDPOINTS = [
   "webhook-signed",
@@ -279,7 +283,7 @@ function webhookRequest(templates: FuzzTemplates, signed: boolean): fc.Arbitrary
         case "none":
           break;
       }
-      return { method, path, headers: sent.headers, auth: { kind: "none" }, body: sent.body };
+      return { method, path, headers: sent.headers, auth: { kind: "none" }, body: sent.body, offRoute: offRoute(method, "POST", path, "/api/github/webhooks") };
     });
 }
 
@@ -311,12 +315,12 @@ function authFor(audience: "callback" | "broker", repository: string): fc.Arbitr
   );
 }
 
-function jsonPost(path: string, shaped: fc.Arbitrary<Record<string, unknown>>, auth: fc.Arbitrary<AuthSpec>): fc.Arbitrary<FuzzRequest> {
+function jsonPost(documented: string, shaped: fc.Arbitrary<Record<string, unknown>>, auth: fc.Arbitrary<AuthSpec>): fc.Arbitrary<FuzzRequest> {
   return fc
-    .record({ method: methodFor("POST"), path: pathVariant(path), body: bodySpec(shaped), auth, extra: strayHeaders })
+    .record({ method: methodFor("POST"), path: pathVariant(documented), body: bodySpec(shaped), auth, extra: strayHeaders })
     .map(({ method, path, body, auth, extra }) => {
       const sent = withBody(body, extra);
-      return { method, path, headers: sent.headers, auth, body: sent.body };
+      return { method, path, headers: sent.headers, auth, body: sent.body, offRoute: offRoute(method, "POST", path, documented) };
     });
 }
 
@@ -399,7 +403,7 @@ const queryValue = fc.oneof(
   fc.constantFrom("", "%", "%zz", "%E0%A4%A", "%00", "-1", "0", "1e309", "NaN", "9".repeat(400), "pytorch%2Fpytorch", "pytorch/pytorch", "a".repeat(9_000), "[]", "%5B%5D", "+", "%2B"),
 );
 
-function getRequest(path: string, keys: string[]): fc.Arbitrary<FuzzRequest> {
+function getRequest(documented: string, keys: string[]): fc.Arbitrary<FuzzRequest> {
   const pair = fc.tuple(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...keys) }, { weight: 1, arbitrary: fc.string({ maxLength: 10 }).map(encodeURIComponent) }), queryValue);
   const key = (name: string) => fc.constantFrom(name, `${name}[]`, `${name}[a]`, `${name}.x`);
   const query = fc.oneof(
@@ -410,7 +414,7 @@ function getRequest(path: string, keys: string[]): fc.Arbitrary<FuzzRequest> {
   return fc
     .record({
       method: methodFor("GET"),
-      path: pathVariant(path),
+      path: pathVariant(documented),
       query: fc.option(query, { freq: 6 }),
       accept: fc.option(fc.constantFrom("application/json", "text/html", "*/*", "text/plain;q=0.1", "application/openmetrics-text; version=1.0.0", ""), { freq: 2 }),
       extra: strayHeaders,
@@ -420,7 +424,7 @@ function getRequest(path: string, keys: string[]): fc.Arbitrary<FuzzRequest> {
       const headers: [string, string][] = [...extra];
       if (accept !== null) headers.push(["accept", accept]);
       const target = query === null || path.includes("?") ? path : `${path}?${query}`;
-      return { method, path: target, headers, auth: { kind: "none" }, body: body === null ? null : Buffer.from(body) };
+      return { method, path: target, headers, auth: { kind: "none" }, body: body === null ? null : Buffer.from(body), offRoute: offRoute(method, "GET", path, documented) };
     });
 }
 
