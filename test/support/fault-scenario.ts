@@ -189,7 +189,8 @@ ${downstreams.map((repo) => `  - { repo: ${repo}, level: L2 }`).join("\n")}
 
   try {
     const within = <T>(promise: Promise<T>, ms: number) => Promise.race([promise, settle(ms).then(() => null)]);
-    for (let kill = 0; kill < options.kills; kill++) {
+    // A kill whose point never came (no webhook or callback within 30 s) is tried again, a few times.
+    for (let kills = 0, tries = 0; kills < options.kills && tries < options.kills * 3; tries++) {
       await settle(between(300, 1_500));
       const kind = random() < 0.5 ? "kill-fan-out" : "kill-callback";
       const victim: RelayServer | null = await within(traffic.nextSent(kind === "kill-fan-out" ? "webhook" : "callback"), 30_000);
@@ -198,6 +199,7 @@ ${downstreams.map((repo) => `  - { repo: ${repo}, level: L2 }`).join("\n")}
       // Mid fan-out: the webhook was answered and its dispatches are under way; mid callback: in flight.
       await settle(kind === "kill-fan-out" ? between(0, 1_500) : between(0, 60));
       fault(kind);
+      kills++;
       await fleet.killAndRestart(index);
     }
     say(`kills done: ${memory("after kills")}`);

@@ -268,7 +268,7 @@ export class RelayTraffic {
           result.lostToErasure++;
         } else {
           result.lost++;
-          if (examples.length < 5) examples.push(`${kind} ${item.key} (accepted ${new Date(item.acceptedAt).toISOString()})`);
+          if (examples.filter((e) => e.startsWith(kind)).length < 3) examples.push(`${kind} ${item.key} (accepted ${new Date(item.acceptedAt).toISOString()})`);
         }
       }
       return result;
@@ -288,7 +288,7 @@ export class RelayTraffic {
       // Redis forgot the dispatch record: legitimate only if it was erased after the dispatch.
       const at = entry.noDispatchAt;
       if (this.faults.some((f) => DESTRUCTIVE.has(f.kind) && f.at > entry.dispatchedAt && f.at < at)) noDispatchExcused++;
-      else if (examples.length < 5) examples.push(`callback for ${entry.requestId} (${entry.repo}) answered no-dispatch without an erasure`);
+      else if (examples.length < 9) examples.push(`callback for ${entry.requestId} (${entry.repo}) answered no-dispatch without an erasure`);
     }
 
     const deliveries = [...this.deliveries.values()];
