@@ -1,7 +1,6 @@
 import { createHmac } from "node:crypto";
 import { brotliCompressSync, deflateSync, gzipSync } from "node:zlib";
 import fc from "fast-check";
-import { sign } from "./webhooks";
 
 /**
  * What the fuzz suite sends: one fast-check arbitrary per relay endpoint, generating requests that
@@ -272,7 +271,8 @@ function webhookRequest(templates: FuzzTemplates, signed: boolean): fc.Arbitrary
           sent.headers.push(["x-hub-signature-256", mac], ["x-hub-signature-256", mac]);
           break;
         case "wrong":
-          sent.headers.push(["x-hub-signature-256", sign(`${sent.body.length}`, templates.webhookSecret)]);
+          // A real HMAC of these bytes, under another secret.
+          sent.headers.push(["x-hub-signature-256", signBytes(sent.body, `${templates.webhookSecret}-not`)]);
           break;
         case "sha1-only":
           sent.headers.push(["x-hub-signature", `sha1=${"0".repeat(40)}`]);
