@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { startHudSink, HUD_TOKEN } from "./callback-world";
 import { startFakeGitHub, type InjectedFailure, type RecordedRequest } from "./fake-github";
 import { startOidcIssuer } from "./oidc-issuer";
@@ -126,6 +127,7 @@ function failureKinds(waitsWithoutRetryAfter: boolean): [string, InjectedFailure
   return kinds;
 }
 
+const MAX_FAILURES_IN_A_ROW = 2;
 const isWrite = (request: RecordedRequest) => request.method !== "GET" && request.path.startsWith("/repos/");
 
 export async function runFaultScenario(options: FaultScenarioOptions): Promise<FaultScenarioResult> {
@@ -145,8 +147,18 @@ ${downstreams.map((repo) => `  - { repo: ${repo}, level: L2 }`).join("\n")}
   downstreams.forEach((repo, i) => github.addInstallation({ id: 21 + i, account: repo.split("/")[0], repos: [repo] }));
   const githubFailures: Record<string, number> = {};
   const kinds = failureKinds(options.waitsWithoutRetryAfter);
+  // Failures are transient, as GitHub's are: the same write (method, path, body) fails at most
+  // MAX_FAILURES_IN_A_ROW times running, so retry backoff stays far inside the suite's bounds.
+  const failuresInARow = new Map<string, number>();
   github.failWhere((request) => {
-    if (!isWrite(request) || random() >= 0.3) return null;
+    if (!isWrite(request)) return null;
+    const key = `${request.method} ${request.path} ${createHash("sha1").update(request.rawBody).digest("hex")}`;
+    const running = failuresInARow.get(key) ?? 0;
+    if (running >= MAX_FAILURES_IN_A_ROW || random() >= 0.3) {
+      failuresInARow.delete(key);
+      return null;
+    }
+    failuresInARow.set(key, running + 1);
     const [name, failure] = kinds[Math.floor(random() * kinds.length)];
     githubFailures[name] = (githubFailures[name] ?? 0) + 1;
     return failure;
