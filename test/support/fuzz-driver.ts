@@ -12,7 +12,7 @@ import { requestsFor, type AuthSpec, type FuzzEndpoint, type FuzzRequest, type F
 
 /** No answer within this is a hang. Generous: a loaded 2-core machine is slow, not stuck. */
 const HANG_MS = 20_000;
-const EXAMPLES_KEPT = 5;
+const EXAMPLES_KEPT = 6;
 
 export interface FuzzTarget {
   baseUrl: string;
@@ -167,7 +167,10 @@ function tally(stats: EndpointStats, request: FuzzRequest, outcome: Outcome, see
     keep(summary);
   }
   if (body === "" && contentType === "" && [400, 417, 431].includes(status)) stats.httpLayer++;
-  else if (!isJsonObject(body)) stats.nonJsonErrors++;
+  else if (!isJsonObject(body)) {
+    stats.nonJsonErrors++;
+    keep(`not JSON: ${summary}`);
+  }
 }
 
 export interface FuzzRunOptions {
