@@ -216,6 +216,8 @@ ${downstreams.map((repo) => `  - { repo: ${repo}, level: L2 }`).join("\n")}
     }
     say(`kills done: ${memory("after kills")}`);
 
+    // The outage starts as callbacks flow, so HUD records are due while it lasts.
+    await within(traffic.nextSent("callback"), 30_000);
     fault("hud-outage");
     hud.setDown(true);
     await settle(options.hudOutageMs);
