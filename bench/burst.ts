@@ -39,7 +39,7 @@ const usedMemory = async (redis: Redis) => Number(/used_memory:(\d+)/.exec(await
  * many accepted deliveries never got their job request (lost) or got more than one (duplicated).
  */
 export async function measureBurst(count = 1_000): Promise<BurstFigures> {
-  const [github, ownRedis] = await Promise.all([startFakeGitHub(), startOwnRedis()]);
+  const [github, ownRedis] = await Promise.all([startFakeGitHub(), startOwnRedis({ persistence: false })]);
   UPSTREAMS.forEach((repo, i) => github.addInstallation({ id: 1 + i, account: repo.split("/")[0], repos: [repo] }));
   github.addInstallation({ id: 50, account: "farm", repos: ["farm/queue"] });
   const relay = await startRelayServer({ fakeGitHub: github, configYaml: CONFIG, logLevel: "warn", env: { REDIS_URL: ownRedis.url, NODE_ENV: "production", RELAY_TOKEN_SECRET: "bench-secret-bench-secret-bench-secret-0123" } });

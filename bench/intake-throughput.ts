@@ -44,7 +44,7 @@ interface Served {
 
 /** The relay as deployed (lib/main.js), 4 downstreams, on a Redis of its own that the run throws away. */
 async function startRelay(profileDir: string | undefined): Promise<Served> {
-  const [github, redis] = await Promise.all([startFakeGitHub(), startOwnRedis()]);
+  const [github, redis] = await Promise.all([startFakeGitHub(), startOwnRedis({ persistence: false })]);
   github.addInstallation({ id: 1, account: "pytorch", repos: [UPSTREAM] });
   DOWNSTREAMS.forEach((repo, i) => github.addInstallation({ id: 10 + i, account: repo.split("/")[0], repos: [repo] }));
   const relay = await startRelayServer({

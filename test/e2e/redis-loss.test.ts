@@ -40,7 +40,7 @@ describe("GitHub writes after the relay's Redis lost every key", () => {
   let relay: RelayServer;
 
   beforeAll(async () => {
-    redis = await startOwnRedis();
+    redis = await startOwnRedis({ persistence: false });
     github = await startFakeGitHub();
     github.addInstallation({ id: UPSTREAM_INSTALLATION, account: "pytorch", repos: ["pytorch/pytorch"] });
     github.addInstallation({ id: 21, account: "vendor", repos: ["vendor/backend"] });
@@ -61,11 +61,11 @@ describe("GitHub writes after the relay's Redis lost every key", () => {
     expect((await deliverUntilAccepted(relay, "before", 1)).status).toBe(200);
     await github.waitFor(sentFor("before"), 30_000);
 
-    await redis.restart();
+    await redis.restart({ persistence: false });
     expect((await deliverUntilAccepted(relay, "after-restart", 2)).status).toBe(200);
     await github.waitFor(sentFor("after-restart"), 60_000);
 
-    await redis.flush();
+    await redis.flushAll();
     expect((await deliverUntilAccepted(relay, "after-flush", 3)).status).toBe(200);
     await github.waitFor(sentFor("after-flush"), 60_000);
   }, 240_000);

@@ -60,6 +60,9 @@ export interface FailureRule {
   body?: unknown;
 }
 
+/** What `failWhere` answers instead of the endpoint. */
+export type InjectedFailure = Pick<FailureRule, "status" | "headers" | "body">;
+
 export interface DelayRule {
   method?: string;
   path: PathPattern;
@@ -142,6 +145,7 @@ export class FakeGitHub {
   private readonly publicKey: KeyObject;
   private readonly failures: (FailureRule & { times: number })[] = [];
   private readonly delays: (DelayRule & { times: number })[] = [];
+  private injector: ((request: RecordedRequest) => InjectedFailure | null) | null = null;
   private readonly waiters = new Set<Waiter>();
   private readonly pendingDelays = new Set<NodeJS.Timeout>();
   private port = 0;
@@ -297,6 +301,14 @@ export class FakeGitHub {
     this.failures.length = 0;
   }
 
+  /**
+   * Every request is offered to `decide` (after the `failNext` rules); what it returns is answered
+   * instead of the endpoint. For chaos at a rate ("30 % of writes fail"); null turns it off.
+   */
+  failWhere(decide: ((request: RecordedRequest) => InjectedFailure | null) | null): void {
+    this.injector = decide;
+  }
+
   /** The next `times` requests matching are answered only after `ms`. */
   delayNext(rule: DelayRule): void {
     this.delays.push({ ...rule, times: rule.times ?? 1 });
@@ -383,7 +395,7 @@ export class FakeGitHub {
     }
 
     let reply: Reply;
-    const failure = this.takeRule(this.failures, request);
+    const failure = this.takeRule(this.failures, request) ?? this.injector?.(request) ?? undefined;
     if (failure) {
       request.injected = true;
       reply = {

@@ -1,17 +1,22 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import Redis from "ioredis";
 
 /**
- * A `redis-server` of the test's own on a free loopback port, without persistence, so a test may
- * restart or flush it (never the Redis the other suites share). `stop()` kills it.
+ * A redis-server of the suite's own on a free loopback port, for faults the shared Redis must never
+ * see: restarts (with the append-only file, so data survives; or without, so it is gone) and
+ * FLUSHALL. Killed with the test process.
  */
+
 export interface OwnRedis {
+  readonly port: number;
   readonly url: string;
-  /** kills the server and starts a fresh, empty one on the same port */
-  restart(): Promise<void>;
-  /** FLUSHALL: every key gone while the server keeps running */
-  flush(): Promise<void>;
+  /** Kills the server (SIGKILL: a crash) and starts it again on the same port after `downMs`. */
+  restart(options: { persistence: boolean; downMs?: number }): Promise<void>;
+  flushAll(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -23,60 +28,73 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function waitUntilAnswering(url: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    client.on("error", () => undefined);
+async function untilAnswers(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    redis.on("error", () => undefined);
     try {
-      await client.connect();
-      if ((await client.ping()) === "PONG") return;
-    } catch {
-      // not up yet
+      await redis.connect();
+      if ((await redis.ping()) === "PONG") return;
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`own redis-server not answering on ${url}: ${String(error)}`);
     } finally {
-      client.disconnect();
+      redis.disconnect();
     }
-    await new Promise((done) => setTimeout(done, 50));
+    await new Promise((done) => setTimeout(done, 100));
   }
-  throw new Error(`redis-server at ${url} did not answer within a minute`);
 }
 
-async function launch(port: number): Promise<ChildProcess> {
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-  await waitUntilAnswering(`redis://127.0.0.1:${port}`);
-  return child;
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((done) => child.once("exit", done));
-  child.kill("SIGKILL");
-  await exited;
-}
-
-export async function startOwnRedis(): Promise<OwnRedis> {
+export async function startOwnRedis(options: { persistence: boolean }): Promise<OwnRedis> {
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
-  let child = await launch(port);
-  const orphan = () => child.kill("SIGKILL");
-  process.once("exit", orphan);
+  let dir = mkdtempSync(join(tmpdir(), "ci-relay-own-redis-"));
+  let child: ChildProcess | null = null;
+  const dirs = [dir];
+
+  const launch = async (persistence: boolean) => {
+    // appendfsync always: a SIGKILL loses nothing that was acknowledged, the strictest "with persistence".
+    const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", persistence ? "yes" : "no", "--appendfsync", "always"];
+    const started = spawn("redis-server", args, { stdio: "ignore" });
+    child = started;
+    process.once("exit", () => started.kill("SIGKILL"));
+    await untilAnswers(url, 30_000);
+  };
+  const kill = async () => {
+    const running = child;
+    if (running === null || running.exitCode !== null || running.signalCode !== null) return;
+    await new Promise<void>((done) => {
+      running.once("exit", () => done());
+      running.kill("SIGKILL");
+    });
+  };
+
+  await launch(options.persistence);
   return {
+    port,
     url,
-    async restart() {
-      await kill(child);
-      child = await launch(port);
+    async restart({ persistence, downMs = 2_000 }) {
+      await kill();
+      if (!persistence) {
+        // A fresh directory: nothing of the old data comes back.
+        dir = mkdtempSync(join(tmpdir(), "ci-relay-own-redis-"));
+        dirs.push(dir);
+      }
+      await new Promise((done) => setTimeout(done, downMs));
+      await launch(persistence);
     },
-    async flush() {
-      const client = new Redis(url, { maxRetriesPerRequest: 1 });
+    async flushAll() {
+      const redis = new Redis(url, { lazyConnect: true });
+      await redis.connect();
       try {
-        await client.flushall();
+        await redis.flushall();
       } finally {
-        client.disconnect();
+        redis.disconnect();
       }
     },
     async stop() {
-      process.off("exit", orphan);
-      await kill(child);
+      await kill();
+      for (const path of dirs) rmSync(path, { recursive: true, force: true });
     },
   };
 }
