@@ -237,8 +237,9 @@ export class RelayTraffic {
     }
     const rows = new Map<string, number>();
     for (const row of this.options.hud.rows) {
-      const trusted = (row.body as { trusted?: { request_id?: string; state?: string } }).trusted;
-      const key = `${trusted?.request_id} ${String(trusted?.state).toLowerCase()}`;
+      // SPEC §4's record: the dispatch in `trusted`, the transition in the callback's own `workflow`.
+      const body = row.body as { trusted?: { request_id?: string }; untrusted?: { callback_payload?: { workflow?: { status?: string } } } };
+      const key = `${body.trusted?.request_id} ${String(body.untrusted?.callback_payload?.workflow?.status).toLowerCase()}`;
       rows.set(key, (rows.get(key) ?? 0) + 1);
     }
     for (const entry of this.callbacks.values()) {
