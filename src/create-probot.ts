@@ -7,6 +7,16 @@ import { GitHubCalls } from "./github/github-calls";
 import { relayOctokit } from "./github/relay-octokit";
 import { createMetrics, type Metrics } from "./metrics/metrics";
 
+/**
+ * What never reaches a log line, on every logger the relay derives from Probot's: Probot attaches a
+ * failed delivery's payload and signature to its errors, and ioredis attaches the failed command's
+ * arguments (a stored webhook body, a record) to its own.
+ */
+export const LOG_REDACTION = {
+  paths: ["err.event.payload", "err.event.signature", "event.payload", "event.signature", "err.command.args", "err.previousErrors[*].command.args"],
+  censor: "[redacted]",
+};
+
 export interface RelayProbot {
   probot: Probot;
   log: Logger;
@@ -33,7 +43,7 @@ export function createProbot(env: RelayEnv, vars: EnvVars): RelayProbot {
     secret: probotEnv.secret,
     baseUrl: probotEnv.baseUrl,
     // Probot logs a failed delivery with its payload and signature attached to the error.
-    log: log.child({ name: "probot" }, { redact: { paths: ["err.event.payload", "err.event.signature", "event.payload", "event.signature"], censor: "[redacted]" } }),
+    log: log.child({ name: "probot" }, { redact: LOG_REDACTION }),
     Octokit: relayOctokit(metrics, log.child({ name: "github" }), githubCalls),
   });
   return { probot, log, metrics, githubCalls };

@@ -30,8 +30,8 @@ interface KnownCheckRun {
   completed: boolean;
 }
 
-/** Longer than any one sync takes; a holder that died frees the check run after this. */
-const LOCK_SECONDS = 60;
+/** Longer than the outbox lets any task run (its 120 s time limit); a holder that died frees the check run after this. */
+const LOCK_SECONDS = 150;
 
 /**
  * A check run the app created must end up showing its wanted state. Given up after the runner's
