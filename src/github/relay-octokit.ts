@@ -8,8 +8,8 @@ import { lazyAuthStrategy } from "./lazy-auth-strategy";
 
 /**
  * Waits longer than this (for a rate limit, or for a paced write's slot) are not slept through
- * in-process: the outbox reschedules the task instead. Kept well below the outbox lease and the
- * check-run lock, so a task never outlives its claim.
+ * in-process: the outbox reschedules the task instead. Kept well below the outbox's task time limit
+ * (the lease is renewed meanwhile) and the check-run lock, so a task never outlives its claim.
  */
 export const MAX_IN_PROCESS_WAIT_SECONDS = 15;
 
