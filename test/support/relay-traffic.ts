@@ -383,6 +383,8 @@ export class RelayTraffic {
         run_id: "1",
         run_attempt: "1",
         job_name: "build",
+        // As the composite action sends it (job.check_run_id); PyTorch's HUD keys its rows on it.
+        check_run_id: "1",
       };
       const body = JSON.stringify({ relay_token: relayToken, workflow });
       // Widened by the cast: the callbacks below set it, which narrowing cannot see.
