@@ -61,6 +61,8 @@ type AbortReason = "stopping" | "time-limit" | "lease-lost";
 type TaskOutcome = { kind: "done" } | { kind: "failed"; error: unknown } | { kind: "abandoned" };
 
 const DEFAULT_TASK_TIME_LIMIT_MS = 120_000;
+/** A task of a kind this version lacks is offered again this much later. */
+const UNKNOWN_KIND_RETRY_MS = 60_000;
 /** How long `stop()` lets tasks in flight finish before it aborts them. */
 const STOP_GRACE_MS = 3_000;
 /** How long an aborted task gets to settle (aborted requests reject at once) before it is left behind. */
@@ -169,8 +171,15 @@ export class OutboxRunner {
     const { task } = lease;
     const handler = handlers[task.kind];
     if (!handler) {
-      // Written by a newer version, or corrupted: keep it visible rather than retry forever.
-      await outbox.bury(task, this.now(), `no handler for kind ${task.kind}`);
+      // Written by a newer version (a rolling deploy: an instance that knows the kind takes it up
+      // meanwhile), or corrupted: left due for a while, then kept visible rather than retried forever.
+      const summary = `no handler for kind ${task.kind} in this version`;
+      if (this.now() - task.createdAt < this.options.giveUpAfterMs) {
+        await outbox.retryAt(task, this.now() + UNKNOWN_KIND_RETRY_MS, summary);
+        log.warn({ taskId: task.id, kind: task.kind }, "outbox task of unknown kind left for an instance that knows it");
+        return;
+      }
+      await outbox.bury(task, this.now(), summary);
       log.error({ taskId: task.id, kind: task.kind }, "outbox task of unknown kind buried");
       return;
     }
