@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { DeliveryView } from "./delivery-view";
 import type { StateName } from "./downstream-state";
 import type { DownstreamView, JobView, RunsQuery, UpstreamRunView } from "./list-runs";
 import type { DownstreamsSummary, Percentiles } from "./summarize-downstreams";
@@ -7,10 +8,11 @@ import type { DownstreamsSummary, Percentiles } from "./summarize-downstreams";
  * SPEC §7 `GET /relay/`: the runs list as one self-contained page, readable at a glance on a desk or a
  * phone: stuck work first, then a row per downstream with its recent record, then per upstream commit
  * or PR a row per downstream (config order) with its state, the reason for it and its age, newest
- * first. Nothing is fetched from elsewhere; the one inline script and style are allowed by hash
+ * first, then the recent deliveries that dispatched to nobody, each downstream with the reason it
+ * was skipped ("Not relayed"). Nothing is fetched from elsewhere; the one inline script and style are allowed by hash
  * (`DASHBOARD_CSP`), so no other script can run even if escaping failed. Pure: views in, HTML out.
  */
-export function renderDashboard(runs: UpstreamRunView[], query: RunsQuery, summary: DownstreamsSummary | null): string {
+export function renderDashboard(runs: UpstreamRunView[], query: RunsQuery, summary: DownstreamsSummary | null, notRelayed: DeliveryView[] = []): string {
   const title = query.upstream ? `ci-relay: ${query.upstream}${query.pr ? ` #${query.pr}` : query.sha ? ` @ ${query.sha.slice(0, 10)}` : ""}` : "ci-relay";
   const body = runs.length === 0 ? `<p class="empty">No dispatches yet.</p>` : runs.map(renderUpstream).join("\n");
   return `<!doctype html>
@@ -28,6 +30,7 @@ export function renderDashboard(runs: UpstreamRunView[], query: RunsQuery, summa
 ${renderStuck(runs)}
 ${summary === null ? "" : renderSummary(summary)}
 ${body}
+${renderNotRelayed(notRelayed)}
 </main>
 <script>${REFRESH_SCRIPT}</script>
 </body>
@@ -118,6 +121,46 @@ function renderUpstream(run: UpstreamRunView): string {
 <thead><tr><th>downstream</th><th>level</th><th>status</th><th>jobs</th><th>queue</th><th>run</th></tr></thead>
 <tbody>
 ${run.downstreams.map(renderDownstream).join("\n")}
+</tbody>
+</table>
+</section>`;
+}
+
+/** SPEC §7 skip reasons in words; `detail` (which names the branch, action or trust label) follows. */
+const SKIP_WORDS: Record<string, string> = {
+  "own-event": "sent by this app",
+  "not-upstream": "not an upstream",
+  "branch-not-relayed": "branch not relayed",
+  "action-not-relayed": "action not relayed",
+  "untrusted-author": "untrusted author",
+  "event-not-wanted": "event not wanted",
+  "nightly-only": "nightly-only",
+};
+
+/** Deliveries that dispatched to nobody, newest first: per downstream (config order), why not. */
+function renderNotRelayed(deliveries: DeliveryView[]): string {
+  if (deliveries.length === 0) return "";
+  const rows = deliveries.map((delivery) => {
+    const { upstream } = delivery;
+    const what = `${delivery.event}${delivery.action ? ` ${delivery.action}` : ""}`;
+    const where = upstream.pr_number !== null ? `PR #${upstream.pr_number}` : escape(upstream.ref.replace(/^refs\/heads\//, ""));
+    const why = delivery.downstreams.map(
+      (d) => `<div class="skip" data-repo="${escape(d.repo)}">${escape(d.repo)}: <span class="status skipped">${escape(SKIP_WORDS[d.reason ?? ""] ?? d.reason ?? "skipped")}</span> <span class="reason">${escape(d.detail ?? "")}</span></div>`,
+    );
+    return `<tr class="not-relayed" data-delivery="${escape(delivery.deliveryId)}" data-anchor="skip:${escape(delivery.deliveryId)}">
+<td data-label="received">${timeTag(delivery.receivedAt)}</td>
+<td data-label="event">${escape(what)}</td>
+<td data-label="for"><span class="repo">${escape(upstream.repo)}</span> ${where} <code title="${escape(upstream.sha)}">${escape(upstream.sha.slice(0, 10))}</code></td>
+<td data-label="why not">${why.length === 0 ? "no downstreams configured" : why.join("\n")}</td>
+<td data-label="delivery"><a href="deliveries/${encodeURIComponent(delivery.deliveryId)}">details</a></td>
+</tr>`;
+  });
+  return `<section class="not-relayed" aria-labelledby="not-relayed-title">
+<h2 id="not-relayed-title">Not relayed (${deliveries.length})</h2>
+<table>
+<thead><tr><th>received</th><th>event</th><th>for</th><th>why not, per downstream</th><th>delivery</th></tr></thead>
+<tbody>
+${rows.join("\n")}
 </tbody>
 </table>
 </section>`;

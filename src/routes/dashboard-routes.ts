@@ -1,6 +1,7 @@
 import type { Request, Response } from "express";
 import type { Relay } from "../create-relay";
-import { listRuns, parseRunsQuery } from "../dashboard/list-runs";
+import { listDeliveries, type DeliveryView } from "../dashboard/delivery-view";
+import { listRuns, parseRunsQuery, type RunsQuery } from "../dashboard/list-runs";
 import { loadDownstreamsSummary, parseSummaryQuery } from "../dashboard/load-downstreams-summary";
 import { DASHBOARD_CSP, renderDashboard } from "../dashboard/render-dashboard";
 import { DEFAULT_WINDOW_DAYS } from "../dashboard/summarize-downstreams";
@@ -23,6 +24,21 @@ export function downstreamsRoute(relay: Relay) {
   });
 }
 
+/** How many recent deliveries the page looks through for ones that dispatched to nobody. */
+const NOT_RELAYED_SCAN = 100;
+
+/** Recent deliveries, under the page's filters, that dispatched to no downstream, newest first. */
+async function listNotRelayed(relay: Relay, query: RunsQuery): Promise<DeliveryView[]> {
+  const deliveries = await listDeliveries(relay.store, relay.outbox, { limit: NOT_RELAYED_SCAN, upstream: query.upstream, pr: query.pr });
+  // A PR's deliveries come oldest first; the page is newest first.
+  if (query.pr !== undefined) deliveries.reverse();
+  const sha = query.sha?.toLowerCase();
+  return deliveries
+    .filter((d) => sha === undefined || d.upstream.sha.toLowerCase().startsWith(sha))
+    .filter((d) => d.downstreams.every((ds) => ds.outcome === "skipped"))
+    .slice(0, query.limit);
+}
+
 /** SPEC §7 `GET /relay/`: the same data as a page. */
 export function dashboardRoute(relay: Relay) {
   return async (request: Request, response: Response) => {
@@ -36,8 +52,12 @@ export function dashboardRoute(relay: Relay) {
       const query = parseRunsQuery(request.query);
       const config = relay.config.current();
       const now = Date.now();
-      const [runs, summary] = await Promise.all([listRuns(relay.store, query, config, now), loadDownstreamsSummary(relay.store, config, DEFAULT_WINDOW_DAYS, now)]);
-      response.set("content-security-policy", DASHBOARD_CSP).type("html").send(renderDashboard(runs, query, summary));
+      const [runs, summary, notRelayed] = await Promise.all([
+        listRuns(relay.store, query, config, now),
+        loadDownstreamsSummary(relay.store, config, DEFAULT_WINDOW_DAYS, now),
+        listNotRelayed(relay, query),
+      ]);
+      response.set("content-security-policy", DASHBOARD_CSP).type("html").send(renderDashboard(runs, query, summary, notRelayed));
     } catch (error) {
       const failure = error instanceof RelayError ? error : new RelayError("store-unavailable", "the dashboard could not read the store");
       if (!(error instanceof RelayError)) relay.log.error({ err: error }, "dashboard failed");

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -9,7 +10,7 @@ import { startFakeGitHub, type FakeGitHub } from "../support/fake-github";
 import { testRedisUrl } from "../support/redis-prefix";
 import { seedDispatch } from "../support/seed-runs";
 import { cleanupRedisPrefix, startRelayServer, type RelayServer } from "../support/server-harness";
-import { pullRequestEvent, randomSha, sendWebhook } from "../support/webhooks";
+import { pullRequestEvent, pushEvent, randomSha, sendWebhook } from "../support/webhooks";
 
 /** Screenshots of each state, for people (gitignored; docs/ holds the committed one). */
 const SCREENSHOTS = join(__dirname, "../../test-output/screenshots");
@@ -18,6 +19,7 @@ const SCREENSHOTS = join(__dirname, "../../test-output/screenshots");
 const CONFIG = `
 version: 1
 upstreams: [pytorch/pytorch]
+pull_request: { trust_label: ci/ok-to-test }
 downstreams:
   - { repo: vendor/backend, level: L2, oncalls: [alice] }
   - { repo: vendor/gone, level: L2, oncalls: [bob, carol] }
@@ -158,6 +160,43 @@ describe("dashboard page in headless Chromium, after real flows", () => {
       expect(((await bad.json()) as { failureKind: string }).failureKind).toBe("validation-failed");
     }
   });
+  it('lists deliveries that reached nobody under "Not relayed", with each downstream\'s reason, under the page\'s filters', async () => {
+    const pushId = randomUUID();
+    const prId = randomUUID();
+    const push = pushEvent({ repo: "pytorch/pytorch", installationId: 11, ref: "refs/heads/feature/not-relayed" });
+    expect((await sendWebhook(world.relay.baseUrl, { event: "push", payload: push, deliveryId: pushId })).status).toBe(200);
+    const pr = pullRequestEvent("opened", { repo: "pytorch/pytorch", installationId: 11, authorAssociation: "NONE", number: 4242, headSha: randomSha() });
+    expect((await sendWebhook(world.relay.baseUrl, { event: "pull_request", payload: pr, deliveryId: prId })).status).toBe(200);
+    for (const id of [pushId, prId]) {
+      await waitUntil(async () => (await fetch(world.relay.url(`/relay/v1/deliveries/${id}`))).status === 200, 30_000, `delivery ${id} explained`);
+    }
+
+    const { page } = await openDashboard();
+    const pushRow = page.locator(`tr.not-relayed[data-delivery="${pushId}"]`);
+    expect(await pushRow.locator(".skip").evaluateAll((divs) => divs.map((d) => d.getAttribute("data-repo")))).toEqual(["vendor/backend", "vendor/gone", "vendor/flaky"]);
+    expect(await pushRow.locator(".skip .status.skipped").allTextContents()).toEqual(["branch not relayed", "branch not relayed", "branch not relayed"]);
+    expect(await pushRow.textContent()).toContain("feature/not-relayed");
+    const prRow = page.locator(`tr.not-relayed[data-delivery="${prId}"]`);
+    expect(await prRow.textContent()).toContain("pull_request opened");
+    expect(await prRow.textContent()).toContain("PR #4242");
+    for (const repo of ["vendor/backend", "vendor/gone", "vendor/flaky"]) {
+      expect(await prRow.locator(`.skip[data-repo="${repo}"]`).textContent()).toMatch(/untrusted author.*waiting for the label ci\/ok-to-test/);
+    }
+    // Newest first; the link opens the per-delivery page.
+    const order = await page.locator("tr.not-relayed").evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-delivery")));
+    expect(order.indexOf(prId)).toBeLessThan(order.indexOf(pushId));
+    await page.locator("section.not-relayed").screenshot({ path: join(SCREENSHOTS, "not-relayed.png") });
+    await prRow.locator("a", { hasText: "details" }).click();
+    expect(page.url()).toBe(world.relay.url(`/relay/deliveries/${prId}`));
+    expect(await page.locator("body").textContent()).toContain("untrusted-author");
+
+    // The page's PR filter leaves the push out.
+    const filtered = await page.goto(world.relay.url("/relay/?upstream=pytorch/pytorch&pr=4242"));
+    expect(filtered?.status()).toBe(200);
+    expect(await page.locator("tr.not-relayed").evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-delivery")))).toEqual([prId]);
+    await page.close();
+  });
+
   it("fits a phone, and the auto-refresh keeps the reader's place even as new deliveries push the page down", async () => {
     const { page } = await openDashboard({ width: 390, height: 360 });
     expect(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")).toBe(true);
