@@ -1,5 +1,8 @@
 import { runFaultScenario, SHORT_RUN, type FaultScenarioResult } from "../support/fault-scenario";
 
+/** The relays' OUTBOX_CONCURRENCY (its default): how many tasks one process has in flight at most. */
+const OUTBOX_CONCURRENCY = 8;
+
 /**
  * The short version of `npm run faults` (see SHORT_RUN) that runs with every `npm test`; a red run
  * reproduces with `npm run faults -- --short --seed 20261201`. It counts, never times.
@@ -25,22 +28,25 @@ describe("four relays under faults (short run)", () => {
     expect(Object.keys(result.githubFailures).length).toBeGreaterThan(0);
   });
 
-  // Currently fails on issue 9 defect 1 (throttle): after the flush and the restart without persistence
-  // Bottleneck's Redis datastore never re-initialises, so no dispatch is sent again; and on defect 6
-  // (life): work claimed by a killed process waits out the 120 s lease. Expected green once merged.
-  it("loses no dispatch that Redis still held, and sends none twice", () => {
+  /**
+   * A relay SIGKILLed after GitHub (or the HUD) accepted a request, but before it recorded that, sends
+   * it again once its lease runs out: at least once at that one edge, as the README says (neither API
+   * takes an idempotency key; downstreams see the same request_id, the HUD upserts the same row). So
+   * a duplicate is allowed only for what the kills had in flight: at most one outbox batch per kill.
+   */
+  const resendBound = () => ((result.report.faults["kill-fan-out"] ?? 0) + (result.report.faults["kill-callback"] ?? 0)) * OUTBOX_CONCURRENCY;
+
+  it("loses no dispatch that Redis still held, and sends none twice but what a kill had in flight", () => {
     const { dispatches } = result.report;
-    expectNone({ "dispatches lost": dispatches.lost, "dispatch duplicates": dispatches.duplicates });
+    expectNone({ "dispatches lost": dispatches.lost, "dispatch duplicates beyond the kills' resends": Math.max(0, dispatches.duplicates - resendBound()) });
     expect(dispatches.seen).toBeGreaterThan(0);
   });
 
-  // Currently fails on issue 9 defects 1 and 6, as above, for the HUD rows behind those dispatches.
-  it("forwards every accepted callback to the HUD once, after its outage too", () => {
+  it("forwards every accepted callback to the HUD, after its outage too, and none twice but what a kill had in flight", () => {
     const { hudRows } = result.report;
-    expectNone({ "HUD rows lost": hudRows.lost, "HUD row duplicates": hudRows.duplicates });
+    expectNone({ "HUD rows lost": hudRows.lost, "HUD row duplicates beyond the kills' resends": Math.max(0, hudRows.duplicates - resendBound()) });
   });
 
-  // Currently fails on issue 9 defect 8 (life) if a relay exits when Redis restarts.
   it("keeps every relay process running through Redis restarts and a flush", () => {
     expectNone({ "relay exits nobody asked for": result.unexpectedExits.length });
   });
