@@ -1,4 +1,4 @@
-import { startFakeGitHub, type FakeGitHub, type RecordedRequest } from "../support/fake-github";
+import { sentDispatch, startFakeGitHub, type FakeGitHub } from "../support/fake-github";
 import { cleanupRedisPrefix, startRelayServer, type RelayServer } from "../support/server-harness";
 import { pullRequestEvent, randomSha, sendWebhook } from "../support/webhooks";
 
@@ -18,9 +18,7 @@ downstreams:
   - { repo: vendor/backend, level: L2 }
 `;
 
-const deliveryOf = (request: RecordedRequest) => (request.body as { client_payload?: { delivery_id?: string } } | null)?.client_payload?.delivery_id;
-const dispatchOf = (deliveryId: string) => (request: RecordedRequest) =>
-  request.method === "POST" && request.path === "/repos/vendor/backend/dispatches" && request.status === 204 && deliveryOf(request) === deliveryId;
+const dispatchOf = (deliveryId: string) => sentDispatch("vendor/backend", deliveryId);
 const prOpened = () => pullRequestEvent("opened", { repo: "pytorch/pytorch", installationId: UPSTREAM_INSTALLATION, authorAssociation: "MEMBER", headSha: randomSha() });
 
 describe("a github: config source that fails for a while, then recovers", () => {

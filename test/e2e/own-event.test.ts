@@ -1,6 +1,6 @@
 import { TEST_APP_SLUG } from "../support/app-key";
 import { slugStored } from "../support/app-slug-stored";
-import { startFakeGitHub, type FakeGitHub, type RecordedRequest } from "../support/fake-github";
+import { sentDispatch, startFakeGitHub, type FakeGitHub, type RecordedRequest } from "../support/fake-github";
 import { cleanupRedisPrefix, startRelayServer, uniqueRedisPrefix, type RelayServer } from "../support/server-harness";
 import { pullRequestEvent, randomSha, sendWebhook, type WebhookAnswer } from "../support/webhooks";
 
@@ -20,9 +20,7 @@ downstreams:
 `;
 const BOT = `${TEST_APP_SLUG}[bot]`;
 
-const deliveryOf = (request: RecordedRequest) => (request.body as { client_payload?: { delivery_id?: string } } | null)?.client_payload?.delivery_id;
-const dispatchOf = (deliveryId: string) => (request: RecordedRequest) =>
-  request.method === "POST" && request.path === "/repos/vendor/backend/dispatches" && request.status === 204 && deliveryOf(request) === deliveryId;
+const dispatchOf = (deliveryId: string) => sentDispatch("vendor/backend", deliveryId);
 const isAppRead = (request: RecordedRequest) => request.method === "GET" && request.path === "/app";
 
 async function fakeGitHub(): Promise<FakeGitHub> {

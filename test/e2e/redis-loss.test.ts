@@ -1,4 +1,4 @@
-import { startFakeGitHub, type FakeGitHub, type RecordedRequest } from "../support/fake-github";
+import { sentDispatch, startFakeGitHub, type FakeGitHub } from "../support/fake-github";
 import { startOwnRedis, type OwnRedis } from "../support/own-redis";
 import { startRelayServer, type RelayServer } from "../support/server-harness";
 import { pullRequestEvent, randomSha, sendWebhook, type WebhookAnswer } from "../support/webhooks";
@@ -19,9 +19,7 @@ downstreams:
   - { repo: vendor/backend, level: L2 }
 `;
 
-const deliveryOf = (request: RecordedRequest) => (request.body as { client_payload?: { delivery_id?: string } } | null)?.client_payload?.delivery_id;
-const sentFor = (deliveryId: string) => (request: RecordedRequest) =>
-  request.method === "POST" && request.path === "/repos/vendor/backend/dispatches" && request.status === 204 && deliveryOf(request) === deliveryId;
+const sentFor = (deliveryId: string) => sentDispatch("vendor/backend", deliveryId);
 
 /** Redis may still be coming back: the webhook then answers 503 and GitHub would redeliver, as here. */
 async function deliverUntilAccepted(relay: RelayServer, deliveryId: string, number: number): Promise<WebhookAnswer> {

@@ -48,6 +48,15 @@ export interface RecordedRequest {
   injected: boolean;
 }
 
+/** A repository_dispatch to `repo` that the fake accepted (204) for upstream delivery `deliveryId`. */
+export function sentDispatch(repo: string, deliveryId: string): (request: RecordedRequest) => boolean {
+  return (request) =>
+    request.method === "POST" &&
+    request.path === `/repos/${repo}/dispatches` &&
+    request.status === 204 &&
+    (request.body as { client_payload?: { delivery_id?: string } } | null)?.client_payload?.delivery_id === deliveryId;
+}
+
 export interface FailureRule {
   /** any method when omitted */
   method?: string;

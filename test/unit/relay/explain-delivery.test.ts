@@ -1,28 +1,7 @@
 import { deliverySkipReason, explainDelivery, type DeliveryExplanation } from "../../../src/relay/explain-delivery";
 import { planDispatches } from "../../../src/relay/plan-dispatches";
-import type { UpstreamEvent } from "../../../src/relay/upstream-event";
 import { downstream, relayConfig } from "../../support/relay-config";
-
-function prEvent(overrides: Partial<UpstreamEvent> = {}): UpstreamEvent {
-  return {
-    event: "pull_request",
-    action: "opened",
-    repo: "pytorch/pytorch",
-    sha: "a".repeat(40),
-    ref: "refs/pull/7/head",
-    prNumber: 7,
-    authorAssociation: "MEMBER",
-    labels: [],
-    addedLabel: null,
-    deleted: false,
-    senderLogin: "alice",
-    cloneUrl: "https://github.com/pytorch/pytorch.git",
-    ...overrides,
-  };
-}
-
-const pushEvent = (overrides: Partial<UpstreamEvent> = {}) =>
-  prEvent({ event: "push", action: null, ref: "refs/heads/main", prNumber: null, authorAssociation: null, ...overrides });
+import { prEvent, pushEvent } from "../../support/upstream-event";
 
 /** [repo, dispatched?, reason] per downstream, in config order. */
 const outcomes = (explanation: DeliveryExplanation) =>

@@ -1,28 +1,6 @@
 import { planDispatches } from "../../../src/relay/plan-dispatches";
-import type { UpstreamEvent } from "../../../src/relay/upstream-event";
 import { downstream, relayConfig } from "../../support/relay-config";
-
-function prEvent(overrides: Partial<UpstreamEvent> = {}): UpstreamEvent {
-  return {
-    event: "pull_request",
-    action: "opened",
-    repo: "pytorch/pytorch",
-    sha: "a".repeat(40),
-    ref: "refs/pull/7/head",
-    prNumber: 7,
-    cloneUrl: "https://github.com/pytorch/pytorch.git",
-    authorAssociation: "MEMBER",
-    labels: [],
-    addedLabel: null,
-    deleted: false,
-    senderLogin: "alice",
-    ...overrides,
-  };
-}
-
-function pushEvent(overrides: Partial<UpstreamEvent> = {}): UpstreamEvent {
-  return prEvent({ event: "push", action: null, ref: "refs/heads/main", prNumber: null, authorAssociation: null, ...overrides });
-}
+import { prEvent, pushEvent } from "../../support/upstream-event";
 
 const repos = (plan: ReturnType<typeof planDispatches>) => (plan.relay ? plan.downstreams.map((d) => d.repo) : plan.reason);
 
