@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { relative, resolve } from "node:path";
+import { basename, isAbsolute, relative, resolve } from "node:path";
 import { z } from "zod";
 import { isGithubConfigRef } from "../config/config-location";
 import { parseRelayConfig, RelayConfigError } from "../config/parse-relay-config";
@@ -76,7 +76,7 @@ export const levelsCommand: CliCommand = {
   },
   output: "one `# ` line per suggested change and per downstream left alone, then a unified diff of the config file (none when nothing changes)",
   run: async (argv: string[], io: CliIo) => {
-    let request: { url: string; path: string };
+    let request: { url: string; path: string; upstreamRepo: string | undefined };
     try {
       const { values, positionals } = parseCommandArgs("levels", argv, OPTIONS);
       if (positionals.length > 0) throw new UsageError(positionals[0], "levels takes no arguments");
@@ -84,7 +84,7 @@ export const levelsCommand: CliCommand = {
       const env = withDotEnv(io.env);
       const url = (values.url ?? env.CI_RELAY_URL ?? `http://localhost:${env.PORT ?? "3000"}`).replace(/\/+$/, "");
       if (!URL.canParse(url)) throw new UsageError("--url", "not a URL");
-      request = { url, path: configPath(values.config, env) };
+      request = { url, path: configPath(values.config, env), upstreamRepo: env.UPSTREAM_REPO };
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;
       io.error(`ci-relay: ${error.message}`);
@@ -95,7 +95,7 @@ export const levelsCommand: CliCommand = {
         throw new UsageError("--config", `${request.path} cannot be read`);
       });
       // A CRCR allowlist needs its upstream to parse; it has no `levels:`, so its plan is always empty.
-      const config = parseRelayConfig(text, { upstreamRepo: withDotEnv(io.env).UPSTREAM_REPO, source: request.path });
+      const config = parseRelayConfig(text, { upstreamRepo: request.upstreamRepo, source: request.path });
       const evidence = await readEvidence(io, request.url);
       const plan = planLevelChanges(config.downstreams, config.levels, evidence.downstreams);
       io.print(`# evidence of the last ${evidence.windowDays} days from ${request.url}; thresholds from ${request.path}`);
@@ -103,10 +103,12 @@ export const levelsCommand: CliCommand = {
       for (const note of plan.notes) io.print(`# ${note}`);
       const moves = plan.changes.flatMap(({ repo, to }) => (to === "L3" ? [] : [{ repo, to }]));
       if (plan.changes.length === 0) io.print("# no level change suggested");
-      // Named from here, as `git diff` names files, so `patch -p1` or `git apply` takes it as it is.
-      const name = relative(process.cwd(), resolve(request.path));
+      // Named from here, as `git diff` names files, so `patch -p1` or `git apply` here takes it as it
+      // is; a file outside this directory by its name alone (apply it where the file is).
+      const fromHere = relative(process.cwd(), resolve(request.path));
+      const name = fromHere.startsWith("..") || isAbsolute(fromHere) ? basename(request.path) : fromHere;
       const diff = unifiedDiff(text, editConfigLevels(text, moves), { from: `a/${name}`, to: `b/${name}` });
-      if (diff !== "") io.print(diff.replace(/\n$/, ""));
+      for (const line of diff.split("\n").slice(0, -1)) io.print(line);
       return EXIT.ok;
     } catch (error) {
       if (error instanceof UsageError || error instanceof RelayConfigError) {
