@@ -24,13 +24,13 @@ export interface LevelJudgement {
 
 type Measure = (evidence: LevelEvidence) => number | null;
 
-/** Each threshold: what it measures (in its own unit) and which way it points. */
-const THRESHOLDS: Record<ThresholdName, { measure: Measure; at: "least" | "most" }> = {
+/** Each threshold: what it measures (in its own unit), which way it points, and whether it is minutes. */
+const THRESHOLDS: Record<ThresholdName, { measure: Measure; at: "least" | "most"; minutes?: true }> = {
   min_dispatches: { measure: (e) => e.dispatches, at: "least" },
   min_success_rate: { measure: (e) => e.successRate, at: "least" },
   min_pickup_rate: { measure: (e) => e.pickupRate, at: "least" },
-  max_p95_queue_minutes: { measure: (e) => minutes(e.queueSeconds.p95), at: "most" },
-  max_p95_execution_minutes: { measure: (e) => minutes(e.executionSeconds.p95), at: "most" },
+  max_p95_queue_minutes: { measure: (e) => minutes(e.queueSeconds.p95), at: "most", minutes: true },
+  max_p95_execution_minutes: { measure: (e) => minutes(e.executionSeconds.p95), at: "most", minutes: true },
   max_timeouts: { measure: (e) => e.timeouts, at: "most" },
 };
 
@@ -43,11 +43,12 @@ export function judgeLevel(evidence: LevelEvidence, thresholds: LevelThresholds 
   for (const name of Object.keys(THRESHOLDS) as ThresholdName[]) {
     const required = thresholds?.[name];
     if (required === undefined) continue;
-    const { measure, at } = THRESHOLDS[name];
+    const { measure, at, minutes: inMinutes } = THRESHOLDS[name];
     const actual = measure(evidence);
     const met = actual !== null && (at === "least" ? actual >= required : actual <= required);
-    // Compared unrounded: 60.004 minutes is over a 60-minute limit even though it prints as 60.
-    if (!met) failed.push({ threshold: name, required, actual: actual === null ? null : Math.round(actual * 100) / 100 });
+    // Compared unrounded (60.004 minutes is over a 60-minute limit), shown to the hundredth of a minute.
+    const shown = actual !== null && inMinutes ? Math.round(actual * 100) / 100 : actual;
+    if (!met) failed.push({ threshold: name, required, actual: shown });
   }
   return { meets: failed.length === 0, failed };
 }
