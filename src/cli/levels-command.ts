@@ -42,10 +42,11 @@ function configPath(option: string | undefined, env: NodeJS.ProcessEnv): string 
   return path;
 }
 
-async function readEvidence(io: CliIo, url: string): Promise<{ windowDays: number; downstreams: DownstreamEvidence[] }> {
+/** The relay's evidence over the file's window, so the plan judges the record the file's thresholds speak of. */
+async function readEvidence(io: CliIo, url: string, windowDays: number): Promise<{ windowDays: number; downstreams: DownstreamEvidence[] }> {
   let response: Response;
   try {
-    response = await io.fetch(`${url}/relay/v1/downstreams`, { signal: AbortSignal.timeout(30_000) });
+    response = await io.fetch(`${url}/relay/v1/downstreams?window_days=${windowDays}`, { signal: AbortSignal.timeout(30_000) });
   } catch {
     throw new UsageError("--url", `${url} could not be reached`);
   }
@@ -96,7 +97,7 @@ export const levelsCommand: CliCommand = {
       });
       // A CRCR allowlist needs its upstream to parse; it has no `levels:`, so its plan is always empty.
       const config = parseRelayConfig(text, { upstreamRepo: request.upstreamRepo, source: request.path });
-      const evidence = await readEvidence(io, request.url);
+      const evidence = await readEvidence(io, request.url, config.levels.windowDays);
       const plan = planLevelChanges(config.downstreams, config.levels, evidence.downstreams);
       io.print(`# evidence of the last ${evidence.windowDays} days from ${request.url}; thresholds from ${request.path}`);
       for (const change of plan.changes) io.print(explain(change));

@@ -17,6 +17,7 @@ downstreams:
 levels:
   L3: {min_dispatches: 10, min_success_rate: 0.9}
   L4: {min_dispatches: 10, min_success_rate: 0.95}
+  window_days: 7
 `;
 
 const evidence = (repo: string, dispatches: number, successRate: number | null) => ({
@@ -33,7 +34,7 @@ const evidence = (repo: string, dispatches: number, successRate: number | null) 
   meetsLevel: true,
 });
 
-const ANSWER = { ok: true, windowDays: 14, downstreams: [evidence("Ascend/pytorch", 30, 0.97), evidence("vendor/flaky", 30, 0.6), evidence("vendor/steady", 5, 1)] };
+const ANSWER = { ok: true, windowDays: 7, downstreams: [evidence("Ascend/pytorch", 30, 0.97), evidence("vendor/flaky", 30, 0.6), evidence("vendor/steady", 5, 1)] };
 
 describe("ci-relay levels --plan", () => {
   let dir: string;
@@ -60,11 +61,11 @@ describe("ci-relay levels --plan", () => {
     const { calls, printed, errors, io } = harness(() => Response.json(ANSWER));
     const before = statSync(path).mtimeMs;
     expect(await runCli(["levels", "--plan", "--url", "http://relay.test/", "--config", path], io)).toBe(0);
-    expect(calls).toEqual(["http://relay.test/relay/v1/downstreams"]);
+    expect(calls).toEqual(["http://relay.test/relay/v1/downstreams?window_days=7"]);
     expect(errors).toEqual([]);
     expect(printed.join("\n")).toBe(
       [
-        `# evidence of the last 14 days from http://relay.test; thresholds from ${path}`,
+        `# evidence of the last 7 days from http://relay.test; thresholds from ${path}`,
         "# promote Ascend/pytorch L3 -> L4: meets L4: min_dispatches 10, min_success_rate 0.95",
         "# demote vendor/flaky L4 -> L3: below L4: success rate 60% < 95% (not in the diff: L3 needs a device; set level and device by hand)",
         "--- a/relay.yml",
@@ -89,7 +90,7 @@ describe("ci-relay levels --plan", () => {
     const answer = { ...ANSWER, downstreams: [evidence("Ascend/pytorch", 30, 0.5), evidence("vendor/flaky", 30, 0.97), evidence("vendor/steady", 5, 1)] };
     const { calls, printed, io } = harness(() => Response.json(answer), { RELAY_CONFIG: path, CI_RELAY_URL: "http://relay.env" });
     expect(await runCli(["levels", "--plan"], io)).toBe(0);
-    expect(calls).toEqual(["http://relay.env/relay/v1/downstreams"]);
+    expect(calls).toEqual(["http://relay.env/relay/v1/downstreams?window_days=7"]);
     expect(printed.slice(1, 2)).toEqual(["# demote Ascend/pytorch L3 -> L2: below L3: success rate 50% < 90%"]);
     expect(printed.filter((line) => /^[-+](?!-- |\+\+ )/.test(line))).toEqual(["-    level: L3", "-    device: npu", "+    level: L2"]);
     expect(readFileSync(path, "utf8")).toBe(CONFIG);
