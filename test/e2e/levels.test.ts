@@ -117,6 +117,16 @@ describe("level evidence from records in real Redis, through the server and leve
     });
   });
 
+  it("?window_days narrows the window, and one outside 1..30 or not a number is refused as validation-failed", async () => {
+    const narrow = (await (await fetch(relay.url("/relay/v1/downstreams?window_days=3"))).json()) as DownstreamsSummary;
+    // a1 and a2; a3 was created three days before the test began, so before the window's start.
+    expect([narrow.windowDays, narrow.downstreams[0].dispatches]).toEqual([3, 2]);
+    for (const bad of ["0", "31", "abc", "1.5"]) {
+      const answer = await fetch(relay.url(`/relay/v1/downstreams?window_days=${bad}`));
+      expect([bad, answer.status, ((await answer.json()) as { failureKind: string }).failureKind]).toEqual([bad, 400, "validation-failed"]);
+    }
+  });
+
   it("the dashboard's summary marks each downstream meets or below, with the failing threshold in words", async () => {
     const page = await (await fetch(relay.url("/relay/"))).text();
     const row = (repo: string) => new RegExp(`<tr class="summary" data-repo="${repo.replace("/", "\\/")}"[\\s\\S]*?</tr>`).exec(page)?.[0] ?? "";
