@@ -1,6 +1,7 @@
 import { DLQ_OPTIONS, QUEUE_ENV, runWorkerCommand, WORKER_OPTIONS } from "../queue/worker-cli";
 import type { CliCommand } from "./cli-command";
 import { doctorCommand } from "./doctor-command";
+import { levelsCommand } from "./levels-command";
 import { replayCommand } from "./replay-command";
 import { brokerCommand, callbackCommand, prPreflightCommand } from "./runner-commands";
 
@@ -25,4 +26,4 @@ const dlqCommand: CliCommand = {
 };
 
 /** Every `ci-relay` command, in the order `--help` lists them. */
-export const COMMANDS: readonly CliCommand[] = [brokerCommand, prPreflightCommand, callbackCommand, workerCommand, dlqCommand, replayCommand, doctorCommand];
+export const COMMANDS: readonly CliCommand[] = [brokerCommand, prPreflightCommand, callbackCommand, workerCommand, dlqCommand, replayCommand, doctorCommand, levelsCommand];

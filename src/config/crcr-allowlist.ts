@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_LEVELS } from "./levels-config";
 import { CONFIG_DEFAULTS, deviceName, text } from "./native-config";
 import { repoName } from "./repo-name";
 import { LEVELS, RELAYED_EVENTS, type Downstream, type Level, type RelayConfig } from "./types";
@@ -125,5 +126,7 @@ export function crcrToRelayConfig(allowlist: CrcrAllowlist, upstreamRepo: string
     pullRequest: { actions: [...CONFIG_DEFAULTS.pullRequestActions], trust: null, trustLabel: null },
     downstreams: listEntries(allowlist).map(toDownstream),
     broker: [],
+    // PyTorch's allowlist has no place for thresholds: its downstreams are shown, never judged.
+    levels: DEFAULT_LEVELS,
   };
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { levelsSchema, toLevelsConfig } from "./levels-config";
 import { duplicateRepoIndexes, repoName } from "./repo-name";
 import { LEVELS, RELAYED_EVENTS, type BrokerGrant, type Downstream, type RelayConfig } from "./types";
 
@@ -177,6 +178,8 @@ export const nativeConfigSchema = z
     downstreams: z.array(downstream).default(() => []),
     /** Grants for the GitHub broker (SPEC §6); default is deny. Default: none. */
     broker: z.array(brokerGrant).default(() => []),
+    /** What each level asks of a downstream's record, and over how many days (SPEC §7). Default: nothing asked, 14 days. */
+    levels: levelsSchema,
   })
   .superRefine((config, ctx) => {
     for (const index of duplicateRepoIndexes(config.upstreams)) {
@@ -245,5 +248,6 @@ export function nativeToRelayConfig(config: NativeConfig): RelayConfig {
     },
     downstreams: config.downstreams.map((entry) => toDownstream(entry, config.runs_on_default)),
     broker: config.broker.map(toGrant),
+    levels: toLevelsConfig(config.levels),
   };
 }

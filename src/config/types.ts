@@ -1,3 +1,4 @@
+import type { LevelsConfig } from "./levels-config";
 import { asciiLowerCase } from "./pattern";
 
 /**
@@ -77,6 +78,8 @@ export interface RelayConfig {
   };
   downstreams: Downstream[];
   broker: BrokerGrant[];
+  /** what each level asks of a downstream's record (SPEC §7 `levels:`) */
+  levels: LevelsConfig;
 }
 
 /** SPEC §2: repository names match case-insensitively, in ASCII (see `asciiLowerCase`). */

@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import type { DeliveryView } from "./delivery-view";
 import type { StateName } from "./downstream-state";
 import type { DownstreamView, JobView, RunsQuery, UpstreamRunView } from "./list-runs";
-import type { DownstreamsSummary, Percentiles } from "./summarize-downstreams";
+import { describeFailedThreshold } from "../levels/describe-failed-threshold";
+import type { DownstreamSummary, DownstreamsSummary, Percentiles } from "./summarize-downstreams";
 
 /**
  * SPEC §7 `GET /relay/`: the runs list as one self-contained page, readable at a glance on a desk or a
@@ -93,7 +94,7 @@ function renderSummary(summary: DownstreamsSummary): string {
   const rows = summary.downstreams.map(
     (s) => `<tr class="summary" data-repo="${escape(s.repo)}" data-anchor="summary:${escape(s.repo)}">
 <td data-label="downstream">${escape(s.repo)}</td>
-<td data-label="level">${escape(s.level)}</td>
+<td data-label="level">${escape(s.level)} ${levelVerdict(s)}</td>
 <td data-label="success">${percent(s.successRate)} <span class="meta">· ${s.dispatches} dispatch${s.dispatches === 1 ? "" : "es"}</span></td>
 <td data-label="picked up">${percent(s.pickupRate)}${s.timeouts > 0 ? ` <span class="meta">${s.timeouts} timed out</span>` : ""}</td>
 <td data-label="queue p50/p95">${spread(s.queueSeconds)}</td>
@@ -111,6 +112,12 @@ ${rows.join("\n")}
 </tbody>
 </table>
 </section>`;
+}
+
+/** Meets or below its level's thresholds (`levels:`), and which ones fail. */
+function levelVerdict(s: DownstreamSummary): string {
+  if (s.meetsLevel) return `<span class="status success level-verdict">meets</span>`;
+  return `<span class="status failure level-verdict">below</span> <span class="reason">${s.failedThresholds.map((f) => escape(describeFailedThreshold(f))).join("; ")}</span>`;
 }
 
 function renderUpstream(run: UpstreamRunView): string {

@@ -1,4 +1,5 @@
 import type { Level, Transport } from "../config/types";
+import { downstreamIndexOps } from "../levels/evidence-keys";
 import type { WriteOp } from "../store/store";
 
 /**
@@ -51,6 +52,7 @@ export function recordDispatchOps(record: DispatchRecord): WriteOp[] {
     { op: "zadd", key: RUNS_INDEX, member: requestId, score: createdAt },
     { op: "zremBelow", key: RUNS_INDEX, score: createdAt - ttlSeconds * 1000 },
     { op: "zadd", key: runsByShaKey(upstream.repo, upstream.sha), member: requestId, score: createdAt, ttlSeconds },
+    ...downstreamIndexOps(record, ttlSeconds),
   ];
   if (upstream.prNumber !== null) {
     ops.push({ op: "zadd", key: runsByPrKey(upstream.repo, upstream.prNumber), member: requestId, score: createdAt, ttlSeconds });

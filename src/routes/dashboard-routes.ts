@@ -4,7 +4,6 @@ import { listDeliveries, type DeliveryView } from "../dashboard/delivery-view";
 import { listRuns, parseRunsQuery, type RunsQuery } from "../dashboard/list-runs";
 import { loadDownstreamsSummary, parseSummaryQuery } from "../dashboard/load-downstreams-summary";
 import { DASHBOARD_CSP, renderDashboard } from "../dashboard/render-dashboard";
-import { DEFAULT_WINDOW_DAYS } from "../dashboard/summarize-downstreams";
 import { failureBody, RelayError } from "../http/failure-kinds";
 import { jsonRoute } from "../http/json-route";
 
@@ -16,7 +15,7 @@ export function runsRoute(relay: Relay) {
   });
 }
 
-/** SPEC §7 `GET /relay/v1/downstreams`: each configured downstream's record over `window_days` (default 14). */
+/** SPEC §7 `GET /relay/v1/downstreams`: each configured downstream's record over `window_days` (default: `levels.window_days`), judged against its level. */
 export function downstreamsRoute(relay: Relay) {
   return jsonRoute(relay.log, async ({ request }) => {
     const { windowDays } = parseSummaryQuery(request.query);
@@ -54,7 +53,7 @@ export function dashboardRoute(relay: Relay) {
       const now = Date.now();
       const [runs, summary, notRelayed] = await Promise.all([
         listRuns(relay.store, query, config, now),
-        loadDownstreamsSummary(relay.store, config, DEFAULT_WINDOW_DAYS, now),
+        loadDownstreamsSummary(relay.store, config, undefined, now),
         listNotRelayed(relay, query),
       ]);
       response.set("content-security-policy", DASHBOARD_CSP).type("html").send(renderDashboard(runs, query, summary, notRelayed));

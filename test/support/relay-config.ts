@@ -1,3 +1,4 @@
+import { DEFAULT_LEVELS } from "../../src/config/levels-config";
 import type { Downstream, RelayConfig } from "../../src/config/types";
 
 /** A valid normalised config with SPEC defaults; tests override what they are about. */
@@ -17,6 +18,7 @@ export function relayConfig(overrides: Partial<RelayConfig> = {}): RelayConfig {
     },
     downstreams: [downstream({ repo: "Ascend/pytorch", level: "L3", device: "npu" }), downstream({ repo: "vendor/backend", level: "L2" })],
     broker: [],
+    levels: DEFAULT_LEVELS,
     ...overrides,
   };
 }

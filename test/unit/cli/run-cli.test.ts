@@ -72,7 +72,7 @@ describe("runCli", () => {
   it("--help lists every command, exit 0", async () => {
     const { printed, io } = harness({});
     expect(await runCli(["--help"], io)).toBe(0);
-    for (const name of ["broker", "pr-preflight", "callback", "worker", "dlq", "replay", "doctor"]) expect(printed.join("\n")).toMatch(new RegExp(`^  ${name} `, "m"));
+    for (const name of ["broker", "pr-preflight", "callback", "worker", "dlq", "replay", "doctor", "levels"]) expect(printed.join("\n")).toMatch(new RegExp(`^  ${name} `, "m"));
     expect(printed.join("\n")).toContain("exit codes: 0 ok, 1 refused or failed, 2 usage");
   });
 

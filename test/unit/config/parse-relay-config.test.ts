@@ -77,6 +77,13 @@ describe("native form", () => {
           live: ["github.pr.comment.create"],
         },
       ],
+      levels: {
+        windowDays: 7,
+        thresholds: {
+          L3: { min_success_rate: 0.9, max_p95_queue_minutes: 60 },
+          L4: { min_dispatches: 20, min_success_rate: 0.95, min_pickup_rate: 0.99, max_p95_queue_minutes: 30, max_p95_execution_minutes: 120, max_timeouts: 1 },
+        },
+      },
     });
   });
 
@@ -97,6 +104,7 @@ describe("native form", () => {
       },
       downstreams: [downstream({ repo: "example/downstream", level: "L2" })],
       broker: [],
+      levels: { windowDays: 14, thresholds: {} },
     });
   });
 
@@ -156,6 +164,27 @@ describe("native form", () => {
       "relay.yml:3:1: labels: unknown key",
       "relay.yml:5:3: pull_request.trusted: unknown key",
       "relay.yml:9:35: downstreams[0].callers.workflow: unknown key",
+    ]);
+  });
+
+  test("levels: unknown keys, unknown levels and thresholds out of range are errors", () => {
+    expect(
+      problemsIn(
+        yaml([
+          "version: 1",
+          "upstreams: [pytorch/pytorch]",
+          "levels:",
+          "  L3: {min_success_rate: 1.5, max_p95_queue_minutes: 0, min_sucess_rate: 0.9}",
+          "  L5: {}",
+          "  window_days: 31",
+        ]),
+      ),
+    ).toEqual([
+      "relay.yml:4:8: levels.L3.min_success_rate: Too big: expected number to be <=1",
+      "relay.yml:4:31: levels.L3.max_p95_queue_minutes: Too small: expected number to be >0",
+      "relay.yml:4:57: levels.L3.min_sucess_rate: unknown key",
+      "relay.yml:5:3: levels.L5: unknown key",
+      "relay.yml:6:3: levels.window_days: Too big: expected number to be <=30",
     ]);
   });
 
@@ -256,6 +285,7 @@ describe("CRCR allowlist form", () => {
         downstream({ repo: "apple/pytorch-mps", level: "L3", device: "mps", oncalls: ["heidi"] }),
       ],
       broker: [],
+      levels: { windowDays: 14, thresholds: {} },
     });
   });
 
