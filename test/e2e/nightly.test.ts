@@ -12,9 +12,10 @@ downstreams:
     level: L2
     callers: { repository_id: "123456789", workflow_ref: "pinned/nightly/.github/workflows/nightly.yml@refs/heads/main" }
   - { repo: burst/repo, level: L2 }
+  - { repo: crowd/nightly, level: L2 }
 `;
-const REPOS = ["Vendor/Backend", "quiet/observer", "Nightly/Only", "pinned/nightly", "burst/repo"];
-const RATE_LIMIT = 20;
+const REPOS = ["Vendor/Backend", "quiet/observer", "Nightly/Only", "pinned/nightly", "burst/repo", "crowd/nightly"];
+const RATE_LIMIT = 30;
 const COMMITS = "/repos/pytorch/pytorch/commits/{sha}";
 
 describe("nightly and periodic reports end to end (real server, fake GitHub, local OIDC issuer, HUD sink, Redis)", () => {
@@ -82,6 +83,16 @@ describe("nightly and periodic reports end to end (real server, fake GitHub, loc
     // GitHub was asked once: the commit is cached.
     expect(commitLookups(sha)).toHaveLength(1);
     expect(world.github.checkRuns()).toHaveLength(0);
+  });
+
+  it("records one of twelve identical reports sent at once, and answers the rest as duplicates", async () => {
+    const sha = upstreamCommit();
+    const answers = await Promise.all(Array.from({ length: 12 }, () => report("crowd/nightly", nightly(sha, { run_id: "4343" }))));
+    expect(answers.map((a) => a.status)).toEqual(Array(12).fill(200));
+    expect(answers.filter((a) => a.json.duplicate === false)).toHaveLength(1);
+    await waitUntil(() => hudRowsFor(sha).length === 1, 30_000, "the HUD record");
+    await new Promise((resolve) => setTimeout(resolve, 1_500)); // room for a wrongly doubled row to show
+    expect(hudRowsFor(sha)).toHaveLength(1);
   });
 
   it("takes a periodic report from a nightly-only downstream (events: []) and changes no check run", async () => {
