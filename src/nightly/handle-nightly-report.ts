@@ -10,7 +10,7 @@ import { nightlyHudTaskOps } from "../hud/hud-task";
 import { decideNightlyReport, type NightlyDecision } from "./decide-nightly-report";
 import { findUpstreamCommit } from "./find-upstream-commit";
 import { nightlyBodySchema } from "./nightly-body";
-import { parseNightlyReport, readNightlyReportKey, recordNightlyReportOps, type NightlyReport, type NightlyReportKey } from "./nightly-report";
+import { parseNightlyReport, nightlyReportKey, recordNightlyReportOps, type NightlyReport, type NightlyReportKey } from "./nightly-report";
 
 export interface NightlyReportRequest {
   requestId: string;
@@ -66,7 +66,7 @@ export async function handleNightlyReport(relay: Deps, request: NightlyReportReq
     scope: workflow.scope,
     jobName: workflow.scope === "run" ? null : (workflow.job_name ?? null),
   };
-  const storeKey = readNightlyReportKey(key);
+  const storeKey = nightlyReportKey(key);
   const stored = relay.store.get(storeKey);
   stored.catch(() => undefined); // read ahead of the rate count; a refusal leaves it unused
   const now = Date.now();

@@ -53,7 +53,7 @@ const reportsByShaKey = (upstream: string, sha: string) => `relay:nightly:sha:${
 /** GitHub's answer to "is this a commit of that upstream", cached (see `upstream-commit`) */
 export const commitCheckKey = (upstream: string, sha: string) => `relay:nightly:commit:${upstream.toLowerCase()}:${sha.toLowerCase()}`;
 
-export const readNightlyReportKey = (key: NightlyReportKey) => reportKey(nightlyReportId(key));
+export const nightlyReportKey = (key: NightlyReportKey) => reportKey(nightlyReportId(key));
 
 /** Stores a new report and indexes it, for the one atomic write that also enqueues its HUD record. */
 export function recordNightlyReportOps(report: NightlyReport): WriteOp[] {
