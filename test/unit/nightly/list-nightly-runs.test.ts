@@ -1,4 +1,5 @@
 import { mergeNewestFirst, parseRunsQuery, type UpstreamRunView } from "../../../src/dashboard/list-runs";
+import { renderDashboard } from "../../../src/dashboard/render-dashboard";
 import { listNightlyRuns } from "../../../src/nightly/list-nightly-runs";
 import { recordNightlyReportOps, type NightlyReport } from "../../../src/nightly/nightly-report";
 import { MemoryStore } from "../../../src/store/memory-store";
@@ -73,5 +74,18 @@ describe("merging dispatches and reports", () => {
     expect(mergeNewestFirst(dispatches, reports, 10).map((e) => e.deliveryId)).toEqual(["n4", "d3", "n2", "d1", "n0"]);
     expect(mergeNewestFirst(dispatches, reports, 2).map((e) => e.deliveryId)).toEqual(["n4", "d3"]);
     expect(mergeNewestFirst(dispatches, [], 10)).toEqual(dispatches);
+  });
+});
+
+describe("nightly reports on the dashboard page", () => {
+  it("marks the entry with its kind, links no delivery explanation, and gives each row its own anchor", async () => {
+    const store = await seeded([nightlyReport({ at: T0 }), nightlyReport({ downstream: "Nightly/Only", level: "L4", conclusion: "failure", at: T0 + 1 })]);
+    const runs = await listNightlyRuns(store, parseRunsQuery({}), config, T0 + 1_000);
+    const html = renderDashboard(runs, parseRunsQuery({}), null);
+    expect(html).toContain(`<span class="report-kind">nightly</span>`);
+    expect(html).toContain("nightly report · first reported");
+    expect(html).not.toContain("v1/deliveries/");
+    expect(html).toContain(`data-anchor="nightly:${SHA}:Nightly/Only"`);
+    expect(html).toMatch(/data-repo="Vendor\/Backend" data-status="success"/);
   });
 });
