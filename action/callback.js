@@ -2,8 +2,9 @@
 "use strict";
 /**
  * The ci-relay callback step (action.yml runs it; plain Node 20, no dependencies). Reads the dispatch's
- * client_payload from the event file, mints an OIDC token for the relay's audience through the Actions
- * runtime, and posts one SPEC §4 callback. Exit status: 1 when the relay refuses the report (4xx: the
+ * client_payload from the event file — or, for a nightly or periodic report (`event-type`), which no
+ * dispatch started, takes the upstream commit from `delivery-id` and the relay from `callback-url` —
+ * mints an OIDC token for the relay's audience through the Actions runtime, and posts one SPEC §4 callback. Exit status: 1 when the relay refuses the report (4xx: the
  * workflow must be fixed) or it cannot be built; 0 when the relay accepted it, and also when the relay
  * stayed unavailable after retries — an outage of the relay must not fail downstream CI.
  * Tokens are never printed.
@@ -11,6 +12,8 @@
 const { readFileSync } = require("node:fs");
 
 const ATTEMPTS = 4;
+/** SPEC §4: reports of runs no dispatch started (CRCR's `event_type`); they carry no relay token. */
+const PERIODIC_EVENTS = ["nightly", "periodic"];
 
 class StepError extends Error {}
 
@@ -119,7 +122,8 @@ async function post(url, token, body, maxTimeMs) {
   return last;
 }
 
-async function main() {
+/** Where and what to report for a dispatched run; null when the relay keeps no callbacks for it. */
+function dispatchedReport() {
   const payload = clientPayload();
   const relay = payload.relay;
   const url = input("CALLBACK_URL", relay.callback_url || "");
@@ -127,17 +131,36 @@ async function main() {
   if (!relay.callback_token) {
     // Minted only when the relay keeps callbacks (L2+ configured): nothing to report to.
     console.log("::notice::client_payload.relay.callback_token is empty: the relay keeps no callbacks for this downstream");
-    return 0;
+    return null;
   }
-  const maxTimeMs = Math.max(1, Number(input("MAX_TIME", "30")) || 30) * 1000;
   const body = {
     relay_token: relay.callback_token,
-    event_type: payload.event_type,
-    delivery_id: payload.delivery_id,
+    event_type: input("EVENT_TYPE", payload.event_type),
+    delivery_id: input("DELIVERY_ID", payload.delivery_id),
     workflow: workflowReport(),
   };
+  return { url, body };
+}
+
+/** Where and what to report for a nightly or periodic run: the tested upstream commit, once done. */
+function periodicReport(eventType) {
+  const url = input("CALLBACK_URL");
+  if (!url) throw new StepError(`callback-url is required for ${eventType} reports: no dispatch carries it`);
+  const sha = input("DELIVERY_ID");
+  if (!/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i.test(sha)) {
+    throw new StepError(`delivery-id must be the full SHA of the upstream commit the ${eventType} run tested`);
+  }
+  if (input("STATUS") !== "completed") throw new StepError(`${eventType} reports are sent once the job is done: status must be completed`);
+  return { url, body: { event_type: eventType, delivery_id: sha, workflow: workflowReport() } };
+}
+
+async function main() {
+  const eventType = input("EVENT_TYPE");
+  const report = PERIODIC_EVENTS.includes(eventType) ? periodicReport(eventType) : dispatchedReport();
+  if (report === null) return 0;
+  const maxTimeMs = Math.max(1, Number(input("MAX_TIME", "30")) || 30) * 1000;
   const token = await oidcToken(input("AUDIENCE", "ci-relay-callback"), maxTimeMs);
-  const answer = await post(url, token, body, maxTimeMs);
+  const answer = await post(report.url, token, report.body, maxTimeMs);
   if (answer === null) {
     console.log("::warning::ci-relay was unreachable; the status was not reported");
     return 0;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { RelayError } from "../http/failure-kinds";
 
 /** GitHub's check-run conclusions: what a downstream may report for a completed job or run. */
 export const CHECK_CONCLUSIONS = ["action_required", "cancelled", "failure", "neutral", "success", "skipped", "stale", "timed_out"] as const;
@@ -85,3 +86,9 @@ export const callbackBodySchema = z.object({
 });
 
 export type CallbackBody = z.infer<typeof callbackBodySchema>;
+
+/** Names the fields that failed, never their values: a body may carry anything. */
+export function invalidBody(error: z.ZodError): RelayError {
+  const fields = [...new Set(error.issues.map((issue) => issue.path.join(".") || "(body)"))].slice(0, 10);
+  return new RelayError("validation-failed", `The callback body is invalid: ${fields.join(", ")}.`, "body-invalid");
+}

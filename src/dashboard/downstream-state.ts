@@ -67,6 +67,14 @@ export function downstreamState(record: DispatchRecord, allJobs: readonly JobRec
       stuck: deadline !== null && now > deadline ? `not picked up within its ${deadlines?.pickupTimeoutMinutes} min pickup timeout` : null,
     };
   }
+  return reportedState(relevant, deadlines, now);
+}
+
+/**
+ * Where a downstream stands from the jobs it reported (at least one; the ones that speak for its
+ * latest run): timed out, running, or concluded, with why. Pure.
+ */
+export function reportedState(relevant: readonly JobRecord[], deadlines: Deadlines | null, now: number): DownstreamState {
   const timedOut = relevant.filter((j) => j.state === "TIMED_OUT");
   if (timedOut.length > 0) {
     const unpicked = timedOut.some((j) => j.inProgressAt === null);

@@ -71,7 +71,7 @@ function renderStuck(runs: UpstreamRunView[]): string {
   const stuck = runs.flatMap((run) => run.downstreams.filter((d) => d.state.stuck !== null).map((d) => ({ run, d })));
   if (stuck.length === 0) return "";
   const rows = stuck.map(
-    ({ run, d }) => `<tr class="downstream stuck" data-repo="${escape(d.repo)}" data-status="${d.state.name}" data-anchor="stuck:${escape(d.requestId)}">
+    ({ run, d }) => `<tr class="downstream stuck" data-repo="${escape(d.repo)}" data-status="${d.state.name}" data-anchor="stuck:${escape(d.requestId ?? d.repo)}">
 <td data-label="downstream">${escape(d.repo)}</td>
 <td data-label="for">${upstreamLabel(run)}</td>
 <td data-label="status">${statusPill(d.state.name)} <span class="stuck-tag">stuck</span> ${escape(d.state.stuck ?? "")}</td>
@@ -121,13 +121,18 @@ function levelVerdict(s: DownstreamSummary): string {
 }
 
 function renderUpstream(run: UpstreamRunView): string {
+  // A nightly or periodic report follows no delivery: nothing to explain beyond its commit.
+  const meta =
+    run.upstream.ref === null
+      ? `${escape(run.event)} report · first reported ${timeTag(run.receivedAt)}`
+      : `${escape(run.event)} · accepted by the relay ${timeTag(run.receivedAt)} · <a href="v1/deliveries/${encodeURIComponent(run.deliveryId)}">why? (delivery ${escape(run.deliveryId)})</a>`;
   return `<section class="upstream">
 <h2>${upstreamLabel(run)}
-<span class="meta">${escape(run.event)} · accepted by the relay ${timeTag(run.receivedAt)} · <a href="v1/deliveries/${encodeURIComponent(run.deliveryId)}">why? (delivery ${escape(run.deliveryId)})</a></span></h2>
+<span class="meta">${meta}</span></h2>
 <table>
 <thead><tr><th>downstream</th><th>level</th><th>status</th><th>jobs</th><th>queue</th><th>run</th></tr></thead>
 <tbody>
-${run.downstreams.map(renderDownstream).join("\n")}
+${run.downstreams.map((d) => renderDownstream(d, d.requestId ?? `${run.event}:${run.upstream.sha}:${d.repo}`)).join("\n")}
 </tbody>
 </table>
 </section>`;
@@ -175,16 +180,21 @@ ${rows.join("\n")}
 
 function upstreamLabel(run: UpstreamRunView): string {
   const { upstream } = run;
-  const what = upstream.prNumber !== null ? `PR #${upstream.prNumber}` : escape(upstream.ref.replace(/^refs\/heads\//, ""));
+  const what =
+    upstream.ref === null
+      ? `<span class="report-kind">${escape(run.event)}</span>`
+      : upstream.prNumber !== null
+        ? `PR #${upstream.prNumber}`
+        : escape(upstream.ref.replace(/^refs\/heads\//, ""));
   return `<span class="repo">${escape(upstream.repo)}</span> ${what} <code title="${escape(upstream.sha)}">${escape(upstream.sha.slice(0, 10))}</code>`;
 }
 
-function renderDownstream(d: DownstreamView): string {
+function renderDownstream(d: DownstreamView, anchor: string): string {
   const jobs = d.jobs.filter((j) => j.scope === "job");
   const queue = maxOf(d.jobs.map((j) => j.queueTimeSeconds));
   const run = maxOf(d.jobs.map((j) => j.executionTimeSeconds));
   const link = d.jobs.map((j) => safeUrl(j.url)).find((u) => u !== null);
-  return `<tr class="downstream${d.state.stuck === null ? "" : " stuck"}" data-repo="${escape(d.repo)}" data-status="${d.state.name}" data-anchor="${escape(d.requestId)}">
+  return `<tr class="downstream${d.state.stuck === null ? "" : " stuck"}" data-repo="${escape(d.repo)}" data-status="${d.state.name}" data-anchor="${escape(anchor)}">
 <td data-label="downstream">${link ? `<a href="${escape(link)}">${escape(d.repo)}</a>` : escape(d.repo)}</td>
 <td data-label="level">${escape(d.level)}${d.transport === "queue" ? " · queue" : ""}</td>
 <td data-label="status">${statusPill(d.state.name)}${d.state.stuck === null ? "" : ` <span class="stuck-tag">stuck</span>`}
@@ -304,6 +314,7 @@ th { font-weight: 600; font-size: .8rem; color: var(--idle); }
 ${Object.entries(STYLE_CLASSES)
   .map(([name, colour]) => `.status.${name} { background: ${colour}; }`)
   .join("\n")}
+.report-kind { display: inline-block; border: 1px solid var(--idle); border-radius: .3rem; padding: 0 .3rem; font-size: .75rem; font-weight: 600; text-transform: uppercase; }
 .stuck-work { border: 2px solid #cf222e; border-radius: .5rem; padding: .5rem; }
 .stuck-work h2 { color: #cf222e; }
 .stuck-tag { display: inline-block; border: 1px solid #cf222e; color: #cf222e; border-radius: .3rem; padding: 0 .3rem; font-size: .75rem; font-weight: 600; text-transform: uppercase; }

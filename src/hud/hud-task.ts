@@ -5,7 +5,8 @@ import { jobId } from "../callback/job-record";
 import type { Outbox, OutboxTask } from "../outbox/outbox";
 import type { TaskContext, TaskHandler } from "../outbox/outbox-runner";
 import type { WriteOp } from "../store/store";
-import { buildHudRecord } from "./hud-record";
+import { nightlyReportId, type NightlyReport } from "../nightly/nightly-report";
+import { buildHudRecord, buildNightlyHudRecord } from "./hud-record";
 
 export const HUD_TASK = "hud";
 const HUD_TIMEOUT_MS = 10_000;
@@ -30,6 +31,16 @@ export function hudTaskOps(
   if (settings.hudUrl === undefined || transition.dispatch.level === "L1") return [];
   const id = `${HUD_TASK}:${jobId({ ...transition, requestId: transition.dispatch.requestId })}:${transition.to}`;
   return outbox.enqueueOps({ id, kind: HUD_TASK, data: { record: buildHudRecord(transition, workflow) } }, now);
+}
+
+/**
+ * The outbox task for one accepted nightly or periodic report (SPEC §4); each report is accepted once,
+ * and the id names it, so it is never forwarded twice. L1 reports are never accepted.
+ */
+export function nightlyHudTaskOps(outbox: Outbox, settings: HudSettings, report: NightlyReport, workflow: WorkflowReport, now: number): WriteOp[] {
+  if (settings.hudUrl === undefined) return [];
+  const id = `${HUD_TASK}:nightly:${nightlyReportId(report)}`;
+  return outbox.enqueueOps({ id, kind: HUD_TASK, data: { record: buildNightlyHudRecord(report, workflow) } }, now);
 }
 
 /** Thrown with the shape `classifyFailure` reads, so the runner retries 5xx/429 and honours Retry-After. */

@@ -1,17 +1,25 @@
 import type { Request, Response } from "express";
 import type { Relay } from "../create-relay";
 import { listDeliveries, type DeliveryView } from "../dashboard/delivery-view";
-import { listRuns, parseRunsQuery, type RunsQuery } from "../dashboard/list-runs";
+import { listRuns, mergeNewestFirst, parseRunsQuery, type RunsQuery, type UpstreamRunView } from "../dashboard/list-runs";
 import { loadDownstreamsSummary, parseSummaryQuery } from "../dashboard/load-downstreams-summary";
 import { DASHBOARD_CSP, renderDashboard } from "../dashboard/render-dashboard";
 import { failureBody, RelayError } from "../http/failure-kinds";
 import { jsonRoute } from "../http/json-route";
+import { listNightlyRuns } from "../nightly/list-nightly-runs";
 
-/** SPEC §7 `GET /relay/v1/runs`: recent dispatches, each downstream's state and why, JSON. */
+/** Recent dispatches and nightly/periodic reports, newest first: what the runs list and the page show. */
+async function listRunsAndReports(relay: Relay, query: RunsQuery, now: number): Promise<UpstreamRunView[]> {
+  const config = relay.config.current();
+  const [runs, reports] = await Promise.all([listRuns(relay.store, query, config, now), listNightlyRuns(relay.store, query, config, now)]);
+  return mergeNewestFirst(runs, reports, query.limit);
+}
+
+/** SPEC §7 `GET /relay/v1/runs`: recent dispatches (and nightly reports), each downstream's state and why, JSON. */
 export function runsRoute(relay: Relay) {
   return jsonRoute(relay.log, async ({ request }) => {
     const query = parseRunsQuery(request.query);
-    return { body: { ok: true, runs: await listRuns(relay.store, query, relay.config.current(), Date.now()) } };
+    return { body: { ok: true, runs: await listRunsAndReports(relay, query, Date.now()) } };
   });
 }
 
@@ -52,7 +60,7 @@ export function dashboardRoute(relay: Relay) {
       const config = relay.config.current();
       const now = Date.now();
       const [runs, summary, notRelayed] = await Promise.all([
-        listRuns(relay.store, query, config, now),
+        listRunsAndReports(relay, query, now),
         loadDownstreamsSummary(relay.store, config, undefined, now),
         listNotRelayed(relay, query),
       ]);

@@ -225,6 +225,11 @@ export class FakeGitHub {
     this.state.addWorkflowRun(repo, run);
   }
 
+  /** A commit `repo` holds, for `GET /repos/{o}/{r}/commits/{sha}`. */
+  addCommit(repo: string, sha: string): void {
+    this.state.addCommit(repo, sha);
+  }
+
   setRateLimit(limit: Partial<RateLimit>): void {
     this.state.rateLimit = { ...this.state.rateLimit, ...limit };
   }
