@@ -125,5 +125,6 @@ export function crcrToRelayConfig(allowlist: CrcrAllowlist, upstreamRepo: string
     pullRequest: { actions: [...CONFIG_DEFAULTS.pullRequestActions], trust: null, trustLabel: null },
     downstreams: listEntries(allowlist).map(toDownstream),
     broker: [],
+    ciProviders: [],
   };
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
+import { ciProviderSchema, toCiProvider } from "./ci-provider-config";
 import { duplicateRepoIndexes, repoName } from "./repo-name";
-import { LEVELS, RELAYED_EVENTS, type BrokerGrant, type Downstream, type RelayConfig } from "./types";
+import { LEVELS, RELAYED_EVENTS, sameRepo, type BrokerGrant, type Downstream, type RelayConfig } from "./types";
 
 /** Defaults of SPEC §2; the CRCR form reuses the ones it shares with the native form. */
 export const CONFIG_DEFAULTS = {
@@ -177,6 +178,8 @@ export const nativeConfigSchema = z
     downstreams: z.array(downstream).default(() => []),
     /** Grants for the GitHub broker (SPEC §6); default is deny. Default: none. */
     broker: z.array(brokerGrant).default(() => []),
+    /** Callers from CI systems other than GitHub Actions (SPEC §4.1), one entry per issuer. Default: none. */
+    ci_providers: z.array(ciProviderSchema).default(() => []),
   })
   .superRefine((config, ctx) => {
     for (const index of duplicateRepoIndexes(config.upstreams)) {
@@ -185,6 +188,15 @@ export const nativeConfigSchema = z
     for (const index of duplicateRepoIndexes(config.downstreams.map((entry) => entry.repo))) {
       ctx.addIssue({ code: "custom", path: ["downstreams", index, "repo"], message: "duplicate repository" });
     }
+    const issuers = config.ci_providers.map((provider) => provider.issuer);
+    config.ci_providers.forEach((provider, index) => {
+      if (issuers.indexOf(provider.issuer) !== index) ctx.addIssue({ code: "custom", path: ["ci_providers", index, "issuer"], message: "duplicate issuer" });
+      provider.repo_map.forEach((mapping, mapIndex) => {
+        if (!config.downstreams.some((entry) => sameRepo(entry.repo, mapping.repo))) {
+          ctx.addIssue({ code: "custom", path: ["ci_providers", index, "repo_map", mapIndex, "repo"], message: "is not a configured downstream" });
+        }
+      });
+    });
   });
 
 type NativeConfig = z.output<typeof nativeConfigSchema>;
@@ -245,5 +257,6 @@ export function nativeToRelayConfig(config: NativeConfig): RelayConfig {
     },
     downstreams: config.downstreams.map((entry) => toDownstream(entry, config.runs_on_default)),
     broker: config.broker.map(toGrant),
+    ciProviders: config.ci_providers.map(toCiProvider),
   };
 }
