@@ -24,9 +24,8 @@ export function resolveProviderCaller(repoMap: readonly ProviderRepoMapping[], c
   return { repo: mapping.repo };
 }
 
-/** Own properties only: a claim named `constructor` or `__proto__` is whatever the token says, or absent. */
+/** Inherited properties (`constructor`, `toString`) are functions, so they never pass for a claim. */
 function stringClaim(claims: Readonly<Record<string, unknown>>, claim: string): string | undefined {
-  if (!Object.hasOwn(claims, claim)) return undefined;
   const value = claims[claim];
   return typeof value === "string" ? value : undefined;
 }
