@@ -1,3 +1,5 @@
+import { execFile } from "node:child_process";
+import { resolve } from "node:path";
 import {
   callBack,
   dispatchPr,
@@ -11,6 +13,8 @@ import {
 import { BUILDKITE_ORGANIZATION_ID, BUILDKITE_PIPELINE_ID, buildkiteClaims, startOidcIssuer, type OidcIssuer } from "../support/oidc-issuer";
 
 const VLLM = "vllm-project/vllm";
+const SCRIPT = resolve(__dirname, "../../action/buildkite-callback.js");
+const FAKE_AGENT = resolve(__dirname, "../support/fake-buildkite-agent.js");
 const REPOS = [VLLM, "Vendor/Backend"];
 
 /** SPEC §2 `ci_providers` with the local Buildkite-shaped issuer; vLLM's GitHub Actions callers are pinned to another repository id. */
@@ -44,7 +48,7 @@ describe("callbacks from a CI system other than GitHub Actions (real server, loc
     await Promise.all([buildkite?.close(), unknown?.close()]);
   });
 
-  /** A callback as action/buildkite-callback.sh sends it: a Buildkite OIDC token and the dispatch's relay token. */
+  /** A callback as action/buildkite-callback.js sends it: a Buildkite OIDC token and the dispatch's relay token. */
   const fromBuildkite = async (dispatched: Dispatched, claims: Record<string, unknown> = {}, workflow = workflowReport()) =>
     postCallback(world, { authorization: [`Bearer ${await buildkite.mint(claims)}`], body: { relay_token: dispatched.callbackToken, workflow } });
 
@@ -112,5 +116,76 @@ describe("callbacks from a CI system other than GitHub Actions (real server, loc
       body: { relay_token: vllm.callbackToken, workflow: workflowReport() },
     });
     expect(pinned.json).toMatchObject({ ok: true, state: "IN_PROGRESS" });
+  });
+
+  /** Runs action/buildkite-callback.js as a Buildkite step would: build env, the agent on hand. */
+  function runBuildkiteStep(args: string[], env: Record<string, string>, tokenClaims: Record<string, unknown> = {}): Promise<{ code: number; stdout: string }> {
+    const runtime = buildkite.actionsRuntime(tokenClaims);
+    return new Promise((done) => {
+      execFile(
+        process.execPath,
+        [SCRIPT, ...args],
+        {
+          env: {
+            PATH: process.env.PATH,
+            BUILDKITE_AGENT: FAKE_AGENT,
+            FAKE_AGENT_TOKEN_URL: runtime.requestUrl,
+            FAKE_AGENT_TOKEN_BEARER: runtime.requestToken,
+            BUILDKITE_BUILD_NUMBER: "77",
+            BUILDKITE_RETRY_COUNT: "0",
+            BUILDKITE_BUILD_URL: "https://buildkite.com/vllm/ci/builds/77",
+            BUILDKITE_JOB_ID: "0190a1b2-c3d4-4e5f-8a9b-0c1d2e3f4a5b",
+            BUILDKITE_PIPELINE_SLUG: "ci",
+            BUILDKITE_STEP_KEY: "upstream-tests",
+            CI_RELAY_CALLBACK_RETRY_MS: "10",
+            ...env,
+          },
+        },
+        (error, stdout) => done({ code: error ? Number(error.code ?? 1) : 0, stdout }),
+      );
+    });
+  }
+
+  it("action/buildkite-callback.js reports a Buildkite job with the agent's OIDC token and the dispatch's relay token", async () => {
+    const { [VLLM]: dispatched } = await dispatchPr(world, [VLLM]);
+    const relayEnv = { CI_RELAY_CALLBACK_URL: dispatched.clientPayload.relay.callback_url, CI_RELAY_TOKEN: dispatched.callbackToken };
+    expect(relayEnv.CI_RELAY_CALLBACK_URL).toBe(world.relay.url("/relay/v1/callback"));
+
+    const started = await runBuildkiteStep(["in_progress"], relayEnv);
+    expect(started.code).toBe(0);
+    expect(JSON.parse(started.stdout.trim().split("\n").pop() ?? "")).toMatchObject({ ok: true, state: "IN_PROGRESS", dispatchId: dispatched.requestId });
+    const finished = await runBuildkiteStep(["completed", "Failure"], { ...relayEnv, CI_RELAY_TEST_RESULTS: '{"passed": 9, "failed": 1}' });
+    expect(finished.code).toBe(0);
+    expect(finished.stdout).toContain('"state":"COMPLETED"');
+    expect(buildkite.runtimeAudiences.slice(-2)).toEqual(["ci-relay-callback", "ci-relay-callback"]);
+
+    const rowsOf = () => world.hud.rows.filter((row) => row.body.trusted.request_id === dispatched.requestId);
+    await waitUntil(() => rowsOf().length === 2, 30_000, "two HUD records");
+    const completed = rowsOf().find((row) => row.body.untrusted.callback_payload.workflow.status === "completed");
+    expect(completed?.body.trusted).toMatchObject({ verified_repo: VLLM });
+    expect(completed?.body.untrusted.callback_payload.workflow).toMatchObject({
+      conclusion: "failure",
+      job_name: "upstream-tests",
+      run_id: "77",
+      check_run_id: "77-1",
+      url: "https://buildkite.com/vllm/ci/builds/77#0190a1b2-c3d4-4e5f-8a9b-0c1d2e3f4a5b",
+      test_results: { passed: 9, failed: 1 },
+    });
+    for (const output of [started.stdout, finished.stdout]) expect(output).not.toContain(dispatched.callbackToken);
+  });
+
+  it("action/buildkite-callback.js fails the step when the relay refuses the pipeline, and without its settings", async () => {
+    const { [VLLM]: dispatched } = await dispatchPr(world, [VLLM]);
+    const relayEnv = { CI_RELAY_CALLBACK_URL: dispatched.clientPayload.relay.callback_url, CI_RELAY_TOKEN: dispatched.callbackToken };
+
+    const fork = await runBuildkiteStep(["in_progress"], relayEnv, { build_branch: "contributor:main" });
+    expect(fork.code).toBe(1);
+    expect(fork.stdout).toContain("caller-not-allowed");
+    const noToken = await runBuildkiteStep(["in_progress"], { CI_RELAY_CALLBACK_URL: relayEnv.CI_RELAY_CALLBACK_URL });
+    expect(noToken).toMatchObject({ code: 1, stdout: expect.stringContaining("CI_RELAY_TOKEN is not set") });
+    const noConclusion = await runBuildkiteStep(["completed"], relayEnv);
+    expect(noConclusion).toMatchObject({ code: 1, stdout: expect.stringContaining("conclusion is required") });
+    const noAgent = await runBuildkiteStep(["in_progress"], { ...relayEnv, BUILDKITE_AGENT: "/nonexistent/buildkite-agent" });
+    expect(noAgent).toMatchObject({ code: 1, stdout: expect.stringContaining("buildkite-agent could not get an OIDC token") });
   });
 });
