@@ -4,18 +4,14 @@
  * The ci-relay callback step (action.yml runs it; plain Node 20, no dependencies). Reads the dispatch's
  * client_payload from the event file — or, for a nightly or periodic report (`event-type`), which no
  * dispatch started, takes the upstream commit from `delivery-id` and the relay from `callback-url` —
- * mints an OIDC token for the relay's audience through the Actions runtime, and posts one SPEC §4 callback. Exit status: 1 when the relay refuses the report (4xx: the
- * workflow must be fixed) or it cannot be built; 0 when the relay accepted it, and also when the relay
- * stayed unavailable after retries — an outage of the relay must not fail downstream CI.
- * Tokens are never printed.
+ * mints an OIDC token for the relay's audience through the Actions runtime, and posts one SPEC §4
+ * callback; exit status and retries as relay-callback.js says.
  */
 const { readFileSync } = require("node:fs");
+const { StepError, parseTestResults, report, runStep } = require("./relay-callback.js");
 
-const ATTEMPTS = 4;
 /** SPEC §4: reports of runs no dispatch started (CRCR's `event_type`); they carry no relay token. */
 const PERIODIC_EVENTS = ["nightly", "periodic"];
-
-class StepError extends Error {}
 
 function input(name, fallback = "") {
   const value = process.env[`INPUT_${name}`];
@@ -46,19 +42,6 @@ async function oidcToken(audience, maxTimeMs) {
   return value;
 }
 
-function testResults() {
-  const text = input("TEST_RESULTS");
-  if (text === "") return undefined;
-  try {
-    const parsed = JSON.parse(text);
-    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) return parsed;
-  } catch {
-    // reported below
-  }
-  console.log("::warning::test-results is not a JSON object; sent without it");
-  return undefined;
-}
-
 function workflowReport() {
   const env = process.env;
   const status = input("STATUS");
@@ -78,7 +61,7 @@ function workflowReport() {
     check_run_id: checkRunId(),
     started_at: status === "in_progress" ? now : null,
     completed_at: status === "completed" ? now : null,
-    test_results: testResults(),
+    test_results: parseTestResults(input("TEST_RESULTS")),
     artifact_url: input("ARTIFACT_URL") || undefined,
     summary: input("SUMMARY") || undefined,
   };
@@ -94,32 +77,6 @@ function checkRunId() {
   const id = (process.env.CHECK_RUN_ID || "").trim();
   if (id !== "") return id;
   return `${process.env.GITHUB_RUN_ID}-${process.env.GITHUB_RUN_ATTEMPT || "1"}`;
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Retries what may pass later (network, 429, 5xx); returns the last answer, or null if none came. */
-async function post(url, token, body, maxTimeMs) {
-  const baseDelayMs = Number(process.env.CI_RELAY_CALLBACK_RETRY_MS || 1000);
-  let last = null;
-  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    try {
-      const response = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(maxTimeMs),
-      });
-      const text = await response.text();
-      last = { status: response.status, text };
-      if (response.status !== 429 && response.status < 500) return last;
-      console.log(`relay answered ${response.status} (attempt ${attempt}/${ATTEMPTS})`);
-    } catch (error) {
-      console.log(`relay unreachable: ${error.name} (attempt ${attempt}/${ATTEMPTS})`);
-    }
-    if (attempt < ATTEMPTS) await sleep(baseDelayMs * 2 ** (attempt - 1));
-  }
-  return last;
 }
 
 /** Where and what to report for a dispatched run; null when the relay keeps no callbacks for it. */
@@ -156,29 +113,11 @@ function periodicReport(eventType) {
 
 async function main() {
   const eventType = input("EVENT_TYPE");
-  const report = PERIODIC_EVENTS.includes(eventType) ? periodicReport(eventType) : dispatchedReport();
-  if (report === null) return 0;
+  const target = PERIODIC_EVENTS.includes(eventType) ? periodicReport(eventType) : dispatchedReport();
+  if (target === null) return 0;
   const maxTimeMs = Math.max(1, Number(input("MAX_TIME", "30")) || 30) * 1000;
   const token = await oidcToken(input("AUDIENCE", "ci-relay-callback"), maxTimeMs);
-  const answer = await post(report.url, token, report.body, maxTimeMs);
-  if (answer === null) {
-    console.log("::warning::ci-relay was unreachable; the status was not reported");
-    return 0;
-  }
-  console.log(answer.text);
-  if (answer.status >= 200 && answer.status < 300) return 0;
-  if (answer.status === 429 || answer.status >= 500) {
-    console.log(`::warning::ci-relay answered ${answer.status} after retries; the status was not reported`);
-    return 0;
-  }
-  console.log(`::error::ci-relay refused the callback (HTTP ${answer.status})`);
-  return 1;
+  return report(target.url, token, target.body, maxTimeMs);
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error) => {
-    console.log(`::error::${error instanceof StepError ? error.message : `callback failed: ${error && error.name}`}`);
-    process.exit(1);
-  },
-);
+runStep(main);

@@ -25,7 +25,7 @@ export interface AuthenticateReportInput {
  * where the config sets them, the token meets. Nightly-only downstreams (`events: []`) are downstreams.
  */
 export async function authenticateReport(input: AuthenticateReportInput): Promise<ReportCaller> {
-  const identity = await input.oidc.verify(input.bearer, input.callbackAudience);
+  const identity = await input.oidc.verify(input.bearer, input.callbackAudience, input.config.ciProviders);
   input.onVerified?.(identity);
   const downstream = input.config.downstreams.find((candidate) => sameRepo(candidate.repo, identity.repository));
   if (downstream === undefined) {

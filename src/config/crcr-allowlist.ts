@@ -128,5 +128,6 @@ export function crcrToRelayConfig(allowlist: CrcrAllowlist, upstreamRepo: string
     broker: [],
     // PyTorch's allowlist has no place for thresholds: its downstreams are shown, never judged.
     levels: DEFAULT_LEVELS,
+    ciProviders: [],
   };
 }

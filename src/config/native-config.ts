@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { levelsSchema, toLevelsConfig } from "./levels-config";
+import { ciProviderSchema, toCiProvider } from "./ci-provider-config";
 import { duplicateRepoIndexes, repoName } from "./repo-name";
-import { LEVELS, RELAYED_EVENTS, type BrokerGrant, type Downstream, type RelayConfig } from "./types";
+import { LEVELS, RELAYED_EVENTS, sameRepo, type BrokerGrant, type Downstream, type RelayConfig } from "./types";
 
 /** Defaults of SPEC §2; the CRCR form reuses the ones it shares with the native form. */
 export const CONFIG_DEFAULTS = {
@@ -180,6 +181,8 @@ export const nativeConfigSchema = z
     broker: z.array(brokerGrant).default(() => []),
     /** What each level asks of a downstream's record, and over how many days (SPEC §7). Default: nothing asked, 14 days. */
     levels: levelsSchema,
+    /** Callers from CI systems other than GitHub Actions (SPEC §4.1), one entry per issuer. Default: none. */
+    ci_providers: z.array(ciProviderSchema).default(() => []),
   })
   .superRefine((config, ctx) => {
     for (const index of duplicateRepoIndexes(config.upstreams)) {
@@ -188,6 +191,15 @@ export const nativeConfigSchema = z
     for (const index of duplicateRepoIndexes(config.downstreams.map((entry) => entry.repo))) {
       ctx.addIssue({ code: "custom", path: ["downstreams", index, "repo"], message: "duplicate repository" });
     }
+    const issuers = config.ci_providers.map((provider) => provider.issuer);
+    config.ci_providers.forEach((provider, index) => {
+      if (issuers.indexOf(provider.issuer) !== index) ctx.addIssue({ code: "custom", path: ["ci_providers", index, "issuer"], message: "duplicate issuer" });
+      provider.repo_map.forEach((mapping, mapIndex) => {
+        if (!config.downstreams.some((entry) => sameRepo(entry.repo, mapping.repo))) {
+          ctx.addIssue({ code: "custom", path: ["ci_providers", index, "repo_map", mapIndex, "repo"], message: "is not a configured downstream" });
+        }
+      });
+    });
   });
 
 type NativeConfig = z.output<typeof nativeConfigSchema>;
@@ -249,5 +261,6 @@ export function nativeToRelayConfig(config: NativeConfig): RelayConfig {
     downstreams: config.downstreams.map((entry) => toDownstream(entry, config.runs_on_default)),
     broker: config.broker.map(toGrant),
     levels: toLevelsConfig(config.levels),
+    ciProviders: config.ci_providers.map(toCiProvider),
   };
 }

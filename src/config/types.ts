@@ -60,6 +60,25 @@ export interface BrokerGrant {
   live: string[];
 }
 
+/** One `repo_map` entry of a `ci_providers` issuer (SPEC §2, §4 step 1). */
+export interface ProviderRepoMapping {
+  /** claim -> value; a token is this entry's caller when every one equals its claim exactly */
+  claims: Record<string, string>;
+  /** the downstream such a token reports as */
+  repo: string;
+  /** claim -> SPEC §2 patterns; each claim must be present and match one of its patterns */
+  requiredClaims: Record<string, string[]>;
+}
+
+/** A CI system other than GitHub Actions whose OIDC tokens may report callbacks. */
+export interface CiProvider {
+  /** exactly as its tokens carry it in `iss` */
+  issuer: string;
+  /** absent: `CALLBACK_AUDIENCE` */
+  audience?: string;
+  repoMap: ProviderRepoMapping[];
+}
+
 export interface RelayConfig {
   /** which file form it came from; only for logs and health */
   form: "native" | "crcr";
@@ -80,6 +99,7 @@ export interface RelayConfig {
   broker: BrokerGrant[];
   /** what each level asks of a downstream's record (SPEC §7 `levels:`) */
   levels: LevelsConfig;
+  ciProviders: CiProvider[];
 }
 
 /** SPEC §2: repository names match case-insensitively, in ASCII (see `asciiLowerCase`). */

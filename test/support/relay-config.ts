@@ -19,6 +19,7 @@ export function relayConfig(overrides: Partial<RelayConfig> = {}): RelayConfig {
     downstreams: [downstream({ repo: "Ascend/pytorch", level: "L3", device: "npu" }), downstream({ repo: "vendor/backend", level: "L2" })],
     broker: [],
     levels: DEFAULT_LEVELS,
+    ciProviders: [],
     ...overrides,
   };
 }
