@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { RelayConfig } from "../config/types";
-import { RelayError } from "../http/failure-kinds";
+import { RelayError } from "../errors/failure-kinds";
 import { dispatchKey, parseDispatchRecord, RECORD_TTL_SECONDS, RUNS_INDEX, type DispatchRecord } from "../relay/dispatch-record";
 import type { Store } from "../store/store";
 import { jobsOf } from "./list-runs";

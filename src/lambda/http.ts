@@ -4,8 +4,8 @@ import express from "express";
 import serverless from "serverless-http";
 import type { Relay } from "../create-relay";
 import { finalHandlers } from "../http/final-handlers";
-import { failureBody, RelayError } from "../http/failure-kinds";
-import { relayRouter } from "../routes/relay-router";
+import { failureBody, RelayError } from "../errors/failure-kinds";
+import { relayRouter } from "../relay-router";
 import { drainDeadline } from "./drain-deadline";
 import { lambdaRelay } from "./lambda-relay";
 

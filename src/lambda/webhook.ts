@@ -2,10 +2,10 @@ import { randomUUID } from "node:crypto";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import type { Relay } from "../create-relay";
 import { relayApp } from "../index";
-import { checkWebhookBody } from "../server/check-webhook-body";
-import { failureBody, RelayError } from "../http/failure-kinds";
+import { checkWebhookBody } from "../http/webhook-intake/check-webhook-body";
+import { failureBody, RelayError } from "../errors/failure-kinds";
 import type { JsonAnswer } from "../http/send-json";
-import { answerWebhook } from "../server/answer-webhook";
+import { answerWebhook } from "../http/webhook-intake/answer-webhook";
 import { drainDeadline } from "./drain-deadline";
 import { lambdaRelay } from "./lambda-relay";
 

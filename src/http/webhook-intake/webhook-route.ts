@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import type { Request, Response } from "express";
 import type { Logger } from "pino";
 import type { Probot } from "probot";
-import { readBody } from "../http/read-body";
-import { sendJson } from "../http/send-json";
+import { readBody } from "../read-body";
+import { sendJson } from "../send-json";
 import { checkWebhookBody, unreadableWebhookBody, WEBHOOK_MAX_BYTES } from "./check-webhook-body";
 import { answerWebhook } from "./answer-webhook";
 

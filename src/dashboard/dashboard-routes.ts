@@ -1,11 +1,11 @@
 import type { Request, Response } from "express";
 import type { Relay } from "../create-relay";
-import { listDeliveries, type DeliveryView } from "../dashboard/delivery-view";
-import { listRuns, parseRunsQuery, type RunsQuery } from "../dashboard/list-runs";
-import { loadDownstreamsSummary, parseSummaryQuery } from "../dashboard/load-downstreams-summary";
-import { DASHBOARD_CSP, renderDashboard } from "../dashboard/render-dashboard";
-import { DEFAULT_WINDOW_DAYS } from "../dashboard/summarize-downstreams";
-import { failureBody, RelayError } from "../http/failure-kinds";
+import { listDeliveries, type DeliveryView } from "./delivery-view";
+import { listRuns, parseRunsQuery, type RunsQuery } from "./list-runs";
+import { loadDownstreamsSummary, parseSummaryQuery } from "./load-downstreams-summary";
+import { DASHBOARD_CSP, renderDashboard } from "./render-dashboard";
+import { DEFAULT_WINDOW_DAYS } from "./summarize-downstreams";
+import { failureBody, RelayError } from "../errors/failure-kinds";
 import { jsonRoute } from "../http/json-route";
 
 /** SPEC §7 `GET /relay/v1/runs`: recent dispatches, each downstream's state and why, JSON. */

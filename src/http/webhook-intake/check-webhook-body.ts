@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { RelayError } from "../http/failure-kinds";
+import { RelayError } from "../../errors/failure-kinds";
 
 /** GitHub caps webhook payloads at 25 MB; anything larger is not from GitHub. */
 export const WEBHOOK_MAX_BYTES = 25 * 1024 * 1024;

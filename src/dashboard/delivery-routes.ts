@@ -1,8 +1,8 @@
 import type { Request, Response } from "express";
 import type { Relay } from "../create-relay";
-import { listDeliveries, parseDeliveriesQuery, parseDeliveryId, readDelivery } from "../dashboard/delivery-view";
-import { renderDelivery } from "../dashboard/render-delivery";
-import { failureBody, RelayError } from "../http/failure-kinds";
+import { listDeliveries, parseDeliveriesQuery, parseDeliveryId, readDelivery } from "./delivery-view";
+import { renderDelivery } from "./render-delivery";
+import { failureBody, RelayError } from "../errors/failure-kinds";
 import { jsonRoute } from "../http/json-route";
 
 /** The delivery page has no scripts and loads nothing from elsewhere; the policy says so to the browser. */

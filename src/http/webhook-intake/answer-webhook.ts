@@ -1,9 +1,9 @@
 import type { Logger } from "pino";
 import type { Probot } from "probot";
-import { failureBody, RelayError } from "../http/failure-kinds";
-import { relayErrorOf } from "../http/relay-error-of";
-import type { JsonAnswer } from "../http/send-json";
-import { rememberVerifiedText } from "../webhooks/verified-text";
+import { failureBody, RelayError } from "../../errors/failure-kinds";
+import { relayErrorOf } from "../relay-error-of";
+import type { JsonAnswer } from "../send-json";
+import { rememberVerifiedText } from "../../webhooks/verified-text";
 import type { CheckedWebhook, WebhookCheck } from "./check-webhook-body";
 
 /**

@@ -4,10 +4,10 @@ import { pinoHttp } from "pino-http";
 import type { Probot } from "probot";
 import type { Relay } from "../create-relay";
 import { relayApp } from "../index";
-import { relayRouter } from "../routes/relay-router";
-import { finalHandlers } from "../http/final-handlers";
+import { relayRouter } from "../relay-router";
+import { finalHandlers } from "./final-handlers";
 import { redactHeaders } from "./redact-headers";
-import { webhookRoute } from "./webhook-route";
+import { webhookRoute } from "./webhook-intake/webhook-route";
 
 export const WEBHOOK_PATH = "/api/github/webhooks";
 
