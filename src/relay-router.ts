@@ -11,6 +11,8 @@ import { metricsRoute } from "./metrics/metrics-route";
 /**
  * Every `/relay/...` route, mounted by the server beside Probot's webhook path and served on Lambda
  * through serverless-http. No app-wide body parser: each route reads its own body with its own limit.
+ * The table sits here, beside the composition root, because it names every domain's route: inside
+ * http/, which the routes import, http/ and each domain would import each other.
  */
 export function relayRouter(relay: Relay): Router {
   const router = Router();

@@ -1,3 +1,8 @@
+/**
+ * http/ owns the HTTP edge the routes stand on: the server and its shut-down, JSON routes and answers,
+ * body limits, the final JSON handlers, log redaction, and the webhook intake (webhook-intake/). The
+ * `/relay` route table is src/relay-router.ts; each route lives with its domain.
+ */
 import express, { type Express } from "express";
 import type { Logger } from "pino";
 import { pinoHttp } from "pino-http";

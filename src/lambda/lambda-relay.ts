@@ -1,3 +1,7 @@
+/**
+ * lambda/ owns the AWS Lambda entry points (webhook.ts, http.ts, scheduled.ts) and what they share:
+ * this container's relay, API Gateway's request and answer, and how long a handler drains the outbox.
+ */
 import { loadEnv, type EnvVars } from "../config/env";
 import { loadRelayConfig } from "../load-relay-config";
 import { createProbot } from "../create-probot";
