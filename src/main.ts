@@ -8,8 +8,8 @@ import { createRelay } from "./create-relay";
 import { loadRelayConfig } from "./load-relay-config";
 import { startRedeliveryChecks } from "./redelivery/redeliver-missed";
 import { runSetupFlow } from "./run-setup-flow";
-import { createServer, WEBHOOK_PATH } from "./server/create-server";
-import { shutDown } from "./server/shut-down";
+import { createServer, WEBHOOK_PATH } from "./http/create-server";
+import { shutDown } from "./http/shut-down";
 
 /** SIGTERM must end the process within 10 s (orchestrators SIGKILL after their grace). */
 const FORCED_EXIT_MS = 9_000;

@@ -1,4 +1,4 @@
-import { RelayError } from "../http/failure-kinds";
+import { RelayError } from "../errors/failure-kinds";
 
 const TIMEOUT_MS = 5000;
 

@@ -1,7 +1,7 @@
 import { decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from "jose";
 import { z } from "zod";
 import type { CiProvider } from "../config/types";
-import { RelayError } from "../http/failure-kinds";
+import { RelayError } from "../errors/failure-kinds";
 import { isCanonicalCompactJwt } from "./canonical-jwt";
 import { createIssuerKeys, type IssuerKeys } from "./issuer-keys";
 import { resolveProviderCaller } from "./resolve-provider-caller";

@@ -3,7 +3,7 @@ import type { OidcIdentity, OidcVerifier } from "../auth/oidc-verifier";
 import { verifyRelayToken, type RelayTokenClaims } from "../auth/relay-token";
 import { invalidToken } from "../auth/token-rejection";
 import { sameRepo, type Downstream, type RelayConfig, type Transport } from "../config/types";
-import { RelayError } from "../http/failure-kinds";
+import { RelayError } from "../errors/failure-kinds";
 import { bindingRejection } from "./binding-rejection";
 
 export interface CallbackCaller {

@@ -1,7 +1,7 @@
 import type { OidcIdentity, OidcVerifier } from "../auth/oidc-verifier";
 import { invalidToken } from "../auth/token-rejection";
 import { sameRepo, type Downstream, type RelayConfig } from "../config/types";
-import { RelayError } from "../http/failure-kinds";
+import { RelayError } from "../errors/failure-kinds";
 import { bindingRejection } from "./binding-rejection";
 
 export interface ReportCaller {

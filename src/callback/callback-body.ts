@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { RelayError } from "../http/failure-kinds";
+import { RelayError } from "../errors/failure-kinds";
 
 /** GitHub's check-run conclusions: what a downstream may report for a completed job or run. */
 export const CHECK_CONCLUSIONS = ["action_required", "cancelled", "failure", "neutral", "success", "skipped", "stale", "timed_out"] as const;

@@ -4,7 +4,7 @@ import { buildAuditRecord, type AuditFacts } from "../audit/build-audit-record";
 import { concludeDeclaredJobs } from "../checks/conclude-declared-jobs";
 import { sameRepo } from "../config/types";
 import type { Relay } from "../create-relay";
-import { RelayError } from "../http/failure-kinds";
+import { RelayError } from "../errors/failure-kinds";
 import { jsonRoute, type RouteContext } from "../http/json-route";
 import { parseJson, readBody } from "../http/read-body";
 import { handleNightlyReport } from "../nightly/handle-nightly-report";

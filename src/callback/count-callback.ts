@@ -1,4 +1,4 @@
-import { RelayError } from "../http/failure-kinds";
+import { RelayError } from "../errors/failure-kinds";
 import type { Store } from "../store/store";
 import { callbackRateWindow } from "./callback-rate-window";
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Level, Transport } from "../config/types";
-import { RelayError } from "../http/failure-kinds";
+import { RelayError } from "../errors/failure-kinds";
 import type { Outbox, OutboxTask } from "../outbox/outbox";
 import {
   DELIVERIES_INDEX,

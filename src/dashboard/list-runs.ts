@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { sameRepo, type RelayConfig } from "../config/types";
 import { jobsOfKey, jobStateKeyOfId, parseJobRecord, type JobRecord } from "../callback/job-record";
-import { RelayError } from "../http/failure-kinds";
+import { RelayError } from "../errors/failure-kinds";
 import { dispatchKey, parseDispatchRecord, RUNS_INDEX, runsByPrKey, runsByShaKey, type DispatchRecord } from "../relay/dispatch-record";
 import type { Store } from "../store/store";
 import type { PeriodicEvent } from "../nightly/nightly-report";

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS } from "../config/levels-config";
 import type { RelayConfig } from "../config/types";
-import { RelayError } from "../http/failure-kinds";
+import { RelayError } from "../errors/failure-kinds";
 import { dispatchesOfDownstreamKey } from "../levels/evidence-keys";
 import { dispatchKey, parseDispatchRecord, type DispatchRecord } from "../relay/dispatch-record";
 import type { Store } from "../store/store";

@@ -1,8 +1,8 @@
-import { createHash } from "node:crypto";
 import type { DeliveryView } from "./delivery-view";
 import type { StateName } from "./downstream-state";
 import type { DownstreamView, JobView, RunsQuery, UpstreamRunView } from "./list-runs";
 import { describeFailedThreshold } from "../levels/describe-failed-threshold";
+import { pagePolicy } from "./page-policy";
 import type { DownstreamSummary, DownstreamsSummary, Percentiles } from "./summarize-downstreams";
 
 /**
@@ -330,10 +330,5 @@ a { color: inherit; }
 }
 `;
 
-const hash = (text: string) => `'sha256-${createHash("sha256").update(text, "utf8").digest("base64")}'`;
-
-/**
- * The page's Content-Security-Policy: nothing from elsewhere, and only this page's own style and
- * refresh script (by hash: no `unsafe-inline`, so injected markup could not run or restyle).
- */
-export const DASHBOARD_CSP = `default-src 'none'; style-src ${hash(STYLE)}; script-src ${hash(REFRESH_SCRIPT)}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+/** The page's Content-Security-Policy: its own style and refresh script only. */
+export const DASHBOARD_CSP = pagePolicy({ style: STYLE, script: REFRESH_SCRIPT });

@@ -1,4 +1,5 @@
 import type { DeliveryDownstreamView, DeliveryView } from "./delivery-view";
+import { pagePolicy } from "./page-policy";
 import { escape } from "./render-dashboard";
 
 /**
@@ -41,3 +42,6 @@ th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #8883;
 .dispatched { background: #1a7f37; } .queued { background: #0969da; } .retrying { background: #9a6700; }
 .failed { background: #cf222e; } .skipped { background: #6e7781; }
 `;
+
+/** The page's Content-Security-Policy: its own style only (it has no script). */
+export const DELIVERY_CSP = pagePolicy({ style: STYLE });

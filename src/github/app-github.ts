@@ -1,6 +1,6 @@
 import type { Probot, ProbotOctokit } from "probot";
 import { z } from "zod";
-import { RelayError } from "../http/failure-kinds";
+import { RelayError } from "../errors/failure-kinds";
 import type { Metrics } from "../metrics/metrics";
 import type { Store } from "../store/store";
 import { WritePacer } from "./pace-writes";

@@ -5,7 +5,7 @@ import { authenticateReport } from "../callback/authenticate-report";
 import { countCallback } from "../callback/count-callback";
 import type { RelayConfig } from "../config/types";
 import type { Relay } from "../create-relay";
-import { RelayError } from "../http/failure-kinds";
+import { RelayError } from "../errors/failure-kinds";
 import { nightlyHudTaskOps } from "../hud/hud-task";
 import { decideNightlyReport, type NightlyDecision } from "./decide-nightly-report";
 import { findUpstreamCommit } from "./find-upstream-commit";

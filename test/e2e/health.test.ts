@@ -12,7 +12,7 @@ import { GITHUB_CALL_OUTCOMES } from "../../src/github/github-call-outcome";
 import { GitHubCalls } from "../../src/github/github-calls";
 import { relayOctokit } from "../../src/github/relay-octokit";
 import { createMetrics, type Metrics } from "../../src/metrics/metrics";
-import { relayRouter } from "../../src/routes/relay-router";
+import { relayRouter } from "../../src/relay-router";
 import { RedisStore } from "../../src/store/redis-store";
 import type { Store } from "../../src/store/store";
 import { testAppCredentials } from "../support/app-key";

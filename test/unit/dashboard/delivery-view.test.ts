@@ -1,5 +1,5 @@
 import { downstreamView, parseDeliveriesQuery, parseDeliveryId } from "../../../src/dashboard/delivery-view";
-import { RelayError } from "../../../src/http/failure-kinds";
+import { RelayError } from "../../../src/errors/failure-kinds";
 import type { OutboxTask } from "../../../src/outbox/outbox";
 import type { DeliverySummaryEntry } from "../../../src/relay/delivery-summary";
 import type { DispatchRecord } from "../../../src/relay/dispatch-record";

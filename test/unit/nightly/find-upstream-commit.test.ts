@@ -1,5 +1,5 @@
 import { findUpstreamCommit } from "../../../src/nightly/find-upstream-commit";
-import { RelayError } from "../../../src/http/failure-kinds";
+import { RelayError } from "../../../src/errors/failure-kinds";
 import { commitCheckKey } from "../../../src/nightly/nightly-report";
 import { MemoryStore } from "../../../src/store/memory-store";
 

@@ -1,4 +1,4 @@
-import { checkWebhookBody, nestsDeeperThan, WEBHOOK_MAX_DEPTH } from "../../../src/server/check-webhook-body";
+import { checkWebhookBody, nestsDeeperThan, WEBHOOK_MAX_DEPTH } from "../../../../src/http/webhook-intake/check-webhook-body";
 
 const HEADERS = { "content-type": "application/json", "x-github-event": "pull_request", "x-hub-signature-256": "sha256=00", "x-github-delivery": "d-1" };
 const check = (body: string, headers: Record<string, string> = HEADERS) => checkWebhookBody(headers, Buffer.from(body));

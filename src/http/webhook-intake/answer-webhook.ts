@@ -1,34 +1,32 @@
 import type { Logger } from "pino";
 import type { Probot } from "probot";
-import { failureBody, RelayError } from "../http/failure-kinds";
-import { relayErrorOf } from "../http/relay-error-of";
-import type { JsonAnswer } from "../http/send-json";
-import { rememberVerifiedText } from "../webhooks/verified-text";
-import type { CheckedWebhook, WebhookCheck } from "./check-webhook-body";
+import { failureBody, RelayError } from "../../errors/failure-kinds";
+import { relayErrorOf } from "../relay-error-of";
+import type { JsonAnswer } from "../send-json";
+import { rememberVerifiedText } from "../../webhooks/verified-text";
+import type { CheckedWebhook } from "./check-webhook-body";
 
 /**
- * Answers one delivery, for the server and for Lambda alike: a refusal from `checkWebhookBody` as its
- * SPEC §5 body; else the signature is verified over the exact body text and Probot runs the handlers
- * on the payload `checkWebhookBody` parsed (parsed once, not again by Probot), and the delivery is 200
- * once they have stored its work. A handler's refusal (a 503 while the config is not loaded, say)
+ * Answers a delivery `checkWebhookBody` passed: the signature is verified over the exact body text and
+ * Probot runs the handlers on the payload `checkWebhookBody` parsed (parsed once, not again by Probot),
+ * and the delivery is 200 once they have stored its work. A handler's refusal (a 503 while the config is not loaded, say)
  * keeps its status; a fault nobody foresaw is logged and answered 503, so GitHub may redeliver —
  * never a 500, an HTML page or a stack.
  */
-export async function answerWebhook(webhooks: Probot["webhooks"], check: WebhookCheck, requestId: string, log: Logger): Promise<JsonAnswer> {
-  if ("refusal" in check) return failureBody(check.refusal, requestId);
-  if (!(await verified(webhooks, check.webhook))) {
-    log.warn({ deliveryId: check.webhook.id }, "webhook signature does not match: is WEBHOOK_SECRET the App's webhook secret?");
+export async function answerWebhook(webhooks: Probot["webhooks"], webhook: CheckedWebhook, requestId: string, log: Logger): Promise<JsonAnswer> {
+  if (!(await verified(webhooks, webhook))) {
+    log.warn({ deliveryId: webhook.id }, "webhook signature does not match: is WEBHOOK_SECRET the App's webhook secret?");
     return failureBody(new RelayError("validation-failed", "signature does not match event payload and secret"), requestId);
   }
   try {
-    await receive(webhooks, check.webhook);
+    await receive(webhooks, webhook);
     return { status: 200, body: { ok: true, requestId } };
   } catch (error) {
     const refusal = handlerRefusal(error);
     if (refusal) return failureBody(refusal, requestId);
     // Message and stack only: Probot's errors carry the event, payload and signature included.
     const { name, message, stack } = error instanceof Error ? error : new Error(String(error));
-    log.error({ error: { name, message, stack }, deliveryId: check.webhook.id }, "webhook handling failed");
+    log.error({ error: { name, message, stack }, deliveryId: webhook.id }, "webhook handling failed");
     return failureBody(new RelayError("store-unavailable", "the relay could not handle this delivery; redeliver later"), requestId);
   }
 }

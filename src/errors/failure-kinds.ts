@@ -1,4 +1,10 @@
 /**
+ * errors/ owns the SPEC §5 failure kinds: the table, RelayError (what any layer throws to refuse a
+ * request) and the body a failure is answered with. A leaf: it imports nothing of the relay, so every
+ * layer may import it.
+ */
+
+/**
  * SPEC §5: the one table of failure kinds. Every relay endpoint answers errors from here, so adding a
  * kind is one line.
  */

@@ -1,10 +1,10 @@
 import type { Request, Response } from "express";
 import type { Relay } from "../create-relay";
-import { listDeliveries, type DeliveryView } from "../dashboard/delivery-view";
-import { listRuns, mergeNewestFirst, parseRunsQuery, type RunsQuery, type UpstreamRunView } from "../dashboard/list-runs";
-import { loadDownstreamsSummary, parseSummaryQuery } from "../dashboard/load-downstreams-summary";
-import { DASHBOARD_CSP, renderDashboard } from "../dashboard/render-dashboard";
-import { failureBody, RelayError } from "../http/failure-kinds";
+import { listDeliveries, type DeliveryView } from "./delivery-view";
+import { listRuns, mergeNewestFirst, parseRunsQuery, type RunsQuery, type UpstreamRunView } from "./list-runs";
+import { loadDownstreamsSummary, parseSummaryQuery } from "./load-downstreams-summary";
+import { DASHBOARD_CSP, renderDashboard } from "./render-dashboard";
+import { failureBody, RelayError } from "../errors/failure-kinds";
 import { jsonRoute } from "../http/json-route";
 import { listNightlyRuns } from "../nightly/list-nightly-runs";
 

@@ -1,13 +1,18 @@
+/**
+ * http/ owns the HTTP edge the routes stand on: the server and its shut-down, JSON routes and answers,
+ * body limits, the final JSON handlers, log redaction, and the webhook intake (webhook-intake/). The
+ * `/relay` route table is src/relay-router.ts; each route lives with its domain.
+ */
 import express, { type Express } from "express";
 import type { Logger } from "pino";
 import { pinoHttp } from "pino-http";
 import type { Probot } from "probot";
 import type { Relay } from "../create-relay";
 import { relayApp } from "../index";
-import { relayRouter } from "../routes/relay-router";
-import { finalHandlers } from "../http/final-handlers";
+import { relayRouter } from "../relay-router";
+import { finalHandlers } from "./final-handlers";
 import { redactHeaders } from "./redact-headers";
-import { webhookRoute } from "./webhook-route";
+import { webhookRoute } from "./webhook-intake/webhook-route";
 
 export const WEBHOOK_PATH = "/api/github/webhooks";
 

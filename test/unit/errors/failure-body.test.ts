@@ -1,4 +1,4 @@
-import { failureBody, RelayError } from "../../../src/http/failure-kinds";
+import { failureBody, RelayError } from "../../../src/errors/failure-kinds";
 
 describe("failureBody", () => {
   it("sends Retry-After on every 429: the error's wait, rounded up, at least a second", () => {

@@ -1,8 +1,8 @@
 import { Writable } from "node:stream";
 import Redis from "ioredis";
 import pino from "pino";
-import { LOG_REDACTION } from "../../../src/create-probot";
-import { testRedisUrl, uniqueRedisPrefix } from "../../support/redis-prefix";
+import { LOG_REDACTION } from "../../src/create-probot";
+import { testRedisUrl, uniqueRedisPrefix } from "../support/redis-prefix";
 
 describe("log redaction", () => {
   it("keeps a failed Redis command's arguments (a stored webhook body) out of the log", async () => {

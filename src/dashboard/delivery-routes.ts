@@ -1,12 +1,9 @@
 import type { Request, Response } from "express";
 import type { Relay } from "../create-relay";
-import { listDeliveries, parseDeliveriesQuery, parseDeliveryId, readDelivery } from "../dashboard/delivery-view";
-import { renderDelivery } from "../dashboard/render-delivery";
-import { failureBody, RelayError } from "../http/failure-kinds";
+import { listDeliveries, parseDeliveriesQuery, parseDeliveryId, readDelivery } from "./delivery-view";
+import { DELIVERY_CSP, renderDelivery } from "./render-delivery";
+import { failureBody, RelayError } from "../errors/failure-kinds";
 import { jsonRoute } from "../http/json-route";
-
-/** The delivery page has no scripts and loads nothing from elsewhere; the policy says so to the browser. */
-const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 const UNKNOWN_DELIVERY = "the relay knows no verified delivery with this id (never received, or expired)";
 
@@ -36,7 +33,7 @@ export function deliveryPageRoute(relay: Relay) {
     try {
       const delivery = await readDelivery(relay.store, relay.outbox, parseDeliveryId(request.params.id));
       if (!delivery) throw new RelayError("no-dispatch", UNKNOWN_DELIVERY, "delivery-unknown");
-      response.set("content-security-policy", CONTENT_SECURITY_POLICY).type("html").send(renderDelivery(delivery));
+      response.set("content-security-policy", DELIVERY_CSP).type("html").send(renderDelivery(delivery));
     } catch (error) {
       const failure = error instanceof RelayError ? error : new RelayError("store-unavailable", "the page could not read the store");
       if (!(error instanceof RelayError)) relay.log.error({ err: error }, "delivery page failed");

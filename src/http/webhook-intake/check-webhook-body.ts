@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { RelayError } from "../http/failure-kinds";
+import { RelayError } from "../../errors/failure-kinds";
 
 /** GitHub caps webhook payloads at 25 MB; anything larger is not from GitHub. */
 export const WEBHOOK_MAX_BYTES = 25 * 1024 * 1024;
@@ -42,13 +42,14 @@ const refuse = (message: string, degradedReason = "malformed-webhook"): WebhookC
   refusal: new RelayError("validation-failed", message, degradedReason),
 });
 
-function header(headers: WebhookHeaders, name: string): string {
+/** A header's value, trimmed; the first of repeated ones; "" when absent. */
+export function header(headers: WebhookHeaders, name: string): string {
   const value = headers[name];
   return (Array.isArray(value) ? value[0] : value)?.trim() ?? "";
 }
 
 /**
- * What both deployments check before Probot sees a webhook, so that Probot (which answers a payload
+ * What every delivery passes before Probot sees it, so that Probot (which answers a payload
  * it cannot handle with a 500 or an HTML stack) only ever gets a delivery it can verify and route:
  * a bounded size (413), the JSON content type, the three delivery headers, an event name, a JSON
  * object nested no deeper than WEBHOOK_MAX_DEPTH, and a numeric installation id (400). Pure.

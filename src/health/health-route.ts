@@ -1,6 +1,6 @@
 import { OPERATION_NAMES } from "../broker/operations";
 import type { Relay } from "../create-relay";
-import { decideHealth } from "../health/decide-health";
+import { decideHealth } from "./decide-health";
 import { jsonRoute } from "../http/json-route";
 import { RELAY_VERSION } from "../version";
 
