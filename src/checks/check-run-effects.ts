@@ -2,6 +2,7 @@ import type { JobTransition } from "../callback/job-transition";
 import { CONFIG_DEFAULTS } from "../config/native-config";
 import { sameRepo, type RelayConfig } from "../config/types";
 import type { Relay } from "../create-relay";
+import { oncallCommentOps } from "../oncall/oncall-comment-state";
 import type { Outbox } from "../outbox/outbox";
 import { RECORD_TTL_SECONDS, type DispatchRecord } from "../relay/dispatch-record";
 import type { WriteOp } from "../store/store";
@@ -72,6 +73,8 @@ export function checkRunOpsForTransition(relay: Pick<Relay, "outbox">, config: R
   }
   if (transition.scope === "run") {
     ops.push(...wantCheckRunOps(relay.outbox, perDownstream, now), deadlineOp(perDownstream));
+    // A concluded per-downstream check is news for the PR's oncall comment (SPEC §2 `notify`).
+    if (status === "completed") ops.push(...oncallCommentOps(relay.outbox, config, record, now));
     return ops;
   }
   const workflow = transition.workflowName ?? "workflow";
