@@ -1,6 +1,6 @@
 import { callBack, dispatchPr, startCallbackWorld, waitUntil, workflowReport, type CallbackWorld, type Dispatched } from "../support/callback-world";
 import type { RecordedRequest } from "../support/fake-github";
-import { randomSha } from "../support/webhooks";
+import { pullRequestEvent, randomSha, sendWebhook } from "../support/webhooks";
 
 /**
  * SPEC §2 `notify: [comment]` end to end: the real server, the fake GitHub, the local OIDC issuer and
@@ -16,8 +16,9 @@ downstreams:
   - { repo: strict/gate, level: L4, oncalls: [alice, bob], notify: [comment] }
   - { repo: vendor/npu, level: L4, oncalls: ["@carol"], notify: [comment] }
   - { repo: quiet/gate, level: L4, oncalls: [dave] }
+  - { repo: Ascend/pytorch, level: L3, device: npu, oncalls: [erin], notify: [comment] }
 `;
-const REPOS = ["strict/gate", "vendor/npu", "quiet/gate"];
+const REPOS = ["strict/gate", "vendor/npu", "quiet/gate", "Ascend/pytorch"];
 /** Every wait polls; the bound only ends a test that would otherwise hang. */
 const WAIT_MS = 30_000;
 
@@ -102,6 +103,18 @@ describe("oncall comments (real server, fake GitHub, Redis)", () => {
     expect(comments(number)).toHaveLength(1);
     expect(posts(number)).toHaveLength(1);
     expect(patches().filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("shows an L3 downstream once the PR carries its device label, with the failure it had before", async () => {
+    const { number, sha, dispatched } = await openPr();
+    await runResult(dispatched["Ascend/pytorch"], "Ascend/pytorch", "failure", "1");
+    await outboxIdle();
+    expect(comments(number)).toEqual([]);
+
+    const labeled = pullRequestEvent("labeled", { repo: UPSTREAM, installationId: 11, authorAssociation: "MEMBER", number, headSha: sha, label: "ciflow/relay/npu" });
+    expect((await sendWebhook(world.relay.baseUrl, { event: "pull_request", payload: labeled, deliveryId: `label-${number}-${randomSha().slice(0, 8)}` })).status).toBe(200);
+    await waitUntil(() => comments(number).length === 1, WAIT_MS, "the oncall comment after the label");
+    expect(rowOf(number, "Ascend/pytorch")).toBe(`| Ascend/pytorch | **failure** · [run](${runUrl("Ascend/pytorch", "1")}) | @erin |`);
   });
 
   it("changes nothing for a result on a commit that is no longer the PR's head", async () => {
