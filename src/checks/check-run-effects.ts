@@ -36,6 +36,8 @@ export function checkRunOpsForDispatch(outbox: Outbox, config: RelayConfig, reco
     ...(shown ? [{ op: "set", key: checksShownKey(record.requestId), value: "1", ttlSeconds: RECORD_TTL_SECONDS } as const] : []),
     ...wantCheckRunOps(outbox, state, now),
     setDeadlineOp(state, now + timeoutsOf(config, record.downstream).pickupMs),
+    // A new head (or a re-run) turns an existing oncall comment to what now runs; it never makes one.
+    ...oncallCommentOps(outbox, config, record, now),
   ];
 }
 

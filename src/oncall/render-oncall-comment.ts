@@ -44,7 +44,7 @@ export function renderOncallComment(view: OncallCommentView): string {
   const dashboard = markdownUrl(view.dashboardUrl);
   return [
     ONCALL_COMMENT_MARKER,
-    `**Downstream CI** on ${view.sha.slice(0, 10)}, the head of this pull request:`,
+    `**Downstream CI** on ${view.sha.slice(0, 10)}:`,
     "",
     "| downstream | result | oncalls |",
     "| --- | --- | --- |",

@@ -100,9 +100,19 @@ describe("oncall comments (real server, fake GitHub, Redis)", () => {
     await outboxIdle();
     expect(rowOf(number, "quiet/gate")).toBeNull();
 
+    // A new head: the comment turns to what runs on it, and pings no one.
+    const next = randomSha();
+    world.github.setPull(UPSTREAM, { number, head: { sha: next } });
+    const pushed = pullRequestEvent("synchronize", { repo: UPSTREAM, installationId: 11, authorAssociation: "MEMBER", number, headSha: next, before: sha });
+    expect((await sendWebhook(world.relay.baseUrl, { event: "pull_request", payload: pushed, deliveryId: `sync-${number}-${next.slice(0, 8)}` })).status).toBe(200);
+    await waitUntil(() => bodyOf(number).includes(next.slice(0, 10)), WAIT_MS, "the comment on the new head");
+    expect(rowOf(number, "strict/gate")).toMatch(/^\| strict\/gate \| queued · /);
+    expect(rowOf(number, "vendor/npu")).toMatch(/^\| vendor\/npu \| queued · /);
+    expect(bodyOf(number)).not.toMatch(/@\w/);
+
     expect(comments(number)).toHaveLength(1);
     expect(posts(number)).toHaveLength(1);
-    expect(patches().filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(3);
+    expect(patches().filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(4);
   });
 
   it("shows an L3 downstream once the PR carries its device label, with the failure it had before", async () => {
