@@ -77,6 +77,10 @@ async function writeComment(deps: OncallCommentDeps, config: RelayConfig, data: 
   const rows = await rowsOf(deps.store, config, data, dashboardUrl);
   const failing = rows.some(isFailing);
   if (stored === null && !failing) return;
+  const body = renderOncallComment({ sha, rows, dashboardUrl });
+  const bodySha256 = sha256(body);
+  // Already showing exactly this (a repeated task): nothing to ask GitHub.
+  if (stored?.bodySha256 === bodySha256) return;
 
   const [owner, repo] = upstream.split("/");
   const octokit = await deps.github.forRepo(upstream, { issues: "write", pull_requests: "read" });
@@ -92,9 +96,6 @@ async function writeComment(deps: OncallCommentDeps, config: RelayConfig, data: 
     return;
   }
 
-  const body = renderOncallComment({ sha, rows, dashboardUrl });
-  const bodySha256 = sha256(body);
-  if (stored?.bodySha256 === bodySha256) return;
   const edited = stored === null ? false : await editComment(octokit, { owner, repo, id: stored.id, body }, signal);
   let next: StoredComment | null = edited && stored !== null ? { id: stored.id, bodySha256 } : null;
   if (next === null && failing) {

@@ -101,6 +101,8 @@ describe("oncall-comment task (real Redis, fake GitHub)", () => {
     expect(github.comments(UPSTREAM, number)).toHaveLength(1);
     expect(github.comments(UPSTREAM, number)[0].body).toContain("@alice");
     expect(patches()).toEqual([]);
+    // Every run after the first asked GitHub nothing at all: the stored digest says it is shown.
+    expect(github.requestsTo("GET", `/repos/${UPSTREAM}/pulls/${number}`)).toHaveLength(1);
     expect(JSON.parse((await store.get(oncallCommentKey(UPSTREAM, number))) ?? "null")).toEqual({ id: github.comments(UPSTREAM, number)[0].id, bodySha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
 
