@@ -100,6 +100,9 @@ function toDownstream(listed: ListedRepo): Downstream {
     level: listed.level,
     ...(listed.device !== undefined && { device: listed.device }),
     oncalls: listed.oncalls,
+    // CRCR pings the oncalls of its check-run levels; an allowlist has no `notify`, so the oncalls an
+    // L3/L4 entry lists are what asks for it, and an entry naming none gets no comment.
+    notify: (listed.level === "L3" || listed.level === "L4") && listed.oncalls.length > 0 ? ["comment"] : [],
     events: [...RELAYED_EVENTS],
     transport: "dispatch",
     runsOn: CONFIG_DEFAULTS.runsOnDefault,

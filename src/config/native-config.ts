@@ -2,7 +2,7 @@ import { z } from "zod";
 import { levelsSchema, toLevelsConfig } from "./levels-config";
 import { ciProviderSchema, toCiProvider } from "./ci-provider-config";
 import { duplicateRepoIndexes, repoName } from "./repo-name";
-import { LEVELS, RELAYED_EVENTS, sameRepo, type BrokerGrant, type Downstream, type RelayConfig } from "./types";
+import { LEVELS, NOTIFY_CHANNELS, RELAYED_EVENTS, sameRepo, type BrokerGrant, type Downstream, type RelayConfig } from "./types";
 
 /** Defaults of SPEC §2; the CRCR form reuses the ones it shares with the native form. */
 export const CONFIG_DEFAULTS = {
@@ -69,6 +69,11 @@ const downstream = z
     /** GitHub logins responsible for this downstream. Default: none. */
     oncalls: z.array(text).default(() => []),
     /**
+     * L3/L4 only. `comment`: when its per-downstream check on a PR fails or times out, one comment on the
+     * upstream PR names it, its conclusion, the run and its oncalls, and is kept up to date. Default: none.
+     */
+    notify: z.array(z.enum(NOTIFY_CHANNELS)).default(() => []),
+    /**
      * Upstream events relayed to it. `[]`: nightly-only, never dispatched (its nightly and periodic
      * reports are still taken). Default: both `pull_request` and `push`.
      */
@@ -94,6 +99,10 @@ const downstream = z
     }
     if (entry.level !== "L3" && entry.device !== undefined) {
       ctx.addIssue({ code: "custom", path: ["device"], message: "only for level L3" });
+    }
+    // L1 and L2 have no per-downstream check on the PR to report on (SPEC §3).
+    if (entry.notify.length > 0 && entry.level !== "L3" && entry.level !== "L4") {
+      ctx.addIssue({ code: "custom", path: ["notify"], message: "only for level L3 or L4" });
     }
     if (entry.transport === "dispatch") {
       for (const key of QUEUE_ONLY_KEYS) {
@@ -213,6 +222,7 @@ function toDownstream(entry: NativeDownstream, runsOnDefault: string): Downstrea
     level: entry.level,
     ...(entry.device !== undefined && { device: entry.device }),
     oncalls: entry.oncalls,
+    notify: [...new Set(entry.notify)],
     events: entry.events,
     transport: entry.transport,
     runsOn,

@@ -14,6 +14,10 @@ export type RelayedEvent = (typeof RELAYED_EVENTS)[number];
 
 export type Transport = "dispatch" | "queue";
 
+/** SPEC §2 `notify`: how an L3/L4 downstream's oncalls hear of its failures on a PR. */
+export const NOTIFY_CHANNELS = ["comment"] as const;
+export type NotifyChannel = (typeof NOTIFY_CHANNELS)[number];
+
 export interface QueueJob {
   id: string;
   runsOn: string;
@@ -31,6 +35,8 @@ export interface Downstream {
   /** L3 only: the opt-in label is `<labelPrefix><device>` */
   device?: string;
   oncalls: string[];
+  /** L3/L4 only: `comment` = one comment on the upstream PR, kept up to date, when its per-downstream check fails */
+  notify: NotifyChannel[];
   /** what is dispatched; empty for a nightly-only downstream (never dispatched, still reports) */
   events: RelayedEvent[];
   transport: Transport;

@@ -61,6 +61,8 @@ export interface DownstreamView {
   attempts: number;
   nextAttemptAt: string | null;
   failedAt: string | null;
+  /** the config's oncalls of the downstream (none once it left the config) */
+  oncalls: string[];
   jobs: JobView[];
 }
 
@@ -140,6 +142,7 @@ export async function listRuns(store: Store, query: RunsQuery, config: RelayConf
       attempts: record.attempts ?? (record.state === "dispatched" ? 1 : 0),
       nextAttemptAt: record.state === "pending" ? isoOrNull(record.nextAttemptAt ?? null) : null,
       failedAt: isoOrNull(record.failedAt ?? null),
+      oncalls: [...(configured?.oncalls ?? [])],
       jobs: jobs[i].map(jobView),
     });
   });

@@ -198,11 +198,19 @@ function renderDownstream(d: DownstreamView, anchor: string): string {
 <td data-label="downstream">${link ? `<a href="${escape(link)}">${escape(d.repo)}</a>` : escape(d.repo)}</td>
 <td data-label="level">${escape(d.level)}${d.transport === "queue" ? " · queue" : ""}</td>
 <td data-label="status">${statusPill(d.state.name)}${d.state.stuck === null ? "" : ` <span class="stuck-tag">stuck</span>`}
-<div class="reason">${escape(d.state.reason)}${d.state.ageSeconds === null ? "" : ` · ${age(d.state.ageSeconds)}`}</div></td>
+<div class="reason">${escape(d.state.reason)}${d.state.ageSeconds === null ? "" : ` · ${age(d.state.ageSeconds)}`}</div>${renderOncalls(d)}</td>
 <td data-label="jobs">${jobs.length === 0 ? "—" : jobs.map(renderJob).join(" ")}</td>
 <td data-label="queue">${duration(queue)}</td>
 <td data-label="run">${duration(run)}</td>
 </tr>`;
+}
+
+/** States someone should look at: the row names who to ask. */
+const NEEDS_ONCALLS: ReadonlySet<StateName> = new Set(["failure", "timed_out", "given_up"]);
+
+function renderOncalls(d: DownstreamView): string {
+  if (d.oncalls.length === 0 || (!NEEDS_ONCALLS.has(d.state.name) && d.state.stuck === null)) return "";
+  return `<div class="oncalls meta">oncalls: ${d.oncalls.map((o) => escape(o)).join(", ")}</div>`;
 }
 
 function renderJob(job: JobView): string {

@@ -28,12 +28,12 @@ export async function listNightlyRuns(store: Store, query: RunsQuery, config: Re
   }
   const order = configOrder(config);
   return [...groups.values()]
-    .map((group) => entry(group, order, now))
+    .map((group) => entry(group, config, order, now))
     .sort((a, b) => Date.parse(b.receivedAt) - Date.parse(a.receivedAt))
     .slice(0, query.limit);
 }
 
-function entry(reports: NightlyReport[], order: (repo: string) => number, now: number): UpstreamRunView {
+function entry(reports: NightlyReport[], config: RelayConfig | null, order: (repo: string) => number, now: number): UpstreamRunView {
   const [{ upstream, sha, event }] = reports;
   const byDownstream = new Map<string, NightlyReport[]>();
   for (const report of reports) {
@@ -47,13 +47,13 @@ function entry(reports: NightlyReport[], order: (repo: string) => number, now: n
     receivedAt: iso(Math.min(...reports.map((r) => r.at))),
     receivedAtSource: "relay",
     downstreams: [...byDownstream.values()]
-      .map((own) => downstreamView(own, now))
+      .map((own) => downstreamView(own, config, now))
       .sort((a, b) => order(a.repo) - order(b.repo) || a.repo.localeCompare(b.repo)),
   };
 }
 
 /** A downstream's row: its state from the latest run it reported (its highest attempt), every report a job. */
-function downstreamView(reports: NightlyReport[], now: number): DownstreamView {
+function downstreamView(reports: NightlyReport[], config: RelayConfig | null, now: number): DownstreamView {
   const oldestFirst = [...reports].sort((a, b) => a.at - b.at);
   const latest = oldestFirst[oldestFirst.length - 1];
   const ofRun = oldestFirst.filter((r) => r.runId === latest.runId);
@@ -71,6 +71,7 @@ function downstreamView(reports: NightlyReport[], now: number): DownstreamView {
     attempts: 0,
     nextAttemptAt: null,
     failedAt: null,
+    oncalls: [...(config?.downstreams.find((d) => sameRepo(d.repo, latest.downstream))?.oncalls ?? [])],
     jobs: oldestFirst.map(jobView),
   };
 }

@@ -500,6 +500,17 @@ function createComment(ctx: RouteContext): Reply {
   return { status: 201, body: commentJson(ctx, repo, comment) };
 }
 
+/** GitHub edits a comment of the repository by id; one deleted (or of another repository) is a 404. */
+function editComment(ctx: RouteContext): Reply {
+  const repo = must(ctx.repo);
+  const comment = ctx.state.comments.find((c) => c.id === Number(ctx.params.comment_id) && c.repo.toLowerCase() === repo.fullName.toLowerCase());
+  if (!comment) return notFound();
+  const parsed = parseBody(commentBody, ctx.body);
+  if (!parsed.ok) return parsed.reply;
+  comment.body = parsed.value.body;
+  return { status: 200, body: commentJson(ctx, repo, comment) };
+}
+
 function rerun(kind: "rerun" | "rerun-failed-jobs") {
   return (ctx: RouteContext): Reply => {
     const repo = must(ctx.repo);
@@ -710,6 +721,13 @@ export const routes: Route[] = [
     auth: "installation",
     permission: ["issues", "write"],
     handle: createComment,
+  },
+  {
+    method: "PATCH",
+    template: `${REPO}/issues/comments/{comment_id}`,
+    auth: "installation",
+    permission: ["issues", "write"],
+    handle: editComment,
   },
   {
     method: "GET",

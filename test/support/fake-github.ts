@@ -257,6 +257,12 @@ export class FakeGitHub {
     );
   }
 
+  /** Someone deleted the comment on GitHub. */
+  deleteComment(id: number): void {
+    const index = this.state.comments.findIndex((c) => c.id === id);
+    if (index !== -1) this.state.comments.splice(index, 1);
+  }
+
   reruns(): RerunRecord[] {
     return [...this.state.reruns];
   }

@@ -28,6 +28,7 @@ export function downstream(overrides: Partial<Downstream> & Pick<Downstream, "re
   return {
     level: "L2",
     oncalls: [],
+    notify: [],
     events: ["pull_request", "push"],
     transport: "dispatch",
     runsOn: "self-hosted",

@@ -230,6 +230,41 @@ describe("native form", () => {
     ]);
   });
 
+  describe("notify (oncall comments)", () => {
+    const withDownstream = (entry: string) => yaml(["version: 1", "upstreams: [pytorch/pytorch]", "downstreams:", entry]);
+
+    test("an L3 or L4 downstream may ask for comments; the default is none", () => {
+      const config = parseRelayConfig(
+        yaml([
+          "version: 1",
+          "upstreams: [pytorch/pytorch]",
+          "downstreams:",
+          "  - {repo: a/gpu, level: L3, device: gpu, oncalls: [alice], notify: [comment]}",
+          "  - {repo: a/gate, level: L4, notify: [comment, comment]}",
+          "  - {repo: a/quiet, level: L4}",
+        ]),
+        { source: "relay.yml" },
+      );
+      expect(config.downstreams.map((d) => [d.repo, d.notify])).toEqual([
+        ["a/gpu", ["comment"]],
+        ["a/gate", ["comment"]],
+        ["a/quiet", []],
+      ]);
+    });
+
+    test.each(["L1", "L2"])("%s has no check on the PR to comment about: notify is refused", (level) => {
+      expect(problemsIn(withDownstream(`  - {repo: a/b, level: ${level}, notify: [comment]}`))).toEqual([
+        "relay.yml:4:28: downstreams[0].notify: only for level L3 or L4",
+      ]);
+    });
+
+    test("an unknown channel is refused", () => {
+      expect(problemsIn(withDownstream("  - {repo: a/b, level: L4, notify: [email]}"))).toEqual([
+        'relay.yml:4:37: downstreams[0].notify[0]: Invalid input: expected "comment"',
+      ]);
+    });
+  });
+
   test("repositories repeated in another case are duplicates", () => {
     expect(
       problemsIn(
@@ -383,13 +418,22 @@ describe("CRCR allowlist form", () => {
         downstream({ repo: "example/quiet", level: "L1", oncalls: ["carol"] }),
         downstream({ repo: "intel/intel-extension-for-pytorch", level: "L2", oncalls: ["dave", "erin"] }),
         downstream({ repo: "example/listed-oncalls", level: "L2", oncalls: ["frank", "grace"] }),
-        downstream({ repo: "Ascend/pytorch", level: "L3", device: "npu", oncalls: ["alice", "bob"] }),
-        downstream({ repo: "apple/pytorch-mps", level: "L3", device: "mps", oncalls: ["heidi"] }),
+        downstream({ repo: "Ascend/pytorch", level: "L3", device: "npu", oncalls: ["alice", "bob"], notify: ["comment"] }),
+        downstream({ repo: "apple/pytorch-mps", level: "L3", device: "mps", oncalls: ["heidi"], notify: ["comment"] }),
       ],
       broker: [],
       levels: { windowDays: 14, thresholds: {} },
       ciProviders: [],
     });
+  });
+
+  test("an L3 or L4 entry's oncalls are pinged by comment, as CRCR does; one naming none, or a lower level, is not", () => {
+    const config = parseRelayConfig(yaml(["L2:", "  - a/low: alice", "L4:", "  - a/gate: bob", "  - a/silent"]), { source: "a.yml", upstreamRepo: "o/r" });
+    expect(config.downstreams.map((d) => [d.repo, d.notify])).toEqual([
+      ["a/low", []],
+      ["a/gate", ["comment"]],
+      ["a/silent", []],
+    ]);
   });
 
   test("empty levels are fine", () => {
