@@ -1,4 +1,4 @@
-import { DLQ_OPTIONS, QUEUE_ENV, runWorkerCommand, WORKER_OPTIONS } from "../queue/worker-cli";
+import { DLQ_OPTIONS, QUEUE_ENV, runWorkerCommand, WORKER_OPTIONS } from "./worker-command";
 import type { CliCommand } from "./cli-command";
 import { doctorCommand } from "./doctor-command";
 import { replayCommand } from "./replay-command";

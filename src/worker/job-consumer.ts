@@ -7,7 +7,7 @@ import { DeadLetterQueue, fieldsOf, type DeadLetter } from "./dead-letter-queue"
 import { decideEntry } from "./decide-entry";
 import { exitConclusion } from "./exit-conclusion";
 import { jobEnvironment } from "./job-environment";
-import { JOBS_STREAM, jobRequestSchema, maxDeliveriesKey, type JobRequest } from "./job-request";
+import { JOBS_STREAM, jobRequestSchema, maxDeliveriesKey, type JobRequest } from "../queue/job-request";
 import { postJobReport, type JobReport, type ReportOutcome } from "./post-job-report";
 import { readJobResult, type JobResult } from "./read-job-result";
 import { runJobCommand } from "./run-job-command";

@@ -1,5 +1,5 @@
 import type Redis from "ioredis";
-import { DEAD_LETTER_STREAM, JOBS_STREAM } from "./job-request";
+import { DEAD_LETTER_STREAM, JOBS_STREAM } from "../queue/job-request";
 
 /** Fields a dead letter carries besides the job request's own; a requeue strips them again. */
 const DEAD_FIELDS = ["dead_reason", "dead_entry_id", "dead_deliveries", "dead_at"] as const;

@@ -2,12 +2,12 @@ import { hostname } from "node:os";
 import Redis, { type RedisOptions } from "ioredis";
 import pino from "pino";
 import { z } from "zod";
-import type { CliIo } from "../cli/cli-io";
-import { EXIT, UsageError } from "../cli/cli-io";
-import { parseCommandArgs, type OptionTable, type ParsedArgs } from "../cli/option-table";
+import type { CliIo } from "./cli-io";
+import { EXIT, UsageError } from "./cli-io";
+import { parseCommandArgs, type OptionTable, type ParsedArgs } from "./option-table";
 import { reportRedisOutages } from "../store/report-redis-outages";
-import { DeadLetterQueue } from "./dead-letter-queue";
-import { JobConsumer } from "./job-consumer";
+import { DeadLetterQueue } from "../worker/dead-letter-queue";
+import { JobConsumer } from "../worker/job-consumer";
 
 const GROUP = { group: { type: "string", arg: "name", help: "consumer group (default relay-workers:<runs-on>, else relay-workers)" } } as const;
 

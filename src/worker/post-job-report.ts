@@ -1,4 +1,4 @@
-import { WHOLE_RUN_JOB_ID, type JobRequest } from "./job-request";
+import { WHOLE_RUN_JOB_ID, type JobRequest } from "../queue/job-request";
 import type { JobResult } from "./read-job-result";
 
 export interface JobReport {
