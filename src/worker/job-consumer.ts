@@ -3,11 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type Redis from "ioredis";
 import type { Logger } from "pino";
-import { DeadLetterQueue, fieldsOf, type DeadLetter } from "./dead-letter-queue";
+import { JOBS_STREAM, jobRequestSchema, maxDeliveriesKey, type JobRequest } from "../queue/job-request";
+import { streamFields } from "../store/stream-fields";
+import { DeadLetterQueue, type DeadLetter } from "./dead-letter-queue";
 import { decideEntry } from "./decide-entry";
 import { exitConclusion } from "./exit-conclusion";
 import { jobEnvironment } from "./job-environment";
-import { JOBS_STREAM, jobRequestSchema, maxDeliveriesKey, type JobRequest } from "../queue/job-request";
 import { postJobReport, type JobReport, type ReportOutcome } from "./post-job-report";
 import { readJobResult, type JobResult } from "./read-job-result";
 import { runJobCommand } from "./run-job-command";
@@ -130,7 +131,7 @@ export class JobConsumer {
     const { redis, group, consumer, idleMs } = this.options;
     const [, claimed] = (await redis.xautoclaim(this.stream, group, consumer, idleMs, "0-0", "COUNT", 1)) as [string, [string, string[] | null][]];
     const [entry] = claimed;
-    return entry === undefined || entry[1] === null ? null : { id: entry[0], fields: fieldsOf(entry[1]) };
+    return entry === undefined || entry[1] === null ? null : { id: entry[0], fields: streamFields(entry[1]) };
   }
 
   private async readNew(blockMs: number): Promise<DeadLetter | null> {
@@ -139,7 +140,7 @@ export class JobConsumer {
       | [string, [string, string[]][]][]
       | null;
     const entry = reply?.[0]?.[1][0];
-    return entry === undefined ? null : { id: entry[0], fields: fieldsOf(entry[1]) };
+    return entry === undefined ? null : { id: entry[0], fields: streamFields(entry[1]) };
   }
 
   private async handle(entry: DeadLetter): Promise<void> {
