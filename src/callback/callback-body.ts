@@ -1,7 +1,5 @@
 import { z } from "zod";
-
-/** GitHub's check-run conclusions: what a downstream may report for a completed job or run. */
-export const CHECK_CONCLUSIONS = ["action_required", "cancelled", "failure", "neutral", "success", "skipped", "stale", "timed_out"] as const;
+import { CHECK_CONCLUSIONS } from "../checks/check-conclusions";
 
 /** Ids arrive as text from workflow expressions, or as numbers from hand-written clients. */
 const numericId = z
