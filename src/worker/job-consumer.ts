@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type Redis from "ioredis";
 import type { Logger } from "pino";
+import { CONFIG_DEFAULTS } from "../config/native-config";
 import { JOBS_STREAM, jobRequestSchema, maxDeliveriesKey, type JobRequest } from "../queue/job-request";
 import { streamFields } from "../store/stream-fields";
 import { DeadLetterQueue, type DeadLetter } from "./dead-letter-queue";
@@ -12,9 +13,6 @@ import { jobEnvironment } from "./job-environment";
 import { postJobReport, type JobReport, type ReportOutcome } from "./post-job-report";
 import { readJobResult, type JobResult } from "./read-job-result";
 import { runJobCommand } from "./run-job-command";
-
-/** SPEC §3: `max_deliveries` when the relay has not (yet) said the downstream's own. */
-const DEFAULT_MAX_DELIVERIES = 5;
 
 export interface JobConsumerOptions {
   redis: Redis;
@@ -151,7 +149,8 @@ export class JobConsumer {
     const decision = decideEntry({
       request: parsed.success ? parsed.data : null,
       deliveries,
-      maxDeliveries: configured > 0 ? configured : DEFAULT_MAX_DELIVERIES,
+      // SPEC §3: the default `max_deliveries` until the relay has said the downstream's own.
+      maxDeliveries: configured > 0 ? configured : CONFIG_DEFAULTS.maxDeliveries,
       runsOn: this.options.runsOn,
     });
     switch (decision.action) {
