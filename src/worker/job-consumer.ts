@@ -10,7 +10,7 @@ import { DeadLetterQueue, type DeadLetter } from "./dead-letter-queue";
 import { decideEntry } from "./decide-entry";
 import { exitConclusion } from "./exit-conclusion";
 import { jobEnvironment } from "./job-environment";
-import { postJobReport, type JobReport, type ReportOutcome } from "./post-job-report";
+import { postJobReport, type ReportOutcome, type WorkerReport } from "./post-job-report";
 import { readJobResult, type JobResult } from "./read-job-result";
 import { runJobCommand } from "./run-job-command";
 
@@ -176,7 +176,7 @@ export class JobConsumer {
     const context = { entryId: entry.id, requestId: request.request_id, jobId: request.job_id, attempt };
     const base = { runId: entry.id.replace("-", ""), runAttempt: attempt, url: this.detailsUrl(entry.id, request) };
     const { signal } = this.stopping;
-    const report = (status: JobReport["status"], conclusion: string | null, result?: JobResult) =>
+    const report = (status: WorkerReport["status"], conclusion: string | null, result?: JobResult) =>
       postJobReport(request, { ...base, status, conclusion, result, at: new Date().toISOString() }, { fetch: this.options.fetch, retryDelaysMs: this.options.retryDelaysMs, signal });
 
     if (!(await this.settled(entry, await report("in_progress", null), attempt))) return;
