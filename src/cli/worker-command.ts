@@ -2,12 +2,13 @@ import { hostname } from "node:os";
 import Redis, { type RedisOptions } from "ioredis";
 import pino from "pino";
 import { z } from "zod";
-import type { CliIo } from "./cli-io";
-import { EXIT, UsageError } from "./cli-io";
-import { parseCommandArgs, type OptionTable, type ParsedArgs } from "./option-table";
+import { redisUrlVariable } from "../config/env";
 import { reportRedisOutages } from "../store/report-redis-outages";
 import { DeadLetterQueue } from "../worker/dead-letter-queue";
 import { JobConsumer } from "../worker/job-consumer";
+import type { CliIo } from "./cli-io";
+import { EXIT, UsageError } from "./cli-io";
+import { parseCommandArgs, type OptionTable, type ParsedArgs } from "./option-table";
 
 const GROUP = { group: { type: "string", arg: "name", help: "consumer group (default relay-workers:<runs-on>, else relay-workers)" } } as const;
 
@@ -40,7 +41,7 @@ const DLQ_REDIS: RedisOptions = { maxRetriesPerRequest: 1, connectTimeout: 2_000
 /** After SIGTERM the loop has this long to hand back its job; then the connection is cut, which ends any wait on Redis. */
 const STOP_GRACE_MS = 5_000;
 
-const envSchema = z.object({ REDIS_URL: z.string().min(1), REDIS_PREFIX: z.string().default("") });
+const envSchema = z.object({ REDIS_URL: redisUrlVariable, REDIS_PREFIX: z.string().default("") });
 const positive = (flag: string, value: string) => {
   const parsed = z.coerce.number().int().positive().safeParse(value);
   if (!parsed.success) throw new UsageError(flag, "must be a positive integer");
@@ -59,7 +60,7 @@ export async function runWorkerCommand(argv: string[], io: CliIo): Promise<numbe
   try {
     parsed = parseCommandArgs(command, argv, command === "dlq" ? DLQ_OPTIONS : WORKER_OPTIONS) as typeof parsed;
     const read = envSchema.safeParse(io.env);
-    if (!read.success) throw new UsageError("REDIS_URL", `required for ${command}`);
+    if (!read.success) throw new UsageError("REDIS_URL", io.env.REDIS_URL ? read.error.issues[0].message : `required for ${command}`);
     env = read.data;
     // Each command's parser fills in its own defaults; the other command's option is never read.
     numbers = {
