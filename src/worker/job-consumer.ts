@@ -1,3 +1,9 @@
+/**
+ * worker/ owns the consumer side of the queue transport, the `ci-relay worker` process: reading job
+ * requests from the stream in a consumer group, running the job command with its environment, posting
+ * its reports to the relay's callback, and the dead letters. It talks to Redis directly, not through
+ * the relay's store; it shares only the job-request contract (src/queue/job-request.ts) with the relay.
+ */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
