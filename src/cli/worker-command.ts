@@ -6,13 +6,14 @@ import { redisUrlVariable } from "../config/env";
 import { reportRedisOutages } from "../store/report-redis-outages";
 import { DeadLetterQueue } from "../worker/dead-letter-queue";
 import { JobConsumer } from "../worker/job-consumer";
+import type { CliCommand } from "./cli-command";
 import type { CliIo } from "./cli-io";
 import { EXIT, UsageError } from "./cli-io";
 import { parseCommandArgs, type OptionTable, type ParsedArgs } from "./option-table";
 
 const GROUP = { group: { type: "string", arg: "name", help: "consumer group (default relay-workers:<runs-on>, else relay-workers)" } } as const;
 
-export const WORKER_OPTIONS = {
+const WORKER_OPTIONS = {
   exec: { type: "string", arg: "command", help: "the job command; its exit code is the result (required)" },
   ...GROUP,
   consumer: { type: "string", arg: "name", help: "this worker's name in the group (default <host>-<pid>)" },
@@ -21,12 +22,12 @@ export const WORKER_OPTIONS = {
   "details-url": { type: "string", arg: "template", help: "check-run link while the job runs; {request_id} and {job_id} are filled in" },
 } as const satisfies OptionTable;
 
-export const DLQ_OPTIONS = {
+const DLQ_OPTIONS = {
   ...GROUP,
   count: { type: "string", arg: "N", help: "dead letters listed at most", default: "100" },
 } as const satisfies OptionTable;
 
-export const QUEUE_ENV = {
+const QUEUE_ENV = {
   REDIS_URL: "the relay's Redis (required)",
   REDIS_PREFIX: "the relay's REDIS_PREFIX (default empty)",
 } as const;
@@ -52,7 +53,7 @@ const positive = (flag: string, value: string) => {
  * `ci-relay worker` and `ci-relay dlq list|requeue` (SPEC §3 queue transport): the consumer side,
  * talking to Redis directly. Returns the exit code; `worker` runs until SIGTERM or SIGINT.
  */
-export async function runWorkerCommand(argv: string[], io: CliIo): Promise<number> {
+async function runWorkerCommand(argv: string[], io: CliIo): Promise<number> {
   const command = argv[0] === "dlq" ? "dlq" : "worker";
   let parsed: ParsedArgs<typeof WORKER_OPTIONS & typeof DLQ_OPTIONS>;
   let env: z.infer<typeof envSchema>;
@@ -129,3 +130,23 @@ export async function runWorkerCommand(argv: string[], io: CliIo): Promise<numbe
     redis.disconnect();
   }
 }
+
+export const workerCommand: CliCommand = {
+  name: "worker",
+  summary: "take job requests from the relay's Redis queue and run --exec for each (transport: queue)",
+  synopsis: "--exec ./run-job.sh",
+  options: WORKER_OPTIONS,
+  environment: QUEUE_ENV,
+  output: "JSON log lines; runs until SIGTERM or SIGINT",
+  run: (argv, io) => runWorkerCommand(["worker", ...argv], io),
+};
+
+export const dlqCommand: CliCommand = {
+  name: "dlq",
+  summary: "list the queue's dead letters, or requeue one",
+  synopsis: "list | requeue <id>",
+  options: DLQ_OPTIONS,
+  environment: QUEUE_ENV,
+  output: "list: one JSON line per dead letter, oldest first; requeue: one JSON line",
+  run: (argv, io) => runWorkerCommand(["dlq", ...argv], io),
+};
