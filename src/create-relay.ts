@@ -19,10 +19,9 @@ import { ONCALL_COMMENT_TASK } from "./oncall/oncall-comment-state";
 import { oncallCommentTask } from "./oncall/oncall-comment-task";
 import { Outbox } from "./outbox/outbox";
 import { enqueueJobTask } from "./queue/enqueue-job-task";
-import { ENQUEUE_JOB_TASK } from "./queue/job-request";
 import { OutboxRunner, type TaskHandler } from "./outbox/outbox-runner";
 import { dispatchTask } from "./relay/dispatch-task";
-import { DISPATCH_TASK } from "./relay/relay-delivery";
+import { DISPATCH_TASK, ENQUEUE_JOB_TASK } from "./relay/relay-delivery";
 import { createStore } from "./store/create-store";
 import type { Store } from "./store/store";
 

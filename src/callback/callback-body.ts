@@ -1,8 +1,6 @@
 import { z } from "zod";
+import { CHECK_CONCLUSIONS } from "../checks/check-conclusions";
 import { RelayError } from "../errors/failure-kinds";
-
-/** GitHub's check-run conclusions: what a downstream may report for a completed job or run. */
-export const CHECK_CONCLUSIONS = ["action_required", "cancelled", "failure", "neutral", "success", "skipped", "stale", "timed_out"] as const;
 
 /** Ids arrive as text from workflow expressions, or as numbers from hand-written clients. */
 const numericId = z

@@ -1,4 +1,5 @@
 import type { DispatchRecord } from "../relay/dispatch-record";
+import { LOST_RACE, retryContended } from "../store/retry-contended";
 import type { Store, WriteOp } from "../store/store";
 import { decideTransition, type JobReport, type TransitionDecision } from "./decide-transition";
 import type { JobTransition } from "./job-transition";
@@ -26,7 +27,7 @@ export async function recordJobReport(
   firstRead?: Promise<string | null>,
 ): Promise<TransitionDecision> {
   const key = jobStateKey(report.key);
-  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+  return retryContended(`job state ${key}`, ATTEMPTS, async (attempt) => {
     const raw = attempt === 0 && firstRead !== undefined ? await firstRead : await store.get(key);
     const decision = decideTransition(dispatch, parseJobRecord(raw), report);
     if (decision.outcome !== "accepted") return decision;
@@ -35,9 +36,6 @@ export async function recordJobReport(
       { op: "zadd", key: jobsOfKey(dispatch.requestId), member: jobId(report.key), score: report.at, onlyIfAbsent: true, ttlSeconds: JOB_TTL_SECONDS },
       ...effects(decision.transition),
     ];
-    if (await store.writeIf(key, raw, ops)) return decision;
-    // Losers that retry in lockstep collide again: spread them out a little.
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
-  }
-  throw new Error(`job state ${key} stayed contended for ${ATTEMPTS} attempts`);
+    return (await store.writeIf(key, raw, ops)) ? decision : LOST_RACE;
+  });
 }

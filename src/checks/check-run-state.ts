@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Outbox } from "../outbox/outbox";
 import { RECORD_TTL_SECONDS } from "../relay/dispatch-record";
 import type { WriteOp } from "../store/store";
+import { CHECK_CONCLUSIONS, type CheckConclusion } from "./check-conclusions";
 
 /**
  * The state the app wants one upstream check run to have. Decisions (dispatch, callback transition,
@@ -10,9 +11,6 @@ import type { WriteOp } from "../store/store";
  * or out of order still leave GitHub showing the latest decision.
  */
 export type CheckStatus = "queued" | "in_progress" | "completed";
-
-export const CHECK_CONCLUSIONS = ["action_required", "cancelled", "failure", "neutral", "success", "skipped", "stale", "timed_out"] as const;
-export type CheckConclusion = (typeof CHECK_CONCLUSIONS)[number];
 
 /** A conclusion as a downstream sent it, if GitHub knows it; anything else shows as neutral. */
 export function checkConclusion(value: string | null): CheckConclusion {

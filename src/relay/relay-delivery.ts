@@ -6,7 +6,6 @@ import { wantsCheckRuns } from "../checks/wants-check-runs";
 import type { RelayConfig, Transport } from "../config/types";
 import type { Metrics } from "../metrics/metrics";
 import type { Outbox } from "../outbox/outbox";
-import { ENQUEUE_JOB_TASK } from "../queue/job-request";
 import type { Store, WriteOp } from "../store/store";
 import { buildDeliverySummary, deliverySummaryOps, type DeliverySummary } from "./delivery-summary";
 import { recordDispatchOps, RECORD_TTL_SECONDS, type DispatchRecord } from "./dispatch-record";
@@ -35,6 +34,8 @@ export interface Delivery {
 export type DeliveryOutcome = "relayed" | "duplicate" | "in-flight" | `skipped:${string}`;
 
 export const DISPATCH_TASK = "dispatch";
+/** The outbox task that appends a queue downstream's job requests to the stream (src/queue handles it). */
+export const ENQUEUE_JOB_TASK = "enqueue-job";
 
 // Queue downstreams get job requests on the Redis stream instead of a repository_dispatch.
 const taskKind = (transport: Transport) => (transport === "queue" ? ENQUEUE_JOB_TASK : DISPATCH_TASK);

@@ -1,5 +1,6 @@
 import { MemoryStore } from "./memory-store";
 import { RedisStore, type StoreLog } from "./redis-store";
+import { parseRedisUrl, type RedisTarget } from "./redis-url";
 import type { Store } from "./store";
 
 export interface CreateStoreOptions {
@@ -10,20 +11,13 @@ export interface CreateStoreOptions {
   log: StoreLog;
 }
 
-/** Where the store connects, for the log: the URL may carry a password, so only these parts. */
-function redisTarget(redisUrl: string): { host: string; port: string; db: string } {
-  try {
-    const url = new URL(redisUrl);
-    return { host: url.hostname, port: url.port || "6379", db: url.pathname.slice(1) || "0" };
-  } catch {
-    return { host: "(unparsable REDIS_URL)", port: "", db: "" };
-  }
-}
+/** For the log, when a REDIS_URL that skipped validation (tests, Lambda) cannot be read. */
+const UNPARSABLE: RedisTarget = { host: "(unparsable REDIS_URL)", port: "", db: "" };
 
 /** The store the process runs on: Redis when REDIS_URL is set, otherwise memory (with a warning). */
 export function createStore({ redisUrl, prefix = "", log }: CreateStoreOptions): Store {
   if (redisUrl) {
-    log.info({ store: "redis", ...redisTarget(redisUrl), prefix }, "using the Redis store");
+    log.info({ store: "redis", ...(parseRedisUrl(redisUrl) ?? UNPARSABLE), prefix }, "using the Redis store");
     return new RedisStore(redisUrl, prefix, log);
   }
   log.warn(

@@ -3,6 +3,7 @@ import type { SlotReservation } from "./next-slot";
 import type { Store, StreamEntry, WriteOp } from "./store";
 import { reportRedisOutages, type OutageLog, type RedisOutages } from "./report-redis-outages";
 import { checkCount, checkInterval, checkScore, checkWriteOp, ttlMillis } from "./store-arguments";
+import { streamFields } from "./stream-fields";
 
 /** Where the store reports connection trouble (a pino/Probot logger fits). */
 export type StoreLog = OutageLog;
@@ -304,7 +305,7 @@ export class RedisStore implements Store {
     checkCount("count", count);
     if (count === 0) return [];
     const newestFirst = await this.client.xrevrange(this.key(key), "+", "-", "COUNT", count);
-    return newestFirst.reverse().map(([id, flat]) => ({ id, fields: fieldsOf(flat) }));
+    return newestFirst.reverse().map(([id, flat]) => ({ id, fields: streamFields(flat) }));
   }
 
   async streamLength(key: string): Promise<number> {
@@ -338,10 +339,4 @@ export class RedisStore implements Store {
   private key(key: string): string {
     return this.prefix + key;
   }
-}
-
-function fieldsOf(flat: string[]): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
-  return fields;
 }

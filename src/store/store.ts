@@ -1,4 +1,5 @@
 import type { SlotReservation } from "./next-slot";
+import { LOST_RACE, retryContended } from "./retry-contended";
 
 /**
  * The one interface to shared state. Two implementations: Redis (the real one, shared by every
@@ -102,12 +103,9 @@ export async function updateWithRetry<T>(
   ttlSeconds?: number,
   attempts = 20,
 ): Promise<T> {
-  for (let i = 0; i < attempts; i++) {
+  return retryContended(`update of ${key}`, attempts, async () => {
     const current = await store.get(key);
     const { next, result } = decide(current);
-    if (next === undefined || (await store.compareAndSet(key, current, next, ttlSeconds))) return result;
-    // Writers that lost together would retry together and collide again: spread them out.
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** i)));
-  }
-  throw new Error(`contended update on ${key} did not settle after ${attempts} attempts`);
+    return next === undefined || (await store.compareAndSet(key, current, next, ttlSeconds)) ? result : LOST_RACE;
+  });
 }

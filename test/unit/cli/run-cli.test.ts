@@ -111,4 +111,11 @@ describe("runCli", () => {
     expect(printed).toEqual([]);
     expect(errors).toEqual(["ci-relay: REDIS_URL: required for worker"]);
   });
+
+  it.each([["worker", "--exec", "./run.sh"], ["dlq", "list"]])("%j with a REDIS_URL that is not redis:// is refused as the relay refuses it, exit 2", async (...args) => {
+    const { printed, errors, io } = harness({ REDIS_URL: "http://127.0.0.1:6379" });
+    expect(await runCli(args, io)).toBe(2);
+    expect(printed).toEqual([]);
+    expect(errors).toEqual(["ci-relay: REDIS_URL: must be a redis:// or rediss:// URL"]);
+  });
 });

@@ -8,7 +8,7 @@ import { dispatchKey, parseDispatchRecord, recordDispatchOps, type DispatchRecor
 import { RedisStore } from "../../../src/store/redis-store";
 import { cleanupRedisPrefix, testRedisUrl, uniqueRedisPrefix } from "../../support/redis-prefix";
 import { downstream, relayConfig } from "../../support/relay-config";
-import { queueDispatch } from "./dispatch-fixture";
+import { queueDispatch } from "../../support/queue-dispatch";
 
 const SECRET = "queue-unit-relay-token-secret-0123456789abcdef";
 

@@ -1,5 +1,5 @@
-import type { DispatchRecord } from "../../../src/relay/dispatch-record";
-import { dispatchRecord } from "../../support/dispatch-fixtures";
+import type { DispatchRecord } from "../../src/relay/dispatch-record";
+import { dispatchRecord } from "./dispatch-fixtures";
 
 /** A pending dispatch to a queue downstream, as relayDelivery stores it. */
 export function queueDispatch(overrides: Partial<DispatchRecord> = {}): DispatchRecord {

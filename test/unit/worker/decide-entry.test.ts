@@ -1,4 +1,4 @@
-import { decideEntry, type EntryFacts } from "../../../src/queue/decide-entry";
+import { decideEntry, type EntryFacts } from "../../../src/worker/decide-entry";
 import type { JobRequest } from "../../../src/queue/job-request";
 
 const request = { runs_on: "farm-x86" } as JobRequest;

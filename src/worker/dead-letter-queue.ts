@@ -1,5 +1,6 @@
 import type Redis from "ioredis";
-import { DEAD_LETTER_STREAM, JOBS_STREAM } from "./job-request";
+import { DEAD_LETTER_STREAM, JOBS_STREAM } from "../queue/job-request";
+import { streamFields } from "../store/stream-fields";
 
 /** Fields a dead letter carries besides the job request's own; a requeue strips them again. */
 const DEAD_FIELDS = ["dead_reason", "dead_entry_id", "dead_deliveries", "dead_at"] as const;
@@ -43,14 +44,14 @@ export class DeadLetterQueue {
   /** Oldest first. */
   async list(count: number): Promise<DeadLetter[]> {
     const entries = await this.options.redis.xrange(this.dead, "-", "+", "COUNT", count);
-    return entries.map(([id, flat]) => ({ id, fields: fieldsOf(flat) }));
+    return entries.map(([id, flat]) => ({ id, fields: streamFields(flat) }));
   }
 
   /** Appends the job request again as a new entry (delivered afresh) and removes the dead letter; the new id. */
   async requeue(id: string): Promise<string> {
     const [entry] = await this.options.redis.xrange(this.dead, id, id);
     if (entry === undefined) throw new Error(`no dead letter ${id}`);
-    const fields = withoutDeadFields(fieldsOf(entry[1]));
+    const fields = withoutDeadFields(streamFields(entry[1]));
     const replies = await this.options.redis
       .multi()
       .xadd(this.jobs, "*", ...Object.entries(fields).flat())
@@ -59,13 +60,6 @@ export class DeadLetterQueue {
       .then(failedStep);
     return String(replies[0][1]);
   }
-}
-
-/** Stream entries arrive as [field, value, field, value...]. */
-export function fieldsOf(flat: string[]): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
-  return fields;
 }
 
 function withoutDeadFields(fields: Record<string, string>): Record<string, string> {

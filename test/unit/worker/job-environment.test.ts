@@ -1,6 +1,6 @@
 import { buildJobRequests } from "../../../src/queue/build-job-requests";
-import { jobEnvironment } from "../../../src/queue/job-environment";
-import { queueDispatch } from "./dispatch-fixture";
+import { jobEnvironment } from "../../../src/worker/job-environment";
+import { queueDispatch } from "../../support/queue-dispatch";
 
 describe("jobEnvironment", () => {
   const [request] = buildJobRequests({

@@ -1,4 +1,4 @@
-import type { JobRequest } from "./job-request";
+import type { JobRequest } from "../queue/job-request";
 
 export interface EntryFacts {
   /** the entry's fields as a valid job request, or null when they are not one */

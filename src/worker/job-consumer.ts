@@ -1,19 +1,24 @@
+/**
+ * worker/ owns the consumer side of the queue transport, the `ci-relay worker` process: reading job
+ * requests from the stream in a consumer group, running the job command with its environment, posting
+ * its reports to the relay's callback, and the dead letters. It talks to Redis directly, not through
+ * the relay's store; it shares only the job-request contract (src/queue/job-request.ts) with the relay.
+ */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type Redis from "ioredis";
 import type { Logger } from "pino";
-import { DeadLetterQueue, fieldsOf, type DeadLetter } from "./dead-letter-queue";
+import { CONFIG_DEFAULTS } from "../config/native-config";
+import { JOBS_STREAM, jobRequestSchema, maxDeliveriesKey, type JobRequest } from "../queue/job-request";
+import { streamFields } from "../store/stream-fields";
+import { DeadLetterQueue, type DeadLetter } from "./dead-letter-queue";
 import { decideEntry } from "./decide-entry";
 import { exitConclusion } from "./exit-conclusion";
 import { jobEnvironment } from "./job-environment";
-import { JOBS_STREAM, jobRequestSchema, maxDeliveriesKey, type JobRequest } from "./job-request";
-import { postJobReport, type JobReport, type ReportOutcome } from "./post-job-report";
+import { postJobReport, type ReportOutcome, type WorkerReport } from "./post-job-report";
 import { readJobResult, type JobResult } from "./read-job-result";
 import { runJobCommand } from "./run-job-command";
-
-/** SPEC §3: `max_deliveries` when the relay has not (yet) said the downstream's own. */
-const DEFAULT_MAX_DELIVERIES = 5;
 
 export interface JobConsumerOptions {
   redis: Redis;
@@ -130,7 +135,7 @@ export class JobConsumer {
     const { redis, group, consumer, idleMs } = this.options;
     const [, claimed] = (await redis.xautoclaim(this.stream, group, consumer, idleMs, "0-0", "COUNT", 1)) as [string, [string, string[] | null][]];
     const [entry] = claimed;
-    return entry === undefined || entry[1] === null ? null : { id: entry[0], fields: fieldsOf(entry[1]) };
+    return entry === undefined || entry[1] === null ? null : { id: entry[0], fields: streamFields(entry[1]) };
   }
 
   private async readNew(blockMs: number): Promise<DeadLetter | null> {
@@ -139,7 +144,7 @@ export class JobConsumer {
       | [string, [string, string[]][]][]
       | null;
     const entry = reply?.[0]?.[1][0];
-    return entry === undefined ? null : { id: entry[0], fields: fieldsOf(entry[1]) };
+    return entry === undefined ? null : { id: entry[0], fields: streamFields(entry[1]) };
   }
 
   private async handle(entry: DeadLetter): Promise<void> {
@@ -150,7 +155,8 @@ export class JobConsumer {
     const decision = decideEntry({
       request: parsed.success ? parsed.data : null,
       deliveries,
-      maxDeliveries: configured > 0 ? configured : DEFAULT_MAX_DELIVERIES,
+      // SPEC §3: the default `max_deliveries` until the relay has said the downstream's own.
+      maxDeliveries: configured > 0 ? configured : CONFIG_DEFAULTS.maxDeliveries,
       runsOn: this.options.runsOn,
     });
     switch (decision.action) {
@@ -176,7 +182,7 @@ export class JobConsumer {
     const context = { entryId: entry.id, requestId: request.request_id, jobId: request.job_id, attempt };
     const base = { runId: entry.id.replace("-", ""), runAttempt: attempt, url: this.detailsUrl(entry.id, request) };
     const { signal } = this.stopping;
-    const report = (status: JobReport["status"], conclusion: string | null, result?: JobResult) =>
+    const report = (status: WorkerReport["status"], conclusion: string | null, result?: JobResult) =>
       postJobReport(request, { ...base, status, conclusion, result, at: new Date().toISOString() }, { fetch: this.options.fetch, retryDelaysMs: this.options.retryDelaysMs, signal });
 
     if (!(await this.settled(entry, await report("in_progress", null), attempt))) return;

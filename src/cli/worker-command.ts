@@ -2,16 +2,18 @@ import { hostname } from "node:os";
 import Redis, { type RedisOptions } from "ioredis";
 import pino from "pino";
 import { z } from "zod";
-import type { CliIo } from "../cli/cli-io";
-import { EXIT, UsageError } from "../cli/cli-io";
-import { parseCommandArgs, type OptionTable, type ParsedArgs } from "../cli/option-table";
+import { redisUrlVariable } from "../config/env";
 import { reportRedisOutages } from "../store/report-redis-outages";
-import { DeadLetterQueue } from "./dead-letter-queue";
-import { JobConsumer } from "./job-consumer";
+import { DeadLetterQueue } from "../worker/dead-letter-queue";
+import { JobConsumer } from "../worker/job-consumer";
+import type { CliCommand } from "./cli-command";
+import type { CliIo } from "./cli-io";
+import { EXIT, UsageError } from "./cli-io";
+import { parseCommandArgs, type OptionTable, type ParsedArgs } from "./option-table";
 
 const GROUP = { group: { type: "string", arg: "name", help: "consumer group (default relay-workers:<runs-on>, else relay-workers)" } } as const;
 
-export const WORKER_OPTIONS = {
+const WORKER_OPTIONS = {
   exec: { type: "string", arg: "command", help: "the job command; its exit code is the result (required)" },
   ...GROUP,
   consumer: { type: "string", arg: "name", help: "this worker's name in the group (default <host>-<pid>)" },
@@ -20,12 +22,12 @@ export const WORKER_OPTIONS = {
   "details-url": { type: "string", arg: "template", help: "check-run link while the job runs; {request_id} and {job_id} are filled in" },
 } as const satisfies OptionTable;
 
-export const DLQ_OPTIONS = {
+const DLQ_OPTIONS = {
   ...GROUP,
   count: { type: "string", arg: "N", help: "dead letters listed at most", default: "100" },
 } as const satisfies OptionTable;
 
-export const QUEUE_ENV = {
+const QUEUE_ENV = {
   REDIS_URL: "the relay's Redis (required)",
   REDIS_PREFIX: "the relay's REDIS_PREFIX (default empty)",
 } as const;
@@ -40,7 +42,7 @@ const DLQ_REDIS: RedisOptions = { maxRetriesPerRequest: 1, connectTimeout: 2_000
 /** After SIGTERM the loop has this long to hand back its job; then the connection is cut, which ends any wait on Redis. */
 const STOP_GRACE_MS = 5_000;
 
-const envSchema = z.object({ REDIS_URL: z.string().min(1), REDIS_PREFIX: z.string().default("") });
+const envSchema = z.object({ REDIS_URL: redisUrlVariable, REDIS_PREFIX: z.string().default("") });
 const positive = (flag: string, value: string) => {
   const parsed = z.coerce.number().int().positive().safeParse(value);
   if (!parsed.success) throw new UsageError(flag, "must be a positive integer");
@@ -51,7 +53,7 @@ const positive = (flag: string, value: string) => {
  * `ci-relay worker` and `ci-relay dlq list|requeue` (SPEC §3 queue transport): the consumer side,
  * talking to Redis directly. Returns the exit code; `worker` runs until SIGTERM or SIGINT.
  */
-export async function runWorkerCommand(argv: string[], io: CliIo): Promise<number> {
+async function runWorkerCommand(argv: string[], io: CliIo): Promise<number> {
   const command = argv[0] === "dlq" ? "dlq" : "worker";
   let parsed: ParsedArgs<typeof WORKER_OPTIONS & typeof DLQ_OPTIONS>;
   let env: z.infer<typeof envSchema>;
@@ -59,7 +61,7 @@ export async function runWorkerCommand(argv: string[], io: CliIo): Promise<numbe
   try {
     parsed = parseCommandArgs(command, argv, command === "dlq" ? DLQ_OPTIONS : WORKER_OPTIONS) as typeof parsed;
     const read = envSchema.safeParse(io.env);
-    if (!read.success) throw new UsageError("REDIS_URL", `required for ${command}`);
+    if (!read.success) throw new UsageError("REDIS_URL", io.env.REDIS_URL ? read.error.issues[0].message : `required for ${command}`);
     env = read.data;
     // Each command's parser fills in its own defaults; the other command's option is never read.
     numbers = {
@@ -128,3 +130,23 @@ export async function runWorkerCommand(argv: string[], io: CliIo): Promise<numbe
     redis.disconnect();
   }
 }
+
+export const workerCommand: CliCommand = {
+  name: "worker",
+  summary: "take job requests from the relay's Redis queue and run --exec for each (transport: queue)",
+  synopsis: "--exec ./run-job.sh",
+  options: WORKER_OPTIONS,
+  environment: QUEUE_ENV,
+  output: "JSON log lines; runs until SIGTERM or SIGINT",
+  run: (argv, io) => runWorkerCommand(["worker", ...argv], io),
+};
+
+export const dlqCommand: CliCommand = {
+  name: "dlq",
+  summary: "list the queue's dead letters, or requeue one",
+  synopsis: "list | requeue <id>",
+  options: DLQ_OPTIONS,
+  environment: QUEUE_ENV,
+  output: "list: one JSON line per dead letter, oldest first; requeue: one JSON line",
+  run: (argv, io) => runWorkerCommand(["dlq", ...argv], io),
+};

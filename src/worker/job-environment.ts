@@ -1,4 +1,4 @@
-import type { JobRequest } from "./job-request";
+import type { JobRequest } from "../queue/job-request";
 
 export interface JobContext {
   /** the stream entry id */

@@ -1,7 +1,8 @@
-import { WHOLE_RUN_JOB_ID, type JobRequest } from "./job-request";
+import { WHOLE_RUN_JOB_ID, type JobRequest } from "../queue/job-request";
 import type { JobResult } from "./read-job-result";
 
-export interface JobReport {
+/** What the worker tells the relay about its job: started (`in_progress`), or done and how (`completed`). */
+export interface WorkerReport {
   status: "in_progress" | "completed";
   conclusion: string | null;
   /** the stream entry, as digits: SPEC §4 run ids are numeric */
@@ -34,7 +35,7 @@ export interface PostOptions {
  * The whole-downstream request reports with `scope: "run"` (the per-downstream check run); a declared
  * job reports as that job. Retries what may pass later, a few times, then says so.
  */
-export async function postJobReport(request: JobRequest, report: JobReport, options: PostOptions): Promise<ReportOutcome> {
+export async function postJobReport(request: JobRequest, report: WorkerReport, options: PostOptions): Promise<ReportOutcome> {
   const body = JSON.stringify(callbackBody(request, report));
   const delays = options.retryDelaysMs ?? [500, 1000, 2000];
   let outcome: ReportOutcome = { outcome: "unreachable", detail: "not sent" };
@@ -46,7 +47,7 @@ export async function postJobReport(request: JobRequest, report: JobReport, opti
   return outcome;
 }
 
-export function callbackBody(request: JobRequest, report: JobReport): Record<string, unknown> {
+export function callbackBody(request: JobRequest, report: WorkerReport): Record<string, unknown> {
   const wholeRun = request.job_id === WHOLE_RUN_JOB_ID;
   const { result } = report;
   return {

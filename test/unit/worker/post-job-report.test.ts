@@ -1,7 +1,7 @@
-import { callbackBody, classifyReportAnswer } from "../../../src/queue/post-job-report";
+import { callbackBody, classifyReportAnswer } from "../../../src/worker/post-job-report";
 import { buildJobRequests } from "../../../src/queue/build-job-requests";
-import { exitConclusion } from "../../../src/queue/exit-conclusion";
-import { queueDispatch } from "./dispatch-fixture";
+import { exitConclusion } from "../../../src/worker/exit-conclusion";
+import { queueDispatch } from "../../support/queue-dispatch";
 
 const requests = (jobs: { id: string; runsOn: string }[]) =>
   buildJobRequests({
