@@ -43,7 +43,7 @@ async function readBounded(response: Response, maxBytes: number): Promise<string
     return null;
   }
   if (!response.body) return "";
-  const reader = response.body.getReader();
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {

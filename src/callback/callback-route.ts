@@ -79,7 +79,7 @@ export function callbackRoute(relay: Relay): RequestHandler {
           noteCaller(audit, verified);
           // Read ahead while the OIDC token is verified: the record is needed next, and reading it
           // early decides nothing (a refused caller's read is simply dropped).
-          if (verified.claims) prefetch(dispatchOf(verified.claims.jti));
+          if (verified.claims) void prefetch(dispatchOf(verified.claims.jti));
         },
       });
 

@@ -3,8 +3,17 @@ import { clockUtc } from "../outbox/describe-failure";
 import type { DispatchRecord } from "../relay/dispatch-record";
 
 /** Every state a downstream of one delivery can be in, as the page and `/relay/v1/runs` name it. */
-const STATE_NAMES = ["pending", "retrying", "given_up", "queued", "in_progress", "success", "failure", "timed_out", "cancelled", "completed"] as const;
-export type StateName = (typeof STATE_NAMES)[number];
+export type StateName =
+  | "pending"
+  | "retrying"
+  | "given_up"
+  | "queued"
+  | "in_progress"
+  | "success"
+  | "failure"
+  | "timed_out"
+  | "cancelled"
+  | "completed";
 
 export interface DownstreamState {
   name: StateName;
