@@ -19,7 +19,7 @@ import { ONCALL_COMMENT_TASK } from "./oncall/oncall-comment-state";
 import { oncallCommentTask } from "./oncall/oncall-comment-task";
 import { Outbox } from "./outbox/outbox";
 import { enqueueJobTask } from "./queue/enqueue-job-task";
-import { OutboxRunner, type TaskHandler } from "./outbox/outbox-runner";
+import { OutboxRunner, type TaskHandlers } from "./outbox/outbox-runner";
 import { dispatchTask } from "./relay/dispatch-task";
 import { DISPATCH_TASK, ENQUEUE_JOB_TASK } from "./relay/relay-delivery";
 import { createStore } from "./store/create-store";
@@ -65,7 +65,7 @@ export function createRelay(probot: Probot, env: RelayEnv, overrides: RelayOverr
   const github = new AppGitHub(probot, store, metrics);
   const config = new ConfigSource({ env, readFile: readRepoFile(github), store, logger: log, now: overrides.now });
   const outbox = new Outbox(store);
-  const relay = { env, log, probot, store, config, github, githubCalls, metrics, outbox } as Omit<Relay, "runner" | "oidc" | "audit" | "now">;
+  const relay: RelayCore = { env, log, probot, store, config, github, githubCalls, metrics, outbox };
   const runner = new OutboxRunner({
     outbox,
     handlers: taskHandlers(relay, overrides),
@@ -82,8 +82,11 @@ export function createRelay(probot: Probot, env: RelayEnv, overrides: RelayOverr
   return { ...relay, runner, oidc, audit, now: overrides.now ?? Date.now };
 }
 
-/** One line per kind of durable side effect. */
-function taskHandlers(relay: Omit<Relay, "runner" | "oidc" | "audit" | "now">, overrides: RelayOverrides): Record<string, TaskHandler> {
+/** What the task handlers are built from: the relay before its runner exists. */
+type RelayCore = Omit<Relay, "runner" | "oidc" | "audit" | "now">;
+
+/** One line per kind of durable side effect (outbox/task-data.ts): the compiler asks for every kind. */
+function taskHandlers(relay: RelayCore, overrides: RelayOverrides): TaskHandlers {
   return {
     [DISPATCH_TASK]: dispatchTask({
       store: relay.store,

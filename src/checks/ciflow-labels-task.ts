@@ -1,12 +1,10 @@
-import type { Logger } from "pino";
 import { z } from "zod";
-import type { ConfigSource } from "../config/config-source";
-import type { AppGitHub } from "../github/app-github";
-import type { Outbox, OutboxTask } from "../outbox/outbox";
+import type { Outbox } from "../outbox/outbox";
 import type { TaskHandler } from "../outbox/outbox-runner";
 import type { UpstreamEvent } from "../relay/upstream-event";
-import type { Store, WriteOp } from "../store/store";
+import type { WriteOp } from "../store/store";
 import { backfillLabelCheckRuns } from "./backfill-label-check-runs";
+import { deliveryTask, deliveryTaskOps, type DeliveryTaskDeps } from "./delivery-task";
 
 export const CIFLOW_LABELS_TASK = "ciflow-labels";
 
@@ -18,40 +16,23 @@ export const CIFLOW_LABELS_TASK = "ciflow-labels";
  */
 export function ciflowLabelsTaskOps(outbox: Outbox, deliveryId: string, event: UpstreamEvent, now: number): WriteOp[] {
   if (event.event !== "push" || event.prNumber === null) return [];
-  return outbox.enqueueOps(
-    { id: `${CIFLOW_LABELS_TASK}:${deliveryId}`, kind: CIFLOW_LABELS_TASK, data: { repo: event.repo, prNumber: event.prNumber, sha: event.sha } },
-    now,
-  );
-}
-
-export interface CiflowLabelsDeps {
-  store: Store;
-  outbox: Outbox;
-  github: AppGitHub;
-  config: Pick<ConfigSource, "get">;
-  log: Logger;
-  now?: () => number;
+  return deliveryTaskOps(outbox, CIFLOW_LABELS_TASK, deliveryId, { repo: event.repo, prNumber: event.prNumber, sha: event.sha }, now);
 }
 
 const issueLabels = z.object({ labels: z.array(z.union([z.string(), z.object({ name: z.string().nullish() })])) });
 
-export function ciflowLabelsTask(deps: CiflowLabelsDeps): TaskHandler {
-  return {
-    async run(task: OutboxTask) {
-      const repo = String(task.data.repo);
-      const number = Number(task.data.prNumber);
-      const sha = String(task.data.sha);
-      const config = await deps.config.get();
-      if (config === null) throw new Error("relay config not loaded yet");
-      const [owner, name] = repo.split("/");
-      const octokit = await deps.github.forRepo(repo, { issues: "read" });
-      const { data } = await octokit.request("GET /repos/{owner}/{repo}/issues/{issue_number}", { owner, repo: name, issue_number: number });
-      const labels = issueLabels.parse(data).labels.map((label) => (typeof label === "string" ? label : (label.name ?? "")));
-      let shown = 0;
-      for (const label of labels) {
-        shown += await backfillLabelCheckRuns(deps, config, { repo, number, sha }, label, deps.now?.() ?? Date.now());
-      }
-      deps.log.debug({ repo, prNumber: number, sha, shown }, "ciflow tag: label rules applied from the pull request");
-    },
-  };
+export function ciflowLabelsTask(deps: DeliveryTaskDeps): TaskHandler<typeof CIFLOW_LABELS_TASK> {
+  return deliveryTask(deps, async ({ task, config, now }) => {
+    const { repo, prNumber: number, sha } = task.data;
+    const relayConfig = await config();
+    const [owner, name] = repo.split("/");
+    const octokit = await deps.github.forRepo(repo, { issues: "read" });
+    const { data } = await octokit.request("GET /repos/{owner}/{repo}/issues/{issue_number}", { owner, repo: name, issue_number: number });
+    const labels = issueLabels.parse(data).labels.map((label) => (typeof label === "string" ? label : (label.name ?? "")));
+    let shown = 0;
+    for (const label of labels) {
+      shown += await backfillLabelCheckRuns(deps, relayConfig, { repo, number, sha }, label, now());
+    }
+    deps.log.debug({ repo, prNumber: number, sha, shown }, "ciflow tag: label rules applied from the pull request");
+  });
 }

@@ -1,10 +1,11 @@
 import type { Logger } from "pino";
 import type { AppGitHub } from "../github/app-github";
-import type { OutboxTask } from "../outbox/outbox";
+import type { Task } from "../outbox/outbox";
 import type { TaskContext, TaskHandler } from "../outbox/outbox-runner";
 import { RECORD_TTL_SECONDS } from "../relay/dispatch-record";
 import type { Store } from "../store/store";
 import {
+  CHECK_RUN_TASK,
   checkIdKey,
   checkKey,
   checkLockKey,
@@ -53,11 +54,11 @@ interface ListedCheckRun {
  * found by `external_id` before anything is created. One task per check run at a time (a lease);
  * a task that finds the lease taken is retried by the outbox.
  */
-export function syncCheckRunTask(deps: SyncCheckRunDeps): TaskHandler {
+export function syncCheckRunTask(deps: SyncCheckRunDeps): TaskHandler<typeof CHECK_RUN_TASK> {
   return {
     giveUpAfterMs: GIVE_UP_AFTER_MS,
-    async run(task: OutboxTask, context?: TaskContext) {
-      const key = checkKey(String(task.data.upstream), String(task.data.sha), String(task.data.name));
+    async run(task: Task<typeof CHECK_RUN_TASK>, context?: TaskContext) {
+      const key = checkKey(task.data.upstream, task.data.sha, task.data.name);
       const first = parseCheckRunState(await deps.store.get(wantedCheckKey(key)));
       if (!first || (await deps.store.get(checksShownKey(first.requestId))) === null) return;
       if (!(await deps.store.setIfAbsent(checkLockKey(key), task.id, LOCK_SECONDS))) {

@@ -1,20 +1,13 @@
 import { z } from "zod";
+import type { TaskData } from "../outbox/task-data";
 import { CHECK_CONCLUSIONS, type CheckConclusion } from "./check-conclusions";
 import type { DownstreamRun } from "./check-run-state";
 
-/** The facts of a downstream `workflow_run` webhook the per-downstream check depends on. */
-export interface WorkflowRunEvent {
-  action: "requested" | "in_progress" | "completed";
-  /** the installation the delivery came from: it must be the downstream's own */
-  installationId: number;
-  repo: string;
-  runId: string;
-  runAttempt: number;
-  name: string | null;
-  url: string | null;
-  /** GitHub's run conclusion, for `completed` */
-  conclusion: string | null;
-}
+/**
+ * The facts of a downstream `workflow_run` webhook the per-downstream check depends on: exactly what
+ * the workflow-run task carries, so declared (with its fields' meaning) in the task table.
+ */
+export type WorkflowRunEvent = TaskData["workflow-run"];
 
 const payloadSchema = z.object({
   action: z.enum(["requested", "in_progress", "completed"]),

@@ -1,15 +1,13 @@
-import type { Logger } from "pino";
 import { recordJobReport } from "../callback/record-job-report";
 import { transitionEffects } from "../callback/transition-effects";
-import type { ConfigSource } from "../config/config-source";
 import type { RelayEnv } from "../config/env";
 import { sameRepo } from "../config/types";
-import type { AppGitHub } from "../github/app-github";
-import type { Outbox, OutboxTask } from "../outbox/outbox";
+import type { Outbox } from "../outbox/outbox";
 import type { TaskHandler } from "../outbox/outbox-runner";
 import { dispatchKey, parseDispatchRecord } from "../relay/dispatch-record";
-import type { Store, WriteOp } from "../store/store";
+import type { WriteOp } from "../store/store";
 import { downstreamRunKey, runDispatchKey, type DownstreamRun } from "./check-run-state";
+import { deliveryTask, deliveryTaskOps, type DeliveryTaskDeps } from "./delivery-task";
 import { decideWorkflowRun, type WorkflowRunEvent } from "./workflow-run-event";
 import { tracksCheckRuns } from "./wants-check-runs";
 
@@ -20,17 +18,11 @@ export const WORKFLOW_RUN_TASK = "workflow-run";
  * so the answer never waits on GitHub; the task checks where the delivery came from and acts.
  */
 export function workflowRunTaskOps(outbox: Outbox, deliveryId: string, event: WorkflowRunEvent, now: number): WriteOp[] {
-  return outbox.enqueueOps({ id: `${WORKFLOW_RUN_TASK}:${deliveryId}`, kind: WORKFLOW_RUN_TASK, data: { ...event } }, now);
+  return deliveryTaskOps(outbox, WORKFLOW_RUN_TASK, deliveryId, event, now);
 }
 
-export interface WorkflowRunTaskDeps {
-  store: Store;
-  outbox: Outbox;
-  github: AppGitHub;
+export interface WorkflowRunTaskDeps extends DeliveryTaskDeps {
   env: RelayEnv;
-  config: Pick<ConfigSource, "get">;
-  log: Logger;
-  now?: () => number;
 }
 
 /**
@@ -40,37 +32,34 @@ export interface WorkflowRunTaskDeps {
  * nothing. Only the downstream's own installation speaks for its runs: a `workflow_run` carrying the
  * run id from any other installation is dropped.
  */
-export function workflowRunTask(deps: WorkflowRunTaskDeps): TaskHandler {
-  return {
-    async run(task: OutboxTask) {
-      const event = task.data as unknown as WorkflowRunEvent;
-      const requestId = await deps.store.get(runDispatchKey(event.repo, event.runId));
-      const record = requestId === null ? null : parseDispatchRecord(await deps.store.get(dispatchKey(requestId)));
-      if (!record || !sameRepo(record.downstream, event.repo) || !tracksCheckRuns(record)) return;
-      if ((await deps.github.installationId(record.downstream)) !== event.installationId) {
-        deps.log.warn({ repo: event.repo, runId: event.runId, installationId: event.installationId }, "workflow_run from another installation ignored");
-        return;
-      }
-      const rawRun = await deps.store.get(downstreamRunKey(record.requestId));
-      const decision = decideWorkflowRun(event, rawRun === null ? null : (JSON.parse(rawRun) as DownstreamRun));
-      if (decision.kind === "ignore") return;
-      const config = await deps.config.get();
-      if (config === null) throw new Error("relay config not loaded yet");
-      const now = deps.now?.() ?? Date.now();
-      const outcome = await recordJobReport(
-        deps.store,
-        record,
-        {
-          key: { requestId: record.requestId, runId: event.runId, runAttempt: decision.runAttempt, scope: "run", jobName: null },
-          event: decision.kind === "conclude" ? { status: "completed", conclusion: decision.conclusion } : { status: "in_progress" },
-          detailsUrl: event.url,
-          workflowName: event.name,
-          summary: decision.kind === "conclude" ? `${record.downstream}: the downstream run ended ${decision.conclusion.replace(/_/g, " ")}.` : null,
-          at: now,
-        },
-        (transition) => transitionEffects(deps, config, transition, null, now, { hud: false }),
-      );
-      deps.log.info({ requestId: record.requestId, runId: event.runId, runAttempt: decision.runAttempt, decision: decision.kind, outcome: outcome.outcome }, "workflow_run applied");
-    },
-  };
+export function workflowRunTask(deps: WorkflowRunTaskDeps): TaskHandler<typeof WORKFLOW_RUN_TASK> {
+  return deliveryTask(deps, async ({ task, config, now }) => {
+    const event = task.data;
+    const requestId = await deps.store.get(runDispatchKey(event.repo, event.runId));
+    const record = requestId === null ? null : parseDispatchRecord(await deps.store.get(dispatchKey(requestId)));
+    if (!record || !sameRepo(record.downstream, event.repo) || !tracksCheckRuns(record)) return;
+    if ((await deps.github.installationId(record.downstream)) !== event.installationId) {
+      deps.log.warn({ repo: event.repo, runId: event.runId, installationId: event.installationId }, "workflow_run from another installation ignored");
+      return;
+    }
+    const rawRun = await deps.store.get(downstreamRunKey(record.requestId));
+    const decision = decideWorkflowRun(event, rawRun === null ? null : (JSON.parse(rawRun) as DownstreamRun));
+    if (decision.kind === "ignore") return;
+    const relayConfig = await config();
+    const at = now();
+    const outcome = await recordJobReport(
+      deps.store,
+      record,
+      {
+        key: { requestId: record.requestId, runId: event.runId, runAttempt: decision.runAttempt, scope: "run", jobName: null },
+        event: decision.kind === "conclude" ? { status: "completed", conclusion: decision.conclusion } : { status: "in_progress" },
+        detailsUrl: event.url,
+        workflowName: event.name,
+        summary: decision.kind === "conclude" ? `${record.downstream}: the downstream run ended ${decision.conclusion.replace(/_/g, " ")}.` : null,
+        at,
+      },
+      (transition) => transitionEffects(deps, relayConfig, transition, null, at, { hud: false }),
+    );
+    deps.log.info({ requestId: record.requestId, runId: event.runId, runAttempt: decision.runAttempt, decision: decision.kind, outcome: outcome.outcome }, "workflow_run applied");
+  });
 }

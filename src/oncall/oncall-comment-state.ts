@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { sameRepo, type RelayConfig } from "../config/types";
 import type { Outbox } from "../outbox/outbox";
+import type { TaskData } from "../outbox/task-data";
 import type { DispatchRecord } from "../relay/dispatch-record";
 import type { WriteOp } from "../store/store";
 
@@ -10,12 +11,7 @@ import type { WriteOp } from "../store/store";
  */
 export const ONCALL_COMMENT_TASK = "oncall-comment";
 
-export interface OncallCommentTaskData {
-  upstream: string;
-  prNumber: number;
-  /** the commit whose result caused the task; nothing happens once it is no longer the PR's head */
-  sha: string;
-}
+export type OncallCommentTaskData = TaskData[typeof ONCALL_COMMENT_TASK];
 
 /** The GitHub comment of a PR, once made, and a digest of the body it was last given. */
 export interface StoredComment {
@@ -46,5 +42,5 @@ export function oncallCommentOps(outbox: Outbox, config: Pick<RelayConfig, "down
   if (prNumber === null || !notifiesByComment(config, record.downstream)) return [];
   const data: OncallCommentTaskData = { upstream: repo, prNumber, sha };
   // A fresh id per decision, as for check runs: a task being run must never absorb a newer one.
-  return outbox.enqueueOps({ id: `${ONCALL_COMMENT_TASK}:${randomUUID()}`, kind: ONCALL_COMMENT_TASK, data: { ...data } }, now);
+  return outbox.enqueueOps({ id: `${ONCALL_COMMENT_TASK}:${randomUUID()}`, kind: ONCALL_COMMENT_TASK, data }, now);
 }

@@ -7,11 +7,11 @@ import { checkKey, checksShownKey, downstreamRunKey, parseCheckRunState, wantedC
 import type { ConfigSource } from "../config/config-source";
 import type { RelayConfig } from "../config/types";
 import type { AppGitHub } from "../github/app-github";
-import type { OutboxTask } from "../outbox/outbox";
+import type { Task } from "../outbox/outbox";
 import type { TaskContext, TaskHandler } from "../outbox/outbox-runner";
 import { RECORD_TTL_SECONDS } from "../relay/dispatch-record";
 import type { Store } from "../store/store";
-import { notifiesByComment, oncallCommentKey, oncallCommentLockKey, parseStoredComment, type OncallCommentTaskData, type StoredComment } from "./oncall-comment-state";
+import { notifiesByComment, ONCALL_COMMENT_TASK, oncallCommentKey, oncallCommentLockKey, parseStoredComment, type OncallCommentTaskData, type StoredComment } from "./oncall-comment-state";
 import { isFailing, renderOncallComment, type OncallRow } from "./render-oncall-comment";
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
@@ -25,7 +25,6 @@ export interface OncallCommentDeps {
   publicUrl: string;
 }
 
-const taskData = z.object({ upstream: z.string().min(1), prNumber: z.number().int().positive(), sha: z.string().min(1) });
 const pullHead = z.object({ head: z.object({ sha: z.string() }) });
 const madeComment = z.object({ id: z.number().int() });
 
@@ -42,10 +41,10 @@ const statusOf = (error: unknown) => (error as { status?: number }).status;
  * nothing. One task per PR at a time (a lease, so two workers never both create it); the comment's
  * id is stored per PR, a deleted comment is made again, and a body already shown is not sent again.
  */
-export function oncallCommentTask(deps: OncallCommentDeps): TaskHandler {
+export function oncallCommentTask(deps: OncallCommentDeps): TaskHandler<typeof ONCALL_COMMENT_TASK> {
   return {
-    async run(task: OutboxTask, context?: TaskContext) {
-      const data: OncallCommentTaskData = taskData.parse(task.data);
+    async run(task: Task<typeof ONCALL_COMMENT_TASK>, context?: TaskContext) {
+      const { data } = task;
       const config = await deps.config.get();
       if (config === null) throw new Error("relay config not loaded yet");
       // A first look without GitHub: most results pass on PRs that have no comment to edit.

@@ -1,4 +1,5 @@
 import type { Store, WriteOp } from "../store/store";
+import type { NewTask, TaskData, TaskKind } from "./task-data";
 
 /**
  * Durable work items: a side effect (a dispatch, a check-run write, a HUD record) is stored here in
@@ -10,12 +11,17 @@ import type { Store, WriteOp } from "../store/store";
 export interface OutboxTask {
   /** deterministic where the cause is (e.g. delivery + downstream), so a re-plan cannot double it */
   id: string;
+  /** a TaskKind, unless written by another version of the app (the runner checks) */
   kind: string;
-  data: Record<string, unknown>;
+  /** as stored: the runner validates it against its kind's schema before a handler sees it */
+  data: unknown;
   createdAt: number;
   attempts: number;
   lastError: string | null;
 }
+
+/** A task whose kind is known and whose data was checked against it: what a handler receives. */
+export type Task<K extends TaskKind> = Omit<OutboxTask, "kind" | "data"> & { kind: K; data: TaskData[K] };
 
 /** A claimed task and how long its holder has it: the task's score in the due set while claimed. */
 export interface TaskLease {
@@ -38,7 +44,7 @@ export class Outbox {
   constructor(private readonly store: Store) {}
 
   /** Ops that store a new task, to be written together with whatever decided it. */
-  enqueueOps(task: Pick<OutboxTask, "id" | "kind" | "data">, now: number, dueAt = now): WriteOp[] {
+  enqueueOps<K extends TaskKind>(task: NewTask<K>, now: number, dueAt = now): WriteOp[] {
     const stored: OutboxTask = { ...task, createdAt: now, attempts: 0, lastError: null };
     return [
       { op: "set", key: taskKey(task.id), value: JSON.stringify(stored) },
@@ -47,7 +53,7 @@ export class Outbox {
     ];
   }
 
-  async enqueue(task: Pick<OutboxTask, "id" | "kind" | "data">, now: number, dueAt = now): Promise<void> {
+  async enqueue<K extends TaskKind>(task: NewTask<K>, now: number, dueAt = now): Promise<void> {
     await this.store.write(this.enqueueOps(task, now, dueAt));
   }
 

@@ -7,10 +7,10 @@ import type { Logger } from "pino";
 import type { ConfigSource } from "../config/config-source";
 import { sameRepo } from "../config/types";
 import type { Metrics } from "../metrics/metrics";
-import type { FailureClass } from "../outbox/classify-failure";
-import type { OutboxTask } from "../outbox/outbox";
+import type { Task } from "../outbox/outbox";
 import type { TaskHandler } from "../outbox/outbox-runner";
 import { RECORD_TTL_SECONDS } from "../relay/dispatch-record";
+import type { ENQUEUE_JOB_TASK } from "../relay/relay-delivery";
 import { givenUp, loadDispatchRecord, mintCallbackToken, recordRetry, updateDispatchRecord } from "../relay/dispatch-task";
 import type { Store } from "../store/store";
 import { buildJobRequests } from "./build-job-requests";
@@ -36,11 +36,11 @@ const enqueuedKey = (requestId: string, jobId: string) => `relay:jobs:enqueued:$
  * the XADD and the marker that it happened commit together, only if the marker is absent — with a
  * callback token minted now (stored nowhere but in the entries). Then marks the dispatch sent.
  */
-export function enqueueJobTask(deps: EnqueueJobTaskDeps): TaskHandler {
+export function enqueueJobTask(deps: EnqueueJobTaskDeps): TaskHandler<typeof ENQUEUE_JOB_TASK> {
   const now = () => deps.now?.() ?? Date.now();
   return {
-    async run(task: OutboxTask) {
-      const record = await loadDispatchRecord(deps.store, String(task.data.requestId));
+    async run(task: Task<typeof ENQUEUE_JOB_TASK>) {
+      const record = await loadDispatchRecord(deps.store, task.data.requestId);
       if (!record || record.state !== "pending") return; // already enqueued, or expired: nothing to do
       const config = await deps.config.get();
       if (config === null) throw new Error("relay config not loaded yet");
@@ -77,8 +77,8 @@ export function enqueueJobTask(deps: EnqueueJobTaskDeps): TaskHandler {
       deps.metrics.dispatches.inc({ transport: "queue", outcome: "retried" });
       await recordRetry(deps.store, task, failure, next);
     },
-    async giveUp(task: OutboxTask, failure: FailureClass) {
-      await updateDispatchRecord(deps.store, String(task.data.requestId), givenUp(task, failure, now()));
+    async giveUp(task, failure) {
+      await updateDispatchRecord(deps.store, task.data.requestId, givenUp(task, failure, now()));
       deps.metrics.dispatches.inc({ transport: "queue", outcome: "given_up" });
     },
   };

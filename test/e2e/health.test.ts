@@ -204,7 +204,7 @@ describe("health and metrics tell the truth (relay in process, fake GitHub, Redi
   });
 
   it("due outbox work older than five minutes shows in the gauges and as outbox-stalled", async () => {
-    const task = { id: "stalled-task", kind: "dispatch", data: { requestId: "none" } };
+    const task = { id: "stalled-task", kind: "dispatch" as const, data: { requestId: "none" } };
     await subject.relay.outbox.enqueue(task, now());
     skipped += 301_000;
     const { status, body } = await getJson(`${subject.url}/relay/health`);

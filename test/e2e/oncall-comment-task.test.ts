@@ -7,7 +7,7 @@ import { AppGitHub } from "../../src/github/app-github";
 import { createMetrics } from "../../src/metrics/metrics";
 import { ONCALL_COMMENT_TASK, oncallCommentKey, oncallCommentOps } from "../../src/oncall/oncall-comment-state";
 import { oncallCommentTask } from "../../src/oncall/oncall-comment-task";
-import { Outbox, type OutboxTask } from "../../src/outbox/outbox";
+import { Outbox, type Task } from "../../src/outbox/outbox";
 import { RedisStore } from "../../src/store/redis-store";
 import { testAppCredentials } from "../support/app-key";
 import { dispatchRecord } from "../support/dispatch-fixtures";
@@ -80,7 +80,7 @@ describe("oncall-comment task (real Redis, fake GitHub)", () => {
       { op: "set", key: wantedCheckKey(checkKey(UPSTREAM, sha, name)), value: JSON.stringify(state) },
       ...(options.shown === false ? [] : [{ op: "set" as const, key: checksShownKey(requestId), value: "1" }]),
     ]);
-    const task = (id: string): OutboxTask => ({ id, kind: ONCALL_COMMENT_TASK, data: { upstream: UPSTREAM, prNumber: number, sha }, createdAt: 0, attempts: 0, lastError: null });
+    const task = (id: string): Task<typeof ONCALL_COMMENT_TASK> => ({ id, kind: ONCALL_COMMENT_TASK, data: { upstream: UPSTREAM, prNumber: number, sha }, createdAt: 0, attempts: 0, lastError: null });
     return { number, task };
   }
 

@@ -6,6 +6,7 @@ import { OutboxRunner } from "../../../src/outbox/outbox-runner";
 import { dispatchKey, parseDispatchRecord, recordDispatchOps } from "../../../src/relay/dispatch-record";
 import { givenUp, recordRetry, updateDispatchRecord } from "../../../src/relay/dispatch-task";
 import { MemoryStore } from "../../../src/store/memory-store";
+import { handlersFor } from "../../support/task-handlers";
 import { dispatchRecord } from "../../support/dispatch-fixtures";
 
 const dnsFailure = () => new RequestError("getaddrinfo ENOTFOUND github.invalid", 500, { request: { method: "POST", url: "http://github.invalid/", headers: {} } });
@@ -17,13 +18,13 @@ describe("a dispatch record while the outbox retries its task", () => {
     const outbox = new Outbox(store);
     const runner = new OutboxRunner({
       outbox,
-      handlers: {
+      handlers: handlersFor({
         dispatch: {
           run: async () => Promise.reject(dnsFailure()),
           retrying: (task, failure, next) => recordRetry(store, task, failure, next),
-          giveUp: (task, failure) => updateDispatchRecord(store, String(task.data.requestId), givenUp(task, failure, now)),
+          giveUp: (task, failure) => updateDispatchRecord(store, task.data.requestId, givenUp(task, failure, now)),
         },
-      },
+      }),
       log: pino({ level: "silent" }),
       metrics: createMetrics(),
       concurrency: 1,
