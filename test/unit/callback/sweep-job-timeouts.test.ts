@@ -1,6 +1,6 @@
 import { parseJobRecord, jobStateKey } from "../../../src/callback/job-record";
 import { recordJobReport } from "../../../src/callback/record-job-report";
-import { sweepJobTimeouts } from "../../../src/callback/sweep-job-timeouts";
+import { sweepJobTimeouts } from "../../../src/timeouts/timeout-sweeps";
 import { JOB_DEADLINES, transitionEffects } from "../../../src/callback/transition-effects";
 import type { RelayEnv } from "../../../src/config/env";
 import type { ConfigSource } from "../../../src/config/config-source";

@@ -1,7 +1,7 @@
 import { CHECK_DEADLINES, setDeadlineOp } from "../../../src/checks/check-deadlines";
 import { checkRunOpsForDispatch } from "../../../src/checks/check-run-effects";
 import { checkKey, parseCheckRunState, wantedCheckKey } from "../../../src/checks/check-run-state";
-import { sweepTimeouts } from "../../../src/checks/sweep-timeouts";
+import { sweepCheckRunTimeouts } from "../../../src/timeouts/timeout-sweeps";
 import { Outbox } from "../../../src/outbox/outbox";
 import { recordDispatchOps } from "../../../src/relay/dispatch-record";
 import { MemoryStore } from "../../../src/store/memory-store";
@@ -11,7 +11,7 @@ import { downstream, relayConfig } from "../../support/relay-config";
 const NOW = 1_800_000_000_000;
 const PICKUP_MS = 60 * 60_000;
 
-describe("sweepTimeouts", () => {
+describe("sweepCheckRunTimeouts", () => {
   const config = relayConfig({ downstreams: [downstream({ repo: "strict/gate", level: "L4" })] });
   const record = dispatchRecord({ requestId: "req-gate", downstream: "strict/gate", level: "L4" });
 
@@ -37,7 +37,7 @@ describe("sweepTimeouts", () => {
         return value;
       },
     });
-    expect(await sweepTimeouts({ store: racing, outbox, config: { current: () => config } }, NOW)).toBe(0);
+    expect(await sweepCheckRunTimeouts({ store: racing, outbox, config: { current: () => config } }, NOW)).toBe(0);
 
     expect(parseCheckRunState(await store.get(wantedCheckKey(key)))?.status).toBe("queued");
     expect(await store.zscore(CHECK_DEADLINES, key)).toBe(NOW + PICKUP_MS);
@@ -60,7 +60,7 @@ describe("sweepTimeouts", () => {
         return store.get(k);
       },
     });
-    expect(await sweepTimeouts({ store: racing, outbox, config: { current: () => config } }, NOW)).toBe(0);
+    expect(await sweepCheckRunTimeouts({ store: racing, outbox, config: { current: () => config } }, NOW)).toBe(0);
 
     expect(parseCheckRunState(await store.get(wantedCheckKey(key)))?.status).toBe("queued");
     expect(await store.zscore(CHECK_DEADLINES, key)).toBe(NOW + PICKUP_MS);
@@ -71,7 +71,7 @@ describe("sweepTimeouts", () => {
     const outbox = new Outbox(store);
     await store.write([...recordDispatchOps(record), ...checkRunOpsForDispatch(outbox, config, record, true, NOW - 2 * PICKUP_MS)]);
     const key = checkKey(record.upstream.repo, record.upstream.sha, "relay/strict/gate");
-    expect(await sweepTimeouts({ store, outbox, config: { current: () => config } }, NOW)).toBe(1);
+    expect(await sweepCheckRunTimeouts({ store, outbox, config: { current: () => config } }, NOW)).toBe(1);
     expect(parseCheckRunState(await store.get(wantedCheckKey(key)))).toMatchObject({ status: "completed", conclusion: "timed_out" });
   });
 });
