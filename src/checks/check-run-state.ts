@@ -1,3 +1,8 @@
+/**
+ * checks/ owns the upstream check runs (SPEC §3): their names, the wanted state each decision writes,
+ * the tasks that make GitHub show it (sync, re-run, labels, workflow_run), and what a check-run
+ * timeout decides. When timeouts are swept is src/timeouts/.
+ */
 import { randomUUID } from "node:crypto";
 import type { Outbox } from "../outbox/outbox";
 import { RECORD_TTL_SECONDS } from "../relay/dispatch-record";

@@ -1,3 +1,7 @@
+/**
+ * hud/ owns what the relay tells the HUD (SPEC §4): the record built from an accepted transition or
+ * nightly report, and the outbox task that POSTs it exactly once per transition or report.
+ */
 import type { Logger } from "pino";
 import type { JobTransition } from "../callback/job-transition";
 import type { WorkflowReport } from "../callback/callback-body";

@@ -1,3 +1,8 @@
+/**
+ * outbox/ owns durable work: the task table (kinds and their data), storing tasks with the decisions
+ * that cause them, and running them with leases, retries and backoff until done or given up. What a
+ * task does belongs to the folder of its kind; the composition root hands in one handler per kind.
+ */
 import type { Store, WriteOp } from "../store/store";
 import type { NewTask, TaskData, TaskKind } from "./task-data";
 
