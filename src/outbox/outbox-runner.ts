@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { Metrics } from "../metrics/metrics";
 import { retryDelayMs } from "./backoff";
 import { classifyFailure, type FailureClass } from "./classify-failure";
+import { deferralOf } from "./deferral";
 import { LeaseKeeper } from "./lease-keeper";
 import type { Outbox, OutboxTask, TaskLease } from "./outbox";
 
@@ -210,7 +211,7 @@ export class OutboxRunner {
     const reason = abort.signal.aborted ? (abort.signal.reason as AbortReason) : null;
 
     if (outcome.kind === "done") {
-      await outbox.complete(task);
+      await outbox.complete(held ?? lease, this.now());
       this.options.metrics.outboxTasks.inc({ kind: task.kind, outcome: "done" });
       return;
     }
@@ -230,8 +231,18 @@ export class OutboxRunner {
 
   private async failed(task: OutboxTask, handler: TaskHandler, error: unknown): Promise<void> {
     const { outbox, log, metrics } = this.options;
+    const deferMs = deferralOf(error);
+    if (deferMs !== null) {
+      // Waiting for its installation's write slot: not an attempt, no backoff, never a reason to give up.
+      await outbox.defer(task, this.now(), this.now() + deferMs);
+      metrics.outboxTasks.inc({ kind: task.kind, outcome: "deferred" });
+      log.debug({ taskId: task.id, kind: task.kind, deferMs }, "outbox task waits for its write slot");
+      return;
+    }
     const failure = classifyFailure(error, this.now());
-    const tooOld = this.now() - task.createdAt >= (handler.giveUpAfterMs ?? this.options.giveUpAfterMs);
+    // Time spent rescheduled for write slots is the pacing's, not GitHub being unwell.
+    const age = this.now() - task.createdAt - (task.deferredMs ?? 0);
+    const tooOld = age >= (handler.giveUpAfterMs ?? this.options.giveUpAfterMs);
     if (failure.retryable && !tooOld) {
       const dueAt = this.now() + retryDelayMs(task.attempts + 1, failure.retryAfterMs);
       await outbox.retryAt(task, dueAt, failure.summary);

@@ -5,6 +5,7 @@ import { ciflowLabelsTaskOps } from "../checks/ciflow-labels-task";
 import { wantsCheckRuns } from "../checks/wants-check-runs";
 import type { RelayConfig, Transport } from "../config/types";
 import type { Metrics } from "../metrics/metrics";
+import { installationLane, QUEUE_LANE } from "../outbox/lanes";
 import type { Outbox } from "../outbox/outbox";
 import { ENQUEUE_JOB_TASK } from "../queue/job-request";
 import type { Store, WriteOp } from "../store/store";
@@ -66,9 +67,14 @@ export function newDispatchOps(
   const kind = taskKind(record.transport);
   return [
     ...recordDispatchOps(record),
-    ...outbox.enqueueOps({ id: dispatchTaskId(record.transport, cause.deliveryId, record.downstream), kind, data: { requestId: record.requestId } }, now),
+    ...outbox.enqueueOps({ id: dispatchTaskId(record.transport, cause.deliveryId, record.downstream), kind, lane: dispatchLane(record), data: { requestId: record.requestId } }, now),
     ...checkRunOpsForDispatch(outbox, config, record, cause.showChecks, now),
   ];
+}
+
+/** A dispatch waits behind its downstream installation's other writes only; a job request behind nothing paced. */
+function dispatchLane(record: DispatchRecord): string {
+  return record.transport === "queue" ? QUEUE_LANE : installationLane(record.downstream);
 }
 
 /**

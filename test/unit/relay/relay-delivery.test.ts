@@ -25,7 +25,7 @@ async function dispatchTasks(store: Store, deliveryId: string): Promise<boolean[
   return Promise.all(
     ["ascend/pytorch", "vendor/backend"].map(async (repo) => {
       const id = `dispatch:${deliveryId}:${repo}`;
-      return (await store.get(`relay:outbox:task:${id}`)) !== null && (await store.zscore("relay:outbox:due", id)) !== null;
+      return (await store.get(`relay:outbox:task:${id}`)) !== null && (await store.zscore("relay:outbox:due-since", id)) !== null;
     }),
   );
 }
@@ -163,7 +163,7 @@ describe("relayDelivery", () => {
     });
     await expect(relayDelivery(deps(failing), relayConfig(), { id: "d", name: "pull_request", payload, text })).rejects.toThrow("connection lost");
     expect(await store.get(deliveryKey("d"))).toBeNull();
-    expect(await store.zcard("relay:outbox:due")).toBe(0);
+    expect(await store.zcard("relay:outbox:due-since")).toBe(0);
     expect(await relayDelivery(deps(store), relayConfig(), { id: "d", name: "pull_request", payload, text })).toBe("relayed");
   });
 
@@ -194,11 +194,11 @@ describe("relayDelivery", () => {
     });
     const closed = pullRequestEvent("closed", { repo: "pytorch/pytorch", installationId: 1, number: 12, authorAssociation: "OWNER", merged: true, labels: [] });
     expect(await relayDelivery(deps(store), config, { id: "c1", name: "pull_request", payload: closed, text: JSON.stringify(closed) })).toBe("relayed");
-    for (const repo of ["strict/gate", "ascend/pytorch"]) expect(await store.zscore("relay:outbox:due", `dispatch:c1:${repo}`)).not.toBeNull();
+    for (const repo of ["strict/gate", "ascend/pytorch"]) expect(await store.zscore("relay:outbox:due-since", `dispatch:c1:${repo}`)).not.toBeNull();
 
     const head = { repo: "pytorch/pytorch", number: 12, sha: closed.pull_request.head.sha };
     expect(await backfillLabelCheckRuns({ store, outbox: new Outbox(store) }, config, head, "ciflow/relay/npu", 1_800_000_000_000)).toBe(0);
-    const tasks = await store.rangeByScoreDesc("relay:outbox:due", Infinity, -Infinity, 100);
+    const tasks = await store.rangeByScoreDesc("relay:outbox:due-since", Infinity, -Infinity, 100);
     expect(tasks.filter((t) => t.startsWith("check-run:"))).toEqual([]);
     expect(await store.zcard(CHECK_DEADLINES)).toBe(0);
     const ids = await store.rangeByScoreDesc(runsByPrKey("pytorch/pytorch", 12), Infinity, -Infinity, 10);
