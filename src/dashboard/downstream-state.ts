@@ -3,7 +3,7 @@ import { clockUtc } from "../outbox/describe-failure";
 import type { DispatchRecord } from "../relay/dispatch-record";
 
 /** Every state a downstream of one delivery can be in, as the page and `/relay/v1/runs` name it. */
-const STATE_NAMES = ["pending", "retrying", "given_up", "queued", "in_progress", "success", "failure", "timed_out", "cancelled", "completed"] as const;
+const STATE_NAMES = ["pending", "retrying", "given_up", "superseded", "queued", "in_progress", "success", "failure", "timed_out", "cancelled", "completed"] as const;
 export type StateName = (typeof STATE_NAMES)[number];
 
 export interface DownstreamState {
@@ -40,6 +40,10 @@ export function downstreamState(record: DispatchRecord, allJobs: readonly JobRec
       since: at,
       stuck: null,
     };
+  }
+  if (record.state === "superseded") {
+    const by = record.supersededBy ? ` (${record.supersededBy.slice(0, 7)})` : "";
+    return { name: "superseded", reason: `not sent: a newer commit${by} was pushed to the pull request first`, since: record.supersededAt ?? null, stuck: null };
   }
   if (record.state === "pending") {
     const attempts = record.attempts ?? 0;

@@ -80,7 +80,7 @@ describe.each(stores)("Outbox lanes on the %s store", (_name, open) => {
     await outbox.enqueue(task("a-1", "busy-org/repo"), now);
     await outbox.enqueue(task("b-0", "quiet-org/repo"), now);
 
-    await paced.drain();
+    await paced.drain(now + 1);
     expect(sent).toEqual(["b-0"]);
     const waiting = await outbox.peek("a-0");
     expect(waiting).toMatchObject({ attempts: 0, lastError: null, deferredMs: 1_500 });
@@ -91,13 +91,13 @@ describe.each(stores)("Outbox lanes on the %s store", (_name, open) => {
     for (let i = 0; i < 48; i++) {
       now += 150_000;
       slotFreeAt = now + 150_000;
-      await paced.drain();
+      await paced.drain(now + 1);
     }
     expect(await outbox.peek("a-0")).toMatchObject({ attempts: 0, lastError: null });
     expect(sent).toEqual(["b-0"]);
 
     now = slotFreeAt;
-    await paced.drain();
+    await paced.drain(now + 1);
     expect(sent).toEqual(["b-0", "a-0"]);
   });
 
@@ -111,11 +111,11 @@ describe.each(stores)("Outbox lanes on the %s store", (_name, open) => {
     });
     await outbox.enqueue(task("a-0", "busy-org/repo"), now);
     for (let i = 0; i < 40; i++) {
-      await flaky.drain();
+      await flaky.drain(now + 1);
       now += 120_000;
     }
     mode = "failing";
-    await flaky.drain();
+    await flaky.drain(now + 1);
     expect(await outbox.peek("a-0")).toMatchObject({ attempts: 1, lastError: expect.stringContaining("502") });
     expect(await store.zcard("relay:outbox:dead")).toBe(0);
   });
