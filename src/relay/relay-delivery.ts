@@ -98,9 +98,12 @@ export async function relayDelivery(deps: RelayDeliveryDeps, config: RelayConfig
   const claim = `pending:${randomUUID()}`;
   if (!(await deps.store.setIfAbsent(key, claim, CLAIM_LEASE_SECONDS))) return awaitOtherClaim(deps.store, key);
 
-  const ops: WriteOp[] = [
-    { op: "set", key: payloadKey(delivery.id), value: delivery.text, ttlSeconds: RECORD_TTL_SECONDS },
-  ];
+  // Once per delivery, however many downstreams it fans out to, and only for a repository_dispatch
+  // (job requests carry no payload). It lives as long as the dispatch records: a re-run from the PR
+  // re-dispatches from it.
+  const ops: WriteOp[] = plan.downstreams.some((d) => d.transport === "dispatch")
+    ? [{ op: "set", key: payloadKey(delivery.id), value: delivery.text, ttlSeconds: RECORD_TTL_SECONDS }]
+    : [];
   const dispatchIds = new Map<string, string>();
   for (const downstream of plan.downstreams) {
     const record: DispatchRecord = {

@@ -38,6 +38,17 @@ describe("relayDelivery", () => {
     expect(await store.get(payloadKey("as-sent"))).toBe(signedText);
   });
 
+  it("stores the payload once per delivery, not per downstream, and not at all when only job requests go out", async () => {
+    const store = new MemoryStore();
+    const fanOut = relayConfig({ downstreams: ["a/one", "b/two", "c/three", "d/four"].map((repo) => downstream({ repo })) });
+    expect(await relayDelivery(deps(store), fanOut, { id: "fan", name: "pull_request", payload, text })).toBe("relayed");
+    const payloads = (await store.getMany(["fan", "a/one"].map(payloadKey))).filter((v) => v !== null);
+    expect(payloads).toEqual([text]);
+    const queued = relayConfig({ downstreams: [downstream({ repo: "farm/queue", transport: "queue", runsOn: "x" })] });
+    expect(await relayDelivery(deps(store), queued, { id: "q", name: "pull_request", payload, text })).toBe("relayed");
+    expect(await store.get(payloadKey("q"))).toBeNull();
+  });
+
   it("stores one dispatch record and one outbox task per downstream, and marks the delivery done", async () => {
     const store = new MemoryStore();
     const outcome = await relayDelivery(deps(store), relayConfig(), { id: "d1", name: "pull_request", payload, text });
