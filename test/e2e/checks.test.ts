@@ -238,6 +238,7 @@ describe("check runs (relay in process, fake GitHub)", () => {
     expect(await relay.outbox.depth()).toBe(0);
     const view = await readDelivery(relay.store, relay.outbox, firstId);
     expect(view?.downstreams.map((d) => d.outcome)).toEqual(["superseded", "superseded", "superseded", "superseded"]);
+    expect(await relay.metrics.registry.metrics()).toMatch(/ci_relay_dispatches_total\{transport="dispatch",outcome="superseded"\} [1-9]/);
   });
 
   it("writes a job's check run once when its start and end both come before its turn, without looking it up", async () => {
