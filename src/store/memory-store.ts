@@ -168,6 +168,7 @@ export class MemoryStore implements Store {
       const lanes = this.entryOf(lanesKey, "zset")?.scores;
       const due = lanes ? dueMembers(lanes, behind, limit - taken.length) : [];
       if (!lanes || due.length === 0) break;
+      const served = taken.length;
       for (const lane of due) {
         const work = this.entryOf(lanePrefix + lane, "zset")?.scores;
         const [head] = work ? dueMembers(work, now, 1) : [];
@@ -180,6 +181,7 @@ export class MemoryStore implements Store {
         else lanes.set(lane, head !== undefined && low <= now ? behind : low);
       }
       if (lanes.size === 0) this.entries.delete(lanesKey);
+      if (taken.length === served) break;
     }
     return taken;
   }

@@ -112,8 +112,7 @@ const SCRIPTS = {
     // Mirrors the memory store's claimDueLanes; see Store.claimDueLanes. A lane served and still due
     // is scored half a millisecond past now: behind every lane due by now, ties included, and still
     // due for the next round of the same claim. Lane keys are derived here,
-    // not declared in KEYS: fine on a single Redis. Each round serves at least one member or moves
-    // every lane it visited past now, so the loop ends.
+    // not declared in KEYS: fine on a single Redis. A round that serves nothing ends the claim.
     lua: `
       local now = tonumber(ARGV[2])
       local behind = string.format('%.1f', now + 0.5)
@@ -123,6 +122,7 @@ const SCRIPTS = {
       while count < limit do
         local lanes = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', behind, 'LIMIT', 0, limit - count)
         if #lanes == 0 then break end
+        local served = count
         for _, lane in ipairs(lanes) do
           local key = ARGV[1] .. lane
           local head = redis.call('ZRANGEBYSCORE', key, '-inf', ARGV[2], 'LIMIT', 0, 1)[1]
@@ -137,6 +137,7 @@ const SCRIPTS = {
           elseif head and tonumber(low) <= now then redis.call('ZADD', KEYS[1], behind, lane)
           else redis.call('ZADD', KEYS[1], low, lane) end
         end
+        if count == served then break end
       end
       return taken`,
   },

@@ -444,6 +444,12 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
           expect(await store.claimDueLanes("lanes", "lane:", EPOCH_MS, EPOCH_MS + 1, 0)).toEqual([]);
         });
 
+        test("a lane whose next work is due within the half millisecond after a fractional now ends the claim", async () => {
+          await store.write(laneOps("a", ["a0"], EPOCH_MS + 1));
+          await store.write([{ op: "zadd", key: "lanes", member: "a", score: EPOCH_MS }]);
+          expect(await store.claimDueLanes("lanes", "lane:", EPOCH_MS + 0.75, EPOCH_MS + 60_000, 5)).toEqual([]);
+        });
+
         test("concurrent callers never get the same member within a lease", async () => {
           await store.write(laneOps("a", Array.from({ length: 30 }, (_, i) => `a${i}`), EPOCH_MS - 1_000));
           await store.write(laneOps("b", Array.from({ length: 30 }, (_, i) => `b${i}`), EPOCH_MS - 1_000));
