@@ -90,7 +90,7 @@ export async function measureBurst(count = 1_000): Promise<BurstFigures> {
       const [bytes, length, superseded] = [(await usedMemory(redis)) - baseline, await redis.xlen(JOBS_STREAM), (await supersededDeliveries(redis, relay.redisPrefix)).size];
       if (bytes > peak) {
         peak = bytes;
-        const waiting = (await redis.zcard("relay:outbox:due-since"));
+        const waiting = await redis.zcard("relay:outbox:due-since");
         bytesPerWaiting = waiting > 0 ? bytes / waiting : bytesPerWaiting;
       }
       const accepted = answered === null ? Infinity : (answered as { ok: boolean }[]).filter((a) => a.ok).length;
