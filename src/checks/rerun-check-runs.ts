@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { RelayConfig } from "../config/types";
 import type { Relay } from "../create-relay";
+import { installationLane } from "../outbox/lanes";
 import { RECORD_TTL_SECONDS, type DispatchRecord } from "../relay/dispatch-record";
 import { deliveryKey, newDispatchOps } from "../relay/relay-delivery";
 import type { WriteOp } from "../store/store";
@@ -31,7 +32,7 @@ export async function rerunCheckRuns(relay: Pick<Relay, "store" | "outbox">, con
       const run = JSON.parse(raw) as DownstreamRun;
       ops.push(
         ...relay.outbox.enqueueOps(
-          { id: `${RERUN_TASK}:${request.deliveryId}:${record.requestId}`, kind: RERUN_TASK, data: { downstream: record.downstream, runId: run.runId, mode: request.mode } },
+          { id: `${RERUN_TASK}:${request.deliveryId}:${record.requestId}`, kind: RERUN_TASK, lane: installationLane(record.downstream), data: { downstream: record.downstream, runId: run.runId, mode: request.mode } },
           now,
         ),
         ...checkRunOpsForDispatch(relay.outbox, config, record, true, now),

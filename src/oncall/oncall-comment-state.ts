@@ -1,5 +1,5 @@
-import { randomUUID } from "node:crypto";
 import { sameRepo, type RelayConfig } from "../config/types";
+import { installationLane } from "../outbox/lanes";
 import type { Outbox } from "../outbox/outbox";
 import type { DispatchRecord } from "../relay/dispatch-record";
 import type { WriteOp } from "../store/store";
@@ -45,6 +45,8 @@ export function oncallCommentOps(outbox: Outbox, config: Pick<RelayConfig, "down
   const { repo, prNumber, sha } = record.upstream;
   if (prNumber === null || !notifiesByComment(config, record.downstream)) return [];
   const data: OncallCommentTaskData = { upstream: repo, prNumber, sha };
-  // A fresh id per decision, as for check runs: a task being run must never absorb a newer one.
-  return outbox.enqueueOps({ id: `${ONCALL_COMMENT_TASK}:${randomUUID()}`, kind: ONCALL_COMMENT_TASK, data: { ...data } }, now);
+  // One task per PR in the upstream's lane: decisions that arrive before its turn coalesce into one
+  // write (the outbox keeps the waiting task's place and re-runs a running one).
+  const id = `${ONCALL_COMMENT_TASK}:${repo.toLowerCase()}#${prNumber}`;
+  return outbox.enqueueOps({ id, kind: ONCALL_COMMENT_TASK, lane: installationLane(repo), data: { ...data } }, now);
 }

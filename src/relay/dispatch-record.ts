@@ -21,7 +21,8 @@ export interface DispatchRecord {
   downstream: string;
   level: Level;
   transport: Transport;
-  state: "pending" | "dispatched" | "failed";
+  /** `superseded`: never sent, because the PR got a newer head first */
+  state: "pending" | "dispatched" | "failed" | "superseded";
   /** when the webhook was received (epoch ms) */
   createdAt: number;
   dispatchedAt: number | null;
@@ -33,6 +34,9 @@ export interface DispatchRecord {
   nextAttemptAt?: number | null;
   /** when the relay gave up on it (epoch ms) */
   failedAt?: number | null;
+  /** when superseded, and by which head SHA of the PR */
+  supersededAt?: number | null;
+  supersededBy?: string | null;
 }
 
 /** Dashboards look back weeks, not months; records expire so Redis does not grow without bound. */

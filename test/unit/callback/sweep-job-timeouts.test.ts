@@ -36,7 +36,7 @@ async function start(w: ReturnType<typeof world>, at: number) {
 }
 
 const hudTasks = async (store: MemoryStore) =>
-  (await store.rangeByScoreDesc("relay:outbox:due", Infinity, -Infinity, 100)).filter((id) => id.startsWith("hud:"));
+  (await store.rangeByScoreDesc("relay:outbox:due-since", Infinity, -Infinity, 100)).filter((id) => id.startsWith("hud:"));
 
 describe("sweepJobTimeouts", () => {
   it("times out a job in progress longer than job_timeout_minutes, with a HUD record, once", async () => {

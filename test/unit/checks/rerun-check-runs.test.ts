@@ -13,7 +13,7 @@ function record(transport: DispatchRecord["transport"]): DispatchRecord {
 }
 
 async function dueTasks(store: MemoryStore): Promise<string[]> {
-  return store.rangeByScoreDesc("relay:outbox:due", Infinity, -Infinity, 100);
+  return store.rangeByScoreDesc("relay:outbox:due-since", Infinity, -Infinity, 100);
 }
 
 describe("rerunCheckRuns", () => {
