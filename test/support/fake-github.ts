@@ -64,6 +64,8 @@ export interface FailureRule {
   status: number;
   /** how many matching requests fail; default 1 */
   times?: number;
+  /** only requests this accepts (e.g. one delivery's dispatches), so other tests' late work cannot use the rule up */
+  where?: (request: RecordedRequest) => boolean;
   headers?: Record<string, string>;
   /** default: a GitHub-style `{message}` for the status */
   body?: unknown;
@@ -358,8 +360,13 @@ export class FakeGitHub {
     }
   }
 
-  private takeRule<T extends { method?: string; path: PathPattern; times: number }>(rules: T[], request: RecordedRequest): T | undefined {
-    const rule = rules.find((r) => r.times > 0 && sameMethod(r.method, request.method) && matchPath(r.path, request.path) !== null);
+  private takeRule<T extends { method?: string; path: PathPattern; times: number; where?: (request: RecordedRequest) => boolean }>(
+    rules: T[],
+    request: RecordedRequest,
+  ): T | undefined {
+    const rule = rules.find(
+      (r) => r.times > 0 && sameMethod(r.method, request.method) && matchPath(r.path, request.path) !== null && (r.where?.(request) ?? true),
+    );
     if (rule) rule.times -= 1;
     return rule;
   }
