@@ -1,3 +1,4 @@
+import { expect } from "@jest/globals";
 import pino from "pino";
 import { Probot, ProbotOctokit } from "probot";
 import { downstreamCheckName } from "../../src/checks/check-run-names";

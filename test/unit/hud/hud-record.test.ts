@@ -1,3 +1,4 @@
+import { expect } from "@jest/globals";
 import { workflowReportSchema, type WorkflowReport } from "../../../src/callback/callback-body";
 import type { JobTransition } from "../../../src/callback/job-transition";
 import { buildHudRecord, buildNightlyHudRecord } from "../../../src/hud/hud-record";

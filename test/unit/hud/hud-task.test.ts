@@ -1,3 +1,4 @@
+import { expect } from "@jest/globals";
 import pino from "pino";
 import type { JobTransition } from "../../../src/callback/job-transition";
 import { HUD_TASK, hudTask, hudTaskOps } from "../../../src/hud/hud-task";

@@ -1,3 +1,4 @@
+import { expect } from "@jest/globals";
 import { findUpstreamCommit } from "../../../src/nightly/find-upstream-commit";
 import { RelayError } from "../../../src/errors/failure-kinds";
 import { commitCheckKey } from "../../../src/nightly/nightly-report";

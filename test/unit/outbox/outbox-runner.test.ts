@@ -1,3 +1,4 @@
+import { expect } from "@jest/globals";
 import pino from "pino";
 import { createMetrics } from "../../../src/metrics/metrics";
 import { Outbox, type OutboxTask } from "../../../src/outbox/outbox";
