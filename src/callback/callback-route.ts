@@ -1,14 +1,14 @@
 import type { RequestHandler } from "express";
 import { extractBearer } from "../auth/bearer";
 import { buildAuditRecord, type AuditFacts } from "../audit/build-audit-record";
-import { concludeDeclaredJobs } from "../checks/conclude-declared-jobs";
+import { concludeDeclaredJobs } from "./conclude-declared-jobs";
 import { sameRepo } from "../config/types";
 import type { Relay } from "../create-relay";
 import { RelayError } from "../errors/failure-kinds";
 import { jsonRoute, type RouteContext } from "../http/json-route";
 import { parseJson, readBody } from "../http/read-body";
-import { handleNightlyReport } from "../nightly/handle-nightly-report";
-import { periodicEventOf } from "../nightly/nightly-body";
+import { handleNightlyReport } from "./nightly/handle-nightly-report";
+import { periodicEventOf } from "./nightly/nightly-body";
 import { dispatchKey, parseDispatchRecord, type DispatchRecord } from "../relay/dispatch-record";
 import { authenticateCallback, type CallbackCaller } from "./authenticate-callback";
 import { callbackBodySchema, invalidBody, type WorkflowReport } from "./callback-body";

@@ -7,7 +7,7 @@ import { hudTaskOps } from "../hud/hud-task";
 import type { WriteOp } from "../store/store";
 import type { WorkflowReport } from "./callback-body";
 import { jobId } from "./job-record";
-import type { JobTransition } from "./job-transition";
+import type { JobTransition } from "../jobs/job-transition";
 
 /**
  * Jobs in progress, scored by when they time out (`job_timeout_minutes` after they started), so the

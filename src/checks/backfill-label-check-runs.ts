@@ -1,7 +1,7 @@
 import type { RelayConfig } from "../config/types";
 import { sameRepo } from "../config/types";
 import type { Relay } from "../create-relay";
-import { notifiesByComment, oncallCommentOps } from "../oncall/oncall-comment-state";
+import { notifiesByComment, oncallCommentOps } from "./oncall/oncall-comment-state";
 import { RECORD_TTL_SECONDS, runsByPrKey } from "../relay/dispatch-record";
 import type { WriteOp } from "../store/store";
 import { checksShownKey, syncCheckRunOps } from "./check-run-state";

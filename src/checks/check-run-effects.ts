@@ -1,8 +1,8 @@
-import type { JobTransition } from "../callback/job-transition";
+import type { JobTransition } from "../jobs/job-transition";
 import { CONFIG_DEFAULTS } from "../config/native-config";
 import { sameRepo, type RelayConfig } from "../config/types";
 import type { Relay } from "../create-relay";
-import { oncallCommentOps } from "../oncall/oncall-comment-state";
+import { oncallCommentOps } from "./oncall/oncall-comment-state";
 import type { Outbox } from "../outbox/outbox";
 import { RECORD_TTL_SECONDS, type DispatchRecord } from "../relay/dispatch-record";
 import type { WriteOp } from "../store/store";

@@ -6,7 +6,7 @@ import { loadDownstreamsSummary, parseSummaryQuery } from "./load-downstreams-su
 import { DASHBOARD_CSP, renderDashboard } from "./render-dashboard";
 import { failureBody, RelayError } from "../errors/failure-kinds";
 import { jsonRoute } from "../http/json-route";
-import { listNightlyRuns } from "../nightly/list-nightly-runs";
+import { listNightlyRuns } from "./list-nightly-runs";
 
 /** Recent dispatches and nightly/periodic reports, newest first: what the runs list and the page show. */
 async function listRunsAndReports(relay: Relay, query: RunsQuery, now: number): Promise<UpstreamRunView[]> {

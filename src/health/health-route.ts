@@ -2,7 +2,7 @@ import { OPERATION_NAMES } from "../broker/operations";
 import type { Relay } from "../create-relay";
 import { decideHealth } from "./decide-health";
 import { jsonRoute } from "../http/json-route";
-import { RELAY_VERSION } from "../version";
+import { RELAY_VERSION } from "./version";
 
 /** Health must answer even when Redis does not: each store read gets this long, then counts as failed. */
 const STORE_TIMEOUT_MS = 1_000;

@@ -1,5 +1,5 @@
 import type { Probot } from "probot";
-import { registerCheckWebhooks } from "../checks/register-check-webhooks";
+import { registerCheckWebhooks } from "./register-check-webhooks";
 import type { Relay } from "../create-relay";
 import { explainOwnEvent, relayDelivery } from "../relay/relay-delivery";
 import { AppSlug } from "./app-slug";

@@ -1,4 +1,4 @@
-import { isFailing, ONCALL_COMMENT_MARKER, renderOncallComment, type OncallRow } from "../../../src/oncall/render-oncall-comment";
+import { isFailing, ONCALL_COMMENT_MARKER, renderOncallComment, type OncallRow } from "../../../../src/checks/oncall/render-oncall-comment";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 const DASHBOARD = "http://relay.test/relay/?upstream=pytorch%2Fpytorch&pr=7";

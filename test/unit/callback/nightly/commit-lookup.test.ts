@@ -1,5 +1,5 @@
-import { decideUpstreamCommit, failedLookup, type CommitLookup } from "../../../src/nightly/commit-lookup";
-import { FAILURE_KINDS, RelayError } from "../../../src/errors/failure-kinds";
+import { decideUpstreamCommit, failedLookup, type CommitLookup } from "../../../../src/callback/nightly/commit-lookup";
+import { FAILURE_KINDS, RelayError } from "../../../../src/errors/failure-kinds";
 
 const octokitError = (status: number, headers: Record<string, string> = {}, message = "") => Object.assign(new Error(message), { status, response: { headers } });
 const kindOf = (lookups: CommitLookup[]) => {

@@ -1,4 +1,4 @@
-import type { NightlyReport } from "../../../src/nightly/nightly-report";
+import type { NightlyReport } from "../../../../src/jobs/nightly-report";
 
 /** A stored nightly report; tests override what they are about. */
 export function nightlyReport(overrides: Partial<NightlyReport> = {}): NightlyReport {

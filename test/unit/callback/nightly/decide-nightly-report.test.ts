@@ -1,4 +1,4 @@
-import { decideNightlyReport } from "../../../src/nightly/decide-nightly-report";
+import { decideNightlyReport } from "../../../../src/callback/nightly/decide-nightly-report";
 import { nightlyReport } from "./nightly-fixtures";
 
 describe("nightly report decision (SPEC §4: once per repo, sha, run, attempt, job)", () => {

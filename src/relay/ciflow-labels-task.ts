@@ -4,9 +4,9 @@ import type { ConfigSource } from "../config/config-source";
 import type { AppGitHub } from "../github/app-github";
 import type { Outbox, OutboxTask } from "../outbox/outbox";
 import type { TaskHandler } from "../outbox/outbox-runner";
-import type { UpstreamEvent } from "../relay/upstream-event";
+import type { UpstreamEvent } from "./upstream-event";
 import type { Store, WriteOp } from "../store/store";
-import { backfillLabelCheckRuns } from "./backfill-label-check-runs";
+import { backfillLabelCheckRuns } from "../checks/backfill-label-check-runs";
 
 export const CIFLOW_LABELS_TASK = "ciflow-labels";
 

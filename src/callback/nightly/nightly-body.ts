@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { workflowReportSchema } from "../callback/callback-body";
-import { PERIODIC_EVENTS, type PeriodicEvent } from "./nightly-report";
+import { workflowReportSchema } from "../callback-body";
+import { PERIODIC_EVENTS, type PeriodicEvent } from "../../jobs/nightly-report";
 
 /**
  * A full commit id, SHA-1 or SHA-256. Nothing shorter: GitHub's commits endpoint also resolves branch

@@ -1,7 +1,7 @@
-import { findUpstreamCommit } from "../../../src/nightly/find-upstream-commit";
-import { RelayError } from "../../../src/errors/failure-kinds";
-import { commitCheckKey } from "../../../src/nightly/nightly-report";
-import { MemoryStore } from "../../../src/store/memory-store";
+import { findUpstreamCommit } from "../../../../src/callback/nightly/find-upstream-commit";
+import { RelayError } from "../../../../src/errors/failure-kinds";
+import { commitCheckKey } from "../../../../src/jobs/nightly-report";
+import { MemoryStore } from "../../../../src/store/memory-store";
 
 const SHA = "d".repeat(40);
 const notFound = () => Object.assign(new Error("Not Found"), { status: 404, response: { headers: {} } });

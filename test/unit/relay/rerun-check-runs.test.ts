@@ -1,5 +1,5 @@
 import { downstreamRunKey } from "../../../src/checks/check-run-state";
-import { rerunCheckRuns } from "../../../src/checks/rerun-check-runs";
+import { rerunCheckRuns } from "../../../src/relay/rerun-check-runs";
 import { Outbox } from "../../../src/outbox/outbox";
 import type { DispatchRecord } from "../../../src/relay/dispatch-record";
 import { MemoryStore } from "../../../src/store/memory-store";

@@ -1,5 +1,5 @@
-import { githubFailure } from "../broker/github-failure";
-import { RelayError } from "../errors/failure-kinds";
+import { githubFailure } from "../../broker/github-failure";
+import { RelayError } from "../../errors/failure-kinds";
 
 /**
  * What GitHub said about one (upstream, sha): it is a commit there, it is not, or GitHub could not say

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { CHECK_CONCLUSIONS, type CheckConclusion } from "./check-conclusions";
-import type { DownstreamRun } from "./check-run-state";
+import { CHECK_CONCLUSIONS, type CheckConclusion } from "../github/check-conclusions";
+import type { DownstreamRun } from "../checks/check-run-state";
 
 /** The facts of a downstream `workflow_run` webhook the per-downstream check depends on. */
 export interface WorkflowRunEvent {

@@ -4,15 +4,15 @@ import { sameRepo, type RelayConfig } from "../config/types";
 import type { Relay } from "../create-relay";
 import { dispatchKey, parseDispatchRecord, runsByShaKey, type DispatchRecord } from "../relay/dispatch-record";
 import { parseUpstreamEvent } from "../relay/upstream-event";
-import { backfillLabelCheckRuns } from "./backfill-label-check-runs";
-import { checksShownKey, runDispatchKey } from "./check-run-state";
-import { parseExternalId } from "./external-id";
-import { recordedDispatches } from "./recorded-dispatches";
-import { rerunCheckRuns } from "./rerun-check-runs";
-import { supersedeCheckRuns } from "./supersede-check-runs";
-import { tracksCheckRuns } from "./wants-check-runs";
-import { parseWorkflowRunEvent } from "./workflow-run-event";
-import { workflowRunTaskOps } from "./workflow-run-task";
+import { backfillLabelCheckRuns } from "../checks/backfill-label-check-runs";
+import { checksShownKey, runDispatchKey } from "../checks/check-run-state";
+import { parseExternalId } from "../checks/external-id";
+import { recordedDispatches } from "../checks/recorded-dispatches";
+import { rerunCheckRuns } from "../relay/rerun-check-runs";
+import { supersedeCheckRuns } from "../checks/supersede-check-runs";
+import { tracksCheckRuns } from "../checks/wants-check-runs";
+import { parseWorkflowRunEvent } from "../callback/workflow-run-event";
+import { workflowRunTaskOps } from "../callback/workflow-run-task";
 
 export interface CheckWebhookContext {
   /** the relay config, or a 503 for GitHub to redeliver later */

@@ -1,9 +1,9 @@
 import type { JobRecord } from "../callback/job-record";
 import { sameRepo, type RelayConfig } from "../config/types";
-import { reportedState } from "../dashboard/downstream-state";
-import { configOrder, type DownstreamView, type JobView, type RunsQuery, type UpstreamRunView } from "../dashboard/list-runs";
+import { reportedState } from "./downstream-state";
+import { configOrder, type DownstreamView, type JobView, type RunsQuery, type UpstreamRunView } from "./list-runs";
 import type { Store } from "../store/store";
-import { nightlyIndexKey, nightlyReportKeyOfId, parseNightlyReport, type NightlyReport } from "./nightly-report";
+import { nightlyIndexKey, nightlyReportKeyOfId, parseNightlyReport, type NightlyReport } from "../jobs/nightly-report";
 
 /**
  * SPEC §7 for nightly and periodic reports: one entry per (upstream commit, event) with a row per

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
-import { recordJobReport } from "../callback/record-job-report";
-import { transitionEffects } from "../callback/transition-effects";
+import { recordJobReport } from "./record-job-report";
+import { transitionEffects } from "./transition-effects";
 import type { ConfigSource } from "../config/config-source";
 import type { RelayEnv } from "../config/env";
 import { sameRepo } from "../config/types";
@@ -9,9 +9,9 @@ import type { Outbox, OutboxTask } from "../outbox/outbox";
 import type { TaskHandler } from "../outbox/outbox-runner";
 import { dispatchKey, parseDispatchRecord } from "../relay/dispatch-record";
 import type { Store, WriteOp } from "../store/store";
-import { downstreamRunKey, runDispatchKey, type DownstreamRun } from "./check-run-state";
+import { downstreamRunKey, runDispatchKey, type DownstreamRun } from "../checks/check-run-state";
 import { decideWorkflowRun, type WorkflowRunEvent } from "./workflow-run-event";
-import { tracksCheckRuns } from "./wants-check-runs";
+import { tracksCheckRuns } from "../checks/wants-check-runs";
 
 export const WORKFLOW_RUN_TASK = "workflow-run";
 

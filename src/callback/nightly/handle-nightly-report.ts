@@ -1,16 +1,16 @@
-import type { AuditFacts } from "../audit/build-audit-record";
-import type { OidcIdentity } from "../auth/oidc-verifier";
-import { invalidBody } from "../callback/callback-body";
-import { authenticateReport } from "../callback/authenticate-report";
-import { countCallback } from "../callback/count-callback";
-import type { RelayConfig } from "../config/types";
-import type { Relay } from "../create-relay";
-import { RelayError } from "../errors/failure-kinds";
-import { nightlyHudTaskOps } from "../hud/hud-task";
+import type { AuditFacts } from "../../audit/build-audit-record";
+import type { OidcIdentity } from "../../auth/oidc-verifier";
+import { invalidBody } from "../callback-body";
+import { authenticateReport } from "../authenticate-report";
+import { countCallback } from "../count-callback";
+import type { RelayConfig } from "../../config/types";
+import type { Relay } from "../../create-relay";
+import { RelayError } from "../../errors/failure-kinds";
+import { nightlyHudTaskOps } from "../../hud/hud-task";
 import { decideNightlyReport, type NightlyDecision } from "./decide-nightly-report";
 import { findUpstreamCommit } from "./find-upstream-commit";
 import { nightlyBodySchema } from "./nightly-body";
-import { parseNightlyReport, nightlyReportKey, recordNightlyReportOps, type NightlyReport, type NightlyReportKey } from "./nightly-report";
+import { parseNightlyReport, nightlyReportKey, recordNightlyReportOps, type NightlyReport, type NightlyReportKey } from "../../jobs/nightly-report";
 
 export interface NightlyReportRequest {
   requestId: string;

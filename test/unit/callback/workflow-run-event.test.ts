@@ -1,4 +1,4 @@
-import { decideWorkflowRun, parseWorkflowRunEvent, type WorkflowRunEvent } from "../../../src/checks/workflow-run-event";
+import { decideWorkflowRun, parseWorkflowRunEvent, type WorkflowRunEvent } from "../../../src/callback/workflow-run-event";
 
 const event = (overrides: Partial<WorkflowRunEvent> = {}): WorkflowRunEvent => ({
   action: "completed",

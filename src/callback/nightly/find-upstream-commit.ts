@@ -1,9 +1,9 @@
-import { NO_RETRY } from "../broker/send-github-call";
-import { tokenFailure } from "../broker/github-failure";
-import type { AppGitHub } from "../github/app-github";
-import type { Store } from "../store/store";
+import { NO_RETRY } from "../../broker/send-github-call";
+import { tokenFailure } from "../../broker/github-failure";
+import type { AppGitHub } from "../../github/app-github";
+import type { Store } from "../../store/store";
 import { decideUpstreamCommit, failedLookup, type CommitLookup } from "./commit-lookup";
-import { commitCheckKey } from "./nightly-report";
+import { commitCheckKey } from "../../jobs/nightly-report";
 
 /** A commit GitHub has shown once stays one; a week keeps nightly after nightly off the API. */
 const COMMIT_TTL_SECONDS = 7 * 24 * 3600;

@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { RelayConfig } from "../config/types";
 import type { Relay } from "../create-relay";
-import { RECORD_TTL_SECONDS, type DispatchRecord } from "../relay/dispatch-record";
-import { deliveryKey, newDispatchOps } from "../relay/relay-delivery";
+import { RECORD_TTL_SECONDS, type DispatchRecord } from "./dispatch-record";
+import { deliveryKey, newDispatchOps } from "./relay-delivery";
 import type { WriteOp } from "../store/store";
-import { checkRunOpsForDispatch } from "./check-run-effects";
-import { downstreamRunKey, type DownstreamRun } from "./check-run-state";
-import { RERUN_TASK, type RerunMode } from "./rerun-downstream-task";
+import { checkRunOpsForDispatch } from "../checks/check-run-effects";
+import { downstreamRunKey, type DownstreamRun } from "../checks/check-run-state";
+import { RERUN_TASK, type RerunMode } from "../checks/rerun-downstream-task";
 
 export interface RerunRequest {
   /** the `rerequested` delivery: it is acted on once, however often it is redelivered */

@@ -1,4 +1,4 @@
-import type { NightlyReport } from "./nightly-report";
+import type { NightlyReport } from "../../jobs/nightly-report";
 
 export type NightlyDecision =
   | { outcome: "accepted" }

@@ -1,5 +1,5 @@
 import type { JobRecord } from "../../../src/callback/job-record";
-import { concludeDeclaredJobs, declaredJobsConclusion } from "../../../src/checks/conclude-declared-jobs";
+import { concludeDeclaredJobs, declaredJobsConclusion } from "../../../src/callback/conclude-declared-jobs";
 import { checkKey, parseCheckRunState, wantedCheckKey } from "../../../src/checks/check-run-state";
 import { recordJobReport } from "../../../src/callback/record-job-report";
 import { transitionEffects } from "../../../src/callback/transition-effects";

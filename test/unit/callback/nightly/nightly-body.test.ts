@@ -1,4 +1,4 @@
-import { nightlyBodySchema, periodicEventOf } from "../../../src/nightly/nightly-body";
+import { nightlyBodySchema, periodicEventOf } from "../../../../src/callback/nightly/nightly-body";
 
 const sha = "AbCdEf0123".repeat(4);
 const body = (overrides: Record<string, unknown> = {}) => ({

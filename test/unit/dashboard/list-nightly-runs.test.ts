@@ -1,10 +1,10 @@
 import { mergeNewestFirst, parseRunsQuery, type UpstreamRunView } from "../../../src/dashboard/list-runs";
 import { renderDashboard } from "../../../src/dashboard/render-dashboard";
-import { listNightlyRuns } from "../../../src/nightly/list-nightly-runs";
-import { recordNightlyReportOps, type NightlyReport } from "../../../src/nightly/nightly-report";
+import { listNightlyRuns } from "../../../src/dashboard/list-nightly-runs";
+import { recordNightlyReportOps, type NightlyReport } from "../../../src/jobs/nightly-report";
 import { MemoryStore } from "../../../src/store/memory-store";
 import { downstream, relayConfig } from "../../support/relay-config";
-import { nightlyReport } from "./nightly-fixtures";
+import { nightlyReport } from "../callback/nightly/nightly-fixtures";
 
 const SHA = "a".repeat(40);
 const OTHER = "b".repeat(40);

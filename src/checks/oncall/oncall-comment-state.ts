@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { sameRepo, type RelayConfig } from "../config/types";
-import type { Outbox } from "../outbox/outbox";
-import type { DispatchRecord } from "../relay/dispatch-record";
-import type { WriteOp } from "../store/store";
+import { sameRepo, type RelayConfig } from "../../config/types";
+import type { Outbox } from "../../outbox/outbox";
+import type { DispatchRecord } from "../../relay/dispatch-record";
+import type { WriteOp } from "../../store/store";
 
 /**
  * SPEC §2 `notify: [comment]`: one comment per upstream PR, kept up to date by the oncall-comment

@@ -1,10 +1,10 @@
-import { jobsOfKey, jobStateKeyOfId, parseJobRecord, type JobRecord } from "../callback/job-record";
-import { recordJobReport } from "../callback/record-job-report";
-import { transitionEffects } from "../callback/transition-effects";
+import { jobsOfKey, jobStateKeyOfId, parseJobRecord, type JobRecord } from "./job-record";
+import { recordJobReport } from "./record-job-report";
+import { transitionEffects } from "./transition-effects";
 import { sameRepo, type RelayConfig } from "../config/types";
 import type { Relay } from "../create-relay";
 import type { DispatchRecord } from "../relay/dispatch-record";
-import { tracksCheckRuns } from "./wants-check-runs";
+import { tracksCheckRuns } from "../checks/wants-check-runs";
 
 /** Conclusions that do not fail the downstream as a whole. */
 const PASSING = new Set(["success", "neutral", "skipped"]);
