@@ -5,7 +5,7 @@ import { sameRepo } from "../config/types";
 import type { Relay } from "../create-relay";
 import { hudTaskOps } from "../hud/hud-task";
 import type { WriteOp } from "../store/store";
-import type { WorkflowReport } from "./callback-body";
+import type { WorkflowReport } from "../jobs/workflow-report";
 import { jobId } from "./job-record";
 import type { JobTransition } from "../jobs/job-transition";
 

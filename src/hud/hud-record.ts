@@ -1,5 +1,5 @@
 import type { JobTransition } from "../jobs/job-transition";
-import type { WorkflowReport } from "../callback/callback-body";
+import type { WorkflowReport } from "../jobs/workflow-report";
 import type { NightlyReport } from "../jobs/nightly-report";
 import type { DispatchRecord } from "../relay/dispatch-record";
 

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { JobTransition } from "../jobs/job-transition";
-import type { WorkflowReport } from "../callback/callback-body";
+import type { WorkflowReport } from "../jobs/workflow-report";
 import { jobId } from "../callback/job-record";
 import type { Outbox, OutboxTask } from "../outbox/outbox";
 import type { TaskContext, TaskHandler } from "../outbox/outbox-runner";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { workflowReportSchema } from "../callback-body";
+import { workflowReportSchema } from "../../jobs/workflow-report";
 import { PERIODIC_EVENTS, type PeriodicEvent } from "../../jobs/nightly-report";
 
 /**

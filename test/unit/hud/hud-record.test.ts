@@ -1,4 +1,4 @@
-import { workflowReportSchema, type WorkflowReport } from "../../../src/callback/callback-body";
+import { workflowReportSchema, type WorkflowReport } from "../../../src/jobs/workflow-report";
 import type { JobTransition } from "../../../src/jobs/job-transition";
 import { buildHudRecord, buildNightlyHudRecord } from "../../../src/hud/hud-record";
 import { dispatchRecord } from "../../support/dispatch-fixtures";
