@@ -1,10 +1,15 @@
 import { jobsOfKey, jobStateKeyOfId, parseJobRecord, type JobRecord } from "./job-record";
 import { recordJobReport } from "./record-job-report";
-import { transitionEffects } from "./transition-effects";
+import { transitionEffects, type TransitionEffectsDeps } from "./transition-effects";
 import { sameRepo, type RelayConfig } from "../config/types";
-import type { Relay } from "../create-relay";
+import type { Store } from "../store/store";
 import type { DispatchRecord } from "../relay/dispatch-record";
 import { tracksCheckRuns } from "../checks/wants-check-runs";
+
+/** Reads the dispatch's job states and concludes the run with the effects of its transition. */
+export interface ConcludeDeclaredJobsDeps extends TransitionEffectsDeps {
+  store: Store;
+}
 
 /** Conclusions that do not fail the downstream as a whole. */
 const PASSING = new Set(["success", "neutral", "skipped"]);
@@ -34,7 +39,7 @@ export function declaredJobsConclusion(declared: readonly string[], jobs: readon
  * committed, so the last job to commit always sees every other.
  */
 export async function concludeDeclaredJobs(
-  relay: Pick<Relay, "store" | "outbox" | "env">,
+  relay: ConcludeDeclaredJobsDeps,
   config: RelayConfig,
   dispatch: DispatchRecord,
   job: Pick<JobRecord, "scope" | "state">,

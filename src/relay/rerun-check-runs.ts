@@ -1,12 +1,18 @@
 import { randomUUID } from "node:crypto";
 import type { RelayConfig } from "../config/types";
-import type { Relay } from "../create-relay";
+import type { Outbox } from "../outbox/outbox";
 import { RECORD_TTL_SECONDS, type DispatchRecord } from "./dispatch-record";
 import { deliveryKey, newDispatchOps } from "./relay-delivery";
-import type { WriteOp } from "../store/store";
+import type { Store, WriteOp } from "../store/store";
 import { checkRunOpsForDispatch } from "../checks/check-run-effects";
 import { downstreamRunKey, type DownstreamRun } from "../checks/check-run-state";
 import { RERUN_TASK, type RerunMode } from "../checks/rerun-downstream-task";
+
+/** What a re-run reads (the downstream runs) and writes through. */
+export interface RerunDeps {
+  store: Store;
+  outbox: Outbox;
+}
 
 export interface RerunRequest {
   /** the `rerequested` delivery: it is acted on once, however often it is redelivered */
@@ -21,7 +27,7 @@ export interface RerunRequest {
  * again as a new dispatch.
  * All of it is stored in one write with the delivery's claim. False when the delivery was handled.
  */
-export async function rerunCheckRuns(relay: Pick<Relay, "store" | "outbox">, config: RelayConfig, request: RerunRequest, now: number): Promise<boolean> {
+export async function rerunCheckRuns(relay: RerunDeps, config: RelayConfig, request: RerunRequest, now: number): Promise<boolean> {
   const runs = await relay.store.getMany(request.dispatches.map((d) => downstreamRunKey(d.requestId)));
   const ops: WriteOp[] = [];
   request.dispatches.forEach((record, i) => {

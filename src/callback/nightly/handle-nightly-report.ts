@@ -4,11 +4,14 @@ import { invalidBody } from "../callback-body";
 import { authenticateReport } from "../authenticate-report";
 import { countCallback } from "../count-callback";
 import type { RelayConfig } from "../../config/types";
-import type { Relay } from "../../create-relay";
+import type { RelayEnv } from "../../config/env";
+import type { OidcVerifier } from "../../auth/oidc-verifier";
 import { RelayError } from "../../errors/failure-kinds";
 import { nightlyHudTaskOps } from "../../hud/hud-task";
+import type { Outbox } from "../../outbox/outbox";
+import type { OutboxRunner } from "../../outbox/outbox-runner";
 import { decideNightlyReport, type NightlyDecision } from "./decide-nightly-report";
-import { findUpstreamCommit } from "./find-upstream-commit";
+import { findUpstreamCommit, type FindUpstreamCommitDeps } from "./find-upstream-commit";
 import { nightlyBodySchema } from "./nightly-body";
 import { parseNightlyReport, nightlyReportKey, recordNightlyReportOps, type NightlyReport, type NightlyReportKey } from "../../jobs/nightly-report";
 
@@ -27,7 +30,13 @@ export interface NightlyReportAnswer {
   body: Record<string, unknown>;
 }
 
-type Deps = Pick<Relay, "store" | "outbox" | "env" | "oidc" | "github" | "runner">;
+/** A report is authenticated (OIDC), its commit checked on GitHub, and it is stored with its HUD task. */
+export interface NightlyReportDeps extends FindUpstreamCommitDeps {
+  outbox: Outbox;
+  env: RelayEnv;
+  oidc: OidcVerifier;
+  runner: Pick<OutboxRunner, "kick">;
+}
 
 /**
  * SPEC §4 nightly and periodic reports, after the route has read the body (size, JSON syntax): the
@@ -36,7 +45,7 @@ type Deps = Pick<Relay, "store" | "outbox" | "env" | "oidc" | "github" | "runner
  * indexes and its HUD record are one atomic write made only if no copy of it is stored yet, so
  * reports sent twice at once are recorded once. No check run changes.
  */
-export async function handleNightlyReport(relay: Deps, request: NightlyReportRequest): Promise<NightlyReportAnswer> {
+export async function handleNightlyReport(relay: NightlyReportDeps, request: NightlyReportRequest): Promise<NightlyReportAnswer> {
   const { audit } = request;
   const { downstream, identity } = await authenticateReport({
     bearer: request.bearer,
