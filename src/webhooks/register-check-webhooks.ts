@@ -1,7 +1,10 @@
 import type { Probot } from "probot";
 import { z } from "zod";
 import { sameRepo, type RelayConfig } from "../config/types";
-import type { Relay } from "../create-relay";
+import type { Logger } from "pino";
+import type { Outbox } from "../outbox/outbox";
+import type { OutboxRunner } from "../outbox/outbox-runner";
+import type { Store } from "../store/store";
 import { dispatchKey, parseDispatchRecord, runsByShaKey, type DispatchRecord } from "../relay/dispatch-record";
 import { parseUpstreamEvent } from "../relay/upstream-event";
 import { backfillLabelCheckRuns } from "../checks/backfill-label-check-runs";
@@ -13,6 +16,14 @@ import { supersedeCheckRuns } from "../checks/supersede-check-runs";
 import { tracksCheckRuns } from "../checks/wants-check-runs";
 import { parseWorkflowRunEvent } from "../callback/workflow-run-event";
 import { workflowRunTaskOps } from "../callback/workflow-run-task";
+
+/** The check webhooks read and write check-run state and wake the runner for what they enqueue. */
+export interface CheckWebhookDeps {
+  store: Store;
+  outbox: Outbox;
+  runner: Pick<OutboxRunner, "kick">;
+  log: Logger;
+}
 
 export interface CheckWebhookContext {
   /** the relay config, or a 503 for GitHub to redeliver later */
@@ -29,7 +40,7 @@ const checkSuiteRerequest = z.object({ repository, check_suite: z.object({ head_
  * the upstream PR UI, and downstream `workflow_run`s concluding the per-downstream check. Each
  * handler resolves once its decisions are stored.
  */
-export function registerCheckWebhooks(app: Probot, relay: Relay, context: CheckWebhookContext): void {
+export function registerCheckWebhooks(app: Probot, relay: CheckWebhookDeps, context: CheckWebhookContext): void {
   const handled = async (outcome: Promise<unknown>) => {
     await outcome;
     relay.runner.kick();
@@ -78,7 +89,7 @@ export function registerCheckWebhooks(app: Probot, relay: Relay, context: CheckW
 }
 
 /** The latest dispatch per downstream with check runs shown on this commit. */
-async function shownDispatches(relay: Relay, repo: string, sha: string): Promise<DispatchRecord[]> {
+async function shownDispatches(relay: Pick<CheckWebhookDeps, "store">, repo: string, sha: string): Promise<DispatchRecord[]> {
   const latest = new Map<string, DispatchRecord>();
   for (const record of await recordedDispatches(relay.store, runsByShaKey(repo, sha))) {
     const downstream = record.downstream.toLowerCase();
