@@ -1,7 +1,7 @@
 import type { Probot, ProbotOctokit } from "probot";
 import { z } from "zod";
 import { RelayError } from "../errors/failure-kinds";
-import type { Metrics } from "../metrics/metrics";
+import type { GitHubMetrics } from "./github-metrics";
 import type { Store } from "../store/store";
 import { WritePacer } from "./pace-writes";
 
@@ -37,7 +37,7 @@ export class AppGitHub {
   constructor(
     private readonly probot: Probot,
     private readonly store: Store,
-    metrics: Metrics,
+    metrics: GitHubMetrics,
   ) {
     this.pacer = new WritePacer(store, probot.log.child({ name: "github" }), metrics);
   }

@@ -1,12 +1,11 @@
 import type { Request, Response } from "express";
 import type { Logger } from "pino";
-import type { Outbox } from "../outbox/outbox";
 import type { Metrics } from "./metrics";
 
 /** The outbox gauges are read at scrape time, then the registry is rendered. */
 export interface MetricsRouteDeps {
   metrics: Metrics;
-  outbox: Pick<Outbox, "depth" | "oldestDueSeconds">;
+  outbox: { depth(): Promise<number>; oldestDueSeconds(now: number): Promise<number> };
   log: Logger;
   now: () => number;
 }
