@@ -1,3 +1,8 @@
+/**
+ * broker/ owns the SPEC §5 GitHub broker: the operation table (operations.ts), matching a caller's
+ * identity to a grant (pure), planning and sending the one GitHub call with its field selection and
+ * idempotent writes, and the github-operation and pr-preflight routes.
+ */
 import type { RequestHandler } from "express";
 import type { Logger } from "pino";
 import { z } from "zod";

@@ -1,3 +1,9 @@
+/**
+ * callback/ owns downstream job reports: the SPEC §4 callback route (authenticate, body, rate window),
+ * recording a report against the job's stored state (decide-transition.ts, pure), what an accepted
+ * transition causes (transition-effects.ts), the job timeout sweep, and the conclusions GitHub gives
+ * itself (workflow_run, all declared jobs done). Nightly and periodic reports are in nightly/.
+ */
 import type { RequestHandler } from "express";
 import type { Logger } from "pino";
 import { extractBearer } from "../auth/bearer";

@@ -1,3 +1,8 @@
+/**
+ * dashboard/ owns what operators read: the runs, downstreams and deliveries JSON routes and the pages
+ * rendered from the same views (dispatches, job states and nightly reports, newest first), under a
+ * strict page policy. It reads records; it never writes them.
+ */
 import type { Request, Response } from "express";
 import type { Logger } from "pino";
 import type { ConfigSource } from "../config/config-source";

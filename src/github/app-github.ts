@@ -1,3 +1,8 @@
+/**
+ * github/ owns the relay's access to GitHub: installation lookup and scoped tokens (cached), the
+ * throttled Octokit, write pacing per installation, the outcome of every call (for metrics and health),
+ * reading repository files, and GitHub's check-run vocabulary.
+ */
 import type { Probot, ProbotOctokit } from "probot";
 import { z } from "zod";
 import { RelayError } from "../errors/failure-kinds";

@@ -1,3 +1,7 @@
+/**
+ * health/ owns `/relay/health`: readiness and `degraded` decided from the store, config, GitHub and
+ * outbox (decide-health.ts, pure), credentials named by reference only, and the relay's version.
+ */
 import { OPERATION_NAMES } from "../broker/operations";
 import type { Logger } from "pino";
 import type { ConfigSource } from "../config/config-source";

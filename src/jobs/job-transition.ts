@@ -1,3 +1,8 @@
+/**
+ * jobs/ owns what the relay knows of a downstream job, shared by the callback that changes it and the
+ * effects that follow (checks/, hud/, dashboard/): the job's states and an accepted transition, the
+ * workflow facts a report carries, and the stored nightly/periodic report.
+ */
 import type { DispatchRecord } from "../relay/dispatch-record";
 
 export type JobState = "DISPATCHED" | "IN_PROGRESS" | "COMPLETED" | "TIMED_OUT";

@@ -1,3 +1,8 @@
+/**
+ * levels/ owns level evidence and advice: the per-downstream dispatch index it adds, judging a
+ * downstream's window against its level's thresholds (pure), and the config edit (with its diff) that
+ * `ci-relay levels --plan` suggests.
+ */
 import type { LevelsConfig } from "../config/levels-config";
 import { LEVELS, sameRepo, type Downstream, type Level } from "../config/types";
 import { describeFailedThreshold } from "./describe-failed-threshold";

@@ -1,3 +1,7 @@
+/**
+ * redelivery/ owns missed webhook deliveries: a periodic check of the app's recent deliveries, which
+ * failed ones to ask GitHub to redeliver (pick-redeliveries.ts, pure), and remembering what it asked.
+ */
 import { z } from "zod";
 import type { ConfigSource } from "../config/config-source";
 import type { Logger } from "pino";

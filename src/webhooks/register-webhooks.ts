@@ -1,3 +1,8 @@
+/**
+ * webhooks/ owns the Probot handlers: which GitHub events the relay listens to, dropping its own
+ * events (app slug), and handing each event to its domain (relay/ for pushes and PRs,
+ * register-check-webhooks.ts for labels, re-runs and workflow_run).
+ */
 import type { Probot } from "probot";
 import type { ConfigSource } from "../config/config-source";
 import { explainOwnEvent, relayDelivery, type RelayDeliveryDeps } from "../relay/relay-delivery";

@@ -1,3 +1,8 @@
+/**
+ * callback/nightly/ owns SPEC §4 nightly and periodic reports, which reach the callback endpoint with
+ * no dispatch before them: their body, the upstream-commit check (a cached GitHub read), and accepting
+ * each once with its HUD task. The stored report is jobs/nightly-report.ts.
+ */
 import type { AuditFacts } from "../../audit/build-audit-record";
 import type { OidcIdentity } from "../../auth/oidc-verifier";
 import { invalidBody } from "../callback-body";

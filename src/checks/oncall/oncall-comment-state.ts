@@ -1,3 +1,7 @@
+/**
+ * checks/oncall/ owns the one oncall comment per upstream PR that notifies L3/L4 downstreams' owners:
+ * when a check-run change asks for it, the task that keeps it current, and its rendering (pure).
+ */
 import { randomUUID } from "node:crypto";
 import { sameRepo, type RelayConfig } from "../../config/types";
 import type { Outbox } from "../../outbox/outbox";
