@@ -1,15 +1,8 @@
-import type { ConfigSource } from "../config/config-source";
-import type { Store } from "../store/store";
+import type { Relay } from "../create-relay";
 import { dispatchKey, parseDispatchRecord } from "../relay/dispatch-record";
 import { jobStateKeyOfId, parseJobRecord } from "./job-record";
 import { recordJobReport } from "./record-job-report";
-import { JOB_DEADLINES, transitionEffects, type TransitionEffectsDeps } from "./transition-effects";
-
-/** The sweep reads job deadlines and states, and times jobs out with the effects of any transition. */
-export interface SweepJobTimeoutsDeps extends TransitionEffectsDeps {
-  store: Store;
-  config: Pick<ConfigSource, "current">;
-}
+import { JOB_DEADLINES, transitionEffects } from "./transition-effects";
 
 const BATCH = 100;
 /** A sweeper that dies frees its claimed deadlines after this. */
@@ -21,7 +14,7 @@ const LEASE_MS = 60_000;
  * callback and the sweep cannot both win. Safe to run from several processes; returns how many
  * jobs it timed out (their effects are outbox tasks: kick the runner after).
  */
-export async function sweepJobTimeouts(relay: SweepJobTimeoutsDeps, now: number): Promise<number> {
+export async function sweepJobTimeouts(relay: Pick<Relay, "store" | "outbox" | "env" | "config">, now: number): Promise<number> {
   const config = relay.config.current();
   if (!config) return 0;
   let timedOut = 0;

@@ -1,19 +1,11 @@
 import type { JobTransition } from "../jobs/job-transition";
 import type { ConfigSource } from "../config/config-source";
 import type { RelayConfig } from "../config/types";
-import type { Outbox } from "../outbox/outbox";
-import type { Store } from "../store/store";
+import type { Relay } from "../create-relay";
 import { dispatchKey, parseDispatchRecord, type DispatchRecord } from "../relay/dispatch-record";
 import { CHECK_DEADLINES } from "./check-deadlines";
 import { checkRunOpsForTransition } from "./check-run-effects";
 import { downstreamRunKey, isUnfinished, parseCheckRunState, wantedCheckKey, type CheckRunState, type DownstreamRun } from "./check-run-state";
-
-/** The sweep reads check deadlines and states and enqueues the timed-out check runs. */
-export interface SweepTimeoutsDeps {
-  store: Store;
-  outbox: Outbox;
-  config: Pick<ConfigSource, "current">;
-}
 
 /** Deadlines taken per round; a sweeper that dies frees its share after the lease. */
 const BATCH = 100;
@@ -25,7 +17,7 @@ const LEASE_MS = 60_000;
  * due (a sorted set of deadlines); safe to run from several processes at once. Returns how many
  * check runs it concluded (their writes are outbox tasks: kick the runner after).
  */
-export async function sweepTimeouts(relay: SweepTimeoutsDeps, now: number): Promise<number> {
+export async function sweepTimeouts(relay: Pick<Relay, "store" | "outbox"> & { config: Pick<ConfigSource, "current"> }, now: number): Promise<number> {
   const config = relay.config.current();
   if (!config) return 0;
   let concluded = 0;
@@ -36,7 +28,7 @@ export async function sweepTimeouts(relay: SweepTimeoutsDeps, now: number): Prom
   }
 }
 
-async function timeOut(relay: Omit<SweepTimeoutsDeps, "config">, config: RelayConfig, key: string, now: number, leasedScore: number): Promise<boolean> {
+async function timeOut(relay: Pick<Relay, "store" | "outbox">, config: RelayConfig, key: string, now: number, leasedScore: number): Promise<boolean> {
   const raw = await relay.store.get(wantedCheckKey(key));
   // Read after the wanted state: a decision that re-queued the check since the claim set a new
   // deadline (a new score), and that state is not the one that timed out.
