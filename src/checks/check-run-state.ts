@@ -2,7 +2,7 @@ import { installationLane } from "../outbox/lanes";
 import type { Outbox } from "../outbox/outbox";
 import { RECORD_TTL_SECONDS } from "../relay/dispatch-record";
 import type { WriteOp } from "../store/store";
-import { CHECK_CONCLUSIONS, type CheckConclusion } from "./check-conclusions";
+import { CHECK_CONCLUSIONS, type CheckConclusion } from "../github/check-conclusions";
 
 /**
  * The state the app wants one upstream check run to have. Decisions (dispatch, callback transition,

@@ -1,4 +1,4 @@
-import type { JobTransition } from "../callback/job-transition";
+import type { JobTransition } from "../jobs/job-transition";
 import type { ConfigSource } from "../config/config-source";
 import type { RelayConfig } from "../config/types";
 import type { Relay } from "../create-relay";

@@ -1,12 +1,12 @@
 import type { Logger } from "pino";
-import type { JobTransition } from "../callback/job-transition";
-import type { WorkflowReport } from "../callback/callback-body";
+import type { JobTransition } from "../jobs/job-transition";
+import type { WorkflowReport } from "../jobs/workflow-report";
 import { jobId } from "../callback/job-record";
 import { HUD_LANE } from "../outbox/lanes";
 import type { Outbox, OutboxTask } from "../outbox/outbox";
 import type { TaskContext, TaskHandler } from "../outbox/outbox-runner";
 import type { WriteOp } from "../store/store";
-import { nightlyReportId, type NightlyReport } from "../nightly/nightly-report";
+import { nightlyReportId, type NightlyReport } from "../jobs/nightly-report";
 import { buildHudRecord, buildNightlyHudRecord } from "./hud-record";
 
 export const HUD_TASK = "hud";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { Probot, ProbotOctokit } from "probot";
-import type { JobTransition } from "../../src/callback/job-transition";
+import type { JobTransition } from "../../src/jobs/job-transition";
 import { checkRunOpsForTransition } from "../../src/checks/check-run-effects";
 import { sweepTimeouts } from "../../src/checks/sweep-timeouts";
 import { loadEnv } from "../../src/config/env";
