@@ -1,5 +1,5 @@
 import { RECORD_TTL_SECONDS } from "../relay/dispatch-record";
-import type { JobState } from "./job-transition";
+import type { JobState } from "../jobs/job-transition";
 
 /**
  * The stored state of one downstream job (or, with scope "run", of the whole downstream run) for one

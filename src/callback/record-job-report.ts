@@ -2,7 +2,7 @@ import type { DispatchRecord } from "../relay/dispatch-record";
 import { LOST_RACE, retryContended } from "../store/retry-contended";
 import type { Store, WriteOp } from "../store/store";
 import { decideTransition, type JobReport, type TransitionDecision } from "./decide-transition";
-import type { JobTransition } from "./job-transition";
+import type { JobTransition } from "../jobs/job-transition";
 import { jobId, jobsOfKey, jobStateKey, JOB_TTL_SECONDS, parseJobRecord } from "./job-record";
 
 const ATTEMPTS = 25;

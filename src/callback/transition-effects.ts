@@ -2,12 +2,18 @@ import { checkRunOpsForTransition } from "../checks/check-run-effects";
 import { CONFIG_DEFAULTS } from "../config/native-config";
 import type { RelayConfig } from "../config/types";
 import { sameRepo } from "../config/types";
-import type { Relay } from "../create-relay";
-import { hudTaskOps } from "../hud/hud-task";
+import { hudTaskOps, type HudSettings } from "../hud/hud-task";
+import type { Outbox } from "../outbox/outbox";
 import type { WriteOp } from "../store/store";
-import type { WorkflowReport } from "./callback-body";
+import type { WorkflowReport } from "../jobs/workflow-report";
 import { jobId } from "./job-record";
-import type { JobTransition } from "./job-transition";
+import type { JobTransition } from "../jobs/job-transition";
+
+/** Effects are enqueued (outbox); the HUD settings say whether a HUD record is. */
+export interface TransitionEffectsDeps {
+  outbox: Outbox;
+  env: HudSettings;
+}
 
 /**
  * Jobs in progress, scored by when they time out (`job_timeout_minutes` after they started), so the
@@ -21,7 +27,7 @@ export const JOB_DEADLINES = "relay:job:deadlines";
  * declared jobs done): the HUD's rows are the downstream's jobs, which reported themselves.
  */
 export function transitionEffects(
-  relay: Pick<Relay, "outbox" | "env">,
+  relay: TransitionEffectsDeps,
   config: RelayConfig,
   transition: JobTransition,
   workflow: WorkflowReport | null,

@@ -3,11 +3,11 @@
  * the tasks that make GitHub show it (sync, re-run, labels, workflow_run), and what a check-run
  * timeout decides. When timeouts are swept is src/timeouts/.
  */
-import { randomUUID } from "node:crypto";
+import { installationLane } from "../outbox/lanes";
 import type { Outbox } from "../outbox/outbox";
 import { RECORD_TTL_SECONDS } from "../relay/dispatch-record";
 import type { WriteOp } from "../store/store";
-import { CHECK_CONCLUSIONS, type CheckConclusion } from "./check-conclusions";
+import { CHECK_CONCLUSIONS, type CheckConclusion } from "../github/check-conclusions";
 
 /**
  * The state the app wants one upstream check run to have. Decisions (dispatch, callback transition,
@@ -57,6 +57,8 @@ export const CHECK_RUN_TASK = "check-run";
 export const checkKey = (upstream: string, sha: string, name: string) => `${upstream.toLowerCase()}:${sha}:${name}`;
 export const wantedCheckKey = (key: string) => `relay:check:want:${key}`;
 export const checkIdKey = (key: string) => `relay:check:id:${key}`;
+/** set just before the app first asks GitHub to create the check run: only then can one exist whose id is not known */
+export const checkCreatingKey = (key: string) => `relay:check:creating:${key}`;
 export const checkLockKey = (key: string) => `relay:check:lock:${key}`;
 /** names of every check run a dispatch has (for label back-fill, supersede and re-run) */
 export const checkNamesKey = (requestId: string) => `relay:check:names:${requestId}`;
@@ -78,9 +80,16 @@ export function wantCheckRunOps(outbox: Outbox, state: CheckRunState, now: numbe
 
 /** Schedules GitHub to follow the wanted state already stored (after a label makes checks shown). */
 export function syncCheckRunOps(outbox: Outbox, state: Pick<CheckRunState, "upstream" | "sha" | "name">, now: number): WriteOp[] {
-  // A fresh id per decision: a task being run must never absorb (and then delete) a newer one.
+  // One task per check run: decisions made before its turn coalesce into it (the task writes the
+  // wanted state current when it runs), so they cost one write. A decision made while it runs makes
+  // it run again (Outbox.complete), never lost.
   return outbox.enqueueOps(
-    { id: `${CHECK_RUN_TASK}:${randomUUID()}`, kind: CHECK_RUN_TASK, data: { upstream: state.upstream, sha: state.sha, name: state.name } },
+    {
+      id: `${CHECK_RUN_TASK}:${checkKey(state.upstream, state.sha, state.name)}`,
+      kind: CHECK_RUN_TASK,
+      lane: installationLane(state.upstream),
+      data: { upstream: state.upstream, sha: state.sha, name: state.name },
+    },
     now,
   );
 }

@@ -1,4 +1,4 @@
-import type { JobTransition } from "../callback/job-transition";
+import type { JobTransition } from "../jobs/job-transition";
 import type { RelayConfig } from "../config/types";
 import type { Outbox } from "../outbox/outbox";
 import { dispatchKey, parseDispatchRecord, type DispatchRecord } from "../relay/dispatch-record";

@@ -1,11 +1,14 @@
 import type { Logger } from "pino";
 import type { AppGitHub } from "../github/app-github";
+import { OUTBOX_WRITE_WAIT_MS } from "../github/pace-writes";
+import { deferralOf } from "../outbox/deferral";
 import type { Task } from "../outbox/outbox";
 import type { TaskContext, TaskHandler } from "../outbox/outbox-runner";
 import { RECORD_TTL_SECONDS } from "../relay/dispatch-record";
 import type { Store } from "../store/store";
 import {
   CHECK_RUN_TASK,
+  checkCreatingKey,
   checkIdKey,
   checkKey,
   checkLockKey,
@@ -82,7 +85,10 @@ async function writeCheckRun(deps: SyncCheckRunDeps, key: string, want: CheckRun
   const octokit = await deps.github.forRepo(want.upstream, { checks: "write" });
   const stored = await deps.store.get(checkIdKey(key));
   let known: KnownCheckRun | null = stored === null ? null : (JSON.parse(stored) as KnownCheckRun);
-  if (known === null) {
+  // Looked up only where a create may have reached GitHub without its id being kept (a crash or a
+  // failed reply after the POST): in steady state the app knows the id of every check run it made.
+  const firstCreate = known === null && (await deps.store.setIfAbsent(checkCreatingKey(key), "1", RECORD_TTL_SECONDS));
+  if (known === null && !firstCreate) {
     const { data } = await octokit.request("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", {
       owner,
       repo,
@@ -105,11 +111,17 @@ async function writeCheckRun(deps: SyncCheckRunDeps, key: string, want: CheckRun
   };
   // A finished check run that must run again (a re-run) is a new check run, as GitHub's UI expects.
   if (known !== null && !(known.completed && want.status !== "completed")) {
-    await octokit.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", { owner, repo, check_run_id: known.id, ...fields, request: { signal } });
+    await octokit.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", { owner, repo, check_run_id: known.id, ...fields, request: { signal, pacingWaitMs: OUTBOX_WRITE_WAIT_MS } });
     return { id: known.id, completed: want.status === "completed" };
   }
-  const { data } = await octokit.request("POST /repos/{owner}/{repo}/check-runs", { owner, repo, name: want.name, head_sha: want.sha, ...fields, request: { signal } });
-  return { id: data.id, completed: want.status === "completed" };
+  try {
+    const { data } = await octokit.request("POST /repos/{owner}/{repo}/check-runs", { owner, repo, name: want.name, head_sha: want.sha, ...fields, request: { signal, pacingWaitMs: OUTBOX_WRITE_WAIT_MS } });
+    return { id: data.id, completed: want.status === "completed" };
+  } catch (error) {
+    // Put off for its write slot, the create was never sent: its next turn needs no look-up either.
+    if (firstCreate && deferralOf(error) !== null) await deps.store.write([{ op: "del", key: checkCreatingKey(key) }]);
+    throw error;
+  }
 }
 
 async function runUrl(store: Store, requestId: string): Promise<string | null> {

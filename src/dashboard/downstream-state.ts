@@ -7,6 +7,7 @@ export type StateName =
   | "pending"
   | "retrying"
   | "given_up"
+  | "superseded"
   | "queued"
   | "in_progress"
   | "success"
@@ -49,6 +50,10 @@ export function downstreamState(record: DispatchRecord, allJobs: readonly JobRec
       since: at,
       stuck: null,
     };
+  }
+  if (record.state === "superseded") {
+    const by = record.supersededBy ? ` (${record.supersededBy.slice(0, 7)})` : "";
+    return { name: "superseded", reason: `not sent: a newer commit${by} was pushed to the pull request first`, since: record.supersededAt ?? null, stuck: null };
   }
   if (record.state === "pending") {
     const attempts = record.attempts ?? 0;

@@ -4,7 +4,7 @@ import { jobsOfKey, jobStateKeyOfId, parseJobRecord, type JobRecord } from "../c
 import { RelayError } from "../errors/failure-kinds";
 import { dispatchKey, parseDispatchRecord, RUNS_INDEX, runsByPrKey, runsByShaKey, type DispatchRecord } from "../relay/dispatch-record";
 import type { Store } from "../store/store";
-import type { PeriodicEvent } from "../nightly/nightly-report";
+import type { PeriodicEvent } from "../jobs/nightly-report";
 import { downstreamState, type StateName } from "./downstream-state";
 
 /** SPEC §7 query: `upstream=o/r&sha=...|pr=N&limit=...`. */

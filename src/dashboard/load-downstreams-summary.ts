@@ -2,7 +2,7 @@ import { z } from "zod";
 import { DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS } from "../config/levels-config";
 import type { RelayConfig } from "../config/types";
 import { RelayError } from "../errors/failure-kinds";
-import { dispatchesOfDownstreamKey } from "../levels/evidence-keys";
+import { dispatchesOfDownstreamKey } from "../relay/dispatch-record";
 import { dispatchKey, parseDispatchRecord, type DispatchRecord } from "../relay/dispatch-record";
 import type { Store } from "../store/store";
 import { jobsOf } from "./list-runs";

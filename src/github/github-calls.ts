@@ -1,4 +1,4 @@
-import type { Metrics } from "../metrics/metrics";
+import type { GitHubMetrics } from "./github-metrics";
 import type { Store } from "../store/store";
 import { isFailingOutcome, statusClass, type GitHubCallOutcome } from "./github-call-outcome";
 
@@ -43,7 +43,7 @@ export class GitHubCalls {
   private failedSinceOkWritten = false;
 
   constructor(
-    private readonly metrics: Metrics,
+    private readonly metrics: Pick<GitHubMetrics, "githubCalls">,
     private readonly now: () => number = Date.now,
   ) {}
 

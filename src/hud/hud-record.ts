@@ -1,6 +1,6 @@
-import type { JobTransition } from "../callback/job-transition";
-import type { WorkflowReport } from "../callback/callback-body";
-import type { NightlyReport } from "../nightly/nightly-report";
+import type { JobTransition } from "../jobs/job-transition";
+import type { WorkflowReport } from "../jobs/workflow-report";
+import type { NightlyReport } from "../jobs/nightly-report";
 import type { DispatchRecord } from "../relay/dispatch-record";
 
 /** The upstream facts a HUD row is filed under, rebuilt from what the relay dispatched. */

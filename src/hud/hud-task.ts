@@ -3,13 +3,14 @@
  * nightly report, and the outbox task that POSTs it exactly once per transition or report.
  */
 import type { Logger } from "pino";
-import type { JobTransition } from "../callback/job-transition";
-import type { WorkflowReport } from "../callback/callback-body";
+import type { JobTransition } from "../jobs/job-transition";
+import type { WorkflowReport } from "../jobs/workflow-report";
 import { jobId } from "../callback/job-record";
+import { HUD_LANE } from "../outbox/lanes";
 import type { Outbox, Task } from "../outbox/outbox";
 import type { TaskContext, TaskHandler } from "../outbox/outbox-runner";
 import type { WriteOp } from "../store/store";
-import { nightlyReportId, type NightlyReport } from "../nightly/nightly-report";
+import { nightlyReportId, type NightlyReport } from "../jobs/nightly-report";
 import { buildHudRecord, buildNightlyHudRecord } from "./hud-record";
 
 export const HUD_TASK = "hud";
@@ -34,7 +35,7 @@ export function hudTaskOps(
 ): WriteOp[] {
   if (settings.hudUrl === undefined || transition.dispatch.level === "L1") return [];
   const id = `${HUD_TASK}:${jobId({ ...transition, requestId: transition.dispatch.requestId })}:${transition.to}`;
-  return outbox.enqueueOps({ id, kind: HUD_TASK, data: { record: { ...buildHudRecord(transition, workflow) } } }, now);
+  return outbox.enqueueOps({ id, kind: HUD_TASK, lane: HUD_LANE, data: { record: { ...buildHudRecord(transition, workflow) } } }, now);
 }
 
 /**
@@ -44,7 +45,7 @@ export function hudTaskOps(
 export function nightlyHudTaskOps(outbox: Outbox, settings: HudSettings, report: NightlyReport, workflow: WorkflowReport, now: number): WriteOp[] {
   if (settings.hudUrl === undefined) return [];
   const id = `${HUD_TASK}:nightly:${nightlyReportId(report)}`;
-  return outbox.enqueueOps({ id, kind: HUD_TASK, data: { record: { ...buildNightlyHudRecord(report, workflow) } } }, now);
+  return outbox.enqueueOps({ id, kind: HUD_TASK, lane: HUD_LANE, data: { record: { ...buildNightlyHudRecord(report, workflow) } } }, now);
 }
 
 /** Thrown with the shape `classifyFailure` reads, so the runner retries 5xx/429 and honours Retry-After. */

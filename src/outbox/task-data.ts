@@ -47,8 +47,8 @@ export type TaskKind = keyof typeof taskDataSchemas;
 /** Kind → the data a task of that kind carries. */
 export type TaskData = { [K in TaskKind]: z.output<(typeof taskDataSchemas)[K]> };
 
-/** What a producer enqueues: the kind decides the data's type. */
-export type NewTask<K extends TaskKind = TaskKind> = { [P in K]: { id: string; kind: P; data: TaskData[P] } }[K];
+/** What a producer enqueues: the kind decides the data's type; `lane` is the lane it waits in (lanes.ts). */
+export type NewTask<K extends TaskKind = TaskKind> = { [P in K]: { id: string; kind: P; data: TaskData[P]; lane?: string } }[K];
 
 // Annotated as a mapped type, so that indexing it with a generic kind K yields a schema of TaskData[K].
 const schemaOf: { [K in TaskKind]: z.ZodType<TaskData[K]> } = taskDataSchemas;

@@ -1,5 +1,4 @@
 import type { Level, Transport } from "../config/types";
-import { downstreamIndexOps } from "../levels/evidence-keys";
 import type { WriteOp } from "../store/store";
 
 /**
@@ -21,7 +20,8 @@ export interface DispatchRecord {
   downstream: string;
   level: Level;
   transport: Transport;
-  state: "pending" | "dispatched" | "failed";
+  /** `superseded`: never sent, because the PR got a newer head first */
+  state: "pending" | "dispatched" | "failed" | "superseded";
   /** when the webhook was received (epoch ms) */
   createdAt: number;
   dispatchedAt: number | null;
@@ -33,6 +33,9 @@ export interface DispatchRecord {
   nextAttemptAt?: number | null;
   /** when the relay gave up on it (epoch ms) */
   failedAt?: number | null;
+  /** when superseded, and by which head SHA of the PR */
+  supersededAt?: number | null;
+  supersededBy?: string | null;
 }
 
 /** Dashboards look back weeks, not months; records expire so Redis does not grow without bound. */
@@ -42,6 +45,12 @@ export const dispatchKey = (requestId: string) => `relay:dispatch:${requestId}`;
 export const RUNS_INDEX = "relay:runs";
 export const runsByShaKey = (repo: string, sha: string) => `relay:runs:sha:${repo.toLowerCase()}:${sha}`;
 export const runsByPrKey = (repo: string, pr: number) => `relay:runs:pr:${repo.toLowerCase()}:${pr}`;
+/**
+ * Level evidence's index: one downstream's dispatches, scored by creation, so its window is read
+ * without scanning every downstream's runs (`relay:runs` is read newest first and capped; a busy
+ * neighbour would push a quiet downstream's history out of reach). Trimmed to the records' lifetime.
+ */
+export const dispatchesOfDownstreamKey = (repo: string) => `relay:runs:downstream:${repo.toLowerCase()}`;
 
 export function recordDispatchOps(record: DispatchRecord): WriteOp[] {
   const { requestId, createdAt, upstream } = record;
@@ -52,7 +61,8 @@ export function recordDispatchOps(record: DispatchRecord): WriteOp[] {
     { op: "zadd", key: RUNS_INDEX, member: requestId, score: createdAt },
     { op: "zremBelow", key: RUNS_INDEX, score: createdAt - ttlSeconds * 1000 },
     { op: "zadd", key: runsByShaKey(upstream.repo, upstream.sha), member: requestId, score: createdAt, ttlSeconds },
-    ...downstreamIndexOps(record, ttlSeconds),
+    { op: "zadd", key: dispatchesOfDownstreamKey(record.downstream), member: requestId, score: createdAt, ttlSeconds },
+    { op: "zremBelow", key: dispatchesOfDownstreamKey(record.downstream), score: createdAt - ttlSeconds * 1000 },
   ];
   if (upstream.prNumber !== null) {
     ops.push({ op: "zadd", key: runsByPrKey(upstream.repo, upstream.prNumber), member: requestId, score: createdAt, ttlSeconds });

@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { checkRunOpsForDispatch } from "../checks/check-run-effects";
-import { ciflowLabelsTaskOps } from "../checks/ciflow-labels-task";
+import { ciflowLabelsTaskOps } from "./ciflow-labels-task";
 import { wantsCheckRuns } from "../checks/wants-check-runs";
 import type { RelayConfig, Transport } from "../config/types";
 import type { Metrics } from "../metrics/metrics";
+import { installationLane, QUEUE_LANE } from "../outbox/lanes";
 import type { Outbox } from "../outbox/outbox";
 import type { Store, WriteOp } from "../store/store";
 import { buildDeliverySummary, deliverySummaryOps, type DeliverySummary } from "./delivery-summary";
@@ -67,9 +68,14 @@ export function newDispatchOps(
   const kind = taskKind(record.transport);
   return [
     ...recordDispatchOps(record),
-    ...outbox.enqueueOps({ id: dispatchTaskId(record.transport, cause.deliveryId, record.downstream), kind, data: { requestId: record.requestId } }, now),
+    ...outbox.enqueueOps({ id: dispatchTaskId(record.transport, cause.deliveryId, record.downstream), kind, lane: dispatchLane(record), data: { requestId: record.requestId } }, now),
     ...checkRunOpsForDispatch(outbox, config, record, cause.showChecks, now),
   ];
+}
+
+/** A dispatch waits behind its downstream installation's other writes only; a job request behind nothing paced. */
+function dispatchLane(record: DispatchRecord): string {
+  return record.transport === "queue" ? QUEUE_LANE : installationLane(record.downstream);
 }
 
 /**
@@ -93,9 +99,12 @@ export async function relayDelivery(deps: RelayDeliveryDeps, config: RelayConfig
   const claim = `pending:${randomUUID()}`;
   if (!(await deps.store.setIfAbsent(key, claim, CLAIM_LEASE_SECONDS))) return awaitOtherClaim(deps.store, key);
 
-  const ops: WriteOp[] = [
-    { op: "set", key: payloadKey(delivery.id), value: delivery.text, ttlSeconds: RECORD_TTL_SECONDS },
-  ];
+  // Once per delivery, however many downstreams it fans out to, and only for a repository_dispatch
+  // (job requests carry no payload). It lives as long as the dispatch records: a re-run from the PR
+  // re-dispatches from it.
+  const ops: WriteOp[] = plan.downstreams.some((d) => d.transport === "dispatch")
+    ? [{ op: "set", key: payloadKey(delivery.id), value: delivery.text, ttlSeconds: RECORD_TTL_SECONDS }]
+    : [];
   const dispatchIds = new Map<string, string>();
   for (const downstream of plan.downstreams) {
     const record: DispatchRecord = {

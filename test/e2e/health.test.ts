@@ -3,6 +3,7 @@ import { createServer as createNetServer, type AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { expect } from "@jest/globals";
 import express from "express";
 import pino from "pino";
 import { Probot } from "probot";
@@ -17,7 +18,9 @@ import { RedisStore } from "../../src/store/redis-store";
 import type { Store } from "../../src/store/store";
 import { testAppCredentials } from "../support/app-key";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github";
+import type { HealthBody } from "../support/health-answer";
 import { parsePrometheusText } from "../support/prometheus-text";
+import { readJson } from "../support/read-json";
 import { cleanupRedisPrefix, testRedisUrl, uniqueRedisPrefix } from "../support/redis-prefix";
 
 /**
@@ -84,9 +87,9 @@ async function startInProcess(env: RelayEnv, store: Store, apiUrl: string, now: 
   };
 }
 
-async function getJson(url: string): Promise<{ status: number; body: any }> {
+async function getJson(url: string): Promise<{ status: number; body: HealthBody }> {
   const response = await fetch(url, { signal: AbortSignal.timeout(30_000) });
-  return { status: response.status, body: await response.json() };
+  return { status: response.status, body: await readJson<HealthBody>(response) };
 }
 
 async function scrape(url: string) {
@@ -145,7 +148,7 @@ describe("health and metrics tell the truth (relay in process, fake GitHub, Redi
       degraded: [],
       capabilities: expect.arrayContaining(["relay.dispatch", "relay.redeliver-missed", "github.issue.read"]),
     });
-    expect(Math.abs(Date.parse(body.github.lastOkAt) - now())).toBeLessThan(60_000);
+    expect(Math.abs(Date.parse(String(body.github.lastOkAt)) - now())).toBeLessThan(60_000);
   });
 
   it("a GitHub outage (500s, then connection refused) moves the failure counters, sets failingSince and, after a minute, says github-failing", async () => {
@@ -178,7 +181,7 @@ describe("health and metrics tell the truth (relay in process, fake GitHub, Redi
     const recovered = await getJson(`${subject.url}/relay/health`);
     expect(recovered.body.degraded).toEqual([]);
     expect(recovered.body.github.failingSince).toBeNull();
-    expect(Date.parse(recovered.body.github.lastOkAt)).toBeGreaterThan(Date.parse(early.body.github.failingSince));
+    expect(Date.parse(String(recovered.body.github.lastOkAt))).toBeGreaterThan(Date.parse(String(early.body.github.failingSince)));
   });
 
   it("emits every GitHub call outcome its HELP text promises, in strictly valid exposition format", async () => {
@@ -217,19 +220,22 @@ describe("health and metrics tell the truth (relay in process, fake GitHub, Redi
     expect(metrics.value("ci_relay_outbox_oldest_due_seconds")).toBeGreaterThan(300);
 
     const [claimed] = await subject.relay.outbox.claim(now(), 60_000, 1);
-    await subject.relay.outbox.complete(claimed.task);
+    await subject.relay.outbox.complete(claimed, now());
     expect((await getJson(`${subject.url}/relay/health`)).body.degraded).not.toContain("outbox-stalled");
   });
 
   it("work stuck in flight (claimed, never finished) for over five minutes is outbox-stalled too", async () => {
     await subject.relay.outbox.enqueue({ id: "stuck-task", kind: "dispatch", data: { requestId: "none" } }, now());
-    const [{ task: stuck }] = await subject.relay.outbox.claim(now(), 3_600_000, 1);
+    const [held] = await subject.relay.outbox.claim(now(), 3_600_000, 1);
+    const stuck = held.task;
     expect(stuck.id).toBe("stuck-task");
     skipped += 301_000;
     expect((await getJson(`${subject.url}/relay/health`)).body.degraded).toContain("outbox-stalled");
     await subject.relay.outbox.retryAt(stuck, now() + 60_000, "rescheduled");
     expect((await getJson(`${subject.url}/relay/health`)).body).toMatchObject({ outbox: { depth: 1, oldestDueSeconds: 0 } });
-    await subject.relay.outbox.complete(stuck);
+    skipped += 61_000;
+    const [again] = await subject.relay.outbox.claim(now(), 60_000, 1);
+    await subject.relay.outbox.complete(again, now());
   });
 
   it("answers 503 with the same body, promptly, when Redis is unreachable", async () => {

@@ -1,3 +1,4 @@
+import { expect } from "@jest/globals";
 import pino from "pino";
 import { Probot, ProbotOctokit } from "probot";
 import { downstreamCheckName } from "../../src/checks/check-run-names";
@@ -5,8 +6,8 @@ import { checkKey, checksShownKey, wantedCheckKey, type CheckRunState } from "..
 import { parseRelayConfig } from "../../src/config/parse-relay-config";
 import { AppGitHub } from "../../src/github/app-github";
 import { createMetrics } from "../../src/metrics/metrics";
-import { ONCALL_COMMENT_TASK, oncallCommentKey, oncallCommentOps } from "../../src/oncall/oncall-comment-state";
-import { oncallCommentTask } from "../../src/oncall/oncall-comment-task";
+import { ONCALL_COMMENT_TASK, oncallCommentKey, oncallCommentOps } from "../../src/checks/oncall/oncall-comment-state";
+import { oncallCommentTask } from "../../src/checks/oncall/oncall-comment-task";
 import { Outbox, type Task } from "../../src/outbox/outbox";
 import { RedisStore } from "../../src/store/redis-store";
 import { testAppCredentials } from "../support/app-key";

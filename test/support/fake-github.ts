@@ -1,6 +1,7 @@
 import { createPublicKey, randomUUID, verify, type KeyObject } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { ClientPayload } from "../../src/relay/build-client-payload";
 import { TEST_APP_SLUG, testAppCredentials } from "./app-key";
 import {
   FakeGitHubState,
@@ -54,7 +55,17 @@ export function sentDispatch(repo: string, deliveryId: string): (request: Record
     request.method === "POST" &&
     request.path === `/repos/${repo}/dispatches` &&
     request.status === 204 &&
-    (request.body as { client_payload?: { delivery_id?: string } } | null)?.client_payload?.delivery_id === deliveryId;
+    clientPayloadOf(request)?.delivery_id === deliveryId;
+}
+
+/** A recorded request's body read as the relay's repository_dispatch client_payload (SPEC §3); undefined without one. */
+export function clientPayloadOf(request: Pick<RecordedRequest, "body">): ClientPayload | undefined {
+  return (request.body as { client_payload?: ClientPayload } | null)?.client_payload;
+}
+
+/** What the relay sent in a dispatch the fake accepted, read as its client_payload (SPEC §3). */
+export function dispatchedPayload(dispatch: Pick<DispatchRecord, "clientPayload">): ClientPayload {
+  return dispatch.clientPayload as unknown as ClientPayload;
 }
 
 export interface FailureRule {
@@ -64,6 +75,8 @@ export interface FailureRule {
   status: number;
   /** how many matching requests fail; default 1 */
   times?: number;
+  /** only requests this accepts (e.g. one delivery's dispatches), so other tests' late work cannot use the rule up */
+  where?: (request: RecordedRequest) => boolean;
   headers?: Record<string, string>;
   /** default: a GitHub-style `{message}` for the status */
   body?: unknown;
@@ -358,8 +371,13 @@ export class FakeGitHub {
     }
   }
 
-  private takeRule<T extends { method?: string; path: PathPattern; times: number }>(rules: T[], request: RecordedRequest): T | undefined {
-    const rule = rules.find((r) => r.times > 0 && sameMethod(r.method, request.method) && matchPath(r.path, request.path) !== null);
+  private takeRule<T extends { method?: string; path: PathPattern; times: number; where?: (request: RecordedRequest) => boolean }>(
+    rules: T[],
+    request: RecordedRequest,
+  ): T | undefined {
+    const rule = rules.find(
+      (r) => r.times > 0 && sameMethod(r.method, request.method) && matchPath(r.path, request.path) !== null && (r.where?.(request) ?? true),
+    );
     if (rule) rule.times -= 1;
     return rule;
   }

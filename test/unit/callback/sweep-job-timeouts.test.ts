@@ -4,11 +4,13 @@ import { sweepJobTimeouts } from "../../../src/timeouts/timeout-sweeps";
 import { JOB_DEADLINES, transitionEffects } from "../../../src/callback/transition-effects";
 import type { RelayEnv } from "../../../src/config/env";
 import type { ConfigSource } from "../../../src/config/config-source";
+import type { HudRecord } from "../../../src/hud/hud-record";
 import { Outbox } from "../../../src/outbox/outbox";
 import { dispatchKey, recordDispatchOps } from "../../../src/relay/dispatch-record";
 import { MemoryStore } from "../../../src/store/memory-store";
 import { downstream, relayConfig } from "../../support/relay-config";
 import { DISPATCHED_AT, dispatchRecord, jobKey } from "../../support/dispatch-fixtures";
+import { parseJson } from "../../support/read-json";
 
 const MINUTE = 60_000;
 
@@ -36,7 +38,7 @@ async function start(w: ReturnType<typeof world>, at: number) {
 }
 
 const hudTasks = async (store: MemoryStore) =>
-  (await store.rangeByScoreDesc("relay:outbox:due", Infinity, -Infinity, 100)).filter((id) => id.startsWith("hud:"));
+  (await store.rangeByScoreDesc("relay:outbox:due-since", Infinity, -Infinity, 100)).filter((id) => id.startsWith("hud:"));
 
 describe("sweepJobTimeouts", () => {
   it("times out a job in progress longer than job_timeout_minutes, with a HUD record, once", async () => {
@@ -59,7 +61,7 @@ describe("sweepJobTimeouts", () => {
     await start(w, DISPATCHED_AT + MINUTE);
     await sweepJobTimeouts(w.relay, DISPATCHED_AT + 31 * MINUTE);
     const [id] = (await hudTasks(w.store)).filter((taskId) => taskId.endsWith(":TIMED_OUT"));
-    const task = JSON.parse((await w.store.get(`relay:outbox:task:${id}`)) ?? "null");
+    const task = parseJson<{ data: { record: HudRecord } }>((await w.store.get(`relay:outbox:task:${id}`)) ?? "null");
     expect(task.data.record.untrusted.callback_payload).toMatchObject({
       delivery_id: "delivery-1",
       workflow: { status: "completed", conclusion: "timed_out", name: "CI", job_name: "build", check_run_id: "9001", run_id: "77" },

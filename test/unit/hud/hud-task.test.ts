@@ -1,5 +1,6 @@
+import { expect } from "@jest/globals";
 import pino from "pino";
-import type { JobTransition } from "../../../src/callback/job-transition";
+import type { JobTransition } from "../../../src/jobs/job-transition";
 import { HUD_TASK, hudTask, hudTaskOps } from "../../../src/hud/hud-task";
 import { classifyFailure } from "../../../src/outbox/classify-failure";
 import { Outbox, type Task } from "../../../src/outbox/outbox";

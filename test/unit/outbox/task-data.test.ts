@@ -1,4 +1,4 @@
-import { parseWorkflowRunEvent } from "../../../src/checks/workflow-run-event";
+import { parseWorkflowRunEvent } from "../../../src/callback/workflow-run-event";
 import { isTaskKind, parseTaskData } from "../../../src/outbox/task-data";
 
 describe("the outbox task table", () => {

@@ -1,0 +1,53 @@
+import { randomUUID } from "node:crypto";
+import type { RelayConfig } from "../config/types";
+import { installationLane } from "../outbox/lanes";
+import type { Outbox } from "../outbox/outbox";
+import { RECORD_TTL_SECONDS, type DispatchRecord } from "./dispatch-record";
+import { deliveryKey, newDispatchOps } from "./relay-delivery";
+import type { Store, WriteOp } from "../store/store";
+import { checkRunOpsForDispatch } from "../checks/check-run-effects";
+import { downstreamRunKey, type DownstreamRun } from "../checks/check-run-state";
+import { RERUN_TASK, type RerunMode } from "../checks/rerun-downstream-task";
+
+/** What a re-run reads (the downstream runs) and writes through. */
+export interface RerunDeps {
+  store: Store;
+  outbox: Outbox;
+}
+
+export interface RerunRequest {
+  /** the `rerequested` delivery: it is acted on once, however often it is redelivered */
+  deliveryId: string;
+  dispatches: DispatchRecord[];
+  mode: RerunMode;
+}
+
+/**
+ * SPEC §3 re-run from the upstream PR UI: each dispatch whose downstream Actions run is known is
+ * re-run there (and its check queued again); one with no run yet, or sent to a queue, is dispatched
+ * again as a new dispatch.
+ * All of it is stored in one write with the delivery's claim. False when the delivery was handled.
+ */
+export async function rerunCheckRuns(relay: RerunDeps, config: RelayConfig, request: RerunRequest, now: number): Promise<boolean> {
+  const runs = await relay.store.getMany(request.dispatches.map((d) => downstreamRunKey(d.requestId)));
+  const ops: WriteOp[] = [];
+  request.dispatches.forEach((record, i) => {
+    const raw = runs[i];
+    // A queue downstream's "run" is a job request, not a GitHub Actions run: it is requested again.
+    if (raw !== null && record.transport === "dispatch") {
+      const run = JSON.parse(raw) as DownstreamRun;
+      ops.push(
+        ...relay.outbox.enqueueOps(
+          { id: `${RERUN_TASK}:${request.deliveryId}:${record.requestId}`, kind: RERUN_TASK, lane: installationLane(record.downstream), data: { downstream: record.downstream, runId: run.runId, mode: request.mode } },
+          now,
+        ),
+        ...checkRunOpsForDispatch(relay.outbox, config, record, true, now),
+      );
+      return;
+    }
+    const again: DispatchRecord = { ...record, requestId: randomUUID(), state: "pending", createdAt: now, dispatchedAt: null, lastError: null, attempts: 0, nextAttemptAt: null, failedAt: null };
+    ops.push(...newDispatchOps(relay.outbox, config, again, { deliveryId: request.deliveryId, showChecks: true }, now));
+  });
+  const claim = deliveryKey(request.deliveryId);
+  return relay.store.writeIf(claim, null, [...ops, { op: "set", key: claim, value: "done", ttlSeconds: RECORD_TTL_SECONDS }]);
+}
