@@ -48,6 +48,17 @@ const isDispatch = (request: RecordedRequest) => request.method === "POST" && re
 const sent = (request: RecordedRequest) => isDispatch(request) && request.status === 204;
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Polls a relay's health until its outbox holds `depth` tasks, claimed ones included. */
+async function untilOutboxDepth(relay: RelayServer, depth: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const health = (await (await fetch(`${relay.baseUrl}/relay/health`)).json()) as { outbox?: { depth?: number } | null };
+    if (health.outbox?.depth === depth) return;
+    if (Date.now() > deadline) throw new Error(`outbox depth not ${depth} within ${timeoutMs} ms (last ${JSON.stringify(health.outbox)})`);
+    await settle(20);
+  }
+}
+
 /** How many accepted dispatches each (delivery, downstream) got. */
 function dispatchCounts(github: FakeGitHub, deliveries: string[]): Map<string, number> {
   const counts = new Map<string, number>();
@@ -134,6 +145,9 @@ describe("a relay process killed mid fan-out", () => {
     expect((await sendWebhook(victim.baseUrl, { event: "pull_request", payload: prOpened(7), deliveryId: "killed" })).status).toBe(200);
     await github.waitForCount((r) => sent(r) && deliveryOf(r) === "killed", 2, 15_000);
     await github.waitForCount((r) => slowMint.test(r.path) && r.status === null, 2, 15_000);
+    // Sent is not done: until the victim has completed the first two tasks, a kill leaves them to be
+    // sent again (at least once, at that edge). Token mints run side by side, so that edge is close.
+    await untilOutboxDepth(victim, 2, 30_000);
     await victim.kill();
     const killedAt = Date.now();
 

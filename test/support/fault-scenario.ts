@@ -181,10 +181,13 @@ ${downstreams.map((repo) => `  - { repo: ${repo}, level: L2 }`).join("\n")}
   say(`rss start: ${memory("start")}`);
 
   const traffic = new RelayTraffic({ github, issuer, hud, pick: () => fleet.pick(), upstream: UPSTREAM, upstreamInstallation: UPSTREAM_INSTALLATION, downstreams });
-  const fault = (kind: Parameters<RelayTraffic["recordFault"]>[0]) => {
-    traffic.recordFault(kind);
+  /** Records a fault, then injects it: an erasure spans both, as work accepted meanwhile may be gone. */
+  const fault = async (kind: Parameters<RelayTraffic["recordFault"]>[0], inject: () => Promise<void> = async () => undefined) => {
+    const done = traffic.recordFault(kind);
     const { dispatches, hudRows } = traffic.report();
     say(`${kind} (so far: ${dispatches.seen}/${dispatches.expected} dispatches, ${hudRows.seen}/${hudRows.expected} HUD rows)`);
+    await inject();
+    done();
   };
   const graceBeforeErasure = async () => {
     const caughtUp = await traffic.beforeErasure(options.graceMs);
@@ -210,7 +213,7 @@ ${downstreams.map((repo) => `  - { repo: ${repo}, level: L2 }`).join("\n")}
       if (index === -1) continue;
       // Mid fan-out: the webhook was answered and its dispatches are under way; mid callback: in flight.
       await settle(kind === "kill-fan-out" ? between(0, 1_500) : between(0, 60));
-      fault(kind);
+      await fault(kind);
       kills++;
       await fleet.killAndRestart(index);
     }
@@ -218,24 +221,23 @@ ${downstreams.map((repo) => `  - { repo: ${repo}, level: L2 }`).join("\n")}
 
     // The outage starts as callbacks flow, so HUD records are due while it lasts.
     await within(traffic.nextSent("callback"), 30_000);
-    fault("hud-outage");
-    hud.setDown(true);
+    await fault("hud-outage", async () => hud.setDown(true));
     await settle(options.hudOutageMs);
     hud.setDown(false);
     await settle(options.quietMs);
 
-    fault("redis-restart-persistent");
-    await redis.restart({ persistence: true, downMs: options.redisDownMs });
+    await fault("redis-restart-persistent", () => redis.restart({ persistence: true, downMs: options.redisDownMs }));
     await settle(options.quietMs);
 
     await graceBeforeErasure();
-    fault("redis-flush");
-    await redis.flushAll();
+    await fault("redis-flush", () => redis.flushAll());
     await settle(options.quietMs);
 
     await graceBeforeErasure();
-    fault("redis-restart-empty");
-    await redis.restart({ persistence: false, downMs: options.redisDownMs });
+    // Erased once the server is killed: it comes back empty, and nothing is written while it is down.
+    await fault("redis-restart-empty", () => redis.down());
+    await settle(options.redisDownMs);
+    await redis.up({ persistence: false });
     say("Redis is back, empty: work accepted from here on must all arrive");
     await settle(options.afterMs);
   } finally {

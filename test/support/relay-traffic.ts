@@ -1,5 +1,6 @@
 import type { FakeGitHub, RecordedRequest } from "./fake-github";
 import type { HudSink } from "./callback-world";
+import { dispatchRecordErased, erasedWithRedis, type Erasure } from "./erasure-excuses";
 import type { OidcIssuer } from "./oidc-issuer";
 import type { RelayServer } from "./server-harness";
 import { pullRequestEvent, randomSha, sign } from "./webhooks";
@@ -17,16 +18,16 @@ export type FaultKind = "kill-fan-out" | "kill-callback" | "redis-restart-persis
 /** Faults after which stored-but-unsent work cannot come back: Redis forgot it. */
 const DESTRUCTIVE: ReadonlySet<FaultKind> = new Set(["redis-restart-empty", "redis-flush"]);
 
-interface Fault {
+/** `graceStart`: an erasure excuses only work accepted from here on (see `beforeErasure`); else `at`. */
+interface Fault extends Erasure {
   kind: FaultKind;
-  at: number;
-  /** an erasure excuses only work accepted from here on (see `beforeErasure`); else `at` */
-  graceStart: number;
 }
 
 interface OwedItem {
   kind: "dispatch" | "hud";
   key: string;
+  /** when the request that got it accepted went out */
+  sentAt: number;
   acceptedAt: number;
   arrived: number;
 }
@@ -34,7 +35,8 @@ interface OwedItem {
 interface DeliveryEntry {
   id: string;
   firstSentAt: number;
-  acceptedAt: number | null;
+  /** the accepted request: sent, answered */
+  accepted: { sentAt: number; at: number } | null;
   attempts: number;
   /** the last answer that was not a 200, when the sender gave up */
   gaveUp: string | null;
@@ -45,8 +47,10 @@ type Transition = "in_progress" | "completed";
 interface CallbackEntry {
   requestId: string;
   repo: string;
+  /** the delivery whose acceptance stored the dispatch record */
+  deliveryId: string | undefined;
   dispatchedAt: number;
-  accepted: Partial<Record<Transition, number>>;
+  accepted: Partial<Record<Transition, { sentAt: number; at: number }>>;
   /** answered no-dispatch: the relay no longer knows the dispatch */
   noDispatchAt: number | null;
   refused: string | null;
@@ -134,7 +138,7 @@ export class RelayTraffic {
       number: 1_000 + this.sequence,
       headSha: randomSha(),
     });
-    const entry: DeliveryEntry = { id, firstSentAt: Date.now(), acceptedAt: null, attempts: 0, gaveUp: null };
+    const entry: DeliveryEntry = { id, firstSentAt: Date.now(), accepted: null, attempts: 0, gaveUp: null };
     this.deliveries.set(id, entry);
     const body = JSON.stringify(payload);
     const headers = (secret: string) => ({
@@ -148,12 +152,12 @@ export class RelayTraffic {
       this.retry(
         async (relay) => post(relay.url("/api/github/webhooks"), headers(relay.webhookSecret), body),
         "webhook",
-        (answer) => {
-          if (answer.status === 200) entry.acceptedAt = Date.now();
+        (answer, sentAt) => {
+          if (answer.status === 200) entry.accepted = { sentAt, at: Date.now() };
         },
         (attempts, last) => {
           entry.attempts = attempts;
-          entry.gaveUp = entry.acceptedAt === null ? last : null;
+          entry.gaveUp = entry.accepted === null ? last : null;
         },
       ),
     );
@@ -174,10 +178,18 @@ export class RelayTraffic {
     return new Promise((resolve) => this.sentWaiters.push({ kind, resolve }));
   }
 
-  recordFault(kind: FaultKind): void {
+  /**
+   * Records a fault about to be injected; call what it returns once the fault has certainly taken
+   * effect (FLUSHALL answered, the server killed): an erasure spans both (see erasure-excuses.ts).
+   */
+  recordFault(kind: FaultKind): () => void {
     const at = Date.now();
-    this.faults.push({ kind, at, graceStart: DESTRUCTIVE.has(kind) ? (this.graceStart ?? at) : at });
+    const fault: Fault = { kind, at, doneAt: at, graceStart: DESTRUCTIVE.has(kind) ? (this.graceStart ?? at) : at };
+    this.faults.push(fault);
     this.graceStart = null;
+    return () => {
+      fault.doneAt = Date.now();
+    };
   }
 
   /**
@@ -228,11 +240,11 @@ export class RelayTraffic {
       const key = `${delivery} -> ${repoOf(request)}`;
       sent.set(key, (sent.get(key) ?? 0) + 1);
     }
-    for (const entry of this.deliveries.values()) {
-      if (entry.acceptedAt === null) continue;
+    for (const { id, accepted } of this.deliveries.values()) {
+      if (accepted === null) continue;
       for (const repo of this.options.downstreams) {
-        const key = `${entry.id} -> ${repo.toLowerCase()}`;
-        items.push({ kind: "dispatch", key, acceptedAt: entry.acceptedAt, arrived: sent.get(key) ?? 0 });
+        const key = `${id} -> ${repo.toLowerCase()}`;
+        items.push({ kind: "dispatch", key, sentAt: accepted.sentAt, acceptedAt: accepted.at, arrived: sent.get(key) ?? 0 });
       }
     }
     const rows = new Map<string, number>();
@@ -243,17 +255,16 @@ export class RelayTraffic {
       rows.set(key, (rows.get(key) ?? 0) + 1);
     }
     for (const entry of this.callbacks.values()) {
-      for (const [transition, at] of Object.entries(entry.accepted) as [Transition, number][]) {
+      for (const [transition, { sentAt, at }] of Object.entries(entry.accepted) as [Transition, { sentAt: number; at: number }][]) {
         const key = `${entry.requestId} ${transition}`;
-        items.push({ kind: "hud", key, acceptedAt: at, arrived: rows.get(key) ?? 0 });
+        items.push({ kind: "hud", key, sentAt, acceptedAt: at, arrived: rows.get(key) ?? 0 });
       }
     }
     return items;
   }
 
-  /** Accepted in the grace window before an erasure and not arrived: gone with Redis, by design. */
-  private erased(acceptedAt: number): boolean {
-    return this.faults.some((f) => DESTRUCTIVE.has(f.kind) && f.graceStart <= acceptedAt && acceptedAt < f.at);
+  private erasures(): Fault[] {
+    return this.faults.filter((f) => DESTRUCTIVE.has(f.kind));
   }
 
   report(): TrafficReport {
@@ -265,7 +276,7 @@ export class RelayTraffic {
         if (item.arrived > 0) {
           result.seen++;
           result.duplicates += item.arrived - 1;
-        } else if (this.erased(item.acceptedAt)) {
+        } else if (erasedWithRedis(this.erasures(), item)) {
           result.lostToErasure++;
         } else {
           result.lost++;
@@ -286,9 +297,9 @@ export class RelayTraffic {
       if (entry.refused !== null) refused++;
       if (entry.noDispatchAt === null) continue;
       noDispatch++;
-      // Redis forgot the dispatch record: legitimate only if it was erased after the dispatch.
-      const at = entry.noDispatchAt;
-      if (this.faults.some((f) => DESTRUCTIVE.has(f.kind) && f.at > entry.dispatchedAt && f.at < at)) noDispatchExcused++;
+      // Redis forgot the dispatch record: legitimate only if an erasure may have taken it.
+      const recordSentAt = (entry.deliveryId === undefined ? undefined : this.deliveries.get(entry.deliveryId)?.accepted?.sentAt) ?? entry.dispatchedAt;
+      if (dispatchRecordErased(this.erasures(), { recordSentAt, noDispatchAt: entry.noDispatchAt })) noDispatchExcused++;
       else if (examples.length < 9) examples.push(`callback for ${entry.requestId} (${entry.repo}) answered no-dispatch without an erasure`);
     }
 
@@ -298,7 +309,7 @@ export class RelayTraffic {
     return {
       deliveries: {
         sent: deliveries.length,
-        accepted: deliveries.filter((d) => d.acceptedAt !== null).length,
+        accepted: deliveries.filter((d) => d.accepted !== null).length,
         gaveUp: deliveries.filter((d) => d.gaveUp !== null).length,
         retried: deliveries.filter((d) => d.attempts > 1).length,
       },
@@ -324,7 +335,7 @@ export class RelayTraffic {
   private async retry(
     send: (relay: RelayServer) => Promise<Post>,
     kind: "webhook" | "callback",
-    onAnswer: (answer: Extract<Post, { status: number }>) => void,
+    onAnswer: (answer: Extract<Post, { status: number }>, sentAt: number) => void,
     onDone: (attempts: number, last: string) => void,
   ): Promise<void> {
     const deadline = Date.now() + (this.options.retryForMs ?? 120_000);
@@ -333,11 +344,12 @@ export class RelayTraffic {
     while (Date.now() < deadline) {
       const relay = await this.options.pick();
       attempts++;
+      const sentAt = Date.now();
       const sending = send(relay);
       if (kind === "callback") this.notifySent(kind, relay);
       const answer = await sending;
       if (answer.status !== null && answer.status < 500 && answer.status !== 429) {
-        onAnswer(answer);
+        onAnswer(answer, sentAt);
         if (kind === "webhook" && answer.status === 200) this.notifySent(kind, relay);
         onDone(attempts, `${answer.status} ${answer.text.slice(0, 200)}`);
         return;
@@ -363,9 +375,18 @@ export class RelayTraffic {
       // A pending answer is looked at again on the next scan.
       if (request.status === null) break;
       if (!isSentDispatch(request)) continue;
-      const relay = (request.body as DispatchBody | null)?.client_payload?.relay;
+      const payload = (request.body as DispatchBody | null)?.client_payload;
+      const relay = payload?.relay;
       if (!relay?.request_id || !relay.callback_token || this.callbacks.has(relay.request_id)) continue;
-      const entry: CallbackEntry = { requestId: relay.request_id, repo: repoOf(request), dispatchedAt: request.receivedAt, accepted: {}, noDispatchAt: null, refused: null };
+      const entry: CallbackEntry = {
+        requestId: relay.request_id,
+        repo: repoOf(request),
+        deliveryId: payload?.delivery_id,
+        dispatchedAt: request.receivedAt,
+        accepted: {},
+        noDispatchAt: null,
+        refused: null,
+      };
       this.callbacks.set(entry.requestId, entry);
       void this.track(this.callBack(entry, relay.callback_token));
     }
@@ -396,10 +417,10 @@ export class RelayTraffic {
           return post(relay.url("/relay/v1/callback"), { "content-type": "application/json", authorization: `Bearer ${oidc}` }, body);
         },
         "callback",
-        (answer) => {
+        (answer, sentAt) => {
           if (answer.status === 200) {
             outcome = "accepted";
-            entry.accepted[transition] = Date.now();
+            entry.accepted[transition] = { sentAt, at: Date.now() };
           } else if (answer.status === 404 && answer.json.failureKind === "no-dispatch") {
             outcome = "no-dispatch";
             entry.noDispatchAt = Date.now();
