@@ -124,9 +124,12 @@ export class OutboxRunner {
   async drain(deadline = Number.POSITIVE_INFINITY): Promise<number> {
     let ran = 0;
     for (;;) {
+      // A deferral due by now is seen by this round's claims; one that comes due during the round
+      // (after its last claim found nothing) is not, and is waited for once more, not forgotten.
+      const roundStart = this.now();
       ran += await this.drainWhile(() => this.now() < deadline);
       // Deferred by this drain or an earlier one (a background drain this one follows).
-      const next = this.nextDeferral();
+      const next = this.nextDeferral(roundStart);
       if (next === null || next >= deadline) return ran;
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - this.now())));
     }
@@ -278,12 +281,14 @@ export class OutboxRunner {
     this.armWakeTimer();
   }
 
-  /** The earliest deferral still to come; those that have come are forgotten. */
-  private nextDeferral(): number | null {
-    const now = this.now();
+  /**
+   * The earliest deferral after `claimedAt`. Those due by then are forgotten: a claim made at or
+   * after `claimedAt` saw them due (by default now: the wake timer's kick claims after it looks).
+   */
+  private nextDeferral(claimedAt = this.now()): number | null {
     let next: number | null = null;
     for (const at of this.deferrals) {
-      if (at <= now) this.deferrals.delete(at);
+      if (at <= claimedAt) this.deferrals.delete(at);
       else if (next === null || at < next) next = at;
     }
     return next;

@@ -384,6 +384,28 @@ describe("OutboxRunner", () => {
     expect(peak).toBe(3);
   });
 
+  it("drain() runs a task deferred for its write slot even when the slot comes before drain looks at its deferrals again", async () => {
+    let runs = 0;
+    const { outbox, runner, clock } = setUp({
+      run: async () => {
+        runs += 1;
+        if (runs === 1) throw Object.assign(new Error("write slot taken"), { deferMs: 5 });
+      },
+    });
+    // A loaded process: by the time drain gets back from a claim that found nothing due, the slot
+    // the task was deferred to has come, though that claim was made before it.
+    const claim = outbox.claim.bind(outbox);
+    outbox.claim = async (at, leaseMs, limit) => {
+      const leases = await claim(at, leaseMs, limit);
+      if (leases.length === 0) clock.advance(10);
+      return leases;
+    };
+    await outbox.enqueue({ id: "paced", kind: "dispatch", data: { requestId: "r" } }, clock.now());
+    await runner.drain();
+    expect(runs).toBe(2);
+    expect(await outbox.depth()).toBe(0);
+  });
+
   it("lets every task of a batch finish before a store failure ends the drain", async () => {
     const finished: string[] = [];
     const { outbox, runner, clock } = setUp({
