@@ -137,10 +137,11 @@ describe("a relay process killed mid fan-out", () => {
   });
 
   it("leaves its claimed work to the others once the lease runs out: nothing lost, nothing twice", async () => {
-    // The tokens for the last two downstreams come slowly, so the first process is killed after two
+    // The tokens for the last two downstreams come slowly (long enough for a loaded machine to record
+    // the first two), so the first process is killed after two
     // dispatches went out and while the other two are claimed but not yet sent.
     const slowMint = /^\/app\/installations\/(23|24)\/access_tokens$/;
-    github.delayNext({ method: "POST", path: slowMint, ms: 2_000, times: 2 });
+    github.delayNext({ method: "POST", path: slowMint, ms: 10_000, times: 2 });
     const [victim] = relays;
     expect((await sendWebhook(victim.baseUrl, { event: "pull_request", payload: prOpened(7), deliveryId: "killed" })).status).toBe(200);
     await github.waitForCount((r) => sent(r) && deliveryOf(r) === "killed", 2, 15_000);
