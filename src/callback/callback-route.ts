@@ -8,7 +8,8 @@ import type { Relay } from "../create-relay";
 import { RelayError } from "../http/failure-kinds";
 import { jsonRoute, type RouteContext } from "../http/json-route";
 import { parseJson, readBody } from "../http/read-body";
-import { dispatchKey, parseDispatchRecord, type DispatchRecord } from "../relay/dispatch-record";
+import { readDispatch, type DispatchRecord } from "../records/dispatches";
+import { countCallback } from "../records/rate-windows";
 import { authenticateCallback, type CallbackCaller } from "./authenticate-callback";
 import { callbackBodySchema, type WorkflowReport } from "./callback-body";
 import { callbackRateWindow } from "./callback-rate-window";
@@ -18,7 +19,6 @@ import { transitionEffects } from "./transition-effects";
 
 const BODY_LIMIT_BYTES = 64 * 1024;
 const RATE_WINDOW_SECONDS = 60;
-const rateKey = (repo: string, window: number) => `relay:rate:callback:${repo.toLowerCase()}:${window}`;
 
 /** What one request taught the route, for its audit record and metrics. */
 interface CallbackTrace {
@@ -51,7 +51,7 @@ export function callbackRoute(relay: Relay): RequestHandler {
       // Read once per request: authentication may need the record (queue callbacks), and so does what follows.
       const dispatchReads = new Map<string, Promise<DispatchRecord | null>>();
       const dispatchOf = (requestId: string) => {
-        if (!dispatchReads.has(requestId)) dispatchReads.set(requestId, relay.store.get(dispatchKey(requestId)).then(parseDispatchRecord));
+        if (!dispatchReads.has(requestId)) dispatchReads.set(requestId, readDispatch(relay.store, requestId));
         return dispatchReads.get(requestId) as Promise<DispatchRecord | null>;
       };
       const caller = await authenticateCallback({
@@ -88,7 +88,7 @@ export function callbackRoute(relay: Relay): RequestHandler {
       // The job's state is read together with the rate count (one round trip); it is only used if the count allows.
       const jobState = prefetch(readJobState(relay.store, { key: jobKey }));
       const window = callbackRateWindow(Date.now(), RATE_WINDOW_SECONDS);
-      const count = await relay.store.incrementWindow(rateKey(caller.downstream.repo, window.index), RATE_WINDOW_SECONDS);
+      const count = await countCallback(relay.store, caller.downstream.repo, window.index, RATE_WINDOW_SECONDS);
       if (count > relay.env.callbackRateLimitPerMinute) {
         throw new RelayError(
           "rate-limited",

@@ -1,4 +1,4 @@
-import type { DispatchRecord } from "../relay/dispatch-record";
+import type { DispatchRecord } from "../records/dispatches";
 
 export type JobState = "DISPATCHED" | "IN_PROGRESS" | "COMPLETED" | "TIMED_OUT";
 

@@ -1,8 +1,9 @@
 import type { Relay } from "../create-relay";
-import { dispatchKey, parseDispatchRecord } from "../relay/dispatch-record";
-import { jobStateKeyOfId, parseJobRecord } from "./job-record";
+import { claimDueDeadlines, clearDeadline } from "../records/deadlines";
+import { readDispatch } from "../records/dispatches";
+import { readJobById } from "../records/jobs";
 import { recordJobReport } from "./record-job-report";
-import { JOB_DEADLINES, transitionEffects } from "./transition-effects";
+import { transitionEffects } from "./transition-effects";
 
 const BATCH = 100;
 /** A sweeper that dies frees its claimed deadlines after this. */
@@ -19,13 +20,13 @@ export async function sweepJobTimeouts(relay: Pick<Relay, "store" | "outbox" | "
   if (!config) return 0;
   let timedOut = 0;
   for (;;) {
-    const due = await relay.store.claimDue(JOB_DEADLINES, now, now + LEASE_MS, BATCH);
+    const due = await claimDueDeadlines(relay.store, "jobs", now, now + LEASE_MS, BATCH);
     if (due.length === 0) return timedOut;
     for (const id of due) {
-      const job = parseJobRecord(await relay.store.get(jobStateKeyOfId(id)));
-      const dispatch = job && parseDispatchRecord(await relay.store.get(dispatchKey(job.requestId)));
+      const job = await readJobById(relay.store, id);
+      const dispatch = job && (await readDispatch(relay.store, job.requestId));
       if (!job || !dispatch || job.state !== "IN_PROGRESS") {
-        await relay.store.write([{ op: "zrem", key: JOB_DEADLINES, member: id }]);
+        await clearDeadline(relay.store, "jobs", id);
         continue;
       }
       const decision = await recordJobReport(
@@ -42,7 +43,7 @@ export async function sweepJobTimeouts(relay: Pick<Relay, "store" | "outbox" | "
         (transition) => transitionEffects(relay, config, transition, null, now),
       );
       if (decision.outcome === "accepted") timedOut += 1;
-      else await relay.store.write([{ op: "zrem", key: JOB_DEADLINES, member: id }]);
+      else await clearDeadline(relay.store, "jobs", id);
     }
   }
 }

@@ -5,14 +5,9 @@ import type { Relay } from "../create-relay";
 import { hudTaskOps } from "../hud/hud-task";
 import type { WriteOp } from "../store/store";
 import type { WorkflowReport } from "./callback-body";
-import { jobId } from "./job-record";
+import { clearDeadlineOp, setDeadlineOp } from "../records/deadlines";
+import { jobId } from "../records/jobs";
 import type { JobTransition } from "./job-transition";
-
-/**
- * Jobs in progress, scored by when they time out (`job_timeout_minutes` after they started), so the
- * timeout sweep reads only what is due.
- */
-export const JOB_DEADLINES = "relay:job:deadlines";
 
 /**
  * Everything an accepted transition causes, written atomically with it: check runs, HUD, deadline.
@@ -37,8 +32,8 @@ export function transitionEffects(
 /** Starting a job sets its deadline; finishing or timing out clears it. Pure. */
 function jobDeadlineOp(config: RelayConfig, transition: JobTransition): WriteOp {
   const member = jobId({ ...transition, requestId: transition.dispatch.requestId });
-  if (transition.to !== "IN_PROGRESS") return { op: "zrem", key: JOB_DEADLINES, member };
+  if (transition.to !== "IN_PROGRESS") return clearDeadlineOp("jobs", member);
   const downstream = config.downstreams.find((d) => sameRepo(d.repo, transition.dispatch.downstream));
   const minutes = downstream?.jobTimeoutMinutes ?? 360;
-  return { op: "zadd", key: JOB_DEADLINES, member, score: transition.at + minutes * 60_000 };
+  return setDeadlineOp("jobs", member, transition.at + minutes * 60_000);
 }

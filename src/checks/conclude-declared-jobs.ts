@@ -1,9 +1,9 @@
-import { jobsOfKey, jobStateKeyOfId, parseJobRecord, type JobRecord } from "../callback/job-record";
 import { recordJobReport } from "../callback/record-job-report";
 import { transitionEffects } from "../callback/transition-effects";
 import { sameRepo, type RelayConfig } from "../config/types";
 import type { Relay } from "../create-relay";
-import type { DispatchRecord } from "../relay/dispatch-record";
+import type { DispatchRecord } from "../records/dispatches";
+import { readJobsOf, type JobRecord } from "../records/jobs";
 import { tracksCheckRuns } from "./wants-check-runs";
 
 /** Conclusions that do not fail the downstream as a whole. */
@@ -43,8 +43,7 @@ export async function concludeDeclaredJobs(
   if (dispatch.transport !== "queue" || job.scope !== "job" || job.state !== "COMPLETED" || !tracksCheckRuns(dispatch)) return false;
   const declared = config.downstreams.find((d) => sameRepo(d.repo, dispatch.downstream) && d.transport === "queue")?.jobs.map((job) => job.id) ?? [];
   if (declared.length === 0) return false;
-  const ids = await relay.store.rangeByScoreDesc(jobsOfKey(dispatch.requestId), Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, MAX_JOBS);
-  const jobs = (await relay.store.getMany(ids.map(jobStateKeyOfId))).map(parseJobRecord).filter((record): record is JobRecord => record !== null);
+  const jobs = await readJobsOf(relay.store, dispatch.requestId, MAX_JOBS);
   const conclusion = declaredJobsConclusion(declared, jobs);
   if (conclusion === null) return false;
   const decision = await recordJobReport(

@@ -2,10 +2,11 @@ import type { JobTransition } from "../callback/job-transition";
 import type { ConfigSource } from "../config/config-source";
 import type { RelayConfig } from "../config/types";
 import type { Relay } from "../create-relay";
-import { dispatchKey, parseDispatchRecord, type DispatchRecord } from "../relay/dispatch-record";
-import { CHECK_DEADLINES } from "./check-deadlines";
+import { parseCheckRunState, readDownstreamRun, readRawWantedCheckRun, writeIfWantedCheckRunIs, type CheckRunState, type DownstreamRun } from "../records/check-runs";
+import { claimDueDeadlines, clearDeadlineOp, deadlineOf } from "../records/deadlines";
+import { readDispatch, type DispatchRecord } from "../records/dispatches";
 import { checkRunOpsForTransition } from "./check-run-effects";
-import { downstreamRunKey, isUnfinished, parseCheckRunState, wantedCheckKey, type CheckRunState, type DownstreamRun } from "./check-run-state";
+import { isUnfinished } from "./check-run-state";
 
 /** Deadlines taken per round; a sweeper that dies frees its share after the lease. */
 const BATCH = 100;
@@ -22,29 +23,28 @@ export async function sweepTimeouts(relay: Pick<Relay, "store" | "outbox"> & { c
   if (!config) return 0;
   let concluded = 0;
   for (;;) {
-    const due = await relay.store.claimDue(CHECK_DEADLINES, now, now + LEASE_MS, BATCH);
+    const due = await claimDueDeadlines(relay.store, "checkRuns", now, now + LEASE_MS, BATCH);
     if (due.length === 0) return concluded;
     for (const key of due) if (await timeOut(relay, config, key, now, now + LEASE_MS)) concluded += 1;
   }
 }
 
 async function timeOut(relay: Pick<Relay, "store" | "outbox">, config: RelayConfig, key: string, now: number, leasedScore: number): Promise<boolean> {
-  const raw = await relay.store.get(wantedCheckKey(key));
+  const raw = await readRawWantedCheckRun(relay.store, key);
   // Read after the wanted state: a decision that re-queued the check since the claim set a new
   // deadline (a new score), and that state is not the one that timed out.
-  if ((await relay.store.zscore(CHECK_DEADLINES, key)) !== leasedScore) return false;
+  if ((await deadlineOf(relay.store, "checkRuns", key)) !== leasedScore) return false;
   const want = parseCheckRunState(raw);
-  const record = want && parseDispatchRecord(await relay.store.get(dispatchKey(want.requestId)));
+  const record = want && (await readDispatch(relay.store, want.requestId));
   if (!isUnfinished(want) || !record) {
     // Finished meanwhile (or expired): the deadline is stale. Unless a re-run has queued the check
     // again since it was read: its new deadline is the same member, so it stays.
-    await relay.store.writeIf(wantedCheckKey(key), raw, [{ op: "zrem", key: CHECK_DEADLINES, member: key }]);
+    await writeIfWantedCheckRunIs(relay.store, key, raw, [clearDeadlineOp("checkRuns", key)]);
     return false;
   }
-  const rawRun = await relay.store.get(downstreamRunKey(want.requestId));
-  const transition = timedOutTransition(record, want, rawRun === null ? null : (JSON.parse(rawRun) as DownstreamRun), now);
+  const transition = timedOutTransition(record, want, await readDownstreamRun(relay.store, want.requestId), now);
   // Lost to a callback that changed the check meanwhile: its lease runs out and it is looked at again.
-  return relay.store.writeIf(wantedCheckKey(key), raw, checkRunOpsForTransition(relay, config, transition, now));
+  return writeIfWantedCheckRunIs(relay.store, key, raw, checkRunOpsForTransition(relay, config, transition, now));
 }
 
 /** The transition a timeout is: from where the check run stands to TIMED_OUT. Pure. */

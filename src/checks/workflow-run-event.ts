@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CHECK_CONCLUSIONS, type CheckConclusion, type DownstreamRun } from "./check-run-state";
+import { CHECK_CONCLUSIONS, type CheckConclusion, type DownstreamRun } from "../records/check-runs";
 
 /** The facts of a downstream `workflow_run` webhook the per-downstream check depends on. */
 export interface WorkflowRunEvent {

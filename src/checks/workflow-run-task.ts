@@ -7,9 +7,9 @@ import { sameRepo } from "../config/types";
 import type { AppGitHub } from "../github/app-github";
 import type { Outbox, OutboxTask } from "../outbox/outbox";
 import type { TaskHandler } from "../outbox/outbox-runner";
-import { dispatchKey, parseDispatchRecord } from "../relay/dispatch-record";
+import { readDispatchOfRun, readDownstreamRun } from "../records/check-runs";
+import { readDispatch } from "../records/dispatches";
 import type { Store, WriteOp } from "../store/store";
-import { downstreamRunKey, runDispatchKey, type DownstreamRun } from "./check-run-state";
 import { decideWorkflowRun, type WorkflowRunEvent } from "./workflow-run-event";
 import { tracksCheckRuns } from "./wants-check-runs";
 
@@ -44,15 +44,14 @@ export function workflowRunTask(deps: WorkflowRunTaskDeps): TaskHandler {
   return {
     async run(task: OutboxTask) {
       const event = task.data as unknown as WorkflowRunEvent;
-      const requestId = await deps.store.get(runDispatchKey(event.repo, event.runId));
-      const record = requestId === null ? null : parseDispatchRecord(await deps.store.get(dispatchKey(requestId)));
+      const requestId = await readDispatchOfRun(deps.store, event.repo, event.runId);
+      const record = requestId === null ? null : await readDispatch(deps.store, requestId);
       if (!record || !sameRepo(record.downstream, event.repo) || !tracksCheckRuns(record)) return;
       if ((await deps.github.installationId(record.downstream)) !== event.installationId) {
         deps.log.warn({ repo: event.repo, runId: event.runId, installationId: event.installationId }, "workflow_run from another installation ignored");
         return;
       }
-      const rawRun = await deps.store.get(downstreamRunKey(record.requestId));
-      const decision = decideWorkflowRun(event, rawRun === null ? null : (JSON.parse(rawRun) as DownstreamRun));
+      const decision = decideWorkflowRun(event, await readDownstreamRun(deps.store, record.requestId));
       if (decision.kind === "ignore") return;
       const config = await deps.config.get();
       if (config === null) throw new Error("relay config not loaded yet");

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { RelayConfig } from "../config/types";
 import { RelayError } from "../http/failure-kinds";
-import { dispatchKey, parseDispatchRecord, RECORD_TTL_SECONDS, RUNS_INDEX, type DispatchRecord } from "../relay/dispatch-record";
+import { listDispatchIds, readDispatches, RECORD_TTL_SECONDS } from "../records/dispatches";
 import type { Store } from "../store/store";
 import { jobsOf } from "./list-runs";
 import { DEFAULT_WINDOW_DAYS, summarizeDownstreams, type DownstreamsSummary } from "./summarize-downstreams";
@@ -30,8 +30,8 @@ export function parseSummaryQuery(query: unknown): { windowDays: number } {
 /** Reads the window's dispatch and job records and summarises them per configured downstream (SPEC §7). */
 export async function loadDownstreamsSummary(store: Store, config: RelayConfig | null, windowDays: number, now: number): Promise<DownstreamsSummary> {
   if (config === null) return { windowDays, downstreams: [] };
-  const ids = await store.rangeByScoreDesc(RUNS_INDEX, now, now - windowDays * 86_400_000, SUMMARY_MAX_DISPATCHES);
-  const records = (await store.getMany(ids.map(dispatchKey))).map(parseDispatchRecord).filter((r): r is DispatchRecord => r !== null);
+  const ids = await listDispatchIds(store, { all: true }, SUMMARY_MAX_DISPATCHES, now, now - windowDays * 86_400_000);
+  const records = await readDispatches(store, ids);
   const history = await Promise.all(records.map(async (record) => ({ record, jobs: await jobsOf(store, record.requestId) })));
   return summarizeDownstreams(config.downstreams, history, windowDays, now);
 }

@@ -1,6 +1,6 @@
-import type { JobRecord } from "../callback/job-record";
+import type { JobRecord } from "../records/jobs";
 import { sameRepo, type Downstream, type Level } from "../config/types";
-import type { DispatchRecord } from "../relay/dispatch-record";
+import type { DispatchRecord } from "../records/dispatches";
 import { downstreamState } from "./downstream-state";
 
 /** SPEC §7 `GET /relay/v1/downstreams`: each downstream's record over the window. */

@@ -2,6 +2,7 @@ import type { Probot, ProbotOctokit } from "probot";
 import { z } from "zod";
 import { RelayError } from "../http/failure-kinds";
 import type { Metrics } from "../metrics/metrics";
+import { forgetInstallationId, readInstallationId, storeInstallationId } from "../records/installations";
 import type { Store } from "../store/store";
 import { WritePacer } from "./pace-writes";
 
@@ -12,7 +13,6 @@ type Octokit = InstanceType<typeof ProbotOctokit>;
 
 /** Installation ids change only on (re)install; an hour keeps lookups off the hot path. */
 const INSTALLATION_TTL_SECONDS = 3600;
-const installationKey = (repo: string) => `relay:installation:${repo.toLowerCase()}`;
 const tokenAnswer = z.object({ token: z.string(), expires_at: z.string() });
 /** A token is replaced this long before GitHub's expiry so no request starts with a dying token. */
 const TOKEN_RENEW_BEFORE_MS = 5 * 60_000;
@@ -82,8 +82,7 @@ export class AppGitHub {
     const key = repo.toLowerCase();
     const cached = this.installations.get(key);
     if (cached && cached.until > Date.now()) return cached.id;
-    const stored = await this.store.get(installationKey(repo));
-    let id = stored === null ? null : Number(stored);
+    let id = await readInstallationId(this.store, repo);
     if (id === null) {
       const [owner, name] = repo.split("/");
       const app = await this.probot.auth();
@@ -96,7 +95,7 @@ export class AppGitHub {
         }
         throw error;
       }
-      await this.store.write([{ op: "set", key: installationKey(repo), value: String(id), ttlSeconds: INSTALLATION_TTL_SECONDS }]);
+      await storeInstallationId(this.store, repo, id, INSTALLATION_TTL_SECONDS);
     }
     this.installations.set(key, { id, until: Date.now() + INSTALLATION_TTL_SECONDS * 1000 });
     return id;
@@ -104,6 +103,6 @@ export class AppGitHub {
 
   private async forgetInstallation(repo: string): Promise<void> {
     this.installations.delete(repo.toLowerCase());
-    await this.store.write([{ op: "del", key: installationKey(repo) }]);
+    await forgetInstallationId(this.store, repo);
   }
 }

@@ -1,5 +1,6 @@
 import type { ProbotOctokit } from "probot";
 import type { Metrics } from "../metrics/metrics";
+import { reserveWriteSlot } from "../records/write-pacing";
 import type { StoreLog } from "../store/redis-store";
 import type { Store } from "../store/store";
 import { MAX_IN_PROCESS_WAIT_SECONDS } from "./relay-octokit";
@@ -10,7 +11,6 @@ type Octokit = InstanceType<typeof ProbotOctokit>;
 const WRITE_INTERVAL_MS = 1_000;
 const MAX_WAIT_MS = MAX_IN_PROCESS_WAIT_SECONDS * 1000;
 /** One lane per installation: a busy installation never makes another one wait. */
-const laneKey = (installationId: number) => `relay:pace:write:${installationId}`;
 
 /**
  * A write whose installation has no slot free within the in-process wait limit. Shaped like GitHub's
@@ -57,7 +57,7 @@ export class WritePacer {
   }
 
   private async waitForSlot(installationId: number): Promise<void> {
-    const slot = await this.store.reserveSlot(laneKey(installationId), WRITE_INTERVAL_MS, MAX_WAIT_MS).catch((error: unknown) => {
+    const slot = await reserveWriteSlot(this.store, installationId, WRITE_INTERVAL_MS, MAX_WAIT_MS).catch((error: unknown) => {
       this.failing(error);
       return null;
     });

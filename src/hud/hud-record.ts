@@ -1,6 +1,6 @@
 import type { JobTransition } from "../callback/job-transition";
 import type { WorkflowReport } from "../callback/callback-body";
-import type { DispatchRecord } from "../relay/dispatch-record";
+import type { DispatchRecord } from "../records/dispatches";
 
 /** The upstream facts a HUD row is filed under, rebuilt from what the relay dispatched. */
 export interface HudUpstreamPayload {

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { JobTransition } from "../callback/job-transition";
 import type { WorkflowReport } from "../callback/callback-body";
-import { jobId } from "../callback/job-record";
+import { jobId } from "../records/jobs";
 import type { Outbox, OutboxTask } from "../outbox/outbox";
 import type { TaskContext, TaskHandler } from "../outbox/outbox-runner";
 import type { WriteOp } from "../store/store";

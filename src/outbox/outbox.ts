@@ -1,3 +1,4 @@
+import { keys } from "../records/keys";
 import type { Store, WriteOp } from "../store/store";
 
 /**
@@ -23,14 +24,14 @@ export interface TaskLease {
   heldUntil: number;
 }
 
-const DUE = "relay:outbox:due";
+const DUE = keys.outbox.due;
 /**
  * When each task last became due (enqueued, or its retry time came): unlike DUE's score, a claim
  * does not move it, so work stuck in flight (a hung call, a throttle that never lets go) still ages.
  */
-const DUE_SINCE = "relay:outbox:due-since";
-const DEAD = "relay:outbox:dead";
-const taskKey = (id: string) => `relay:outbox:task:${id}`;
+const DUE_SINCE = keys.outbox.dueSince;
+const DEAD = keys.outbox.dead;
+const taskKey = keys.outbox.task;
 /** Given-up tasks stay readable this long for operators. */
 const DEAD_TTL_SECONDS = 7 * 24 * 3600;
 

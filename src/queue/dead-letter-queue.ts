@@ -1,5 +1,5 @@
 import type Redis from "ioredis";
-import { DEAD_LETTER_STREAM, JOBS_STREAM } from "./job-request";
+import { keys, prefixedKey } from "../records/keys";
 
 /** Fields a dead letter carries besides the job request's own; a requeue strips them again. */
 const DEAD_FIELDS = ["dead_reason", "dead_entry_id", "dead_deliveries", "dead_at"] as const;
@@ -26,8 +26,8 @@ export class DeadLetterQueue {
   private readonly dead: string;
 
   constructor(private readonly options: DeadLetterQueueOptions) {
-    this.jobs = options.prefix + JOBS_STREAM;
-    this.dead = options.prefix + DEAD_LETTER_STREAM;
+    this.jobs = prefixedKey(options.prefix, keys.jobRequests.stream);
+    this.dead = prefixedKey(options.prefix, keys.jobRequests.deadLetters);
   }
 
   async move(entry: DeadLetter, reason: string, deliveries: number, now = new Date()): Promise<void> {

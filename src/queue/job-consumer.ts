@@ -7,7 +7,8 @@ import { DeadLetterQueue, fieldsOf, type DeadLetter } from "./dead-letter-queue"
 import { decideEntry } from "./decide-entry";
 import { exitConclusion } from "./exit-conclusion";
 import { jobEnvironment } from "./job-environment";
-import { JOBS_STREAM, jobRequestSchema, maxDeliveriesKey, type JobRequest } from "./job-request";
+import { keys, prefixedKey } from "../records/keys";
+import { jobRequestSchema, type JobRequest } from "./job-request";
 import { postJobReport, type JobReport, type ReportOutcome } from "./post-job-report";
 import { readJobResult, type JobResult } from "./read-job-result";
 import { runJobCommand } from "./run-job-command";
@@ -64,7 +65,7 @@ export class JobConsumer {
   private wakeUp: (() => void) | null = null;
 
   constructor(private readonly options: JobConsumerOptions) {
-    this.stream = options.prefix + JOBS_STREAM;
+    this.stream = prefixedKey(options.prefix, keys.jobRequests.stream);
     this.deadLetters = new DeadLetterQueue({ redis: options.redis, prefix: options.prefix, group: options.group });
   }
 
@@ -145,7 +146,7 @@ export class JobConsumer {
   private async handle(entry: DeadLetter): Promise<void> {
     const { redis, prefix, group, log } = this.options;
     const deliveries = await this.deliveryCount(entry.id);
-    const configured = Number(await redis.get(prefix + maxDeliveriesKey(entry.fields.downstream ?? "")));
+    const configured = Number(await redis.get(prefixedKey(prefix, keys.jobRequests.maxDeliveries(entry.fields.downstream ?? ""))));
     const parsed = jobRequestSchema.safeParse(entry.fields);
     const decision = decideEntry({
       request: parsed.success ? parsed.data : null,

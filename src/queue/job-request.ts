@@ -8,12 +8,6 @@ import { LEVELS, RELAYED_EVENTS } from "../config/types";
  */
 export const JOB_REQUEST_SCHEMA = "jobrequest.v1";
 
-/** Keys without REDIS_PREFIX (the store, or the worker, adds it). */
-export const JOBS_STREAM = "relay:jobs";
-export const DEAD_LETTER_STREAM = "relay:jobs:dlq";
-/** The downstream's `max_deliveries`, written with each of its job requests so consumers can look it up. */
-export const maxDeliveriesKey = (downstream: string) => `relay:jobs:max-deliveries:${downstream.toLowerCase()}`;
-
 /**
  * `job_id` of the one request sent for a downstream that declares no `jobs`: it stands for the whole
  * downstream run, so its results are reported with `scope: "run"` (the per-downstream check run).

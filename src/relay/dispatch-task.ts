@@ -5,10 +5,10 @@ import type { Metrics } from "../metrics/metrics";
 import type { FailureClass } from "../outbox/classify-failure";
 import type { OutboxTask } from "../outbox/outbox";
 import type { TaskContext, TaskHandler } from "../outbox/outbox-runner";
-import { updateWithRetry, type Store } from "../store/store";
+import { readDeliveryPayload } from "../records/deliveries";
+import { readDispatch, updateDispatch, type DispatchRecord } from "../records/dispatches";
+import type { Store } from "../store/store";
 import { buildClientPayload } from "./build-client-payload";
-import { dispatchKey, parseDispatchRecord, RECORD_TTL_SECONDS, type DispatchRecord } from "./dispatch-record";
-import { payloadKey } from "./relay-delivery";
 
 export interface DispatchTaskDeps {
   store: Store;
@@ -29,10 +29,9 @@ export function dispatchTask(deps: DispatchTaskDeps): TaskHandler {
   const now = () => deps.now?.() ?? Date.now();
   return {
     async run(task: OutboxTask, context?: TaskContext) {
-      const record = await loadDispatchRecord(deps.store, String(task.data.requestId));
+      const record = await readDispatch(deps.store, String(task.data.requestId));
       if (!record || record.state !== "pending") return; // already sent, or expired: nothing to do
-      const rawPayload = await deps.store.get(payloadKey(record.deliveryId));
-      const payload = rawPayload === null ? {} : (JSON.parse(rawPayload) as Record<string, unknown>);
+      const payload = await readDeliveryPayload(deps.store, record.deliveryId);
       const { upstream } = record;
       const callbackToken = await mintCallbackToken(record, deps.relayTokenSecrets, now());
       const clientPayload = buildClientPayload({
@@ -63,7 +62,7 @@ export function dispatchTask(deps: DispatchTaskDeps): TaskHandler {
       const sentAt = now();
       // GitHub has the dispatch now: a failure to record that must not make the task retry and send
       // it again. The record stays "pending" on the dashboard; callbacks work either way.
-      await updateDispatchRecord(deps.store, record.requestId, (r) => ({ ...r, state: "dispatched", dispatchedAt: sentAt, lastError: null, attempts: task.attempts + 1, nextAttemptAt: null })).catch(
+      await updateDispatch(deps.store, record.requestId, (r) => ({ ...r, state: "dispatched", dispatchedAt: sentAt, lastError: null, attempts: task.attempts + 1, nextAttemptAt: null })).catch(
         (error: unknown) => deps.log.error({ err: error, requestId: record.requestId }, "dispatched, but recording it failed"),
       );
       deps.metrics.dispatches.inc({ transport: "dispatch", outcome: "sent" });
@@ -75,7 +74,7 @@ export function dispatchTask(deps: DispatchTaskDeps): TaskHandler {
       await recordRetry(deps.store, task, failure, next);
     },
     async giveUp(task: OutboxTask, failure: FailureClass) {
-      await updateDispatchRecord(deps.store, String(task.data.requestId), givenUp(task, failure, now()));
+      await updateDispatch(deps.store, String(task.data.requestId), givenUp(task, failure, now()));
       deps.metrics.dispatches.inc({ transport: "dispatch", outcome: "given_up" });
     },
   };
@@ -105,7 +104,7 @@ export async function mintCallbackToken(record: DispatchRecord, secrets: readonl
 
 /** What a dispatch-sending task's retry hook records: attempts, the error in plain words, the next try. */
 export async function recordRetry(store: Store, task: OutboxTask, failure: FailureClass, next: { attempts: number; nextAttemptAt: number }): Promise<void> {
-  await updateDispatchRecord(store, String(task.data.requestId), (r) =>
+  await updateDispatch(store, String(task.data.requestId), (r) =>
     r.state === "pending" ? { ...r, lastError: failure.summary, attempts: next.attempts, nextAttemptAt: next.nextAttemptAt } : r,
   );
 }
@@ -113,20 +112,4 @@ export async function recordRetry(store: Store, task: OutboxTask, failure: Failu
 /** A dispatch record's change when its task is given up: when, after how many attempts, and why. */
 export function givenUp(task: OutboxTask, failure: FailureClass, at: number): (r: DispatchRecord) => DispatchRecord {
   return (r) => ({ ...r, state: "failed", lastError: failure.summary, attempts: task.attempts + 1, nextAttemptAt: null, failedAt: at });
-}
-
-export async function loadDispatchRecord(store: Store, requestId: string): Promise<DispatchRecord | null> {
-  return parseDispatchRecord(await store.get(dispatchKey(requestId)));
-}
-
-export async function updateDispatchRecord(store: Store, requestId: string, change: (r: DispatchRecord) => DispatchRecord): Promise<void> {
-  await updateWithRetry(
-    store,
-    dispatchKey(requestId),
-    (current) => {
-      const record = parseDispatchRecord(current);
-      return { next: record ? JSON.stringify(change(record)) : undefined, result: undefined };
-    },
-    RECORD_TTL_SECONDS,
-  );
 }

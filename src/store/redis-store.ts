@@ -1,6 +1,7 @@
 import Redis, { type RedisOptions, type Result } from "ioredis";
 import type { SlotReservation } from "./next-slot";
 import type { Store, StreamEntry, WriteOp } from "./store";
+import { prefixedKey } from "../records/keys";
 import { reportRedisOutages, type OutageLog, type RedisOutages } from "./report-redis-outages";
 import { checkCount, checkInterval, checkScore, checkWriteOp, ttlMillis } from "./store-arguments";
 
@@ -336,7 +337,7 @@ export class RedisStore implements Store {
   }
 
   private key(key: string): string {
-    return this.prefix + key;
+    return prefixedKey(this.prefix, key);
   }
 }
 

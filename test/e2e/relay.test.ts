@@ -1,5 +1,6 @@
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github";
-import Redis from "ioredis";
+import { keys } from "../../src/records/keys";
+import { RedisStore } from "../../src/store/redis-store";
 import { testRedisUrl } from "../support/redis-prefix";
 import { cleanupRedisPrefix, startRelayServer, type RelayServer } from "../support/server-harness";
 import { pullRequestEvent, pushEvent, randomSha, sendWebhook, sign } from "../support/webhooks";
@@ -123,11 +124,11 @@ describe("relay end to end (real server, fake GitHub, Redis)", () => {
     const rawBody = JSON.stringify(event, null, 2).replace("café", "caf\\u00e9");
     const answer = await sendWebhook(relay.baseUrl, { event: "pull_request", rawBody, deliveryId: "as-signed-1" });
     expect(answer.status).toBe(200);
-    const redis = new Redis(testRedisUrl(), { keyPrefix: relay.redisPrefix });
+    const store = new RedisStore(testRedisUrl(), relay.redisPrefix);
     try {
-      expect(await redis.get("relay:payload:as-signed-1")).toBe(rawBody);
+      expect(await store.get(keys.deliveries.payload("as-signed-1"))).toBe(rawBody);
     } finally {
-      redis.disconnect();
+      await store.close();
     }
     const [dispatch] = await github.waitForCount(
       (r) => r.path === "/repos/vendor/backend/dispatches" && r.status === 204 && (r.body as { client_payload?: { delivery_id?: string } })?.client_payload?.delivery_id === "as-signed-1",

@@ -1,7 +1,7 @@
 import { request as httpRequest } from "node:http";
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import Redis from "ioredis";
+import { RedisStore } from "../../src/store/redis-store";
 import { startFakeGitHub, type FakeGitHub } from "./fake-github";
 import { startOidcIssuer, type OidcIssuer } from "./oidc-issuer";
 import { testRedisUrl } from "./redis-prefix";
@@ -112,7 +112,8 @@ export interface CallbackWorld {
   issuer: OidcIssuer;
   hud: HudSink;
   relay: RelayServer;
-  redis: Redis;
+  /** the relay's own records, through the store it uses */
+  store: RedisStore;
   close(): Promise<void>;
 }
 
@@ -135,16 +136,15 @@ export async function startCallbackWorld(
     env: { RELAY_TOKEN_SECRET, OIDC_ISSUER: issuer.url, HUD_URL: hud.url, HUD_TOKEN, OUTBOX_DRAIN_INTERVAL_SECONDS: "1", ...env },
     nodeArgs: options.nodeArgs,
   });
-  const redis = new Redis(testRedisUrl(), { keyPrefix: relay.redisPrefix, lazyConnect: true });
-  await redis.connect();
+  const store = new RedisStore(testRedisUrl(), relay.redisPrefix);
   return {
     github,
     issuer,
     hud,
     relay,
-    redis,
+    store,
     async close() {
-      redis.disconnect();
+      await store.close();
       await relay.stop();
       await cleanupRedisPrefix(relay.redisPrefix);
       await Promise.all([github.close(), issuer.close(), hud.close()]);
