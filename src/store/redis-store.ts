@@ -1,4 +1,4 @@
-import Redis, { type RedisOptions, type Result } from "ioredis";
+import Redis, { Cluster, type RedisOptions, type Result } from "ioredis";
 import type { SlotReservation } from "./next-slot";
 import type { Store, StreamEntry, WriteOp } from "./store";
 import { prefixedKey } from "../records/keys";
@@ -23,7 +23,7 @@ export type StoreLog = OutageLog;
  * Auto-pipelining sends the commands issued in one event-loop turn in one socket write: under load
  * (50 callbacks at once, each a handful of commands) that is one write where there were dozens.
  */
-const FAIL_FAST: RedisOptions = {
+export const FAIL_FAST: RedisOptions = {
   enableAutoPipelining: true,
   connectTimeout: 1000,
   maxRetriesPerRequest: 1,
@@ -39,12 +39,14 @@ const FAIL_FAST: RedisOptions = {
  */
 const SCRIPTS = {
   ciRelayWriteIf: {
-    numberOfKeys: 1,
-    // ARGV: "absent" | "value", expected, ops as JSON (keys already prefixed, numbers as strings),
-    // then the ops' values, each its own argument: a set's value is ARGV[op.value], an xadd's field
-    // names and values are ARGV[op.fields] .. ARGV[op.fields + op.count - 1]. Values never pass
-    // through the JSON (a 20 KB payload would be escaped, copied and decoded by cjson again).
-    // Keys of the ops are not declared in KEYS: fine on a single Redis (ElastiCache non-cluster mode).
+    // The number of keys comes first in each call. KEYS[1] is the key compared; every key an op
+    // touches is declared too (KEYS[op.key]), never built in the script: a Redis Cluster routes the
+    // script by its keys and refuses keys of different slots, so records that commit together carry
+    // one hash tag (records/keys.ts).
+    // ARGV: "absent" | "value", expected, ops as JSON (numbers as strings), then the ops' values,
+    // each its own argument: a set's value is ARGV[op.value], an xadd's field names and values are
+    // ARGV[op.fields] .. ARGV[op.fields + op.count - 1]. Values never pass through the JSON (a 20 KB
+    // payload would be escaped, copied and decoded by cjson again).
     lua: `
       local current = redis.call('GET', KEYS[1])
       if ARGV[1] == 'absent' then
@@ -53,23 +55,24 @@ const SCRIPTS = {
         return 0
       end
       for _, op in ipairs(cjson.decode(ARGV[3])) do
+        local key = KEYS[op.key]
         if op.op == 'set' then
-          if op.px then redis.call('SET', op.key, ARGV[op.value], 'PX', op.px) else redis.call('SET', op.key, ARGV[op.value]) end
+          if op.px then redis.call('SET', key, ARGV[op.value], 'PX', op.px) else redis.call('SET', key, ARGV[op.value]) end
         elseif op.op == 'del' then
-          redis.call('DEL', op.key)
+          redis.call('DEL', key)
         elseif op.op == 'zadd' then
-          if op.nx then redis.call('ZADD', op.key, 'NX', op.score, op.member) else redis.call('ZADD', op.key, op.score, op.member) end
-          if op.px then redis.call('PEXPIRE', op.key, op.px) end
+          if op.nx then redis.call('ZADD', key, 'NX', op.score, op.member) else redis.call('ZADD', key, op.score, op.member) end
+          if op.px then redis.call('PEXPIRE', key, op.px) end
         elseif op.op == 'zrem' then
-          redis.call('ZREM', op.key, op.member)
+          redis.call('ZREM', key, op.member)
         elseif op.op == 'zremBelow' then
-          redis.call('ZREMRANGEBYSCORE', op.key, '-inf', op.score)
+          redis.call('ZREMRANGEBYSCORE', key, '-inf', op.score)
         elseif op.op == 'xadd' then
           local last = op.fields + op.count - 1
           if op.maxlen then
-            redis.call('XADD', op.key, 'MAXLEN', '~', op.maxlen, '*', unpack(ARGV, op.fields, last))
+            redis.call('XADD', key, 'MAXLEN', '~', op.maxlen, '*', unpack(ARGV, op.fields, last))
           else
-            redis.call('XADD', op.key, '*', unpack(ARGV, op.fields, last))
+            redis.call('XADD', key, '*', unpack(ARGV, op.fields, last))
           end
         end
       end
@@ -119,7 +122,7 @@ const SCRIPTS = {
 
 declare module "ioredis" {
   interface RedisCommander<Context> {
-    ciRelayWriteIf(key: string, mode: string, expected: string, opsJson: string, ...values: string[]): Result<number, Context>;
+    ciRelayWriteIf(numberOfKeys: number, ...keysThenArguments: string[]): Result<number, Context>;
     ciRelayIncrementWindow(key: string, windowMs: string): Result<number, Context>;
     ciRelayClaimDue(key: string, now: string, leaseUntil: string, limit: string): Result<string[], Context>;
     ciRelayReserveSlot(key: string, intervalMs: string, maxWaitMs: string): Result<[number, number], Context>;
@@ -138,17 +141,18 @@ function parseScore(text: string): number {
 }
 
 /**
- * The Store on Redis, shared by every process and Lambda instance. Every key it touches is
- * `prefix + key`, so several relays can share one Redis. The store owns its connection: `close`
- * ends it, whether the store opened it from a URL or was handed a client.
+ * The Store on Redis, shared by every process and Lambda instance: one Redis, or a Redis Cluster
+ * (given a `Cluster` client). Every key it touches is `prefixedKey(prefix, key)`, so several relays
+ * can share one Redis. The store owns its connection: `close` ends it, whether the store opened it
+ * from a URL or was handed a client.
  */
 export class RedisStore implements Store {
   readonly kind = "redis" as const;
-  private readonly client: Redis;
+  private readonly client: Redis | Cluster;
   private readonly outages: RedisOutages;
 
   constructor(
-    client: Redis | string,
+    client: Redis | Cluster | string,
     private readonly prefix = "",
     log?: StoreLog,
   ) {
@@ -162,7 +166,10 @@ export class RedisStore implements Store {
   }
 
   async getMany(keys: string[]): Promise<(string | null)[]> {
-    return keys.length === 0 ? [] : this.client.mget(keys.map((key) => this.key(key)));
+    if (keys.length === 0) return [];
+    // A cluster refuses an MGET of keys in several slots; single GETs are pipelined per node instead.
+    if (this.client instanceof Cluster) return Promise.all(keys.map((key) => this.client.get(this.key(key))));
+    return this.client.mget(keys.map((key) => this.key(key)));
   }
 
   async setIfAbsent(key: string, value: string, ttlSeconds?: number): Promise<boolean> {
@@ -181,11 +188,17 @@ export class RedisStore implements Store {
 
   async writeIf(key: string, expected: string | null, ops: WriteOp[]): Promise<boolean> {
     ops.forEach(checkWriteOp);
-    // ARGV 1-3 are mode, expected and the ops; values follow (1-based, as Lua indexes ARGV).
+    // KEYS: the compared key, then each other key the ops touch, once (1-based, as Lua indexes).
+    const keys = [this.key(key)];
+    const keyIndex = (opKey: string): number => {
+      const at = keys.indexOf(this.key(opKey));
+      return at === -1 ? keys.push(this.key(opKey)) : at + 1;
+    };
+    // ARGV 1-3 are mode, expected and the ops; values follow.
     const values: string[] = [];
     const argument = (...given: string[]): number => values.push(...given) - given.length + 4;
     const encoded = ops.map((op) => {
-      const prefixed = this.key(op.key);
+      const prefixed = keyIndex(op.key);
       switch (op.op) {
         case "set": {
           const ttlMs = ttlMillis(op.ttlSeconds);
@@ -207,7 +220,7 @@ export class RedisStore implements Store {
         }
       }
     });
-    const applied = await this.client.ciRelayWriteIf(this.key(key), expected === null ? "absent" : "value", expected ?? "", JSON.stringify(encoded), ...values);
+    const applied = await this.client.ciRelayWriteIf(keys.length, ...keys, expected === null ? "absent" : "value", expected ?? "", JSON.stringify(encoded), ...values);
     return applied === 1;
   }
 
