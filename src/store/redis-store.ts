@@ -340,6 +340,12 @@ export class RedisStore implements Store {
   /** Resolves once the connection is closed, so nothing of the store outlives it. */
   async close(): Promise<void> {
     const { status } = this.client;
+    if (this.client instanceof Cluster) {
+      // Quitting a cluster resolves once every node has quit; one still connecting emits no "end".
+      if (status === "ready") await this.client.quit();
+      else this.client.disconnect();
+      return;
+    }
     // Between reconnect attempts there is no socket: cancelling the next attempt is all there is to do.
     if (status === "end" || status === "reconnecting") return this.client.disconnect();
     const ended = new Promise((resolve) => this.client.once("end", resolve));
