@@ -167,7 +167,7 @@ describe.each([
 
   it("refuses a bad or missing signature with 400 and dispatches nothing", async () => {
     const before = github.requests.length;
-    const event = prOpened({ number: 9 });
+    const event = prOpened({ number: 9, headSha: randomSha() });
     const forgedSignature = sign(JSON.stringify(event), "wrong-secret");
     const forged = await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, signature: forgedSignature });
     const missing = await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, signature: null });
@@ -185,7 +185,7 @@ describe.each([
     const before = github.requests.length;
     const malformed = await sendWebhook(relay.baseUrl, { event: "pull_request", rawBody: "{not json", deliveryId: "malformed" });
     expect(malformed.status).toBe(400);
-    const event = prOpened();
+    const event = prOpened({ headSha: randomSha() });
     const wrongType = await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, contentType: "text/plain" });
     expect(wrongType.status).toBe(400); // SPEC §5 validation-failed: its table has no 415
     const huge = await fetch(relay.url("/api/github/webhooks"), {
