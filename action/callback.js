@@ -2,17 +2,16 @@
 "use strict";
 /**
  * The ci-relay callback step (action.yml runs it; plain Node 20, no dependencies). Reads the dispatch's
- * client_payload from the event file, mints an OIDC token for the relay's audience through the Actions
- * runtime, and posts one SPEC §4 callback. Exit status: 1 when the relay refuses the report (4xx: the
- * workflow must be fixed) or it cannot be built; 0 when the relay accepted it, and also when the relay
- * stayed unavailable after retries — an outage of the relay must not fail downstream CI.
- * Tokens are never printed.
+ * client_payload from the event file — or, for a nightly or periodic report (`event-type`), which no
+ * dispatch started, takes the upstream commit from `delivery-id` and the relay from `callback-url` —
+ * mints an OIDC token for the relay's audience through the Actions runtime, and posts one SPEC §4
+ * callback; exit status and retries as relay-callback.js says.
  */
 const { readFileSync } = require("node:fs");
+const { StepError, parseTestResults, report, runStep } = require("./relay-callback.js");
 
-const ATTEMPTS = 4;
-
-class StepError extends Error {}
+/** SPEC §4: reports of runs no dispatch started (CRCR's `event_type`); they carry no relay token. */
+const PERIODIC_EVENTS = ["nightly", "periodic"];
 
 function input(name, fallback = "") {
   const value = process.env[`INPUT_${name}`];
@@ -43,19 +42,6 @@ async function oidcToken(audience, maxTimeMs) {
   return value;
 }
 
-function testResults() {
-  const text = input("TEST_RESULTS");
-  if (text === "") return undefined;
-  try {
-    const parsed = JSON.parse(text);
-    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) return parsed;
-  } catch {
-    // reported below
-  }
-  console.log("::warning::test-results is not a JSON object; sent without it");
-  return undefined;
-}
-
 function workflowReport() {
   const env = process.env;
   const status = input("STATUS");
@@ -75,7 +61,7 @@ function workflowReport() {
     check_run_id: checkRunId(),
     started_at: status === "in_progress" ? now : null,
     completed_at: status === "completed" ? now : null,
-    test_results: testResults(),
+    test_results: parseTestResults(input("TEST_RESULTS")),
     artifact_url: input("ARTIFACT_URL") || undefined,
     summary: input("SUMMARY") || undefined,
   };
@@ -93,33 +79,8 @@ function checkRunId() {
   return `${process.env.GITHUB_RUN_ID}-${process.env.GITHUB_RUN_ATTEMPT || "1"}`;
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Retries what may pass later (network, 429, 5xx); returns the last answer, or null if none came. */
-async function post(url, token, body, maxTimeMs) {
-  const baseDelayMs = Number(process.env.CI_RELAY_CALLBACK_RETRY_MS || 1000);
-  let last = null;
-  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    try {
-      const response = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(maxTimeMs),
-      });
-      const text = await response.text();
-      last = { status: response.status, text };
-      if (response.status !== 429 && response.status < 500) return last;
-      console.log(`relay answered ${response.status} (attempt ${attempt}/${ATTEMPTS})`);
-    } catch (error) {
-      console.log(`relay unreachable: ${error.name} (attempt ${attempt}/${ATTEMPTS})`);
-    }
-    if (attempt < ATTEMPTS) await sleep(baseDelayMs * 2 ** (attempt - 1));
-  }
-  return last;
-}
-
-async function main() {
+/** Where and what to report for a dispatched run; null when the relay keeps no callbacks for it. */
+function dispatchedReport() {
   const payload = clientPayload();
   const relay = payload.relay;
   const url = input("CALLBACK_URL", relay.callback_url || "");
@@ -127,35 +88,36 @@ async function main() {
   if (!relay.callback_token) {
     // Minted only when the relay keeps callbacks (L2+ configured): nothing to report to.
     console.log("::notice::client_payload.relay.callback_token is empty: the relay keeps no callbacks for this downstream");
-    return 0;
+    return null;
   }
-  const maxTimeMs = Math.max(1, Number(input("MAX_TIME", "30")) || 30) * 1000;
   const body = {
     relay_token: relay.callback_token,
-    event_type: payload.event_type,
-    delivery_id: payload.delivery_id,
+    event_type: input("EVENT_TYPE", payload.event_type),
+    delivery_id: input("DELIVERY_ID", payload.delivery_id),
     workflow: workflowReport(),
   };
-  const token = await oidcToken(input("AUDIENCE", "ci-relay-callback"), maxTimeMs);
-  const answer = await post(url, token, body, maxTimeMs);
-  if (answer === null) {
-    console.log("::warning::ci-relay was unreachable; the status was not reported");
-    return 0;
-  }
-  console.log(answer.text);
-  if (answer.status >= 200 && answer.status < 300) return 0;
-  if (answer.status === 429 || answer.status >= 500) {
-    console.log(`::warning::ci-relay answered ${answer.status} after retries; the status was not reported`);
-    return 0;
-  }
-  console.log(`::error::ci-relay refused the callback (HTTP ${answer.status})`);
-  return 1;
+  return { url, body };
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error) => {
-    console.log(`::error::${error instanceof StepError ? error.message : `callback failed: ${error && error.name}`}`);
-    process.exit(1);
-  },
-);
+/** Where and what to report for a nightly or periodic run: the tested upstream commit, once done. */
+function periodicReport(eventType) {
+  const url = input("CALLBACK_URL");
+  if (!url) throw new StepError(`callback-url is required for ${eventType} reports: no dispatch carries it`);
+  const sha = input("DELIVERY_ID");
+  if (!/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i.test(sha)) {
+    throw new StepError(`delivery-id must be the full SHA of the upstream commit the ${eventType} run tested`);
+  }
+  if (input("STATUS") !== "completed") throw new StepError(`${eventType} reports are sent once the job is done: status must be completed`);
+  return { url, body: { event_type: eventType, delivery_id: sha, workflow: workflowReport() } };
+}
+
+async function main() {
+  const eventType = input("EVENT_TYPE");
+  const target = PERIODIC_EVENTS.includes(eventType) ? periodicReport(eventType) : dispatchedReport();
+  if (target === null) return 0;
+  const maxTimeMs = Math.max(1, Number(input("MAX_TIME", "30")) || 30) * 1000;
+  const token = await oidcToken(input("AUDIENCE", "ci-relay-callback"), maxTimeMs);
+  return report(target.url, token, target.body, maxTimeMs);
+}
+
+runStep(main);

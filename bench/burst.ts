@@ -25,8 +25,33 @@ export interface BurstFigures {
   secondsToLastDispatch: number;
   /** Redis used_memory above its level before the burst, highest while draining */
   peakBacklogBytes: number;
+  /** Redis bytes per delivery still waiting for its job request, at the peak */
+  bytesPerWaitingDelivery: number;
+  /** dispatches dropped because their PR got a newer head before they were sent */
+  superseded: number;
   lost: number;
   duplicated: number;
+}
+
+/** Each of this many PRs gets a share of the burst's pushes in turn: later heads supersede earlier ones. */
+const PULL_REQUESTS = 100;
+
+/** Deliveries whose dispatch was dropped as superseded, from the dispatch records themselves. */
+async function supersededDeliveries(redis: Redis, prefix: string): Promise<Set<string>> {
+  const found = new Set<string>();
+  let cursor = "0";
+  do {
+    // SCAN matches whole keys: the client's keyPrefix is not applied to the pattern.
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}relay:dispatch:*`, "COUNT", 1000);
+    cursor = next;
+    if (keys.length === 0) continue;
+    const values = await redis.mget(...keys.map((key) => key.slice(prefix.length)));
+    for (const value of values) {
+      const record = value === null ? null : (JSON.parse(value) as { state?: string; deliveryId?: string });
+      if (record?.state === "superseded" && record.deliveryId) found.add(record.deliveryId);
+    }
+  } while (cursor !== "0");
+  return found;
 }
 
 const usedMemory = async (redis: Redis) => Number(/used_memory:(\d+)/.exec(await redis.info("memory"))?.[1] ?? NaN);
@@ -45,7 +70,7 @@ export async function measureBurst(count = 1_000): Promise<BurstFigures> {
   const relay = await startRelayServer({ fakeGitHub: github, configYaml: CONFIG, logLevel: "warn", env: { REDIS_URL: ownRedis.url, NODE_ENV: "production", RELAY_TOKEN_SECRET: "bench-secret-bench-secret-bench-secret-0123" } });
   const redis = new Redis(ownRedis.url, { keyPrefix: relay.redisPrefix });
   try {
-    const deliveries = signedDeliveries(count, UPSTREAMS, 1);
+    const deliveries = signedDeliveries(count, UPSTREAMS, 1, PULL_REQUESTS);
     const baseline = await usedMemory(redis);
     let peak = 0;
     const started = performance.now();
@@ -60,11 +85,16 @@ export async function measureBurst(count = 1_000): Promise<BurstFigures> {
     let answered: { id: string; ok: boolean }[] | null = null;
     void answers.then((all) => (answered = all));
     let lastAt = NaN;
+    let bytesPerWaiting = 0;
     while (performance.now() - started < DRAIN_LIMIT_MS) {
-      peak = Math.max(peak, (await usedMemory(redis)) - baseline);
-      const length = await redis.xlen(JOBS_STREAM);
+      const [bytes, length, superseded] = [(await usedMemory(redis)) - baseline, await redis.xlen(JOBS_STREAM), (await supersededDeliveries(redis, relay.redisPrefix)).size];
+      if (bytes > peak) {
+        peak = bytes;
+        const waiting = await redis.zcard("relay:outbox:due-since");
+        bytesPerWaiting = waiting > 0 ? bytes / waiting : bytesPerWaiting;
+      }
       const accepted = answered === null ? Infinity : (answered as { ok: boolean }[]).filter((a) => a.ok).length;
-      if (length >= accepted) {
+      if (length + superseded >= accepted) {
         lastAt = performance.now();
         break;
       }
@@ -79,12 +109,16 @@ export async function measureBurst(count = 1_000): Promise<BurstFigures> {
       perDelivery.set(id, (perDelivery.get(id) ?? 0) + 1);
     }
     const accepted = all.filter((a) => a.ok);
+    const superseded = await supersededDeliveries(redis, relay.redisPrefix);
     return {
       deliveries: count,
       accepted: accepted.length,
       secondsToLastDispatch: (lastAt - started) / 1000,
       peakBacklogBytes: peak,
-      lost: accepted.filter((a) => !perDelivery.has(a.id)).length,
+      bytesPerWaitingDelivery: bytesPerWaiting,
+      superseded: superseded.size,
+      // Superseded is not lost: the PR's newer head was sent instead (and counted here if it was not).
+      lost: accepted.filter((a) => !perDelivery.has(a.id) && !superseded.has(a.id)).length,
       duplicated: [...perDelivery.values()].reduce((sum, n) => sum + n - 1, 0),
     };
   } finally {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { measureBurst } from "./burst";
 import { measureCallbacks } from "./callback-throughput";
 import { benchDispatchLatency } from "./dispatch-latency";
+import { measureHeadOfLine } from "./head-of-line";
 import { measureIntake, type IntakeFigures } from "./intake-throughput";
 import { benchLambdaColdImport } from "./lambda-cold-import";
 import { report, table } from "./report";
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
   };
   const callbacks = await measureCallbacks(CALLBACKS);
   const dispatch = await benchDispatchLatency(DISPATCH_ROUNDS);
+  const headOfLine = await measureHeadOfLine(1_000, 20);
   const burst = await measureBurst(1_000);
   const lambda = benchLambdaColdImport();
   const loadAfter = load();
@@ -48,8 +50,11 @@ async function main(): Promise<void> {
       ["server CPU ms per callback (HUD sends included)", fixed(callbacks.cpuMsPerCallback, 2), "–", "–", "", "", ""],
       ["failed callbacks", String(callbacks.failures), "–", "–", "", "0", met(callbacks.failures === 0)],
       ["GitHub calls per dispatch, steady state", dispatch.callsPerDispatch, "–", "–", "", "", ""],
+      [`another installation's dispatch, ms after its answer, with one installation ${headOfLine.backlog} tasks behind: p95 (p50)`, `${fixed(headOfLine.p95Ms, 0)} (${fixed(headOfLine.p50Ms, 0)})`, "–", "–", "", "≤ 100 ms", met(headOfLine.p95Ms <= 100 && headOfLine.backlogAtEnd > 0)],
       [`burst of ${burst.deliveries} to 4 installations: s to the last dispatch (queue)`, fixed(burst.secondsToLastDispatch, 2), "–", "–", "", "", ""],
       ["burst: peak backlog bytes in Redis (per delivery)", `${fixed(burst.peakBacklogBytes / 1e6, 1)} MB (${fixed(burst.peakBacklogBytes / burst.deliveries / 1024, 1)} KiB)`, "–", "–", "", "", ""],
+      ["burst: backlog bytes per waiting delivery, at the peak", `${fixed(burst.bytesPerWaitingDelivery / 1024, 1)} KiB`, "–", "–", "", "", ""],
+      [`burst: dispatches superseded (${burst.deliveries} pushes over 100 PRs)`, String(burst.superseded), "–", "–", "", "", ""],
       ["burst: dispatches lost / duplicated after the drain", `${burst.lost} / ${burst.duplicated}`, "–", "–", "", "0 / 0", met(burst.lost === 0 && burst.duplicated === 0 && burst.accepted === burst.deliveries)],
       ["Lambda: slowest handler's bundled cold import, median ms", fixed(lambda.slowestBundledMs, 0), "–", "–", "", "≤ 250 ms", met(lambda.slowestBundledMs <= 250)],
     ],

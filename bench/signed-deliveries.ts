@@ -12,15 +12,16 @@ export interface SignedDelivery {
 /**
  * `count` different PR synchronize payloads of ~20 KB (padded in the PR body), each signed with the
  * test secret, spread round-robin over `repos` (one installation each, ids from `firstInstallation`).
- * Signed before any timing starts, so the load generator only sends.
+ * Each is a new head of its own PR, or, with `pullRequests`, of one of that many PRs in turn (so later
+ * pushes supersede earlier ones). Signed before any timing starts, so the load generator only sends.
  */
-export function signedDeliveries(count: number, repos: string[], firstInstallation: number): SignedDelivery[] {
+export function signedDeliveries(count: number, repos: string[], firstInstallation: number, pullRequests = count): SignedDelivery[] {
   return Array.from({ length: count }, (_, i) => {
     const index = i % repos.length;
     const payload = pullRequestEvent("synchronize", {
       repo: repos[index],
       installationId: firstInstallation + index,
-      number: 1 + i,
+      number: 1 + (i % pullRequests),
       headSha: randomSha(),
       authorAssociation: "MEMBER",
       body: "",

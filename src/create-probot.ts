@@ -1,7 +1,7 @@
-import type { Logger } from "pino";
+import { getTransformStream } from "@probot/pino";
+import pino, { type Logger } from "pino";
 import { Probot } from "probot";
-import { readEnvOptions } from "probot/lib/bin/read-env-options";
-import { getLog, type GetLogOptions } from "probot/lib/helpers/get-log";
+import { githubApiUrl, readAppKey } from "./config/app-credentials";
 import { EnvError, requireAppCredentials, type EnvProblem, type EnvVars, type RelayEnv } from "./config/env";
 import { GitHubCalls } from "./github/github-calls";
 import { relayOctokit } from "./github/relay-octokit";
@@ -32,16 +32,16 @@ export interface RelayProbot {
  * variable, unless all the App's credentials are there and the key can be read.
  */
 export function createProbot(env: RelayEnv, vars: EnvVars): RelayProbot {
-  const probotEnv = probotEnvOptions(vars);
-  requireAppCredentials(env, probotEnv.privateKey !== undefined);
+  const privateKey = appKey(vars);
+  requireAppCredentials(env, privateKey !== undefined);
   const log = relayLog(env, vars);
   const metrics = createMetrics();
   const githubCalls = new GitHubCalls(metrics);
   const probot = new Probot({
     appId: env.appId,
-    privateKey: probotEnv.privateKey,
-    secret: probotEnv.secret,
-    baseUrl: probotEnv.baseUrl,
+    privateKey,
+    secret: env.webhookSecret,
+    baseUrl: githubApiUrl(env),
     // Probot logs a failed delivery with its payload and signature attached to the error.
     log: log.child({ name: "probot" }, { redact: LOG_REDACTION }),
     Octokit: relayOctokit(metrics, log.child({ name: "github" }), githubCalls),
@@ -49,23 +49,27 @@ export function createProbot(env: RelayEnv, vars: EnvVars): RelayProbot {
   return { probot, log, metrics, githubCalls };
 }
 
-/** The relay's logger, as Probot would make it: JSON in production or with LOG_FORMAT=json, else pretty. */
+/**
+ * The relay's logger, as Probot makes its own (with the transform of Probot's log package): JSON in
+ * production or with LOG_FORMAT=json, else pretty.
+ */
 export function relayLog(env: RelayEnv, vars: EnvVars): Logger {
-  return getLog({
-    // pino accepts "silent"; Probot's type for the level predates it.
-    level: env.logLevel as GetLogOptions["level"],
+  const transform = getTransformStream({
     logFormat: env.logFormat ?? (vars.NODE_ENV === "production" ? "json" : "pretty"),
     logLevelInString: vars.LOG_LEVEL_IN_STRING === "true",
   });
+  // SonicBoom (fd 1, as Probot writes it) is a writable stream; its types just do not say so.
+  transform.pipe(pino.destination(1) as unknown as NodeJS.WritableStream);
+  return pino({ level: env.logLevel, name: "probot", messageKey: "msg" }, transform);
 }
 
 /**
- * Probot's reading of the environment, which finds the private key. Its errors name `env.PRIVATE_KEY`
- * or print the path in its own words; this names the variable, in one line, never the key.
+ * The private key, found as Probot finds it. Its errors name `env.PRIVATE_KEY` or print the path in
+ * their own words; this names the variable, in one line, never the key.
  */
-function probotEnvOptions(vars: EnvVars): ReturnType<typeof readEnvOptions> {
+function appKey(vars: EnvVars): string | undefined {
   try {
-    return readEnvOptions(vars as NodeJS.ProcessEnv);
+    return readAppKey(vars);
   } catch {
     throw new EnvError([keyProblem(vars)]);
   }

@@ -15,12 +15,13 @@ import { GitHubCalls } from "./github/github-calls";
 import { readRepoFile } from "./github/read-repo-file";
 import { HUD_TASK, hudTask } from "./hud/hud-task";
 import { createMetrics, type Metrics } from "./metrics/metrics";
+import { ONCALL_COMMENT_TASK } from "./oncall/oncall-comment-state";
+import { oncallCommentTask } from "./oncall/oncall-comment-task";
 import { Outbox } from "./outbox/outbox";
 import { enqueueJobTask } from "./queue/enqueue-job-task";
-import { ENQUEUE_JOB_TASK } from "./queue/job-request";
 import { OutboxRunner, type TaskHandler } from "./outbox/outbox-runner";
 import { dispatchTask } from "./relay/dispatch-task";
-import { DISPATCH_TASK } from "./relay/relay-delivery";
+import { DISPATCH_TASK, ENQUEUE_JOB_TASK } from "./relay/relay-delivery";
 import { createStore } from "./store/create-store";
 import type { Store } from "./store/store";
 
@@ -99,5 +100,6 @@ function taskHandlers(relay: Omit<Relay, "runner" | "oidc" | "audit" | "now">, o
     [RERUN_TASK]: rerunDownstreamTask({ github: relay.github, log: relay.log }),
     [CIFLOW_LABELS_TASK]: ciflowLabelsTask({ ...relay, now: overrides.now }),
     [WORKFLOW_RUN_TASK]: workflowRunTask({ ...relay, now: overrides.now }),
+    [ONCALL_COMMENT_TASK]: oncallCommentTask({ ...relay, publicUrl: relay.env.relayPublicUrl }),
   };
 }

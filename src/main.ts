@@ -1,4 +1,3 @@
-import { createWebhookProxy } from "probot/lib/helpers/webhook-proxy";
 import { startTimeoutSweeps } from "./timeouts/timeout-sweeps";
 import { EnvError, lacksAllAppCredentials, loadEnv } from "./config/env";
 import { loadDotEnv } from "./config/load-dot-env";
@@ -8,8 +7,9 @@ import { createRelay } from "./create-relay";
 import { loadRelayConfig } from "./load-relay-config";
 import { startRedeliveryChecks } from "./redelivery/redeliver-missed";
 import { runSetupFlow } from "./run-setup-flow";
-import { createServer, WEBHOOK_PATH } from "./server/create-server";
-import { shutDown } from "./server/shut-down";
+import { createServer, WEBHOOK_PATH } from "./http/create-server";
+import { shutDown } from "./http/shut-down";
+import { startWebhookProxy } from "./start-webhook-proxy";
 
 /** SIGTERM must end the process within 10 s (orchestrators SIGKILL after their grace). */
 const FORCED_EXIT_MS = 9_000;
@@ -34,9 +34,7 @@ async function main(): Promise<void> {
   const server = createServer(relay, probot, log).listen(env.port, env.host ?? "::", () => {
     log.info(`ci-relay listening on http://${env.host ?? "localhost"}:${env.port} (store: ${relay.store.kind})`);
   });
-  const proxy = env.webhookProxyUrl
-    ? await createWebhookProxy({ url: env.webhookProxyUrl, port: env.port, path: WEBHOOK_PATH, logger: log })
-    : undefined;
+  const proxy = env.webhookProxyUrl ? await startWebhookProxy({ url: env.webhookProxyUrl, port: env.port, path: WEBHOOK_PATH, log }) : undefined;
   relay.runner.start(env.outboxDrainIntervalSeconds * 1000);
   const stopTimeoutSweeps = startTimeoutSweeps(relay, env.outboxDrainIntervalSeconds * 1000);
   const stopRedeliveryChecks = env.redeliverMissed ? startRedeliveryChecks(relay, env.outboxDrainIntervalSeconds * 1000) : async () => undefined;

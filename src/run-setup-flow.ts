@@ -1,5 +1,9 @@
 import type { Logger } from "pino";
 import { Probot, Server } from "probot";
+// The one Probot internal the relay imports, and only here: Probot exports no setup flow of its own
+// (`probot run` reaches it through the same module), and re-implementing the manifest flow (the
+// registration form, the code exchange, writing .env, the GitHub Enterprise variants) would be a
+// worse copy. A Probot upgrade that moves it fails this file's compile, nowhere else.
 import { setupAppFactory } from "probot/lib/apps/setup";
 import { EnvError, type RelayEnv } from "./config/env";
 

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import type { RelayError } from "../http/failure-kinds";
-import { failureBody } from "../http/failure-kinds";
+import type { RelayError } from "../errors/failure-kinds";
+import { failureBody } from "../errors/failure-kinds";
 import type { AuditRecord } from "./audit-record";
 
 /** What an endpoint learned about a request while handling it; everything is optional. */

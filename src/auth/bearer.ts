@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { RelayError } from "../http/failure-kinds";
+import { RelayError } from "../errors/failure-kinds";
 
 const MAX_TOKEN_BYTES = 8 * 1024;
 /** RFC 6750 b64token; a JWT always fits. */

@@ -1,4 +1,4 @@
-import { RelayError } from "../http/failure-kinds";
+import { RelayError } from "../errors/failure-kinds";
 
 const TIMEOUT_MS = 5000;
 
@@ -43,7 +43,7 @@ async function readBounded(response: Response, maxBytes: number): Promise<string
     return null;
   }
   if (!response.body) return "";
-  const reader = response.body.getReader();
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {

@@ -1,6 +1,6 @@
 import { createLocalJWKSet, errors, type JWTVerifyGetKey } from "jose";
 import { z } from "zod";
-import { RelayError } from "../http/failure-kinds";
+import { RelayError } from "../errors/failure-kinds";
 import { fetchIssuerJson, issuerFailure } from "./fetch-issuer-json";
 
 /** Keys older than this are refetched before use, so a key the issuer withdrew stops verifying. */

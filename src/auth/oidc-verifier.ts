@@ -1,7 +1,10 @@
-import { errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from "jose";
+import { decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from "jose";
 import { z } from "zod";
+import type { CiProvider } from "../config/types";
+import { RelayError } from "../errors/failure-kinds";
 import { isCanonicalCompactJwt } from "./canonical-jwt";
 import { createIssuerKeys, type IssuerKeys } from "./issuer-keys";
+import { resolveProviderCaller } from "./resolve-provider-caller";
 import { invalidToken, tokenRejected } from "./token-rejection";
 
 const CLOCK_SKEW_SECONDS = 60;
@@ -30,11 +33,21 @@ const identityClaimsSchema = z.object({
   exp: z.number(),
 });
 
-/** A verified caller; `aud` is the audience it was verified for. */
-export type OidcIdentity = z.infer<typeof identityClaimsSchema> & { aud: string };
+/**
+ * A `ci_providers` token's own claims the relay keeps; which downstream it is comes from its `repo_map`.
+ * `sub` is required as for GitHub's: Buildkite, GitLab and CircleCI all send one.
+ */
+const providerClaimsSchema = identityClaimsSchema.pick({ sub: true, jti: true, iat: true, exp: true });
+
+/**
+ * A verified caller; `aud` is the audience it was verified for. For a `ci_providers` token,
+ * `provider` is its issuer and `repository` the downstream its `repo_map` entry names (the GitHub
+ * claims it lacks are absent); a GitHub Actions token has no `provider`.
+ */
+export type OidcIdentity = z.infer<typeof identityClaimsSchema> & { aud: string; provider?: string };
 
 export interface OidcVerifierOptions {
-  /** the trusted issuer, exactly as tokens carry it in `iss` */
+  /** the trusted GitHub Actions issuer (`OIDC_ISSUER`), exactly as tokens carry it in `iss` */
   issuer: string;
   fetch?: typeof fetch;
   now?: () => Date;
@@ -43,48 +56,94 @@ export interface OidcVerifierOptions {
 }
 
 export interface OidcVerifier {
-  /** Resolves the caller's identity or throws a RelayError (`token-invalid` for any fault of the token). */
-  verify(token: string, audience: string): Promise<OidcIdentity>;
+  /**
+   * Resolves the caller's identity or throws a RelayError: `token-invalid` for any fault of the token,
+   * `caller-not-allowed` for a `providers` token no `repo_map` entry admits. Without `providers` only
+   * GitHub Actions tokens are taken (the broker).
+   */
+  verify(token: string, audience: string, providers?: readonly CiProvider[]): Promise<OidcIdentity>;
 }
 
 /**
- * SPEC §4.1 / §6: one verifier (one key cache) for callbacks and the broker; each endpoint passes
- * its own audience, so a broker token never passes as a callback token or the other way round.
+ * SPEC §4.1 / §6: one verifier (one key cache per issuer) for callbacks and the broker; each endpoint
+ * passes its own audience, so a broker token never passes as a callback token or the other way round.
+ * The token's `iss`, read before anything is verified, only picks among the trusted issuers: keys are
+ * fetched for `OIDC_ISSUER` and configured providers alone, so a token cannot make the relay call out.
  */
 export function createOidcVerifier(options: OidcVerifierOptions): OidcVerifier {
   const now = options.now ?? (() => new Date());
-  const keys = createIssuerKeys({
-    issuer: options.issuer,
-    fetch: options.fetch ?? fetch,
-    now,
-    maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
-  });
+  // One entry per issuer ever trusted: the set is the config's, never the tokens'.
+  const keysByIssuer = new Map<string, IssuerKeys>();
+  const keysOf = (issuer: string): IssuerKeys => {
+    let keys = keysByIssuer.get(issuer);
+    if (keys === undefined) {
+      keys = createIssuerKeys({ issuer, fetch: options.fetch ?? fetch, now, maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES });
+      keysByIssuer.set(issuer, keys);
+    }
+    return keys;
+  };
+
+  /** SPEC §4 step 1 for any trusted issuer: signature, `iss`, `aud`, `exp`/`nbf` with skew, `iat` age. */
+  async function verifySigned(token: string, issuer: string, audience: string, requiredClaims: string[], currentDate: Date): Promise<JWTPayload> {
+    let payload: JWTPayload;
+    try {
+      payload = await verifyWithIssuerKeys(token, keysOf(issuer), {
+        // Pinning RS256 refuses `none` and HS256-signed-with-the-public-key before any key is chosen.
+        algorithms: ["RS256"],
+        issuer,
+        audience,
+        clockTolerance: CLOCK_SKEW_SECONDS,
+        requiredClaims: ["exp", "iat", ...requiredClaims],
+        currentDate,
+      });
+    } catch (error) {
+      throw tokenRejected(error);
+    }
+    // jose has checked that a present `iat` is a number; this says so to the compiler.
+    if (typeof payload.iat !== "number") throw invalidToken("claims-invalid");
+    const ageRejection = tokenAgeRejection(payload.iat, currentDate);
+    if (ageRejection) throw invalidToken(ageRejection);
+    return payload;
+  }
 
   return {
-    async verify(token, audience) {
+    async verify(token, audience, providers = []) {
       const currentDate = now();
       if (!isCanonicalCompactJwt(token)) throw invalidToken("token-malformed");
-      let payload: JWTPayload;
-      try {
-        payload = await verifyWithIssuerKeys(token, keys, {
-          // Pinning RS256 refuses `none` and HS256-signed-with-the-public-key before any key is chosen.
-          algorithms: ["RS256"],
-          issuer: options.issuer,
-          audience,
-          clockTolerance: CLOCK_SKEW_SECONDS,
-          requiredClaims: ["exp", "iat", "repository"],
-          currentDate,
-        });
-      } catch (error) {
-        throw tokenRejected(error);
+      const issuer = unverifiedIssuer(token);
+      if (issuer === options.issuer) {
+        const parsed = identityClaimsSchema.safeParse(await verifySigned(token, issuer, audience, ["repository"], currentDate));
+        if (!parsed.success) throw invalidToken("claims-invalid");
+        return { ...parsed.data, aud: audience };
       }
-      const parsed = identityClaimsSchema.safeParse(payload);
+      const provider = providers.find((candidate) => candidate.issuer === issuer);
+      if (provider === undefined) throw invalidToken("issuer-mismatch");
+      const providerAudience = provider.audience ?? audience;
+      const payload = await verifySigned(token, provider.issuer, providerAudience, ["sub"], currentDate);
+      const parsed = providerClaimsSchema.safeParse(payload);
       if (!parsed.success) throw invalidToken("claims-invalid");
-      const ageRejection = tokenAgeRejection(parsed.data.iat, currentDate);
-      if (ageRejection) throw invalidToken(ageRejection);
-      return { ...parsed.data, aud: audience };
+      const decision = resolveProviderCaller(provider.repoMap, payload);
+      if ("rejection" in decision) {
+        const which = decision.claim === undefined ? "" : ` (${decision.claim})`;
+        throw new RelayError("caller-not-allowed", `No ci_providers repo_map entry admits this caller${which}.`, decision.rejection);
+      }
+      return { ...parsed.data, repository: decision.repo, aud: providerAudience, provider: provider.issuer };
     },
   };
+}
+
+/**
+ * The token's `iss`, unverified: it only chooses which trusted issuer's keys to try, and is then
+ * checked exactly by the verification itself. Undecodable payloads are malformed tokens.
+ */
+function unverifiedIssuer(token: string): string | undefined {
+  let payload: JWTPayload;
+  try {
+    payload = decodeJwt(token);
+  } catch {
+    throw invalidToken("token-malformed");
+  }
+  return typeof payload.iss === "string" ? payload.iss : undefined;
 }
 
 /**

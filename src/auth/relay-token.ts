@@ -1,7 +1,7 @@
 import { SignJWT, errors, jwtVerify, type JWTPayload } from "jose";
 import { z } from "zod";
 import { LEVELS } from "../config/types";
-import { RelayError } from "../http/failure-kinds";
+import { RelayError } from "../errors/failure-kinds";
 import { isCanonicalCompactJwt } from "./canonical-jwt";
 import { invalidToken, tokenRejected } from "./token-rejection";
 

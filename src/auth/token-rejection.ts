@@ -1,5 +1,5 @@
 import { errors } from "jose";
-import { RelayError } from "../http/failure-kinds";
+import { RelayError } from "../errors/failure-kinds";
 
 /**
  * Turns any verification failure into the one answer clients see: `token-invalid`, with a

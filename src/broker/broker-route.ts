@@ -7,7 +7,7 @@ import type { OidcIdentity } from "../auth/oidc-verifier";
 import { claimJti } from "../auth/replay-guard";
 import { invalidToken } from "../auth/token-rejection";
 import type { Relay } from "../create-relay";
-import { RelayError } from "../http/failure-kinds";
+import { RelayError } from "../errors/failure-kinds";
 import { jsonRoute, type RouteContext, type RouteResult } from "../http/json-route";
 import { parseJson, readBody } from "../http/read-body";
 import type { GrantDecision } from "./match-grant";

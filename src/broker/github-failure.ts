@@ -1,5 +1,5 @@
 import { isRateLimited, SECONDARY_LIMIT_DEFAULT_WAIT_MS } from "../github/is-rate-limited";
-import { RelayError } from "../http/failure-kinds";
+import { RelayError } from "../errors/failure-kinds";
 import { classifyFailure } from "../outbox/classify-failure";
 
 interface OctokitLikeError {

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { repoName } from "../config/repo-name";
-import { RelayError } from "../http/failure-kinds";
+import { RelayError } from "../errors/failure-kinds";
 import { brokerGrants, brokerRoute, callerSchema, denial, invalidBody, type BrokerDeps } from "./broker-route";
 import { githubFailure, tokenFailure } from "./github-failure";
 import { NO_RETRY, sendGitHubCall, type Octokit } from "./send-github-call";

@@ -1,4 +1,4 @@
-import { RelayError } from "../http/failure-kinds";
+import { RelayError } from "../errors/failure-kinds";
 import { idempotentWriteRecord, type IdempotentWriteRecord } from "../records/idempotent-writes";
 import type { Store } from "../store/store";
 

@@ -3,7 +3,7 @@ import type { OidcIdentity, OidcVerifier } from "../auth/oidc-verifier";
 import { verifyRelayToken, type RelayTokenClaims } from "../auth/relay-token";
 import { invalidToken } from "../auth/token-rejection";
 import { sameRepo, type Downstream, type RelayConfig, type Transport } from "../config/types";
-import { RelayError } from "../http/failure-kinds";
+import { RelayError } from "../errors/failure-kinds";
 import { bindingRejection } from "./binding-rejection";
 
 export interface CallbackCaller {
@@ -47,7 +47,7 @@ export async function authenticateCallback(input: AuthenticateCallbackInput): Pr
     if (!sameSecret(input.bearer, input.relayToken)) throw invalidToken("bearer-not-relay-token");
     return { claims, downstream, identity: null };
   }
-  const identity = await input.oidc.verify(input.bearer, input.callbackAudience);
+  const identity = await input.oidc.verify(input.bearer, input.callbackAudience, input.config.ciProviders);
   input.onVerified?.({ claims, identity });
   const rejection = bindingRejection(identity, claims, downstream.callers);
   if (rejection !== null) throw invalidToken(rejection);

@@ -1,7 +1,6 @@
 import { z } from "zod";
-
-/** GitHub's check-run conclusions: what a downstream may report for a completed job or run. */
-export const CHECK_CONCLUSIONS = ["action_required", "cancelled", "failure", "neutral", "success", "skipped", "stale", "timed_out"] as const;
+import { CHECK_CONCLUSIONS } from "../checks/check-conclusions";
+import { RelayError } from "../errors/failure-kinds";
 
 /** Ids arrive as text from workflow expressions, or as numbers from hand-written clients. */
 const numericId = z
@@ -85,3 +84,9 @@ export const callbackBodySchema = z.object({
 });
 
 export type CallbackBody = z.infer<typeof callbackBodySchema>;
+
+/** Names the fields that failed, never their values: a body may carry anything. */
+export function invalidBody(error: z.ZodError): RelayError {
+  const fields = [...new Set(error.issues.map((issue) => issue.path.join(".") || "(body)"))].slice(0, 10);
+  return new RelayError("validation-failed", `The callback body is invalid: ${fields.join(", ")}.`, "body-invalid");
+}

@@ -1,24 +1,23 @@
 import type { RequestHandler } from "express";
-import type { z } from "zod";
 import { extractBearer } from "../auth/bearer";
 import { buildAuditRecord, type AuditFacts } from "../audit/build-audit-record";
 import { concludeDeclaredJobs } from "../checks/conclude-declared-jobs";
 import { sameRepo } from "../config/types";
 import type { Relay } from "../create-relay";
-import { RelayError } from "../http/failure-kinds";
+import { RelayError } from "../errors/failure-kinds";
 import { jsonRoute, type RouteContext } from "../http/json-route";
 import { parseJson, readBody } from "../http/read-body";
+import { handleNightlyReport } from "../nightly/handle-nightly-report";
+import { periodicEventOf } from "../nightly/nightly-body";
 import { readDispatch, type DispatchRecord } from "../records/dispatches";
-import { countCallback } from "../records/rate-windows";
 import { authenticateCallback, type CallbackCaller } from "./authenticate-callback";
-import { callbackBodySchema, type WorkflowReport } from "./callback-body";
-import { callbackRateWindow } from "./callback-rate-window";
+import { callbackBodySchema, invalidBody, type WorkflowReport } from "./callback-body";
+import { countCallback } from "./count-callback";
 import type { JobEvent } from "./decide-transition";
 import { readJobState, recordJobReport } from "./record-job-report";
 import { transitionEffects } from "./transition-effects";
 
 const BODY_LIMIT_BYTES = 64 * 1024;
-const RATE_WINDOW_SECONDS = 60;
 
 /** What one request taught the route, for its audit record and metrics. */
 interface CallbackTrace {
@@ -30,7 +29,8 @@ interface CallbackTrace {
 /**
  * SPEC §4 `POST /relay/v1/callback`, in the contract's order: body size and JSON syntax, then
  * authentication, then the body schema, then the dispatch and the rate limit — every check before the
- * one atomic write that changes state and enqueues its effects.
+ * one atomic write that changes state and enqueues its effects. Nightly and periodic reports branch
+ * off once the body is read (`handleNightlyReport`), in the same order.
  */
 export function callbackRoute(relay: Relay): RequestHandler {
   const traces = new WeakMap<RouteContext, CallbackTrace>();
@@ -47,6 +47,19 @@ export function callbackRoute(relay: Relay): RequestHandler {
       const bearer = extractBearer(context.request);
       const config = await relay.config.get();
       if (config === null) throw new RelayError("store-unavailable", "The relay config is not loaded yet; retry later.", "config-not-loaded");
+      // Nightly and periodic reports follow no dispatch and carry no relay token: their own path.
+      if (periodicEventOf(json) !== null) {
+        const report = await handleNightlyReport(relay, {
+          requestId: context.requestId,
+          json,
+          bearer,
+          config,
+          audit,
+          onVerified: (identity) => noteCaller(audit, { identity }),
+        });
+        trace.outcome = report.outcome;
+        return { body: report.body };
+      }
 
       // Read once per request: authentication may need the record (queue callbacks), and so does what follows.
       const dispatchReads = new Map<string, Promise<DispatchRecord | null>>();
@@ -66,7 +79,7 @@ export function callbackRoute(relay: Relay): RequestHandler {
           noteCaller(audit, verified);
           // Read ahead while the OIDC token is verified: the record is needed next, and reading it
           // early decides nothing (a refused caller's read is simply dropped).
-          if (verified.claims) prefetch(dispatchOf(verified.claims.jti));
+          if (verified.claims) void prefetch(dispatchOf(verified.claims.jti));
         },
       });
 
@@ -87,17 +100,7 @@ export function callbackRoute(relay: Relay): RequestHandler {
       const jobKey = { requestId: dispatch.requestId, runId: workflow.run_id, runAttempt: workflow.run_attempt, scope: workflow.scope, jobName: workflow.job_name ?? null };
       // The job's state is read together with the rate count (one round trip); it is only used if the count allows.
       const jobState = prefetch(readJobState(relay.store, { key: jobKey }));
-      const window = callbackRateWindow(Date.now(), RATE_WINDOW_SECONDS);
-      const count = await countCallback(relay.store, caller.downstream.repo, window.index, RATE_WINDOW_SECONDS);
-      if (count > relay.env.callbackRateLimitPerMinute) {
-        throw new RelayError(
-          "rate-limited",
-          `Too many callbacks for this repository; retry in ${window.secondsLeft} s.`,
-          "callback-rate-limited",
-          [],
-          window.secondsLeft,
-        );
-      }
+      await countCallback(relay.store, caller.downstream.repo, relay.env.callbackRateLimitPerMinute, Date.now());
 
       const now = Date.now();
       const decision = await recordJobReport(
@@ -173,10 +176,4 @@ function noteCaller(audit: AuditFacts, { claims, identity }: Partial<CallbackCal
 
 function jobEvent(workflow: WorkflowReport): JobEvent {
   return workflow.status === "completed" ? { status: "completed", conclusion: workflow.conclusion } : { status: "in_progress" };
-}
-
-/** Names the fields that failed, never their values: a body may carry anything. */
-function invalidBody(error: z.ZodError): RelayError {
-  const fields = [...new Set(error.issues.map((issue) => issue.path.join(".") || "(body)"))].slice(0, 10);
-  return new RelayError("validation-failed", `The callback body is invalid: ${fields.join(", ")}.`, "body-invalid");
 }

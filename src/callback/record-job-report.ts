@@ -1,5 +1,6 @@
 import type { DispatchRecord } from "../records/dispatches";
 import { jobId, parseJobRecord, readRawJob, recordJobOps, writeIfJobIs } from "../records/jobs";
+import { LOST_RACE, retryContended } from "../store/retry-contended";
 import type { Store, WriteOp } from "../store/store";
 import { decideTransition, type JobReport, type TransitionDecision } from "./decide-transition";
 import type { JobTransition } from "./job-transition";
@@ -25,14 +26,11 @@ export async function recordJobReport(
   effects: (transition: JobTransition) => WriteOp[],
   firstRead?: Promise<string | null>,
 ): Promise<TransitionDecision> {
-  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+  return retryContended(`job state ${jobId(report.key)}`, ATTEMPTS, async (attempt) => {
     const raw = attempt === 0 && firstRead !== undefined ? await firstRead : await readRawJob(store, report.key);
     const decision = decideTransition(dispatch, parseJobRecord(raw), report);
     if (decision.outcome !== "accepted") return decision;
     const ops: WriteOp[] = [...recordJobOps(report.key, decision.record, report.at), ...effects(decision.transition)];
-    if (await writeIfJobIs(store, report.key, raw, ops)) return decision;
-    // Losers that retry in lockstep collide again: spread them out a little.
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
-  }
-  throw new Error(`job state ${jobId(report.key)} stayed contended for ${ATTEMPTS} attempts`);
+    return (await writeIfJobIs(store, report.key, raw, ops)) ? decision : LOST_RACE;
+  });
 }

@@ -1,4 +1,5 @@
 import { checkRunOpsForTransition } from "../checks/check-run-effects";
+import { CONFIG_DEFAULTS } from "../config/native-config";
 import type { RelayConfig } from "../config/types";
 import { sameRepo } from "../config/types";
 import type { Relay } from "../create-relay";
@@ -34,6 +35,7 @@ function jobDeadlineOp(config: RelayConfig, transition: JobTransition): WriteOp 
   const member = jobId({ ...transition, requestId: transition.dispatch.requestId });
   if (transition.to !== "IN_PROGRESS") return clearDeadlineOp("jobs", member);
   const downstream = config.downstreams.find((d) => sameRepo(d.repo, transition.dispatch.downstream));
-  const minutes = downstream?.jobTimeoutMinutes ?? 360;
+  // A downstream gone from the config since the dispatch times out after the default.
+  const minutes = downstream?.jobTimeoutMinutes ?? CONFIG_DEFAULTS.jobTimeoutMinutes;
   return setDeadlineOp("jobs", member, transition.at + minutes * 60_000);
 }

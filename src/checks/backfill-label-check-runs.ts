@@ -1,6 +1,7 @@
 import type { RelayConfig } from "../config/types";
 import { sameRepo } from "../config/types";
 import type { Relay } from "../create-relay";
+import { notifiesByComment, oncallCommentOps } from "../oncall/oncall-comment-state";
 import { checksShownOp } from "../records/check-runs";
 import type { WriteOp } from "../store/store";
 import { syncCheckRunOps } from "./check-run-state";
@@ -27,6 +28,9 @@ export async function backfillLabelCheckRuns(relay: Pick<Relay, "store" | "outbo
       ops.push(...syncCheckRunOps(relay.outbox, { upstream: record.upstream.repo, sha: record.upstream.sha, name }, now));
     }
   }
+  // A result that came before the label now shows on the PR, and so in its oncall comment.
+  const notifying = dispatches.find((record) => notifiesByComment(config, record.downstream));
+  if (notifying) ops.push(...oncallCommentOps(relay.outbox, config, notifying, now));
   if (ops.length > 0) await relay.store.write(ops);
   return dispatches.length;
 }

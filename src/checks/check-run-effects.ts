@@ -2,6 +2,7 @@ import type { JobTransition } from "../callback/job-transition";
 import { CONFIG_DEFAULTS } from "../config/native-config";
 import { sameRepo, type RelayConfig } from "../config/types";
 import type { Relay } from "../create-relay";
+import { oncallCommentOps } from "../oncall/oncall-comment-state";
 import type { Outbox } from "../outbox/outbox";
 import { checksShownOp, downstreamRunOps, type CheckRunState, type CheckStatus } from "../records/check-runs";
 import type { DispatchRecord } from "../records/dispatches";
@@ -36,6 +37,8 @@ export function checkRunOpsForDispatch(outbox: Outbox, config: RelayConfig, reco
     ...(shown ? [checksShownOp(record.requestId)] : []),
     ...wantCheckRunOps(outbox, state, now),
     setDeadlineOp(state, now + timeoutsOf(config, record.downstream).pickupMs),
+    // A new head (or a re-run) turns an existing oncall comment to what now runs; it never makes one.
+    ...oncallCommentOps(outbox, config, record, now),
   ];
 }
 
@@ -70,6 +73,8 @@ export function checkRunOpsForTransition(relay: Pick<Relay, "outbox">, config: R
   }
   if (transition.scope === "run") {
     ops.push(...wantCheckRunOps(relay.outbox, perDownstream, now), deadlineOp(perDownstream));
+    // A concluded per-downstream check is news for the PR's oncall comment (SPEC §2 `notify`).
+    if (status === "completed") ops.push(...oncallCommentOps(relay.outbox, config, record, now));
     return ops;
   }
   const workflow = transition.workflowName ?? "workflow";

@@ -1,7 +1,8 @@
-import { randomUUID } from "node:crypto";
+import { installationLane } from "../outbox/lanes";
 import type { Outbox } from "../outbox/outbox";
-import { CHECK_CONCLUSIONS, wantedCheckRunOps, type CheckConclusion, type CheckRunState } from "../records/check-runs";
+import { checkKey, wantedCheckRunOps, type CheckRunState } from "../records/check-runs";
 import type { WriteOp } from "../store/store";
+import { CHECK_CONCLUSIONS, type CheckConclusion } from "./check-conclusions";
 
 /**
  * The state the app wants one upstream check run to have. Decisions (dispatch, callback transition,
@@ -24,9 +25,16 @@ export function wantCheckRunOps(outbox: Outbox, state: CheckRunState, now: numbe
 
 /** Schedules GitHub to follow the wanted state already stored (after a label makes checks shown). */
 export function syncCheckRunOps(outbox: Outbox, state: Pick<CheckRunState, "upstream" | "sha" | "name">, now: number): WriteOp[] {
-  // A fresh id per decision: a task being run must never absorb (and then delete) a newer one.
+  // One task per check run: decisions made before its turn coalesce into it (the task writes the
+  // wanted state current when it runs), so they cost one write. A decision made while it runs makes
+  // it run again (Outbox.complete), never lost.
   return outbox.enqueueOps(
-    { id: `${CHECK_RUN_TASK}:${randomUUID()}`, kind: CHECK_RUN_TASK, data: { upstream: state.upstream, sha: state.sha, name: state.name } },
+    {
+      id: `${CHECK_RUN_TASK}:${checkKey(state.upstream, state.sha, state.name)}`,
+      kind: CHECK_RUN_TASK,
+      lane: installationLane(state.upstream),
+      data: { upstream: state.upstream, sha: state.sha, name: state.name },
+    },
     now,
   );
 }

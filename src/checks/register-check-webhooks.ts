@@ -9,6 +9,7 @@ import { backfillLabelCheckRuns } from "./backfill-label-check-runs";
 import { parseExternalId } from "./external-id";
 import { recordedDispatches } from "./recorded-dispatches";
 import { rerunCheckRuns } from "./rerun-check-runs";
+import { supersedeDispatches } from "../relay/supersede-dispatches";
 import { supersedeCheckRuns } from "./supersede-check-runs";
 import { tracksCheckRuns } from "./wants-check-runs";
 import { parseWorkflowRunEvent } from "./workflow-run-event";
@@ -42,7 +43,8 @@ export function registerCheckWebhooks(app: Probot, relay: Relay, context: CheckW
     if (!config.upstreams.some((u) => sameRepo(u, event.repo))) return;
     const head = { repo: event.repo, number: event.prNumber, sha: event.sha };
     if (event.action === "synchronize") {
-      await handled(supersedeCheckRuns(relay, head, Date.now()));
+      const now = Date.now();
+      await handled(Promise.all([supersedeCheckRuns(relay, head, now), supersedeDispatches(relay, head, now)]));
     } else if (event.addedLabel !== null) {
       await handled(backfillLabelCheckRuns(relay, config, head, event.addedLabel, Date.now()));
     }

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { RelayConfig } from "../config/types";
 import type { Relay } from "../create-relay";
+import { installationLane } from "../outbox/lanes";
 import { readDownstreamRuns } from "../records/check-runs";
 import { completeDelivery } from "../records/deliveries";
 import type { DispatchRecord } from "../records/dispatches";
@@ -31,7 +32,7 @@ export async function rerunCheckRuns(relay: Pick<Relay, "store" | "outbox">, con
     if (run !== null && record.transport === "dispatch") {
       ops.push(
         ...relay.outbox.enqueueOps(
-          { id: `${RERUN_TASK}:${request.deliveryId}:${record.requestId}`, kind: RERUN_TASK, data: { downstream: record.downstream, runId: run.runId, mode: request.mode } },
+          { id: `${RERUN_TASK}:${request.deliveryId}:${record.requestId}`, kind: RERUN_TASK, lane: installationLane(record.downstream), data: { downstream: record.downstream, runId: run.runId, mode: request.mode } },
           now,
         ),
         ...checkRunOpsForDispatch(relay.outbox, config, record, true, now),

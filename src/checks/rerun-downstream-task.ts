@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { AppGitHub } from "../github/app-github";
+import { OUTBOX_WRITE_WAIT_MS } from "../github/pace-writes";
 import type { OutboxTask } from "../outbox/outbox";
 import type { TaskContext, TaskHandler } from "../outbox/outbox-runner";
 
@@ -22,7 +23,7 @@ export function rerunDownstreamTask(deps: RerunDownstreamDeps): TaskHandler {
       const mode = task.data.mode === "rerun" ? "rerun" : "rerun-failed-jobs";
       const [owner, repo] = downstream.split("/");
       const octokit = await deps.github.forRepo(downstream, { actions: "write" });
-      await octokit.request(`POST /repos/{owner}/{repo}/actions/runs/{run_id}/${mode}`, { owner, repo, run_id: runId, request: { signal: context?.signal } });
+      await octokit.request(`POST /repos/{owner}/{repo}/actions/runs/{run_id}/${mode}`, { owner, repo, run_id: runId, request: { signal: context?.signal, pacingWaitMs: OUTBOX_WRITE_WAIT_MS } });
       deps.log.info({ downstream, runId, mode }, "downstream run re-run");
     },
   };

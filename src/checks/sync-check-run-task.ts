@@ -1,16 +1,20 @@
 import type { Logger } from "pino";
 import type { AppGitHub } from "../github/app-github";
+import { OUTBOX_WRITE_WAIT_MS } from "../github/pace-writes";
+import { deferralOf } from "../outbox/deferral";
 import type { OutboxTask } from "../outbox/outbox";
 import type { TaskContext, TaskHandler } from "../outbox/outbox-runner";
 import {
   areChecksShown,
   checkKey,
   lockCheckRun,
+  markCheckRunCreating,
   readDownstreamRun,
   readKnownCheckRun,
   readWantedCheckRun,
   storeKnownCheckRun,
   unlockCheckRun,
+  unmarkCheckRunCreating,
   type CheckRunState,
   type KnownCheckRun,
 } from "../records/check-runs";
@@ -74,7 +78,10 @@ async function writeCheckRun(deps: SyncCheckRunDeps, key: string, want: CheckRun
   const [owner, repo] = want.upstream.split("/");
   const octokit = await deps.github.forRepo(want.upstream, { checks: "write" });
   let known = await readKnownCheckRun(deps.store, key);
-  if (known === null) {
+  // Looked up only where a create may have reached GitHub without its id being kept (a crash or a
+  // failed reply after the POST): in steady state the app knows the id of every check run it made.
+  const firstCreate = known === null && (await markCheckRunCreating(deps.store, key));
+  if (known === null && !firstCreate) {
     const { data } = await octokit.request("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", {
       owner,
       repo,
@@ -97,11 +104,17 @@ async function writeCheckRun(deps: SyncCheckRunDeps, key: string, want: CheckRun
   };
   // A finished check run that must run again (a re-run) is a new check run, as GitHub's UI expects.
   if (known !== null && !(known.completed && want.status !== "completed")) {
-    await octokit.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", { owner, repo, check_run_id: known.id, ...fields, request: { signal } });
+    await octokit.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", { owner, repo, check_run_id: known.id, ...fields, request: { signal, pacingWaitMs: OUTBOX_WRITE_WAIT_MS } });
     return { id: known.id, completed: want.status === "completed" };
   }
-  const { data } = await octokit.request("POST /repos/{owner}/{repo}/check-runs", { owner, repo, name: want.name, head_sha: want.sha, ...fields, request: { signal } });
-  return { id: data.id, completed: want.status === "completed" };
+  try {
+    const { data } = await octokit.request("POST /repos/{owner}/{repo}/check-runs", { owner, repo, name: want.name, head_sha: want.sha, ...fields, request: { signal, pacingWaitMs: OUTBOX_WRITE_WAIT_MS } });
+    return { id: data.id, completed: want.status === "completed" };
+  } catch (error) {
+    // Put off for its write slot, the create was never sent: its next turn needs no look-up either.
+    if (firstCreate && deferralOf(error) !== null) await unmarkCheckRunCreating(deps.store, key);
+    throw error;
+  }
 }
 
 async function runUrl(store: Store, requestId: string): Promise<string | null> {

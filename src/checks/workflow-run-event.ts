@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { CHECK_CONCLUSIONS, type CheckConclusion, type DownstreamRun } from "../records/check-runs";
+import type { DownstreamRun } from "../records/check-runs";
+import { CHECK_CONCLUSIONS, type CheckConclusion } from "./check-conclusions";
 
 /** The facts of a downstream `workflow_run` webhook the per-downstream check depends on. */
 export interface WorkflowRunEvent {

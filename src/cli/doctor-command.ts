@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { readEnvOptions } from "probot/lib/bin/read-env-options";
+import { githubApiUrl, readAppKey } from "../config/app-credentials";
 import { resolveConfigLocation } from "../config/config-location";
 import { parseRelayConfig, RelayConfigError } from "../config/parse-relay-config";
 import { sameRepo, type RelayConfig } from "../config/types";
@@ -36,13 +36,14 @@ async function readRelayConfig(env: NodeJS.ProcessEnv, github: DoctorGitHub): Pr
 }
 
 async function examine(repo: string, env: NodeJS.ProcessEnv, io: CliIo): Promise<Finding[]> {
-  const probotEnv = readEnvOptions(env);
-  if (!probotEnv.appId) throw new UsageError("APP_ID", "required for doctor (the app's credentials, as in .env)");
-  if (!probotEnv.privateKey) throw new UsageError("PRIVATE_KEY", "required for doctor (or PRIVATE_KEY_PATH)");
+  const privateKey = readAppKey(env);
+  const appId = Number(env.APP_ID);
+  if (!appId) throw new UsageError("APP_ID", "required for doctor (the app's credentials, as in .env)");
+  if (!privateKey) throw new UsageError("PRIVATE_KEY", "required for doctor (or PRIVATE_KEY_PATH)");
   const github = new DoctorGitHub({
-    appId: String(probotEnv.appId),
-    privateKeyPem: probotEnv.privateKey,
-    baseUrl: probotEnv.baseUrl ?? "https://api.github.com",
+    appId: String(appId),
+    privateKeyPem: privateKey,
+    baseUrl: githubApiUrl({ gheHost: env.GHE_HOST, gheProtocol: env.GHE_PROTOCOL }),
     fetch: io.fetch,
   });
   const config = await readRelayConfig(env, github);

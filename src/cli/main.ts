@@ -1,3 +1,8 @@
+/**
+ * cli/ owns every `npx ci-relay` command: one table (commands.ts) that parses options and prints
+ * --help, the runner commands (broker, pr-preflight, callback), replay, doctor, and worker/dlq. A
+ * command here parses and prints; what it runs lives in its domain folder (doctor/, worker/, broker/).
+ */
 import { EXIT } from "./cli-io";
 import { runCli } from "./run-cli";
 

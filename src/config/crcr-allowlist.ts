@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_LEVELS } from "./levels-config";
 import { CONFIG_DEFAULTS, deviceName, text } from "./native-config";
 import { repoName } from "./repo-name";
 import { LEVELS, RELAYED_EVENTS, type Downstream, type Level, type RelayConfig } from "./types";
@@ -99,6 +100,9 @@ function toDownstream(listed: ListedRepo): Downstream {
     level: listed.level,
     ...(listed.device !== undefined && { device: listed.device }),
     oncalls: listed.oncalls,
+    // CRCR pings the oncalls of its check-run levels; an allowlist has no `notify`, so the oncalls an
+    // L3/L4 entry lists are what asks for it, and an entry naming none gets no comment.
+    notify: (listed.level === "L3" || listed.level === "L4") && listed.oncalls.length > 0 ? ["comment"] : [],
     events: [...RELAYED_EVENTS],
     transport: "dispatch",
     runsOn: CONFIG_DEFAULTS.runsOnDefault,
@@ -125,5 +129,8 @@ export function crcrToRelayConfig(allowlist: CrcrAllowlist, upstreamRepo: string
     pullRequest: { actions: [...CONFIG_DEFAULTS.pullRequestActions], trust: null, trustLabel: null },
     downstreams: listEntries(allowlist).map(toDownstream),
     broker: [],
+    // PyTorch's allowlist has no place for thresholds: its downstreams are shown, never judged.
+    levels: DEFAULT_LEVELS,
+    ciProviders: [],
   };
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseRedisUrl } from "../store/redis-url";
 import { isGithubConfigRef, LOCATION_FORMAT, parseBlobUrl, parseGithubConfigRef } from "./config-location";
 import { repoName } from "./repo-name";
 import type { RelayConfig } from "./types";
@@ -76,6 +77,9 @@ function isUrl(value: string, protocols: string[]): boolean {
 
 const httpUrl = z.string().refine((value) => isUrl(value, ["http:", "https:"]), { error: "must be an http(s) URL" });
 
+/** REDIS_URL, as the relay and the `ci-relay worker` read it. */
+export const redisUrlVariable = z.string().refine((value) => parseRedisUrl(value) !== null, { error: "must be a redis:// or rediss:// URL" });
+
 const withoutTrailingSlash = (value: string) => value.replace(/\/+$/, "");
 
 /** Messages here are fixed text: nothing a variable holds (some are secrets) can reach an error. */
@@ -99,10 +103,7 @@ const envSchema = z
       })
       .default("info"),
     LOG_FORMAT: z.enum(["json", "pretty"], { error: "must be json or pretty" }).optional(),
-    REDIS_URL: z
-      .string()
-      .refine((value) => isUrl(value, ["redis:", "rediss:"]), { error: "must be a redis:// or rediss:// URL" })
-      .optional(),
+    REDIS_URL: redisUrlVariable.optional(),
     RELAY_CONFIG: z
       .string()
       .refine((value) => !isGithubConfigRef(value) || parseGithubConfigRef(value) !== null, {

@@ -1,6 +1,8 @@
 import { z } from "zod";
+import { levelsSchema, toLevelsConfig } from "./levels-config";
+import { ciProviderSchema, toCiProvider } from "./ci-provider-config";
 import { duplicateRepoIndexes, repoName } from "./repo-name";
-import { LEVELS, RELAYED_EVENTS, type BrokerGrant, type Downstream, type RelayConfig } from "./types";
+import { LEVELS, NOTIFY_CHANNELS, RELAYED_EVENTS, sameRepo, type BrokerGrant, type Downstream, type RelayConfig } from "./types";
 
 /** Defaults of SPEC §2; the CRCR form reuses the ones it shares with the native form. */
 export const CONFIG_DEFAULTS = {
@@ -67,6 +69,11 @@ const downstream = z
     /** GitHub logins responsible for this downstream. Default: none. */
     oncalls: z.array(text).default(() => []),
     /**
+     * L3/L4 only. `comment`: when its per-downstream check on a PR fails or times out, one comment on the
+     * upstream PR names it, its conclusion, the run and its oncalls, and is kept up to date. Default: none.
+     */
+    notify: z.array(z.enum(NOTIFY_CHANNELS)).default(() => []),
+    /**
      * Upstream events relayed to it. `[]`: nightly-only, never dispatched (its nightly and periodic
      * reports are still taken). Default: both `pull_request` and `push`.
      */
@@ -92,6 +99,10 @@ const downstream = z
     }
     if (entry.level !== "L3" && entry.device !== undefined) {
       ctx.addIssue({ code: "custom", path: ["device"], message: "only for level L3" });
+    }
+    // L1 and L2 have no per-downstream check on the PR to report on (SPEC §3).
+    if (entry.notify.length > 0 && entry.level !== "L3" && entry.level !== "L4") {
+      ctx.addIssue({ code: "custom", path: ["notify"], message: "only for level L3 or L4" });
     }
     if (entry.transport === "dispatch") {
       for (const key of QUEUE_ONLY_KEYS) {
@@ -177,6 +188,10 @@ export const nativeConfigSchema = z
     downstreams: z.array(downstream).default(() => []),
     /** Grants for the GitHub broker (SPEC §6); default is deny. Default: none. */
     broker: z.array(brokerGrant).default(() => []),
+    /** What each level asks of a downstream's record, and over how many days (SPEC §7). Default: nothing asked, 14 days. */
+    levels: levelsSchema,
+    /** Callers from CI systems other than GitHub Actions (SPEC §4.1), one entry per issuer. Default: none. */
+    ci_providers: z.array(ciProviderSchema).default(() => []),
   })
   .superRefine((config, ctx) => {
     for (const index of duplicateRepoIndexes(config.upstreams)) {
@@ -185,6 +200,15 @@ export const nativeConfigSchema = z
     for (const index of duplicateRepoIndexes(config.downstreams.map((entry) => entry.repo))) {
       ctx.addIssue({ code: "custom", path: ["downstreams", index, "repo"], message: "duplicate repository" });
     }
+    const issuers = config.ci_providers.map((provider) => provider.issuer);
+    config.ci_providers.forEach((provider, index) => {
+      if (issuers.indexOf(provider.issuer) !== index) ctx.addIssue({ code: "custom", path: ["ci_providers", index, "issuer"], message: "duplicate issuer" });
+      provider.repo_map.forEach((mapping, mapIndex) => {
+        if (!config.downstreams.some((entry) => sameRepo(entry.repo, mapping.repo))) {
+          ctx.addIssue({ code: "custom", path: ["ci_providers", index, "repo_map", mapIndex, "repo"], message: "is not a configured downstream" });
+        }
+      });
+    });
   });
 
 type NativeConfig = z.output<typeof nativeConfigSchema>;
@@ -198,6 +222,7 @@ function toDownstream(entry: NativeDownstream, runsOnDefault: string): Downstrea
     level: entry.level,
     ...(entry.device !== undefined && { device: entry.device }),
     oncalls: entry.oncalls,
+    notify: [...new Set(entry.notify)],
     events: entry.events,
     transport: entry.transport,
     runsOn,
@@ -245,5 +270,7 @@ export function nativeToRelayConfig(config: NativeConfig): RelayConfig {
     },
     downstreams: config.downstreams.map((entry) => toDownstream(entry, config.runs_on_default)),
     broker: config.broker.map(toGrant),
+    levels: toLevelsConfig(config.levels),
+    ciProviders: config.ci_providers.map(toCiProvider),
   };
 }

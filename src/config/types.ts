@@ -1,3 +1,4 @@
+import type { LevelsConfig } from "./levels-config";
 import { asciiLowerCase } from "./pattern";
 
 /**
@@ -12,6 +13,10 @@ export const RELAYED_EVENTS = ["pull_request", "push"] as const;
 export type RelayedEvent = (typeof RELAYED_EVENTS)[number];
 
 export type Transport = "dispatch" | "queue";
+
+/** SPEC §2 `notify`: how an L3/L4 downstream's oncalls hear of its failures on a PR. */
+export const NOTIFY_CHANNELS = ["comment"] as const;
+export type NotifyChannel = (typeof NOTIFY_CHANNELS)[number];
 
 export interface QueueJob {
   id: string;
@@ -30,6 +35,8 @@ export interface Downstream {
   /** L3 only: the opt-in label is `<labelPrefix><device>` */
   device?: string;
   oncalls: string[];
+  /** L3/L4 only: `comment` = one comment on the upstream PR, kept up to date, when its per-downstream check fails */
+  notify: NotifyChannel[];
   /** what is dispatched; empty for a nightly-only downstream (never dispatched, still reports) */
   events: RelayedEvent[];
   transport: Transport;
@@ -59,6 +66,25 @@ export interface BrokerGrant {
   live: string[];
 }
 
+/** One `repo_map` entry of a `ci_providers` issuer (SPEC §2, §4 step 1). */
+export interface ProviderRepoMapping {
+  /** claim -> value; a token is this entry's caller when every one equals its claim exactly */
+  claims: Record<string, string>;
+  /** the downstream such a token reports as */
+  repo: string;
+  /** claim -> SPEC §2 patterns; each claim must be present and match one of its patterns */
+  requiredClaims: Record<string, string[]>;
+}
+
+/** A CI system other than GitHub Actions whose OIDC tokens may report callbacks. */
+export interface CiProvider {
+  /** exactly as its tokens carry it in `iss` */
+  issuer: string;
+  /** absent: `CALLBACK_AUDIENCE` */
+  audience?: string;
+  repoMap: ProviderRepoMapping[];
+}
+
 export interface RelayConfig {
   /** which file form it came from; only for logs and health */
   form: "native" | "crcr";
@@ -77,6 +103,9 @@ export interface RelayConfig {
   };
   downstreams: Downstream[];
   broker: BrokerGrant[];
+  /** what each level asks of a downstream's record (SPEC §7 `levels:`) */
+  levels: LevelsConfig;
+  ciProviders: CiProvider[];
 }
 
 /** SPEC §2: repository names match case-insensitively, in ASCII (see `asciiLowerCase`). */

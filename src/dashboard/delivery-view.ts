@@ -1,13 +1,13 @@
 import { z } from "zod";
 import type { Level, Transport } from "../config/types";
-import { RelayError } from "../http/failure-kinds";
+import { RelayError } from "../errors/failure-kinds";
 import type { Outbox, OutboxTask } from "../outbox/outbox";
 import { listDeliveryIds, readDeliverySummaries, readDeliverySummary, type DeliverySummary, type DeliverySummaryEntry } from "../records/deliveries";
 import { readEachDispatch, type DispatchRecord } from "../records/dispatches";
 import { dispatchTaskId } from "../relay/relay-delivery";
 import type { Store } from "../store/store";
 
-export type DownstreamOutcome = "dispatched" | "queued" | "retrying" | "failed" | "skipped";
+export type DownstreamOutcome = "dispatched" | "queued" | "retrying" | "failed" | "superseded" | "skipped";
 
 /** SPEC §7 `GET /relay/v1/deliveries/{id}`, one downstream. */
 export interface DeliveryDownstreamView {
@@ -117,6 +117,7 @@ async function deliveryView(store: Store, outbox: Outbox, summary: DeliverySumma
 export function downstreamView(entry: DeliverySummaryEntry, record: DispatchRecord | null, task: OutboxTask | null): DeliveryDownstreamView {
   const base = { repo: entry.repo, level: entry.level, transport: entry.transport, detail: entry.detail, dispatchId: entry.dispatchId };
   if (!entry.dispatched) return { ...base, outcome: "skipped", reason: entry.reason, attempts: null };
+  if (record?.state === "superseded") return { ...base, outcome: "superseded", reason: `newer head ${record.supersededBy ?? "commit"}`, attempts: null };
   if (record?.state === "failed") return { ...base, outcome: "failed", reason: record.lastError, attempts: task?.attempts ?? null };
   if (record?.state === "pending") {
     const lastError = record.lastError ?? task?.lastError ?? null;

@@ -3,8 +3,18 @@ import { clockUtc } from "../outbox/describe-failure";
 import type { DispatchRecord } from "../records/dispatches";
 
 /** Every state a downstream of one delivery can be in, as the page and `/relay/v1/runs` name it. */
-const STATE_NAMES = ["pending", "retrying", "given_up", "queued", "in_progress", "success", "failure", "timed_out", "cancelled", "completed"] as const;
-export type StateName = (typeof STATE_NAMES)[number];
+export type StateName =
+  | "pending"
+  | "retrying"
+  | "given_up"
+  | "superseded"
+  | "queued"
+  | "in_progress"
+  | "success"
+  | "failure"
+  | "timed_out"
+  | "cancelled"
+  | "completed";
 
 export interface DownstreamState {
   name: StateName;
@@ -41,6 +51,10 @@ export function downstreamState(record: DispatchRecord, allJobs: readonly JobRec
       stuck: null,
     };
   }
+  if (record.state === "superseded") {
+    const by = record.supersededBy ? ` (${record.supersededBy.slice(0, 7)})` : "";
+    return { name: "superseded", reason: `not sent: a newer commit${by} was pushed to the pull request first`, since: record.supersededAt ?? null, stuck: null };
+  }
   if (record.state === "pending") {
     const attempts = record.attempts ?? 0;
     const dueAt = record.nextAttemptAt ?? record.createdAt;
@@ -67,6 +81,14 @@ export function downstreamState(record: DispatchRecord, allJobs: readonly JobRec
       stuck: deadline !== null && now > deadline ? `not picked up within its ${deadlines?.pickupTimeoutMinutes} min pickup timeout` : null,
     };
   }
+  return reportedState(relevant, deadlines, now);
+}
+
+/**
+ * Where a downstream stands from the jobs it reported (at least one; the ones that speak for its
+ * latest run): timed out, running, or concluded, with why. Pure.
+ */
+export function reportedState(relevant: readonly JobRecord[], deadlines: Deadlines | null, now: number): DownstreamState {
   const timedOut = relevant.filter((j) => j.state === "TIMED_OUT");
   if (timedOut.length > 0) {
     const unpicked = timedOut.some((j) => j.inProgressAt === null);

@@ -1,9 +1,10 @@
 import { z } from "zod";
 import { sameRepo, type RelayConfig } from "../config/types";
 import { readJobsOf, type JobRecord } from "../records/jobs";
-import { RelayError } from "../http/failure-kinds";
+import { RelayError } from "../errors/failure-kinds";
 import { listDispatchIds, readDispatches, type DispatchIndex, type DispatchRecord } from "../records/dispatches";
 import type { Store } from "../store/store";
+import type { PeriodicEvent } from "../records/nightly-reports";
 import { downstreamState, type StateName } from "./downstream-state";
 
 /** SPEC §7 query: `upstream=o/r&sha=...|pr=N&limit=...`. */
@@ -46,12 +47,13 @@ export interface StateView {
   stuck: string | null;
 }
 
+/** A downstream of one upstream delivery, or of one nightly/periodic report group (no dispatch: the dispatch fields are null). */
 export interface DownstreamView {
-  requestId: string;
+  requestId: string | null;
   repo: string;
   level: DispatchRecord["level"];
-  transport: DispatchRecord["transport"];
-  dispatchState: DispatchRecord["state"];
+  transport: DispatchRecord["transport"] | null;
+  dispatchState: DispatchRecord["state"] | null;
   state: StateView;
   dispatchedAt: string | null;
   /** the last failed attempt in plain words ("DNS failure: ...", "HTTP 502 from GitHub") */
@@ -59,12 +61,16 @@ export interface DownstreamView {
   attempts: number;
   nextAttemptAt: string | null;
   failedAt: string | null;
+  /** the config's oncalls of the downstream (none once it left the config) */
+  oncalls: string[];
   jobs: JobView[];
 }
 
 export interface UpstreamRunView {
-  upstream: DispatchRecord["upstream"];
-  event: DispatchRecord["event"];
+  /** `ref` is null for nightly and periodic reports: they name a commit, not a ref */
+  upstream: Omit<DispatchRecord["upstream"], "ref"> & { ref: string | null };
+  event: DispatchRecord["event"] | PeriodicEvent;
+  /** the upstream delivery; the commit SHA for nightly and periodic reports (as CRCR's `delivery_id`) */
   deliveryId: string;
   /**
    * When the relay accepted the delivery (the dispatch records' creation): the relay's clock, not
@@ -134,12 +140,27 @@ export async function listRuns(store: Store, query: RunsQuery, config: RelayConf
       attempts: record.attempts ?? (record.state === "dispatched" ? 1 : 0),
       nextAttemptAt: record.state === "pending" ? isoOrNull(record.nextAttemptAt ?? null) : null,
       failedAt: isoOrNull(record.failedAt ?? null),
+      oncalls: [...(configured?.oncalls ?? [])],
       jobs: jobs[i].map(jobView),
     });
   });
   const order = configOrder(config);
   for (const group of groups.values()) group.downstreams.sort((a, b) => order(a.repo) - order(b.repo) || a.repo.localeCompare(b.repo));
   return [...groups.values()];
+}
+
+/**
+ * Interleaves two newest-first lists of entries (dispatches, nightly reports) by `receivedAt`, each
+ * list keeping its own order, up to `limit`. Pure.
+ */
+export function mergeNewestFirst(a: readonly UpstreamRunView[], b: readonly UpstreamRunView[], limit: number): UpstreamRunView[] {
+  const merged: UpstreamRunView[] = [];
+  let [i, j] = [0, 0];
+  while ((i < a.length || j < b.length) && merged.length < limit) {
+    const takeA = j >= b.length || (i < a.length && Date.parse(a[i].receivedAt) >= Date.parse(b[j].receivedAt));
+    merged.push(takeA ? a[i++] : b[j++]);
+  }
+  return merged;
 }
 
 /** A downstream's position in the config; unconfigured ones after all configured ones. */

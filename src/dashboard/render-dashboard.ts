@@ -1,8 +1,9 @@
-import { createHash } from "node:crypto";
 import type { DeliveryView } from "./delivery-view";
 import type { StateName } from "./downstream-state";
 import type { DownstreamView, JobView, RunsQuery, UpstreamRunView } from "./list-runs";
-import type { DownstreamsSummary, Percentiles } from "./summarize-downstreams";
+import { describeFailedThreshold } from "../levels/describe-failed-threshold";
+import { pagePolicy } from "./page-policy";
+import type { DownstreamSummary, DownstreamsSummary, Percentiles } from "./summarize-downstreams";
 
 /**
  * SPEC §7 `GET /relay/`: the runs list as one self-contained page, readable at a glance on a desk or a
@@ -70,7 +71,7 @@ function renderStuck(runs: UpstreamRunView[]): string {
   const stuck = runs.flatMap((run) => run.downstreams.filter((d) => d.state.stuck !== null).map((d) => ({ run, d })));
   if (stuck.length === 0) return "";
   const rows = stuck.map(
-    ({ run, d }) => `<tr class="downstream stuck" data-repo="${escape(d.repo)}" data-status="${d.state.name}" data-anchor="stuck:${escape(d.requestId)}">
+    ({ run, d }) => `<tr class="downstream stuck" data-repo="${escape(d.repo)}" data-status="${d.state.name}" data-anchor="stuck:${escape(d.requestId ?? d.repo)}">
 <td data-label="downstream">${escape(d.repo)}</td>
 <td data-label="for">${upstreamLabel(run)}</td>
 <td data-label="status">${statusPill(d.state.name)} <span class="stuck-tag">stuck</span> ${escape(d.state.stuck ?? "")}</td>
@@ -93,7 +94,7 @@ function renderSummary(summary: DownstreamsSummary): string {
   const rows = summary.downstreams.map(
     (s) => `<tr class="summary" data-repo="${escape(s.repo)}" data-anchor="summary:${escape(s.repo)}">
 <td data-label="downstream">${escape(s.repo)}</td>
-<td data-label="level">${escape(s.level)}</td>
+<td data-label="level">${escape(s.level)} ${levelVerdict(s)}</td>
 <td data-label="success">${percent(s.successRate)} <span class="meta">· ${s.dispatches} dispatch${s.dispatches === 1 ? "" : "es"}</span></td>
 <td data-label="picked up">${percent(s.pickupRate)}${s.timeouts > 0 ? ` <span class="meta">${s.timeouts} timed out</span>` : ""}</td>
 <td data-label="queue p50/p95">${spread(s.queueSeconds)}</td>
@@ -113,14 +114,25 @@ ${rows.join("\n")}
 </section>`;
 }
 
+/** Meets or below its level's thresholds (`levels:`), and which ones fail. */
+function levelVerdict(s: DownstreamSummary): string {
+  if (s.meetsLevel) return `<span class="status success level-verdict">meets</span>`;
+  return `<span class="status failure level-verdict">below</span> <span class="reason">${s.failedThresholds.map((f) => escape(describeFailedThreshold(f))).join("; ")}</span>`;
+}
+
 function renderUpstream(run: UpstreamRunView): string {
+  // A nightly or periodic report follows no delivery: nothing to explain beyond its commit.
+  const meta =
+    run.upstream.ref === null
+      ? `${escape(run.event)} report · first reported ${timeTag(run.receivedAt)}`
+      : `${escape(run.event)} · accepted by the relay ${timeTag(run.receivedAt)} · <a href="v1/deliveries/${encodeURIComponent(run.deliveryId)}">why? (delivery ${escape(run.deliveryId)})</a>`;
   return `<section class="upstream">
 <h2>${upstreamLabel(run)}
-<span class="meta">${escape(run.event)} · accepted by the relay ${timeTag(run.receivedAt)} · <a href="v1/deliveries/${encodeURIComponent(run.deliveryId)}">why? (delivery ${escape(run.deliveryId)})</a></span></h2>
+<span class="meta">${meta}</span></h2>
 <table>
 <thead><tr><th>downstream</th><th>level</th><th>status</th><th>jobs</th><th>queue</th><th>run</th></tr></thead>
 <tbody>
-${run.downstreams.map(renderDownstream).join("\n")}
+${run.downstreams.map((d) => renderDownstream(d, d.requestId ?? `${run.event}:${run.upstream.sha}:${d.repo}`)).join("\n")}
 </tbody>
 </table>
 </section>`;
@@ -168,24 +180,37 @@ ${rows.join("\n")}
 
 function upstreamLabel(run: UpstreamRunView): string {
   const { upstream } = run;
-  const what = upstream.prNumber !== null ? `PR #${upstream.prNumber}` : escape(upstream.ref.replace(/^refs\/heads\//, ""));
+  const what =
+    upstream.ref === null
+      ? `<span class="report-kind">${escape(run.event)}</span>`
+      : upstream.prNumber !== null
+        ? `PR #${upstream.prNumber}`
+        : escape(upstream.ref.replace(/^refs\/heads\//, ""));
   return `<span class="repo">${escape(upstream.repo)}</span> ${what} <code title="${escape(upstream.sha)}">${escape(upstream.sha.slice(0, 10))}</code>`;
 }
 
-function renderDownstream(d: DownstreamView): string {
+function renderDownstream(d: DownstreamView, anchor: string): string {
   const jobs = d.jobs.filter((j) => j.scope === "job");
   const queue = maxOf(d.jobs.map((j) => j.queueTimeSeconds));
   const run = maxOf(d.jobs.map((j) => j.executionTimeSeconds));
   const link = d.jobs.map((j) => safeUrl(j.url)).find((u) => u !== null);
-  return `<tr class="downstream${d.state.stuck === null ? "" : " stuck"}" data-repo="${escape(d.repo)}" data-status="${d.state.name}" data-anchor="${escape(d.requestId)}">
+  return `<tr class="downstream${d.state.stuck === null ? "" : " stuck"}" data-repo="${escape(d.repo)}" data-status="${d.state.name}" data-anchor="${escape(anchor)}">
 <td data-label="downstream">${link ? `<a href="${escape(link)}">${escape(d.repo)}</a>` : escape(d.repo)}</td>
 <td data-label="level">${escape(d.level)}${d.transport === "queue" ? " · queue" : ""}</td>
 <td data-label="status">${statusPill(d.state.name)}${d.state.stuck === null ? "" : ` <span class="stuck-tag">stuck</span>`}
-<div class="reason">${escape(d.state.reason)}${d.state.ageSeconds === null ? "" : ` · ${age(d.state.ageSeconds)}`}</div></td>
+<div class="reason">${escape(d.state.reason)}${d.state.ageSeconds === null ? "" : ` · ${age(d.state.ageSeconds)}`}</div>${renderOncalls(d)}</td>
 <td data-label="jobs">${jobs.length === 0 ? "—" : jobs.map(renderJob).join(" ")}</td>
 <td data-label="queue">${duration(queue)}</td>
 <td data-label="run">${duration(run)}</td>
 </tr>`;
+}
+
+/** States someone should look at: the row names who to ask. */
+const NEEDS_ONCALLS: ReadonlySet<StateName> = new Set(["failure", "timed_out", "given_up"]);
+
+function renderOncalls(d: DownstreamView): string {
+  if (d.oncalls.length === 0 || (!NEEDS_ONCALLS.has(d.state.name) && d.state.stuck === null)) return "";
+  return `<div class="oncalls meta">oncalls: ${d.oncalls.map((o) => escape(o)).join(", ")}</div>`;
 }
 
 function renderJob(job: JobView): string {
@@ -201,6 +226,7 @@ const STATE_LABELS: Record<StateName, string> = {
   pending: "pending",
   retrying: "retrying",
   given_up: "given up",
+  superseded: "superseded",
   queued: "queued",
   in_progress: "in progress",
   success: "success",
@@ -274,6 +300,7 @@ const STYLE_CLASSES: Record<string, string> = {
   pending: "#6e7781",
   retrying: "#bc4c00",
   given_up: "#82071e",
+  superseded: "#953800",
   queued: "#0969da",
   in_progress: "#9a6700",
   success: "#1a7f37",
@@ -297,6 +324,7 @@ th { font-weight: 600; font-size: .8rem; color: var(--idle); }
 ${Object.entries(STYLE_CLASSES)
   .map(([name, colour]) => `.status.${name} { background: ${colour}; }`)
   .join("\n")}
+.report-kind { display: inline-block; border: 1px solid var(--idle); border-radius: .3rem; padding: 0 .3rem; font-size: .75rem; font-weight: 600; text-transform: uppercase; }
 .stuck-work { border: 2px solid #cf222e; border-radius: .5rem; padding: .5rem; }
 .stuck-work h2 { color: #cf222e; }
 .stuck-tag { display: inline-block; border: 1px solid #cf222e; color: #cf222e; border-radius: .3rem; padding: 0 .3rem; font-size: .75rem; font-weight: 600; text-transform: uppercase; }
@@ -312,10 +340,5 @@ a { color: inherit; }
 }
 `;
 
-const hash = (text: string) => `'sha256-${createHash("sha256").update(text, "utf8").digest("base64")}'`;
-
-/**
- * The page's Content-Security-Policy: nothing from elsewhere, and only this page's own style and
- * refresh script (by hash: no `unsafe-inline`, so injected markup could not run or restyle).
- */
-export const DASHBOARD_CSP = `default-src 'none'; style-src ${hash(STYLE)}; script-src ${hash(REFRESH_SCRIPT)}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+/** The page's Content-Security-Policy: its own style and refresh script only. */
+export const DASHBOARD_CSP = pagePolicy({ style: STYLE, script: REFRESH_SCRIPT });

@@ -1,4 +1,5 @@
 import type { DeliveryDownstreamView, DeliveryView } from "./delivery-view";
+import { pagePolicy } from "./page-policy";
 import { escape } from "./render-dashboard";
 
 /**
@@ -39,5 +40,8 @@ h1 { font-size: 1.2rem; } .meta { color: #6e7781; } table { border-collapse: col
 th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #8883; vertical-align: top; }
 .outcome { border-radius: 1rem; padding: 0 .5rem; color: #fff; font-size: .8rem; }
 .dispatched { background: #1a7f37; } .queued { background: #0969da; } .retrying { background: #9a6700; }
-.failed { background: #cf222e; } .skipped { background: #6e7781; }
+.failed { background: #cf222e; } .skipped { background: #6e7781; } .superseded { background: #953800; }
 `;
+
+/** The page's Content-Security-Policy: its own style only (it has no script). */
+export const DELIVERY_CSP = pagePolicy({ style: STYLE });

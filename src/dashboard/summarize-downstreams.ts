@@ -1,6 +1,8 @@
-import type { JobRecord } from "../records/jobs";
+import type { LevelsConfig } from "../config/levels-config";
 import { sameRepo, type Downstream, type Level } from "../config/types";
+import { judgeLevel, type FailedThreshold } from "../levels/judge-level";
 import type { DispatchRecord } from "../records/dispatches";
+import type { JobRecord } from "../records/jobs";
 import { downstreamState } from "./downstream-state";
 
 /** SPEC §7 `GET /relay/v1/downstreams`: each downstream's record over the window. */
@@ -21,8 +23,12 @@ export interface DownstreamSummary {
   executionSeconds: Percentiles;
   /** the downstream's latest report (a job started or finished); the relay's own timeouts are not reports */
   lastReportAt: string | null;
-  /** evidence against the level's thresholds: null until `levels:` thresholds exist in the config */
-  meetsLevel: boolean | null;
+  /** the evidence meets every threshold its level asks for (`levels:` in the config; none asked: true) */
+  meetsLevel: boolean;
+  /** the thresholds of its level the evidence does not meet, with what the window shows */
+  failedThresholds: FailedThreshold[];
+  /** more dispatches than one summary reads (EVIDENCE_MAX_DISPATCHES): the newest ones were read, not the whole window */
+  truncated: boolean;
 }
 
 export interface Percentiles {
@@ -40,16 +46,23 @@ export interface DispatchHistory {
   jobs: readonly JobRecord[];
 }
 
-export const DEFAULT_WINDOW_DAYS = 14;
-
 const FINISHED: ReadonlySet<string> = new Set(["success", "failure", "cancelled", "timed_out"]);
+
+/** What a summary is made of: the config's downstreams and thresholds, and the stored dispatches read. */
+export interface SummaryInput {
+  downstreams: readonly Downstream[];
+  levels: LevelsConfig;
+  history: readonly DispatchHistory[];
+  /** downstreams (lower case) with more dispatches in the window than were read */
+  truncated: ReadonlySet<string>;
+}
 
 /**
  * Each configured downstream's recent record, in config order, from the stored dispatch and job
- * records: what `GET /relay/v1/downstreams` answers and the page's summary shows. Records outside
- * the window are ignored. Pure.
+ * records, judged against its level's thresholds: what `GET /relay/v1/downstreams` answers and the
+ * page's summary shows. Records outside the window are ignored. Pure.
  */
-export function summarizeDownstreams(downstreams: readonly Downstream[], history: readonly DispatchHistory[], windowDays: number, now: number): DownstreamsSummary {
+export function summarizeDownstreams({ downstreams, levels, history, truncated }: SummaryInput, windowDays: number, now: number): DownstreamsSummary {
   const since = now - windowDays * 24 * 3600_000;
   const recent = history.filter((h) => h.record.createdAt >= since && h.record.createdAt <= now);
   return {
@@ -64,18 +77,24 @@ export function summarizeDownstreams(downstreams: readonly Downstream[], history
       const jobs = mine.flatMap((h) => h.jobs);
       const reportedAt = jobs.flatMap((j) => [j.state === "COMPLETED" ? (j.completedAt ?? j.updatedAt) : null, j.inProgressAt]).filter((t): t is number => t !== null);
       const lastReport = reportedAt.length === 0 ? null : Math.max(...reportedAt);
-      return {
-        repo: downstream.repo,
-        level: downstream.level,
-        oncalls: [...downstream.oncalls],
+      const evidence = {
         dispatches: mine.length,
         successRate: ratio(finished.filter((s) => s.state.name === "success").length, finished.length),
         pickupRate: ratio(pickedUp.length, pickupDecided.length),
         timeouts: states.filter((s) => s.state.name === "timed_out").length,
         queueSeconds: percentiles(jobs.map((j) => j.queueTimeSeconds)),
         executionSeconds: percentiles(jobs.map((j) => j.executionTimeSeconds)),
+      };
+      const judgement = judgeLevel(evidence, levels.thresholds[downstream.level]);
+      return {
+        repo: downstream.repo,
+        level: downstream.level,
+        oncalls: [...downstream.oncalls],
+        ...evidence,
         lastReportAt: lastReport === null ? null : new Date(lastReport).toISOString(),
-        meetsLevel: null,
+        meetsLevel: judgement.meets,
+        failedThresholds: judgement.failed,
+        truncated: truncated.has(downstream.repo.toLowerCase()),
       };
     }),
   };

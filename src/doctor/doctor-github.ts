@@ -87,7 +87,7 @@ export class DoctorGitHub {
     const entries = (await listing.json()) as unknown;
     if (!Array.isArray(entries)) return null;
     const paths = entries
-      .filter((entry): entry is { type: string; path: string } => typeof entry?.path === "string" && entry.type === "file")
+      .filter((entry: unknown): entry is { type: string; path: string } => isFileEntry(entry))
       .map((entry) => entry.path)
       .filter((path) => /\.ya?ml$/.test(path));
     return Promise.all(paths.map(async (path) => ({ path, text: await this.fileText(repo, path, token) })));
@@ -98,4 +98,10 @@ export class DoctorGitHub {
     if (!response.ok) throw new GitHubAnswerError(response.status, `GET /repos/${repo}/contents/${path}`);
     return response.text();
   }
+}
+
+function isFileEntry(entry: unknown): entry is { type: string; path: string } {
+  if (typeof entry !== "object" || entry === null) return false;
+  const { path, type } = entry as { path?: unknown; type?: unknown };
+  return typeof path === "string" && type === "file";
 }

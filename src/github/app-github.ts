@@ -1,6 +1,6 @@
 import type { Probot, ProbotOctokit } from "probot";
 import { z } from "zod";
-import { RelayError } from "../http/failure-kinds";
+import { RelayError } from "../errors/failure-kinds";
 import type { Metrics } from "../metrics/metrics";
 import { forgetInstallationId, readInstallationId, storeInstallationId } from "../records/installations";
 import type { Store } from "../store/store";
@@ -61,8 +61,17 @@ export class AppGitHub {
   private async mint(installationId: number, repo: string, permissions: Permissions): Promise<CachedToken> {
     const app = await this.probot.auth();
     const [, name] = repo.split("/");
-    const { data } = await app
-      .request("POST /app/installations/{installation_id}/access_tokens", { installation_id: installationId, repositories: [name], permissions })
+    // Minting is no content write, but the app client's throttle paces every POST it sends one a
+    // second across all installations: first dispatches to several installations would queue behind
+    // each other. So the mint goes out on a client without that throttle, signed with the app's JWT.
+    const { token: jwt } = (await app.auth({ type: "app" })) as { token: string };
+    const { data } = await this.unthrottled(app)
+      .request("POST /app/installations/{installation_id}/access_tokens", {
+        installation_id: installationId,
+        repositories: [name],
+        permissions,
+        headers: { authorization: `bearer ${jwt}` },
+      })
       .catch(async (error: unknown) => {
         // The app was uninstalled or reinstalled (a new id): forget the cached id so the next try looks it up.
         if ([401, 404].includes((error as { status?: number }).status ?? 0)) await this.forgetInstallation(repo);
@@ -76,6 +85,15 @@ export class AppGitHub {
     }) as Octokit;
     this.pacer.pace(client, installationId);
     return { client, renewAt: Date.parse(answer.expires_at) - TOKEN_RENEW_BEFORE_MS };
+  }
+
+  private unthrottledClient: Octokit | undefined;
+
+  /** One client of the app's Octokit class with no auth and no throttle; callers sign each request. */
+  private unthrottled(app: Octokit): Octokit {
+    const OctokitWithDefaults = app.constructor as typeof ProbotOctokit;
+    this.unthrottledClient ??= new OctokitWithDefaults({ throttle: { enabled: false } }) as Octokit;
+    return this.unthrottledClient;
   }
 
   async installationId(repo: string): Promise<number> {

@@ -20,12 +20,23 @@ const MAX_WAIT_MS = MAX_IN_PROCESS_WAIT_SECONDS * 1000;
 export class WriteSlotUnavailable extends Error {
   readonly status = 429;
   readonly response: { headers: Record<string, string> };
+  /** the outbox reschedules the task this much later without counting an attempt (src/outbox/deferral.ts) */
+  readonly deferMs: number;
 
   constructor(installationId: number, waitMs: number) {
     super(`GitHub writes for installation ${installationId} are paced; the next free slot is ${Math.ceil(waitMs / 1000)} s away`);
     this.response = { headers: { "retry-after": String(Math.ceil(waitMs / 1000)) } };
+    this.deferMs = waitMs;
   }
 }
+
+/**
+ * How long an outbox task's write may sleep in-process for its slot. A sleeping task holds a runner
+ * slot that another installation's work could use, so a later slot makes it `WriteSlotUnavailable`
+ * at once: rescheduled for its slot, its lane waiting with it. Passed as the request option
+ * `pacingWaitMs`; callers without it (the broker, answering a person) wait up to MAX_WAIT_MS.
+ */
+export const OUTBOX_WRITE_WAIT_MS = 100;
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
@@ -42,7 +53,7 @@ export class WritePacer {
   constructor(
     private readonly store: Pick<Store, "reserveSlot">,
     private readonly log: Pick<StoreLog, "warn" | "info">,
-    private readonly metrics: Pick<Metrics, "githubRateLimitWaits">,
+    private readonly metrics: Pick<Metrics, "githubRateLimitWaits" | "githubWrites">,
   ) {}
 
   /**
@@ -51,13 +62,17 @@ export class WritePacer {
    */
   pace(client: Octokit, installationId: number): void {
     client.hook.wrap("request", async (request, options) => {
-      if (options.method !== "GET" && options.method !== "HEAD") await this.waitForSlot(installationId);
+      if (options.method !== "GET" && options.method !== "HEAD") {
+        const { pacingWaitMs } = (options.request ?? {}) as { pacingWaitMs?: number };
+        await this.waitForSlot(installationId, Math.min(pacingWaitMs ?? MAX_WAIT_MS, MAX_WAIT_MS));
+        this.metrics.githubWrites.inc({ installation: String(installationId) });
+      }
       return request(options);
     });
   }
 
-  private async waitForSlot(installationId: number): Promise<void> {
-    const slot = await reserveWriteSlot(this.store, installationId, WRITE_INTERVAL_MS, MAX_WAIT_MS).catch((error: unknown) => {
+  private async waitForSlot(installationId: number, maxWaitMs: number): Promise<void> {
+    const slot = await reserveWriteSlot(this.store, installationId, WRITE_INTERVAL_MS, maxWaitMs).catch((error: unknown) => {
       this.failing(error);
       return null;
     });

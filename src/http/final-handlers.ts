@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import type { Logger } from "pino";
-import { failureBody, RelayError } from "./failure-kinds";
+import { failureBody, RelayError } from "../errors/failure-kinds";
 import { relayErrorOf } from "./relay-error-of";
 import { sendJson } from "./send-json";
 

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Request, RequestHandler, Response } from "express";
 import type { Logger } from "pino";
-import { failureBody, RelayError } from "./failure-kinds";
+import { failureBody, RelayError } from "../errors/failure-kinds";
 import { sendJson, type JsonAnswer } from "./send-json";
 
 export interface RouteContext {

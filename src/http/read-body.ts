@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { RelayError } from "./failure-kinds";
+import { RelayError } from "../errors/failure-kinds";
 
 /**
  * Reads a request body up to `limitBytes`, refusing more without buffering it (413). Works for Node

@@ -1,4 +1,4 @@
-import { RelayError, type FailureKind } from "./failure-kinds";
+import { RelayError, type FailureKind } from "../errors/failure-kinds";
 
 /** The SPEC §5 kind for each HTTP status a library or a handler refuses with. */
 const KIND_OF_STATUS: Readonly<Record<number, FailureKind>> = {

@@ -1,5 +1,6 @@
 import type { JobTransition } from "../callback/job-transition";
 import type { WorkflowReport } from "../callback/callback-body";
+import type { NightlyReport } from "../records/nightly-reports";
 import type { DispatchRecord } from "../records/dispatches";
 
 /** The upstream facts a HUD row is filed under, rebuilt from what the relay dispatched. */
@@ -24,7 +25,8 @@ export interface HudRecord {
     ci_metrics: { queue_time: number | null; execution_time: number | null };
     verified_repo: string;
     downstream_repo_level: string;
-    request_id: string;
+    /** null for a nightly or periodic report: no dispatch preceded it */
+    request_id: string | null;
     upstream: { repo: string; sha: string; pr_number: number | null };
   };
   untrusted: {
@@ -52,7 +54,7 @@ export function buildHudRecord(transition: JobTransition, workflow: WorkflowRepo
       callback_payload: {
         event_type: dispatch.event,
         delivery_id: dispatch.deliveryId,
-        payload: hudUpstreamPayload(dispatch),
+        payload: hudUpstreamPayload(dispatch.upstream),
         workflow: workflow ?? timedOutReport(transition),
       },
     },
@@ -80,7 +82,28 @@ function timedOutReport(transition: JobTransition): Record<string, unknown> {
   };
 }
 
-function hudUpstreamPayload({ upstream }: DispatchRecord): HudUpstreamPayload {
+/**
+ * SPEC §4 record of a nightly or periodic report: no dispatch, so no metrics and no request id; the
+ * SHA stands for the delivery (CRCR's `delivery_id`), and the upstream is the one GitHub confirmed
+ * the commit for, never the downstream's word. Pure.
+ */
+export function buildNightlyHudRecord(report: NightlyReport, workflow: WorkflowReport): HudRecord {
+  const upstream = { repo: report.upstream, sha: report.sha, prNumber: null };
+  return {
+    trusted: {
+      ci_metrics: { queue_time: null, execution_time: null },
+      verified_repo: report.downstream,
+      downstream_repo_level: report.level,
+      request_id: null,
+      upstream: { repo: upstream.repo, sha: upstream.sha, pr_number: null },
+    },
+    untrusted: {
+      callback_payload: { event_type: report.event, delivery_id: report.sha, payload: hudUpstreamPayload(upstream), workflow },
+    },
+  };
+}
+
+function hudUpstreamPayload(upstream: Pick<DispatchRecord["upstream"], "repo" | "sha" | "prNumber">): HudUpstreamPayload {
   return {
     repository: { full_name: upstream.repo },
     head_sha: upstream.sha,

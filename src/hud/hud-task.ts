@@ -1,11 +1,13 @@
 import type { Logger } from "pino";
 import type { JobTransition } from "../callback/job-transition";
 import type { WorkflowReport } from "../callback/callback-body";
+import { HUD_LANE } from "../outbox/lanes";
 import { jobId } from "../records/jobs";
 import type { Outbox, OutboxTask } from "../outbox/outbox";
 import type { TaskContext, TaskHandler } from "../outbox/outbox-runner";
 import type { WriteOp } from "../store/store";
-import { buildHudRecord } from "./hud-record";
+import { nightlyReportId, type NightlyReport } from "../records/nightly-reports";
+import { buildHudRecord, buildNightlyHudRecord } from "./hud-record";
 
 export const HUD_TASK = "hud";
 const HUD_TIMEOUT_MS = 10_000;
@@ -29,7 +31,17 @@ export function hudTaskOps(
 ): WriteOp[] {
   if (settings.hudUrl === undefined || transition.dispatch.level === "L1") return [];
   const id = `${HUD_TASK}:${jobId({ ...transition, requestId: transition.dispatch.requestId })}:${transition.to}`;
-  return outbox.enqueueOps({ id, kind: HUD_TASK, data: { record: buildHudRecord(transition, workflow) } }, now);
+  return outbox.enqueueOps({ id, kind: HUD_TASK, lane: HUD_LANE, data: { record: buildHudRecord(transition, workflow) } }, now);
+}
+
+/**
+ * The outbox task for one accepted nightly or periodic report (SPEC §4); each report is accepted once,
+ * and the id names it, so it is never forwarded twice. L1 reports are never accepted.
+ */
+export function nightlyHudTaskOps(outbox: Outbox, settings: HudSettings, report: NightlyReport, workflow: WorkflowReport, now: number): WriteOp[] {
+  if (settings.hudUrl === undefined) return [];
+  const id = `${HUD_TASK}:nightly:${nightlyReportId(report)}`;
+  return outbox.enqueueOps({ id, kind: HUD_TASK, lane: HUD_LANE, data: { record: buildNightlyHudRecord(report, workflow) } }, now);
 }
 
 /** Thrown with the shape `classifyFailure` reads, so the runner retries 5xx/429 and honours Retry-After. */

@@ -3,11 +3,12 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import express from "express";
 import serverless from "serverless-http";
 import type { Relay } from "../create-relay";
+import { failureBody, RelayError } from "../errors/failure-kinds";
 import { finalHandlers } from "../http/final-handlers";
-import { failureBody, RelayError } from "../http/failure-kinds";
-import { relayRouter } from "../routes/relay-router";
+import { relayRouter } from "../relay-router";
+import { apiGatewayAnswer } from "./api-gateway";
 import { drainDeadline } from "./drain-deadline";
-import { lambdaRelay } from "./lambda-relay";
+import { readyLambdaRelay } from "./lambda-relay";
 
 /** Callbacks and broker writes queue check-run and HUD work; it is sent within this, or by the scheduled function. */
 const DRAIN_BUDGET_MS = 2_000;
@@ -20,14 +21,8 @@ let served: { relay: Relay; serve: serverless.Handler } | null = null;
  * before answering, within a short budget.
  */
 export async function handler(event: APIGatewayProxyEventV2, context?: Context): Promise<APIGatewayProxyStructuredResultV2> {
-  let relay: Relay;
-  try {
-    relay = await lambdaRelay();
-  } catch (error) {
-    console.error(`ci-relay not ready: ${error instanceof Error ? error.message : String(error)}`);
-    const { status, body } = failureBody(new RelayError("store-unavailable", "relay not ready; retry later"), randomUUID());
-    return { statusCode: status, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
-  }
+  const relay = await readyLambdaRelay("retry later");
+  if (relay instanceof RelayError) return apiGatewayAnswer(failureBody(relay, randomUUID()));
   if (served?.relay !== relay) {
     const app = express()
       .disable("x-powered-by")

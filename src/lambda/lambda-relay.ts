@@ -1,7 +1,12 @@
+/**
+ * lambda/ owns the AWS Lambda entry points (webhook.ts, http.ts, scheduled.ts) and what they share:
+ * this container's relay, API Gateway's request and answer, and how long a handler drains the outbox.
+ */
 import { loadEnv, type EnvVars } from "../config/env";
 import { loadRelayConfig } from "../load-relay-config";
 import { createProbot } from "../create-probot";
 import { createRelay, type Relay } from "../create-relay";
+import { RelayError } from "../errors/failure-kinds";
 
 let starting: Promise<Relay> | null = null;
 
@@ -16,6 +21,17 @@ export function lambdaRelay(): Promise<Relay> {
     throw error;
   });
   return starting;
+}
+
+/**
+ * The container's relay or, when it cannot start, the SPEC §5 503 that asks the caller to come back
+ * (`next`: "retry later", "redeliver later"). Why it could not start goes to the function's log only.
+ */
+export function readyLambdaRelay(next: string): Promise<Relay | RelayError> {
+  return lambdaRelay().catch((error: unknown) => {
+    console.error(`ci-relay not ready: ${error instanceof Error ? error.message : String(error)}`);
+    return new RelayError("store-unavailable", `relay not ready; ${next}`);
+  });
 }
 
 /** Releases the container's connections. Lambda freezes containers and never calls this; tests do. */

@@ -20,7 +20,7 @@ export function createMetrics() {
     }),
     dispatches: new Counter({
       name: "ci_relay_dispatches_total",
-      help: "Downstream dispatches by transport and outcome (sent, retried, given_up)",
+      help: "Downstream dispatches by transport and outcome (sent, retried, given_up, superseded)",
       labelNames: ["transport", "outcome"] as const,
       registers: [registry],
     }),
@@ -38,7 +38,7 @@ export function createMetrics() {
     }),
     outboxTasks: new Counter({
       name: "ci_relay_outbox_tasks_total",
-      help: "Outbox task runs by kind and outcome (done, retry, given_up)",
+      help: "Outbox task runs by kind and outcome (done, retry, deferred, given_up)",
       labelNames: ["kind", "outcome"] as const,
       registers: [registry],
     }),
@@ -62,6 +62,12 @@ export function createMetrics() {
       name: "ci_relay_redelivery_requests_total",
       help: "Missed webhook deliveries the relay asked GitHub to redeliver, by outcome (requested, failed)",
       labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
+    githubWrites: new Counter({
+      name: "ci_relay_github_writes_total",
+      help: "GitHub content-creating requests sent, by installation id: increase over 1m is the writes per minute GitHub's content-creation budget (80) counts",
+      labelNames: ["installation"] as const,
       registers: [registry],
     }),
     githubRateLimitWaits: new Counter({

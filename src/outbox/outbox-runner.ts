@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { Metrics } from "../metrics/metrics";
 import { retryDelayMs } from "./backoff";
 import { classifyFailure, type FailureClass } from "./classify-failure";
+import { deferralOf } from "./deferral";
 import { LeaseKeeper } from "./lease-keeper";
 import type { Outbox, OutboxTask, TaskLease } from "./outbox";
 
@@ -81,6 +82,12 @@ export class OutboxRunner {
   private stopped = false;
   /** Aborted by `stop()` once the grace is over: every task in flight is told to stop. */
   private stopping = new AbortController();
+  /**
+   * When tasks deferred for a write slot are due again (each lane waits until its latest one), and
+   * the kick set for the earliest.
+   */
+  private deferrals = new Set<number>();
+  private wakeTimer: { at: number; timer: NodeJS.Timeout } | null = null;
 
   private readonly taskTimeLimitMs: number;
 
@@ -105,9 +112,19 @@ export class OutboxRunner {
     });
   }
 
-  /** Runs due tasks until none is due or `deadline` (epoch ms) passes; returns how many ran. */
-  drain(deadline = Number.POSITIVE_INFINITY): Promise<number> {
-    return this.drainWhile(() => this.now() < deadline);
+  /**
+   * Runs due tasks until none is due or `deadline` (epoch ms) passes; returns how many ran. Tasks
+   * deferred for a write slot before the deadline are waited for (a Lambda's drain, a test's settle).
+   */
+  async drain(deadline = Number.POSITIVE_INFINITY): Promise<number> {
+    let ran = 0;
+    for (;;) {
+      ran += await this.drainWhile(() => this.now() < deadline);
+      // Deferred by this drain or an earlier one (a background drain this one follows).
+      const next = this.nextDeferral();
+      if (next === null || next >= deadline) return ran;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - this.now())));
+    }
   }
 
   start(intervalMs: number): void {
@@ -127,6 +144,8 @@ export class OutboxRunner {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer.timer);
+    this.wakeTimer = null;
     this.rerun = false;
     const draining = this.draining?.catch(() => undefined);
     if (!draining) return;
@@ -210,7 +229,7 @@ export class OutboxRunner {
     const reason = abort.signal.aborted ? (abort.signal.reason as AbortReason) : null;
 
     if (outcome.kind === "done") {
-      await outbox.complete(task);
+      await outbox.complete(held ?? lease, this.now());
       this.options.metrics.outboxTasks.inc({ kind: task.kind, outcome: "done" });
       return;
     }
@@ -228,10 +247,56 @@ export class OutboxRunner {
     await this.failed(task, handler, outcome.kind === "failed" && reason !== "time-limit" ? outcome.error : stuck);
   }
 
+  /**
+   * A deferred task is due at its slot, not at the next sweep: the background drain is kicked then
+   * (one timer, for the earliest), and an explicit drain waits for it (see drain()).
+   */
+  private wakeAt(dueAt: number): void {
+    this.deferrals.add(dueAt);
+    this.armWakeTimer();
+  }
+
+  /** The earliest deferral still to come; those that have come are forgotten. */
+  private nextDeferral(): number | null {
+    const now = this.now();
+    let next: number | null = null;
+    for (const at of this.deferrals) {
+      if (at <= now) this.deferrals.delete(at);
+      else if (next === null || at < next) next = at;
+    }
+    return next;
+  }
+
+  private armWakeTimer(): void {
+    if (this.options.background === false || this.stopped) return;
+    const next = this.nextDeferral();
+    if (next === null || (this.wakeTimer && this.wakeTimer.at <= next)) return;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer.timer);
+    const timer = setTimeout(() => {
+      this.wakeTimer = null;
+      this.kick();
+      this.armWakeTimer();
+    }, Math.max(0, next - this.now()));
+    timer.unref();
+    this.wakeTimer = { at: next, timer };
+  }
+
   private async failed(task: OutboxTask, handler: TaskHandler, error: unknown): Promise<void> {
     const { outbox, log, metrics } = this.options;
+    const deferMs = deferralOf(error);
+    if (deferMs !== null) {
+      // Waiting for its installation's write slot: not an attempt, no backoff, never a reason to give up.
+      const dueAt = this.now() + deferMs;
+      await outbox.defer(task, this.now(), dueAt);
+      this.wakeAt(dueAt);
+      metrics.outboxTasks.inc({ kind: task.kind, outcome: "deferred" });
+      log.debug({ taskId: task.id, kind: task.kind, deferMs }, "outbox task waits for its write slot");
+      return;
+    }
     const failure = classifyFailure(error, this.now());
-    const tooOld = this.now() - task.createdAt >= (handler.giveUpAfterMs ?? this.options.giveUpAfterMs);
+    // Time spent rescheduled for write slots is the pacing's, not GitHub being unwell.
+    const age = this.now() - task.createdAt - (task.deferredMs ?? 0);
+    const tooOld = age >= (handler.giveUpAfterMs ?? this.options.giveUpAfterMs);
     if (failure.retryable && !tooOld) {
       const dueAt = this.now() + retryDelayMs(task.attempts + 1, failure.retryAfterMs);
       await outbox.retryAt(task, dueAt, failure.summary);

@@ -1,5 +1,27 @@
-import { keys } from "../records/keys";
+import { randomUUID } from "node:crypto";
+import {
+  buryTaskOps,
+  claimDueLaneTasks,
+  claimDueLegacyTasks,
+  countOutboxTasks,
+  deferLaneOps,
+  enqueueTaskOps,
+  laneDueOps,
+  moveTaskLease,
+  oldestTaskDueAt,
+  parseOutboxTask,
+  readOutboxTask,
+  readRawOutboxTasks,
+  removeTaskIfUnchanged,
+  removeTaskOps,
+  rescheduleTaskOps,
+  setAsideTaskOps,
+  unlistTaskOps,
+  type OutboxTask,
+} from "../records/outbox-tasks";
+import { CorruptRecordError } from "../records/read-record";
 import type { Store, WriteOp } from "../store/store";
+import { DEFAULT_LANE } from "./lanes";
 
 /**
  * Durable work items: a side effect (a dispatch, a check-run write, a HUD record) is stored here in
@@ -7,64 +29,67 @@ import type { Store, WriteOp } from "../store/store";
  * until it succeeds or is given up. Any process (or the scheduled Lambda) can pick up what another
  * left behind: a claimed task whose lease runs out becomes due again. Leases are short and renewed
  * by their holder while the task runs, so a dead holder's work is taken over soon.
+ *
+ * Work waits in lanes (see lanes.ts: one per GitHub installation written to), claimed round-robin
+ * (`Store.claimDueLanes`): a due task of a quiet lane is taken within one round whatever another
+ * lane holds, and a lane waiting for its installation's next write slot waits alone.
  */
-export interface OutboxTask {
-  /** deterministic where the cause is (e.g. delivery + downstream), so a re-plan cannot double it */
-  id: string;
-  kind: string;
-  data: Record<string, unknown>;
-  createdAt: number;
-  attempts: number;
-  lastError: string | null;
-}
+export type { OutboxTask };
 
-/** A claimed task and how long its holder has it: the task's score in the due set while claimed. */
+/** A claimed task and how long its holder has it: the task's score in its lane while claimed. */
 export interface TaskLease {
   task: OutboxTask;
   heldUntil: number;
+  /** the task's stored text when claimed: completing removes that version only */
+  stored: string;
 }
 
-const DUE = keys.outbox.due;
-/**
- * When each task last became due (enqueued, or its retry time came): unlike DUE's score, a claim
- * does not move it, so work stuck in flight (a hung call, a throttle that never lets go) still ages.
- */
-const DUE_SINCE = keys.outbox.dueSince;
-const DEAD = keys.outbox.dead;
-const taskKey = keys.outbox.task;
-/** Given-up tasks stay readable this long for operators. */
-const DEAD_TTL_SECONDS = 7 * 24 * 3600;
+export type NewTask = Pick<OutboxTask, "id" | "kind" | "data"> & { lane?: string };
 
 export class Outbox {
   constructor(private readonly store: Store) {}
 
-  /** Ops that store a new task, to be written together with whatever decided it. */
-  enqueueOps(task: Pick<OutboxTask, "id" | "kind" | "data">, now: number, dueAt = now): WriteOp[] {
-    const stored: OutboxTask = { ...task, createdAt: now, attempts: 0, lastError: null };
-    return [
-      { op: "set", key: taskKey(task.id), value: JSON.stringify(stored) },
-      { op: "zadd", key: DUE, member: task.id, score: dueAt, onlyIfAbsent: true },
-      { op: "zadd", key: DUE_SINCE, member: task.id, score: dueAt, onlyIfAbsent: true },
-    ];
+  /**
+   * Ops that store a new task, to be written together with whatever decided it. Enqueueing an id
+   * that is already waiting replaces its data and keeps its place: a coalescing kind (one id per
+   * thing to write, e.g. a check run) costs one run for any number of decisions made before its turn.
+   */
+  enqueueOps(task: NewTask, now: number, dueAt = now): WriteOp[] {
+    const lane = task.lane ?? DEFAULT_LANE;
+    return enqueueTaskOps({ id: task.id, kind: task.kind, data: task.data, lane, createdAt: now, attempts: 0, lastError: null, version: randomUUID() }, dueAt);
   }
 
-  async enqueue(task: Pick<OutboxTask, "id" | "kind" | "data">, now: number, dueAt = now): Promise<void> {
+  async enqueue(task: NewTask, now: number, dueAt = now): Promise<void> {
     await this.store.write(this.enqueueOps(task, now, dueAt));
   }
 
-  /** Takes up to `limit` due tasks for `leaseMs`; nobody else gets them meanwhile. */
+  /** Takes up to `limit` due tasks for `leaseMs`, round-robin over lanes; nobody else gets them meanwhile. */
   async claim(now: number, leaseMs: number, limit: number): Promise<TaskLease[]> {
     const heldUntil = now + leaseMs;
-    const ids = await this.store.claimDue(DUE, now, heldUntil, limit);
-    if (ids.length === 0) return [];
-    const raw = await this.store.getMany(ids.map(taskKey));
+    const claimed: Pick<OutboxTask, "id" | "lane">[] = (await claimDueLaneTasks(this.store, now, heldUntil, limit)).map(({ lane, member }) => ({ id: member, lane }));
+    // Left by a version before lanes (a rolling deploy): taken when the lanes leave room.
+    if (claimed.length < limit) {
+      for (const id of await claimDueLegacyTasks(this.store, now, heldUntil, limit - claimed.length)) claimed.push({ id, lane: undefined });
+    }
+    if (claimed.length === 0) return [];
+    const raw = await readRawOutboxTasks(this.store, claimed.map(({ id }) => id));
     const leases: TaskLease[] = [];
-    const orphans: WriteOp[] = [];
+    const setAside: WriteOp[] = [];
     raw.forEach((value, i) => {
-      if (value === null) orphans.push({ op: "zrem", key: DUE, member: ids[i] }, { op: "zrem", key: DUE_SINCE, member: ids[i] });
-      else leases.push({ task: JSON.parse(value) as OutboxTask, heldUntil });
+      let task: OutboxTask | null;
+      try {
+        task = parseOutboxTask(value);
+      } catch (error) {
+        // Not a task this relay can run (a bug or a foreign writer): kept among the dead as it is,
+        // for an operator, instead of failing every claim that takes it.
+        if (!(error instanceof CorruptRecordError)) throw error;
+        setAside.push(...setAsideTaskOps(claimed[i], now));
+        return;
+      }
+      if (value === null || task === null) setAside.push(...unlistTaskOps(claimed[i]));
+      else leases.push({ task, heldUntil, stored: value });
     });
-    if (orphans.length > 0) await this.store.write(orphans);
+    if (setAside.length > 0) await this.store.write(setAside);
     return leases;
   }
 
@@ -73,40 +98,44 @@ export class Outbox {
    * after our lease ran out, or it is done), so a late renewal never takes back what someone else holds.
    */
   async renew(lease: TaskLease, until: number): Promise<TaskLease | null> {
-    return (await this.store.replaceScore(DUE, lease.task.id, lease.heldUntil, until)) ? { ...lease, heldUntil: until } : null;
+    return (await moveTaskLease(this.store, lease.task, lease.heldUntil, until)) ? { ...lease, heldUntil: until } : null;
   }
 
   /** Hands a task back unfinished (shutting down): due again at `now` for anyone, if the lease is still ours. */
   async release(lease: TaskLease, now: number): Promise<boolean> {
-    return this.store.replaceScore(DUE, lease.task.id, lease.heldUntil, now);
+    if (!(await moveTaskLease(this.store, lease.task, lease.heldUntil, now))) return false;
+    await this.store.write(laneDueOps(lease.task, now));
+    return true;
   }
 
-  async complete(task: OutboxTask): Promise<void> {
-    await this.store.write([
-      { op: "del", key: taskKey(task.id) },
-      { op: "zrem", key: DUE, member: task.id },
-      { op: "zrem", key: DUE_SINCE, member: task.id },
-    ]);
+  /**
+   * Done: removes the task as it was claimed. If it was enqueued again meanwhile (a newer decision
+   * to write the same thing), it stays and is due again at once, so the newer decision is acted on.
+   */
+  async complete(lease: TaskLease, now: number): Promise<void> {
+    if (!(await removeTaskIfUnchanged(this.store, lease.task, lease.stored))) await this.release(lease, now);
   }
 
   async retryAt(task: OutboxTask, dueAt: number, error: string): Promise<void> {
-    const next: OutboxTask = { ...task, attempts: task.attempts + 1, lastError: error };
-    await this.store.write([
-      { op: "set", key: taskKey(task.id), value: JSON.stringify(next) },
-      { op: "zadd", key: DUE, member: task.id, score: dueAt },
-      { op: "zadd", key: DUE_SINCE, member: task.id, score: dueAt },
-    ]);
+    await this.store.write([...rescheduleTaskOps({ ...task, attempts: task.attempts + 1, lastError: error }, dueAt), ...laneDueOps(task, dueAt)]);
+  }
+
+  /**
+   * Not a failure (see deferral.ts): due again at `dueAt` with its attempts as they were, the wait
+   * not counted towards giving up, and its whole lane held back until then: the lane's other writes
+   * would find the same installation's slot taken.
+   */
+  async defer(task: OutboxTask, now: number, dueAt: number): Promise<void> {
+    const next: OutboxTask = { ...task, deferredMs: (task.deferredMs ?? 0) + Math.max(0, dueAt - now) };
+    const { lane } = next;
+    if (lane === undefined) return this.store.write(rescheduleTaskOps(next, dueAt));
+    // The lane waits, not the task: it keeps a place at the head of its lane (scored when it was
+    // created), so writes of one installation still go out oldest first.
+    await this.store.write(deferLaneOps({ ...next, lane }, Math.min(task.createdAt, dueAt), dueAt));
   }
 
   async bury(task: OutboxTask, now: number, error: string): Promise<void> {
-    const dead: OutboxTask = { ...task, attempts: task.attempts + 1, lastError: error };
-    await this.store.write([
-      { op: "set", key: taskKey(task.id), value: JSON.stringify(dead), ttlSeconds: DEAD_TTL_SECONDS },
-      { op: "zrem", key: DUE, member: task.id },
-      { op: "zrem", key: DUE_SINCE, member: task.id },
-      { op: "zadd", key: DEAD, member: task.id, score: now },
-      { op: "zremBelow", key: DEAD, score: now - DEAD_TTL_SECONDS * 1000 },
-    ]);
+    await this.store.write(buryTaskOps({ ...task, attempts: task.attempts + 1, lastError: error }, now));
   }
 
   /** False while the store is known to be unreachable (see Store.reachable). */
@@ -115,13 +144,18 @@ export class Outbox {
   }
 
   /** A stored task as it stands (attempts, last error), or null once completed or never stored. */
-  async peek(id: string): Promise<OutboxTask | null> {
-    const raw = await this.store.get(taskKey(id));
-    return raw === null ? null : (JSON.parse(raw) as OutboxTask);
+  peek(id: string): Promise<OutboxTask | null> {
+    return readOutboxTask(this.store, id);
+  }
+
+  /** Ops that remove a waiting task (work made pointless by a later decision); nothing if it is gone. */
+  async dropOps(id: string): Promise<WriteOp[]> {
+    const task = await this.peek(id);
+    return task === null ? [] : removeTaskOps(task);
   }
 
   depth(): Promise<number> {
-    return this.store.zcard(DUE);
+    return countOutboxTasks(this.store);
   }
 
   /**
@@ -129,7 +163,7 @@ export class Outbox {
    * or not; 0 when none is.
    */
   async oldestDueSeconds(now: number): Promise<number> {
-    const dueAt = await this.store.lowestScore(DUE_SINCE);
+    const dueAt = await oldestTaskDueAt(this.store);
     return dueAt === null || dueAt > now ? 0 : Math.floor((now - dueAt) / 1000);
   }
 }

@@ -1,3 +1,8 @@
+/**
+ * queue/ owns the relay's side of the queue transport (SPEC §3): the `jobrequest.v1` contract and
+ * its stream keys, building a dispatch's job requests, the outbox task that appends them exactly once,
+ * and the start-up check that a queue downstream has Redis. The consumer side is src/worker/.
+ */
 import type { Logger } from "pino";
 import type { ConfigSource } from "../config/config-source";
 import { sameRepo } from "../config/types";

@@ -14,9 +14,6 @@ export const JOB_REQUEST_SCHEMA = "jobrequest.v1";
  */
 export const WHOLE_RUN_JOB_ID = "__run__";
 
-/** The outbox task that appends one dispatch's job requests to the stream. */
-export const ENQUEUE_JOB_TASK = "enqueue-job";
-
 export const jobRequestSchema = z.strictObject({
   schema_version: z.literal(JOB_REQUEST_SCHEMA),
   request_id: z.string().min(1),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CHECK_CONCLUSIONS } from "../checks/check-conclusions";
 import type { Store, WriteOp } from "../store/store";
 import { RECORD_TTL_SECONDS } from "./dispatches";
 import { keys } from "./keys";
@@ -11,8 +12,6 @@ import { readRecord } from "./read-record";
  */
 export const CHECK_STATUSES = ["queued", "in_progress", "completed"] as const;
 export type CheckStatus = (typeof CHECK_STATUSES)[number];
-export const CHECK_CONCLUSIONS = ["action_required", "cancelled", "failure", "neutral", "success", "skipped", "stale", "timed_out"] as const;
-export type CheckConclusion = (typeof CHECK_CONCLUSIONS)[number];
 
 export const checkRunStateSchema = z.object({
   requestId: z.string(),
@@ -65,6 +64,11 @@ export function parseCheckRunState(raw: string | null): CheckRunState | null {
 
 export async function readWantedCheckRun(store: Pick<Store, "get">, key: string): Promise<CheckRunState | null> {
   return parseCheckRunState(await readRawWantedCheckRun(store, key));
+}
+
+/** For each check key, in order: its wanted state, or null. */
+export async function readWantedCheckRuns(store: Pick<Store, "getMany">, checkKeys: string[]): Promise<(CheckRunState | null)[]> {
+  return (await store.getMany(checkKeys.map(keys.checkRuns.wanted))).map(parseCheckRunState);
 }
 
 /** Ops making `state` its check run's wanted state and naming it among its dispatch's checks. */
@@ -124,6 +128,19 @@ export function readDispatchOfRun(store: Pick<Store, "get">, downstream: string,
 
 export async function readKnownCheckRun(store: Pick<Store, "get">, key: string): Promise<KnownCheckRun | null> {
   return readRecord("known check run", knownCheckRunSchema, await store.get(keys.checkRuns.known(key)));
+}
+
+/**
+ * Marks the first attempt to create a check run on GitHub, just before it asks: only after such an
+ * attempt can a check run exist whose id is not known. True for the first attempt.
+ */
+export function markCheckRunCreating(store: Pick<Store, "setIfAbsent">, key: string): Promise<boolean> {
+  return store.setIfAbsent(keys.checkRuns.creating(key), "1", RECORD_TTL_SECONDS);
+}
+
+/** The first create attempt was never sent (put off for its write slot): the next needs no look-up either. */
+export async function unmarkCheckRunCreating(store: Pick<Store, "write">, key: string): Promise<void> {
+  await store.write([{ op: "del", key: keys.checkRuns.creating(key) }]);
 }
 
 export async function storeKnownCheckRun(store: Pick<Store, "write">, key: string, known: KnownCheckRun): Promise<void> {

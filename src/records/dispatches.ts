@@ -23,7 +23,8 @@ export const dispatchRecordSchema = z.object({
   downstream: z.string(),
   level: z.enum(LEVELS),
   transport: z.enum(["dispatch", "queue"]),
-  state: z.enum(["pending", "dispatched", "failed"]),
+  /** `superseded`: never sent, because the PR got a newer head first */
+  state: z.enum(["pending", "dispatched", "failed", "superseded"]),
   /** when the webhook was received (epoch ms) */
   createdAt: z.number(),
   dispatchedAt: z.number().nullable(),
@@ -35,21 +36,30 @@ export const dispatchRecordSchema = z.object({
   nextAttemptAt: z.number().nullable().optional(),
   /** when the relay gave up on it (epoch ms) */
   failedAt: z.number().nullable().optional(),
+  /** when superseded, and by which head SHA of the PR */
+  supersededAt: z.number().nullable().optional(),
+  supersededBy: z.string().nullable().optional(),
 });
 export type DispatchRecord = z.infer<typeof dispatchRecordSchema>;
 
 /** Dashboards look back weeks, not months; records expire so Redis does not grow without bound. */
 export const RECORD_TTL_SECONDS = 30 * 24 * 3600;
 
-/** Which index of dispatches a listing reads: all recent ones, one commit's, or one PR's. */
-export type DispatchIndex = { all: true } | { repo: string; sha: string } | { repo: string; pr: number };
+/**
+ * Which index of dispatches a listing reads: all recent ones, one commit's, one PR's, or one
+ * downstream's (level evidence reads a downstream's window without scanning every downstream's runs:
+ * the index of all runs is read newest first and capped, and a busy neighbour would push a quiet
+ * downstream's history out of reach).
+ */
+export type DispatchIndex = { all: true } | { repo: string; sha: string } | { repo: string; pr: number } | { downstream: string };
 
 export function dispatchIndexKey(index: DispatchIndex): string {
   if ("all" in index) return keys.dispatches.recent;
+  if ("downstream" in index) return keys.dispatches.byDownstream(index.downstream);
   return "sha" in index ? keys.dispatches.bySha(index.repo, index.sha) : keys.dispatches.byPr(index.repo, index.pr);
 }
 
-/** Ops storing a new dispatch record and indexing it by time, commit and (for a PR) PR. */
+/** Ops storing a new dispatch record and indexing it by time, commit, downstream and (for a PR) PR. */
 export function recordDispatchOps(record: DispatchRecord): WriteOp[] {
   const { requestId, createdAt, upstream } = record;
   const ttlSeconds = RECORD_TTL_SECONDS;
@@ -59,11 +69,29 @@ export function recordDispatchOps(record: DispatchRecord): WriteOp[] {
     { op: "zadd", key: keys.dispatches.recent, member: requestId, score: createdAt },
     { op: "zremBelow", key: keys.dispatches.recent, score: createdAt - ttlSeconds * 1000 },
     { op: "zadd", key: keys.dispatches.bySha(upstream.repo, upstream.sha), member: requestId, score: createdAt, ttlSeconds },
+    // Trimmed to the records' lifetime too: a downstream that keeps getting dispatches never lets it expire.
+    { op: "zadd", key: keys.dispatches.byDownstream(record.downstream), member: requestId, score: createdAt, ttlSeconds },
+    { op: "zremBelow", key: keys.dispatches.byDownstream(record.downstream), score: createdAt - ttlSeconds * 1000 },
   ];
   if (upstream.prNumber !== null) {
     ops.push({ op: "zadd", key: keys.dispatches.byPr(upstream.repo, upstream.prNumber), member: requestId, score: createdAt, ttlSeconds });
   }
   return ops;
+}
+
+/** The record as text, for a write conditional on it (`writeIfDispatchIs`). */
+export function readRawDispatch(store: Pick<Store, "get">, requestId: string): Promise<string | null> {
+  return store.get(keys.dispatches.record(requestId));
+}
+
+/** Applies `ops` only if the dispatch's stored record is still `raw` (as read); true when applied. */
+export function writeIfDispatchIs(store: Pick<Store, "writeIf">, requestId: string, raw: string | null, ops: WriteOp[]): Promise<boolean> {
+  return store.writeIf(keys.dispatches.record(requestId), raw, ops);
+}
+
+/** Replaces an existing record (its indexes stay as written). */
+export function updatedDispatchOp(record: DispatchRecord): WriteOp {
+  return { op: "set", key: keys.dispatches.record(record.requestId), value: JSON.stringify(record), ttlSeconds: RECORD_TTL_SECONDS };
 }
 
 export function parseDispatchRecord(raw: string | null): DispatchRecord | null {

@@ -25,7 +25,14 @@ const lower = (text: string) => text.toLowerCase();
 /** The one list: every key, by record family. */
 export const keys = {
   outbox: {
-    due: `${OUTBOX}:outbox:due`,
+    /** the lanes that have work, scored by when each next does (see outbox/lanes.ts) */
+    lanes: `${OUTBOX}:outbox:lanes`,
+    /** a lane's tasks, scored by when each is due (or held until, while claimed) */
+    lane: (lane: string) => `${OUTBOX}:outbox:lane:${lane}`,
+    /** what `lane` puts before the lane's name: the store's lane claim derives each lane's key from it */
+    lanePrefix: `${OUTBOX}:outbox:lane:`,
+    /** the single due set of versions before lanes: still drained, never written to again */
+    legacyDue: `${OUTBOX}:outbox:due`,
     /** when each task last became due; a claim does not move it (see Outbox) */
     dueSince: `${OUTBOX}:outbox:due-since`,
     dead: `${OUTBOX}:outbox:dead`,
@@ -44,6 +51,7 @@ export const keys = {
     recent: `${OUTBOX}:runs`,
     bySha: (repo: string, sha: string) => `${OUTBOX}:runs:sha:${lower(repo)}:${sha}`,
     byPr: (repo: string, pr: number) => `${OUTBOX}:runs:pr:${lower(repo)}:${pr}`,
+    byDownstream: (downstream: string) => `${OUTBOX}:runs:downstream:${lower(downstream)}`,
   },
   jobs: {
     record: (jobId: string) => `${OUTBOX}:job:${jobId}`,
@@ -57,11 +65,26 @@ export const keys = {
     dispatchOfRun: (downstream: string, runId: string) => `${OUTBOX}:check:run-of:${lower(downstream)}:${runId}`,
     /** written alone (by the sync task): no tag */
     known: (checkKey: string) => `relay:check:id:${checkKey}`,
+    /** set just before the app first asks GitHub to create the check run */
+    creating: (checkKey: string) => `relay:check:creating:${checkKey}`,
     lock: (checkKey: string) => `relay:check:lock:${checkKey}`,
   },
   deadlines: {
     checkRuns: `${OUTBOX}:check:deadlines`,
     jobs: `${OUTBOX}:job:deadlines`,
+  },
+  nightly: {
+    /** committed with the report's HUD task: under the outbox tag */
+    report: (reportId: string) => `${OUTBOX}:nightly:report:${reportId}`,
+    recent: `${OUTBOX}:nightly:reports`,
+    bySha: (upstream: string, sha: string) => `${OUTBOX}:nightly:sha:${lower(upstream)}:${lower(sha)}`,
+    /** written alone: no tag */
+    commitCheck: (upstream: string, sha: string) => `relay:nightly:commit:${lower(upstream)}:${lower(sha)}`,
+  },
+  oncallComments: {
+    /** written alone (by the oncall-comment task): no tag */
+    comment: (upstream: string, prNumber: number) => `relay:oncall:comment:${lower(upstream)}:${prNumber}`,
+    lock: (upstream: string, prNumber: number) => `relay:oncall:lock:${lower(upstream)}:${prNumber}`,
   },
   jobRequests: {
     /** SPEC §3: the stream self-hosted orchestrators read */

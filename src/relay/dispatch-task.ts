@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { mintRelayToken } from "../auth/relay-token";
 import type { AppGitHub } from "../github/app-github";
+import { OUTBOX_WRITE_WAIT_MS } from "../github/pace-writes";
 import type { Metrics } from "../metrics/metrics";
 import type { FailureClass } from "../outbox/classify-failure";
 import type { OutboxTask } from "../outbox/outbox";
@@ -57,7 +58,7 @@ export function dispatchTask(deps: DispatchTaskDeps): TaskHandler {
         // Aborted (shutting down, past its time limit, lease lost): no dispatch starts after that,
         // so whoever runs the task next does not race a late one from here. One already on the
         // wire may still have reached GitHub: the at-least-once edge the README describes.
-        request: { signal: context?.signal },
+        request: { signal: context?.signal, pacingWaitMs: OUTBOX_WRITE_WAIT_MS },
       });
       const sentAt = now();
       // GitHub has the dispatch now: a failure to record that must not make the task retry and send

@@ -5,8 +5,8 @@ import { ciflowLabelsTaskOps } from "../checks/ciflow-labels-task";
 import { wantsCheckRuns } from "../checks/wants-check-runs";
 import type { RelayConfig, Transport } from "../config/types";
 import type { Metrics } from "../metrics/metrics";
+import { installationLane, QUEUE_LANE } from "../outbox/lanes";
 import type { Outbox } from "../outbox/outbox";
-import { ENQUEUE_JOB_TASK } from "../queue/job-request";
 import {
   claimDelivery,
   completeDelivery,
@@ -45,6 +45,8 @@ export interface Delivery {
 export type DeliveryOutcome = "relayed" | "duplicate" | "in-flight" | `skipped:${string}`;
 
 export const DISPATCH_TASK = "dispatch";
+/** The outbox task that appends a queue downstream's job requests to the stream (src/queue handles it). */
+export const ENQUEUE_JOB_TASK = "enqueue-job";
 
 // Queue downstreams get job requests on the Redis stream instead of a repository_dispatch.
 const taskKind = (transport: Transport) => (transport === "queue" ? ENQUEUE_JOB_TASK : DISPATCH_TASK);
@@ -72,9 +74,14 @@ export function newDispatchOps(
   const kind = taskKind(record.transport);
   return [
     ...recordDispatchOps(record),
-    ...outbox.enqueueOps({ id: dispatchTaskId(record.transport, cause.deliveryId, record.downstream), kind, data: { requestId: record.requestId } }, now),
+    ...outbox.enqueueOps({ id: dispatchTaskId(record.transport, cause.deliveryId, record.downstream), kind, lane: dispatchLane(record), data: { requestId: record.requestId } }, now),
     ...checkRunOpsForDispatch(outbox, config, record, cause.showChecks, now),
   ];
+}
+
+/** A dispatch waits behind its downstream installation's other writes only; a job request behind nothing paced. */
+function dispatchLane(record: DispatchRecord): string {
+  return record.transport === "queue" ? QUEUE_LANE : installationLane(record.downstream);
 }
 
 /**
@@ -97,7 +104,10 @@ export async function relayDelivery(deps: RelayDeliveryDeps, config: RelayConfig
   const claim = `pending:${randomUUID()}`;
   if (!(await claimDelivery(deps.store, delivery.id, claim, CLAIM_LEASE_SECONDS))) return awaitOtherClaim(deps.store, delivery.id);
 
-  const ops: WriteOp[] = [deliveryPayloadOp(delivery.id, delivery.text)];
+  // Once per delivery, however many downstreams it fans out to, and only for a repository_dispatch
+  // (job requests carry no payload). It lives as long as the dispatch records: a re-run from the PR
+  // re-dispatches from it.
+  const ops: WriteOp[] = plan.downstreams.some((d) => d.transport === "dispatch") ? [deliveryPayloadOp(delivery.id, delivery.text)] : [];
   const dispatchIds = new Map<string, string>();
   for (const downstream of plan.downstreams) {
     const record: DispatchRecord = {

@@ -1,6 +1,7 @@
 import { MemoryStore } from "./memory-store";
 import { openRedisCluster } from "./open-redis-cluster";
 import { RedisStore, type StoreLog } from "./redis-store";
+import { parseRedisUrl, type RedisTarget } from "./redis-url";
 import type { Store } from "./store";
 
 export interface CreateStoreOptions {
@@ -13,20 +14,13 @@ export interface CreateStoreOptions {
   log: StoreLog;
 }
 
-/** Where the store connects, for the log: the URL may carry a password, so only these parts. */
-function redisTarget(redisUrl: string): { host: string; port: string; db: string } {
-  try {
-    const url = new URL(redisUrl);
-    return { host: url.hostname, port: url.port || "6379", db: url.pathname.slice(1) || "0" };
-  } catch {
-    return { host: "(unparsable REDIS_URL)", port: "", db: "" };
-  }
-}
+/** For the log, when a REDIS_URL that skipped validation (tests, Lambda) cannot be read. */
+const UNPARSABLE: RedisTarget = { host: "(unparsable REDIS_URL)", port: "", db: "" };
 
 /** The store the process runs on: Redis (or a Redis Cluster) when REDIS_URL is set, otherwise memory (with a warning). */
 export function createStore({ redisUrl, redisCluster = false, prefix = "", log }: CreateStoreOptions): Store {
   if (redisUrl) {
-    log.info({ store: "redis", ...redisTarget(redisUrl), cluster: redisCluster, prefix }, "using the Redis store");
+    log.info({ store: "redis", ...(parseRedisUrl(redisUrl) ?? UNPARSABLE), cluster: redisCluster, prefix }, "using the Redis store");
     return new RedisStore(redisCluster ? openRedisCluster(redisUrl) : redisUrl, prefix, log);
   }
   log.warn(

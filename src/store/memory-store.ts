@@ -1,6 +1,6 @@
 import { nextSlot, type SlotReservation } from "./next-slot";
 import type { OutageLog } from "./report-redis-outages";
-import type { Store, StreamEntry, WriteOp } from "./store";
+import type { LaneClaim, Store, StreamEntry, WriteOp } from "./store";
 import { checkCount, checkInterval, checkScore, checkWriteOp, ttlMillis } from "./store-arguments";
 
 /**
@@ -36,6 +36,21 @@ const MAX_ENTRIES = 10_000;
 
 const byScoreThenMember = ([ma, sa]: [string, number], [mb, sb]: [string, number]): number =>
   sa - sb || (ma < mb ? -1 : ma > mb ? 1 : 0);
+
+/** Members scored at most `now`, lowest first (ties by member, as Redis orders them), up to `limit`. */
+function dueMembers(scores: Map<string, number>, now: number, limit: number): string[] {
+  return [...scores]
+    .filter(([, score]) => score <= now)
+    .sort(byScoreThenMember)
+    .slice(0, limit)
+    .map(([member]) => member);
+}
+
+function lowestOf(scores: Map<string, number>): number | null {
+  let lowest: number | null = null;
+  for (const score of scores.values()) if (lowest === null || score < lowest) lowest = score;
+  return lowest;
+}
 
 /**
  * The Store in process memory: for one process only (local runs and tests). Every method does its
@@ -137,13 +152,38 @@ export class MemoryStore implements Store {
     checkCount("limit", limit);
     const scores = this.entryOf(key, "zset")?.scores;
     if (!scores) return [];
-    const due = [...scores]
-      .filter(([, score]) => score <= now)
-      .sort(byScoreThenMember)
-      .slice(0, limit)
-      .map(([member]) => member);
+    const due = dueMembers(scores, now, limit);
     for (const member of due) scores.set(member, leaseUntil);
     return due;
+  }
+
+  async claimDueLanes(lanesKey: string, lanePrefix: string, now: number, leaseUntil: number, limit: number): Promise<LaneClaim[]> {
+    checkScore(now);
+    checkScore(leaseUntil);
+    checkCount("limit", limit);
+    // A lane served and still due goes half a millisecond past now: behind every lane due by now.
+    const behind = now + 0.5;
+    const taken: LaneClaim[] = [];
+    while (taken.length < limit) {
+      const lanes = this.entryOf(lanesKey, "zset")?.scores;
+      const due = lanes ? dueMembers(lanes, behind, limit - taken.length) : [];
+      if (!lanes || due.length === 0) break;
+      const served = taken.length;
+      for (const lane of due) {
+        const work = this.entryOf(lanePrefix + lane, "zset")?.scores;
+        const [head] = work ? dueMembers(work, now, 1) : [];
+        if (work && head !== undefined) {
+          work.set(head, leaseUntil);
+          taken.push({ lane, member: head });
+        }
+        const low = work ? lowestOf(work) : null;
+        if (low === null) lanes.delete(lane);
+        else lanes.set(lane, head !== undefined && low <= now ? behind : low);
+      }
+      if (lanes.size === 0) this.entries.delete(lanesKey);
+      if (taken.length === served) break;
+    }
+    return taken;
   }
 
   async replaceScore(key: string, member: string, expected: number, next: number): Promise<boolean> {
@@ -178,9 +218,7 @@ export class MemoryStore implements Store {
 
   async lowestScore(key: string): Promise<number | null> {
     const scores = this.entryOf(key, "zset")?.scores;
-    let lowest: number | null = null;
-    for (const score of scores?.values() ?? []) if (lowest === null || score < lowest) lowest = score;
-    return lowest;
+    return scores ? lowestOf(scores) : null;
   }
 
   async readStreamTail(key: string, count: number): Promise<StreamEntry[]> {
@@ -218,7 +256,11 @@ export class MemoryStore implements Store {
         if (!zset) {
           zset = { kind: "zset", scores: new Map([[op.member, op.score]]) };
           this.add(op.key, zset);
-        } else if (!(op.onlyIfAbsent && zset.scores.has(op.member))) zset.scores.set(op.member, op.score);
+        } else {
+          const current = zset.scores.get(op.member);
+          const keep = current !== undefined && (op.onlyIfAbsent || (op.onlyIfLower && current <= op.score));
+          if (!keep) zset.scores.set(op.member, op.score);
+        }
         const ttlMs = ttlMillis(op.ttlSeconds);
         if (ttlMs !== undefined) zset.expiresAt = this.now() + ttlMs;
         return;

@@ -1,9 +1,10 @@
 import Redis, { Cluster, type RedisOptions, type Result } from "ioredis";
 import type { SlotReservation } from "./next-slot";
-import type { Store, StreamEntry, WriteOp } from "./store";
+import type { LaneClaim, Store, StreamEntry, WriteOp } from "./store";
 import { prefixedKey } from "../records/keys";
 import { reportRedisOutages, type OutageLog, type RedisOutages } from "./report-redis-outages";
 import { checkCount, checkInterval, checkScore, checkWriteOp, ttlMillis } from "./store-arguments";
+import { streamFields } from "./stream-fields";
 
 /** Where the store reports connection trouble (a pino/Probot logger fits). */
 export type StoreLog = OutageLog;
@@ -61,7 +62,9 @@ const SCRIPTS = {
         elseif op.op == 'del' then
           redis.call('DEL', key)
         elseif op.op == 'zadd' then
-          if op.nx then redis.call('ZADD', key, 'NX', op.score, op.member) else redis.call('ZADD', key, op.score, op.member) end
+          if op.nx then redis.call('ZADD', key, 'NX', op.score, op.member)
+          elseif op.lt then redis.call('ZADD', key, 'LT', op.score, op.member)
+          else redis.call('ZADD', key, op.score, op.member) end
           if op.px then redis.call('PEXPIRE', key, op.px) end
         elseif op.op == 'zrem' then
           redis.call('ZREM', key, op.member)
@@ -108,6 +111,41 @@ const SCRIPTS = {
       for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], member) end
       return due`,
   },
+  ciRelayClaimDueLanes: {
+    numberOfKeys: 1,
+    // KEYS[1]: the lanes set. ARGV: lane key prefix (already prefixed), now, leaseUntil, limit.
+    // Mirrors the memory store's claimDueLanes; see Store.claimDueLanes. A lane served and still due
+    // is scored half a millisecond past now: behind every lane due by now, ties included, and still
+    // due for the next round of the same claim. Lane keys are derived here,
+    // not declared in KEYS: fine on a single Redis. A round that serves nothing ends the claim.
+    lua: `
+      local now = tonumber(ARGV[2])
+      local behind = string.format('%.1f', now + 0.5)
+      local limit = tonumber(ARGV[4])
+      local taken = {}
+      local count = 0
+      while count < limit do
+        local lanes = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', behind, 'LIMIT', 0, limit - count)
+        if #lanes == 0 then break end
+        local served = count
+        for _, lane in ipairs(lanes) do
+          local key = ARGV[1] .. lane
+          local head = redis.call('ZRANGEBYSCORE', key, '-inf', ARGV[2], 'LIMIT', 0, 1)[1]
+          if head then
+            redis.call('ZADD', key, ARGV[3], head)
+            taken[#taken + 1] = lane
+            taken[#taken + 1] = head
+            count = count + 1
+          end
+          local low = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2]
+          if not low then redis.call('ZREM', KEYS[1], lane)
+          elseif head and tonumber(low) <= now then redis.call('ZADD', KEYS[1], behind, lane)
+          else redis.call('ZADD', KEYS[1], low, lane) end
+        end
+        if count == served then break end
+      end
+      return taken`,
+  },
   ciRelayReplaceScore: {
     numberOfKeys: 1,
     // ARGV: member, expected, next. Compared as numbers: Redis may print a score differently from
@@ -126,6 +164,7 @@ declare module "ioredis" {
     ciRelayIncrementWindow(key: string, windowMs: string): Result<number, Context>;
     ciRelayClaimDue(key: string, now: string, leaseUntil: string, limit: string): Result<string[], Context>;
     ciRelayReserveSlot(key: string, intervalMs: string, maxWaitMs: string): Result<[number, number], Context>;
+    ciRelayClaimDueLanes(lanesKey: string, lanePrefix: string, now: string, leaseUntil: string, limit: string): Result<string[], Context>;
     ciRelayReplaceScore(key: string, member: string, expected: string, next: string): Result<number, Context>;
   }
 }
@@ -208,7 +247,7 @@ export class RedisStore implements Store {
           return { op: "del", key: prefixed };
         case "zadd": {
           const ttlMs = ttlMillis(op.ttlSeconds);
-          return { op: "zadd", key: prefixed, member: op.member, score: scoreArg(op.score), ...(op.onlyIfAbsent ? { nx: true } : {}), ...(ttlMs === undefined ? {} : { px: String(ttlMs) }) };
+          return { op: "zadd", key: prefixed, member: op.member, score: scoreArg(op.score), ...(op.onlyIfAbsent ? { nx: true } : {}), ...(op.onlyIfLower ? { lt: true } : {}), ...(ttlMs === undefined ? {} : { px: String(ttlMs) }) };
         }
         case "zrem":
           return { op: "zrem", key: prefixed, member: op.member };
@@ -246,6 +285,7 @@ export class RedisStore implements Store {
           break;
         case "zadd": {
           if (op.onlyIfAbsent) batch.zadd(key, "NX", scoreArg(op.score), op.member);
+          else if (op.onlyIfLower) batch.zadd(key, "LT", scoreArg(op.score), op.member);
           else batch.zadd(key, scoreArg(op.score), op.member);
           const ttlMs = ttlMillis(op.ttlSeconds);
           if (ttlMs !== undefined) batch.pexpire(key, ttlMs);
@@ -289,6 +329,16 @@ export class RedisStore implements Store {
     return this.client.ciRelayClaimDue(this.key(key), nowArg, leaseArg, String(limit));
   }
 
+  async claimDueLanes(lanesKey: string, lanePrefix: string, now: number, leaseUntil: number, limit: number): Promise<LaneClaim[]> {
+    checkCount("limit", limit);
+    const [nowArg, leaseArg] = [scoreArg(now), scoreArg(leaseUntil)];
+    if (limit === 0) return [];
+    const flat = await this.client.ciRelayClaimDueLanes(this.key(lanesKey), this.key(lanePrefix), nowArg, leaseArg, String(limit));
+    const claims: LaneClaim[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) claims.push({ lane: flat[i], member: flat[i + 1] });
+    return claims;
+  }
+
   async replaceScore(key: string, member: string, expected: number, next: number): Promise<boolean> {
     return (await this.client.ciRelayReplaceScore(this.key(key), member, scoreArg(expected), scoreArg(next))) === 1;
   }
@@ -318,7 +368,7 @@ export class RedisStore implements Store {
     checkCount("count", count);
     if (count === 0) return [];
     const newestFirst = await this.client.xrevrange(this.key(key), "+", "-", "COUNT", count);
-    return newestFirst.reverse().map(([id, flat]) => ({ id, fields: fieldsOf(flat) }));
+    return newestFirst.reverse().map(([id, flat]) => ({ id, fields: streamFields(flat) }));
   }
 
   async streamLength(key: string): Promise<number> {
@@ -358,10 +408,4 @@ export class RedisStore implements Store {
   private key(key: string): string {
     return prefixedKey(this.prefix, key);
   }
-}
-
-function fieldsOf(flat: string[]): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
-  return fields;
 }

@@ -42,6 +42,8 @@ export function checkWriteOp(op: WriteOp): void {
     case "zadd":
       checkScore(op.score);
       ttlMillis(op.ttlSeconds);
+      // Redis refuses NX with LT: "only new members" and "only lower scores" contradict.
+      if (op.onlyIfAbsent && op.onlyIfLower) throw new RangeError("zadd takes onlyIfAbsent or onlyIfLower, not both");
       return;
     case "xadd":
       if (Object.keys(op.fields).length === 0) throw new RangeError("xadd needs at least one field");

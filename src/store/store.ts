@@ -1,4 +1,5 @@
 import type { SlotReservation } from "./next-slot";
+import { LOST_RACE, retryContended } from "./retry-contended";
 
 /**
  * The one interface to shared state. Two implementations: Redis (the real one, shared by every
@@ -11,12 +12,22 @@ import type { SlotReservation } from "./next-slot";
 export type WriteOp =
   | { op: "set"; key: string; value: string; ttlSeconds?: number }
   | { op: "del"; key: string }
-  /** `ttlSeconds` (re)sets the whole sorted set's expiry: indexes live as long as what they index. */
-  | { op: "zadd"; key: string; member: string; score: number; onlyIfAbsent?: boolean; ttlSeconds?: number }
+  /**
+   * `ttlSeconds` (re)sets the whole sorted set's expiry: indexes live as long as what they index.
+   * `onlyIfLower` (Redis's LT) adds a new member, and moves an existing one only to a lower score;
+   * it cannot be combined with `onlyIfAbsent`.
+   */
+  | { op: "zadd"; key: string; member: string; score: number; onlyIfAbsent?: boolean; onlyIfLower?: boolean; ttlSeconds?: number }
   | { op: "zrem"; key: string; member: string }
   /** removes members scored below `score`: keeps time-scored indexes to a window */
   | { op: "zremBelow"; key: string; score: number }
   | { op: "xadd"; key: string; fields: Record<string, string>; maxLen?: number };
+
+/** One member taken by `claimDueLanes`, and its lane. */
+export interface LaneClaim {
+  lane: string;
+  member: string;
+}
 
 export interface StreamEntry {
   id: string;
@@ -65,6 +76,17 @@ export interface Store {
   claimDue(key: string, now: number, leaseUntil: number, limit: number): Promise<string[]>;
 
   /**
+   * Round-robin lease over lanes of scheduled work. `lanesKey` is a sorted set of lane names scored
+   * with a lower bound of when each lane has work due (the lane is visited no earlier); each lane's
+   * work is the sorted set `lanePrefix + lane`. Up to `limit` members are taken, one per due lane per
+   * round, lanes that have waited longest first, and leased like `claimDue`. A lane served moves
+   * behind every lane still waiting (its score becomes `now` + 0.5, or its next due time if later); a lane
+   * found with nothing due is rescored to its lowest score (lease ends included), or dropped when
+   * empty. So work for a quiet lane is taken within one round, whatever another lane holds.
+   */
+  claimDueLanes(lanesKey: string, lanePrefix: string, now: number, leaseUntil: number, limit: number): Promise<LaneClaim[]>;
+
+  /**
    * Sets member's score to `next` only if it is exactly `expected` now; true when set. A lease taken
    * with `claimDue` is renewed or released this way by its holder alone: once another process has
    * claimed the member (a new score), the old holder's renewal finds it changed and does nothing.
@@ -102,12 +124,9 @@ export async function updateWithRetry<T>(
   ttlSeconds?: number,
   attempts = 20,
 ): Promise<T> {
-  for (let i = 0; i < attempts; i++) {
+  return retryContended(`update of ${key}`, attempts, async () => {
     const current = await store.get(key);
     const { next, result } = decide(current);
-    if (next === undefined || (await store.compareAndSet(key, current, next, ttlSeconds))) return result;
-    // Writers that lost together would retry together and collide again: spread them out.
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** i)));
-  }
-  throw new Error(`contended update on ${key} did not settle after ${attempts} attempts`);
+    return next === undefined || (await store.compareAndSet(key, current, next, ttlSeconds)) ? result : LOST_RACE;
+  });
 }

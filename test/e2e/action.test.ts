@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { dispatchPr, startCallbackWorld, waitUntil, type CallbackWorld, type Dispatched } from "../support/callback-world";
+import { randomSha } from "../support/webhooks";
 
 const SCRIPT = resolve(__dirname, "../../action/callback.js");
 const CONFIG = `
@@ -34,6 +35,17 @@ describe("composite action script against the real relay and a fake Actions runt
   function runStep(dispatched: Dispatched, inputs: Record<string, string>, env: Record<string, string> = {}): Promise<StepResult> {
     const eventPath = join(dir, `event-${dispatched.requestId}.json`);
     writeFileSync(eventPath, JSON.stringify({ action: "pull_request", client_payload: dispatched.clientPayload }));
+    return runWithEvent(eventPath, inputs, env);
+  }
+
+  /** Runs the step in a scheduled run: its event file has no client_payload. */
+  function runScheduledStep(inputs: Record<string, string>, env: Record<string, string> = {}): Promise<StepResult> {
+    const eventPath = join(dir, "event-schedule.json");
+    writeFileSync(eventPath, JSON.stringify({ schedule: "0 3 * * *" }));
+    return runWithEvent(eventPath, inputs, env);
+  }
+
+  function runWithEvent(eventPath: string, inputs: Record<string, string>, env: Record<string, string>): Promise<StepResult> {
     const runtime = world.issuer.actionsRuntime({ repository: "vendor/backend" });
     const inputEnv = Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.toUpperCase().replace(/-/g, "_")}`, value]));
     return new Promise((done) => {
@@ -114,6 +126,30 @@ describe("composite action script against the real relay and a fake Actions runt
     expect([...world.hud.table.keys()].filter((k) => k.includes(dispatched.clientPayload.delivery_id))).toEqual([key]);
     expect(world.hud.rejected).toEqual([]);
     for (const row of rowsOf()) expect(JSON.stringify(row.body)).not.toContain("evil/fork");
+  });
+
+  it("reports a nightly run for an upstream commit without a dispatch (event-type, delivery-id, callback-url)", async () => {
+    const sha = randomSha();
+    world.github.addCommit("pytorch/pytorch", sha);
+    const callbackUrl = world.relay.url("/relay/v1/callback");
+    const nightly = { status: "completed", conclusion: "success", "event-type": "nightly", "delivery-id": sha, "callback-url": callbackUrl };
+    const result = await runScheduledStep(nightly);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout.trim().split("\n").pop() ?? "")).toMatchObject({ ok: true, dispatchId: null, state: "COMPLETED", duplicate: false });
+    await waitUntil(() => world.hud.rows.some((row) => row.body.untrusted.callback_payload.delivery_id === sha), 30_000, "the HUD record");
+    const row = world.hud.rows.find((r) => r.body.untrusted.callback_payload.delivery_id === sha);
+    expect(row?.body.trusted).toMatchObject({ request_id: null, verified_repo: "Vendor/Backend", upstream: { sha } });
+    expect(row?.body.untrusted.callback_payload.workflow).toMatchObject({ job_name: "build", check_run_id: "31337", run_id: "4242" });
+
+    const unfinished = await runScheduledStep({ ...nightly, status: "in_progress", conclusion: "" });
+    expect(unfinished.code).toBe(1);
+    expect(unfinished.stdout).toContain("status must be completed");
+    const noSha = await runScheduledStep({ ...nightly, "delivery-id": "main" });
+    expect(noSha.code).toBe(1);
+    expect(noSha.stdout).toContain("delivery-id must be the full SHA");
+    const unknown = await runScheduledStep({ ...nightly, "delivery-id": randomSha() });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stdout).toContain("commit-unknown");
   });
 
   it("falls back to CRCR's run-id-attempt check run id where the runner exposes none", async () => {

@@ -9,6 +9,7 @@ import { sweepTimeouts } from "../../src/checks/sweep-timeouts";
 import { loadEnv } from "../../src/config/env";
 import type { RelayConfig } from "../../src/config/types";
 import { createRelay, type Relay } from "../../src/create-relay";
+import { readDelivery } from "../../src/dashboard/delivery-view";
 import { listDispatchIds, readDispatches, type DispatchRecord } from "../../src/records/dispatches";
 import { MemoryStore } from "../../src/store/memory-store";
 import { registerWebhooks } from "../../src/webhooks/register-webhooks";
@@ -110,7 +111,7 @@ describe("check runs (relay in process, fake GitHub)", () => {
   }
 
   /** What the callback endpoint does with an accepted callback, as far as check runs go. */
-  async function report(record: DispatchRecord, change: Partial<JobTransition> & Pick<JobTransition, "scope" | "to">): Promise<void> {
+  async function report(record: DispatchRecord, change: Partial<JobTransition> & Pick<JobTransition, "scope" | "to">, options: { settle?: boolean } = {}): Promise<void> {
     const transition: JobTransition = {
       dispatch: record,
       jobName: change.scope === "job" ? "build" : null,
@@ -127,7 +128,7 @@ describe("check runs (relay in process, fake GitHub)", () => {
       ...change,
     };
     await relay.store.write(checkRunOpsForTransition(relay, config, transition, now()));
-    await settle();
+    if (options.settle !== false) await settle();
   }
 
   const checks = (sha: string, name?: string): CheckRunRecord[] =>
@@ -218,6 +219,41 @@ describe("check runs (relay in process, fake GitHub)", () => {
       expect(checks(first, name)[0].output.title).toBe("superseded");
     }
     expect(checks(second, "relay/strict/gate")).toEqual([expect.objectContaining({ status: "queued" })]);
+  });
+
+  it("drops the previous head's dispatches not sent yet as superseded, and sends the new head's", async () => {
+    await relay.runner.stop(); // nothing runs until settle(): the first head's dispatches wait in the outbox
+    const [first, second] = [randomSha(), randomSha()];
+    const number = ++pr;
+    const sentFor = (sha: string) => github.dispatches().filter((d) => (d.clientPayload.relay as { upstream: { sha: string } }).upstream.sha === sha);
+    const firstId = `opened-${first}`;
+    await probot.receive({ id: firstId, name: "pull_request", payload: pullRequest("opened", { number, headSha: first }) } as Parameters<Probot["receive"]>[0]);
+    await deliver("pull_request", pullRequest("synchronize", { number, headSha: second, before: first }));
+
+    expect(sentFor(first)).toEqual([]);
+    expect(sentFor(second).map((d) => d.repo).sort()).toEqual(["Ascend/pytorch", "quiet/observer", "strict/gate", "vendor/backend"]);
+    const superseded = await dispatchOf(first, "strict/gate");
+    expect(superseded).toMatchObject({ state: "superseded", supersededBy: second });
+    expect(await relay.outbox.depth()).toBe(0);
+    const view = await readDelivery(relay.store, relay.outbox, firstId);
+    expect(view?.downstreams.map((d) => d.outcome)).toEqual(["superseded", "superseded", "superseded", "superseded"]);
+    expect(await relay.metrics.registry.metrics()).toMatch(/ci_relay_dispatches_total\{transport="dispatch",outcome="superseded"\} [1-9]/);
+  });
+
+  it("writes a job's check run once when its start and end both come before its turn, without looking it up", async () => {
+    const sha = randomSha();
+    await deliver("pull_request", pullRequest("opened", { number: ++pr, headSha: sha }));
+    const record = await dispatchOf(sha, "strict/gate");
+    github.clearRequests();
+    await report(record, { scope: "job", to: "IN_PROGRESS" }, { settle: false });
+    await report(record, { scope: "job", to: "COMPLETED", from: "IN_PROGRESS", conclusion: "success" }, { settle: false });
+    await settle();
+
+    const jobCheck = "relay/strict/gate/CI/build";
+    expect(checks(sha, jobCheck)).toEqual([expect.objectContaining({ status: "completed", conclusion: "success" })]);
+    expect(github.requestsTo("POST", "/repos/{owner}/{repo}/check-runs").filter((r) => JSON.stringify(r.body ?? "").includes(jobCheck))).toHaveLength(1);
+    expect(github.requestsTo("PATCH", "/repos/{owner}/{repo}/check-runs/{id}")).toEqual([]); // a job report leaves the per-downstream check as it is
+    expect(github.requestsTo("GET", "/repos/{owner}/{repo}/commits/{ref}/check-runs")).toEqual([]);
   });
 
   describe("re-run from the upstream PR", () => {

@@ -152,7 +152,7 @@ describe("dashboard page in headless Chromium, after real flows", () => {
     const summary = (await (await fetch(world.relay.url("/relay/v1/downstreams"))).json()) as DownstreamsSummary & { ok: boolean };
     expect(summary.windowDays).toBe(14);
     expect(summary.downstreams.map((d) => d.repo)).toEqual(["vendor/backend", "vendor/gone", "vendor/flaky"]);
-    expect(summary.downstreams[0]).toMatchObject({ level: "L2", oncalls: ["alice"], dispatches: 2, successRate: 0, timeouts: 0, meetsLevel: null });
+    expect(summary.downstreams[0]).toMatchObject({ level: "L2", oncalls: ["alice"], dispatches: 2, successRate: 0, timeouts: 0, meetsLevel: true, failedThresholds: [] });
     expect(summary.downstreams[1]).toMatchObject({ dispatches: 1, successRate: null, pickupRate: null });
     for (const path of ["/relay/v1/downstreams?window_days=0", "/relay/v1/runs?sha=xyz"]) {
       const bad = await fetch(world.relay.url(path));

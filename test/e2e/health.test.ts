@@ -12,7 +12,7 @@ import { GITHUB_CALL_OUTCOMES } from "../../src/github/github-call-outcome";
 import { GitHubCalls } from "../../src/github/github-calls";
 import { relayOctokit } from "../../src/github/relay-octokit";
 import { createMetrics, type Metrics } from "../../src/metrics/metrics";
-import { relayRouter } from "../../src/routes/relay-router";
+import { relayRouter } from "../../src/relay-router";
 import { RedisStore } from "../../src/store/redis-store";
 import type { Store } from "../../src/store/store";
 import { testAppCredentials } from "../support/app-key";
@@ -217,19 +217,22 @@ describe("health and metrics tell the truth (relay in process, fake GitHub, Redi
     expect(metrics.value("ci_relay_outbox_oldest_due_seconds")).toBeGreaterThan(300);
 
     const [claimed] = await subject.relay.outbox.claim(now(), 60_000, 1);
-    await subject.relay.outbox.complete(claimed.task);
+    await subject.relay.outbox.complete(claimed, now());
     expect((await getJson(`${subject.url}/relay/health`)).body.degraded).not.toContain("outbox-stalled");
   });
 
   it("work stuck in flight (claimed, never finished) for over five minutes is outbox-stalled too", async () => {
     await subject.relay.outbox.enqueue({ id: "stuck-task", kind: "dispatch", data: { requestId: "none" } }, now());
-    const [{ task: stuck }] = await subject.relay.outbox.claim(now(), 3_600_000, 1);
+    const [held] = await subject.relay.outbox.claim(now(), 3_600_000, 1);
+    const stuck = held.task;
     expect(stuck.id).toBe("stuck-task");
     skipped += 301_000;
     expect((await getJson(`${subject.url}/relay/health`)).body.degraded).toContain("outbox-stalled");
     await subject.relay.outbox.retryAt(stuck, now() + 60_000, "rescheduled");
     expect((await getJson(`${subject.url}/relay/health`)).body).toMatchObject({ outbox: { depth: 1, oldestDueSeconds: 0 } });
-    await subject.relay.outbox.complete(stuck);
+    skipped += 61_000;
+    const [again] = await subject.relay.outbox.claim(now(), 60_000, 1);
+    await subject.relay.outbox.complete(again, now());
   });
 
   it("answers 503 with the same body, promptly, when Redis is unreachable", async () => {

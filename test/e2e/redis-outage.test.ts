@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import Redis from "ioredis";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github";
-import { startOwnRedisServer, type OwnRedisServer } from "../support/own-redis-server";
+import { startOwnRedis, type OwnRedis } from "../support/own-redis";
 import { startRelayServer, uniqueRedisPrefix, type RelayServer } from "../support/server-harness";
 import { pullRequestEvent, randomSha, sendWebhook } from "../support/webhooks";
 import { within } from "../support/within";
@@ -74,14 +74,14 @@ const completed = (reports: Record<string, unknown>[], requestId: string) =>
   reports.filter((r) => (r.workflow as { status?: string }).status === "completed" && String(r.delivery_id) === `delivery-${requestId}`);
 
 describe("Redis restarted under a queue worker", () => {
-  let redisServer: OwnRedisServer;
+  let redisServer: OwnRedis;
   let sink: Awaited<ReturnType<typeof startCallbackSink>>;
   let dir: string;
   let admin: Redis;
   const workers: ChildProcess[] = [];
 
   beforeAll(async () => {
-    redisServer = await startOwnRedisServer();
+    redisServer = await startOwnRedis({ persistence: false });
     sink = await startCallbackSink();
     dir = mkdtempSync(join(tmpdir(), "ci-relay-outage-"));
   }, WAIT_MS);
@@ -131,9 +131,9 @@ describe("Redis restarted under a queue worker", () => {
     const worker = startWorker(prefix, "outage-runner", script("ok.sh", "exit 0"));
     await until(() => groupExists(prefix, "relay-workers:outage-runner"), "the worker created its group");
 
-    await redisServer.stop();
+    await redisServer.down();
     await settle(4_000); // several reconnect attempts and loop rounds while Redis is away
-    await redisServer.start(); // empty: the stream and the group are gone
+    await redisServer.up({ persistence: false }); // empty: the stream and the group are gone
     await admin.xadd(`${prefix}relay:jobs`, "*", ...Object.entries(jobRequest("after-restart", "outage-runner", sink.url)).flat());
 
     await until(() => completed(sink.reports, "after-restart").length === 1, "the job enqueued after the restart was reported");
@@ -150,13 +150,13 @@ describe("Redis restarted under a queue worker", () => {
     const prefix = uniqueRedisPrefix();
     const worker = startWorker(prefix, "idle-runner", script("idle.sh", "exit 0"));
     await until(() => groupExists(prefix, "relay-workers:idle-runner"), "the worker created its group");
-    await redisServer.stop();
+    await redisServer.down();
     try {
       await until(() => /Redis unreachable/.test(worker.output()), "the worker noticed the outage");
       worker.child.kill("SIGTERM");
       expect(await within(worker.exited, WAIT_MS, "the worker exited after SIGTERM")).toBe(0);
     } finally {
-      await redisServer.start();
+      await redisServer.up({ persistence: false });
     }
   }, 3 * WAIT_MS);
 
@@ -181,12 +181,12 @@ describe("Redis restarted under a queue worker", () => {
 });
 
 describe("Redis restarted under a relay server", () => {
-  let redisServer: OwnRedisServer;
+  let redisServer: OwnRedis;
   let github: FakeGitHub;
   let relay: RelayServer;
 
   beforeAll(async () => {
-    redisServer = await startOwnRedisServer();
+    redisServer = await startOwnRedis({ persistence: false });
     github = await startFakeGitHub();
     github.addInstallation({ id: 11, account: "pytorch", repos: ["pytorch/pytorch"] });
     github.addInstallation({ id: 21, account: "vendor", repos: ["vendor/backend"] });
@@ -205,9 +205,9 @@ describe("Redis restarted under a relay server", () => {
   });
 
   it("logs the outage once each way, no stack traces, and relays again once Redis is back", async () => {
-    await redisServer.stop();
+    await redisServer.down();
     await settle(6_000); // several outbox drains, timeout sweeps and reconnect attempts while Redis is away
-    await redisServer.start();
+    await redisServer.up({ persistence: false });
     await relay.waitForLog((r) => r.msg === "Redis reachable again", WAIT_MS);
 
     const payload = pullRequestEvent("opened", { repo: "pytorch/pytorch", installationId: 11, authorAssociation: "MEMBER", number: 2, headSha: randomSha() });

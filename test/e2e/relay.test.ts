@@ -225,17 +225,18 @@ describe.each([
   });
 
   it("waits out a secondary rate limit for retry-after and dispatches once", async () => {
+    const isOurs = (r: (typeof github.requests)[number]) =>
+      r.path === "/repos/strict/gate/dispatches" && (r.body as any)?.client_payload?.delivery_id === "secondary";
     github.failNext({
       method: "POST",
       path: "/repos/strict/gate/dispatches",
       status: 403,
       headers: { "retry-after": "1" },
       body: { message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again." },
+      where: isOurs,
     });
     const event = prOpened({ number: 56, headSha: randomSha() });
     expect((await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, deliveryId: "secondary" })).status).toBe(200);
-    const isOurs = (r: (typeof github.requests)[number]) =>
-      r.path === "/repos/strict/gate/dispatches" && (r.body as any)?.client_payload?.delivery_id === "secondary";
     await github.waitFor((r) => isOurs(r) && r.status === 204, 20_000);
     const attempts = github.requests.filter(isOurs);
     expect(attempts.map((r) => r.status)).toEqual([403, 204]);
@@ -246,11 +247,11 @@ describe.each([
   });
 
   it("retries a dispatch GitHub fails, and dispatches it once", async () => {
-    github.failNext({ method: "POST", path: "/repos/vendor/backend/dispatches", status: 502, times: 2 });
-    const event = prOpened({ number: 55, headSha: randomSha() });
-    expect((await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, deliveryId: "flaky" })).status).toBe(200);
     const isFlaky = (r: (typeof github.requests)[number]) =>
       r.path === "/repos/vendor/backend/dispatches" && (r.body as any)?.client_payload?.delivery_id === "flaky";
+    github.failNext({ method: "POST", path: "/repos/vendor/backend/dispatches", status: 502, times: 2, where: isFlaky });
+    const event = prOpened({ number: 55, headSha: randomSha() });
+    expect((await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, deliveryId: "flaky" })).status).toBe(200);
     await github.waitFor((r) => isFlaky(r) && r.status === 204, 20_000);
     expect(github.requests.filter(isFlaky).map((r) => r.status)).toEqual([502, 502, 204]);
   });

@@ -387,6 +387,80 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
         expect(await store.claimDue("none", 10, 20, 5)).toEqual([]);
       });
 
+      test("zadd onlyIfLower adds a new member and moves an existing one only down", async () => {
+        await store.write([{ op: "zadd", key: "z", member: "m", score: EPOCH_MS, onlyIfLower: true }]);
+        expect(await store.zscore("z", "m")).toBe(EPOCH_MS);
+        await store.write([{ op: "zadd", key: "z", member: "m", score: EPOCH_MS + 5, onlyIfLower: true }]);
+        expect(await store.zscore("z", "m")).toBe(EPOCH_MS);
+        expect(await store.writeIf("absent", null, [{ op: "zadd", key: "z", member: "m", score: EPOCH_MS - 5, onlyIfLower: true }])).toBe(true);
+        expect(await store.zscore("z", "m")).toBe(EPOCH_MS - 5);
+        await expect(store.write([{ op: "zadd", key: "z", member: "m", score: 1, onlyIfAbsent: true, onlyIfLower: true }])).rejects.toThrow(RangeError);
+      });
+
+      describe("claimDueLanes", () => {
+        const laneOps = (lane: string, members: string[], score: number) => [
+          ...members.map((member, i) => ({ op: "zadd" as const, key: `lane:${lane}`, member, score: score + i })),
+          { op: "zadd" as const, key: "lanes", member: lane, score, onlyIfLower: true },
+        ];
+
+        test("a quiet lane's work is taken in the first round, however much another lane holds", async () => {
+          const busy = Array.from({ length: 1000 }, (_, i) => `a${String(i).padStart(4, "0")}`);
+          await store.write(laneOps("a", busy, EPOCH_MS - 10_000));
+          await store.write(laneOps("b", ["b0"], EPOCH_MS));
+          const order: string[] = [];
+          for (let i = 0; i < 3; i++) {
+            order.push(...(await store.claimDueLanes("lanes", "lane:", EPOCH_MS, EPOCH_MS + 60_000, 1)).map((c) => c.member));
+          }
+          expect(order.slice(0, 2)).toContain("b0");
+          expect(order.filter((m) => m.startsWith("a"))).toEqual(busy.slice(0, order.length - 1));
+        });
+
+        test("one claim takes one member per due lane per round, round-robin, and leases them", async () => {
+          await store.write(laneOps("a", ["a0", "a1", "a2"], EPOCH_MS - 100));
+          await store.write(laneOps("b", ["b0"], EPOCH_MS - 50));
+          await store.write(laneOps("c", ["c0"], EPOCH_MS + 1_000));
+          const claims = await store.claimDueLanes("lanes", "lane:", EPOCH_MS, EPOCH_MS + 60_000, 3);
+          expect(claims).toEqual([
+            { lane: "a", member: "a0" },
+            { lane: "b", member: "b0" },
+            { lane: "a", member: "a1" },
+          ]);
+          expect(await store.zscore("lane:a", "a0")).toBe(EPOCH_MS + 60_000);
+          expect(await store.claimDueLanes("lanes", "lane:", EPOCH_MS, EPOCH_MS + 60_000, 10)).toEqual([{ lane: "a", member: "a2" }]);
+          expect(await store.claimDueLanes("lanes", "lane:", EPOCH_MS, EPOCH_MS + 60_000, 10)).toEqual([]);
+          // A lane is visited again once its earliest lease ends; the future lane once its work is due.
+          expect(await store.zscore("lanes", "a")).toBe(EPOCH_MS + 60_000);
+          expect(await store.claimDueLanes("lanes", "lane:", EPOCH_MS + 1_000, EPOCH_MS + 70_000, 10)).toEqual([{ lane: "c", member: "c0" }]);
+        });
+
+        test("a lane scored in the future waits even with work due, and an emptied lane is dropped", async () => {
+          await store.write(laneOps("a", ["a0"], EPOCH_MS - 100));
+          await store.write([{ op: "zadd", key: "lanes", member: "a", score: EPOCH_MS + 500 }]);
+          expect(await store.claimDueLanes("lanes", "lane:", EPOCH_MS, EPOCH_MS + 60_000, 5)).toEqual([]);
+          expect(await store.claimDueLanes("lanes", "lane:", EPOCH_MS + 500, EPOCH_MS + 60_000, 5)).toEqual([{ lane: "a", member: "a0" }]);
+          await store.write([{ op: "zrem", key: "lane:a", member: "a0" }]);
+          expect(await store.claimDueLanes("lanes", "lane:", EPOCH_MS + 60_000, EPOCH_MS + 70_000, 5)).toEqual([]);
+          expect(await store.zcard("lanes")).toBe(0);
+          expect(await store.claimDueLanes("lanes", "lane:", EPOCH_MS, EPOCH_MS + 1, 0)).toEqual([]);
+        });
+
+        test("a lane whose next work is due within the half millisecond after a fractional now ends the claim", async () => {
+          await store.write(laneOps("a", ["a0"], EPOCH_MS + 1));
+          await store.write([{ op: "zadd", key: "lanes", member: "a", score: EPOCH_MS }]);
+          expect(await store.claimDueLanes("lanes", "lane:", EPOCH_MS + 0.75, EPOCH_MS + 60_000, 5)).toEqual([]);
+        });
+
+        test("concurrent callers never get the same member within a lease", async () => {
+          await store.write(laneOps("a", Array.from({ length: 30 }, (_, i) => `a${i}`), EPOCH_MS - 1_000));
+          await store.write(laneOps("b", Array.from({ length: 30 }, (_, i) => `b${i}`), EPOCH_MS - 1_000));
+          const callers = Array.from({ length: 4 }, () => harness.open(namespace));
+          const batches = await Promise.all(Array.from({ length: 20 }, (_, i) => callers[i % 4].claimDueLanes("lanes", "lane:", EPOCH_MS, EPOCH_MS + 60_000, 3)));
+          const members = batches.flat().map((c) => c.member);
+          expect(new Set(members).size).toBe(members.length);
+          expect(members).toHaveLength(60);
+        });
+      });
+
       test("replaceScore moves a score only from the expected one: a lease renewed or released by its holder alone", async () => {
         await store.write([{ op: "zadd", key: "q", member: "m", score: EPOCH_MS }]);
         const held = EPOCH_MS + 15_000;

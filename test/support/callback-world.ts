@@ -1,6 +1,7 @@
 import { request as httpRequest } from "node:http";
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import Redis from "ioredis";
 import { RedisStore } from "../../src/store/redis-store";
 import { startFakeGitHub, type FakeGitHub } from "./fake-github";
 import { startOidcIssuer, type OidcIssuer } from "./oidc-issuer";
@@ -114,6 +115,8 @@ export interface CallbackWorld {
   relay: RelayServer;
   /** the relay's own records, through the store it uses */
   store: RedisStore;
+  /** raw access, under the relay's prefix, for what the store does not ask: TTLs and key scans */
+  redis: Redis;
   close(): Promise<void>;
 }
 
@@ -137,14 +140,18 @@ export async function startCallbackWorld(
     nodeArgs: options.nodeArgs,
   });
   const store = new RedisStore(testRedisUrl(), relay.redisPrefix);
+  const redis = new Redis(testRedisUrl(), { keyPrefix: relay.redisPrefix, lazyConnect: true });
+  await redis.connect();
   return {
     github,
     issuer,
     hud,
     relay,
     store,
+    redis,
     async close() {
       await store.close();
+      redis.disconnect();
       await relay.stop();
       await cleanupRedisPrefix(relay.redisPrefix);
       await Promise.all([github.close(), issuer.close(), hud.close()]);

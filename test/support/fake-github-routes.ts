@@ -369,6 +369,21 @@ function updateCheckRun(ctx: RouteContext): Reply {
   return { status: 200, body: checkRunJson(ctx, run) };
 }
 
+/**
+ * `GET /repos/{o}/{r}/commits/{ref}` for full SHAs the test seeded (`addCommit`); GitHub answers 422
+ * for a ref it cannot resolve to a commit and 404 for a well-formed SHA it does not have. With the
+ * `application/vnd.github.sha` media type the answer is the SHA alone, as text.
+ */
+function getCommit(ctx: RouteContext): Reply {
+  const repo = must(ctx.repo);
+  const sha = ctx.params.ref.toLowerCase();
+  if (!/^[0-9a-f]{40}$/.test(sha)) return validationFailed(`No commit found for SHA: ${ctx.params.ref}`);
+  if (!ctx.state.hasCommit(repo.fullName, sha)) return notFound();
+  const accept = String(ctx.headers.accept ?? "");
+  if (accept.includes("application/vnd.github.sha")) return { status: 200, body: sha };
+  return { status: 200, body: { sha, url: `${ctx.apiUrl}/repos/${repo.fullName}/commits/${sha}`, html_url: `${ctx.webUrl}/${repo.fullName}/commit/${sha}` } };
+}
+
 function getContents(ctx: RouteContext): Reply {
   const repo = must(ctx.repo);
   const ref = ctx.query.ref ?? repo.defaultBranch;
@@ -483,6 +498,17 @@ function createComment(ctx: RouteContext): Reply {
   };
   ctx.state.comments.push(comment);
   return { status: 201, body: commentJson(ctx, repo, comment) };
+}
+
+/** GitHub edits a comment of the repository by id; one deleted (or of another repository) is a 404. */
+function editComment(ctx: RouteContext): Reply {
+  const repo = must(ctx.repo);
+  const comment = ctx.state.comments.find((c) => c.id === Number(ctx.params.comment_id) && c.repo.toLowerCase() === repo.fullName.toLowerCase());
+  if (!comment) return notFound();
+  const parsed = parseBody(commentBody, ctx.body);
+  if (!parsed.ok) return parsed.reply;
+  comment.body = parsed.value.body;
+  return { status: 200, body: commentJson(ctx, repo, comment) };
 }
 
 function rerun(kind: "rerun" | "rerun-failed-jobs") {
@@ -639,6 +665,13 @@ export const routes: Route[] = [
   },
   {
     method: "GET",
+    template: `${REPO}/commits/{ref}`,
+    auth: "installation",
+    permission: ["contents", "read"],
+    handle: getCommit,
+  },
+  {
+    method: "GET",
     template: `${REPO}/contents/{path+}`,
     auth: "installation",
     permission: ["contents", "read"],
@@ -688,6 +721,13 @@ export const routes: Route[] = [
     auth: "installation",
     permission: ["issues", "write"],
     handle: createComment,
+  },
+  {
+    method: "PATCH",
+    template: `${REPO}/issues/comments/{comment_id}`,
+    auth: "installation",
+    permission: ["issues", "write"],
+    handle: editComment,
   },
   {
     method: "GET",

@@ -156,6 +156,8 @@ export class FakeGitHubState {
   private readonly files = new Map<string, { content: string; sha: string }>();
   private readonly issues = new Map<string, Map<number, IssueRecord>>();
   private readonly workflowRuns = new Map<string, Map<number, WorkflowRunSeed>>();
+  /** commit SHAs (lower-case) each repository holds, for the commits endpoint */
+  private readonly commits = new Map<string, Set<string>>();
   private nextRepoId = 100_001;
   private nextId = 1_000;
 
@@ -293,5 +295,15 @@ export class FakeGitHubState {
 
   workflowRun(repo: string, id: number): WorkflowRunSeed | undefined {
     return this.workflowRuns.get(key(repo))?.get(id);
+  }
+
+  addCommit(repo: string, sha: string): void {
+    const shas = this.commits.get(key(repo)) ?? new Set<string>();
+    shas.add(sha.toLowerCase());
+    this.commits.set(key(repo), shas);
+  }
+
+  hasCommit(repo: string, sha: string): boolean {
+    return this.commits.get(key(repo))?.has(sha.toLowerCase()) ?? false;
   }
 }

@@ -64,6 +64,8 @@ export interface FailureRule {
   status: number;
   /** how many matching requests fail; default 1 */
   times?: number;
+  /** only requests this accepts (e.g. one delivery's dispatches), so other tests' late work cannot use the rule up */
+  where?: (request: RecordedRequest) => boolean;
   headers?: Record<string, string>;
   /** default: a GitHub-style `{message}` for the status */
   body?: unknown;
@@ -225,6 +227,11 @@ export class FakeGitHub {
     this.state.addWorkflowRun(repo, run);
   }
 
+  /** A commit `repo` holds, for `GET /repos/{o}/{r}/commits/{sha}`. */
+  addCommit(repo: string, sha: string): void {
+    this.state.addCommit(repo, sha);
+  }
+
   setRateLimit(limit: Partial<RateLimit>): void {
     this.state.rateLimit = { ...this.state.rateLimit, ...limit };
   }
@@ -250,6 +257,12 @@ export class FakeGitHub {
         (repo === undefined || c.repo.toLowerCase() === repo.toLowerCase()) &&
         (issueNumber === undefined || c.issueNumber === issueNumber),
     );
+  }
+
+  /** Someone deleted the comment on GitHub. */
+  deleteComment(id: number): void {
+    const index = this.state.comments.findIndex((c) => c.id === id);
+    if (index !== -1) this.state.comments.splice(index, 1);
   }
 
   reruns(): RerunRecord[] {
@@ -347,8 +360,13 @@ export class FakeGitHub {
     }
   }
 
-  private takeRule<T extends { method?: string; path: PathPattern; times: number }>(rules: T[], request: RecordedRequest): T | undefined {
-    const rule = rules.find((r) => r.times > 0 && sameMethod(r.method, request.method) && matchPath(r.path, request.path) !== null);
+  private takeRule<T extends { method?: string; path: PathPattern; times: number; where?: (request: RecordedRequest) => boolean }>(
+    rules: T[],
+    request: RecordedRequest,
+  ): T | undefined {
+    const rule = rules.find(
+      (r) => r.times > 0 && sameMethod(r.method, request.method) && matchPath(r.path, request.path) !== null && (r.where?.(request) ?? true),
+    );
     if (rule) rule.times -= 1;
     return rule;
   }

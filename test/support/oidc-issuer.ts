@@ -7,6 +7,7 @@ import { SignJWT, UnsecuredJWT, exportJWK, exportSPKI, generateKeyPair, type JWK
  * A real OIDC issuer on 127.0.0.1, shaped like GitHub Actions' (token.actions.githubusercontent.com):
  * discovery document, JWKS, key rotation, and the Actions runtime token endpoint that
  * `ACTIONS_ID_TOKEN_REQUEST_URL` points at. Tests break one rule of a token at a time through `mint`.
+ * With `baseClaims` it stands in for another CI system's issuer (`buildkiteClaims`: Buildkite's).
  */
 
 export const DEFAULT_REPOSITORY = "octo-org/downstream";
@@ -43,8 +44,8 @@ export interface ActionsRuntime {
 export interface OidcIssuer {
   /** the issuer URL: `iss` of its tokens and base of its discovery document */
   readonly url: string;
-  /** requests served, by kind */
-  readonly requests: { discovery: number; jwks: number; runtimeToken: number };
+  /** requests served, by kind; `total` counts every request, whatever its path */
+  readonly requests: { discovery: number; jwks: number; runtimeToken: number; total: number };
   /** audiences asked for through the Actions runtime endpoint, in order */
   readonly runtimeAudiences: (string | null)[];
   readonly signingKid: string;
@@ -55,7 +56,7 @@ export interface OidcIssuer {
   addKey(options?: { sign?: boolean; kid?: string }): Promise<string>;
   /** Withdraws every key under this kid from the JWKS. */
   removeKey(kid: string): void;
-  /** A GitHub-Actions-shaped token; `claims` override or add claims (iss, aud, exp, nbf, iat too). */
+  /** A token with the issuer's base claims (GitHub Actions' by default); `claims` override or add claims (iss, aud, exp, nbf, iat too). */
   mint(claims?: Record<string, unknown>, options?: MintOptions): Promise<string>;
   /** Serves this raw text as the discovery document instead of the real one (null: the real one again). */
   overrideDiscovery(body: string | null): void;
@@ -107,7 +108,33 @@ export function githubActionsClaims(repository = DEFAULT_REPOSITORY): Record<str
   };
 }
 
-export async function startOidcIssuer(): Promise<OidcIssuer> {
+export const BUILDKITE_ORGANIZATION_ID = "0b7e1d2c-3f4a-4b5c-8d6e-7f8091a2b3c4";
+export const BUILDKITE_PIPELINE_ID = "4f1c2d3e-5a6b-4c7d-9e8f-0a1b2c3d4e5f";
+
+/** The claims Buildkite puts in `buildkite-agent oidc request-token` tokens (its docs' example, ids as UUIDs). */
+export function buildkiteClaims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const claims: Record<string, unknown> = {
+    organization_slug: "vllm",
+    organization_id: BUILDKITE_ORGANIZATION_ID,
+    pipeline_slug: "ci",
+    pipeline_id: BUILDKITE_PIPELINE_ID,
+    build_number: 1234,
+    build_branch: "main",
+    build_tag: null,
+    build_commit: "6f8b2c1e8d3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c",
+    build_source: "api",
+    step_key: "report",
+    job_id: randomUUID(),
+    agent_id: randomUUID(),
+    runner_environment: "buildkite-hosted",
+    ...overrides,
+  };
+  claims.sub ??= `organization:${String(claims.organization_slug)}:pipeline:${String(claims.pipeline_slug)}:ref:refs/heads/${String(claims.build_branch)}:commit:${String(claims.build_commit)}:step:${String(claims.step_key)}`;
+  return claims;
+}
+
+export async function startOidcIssuer(options: { baseClaims?: () => Record<string, unknown> } = {}): Promise<OidcIssuer> {
+  const baseClaims = options.baseClaims ?? (() => githubActionsClaims());
   let published: IssuerKey[] = [await newKey()];
   let signing = published[0];
   // One unpublished key serves every forgery: generating RSA keys is the slow part of a test.
@@ -115,7 +142,7 @@ export async function startOidcIssuer(): Promise<OidcIssuer> {
   let discoveryOverride: string | null = null;
   let runtimeClaims: Record<string, unknown> = {};
   const runtimeToken = randomUUID();
-  const requests = { discovery: 0, jwks: 0, runtimeToken: 0 };
+  const requests = { discovery: 0, jwks: 0, runtimeToken: 0, total: 0 };
   const runtimeAudiences: (string | null)[] = [];
 
   const server = createServer((request, response) => {
@@ -133,7 +160,7 @@ export async function startOidcIssuer(): Promise<OidcIssuer> {
   async function mint(claims: Record<string, unknown> = {}, options: MintOptions = {}): Promise<string> {
     const iat = Math.floor((options.now ?? new Date()).getTime() / 1000);
     const payload: Record<string, unknown> = {
-      ...githubActionsClaims(),
+      ...baseClaims(),
       iss: url,
       aud: options.audience ?? "ci-relay-callback",
       iat,
@@ -163,6 +190,7 @@ export async function startOidcIssuer(): Promise<OidcIssuer> {
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    requests.total++;
     const { pathname, searchParams } = new URL(request.url ?? "/", url);
     if (pathname === "/.well-known/openid-configuration") {
       requests.discovery++;

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import Redis from "ioredis";
-import { freePort } from "./own-redis-server";
+import { freePort } from "./own-redis";
 
 /**
  * A 3-master Redis Cluster of the test's own: redis-server processes in cluster mode on free loopback

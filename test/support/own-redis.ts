@@ -7,20 +7,24 @@ import Redis from "ioredis";
 
 /**
  * A redis-server of the suite's own on a free loopback port, for faults the shared Redis must never
- * see: restarts (with the append-only file, so data survives; or without, so it is gone) and
+ * see: outages, restarts (with the append-only file, so data survives; or without, so it is gone) and
  * FLUSHALL. Killed with the test process.
  */
 
 export interface OwnRedis {
   readonly port: number;
   readonly url: string;
-  /** Kills the server (SIGKILL: a crash) and starts it again on the same port after `downMs`. */
+  /** Kills the server (SIGKILL: a crash) and resolves once it has exited; `up` brings it back. */
+  down(): Promise<void>;
+  /** Starts it again on the same port: with the data it had (persistence), or empty. */
+  up(options: { persistence: boolean }): Promise<void>;
+  /** `down`, then `up` after `downMs`. */
   restart(options: { persistence: boolean; downMs?: number }): Promise<void>;
   flushAll(): Promise<void>;
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
   const { port } = server.address() as AddressInfo;
@@ -69,19 +73,25 @@ export async function startOwnRedis(options: { persistence: boolean }): Promise<
     });
   };
 
+  const up = async ({ persistence }: { persistence: boolean }) => {
+    if (!persistence) {
+      // A fresh directory: nothing of the old data comes back.
+      dir = mkdtempSync(join(tmpdir(), "ci-relay-own-redis-"));
+      dirs.push(dir);
+    }
+    await launch(persistence);
+  };
+
   await launch(options.persistence);
   return {
     port,
     url,
+    down: kill,
+    up,
     async restart({ persistence, downMs = 2_000 }) {
       await kill();
-      if (!persistence) {
-        // A fresh directory: nothing of the old data comes back.
-        dir = mkdtempSync(join(tmpdir(), "ci-relay-own-redis-"));
-        dirs.push(dir);
-      }
       await new Promise((done) => setTimeout(done, downMs));
-      await launch(persistence);
+      await up({ persistence });
     },
     async flushAll() {
       const redis = new Redis(url, { lazyConnect: true });

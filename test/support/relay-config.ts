@@ -1,3 +1,4 @@
+import { DEFAULT_LEVELS } from "../../src/config/levels-config";
 import type { Downstream, RelayConfig } from "../../src/config/types";
 
 /** A valid normalised config with SPEC defaults; tests override what they are about. */
@@ -17,6 +18,8 @@ export function relayConfig(overrides: Partial<RelayConfig> = {}): RelayConfig {
     },
     downstreams: [downstream({ repo: "Ascend/pytorch", level: "L3", device: "npu" }), downstream({ repo: "vendor/backend", level: "L2" })],
     broker: [],
+    levels: DEFAULT_LEVELS,
+    ciProviders: [],
     ...overrides,
   };
 }
@@ -25,6 +28,7 @@ export function downstream(overrides: Partial<Downstream> & Pick<Downstream, "re
   return {
     level: "L2",
     oncalls: [],
+    notify: [],
     events: ["pull_request", "push"],
     transport: "dispatch",
     runsOn: "self-hosted",

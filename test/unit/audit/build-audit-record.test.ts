@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { buildAuditRecord } from "../../../src/audit/build-audit-record";
-import { RelayError } from "../../../src/http/failure-kinds";
+import { RelayError } from "../../../src/errors/failure-kinds";
 
 const outcome = { requestId: "r-1", endpoint: "/relay/v1/callback", status: 200, failure: null, startedAt: 1_000, finishedAt: 1_250 };
 

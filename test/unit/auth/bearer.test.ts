@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import { connect, type AddressInfo } from "node:net";
 import { extractBearer } from "../../../src/auth/bearer";
-import { RelayError } from "../../../src/http/failure-kinds";
+import { RelayError } from "../../../src/errors/failure-kinds";
 import { expectRejection } from "./expect-rejection";
 
 /** A request as Node hands it over: every header line in rawHeaders. */

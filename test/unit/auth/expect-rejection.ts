@@ -1,4 +1,4 @@
-import { RelayError, type FailureKind } from "../../../src/http/failure-kinds";
+import { RelayError, type FailureKind } from "../../../src/errors/failure-kinds";
 
 /**
  * Awaits a promise that must fail with a RelayError of this kind and reason, and checks that the

@@ -1,5 +1,6 @@
 import { createOidcVerifier, tokenAgeRejection, type OidcVerifier } from "../../../src/auth/oidc-verifier";
-import { DEFAULT_REPOSITORY, startOidcIssuer, type OidcIssuer } from "../../support/oidc-issuer";
+import type { CiProvider } from "../../../src/config/types";
+import { BUILDKITE_ORGANIZATION_ID, BUILDKITE_PIPELINE_ID, buildkiteClaims, DEFAULT_REPOSITORY, startOidcIssuer, type OidcIssuer } from "../../support/oidc-issuer";
 import { expectRejection } from "./expect-rejection";
 import { respellings } from "../../support/respell-jwt";
 
@@ -347,6 +348,120 @@ describe("OIDC verifier discovery and key cache", () => {
     const pending = createOidcVerifier({ issuer: unreachable }).verify(token, CALLBACK);
 
     await expectRejection(pending, "upstream-invalid-response", "issuer-unreachable", token);
+  });
+});
+
+describe("OIDC verifier with ci_providers issuers", () => {
+  let github: OidcIssuer;
+  let buildkite: OidcIssuer;
+  let verifier: OidcVerifier;
+  let providers: CiProvider[];
+
+  beforeAll(async () => {
+    [github, buildkite] = await Promise.all([startOidcIssuer(), startOidcIssuer({ baseClaims: () => buildkiteClaims() })]);
+    verifier = createOidcVerifier({ issuer: github.url });
+    providers = [
+      {
+        issuer: buildkite.url,
+        repoMap: [
+          {
+            claims: { organization_id: BUILDKITE_ORGANIZATION_ID, pipeline_id: BUILDKITE_PIPELINE_ID },
+            repo: "vllm-project/vllm",
+            requiredClaims: { build_branch: ["main"] },
+          },
+        ],
+      },
+    ];
+  });
+  afterAll(() => Promise.all([github.close(), buildkite.close()]));
+
+  test("a mapped pipeline's token is the mapped downstream, marked with its issuer", async () => {
+    const token = await buildkite.mint();
+
+    await expect(verifier.verify(token, CALLBACK, providers)).resolves.toEqual(
+      expect.objectContaining({ repository: "vllm-project/vllm", provider: buildkite.url, aud: CALLBACK, sub: expect.stringContaining("pipeline:ci") }),
+    );
+  });
+
+  test("a provider's own audience replaces the callback audience", async () => {
+    const own = [{ ...providers[0], audience: "vllm-relay" }];
+
+    await expect(verifier.verify(await buildkite.mint({}, { audience: "vllm-relay" }), CALLBACK, own)).resolves.toMatchObject({ aud: "vllm-relay" });
+    const token = await buildkite.mint();
+    await expectRejection(verifier.verify(token, CALLBACK, own), "token-invalid", "audience-mismatch", token);
+  });
+
+  test("an unmapped pipeline, a slug under another UUID and an unmet required claim are caller-not-allowed", async () => {
+    const unmapped = await buildkite.mint({ pipeline_id: "11111111-2222-4333-8444-555555555555" });
+    const sameSlugs = await buildkite.mint({ pipeline_id: "33333333-4444-4555-8666-777777777777", pipeline_slug: "ci", organization_slug: "vllm" });
+    const fork = await buildkite.mint({ build_branch: "contributor:main" });
+
+    await expectRejection(verifier.verify(unmapped, CALLBACK, providers), "caller-not-allowed", "provider-caller-not-mapped", unmapped);
+    await expectRejection(verifier.verify(sameSlugs, CALLBACK, providers), "caller-not-allowed", "provider-caller-not-mapped", sameSlugs);
+    await expectRejection(verifier.verify(fork, CALLBACK, providers), "caller-not-allowed", "required-claim-mismatch", fork);
+  });
+
+  test("every rule of step 1 holds for a provider token before its mapping is looked at", async () => {
+    const ago = (ms: number) => Math.floor((Date.now() - ms) / 1000);
+    const forged = await buildkite.mint({}, { forge: "other-key" });
+    const old = await buildkite.mint({ iat: ago(11 * MINUTE_MS), nbf: ago(11 * MINUTE_MS) });
+    const expired = await buildkite.mint({ exp: ago(2 * MINUTE_MS) });
+    const unsigned = await buildkite.mint({}, { forge: "alg-none" });
+    const noSub = await buildkite.mint({}, { omit: ["sub"] });
+    const wrongAud = await buildkite.mint({}, { audience: BROKER });
+
+    await expectRejection(verifier.verify(forged, CALLBACK, providers), "token-invalid", "signature-invalid", forged);
+    await expectRejection(verifier.verify(old, CALLBACK, providers), "token-invalid", "token-too-old", old);
+    await expectRejection(verifier.verify(expired, CALLBACK, providers), "token-invalid", "token-expired", expired);
+    await expectRejection(verifier.verify(unsigned, CALLBACK, providers), "token-invalid", "algorithm-not-allowed", unsigned);
+    await expectRejection(verifier.verify(noSub, CALLBACK, providers), "token-invalid", "claims-missing", noSub);
+    await expectRejection(verifier.verify(wrongAud, CALLBACK, providers), "token-invalid", "audience-mismatch", wrongAud);
+  });
+
+  test("a provider token needs no repository claim, but one it carries names nothing", async () => {
+    const token = await buildkite.mint({ repository: "pytorch/pytorch" });
+
+    await expect(verifier.verify(token, CALLBACK, providers)).resolves.toMatchObject({ repository: "vllm-project/vllm" });
+  });
+
+  test("without providers (the broker) a provider token is refused and its issuer never asked", async () => {
+    const fresh = await startOidcIssuer({ baseClaims: () => buildkiteClaims() });
+    try {
+      const token = await fresh.mint();
+
+      await expectRejection(verifier.verify(token, BROKER), "token-invalid", "issuer-mismatch", token);
+      expect(fresh.requests.total).toBe(0);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  test("a token whose iss is in no list is refused without a request to it, nor to the trusted issuers", async () => {
+    const unknown = await startOidcIssuer({ baseClaims: () => buildkiteClaims() });
+    const before = { github: github.requests.total, buildkite: buildkite.requests.total };
+    try {
+      const token = await unknown.mint();
+
+      await expectRejection(verifier.verify(token, CALLBACK, providers), "token-invalid", "issuer-mismatch", token);
+      expect(unknown.requests.total).toBe(0);
+      expect({ github: github.requests.total, buildkite: buildkite.requests.total }).toEqual(before);
+    } finally {
+      await unknown.close();
+    }
+  });
+
+  test("GitHub Actions tokens still verify beside providers, and keep their own rules", async () => {
+    await expect(verifier.verify(await github.mint(), CALLBACK, providers)).resolves.toMatchObject({ repository: DEFAULT_REPOSITORY });
+    const identity = await verifier.verify(await github.mint(), CALLBACK, providers);
+    expect(identity.provider).toBeUndefined();
+    const noRepository = await github.mint({}, { omit: ["repository"] });
+    await expectRejection(verifier.verify(noRepository, CALLBACK, providers), "token-invalid", "claims-missing", noRepository);
+  });
+
+  test("a provider token signed by the GitHub issuer's key is refused: each issuer has its own keys", async () => {
+    const token = await github.mint({ ...buildkiteClaims(), iss: buildkite.url });
+
+    await expectRejection(verifier.verify(token, CALLBACK, providers), "token-invalid", "unknown-key", token);
   });
 });
 

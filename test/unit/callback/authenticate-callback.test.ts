@@ -2,7 +2,7 @@ import type { OidcVerifier } from "../../../src/auth/oidc-verifier";
 import { mintRelayToken } from "../../../src/auth/relay-token";
 import { authenticateCallback } from "../../../src/callback/authenticate-callback";
 import type { Transport } from "../../../src/config/types";
-import { RelayError } from "../../../src/http/failure-kinds";
+import { RelayError } from "../../../src/errors/failure-kinds";
 import { downstream, relayConfig } from "../../support/relay-config";
 
 const SECRETS = ["authenticate-callback-test-secret-0123456789"];

@@ -47,4 +47,12 @@ describe("binding an OIDC caller to a relay token", () => {
   test("a token without workflow_ref fails a workflow pin", () => {
     expect(bindingRejection({ ...identity, workflow_ref: undefined }, claims, { workflowRef: "*" })).toBe("workflow-ref-mismatch");
   });
+
+  test("a ci_providers caller is bound by its mapped repository; GitHub Actions pins do not apply to it", () => {
+    const buildkite = { repository: "vendor/backend", provider: "https://agent.buildkite.com" };
+    const pins = { repositoryId: "123456789", workflowRef: "Vendor/Backend/.github/workflows/upstream.yml@refs/heads/main" };
+
+    expect(bindingRejection(buildkite, claims, pins)).toBeNull();
+    expect(bindingRejection({ ...buildkite, repository: "vendor/other" }, claims, pins)).toBe("repository-mismatch");
+  });
 });

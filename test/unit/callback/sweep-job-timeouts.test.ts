@@ -8,6 +8,7 @@ import { MemoryStore } from "../../../src/store/memory-store";
 import { downstream, relayConfig } from "../../support/relay-config";
 import { DISPATCHED_AT, dispatchRecord, jobKey } from "../../support/dispatch-fixtures";
 import { keys } from "../../../src/records/keys";
+import { listOutboxTaskIds } from "../../../src/records/outbox-tasks";
 import { jobId, readJobById } from "../../../src/records/jobs";
 import { recordDispatchOps } from "../../../src/records/dispatches";
 
@@ -37,7 +38,7 @@ async function start(w: ReturnType<typeof world>, at: number) {
 }
 
 const hudTasks = async (store: MemoryStore) =>
-  (await store.rangeByScoreDesc(keys.outbox.due, Infinity, -Infinity, 100)).filter((id) => id.startsWith("hud:"));
+  (await listOutboxTaskIds(store, 100)).filter((id) => id.startsWith("hud:"));
 
 describe("sweepJobTimeouts", () => {
   it("times out a job in progress longer than job_timeout_minutes, with a HUD record, once", async () => {

@@ -5,6 +5,7 @@ import { MemoryStore } from "../../../src/store/memory-store";
 import { dispatchRecord } from "../../support/dispatch-fixtures";
 import { downstream, relayConfig } from "../../support/relay-config";
 import { keys } from "../../../src/records/keys";
+import { listOutboxTaskIds } from "../../../src/records/outbox-tasks";
 
 const NOW = 1_800_000_000_000;
 
@@ -13,7 +14,7 @@ function record(transport: DispatchRecord["transport"]): DispatchRecord {
 }
 
 async function dueTasks(store: MemoryStore): Promise<string[]> {
-  return store.rangeByScoreDesc(keys.outbox.due, Infinity, -Infinity, 100);
+  return listOutboxTaskIds(store, 100);
 }
 
 describe("rerunCheckRuns", () => {

@@ -72,7 +72,7 @@ describe("runCli", () => {
   it("--help lists every command, exit 0", async () => {
     const { printed, io } = harness({});
     expect(await runCli(["--help"], io)).toBe(0);
-    for (const name of ["broker", "pr-preflight", "callback", "worker", "dlq", "replay", "doctor"]) expect(printed.join("\n")).toMatch(new RegExp(`^  ${name} `, "m"));
+    for (const name of ["broker", "pr-preflight", "callback", "worker", "dlq", "replay", "doctor", "levels"]) expect(printed.join("\n")).toMatch(new RegExp(`^  ${name} `, "m"));
     expect(printed.join("\n")).toContain("exit codes: 0 ok, 1 refused or failed, 2 usage");
   });
 
@@ -110,5 +110,12 @@ describe("runCli", () => {
     expect(await runCli(["worker", "--exec", "./run.sh"], io)).toBe(2);
     expect(printed).toEqual([]);
     expect(errors).toEqual(["ci-relay: REDIS_URL: required for worker"]);
+  });
+
+  it.each([["worker", "--exec", "./run.sh"], ["dlq", "list"]])("%j with a REDIS_URL that is not redis:// is refused as the relay refuses it, exit 2", async (...args) => {
+    const { printed, errors, io } = harness({ REDIS_URL: "http://127.0.0.1:6379" });
+    expect(await runCli(args, io)).toBe(2);
+    expect(printed).toEqual([]);
+    expect(errors).toEqual(["ci-relay: REDIS_URL: must be a redis:// or rediss:// URL"]);
   });
 });

@@ -77,6 +77,27 @@ describe("native form", () => {
           live: ["github.pr.comment.create"],
         },
       ],
+      levels: {
+        windowDays: 7,
+        thresholds: {
+          L3: { min_success_rate: 0.9, max_p95_queue_minutes: 60 },
+          L4: { min_dispatches: 20, min_success_rate: 0.95, min_pickup_rate: 0.99, max_p95_queue_minutes: 30, max_p95_execution_minutes: 120, max_timeouts: 1 },
+        },
+      },
+      ciProviders: [
+        {
+          issuer: "https://agent.buildkite.com",
+          audience: "pytorch-cross-repo-ci-relay",
+          repoMap: [
+            {
+              claims: { organization_id: "0b7e1d2c-3f4a-4b5c-8d6e-7f8091a2b3c4", pipeline_id: "4f1c2d3e-5a6b-4c7d-9e8f-0a1b2c3d4e5f" },
+              repo: "example/nightly",
+              requiredClaims: { build_branch: ["main"] },
+            },
+          ],
+        },
+        { issuer: "https://gitlab.com", repoMap: [{ claims: { project_id: "4242" }, repo: "vendor/farm", requiredClaims: {} }] },
+      ],
     });
   });
 
@@ -97,6 +118,8 @@ describe("native form", () => {
       },
       downstreams: [downstream({ repo: "example/downstream", level: "L2" })],
       broker: [],
+      levels: { windowDays: 14, thresholds: {} },
+      ciProviders: [],
     });
   });
 
@@ -159,6 +182,27 @@ describe("native form", () => {
     ]);
   });
 
+  test("levels: unknown keys, unknown levels and thresholds out of range are errors", () => {
+    expect(
+      problemsIn(
+        yaml([
+          "version: 1",
+          "upstreams: [pytorch/pytorch]",
+          "levels:",
+          "  L3: {min_success_rate: 1.5, max_p95_queue_minutes: 0, min_sucess_rate: 0.9}",
+          "  L5: {}",
+          "  window_days: 31",
+        ]),
+      ),
+    ).toEqual([
+      "relay.yml:4:8: levels.L3.min_success_rate: Too big: expected number to be <=1",
+      "relay.yml:4:31: levels.L3.max_p95_queue_minutes: Too small: expected number to be >0",
+      "relay.yml:4:57: levels.L3.min_sucess_rate: unknown key",
+      "relay.yml:5:3: levels.L5: unknown key",
+      "relay.yml:6:3: levels.window_days: Too big: expected number to be <=30",
+    ]);
+  });
+
   test("an L3 downstream without device points at the entry", () => {
     expect(
       problemsIn(
@@ -184,6 +228,41 @@ describe("native form", () => {
       "relay.yml:6:5: downstreams[0].device: only for level L3",
       "relay.yml:7:5: downstreams[0].max_deliveries: only for transport: queue",
     ]);
+  });
+
+  describe("notify (oncall comments)", () => {
+    const withDownstream = (entry: string) => yaml(["version: 1", "upstreams: [pytorch/pytorch]", "downstreams:", entry]);
+
+    test("an L3 or L4 downstream may ask for comments; the default is none", () => {
+      const config = parseRelayConfig(
+        yaml([
+          "version: 1",
+          "upstreams: [pytorch/pytorch]",
+          "downstreams:",
+          "  - {repo: a/gpu, level: L3, device: gpu, oncalls: [alice], notify: [comment]}",
+          "  - {repo: a/gate, level: L4, notify: [comment, comment]}",
+          "  - {repo: a/quiet, level: L4}",
+        ]),
+        { source: "relay.yml" },
+      );
+      expect(config.downstreams.map((d) => [d.repo, d.notify])).toEqual([
+        ["a/gpu", ["comment"]],
+        ["a/gate", ["comment"]],
+        ["a/quiet", []],
+      ]);
+    });
+
+    test.each(["L1", "L2"])("%s has no check on the PR to comment about: notify is refused", (level) => {
+      expect(problemsIn(withDownstream(`  - {repo: a/b, level: ${level}, notify: [comment]}`))).toEqual([
+        "relay.yml:4:28: downstreams[0].notify: only for level L3 or L4",
+      ]);
+    });
+
+    test("an unknown channel is refused", () => {
+      expect(problemsIn(withDownstream("  - {repo: a/b, level: L4, notify: [email]}"))).toEqual([
+        'relay.yml:4:37: downstreams[0].notify[0]: Invalid input: expected "comment"',
+      ]);
+    });
   });
 
   test("repositories repeated in another case are duplicates", () => {
@@ -225,6 +304,93 @@ describe("native form", () => {
     ).toEqual(["relay.yml:7:12: broker[0].live[0]: must also be listed in operations"]);
   });
 
+  test("ci_providers: a mapping names a configured downstream, each issuer once, at least one claim", () => {
+    expect(
+      problemsIn(
+        yaml([
+          "version: 1",
+          "upstreams: [pytorch/pytorch]",
+          "downstreams: [{repo: vllm-project/vllm, level: L2}]",
+          "ci_providers:",
+          "  - issuer: https://ci.example.com",
+          "    repo_map:",
+          "      - {claims: {project: p1}, repo: vllm-project/unknown}",
+          "      - {claims: {}, repo: vllm-project/vllm}",
+          "  - issuer: https://ci.example.com",
+          "    repo_map: [{claims: {project: p1}, repo: vllm-project/vllm, required: {}}]",
+        ]),
+      ),
+    ).toEqual([
+      "relay.yml:7:33: ci_providers[0].repo_map[0].repo: is not a configured downstream",
+      "relay.yml:8:10: ci_providers[0].repo_map[1].claims: must name at least one claim",
+      "relay.yml:9:5: ci_providers[1].issuer: duplicate issuer",
+      "relay.yml:10:65: ci_providers[1].repo_map[0].required: unknown key",
+    ]);
+  });
+
+  test("ci_providers: Buildkite pipelines are mapped by UUID, never by slug; issuers are https", () => {
+    expect(
+      problemsIn(
+        yaml([
+          "version: 1",
+          "upstreams: [pytorch/pytorch]",
+          "downstreams: [{repo: vllm-project/vllm, level: L2}]",
+          "ci_providers:",
+          "  - issuer: https://agent.buildkite.com",
+          "    repo_map:",
+          "      - {claims: {organization_slug: vllm, pipeline_slug: ci}, repo: vllm-project/vllm}",
+          "      - {claims: {pipeline_id: ci}, repo: vllm-project/vllm}",
+          "      - {claims: {pipeline_id: 4f1c2d3e-5a6b-4c7d-9e8f-0a1b2c3d4e5f}, repo: vllm-project/vllm}",
+          "      - {claims: {pipeline_id: 4f1c2d3e-5a6b-4c7d-9e8f-0a1b2c3d4e5f}, repo: vllm-project/vllm}",
+          "  - issuer: http://ci.example.com",
+          "    repo_map: [{claims: {project: p1}, repo: vllm-project/vllm}]",
+        ]),
+      ),
+    ).toEqual([
+      "relay.yml:7:10: ci_providers[0].repo_map[0].claims: must name pipeline_id: Buildkite callers are mapped by immutable id",
+      "relay.yml:7:19: ci_providers[0].repo_map[0].claims.organization_slug: names something that can be renamed; map by an immutable id",
+      "relay.yml:7:44: ci_providers[0].repo_map[0].claims.pipeline_slug: names something that can be renamed; map by an immutable id",
+      "relay.yml:8:19: ci_providers[0].repo_map[1].claims.pipeline_id: is not a Buildkite id",
+      "relay.yml:10:10: ci_providers[0].repo_map[3].claims: the same claims as an earlier entry",
+      "relay.yml:11:5: ci_providers[1].issuer: must be an https URL (http only on a loopback host)",
+    ]);
+  });
+
+  test("ci_providers: GitLab and CircleCI mappings name their project ids", () => {
+    const config = parseRelayConfig(
+      yaml([
+        "version: 1",
+        "upstreams: [pytorch/pytorch]",
+        "downstreams: [{repo: vendor/gitlab, level: L2}, {repo: vendor/circle, level: L2}]",
+        "ci_providers:",
+        "  - issuer: https://gitlab.com",
+        "    repo_map: [{claims: {project_id: 42}, repo: vendor/gitlab, required_claims: {ref_protected: ['true']}}]",
+        "  - issuer: https://oidc.circleci.com/org/7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+        "    repo_map: [{claims: {oidc.circleci.com/project-id: 1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a}, repo: vendor/circle}]",
+      ]),
+      { source: "relay.yml" },
+    );
+    expect(config.ciProviders.map((provider) => provider.repoMap[0].claims)).toEqual([
+      { project_id: "42" },
+      { "oidc.circleci.com/project-id": "1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a" },
+    ]);
+    expect(
+      problemsIn(
+        yaml([
+          "version: 1",
+          "upstreams: [pytorch/pytorch]",
+          "downstreams: [{repo: vendor/gitlab, level: L2}]",
+          "ci_providers:",
+          "  - issuer: https://gitlab.com",
+          "    repo_map: [{claims: {project_path: vendor/gitlab}, repo: vendor/gitlab}]",
+        ]),
+      ),
+    ).toEqual([
+      "relay.yml:6:17: ci_providers[0].repo_map[0].claims: must name project_id: GitLab callers are mapped by immutable id",
+      "relay.yml:6:26: ci_providers[0].repo_map[0].claims.project_path: names something that can be renamed; map by an immutable id",
+    ]);
+  });
+
   test("a missing version is reported for the whole file", () => {
     expect(problemsIn(yaml(["upstreams: [pytorch/pytorch]"]))).toEqual([
       "relay.yml:1:1: version: Invalid input: expected 1",
@@ -252,11 +418,22 @@ describe("CRCR allowlist form", () => {
         downstream({ repo: "example/quiet", level: "L1", oncalls: ["carol"] }),
         downstream({ repo: "intel/intel-extension-for-pytorch", level: "L2", oncalls: ["dave", "erin"] }),
         downstream({ repo: "example/listed-oncalls", level: "L2", oncalls: ["frank", "grace"] }),
-        downstream({ repo: "Ascend/pytorch", level: "L3", device: "npu", oncalls: ["alice", "bob"] }),
-        downstream({ repo: "apple/pytorch-mps", level: "L3", device: "mps", oncalls: ["heidi"] }),
+        downstream({ repo: "Ascend/pytorch", level: "L3", device: "npu", oncalls: ["alice", "bob"], notify: ["comment"] }),
+        downstream({ repo: "apple/pytorch-mps", level: "L3", device: "mps", oncalls: ["heidi"], notify: ["comment"] }),
       ],
       broker: [],
+      levels: { windowDays: 14, thresholds: {} },
+      ciProviders: [],
     });
+  });
+
+  test("an L3 or L4 entry's oncalls are pinged by comment, as CRCR does; one naming none, or a lower level, is not", () => {
+    const config = parseRelayConfig(yaml(["L2:", "  - a/low: alice", "L4:", "  - a/gate: bob", "  - a/silent"]), { source: "a.yml", upstreamRepo: "o/r" });
+    expect(config.downstreams.map((d) => [d.repo, d.notify])).toEqual([
+      ["a/low", []],
+      ["a/gate", ["comment"]],
+      ["a/silent", []],
+    ]);
   });
 
   test("empty levels are fine", () => {

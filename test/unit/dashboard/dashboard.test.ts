@@ -27,6 +27,18 @@ describe("runs listing", () => {
     });
   });
 
+  it("gives each downstream its configured oncalls, and none to one no longer configured", async () => {
+    const store = new MemoryStore();
+    await seedDispatch(store, { requestId: "r1", downstream: "Vendor/Backend", deliveryId: "d", createdAt: 1 });
+    await seedDispatch(store, { requestId: "r2", downstream: "gone/away", deliveryId: "d", createdAt: 2 });
+    const config = relayConfig({ downstreams: [downstream({ repo: "vendor/backend", oncalls: ["alice"] })] });
+    const [run] = await listRuns(store, parseRunsQuery({}), config);
+    expect(run.downstreams.map((d) => [d.repo, d.oncalls])).toEqual([
+      ["Vendor/Backend", ["alice"]],
+      ["gone/away", []],
+    ]);
+  });
+
   it("filters by upstream and sha or PR, case-insensitively", async () => {
     const store = new MemoryStore();
     await seedDispatch(store, { requestId: "a", downstream: "x/y", upstream: { repo: "PyTorch/PyTorch", sha: "b".repeat(40), ref: "refs/pull/9/head", prNumber: 9 } });
@@ -92,6 +104,7 @@ describe("dashboard page", () => {
     attempts: 1,
     nextAttemptAt: null,
     failedAt: null,
+    oncalls: [],
     jobs: [],
     ...overrides,
   });
@@ -130,6 +143,29 @@ describe("dashboard page", () => {
     expect(html).toContain('href="v1/deliveries/%22%3E%3Cimg%20src%3Dx%3E"');
     expect(html).not.toContain("javascript:");
     expect(html).toContain('href="https://ci.example/run/1"');
+  });
+
+  it("names the oncalls of a downstream that failed, timed out, was given up or is stuck, and of no other", () => {
+    const oncalls = ["alice", "<b>bob</b>"];
+    const html = renderDashboard(
+      [
+        run([
+          view({ repo: "a/failed", state: state("failure"), oncalls }),
+          view({ repo: "b/late", state: state("timed_out"), oncalls }),
+          view({ repo: "c/lost", state: state("given_up"), oncalls }),
+          view({ repo: "d/stuck", state: state("queued", "not picked up"), oncalls }),
+          view({ repo: "e/ok", state: state("success"), oncalls }),
+          view({ repo: "f/busy", state: state("in_progress"), oncalls }),
+          view({ repo: "g/nobody", state: state("failure") }),
+        ]),
+      ],
+      parseRunsQuery({}),
+      null,
+    );
+    // The commit's table (the stuck list above it repeats stuck rows, anchored `stuck:<id>`).
+    const rowOf = (repo: string) => html.split("</tr>").find((row) => row.includes(`data-repo="${repo}"`) && row.includes('data-anchor="r"')) ?? "";
+    for (const repo of ["a/failed", "b/late", "c/lost", "d/stuck"]) expect(rowOf(repo)).toContain("oncalls: alice, &lt;b&gt;bob&lt;/b&gt;");
+    for (const repo of ["e/ok", "f/busy", "g/nobody"]) expect(rowOf(repo)).not.toContain("oncalls:");
   });
 
   it("shows every state's words and reason, stuck work first", () => {

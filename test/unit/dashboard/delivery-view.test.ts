@@ -1,5 +1,5 @@
 import { downstreamView, parseDeliveriesQuery, parseDeliveryId } from "../../../src/dashboard/delivery-view";
-import { RelayError } from "../../../src/http/failure-kinds";
+import { RelayError } from "../../../src/errors/failure-kinds";
 import type { OutboxTask } from "../../../src/outbox/outbox";
 import type { DeliverySummaryEntry } from "../../../src/records/deliveries";
 import type { DispatchRecord } from "../../../src/records/dispatches";

@@ -1,5 +1,6 @@
+import { createHash } from "node:crypto";
 import type { DeliveryView } from "../../../src/dashboard/delivery-view";
-import { renderDelivery } from "../../../src/dashboard/render-delivery";
+import { DELIVERY_CSP, renderDelivery } from "../../../src/dashboard/render-delivery";
 
 const delivery: DeliveryView = {
   deliveryId: "58474f00-b361-11eb-836d-0e4f3503ccbe",
@@ -23,5 +24,12 @@ describe("renderDelivery", () => {
     expect(html).toMatch(/class="outcome retrying">retrying<\/span> \(2 attempts\)/);
     expect(html).toContain("untrusted-author<br>waiting for the label x");
     expect(html).toContain('href="../v1/deliveries/58474f00-b361-11eb-836d-0e4f3503ccbe"');
+  });
+
+  it("allows exactly its own style by hash, and no script at all", () => {
+    const style = /<style>([\s\S]*?)<\/style>/.exec(renderDelivery(delivery))?.[1] ?? "";
+    expect(DELIVERY_CSP).toContain(`style-src 'sha256-${createHash("sha256").update(style).digest("base64")}';`);
+    expect(DELIVERY_CSP).toContain("default-src 'none'");
+    expect(DELIVERY_CSP).not.toMatch(/unsafe-inline|script-src/);
   });
 });

@@ -4,7 +4,7 @@ import { OPERATION_NAMES } from "../../../src/broker/operations";
 import { COMMANDS } from "../../../src/cli/commands";
 import { formatCommandHelp } from "../../../src/cli/format-help";
 import { ENV_VARIABLES } from "../../../src/config/env";
-import { FAILURE_KINDS } from "../../../src/http/failure-kinds";
+import { FAILURE_KINDS } from "../../../src/errors/failure-kinds";
 
 const ROOT = resolve(__dirname, "../../..");
 const read = (path: string) => readFileSync(join(ROOT, path), "utf8");
@@ -28,7 +28,7 @@ describe("the docs in the repository", () => {
   it("docs/contract.md names every setting, failure kind, broker operation and endpoint the code has", () => {
     const contract = read("docs/contract.md");
     for (const name of [...ENV_VARIABLES, ...Object.keys(FAILURE_KINDS), ...OPERATION_NAMES]) expect({ name, documented: contract.includes(`\`${name}\``) || contract.includes(`${name},`) || contract.includes(`${name}\``) }).toEqual({ name, documented: true });
-    const routes = [...read("src/routes/relay-router.ts").matchAll(/router\.(get|post)\("([^"]+)"/g)].map((match) => `${match[1].toUpperCase()} /relay${match[2] === "/" ? "/" : match[2]}`);
+    const routes = [...read("src/relay-router.ts").matchAll(/router\.(get|post)\("([^"]+)"/g)].map((match) => `${match[1].toUpperCase()} /relay${match[2] === "/" ? "/" : match[2]}`);
     expect(routes.length).toBeGreaterThan(5);
     for (const route of routes) expect(contract).toContain(route);
   });
@@ -39,7 +39,7 @@ describe("the docs in the repository", () => {
   });
 
   it("every variable the CLI reads is in some command's --help, hence in docs/cli.md", () => {
-    const sources = ["src/queue/worker-cli.ts", ...filesUnder("src/cli"), ...filesUnder("src/doctor")].filter((file) => file.endsWith(".ts"));
+    const sources = [...filesUnder("src/cli"), ...filesUnder("src/doctor")].filter((file) => file.endsWith(".ts"));
     const readByCli = sources.flatMap((file) => [...read(file).matchAll(/\benv\.([A-Z][A-Z0-9_]+)/g)].map((match) => match[1]));
     expect(readByCli).toContain("CI_RELAY_URL");
     const helped = new Set(COMMANDS.flatMap((command) => Object.keys(command.environment)));

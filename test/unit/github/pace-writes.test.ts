@@ -1,8 +1,9 @@
 import { ProbotOctokit } from "probot";
 import { githubFailure } from "../../../src/broker/github-failure";
-import { WritePacer, WriteSlotUnavailable } from "../../../src/github/pace-writes";
+import { OUTBOX_WRITE_WAIT_MS, WritePacer, WriteSlotUnavailable } from "../../../src/github/pace-writes";
 import { createMetrics } from "../../../src/metrics/metrics";
 import { classifyFailure } from "../../../src/outbox/classify-failure";
+import { deferralOf } from "../../../src/outbox/deferral";
 import { MemoryStore } from "../../../src/store/memory-store";
 import { keys } from "../../../src/records/keys";
 import type { Store } from "../../../src/store/store";
@@ -61,6 +62,23 @@ describe("WritePacer", () => {
     expect(classifyFailure(error)).toMatchObject({ retryable: true, retryAfterMs: 43_000 });
     expect(githubFailure(error).kind).toBe("github-rate-limited");
     expect((await metrics.githubRateLimitWaits.get()).values).toEqual([{ labels: { kind: "pacing" }, value: 1 }]);
+  });
+
+  it("puts an outbox write whose slot is not free within OUTBOX_WRITE_WAIT_MS off at once, where the broker's would wait", async () => {
+    const store = new MemoryStore();
+    const { client, sent } = recordingClient();
+    const metrics = createMetrics();
+    new WritePacer(store, quietLog().log, metrics).pace(client, 21);
+    const outbox = { request: { pacingWaitMs: OUTBOX_WRITE_WAIT_MS } };
+
+    await client.request("POST /repos/a/b/dispatches", { event_type: "x", ...outbox });
+    const error = await client.request("POST /repos/a/b/dispatches", { event_type: "y", ...outbox }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(WriteSlotUnavailable);
+    expect(deferralOf(error)).toBeGreaterThan(OUTBOX_WRITE_WAIT_MS);
+    expect(sent).toEqual(["POST /repos/a/b/dispatches"]);
+    // Only writes sent count towards the installation's budget.
+    expect((await metrics.githubWrites.get()).values).toEqual([{ labels: { installation: "21" }, value: 1 }]);
   });
 
   it("still writes when the store cannot be reached, saying so once per outage", async () => {

@@ -1,7 +1,8 @@
 import { workflowReportSchema, type WorkflowReport } from "../../../src/callback/callback-body";
 import type { JobTransition } from "../../../src/callback/job-transition";
-import { buildHudRecord } from "../../../src/hud/hud-record";
+import { buildHudRecord, buildNightlyHudRecord } from "../../../src/hud/hud-record";
 import { dispatchRecord } from "../../support/dispatch-fixtures";
+import { nightlyReport } from "../nightly/nightly-fixtures";
 
 const transition: JobTransition = {
   dispatch: dispatchRecord({ level: "L3" }),
@@ -81,5 +82,29 @@ describe("HUD record (SPEC §4, PyTorch HUD's CRCR body)", () => {
       completed_at: "2025-03-01T12:10:00.000Z",
     });
     expect(record.trusted.ci_metrics.execution_time).toBeNull();
+  });
+});
+
+describe("HUD record of a nightly or periodic report (SPEC §4)", () => {
+  const report = nightlyReport({ event: "periodic", downstream: "Nightly/Only", level: "L4", sha: "c".repeat(40) });
+
+  test("has no metrics and no request id, the SHA as delivery id, and no pull_request", () => {
+    expect(buildNightlyHudRecord(report, workflow)).toEqual({
+      trusted: {
+        ci_metrics: { queue_time: null, execution_time: null },
+        verified_repo: "Nightly/Only",
+        downstream_repo_level: "L4",
+        request_id: null,
+        upstream: { repo: "pytorch/pytorch", sha: "c".repeat(40), pr_number: null },
+      },
+      untrusted: {
+        callback_payload: {
+          event_type: "periodic",
+          delivery_id: "c".repeat(40),
+          payload: { repository: { full_name: "pytorch/pytorch" }, head_sha: "c".repeat(40) },
+          workflow,
+        },
+      },
+    });
   });
 });

@@ -18,7 +18,7 @@ describe("ci_relay_dispatches_total emits every outcome its HELP text names", ()
     await dispatchTask({ ...deps, github: {} as AppGitHub }).retrying?.(task, failure, next);
     await enqueueJobTask({ ...deps, config: { get: async () => null }, webBaseUrl: "https://github.com" }).retrying?.(task, failure, next);
     const help = (metrics.dispatches as unknown as { help: string }).help;
-    for (const outcome of ["sent", "retried", "given_up"]) expect(help).toContain(outcome);
+    for (const outcome of ["sent", "retried", "given_up", "superseded"]) expect(help).toContain(outcome);
     const text = await metrics.registry.metrics();
     expect(text).toContain('ci_relay_dispatches_total{transport="dispatch",outcome="retried"} 1');
     expect(text).toContain('ci_relay_dispatches_total{transport="queue",outcome="retried"} 1');

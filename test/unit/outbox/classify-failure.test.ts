@@ -1,6 +1,6 @@
 import { RequestError } from "@octokit/request-error";
 import { githubFailure } from "../../../src/broker/github-failure";
-import { RelayError } from "../../../src/http/failure-kinds";
+import { RelayError } from "../../../src/errors/failure-kinds";
 import { classifyFailure } from "../../../src/outbox/classify-failure";
 
 const NOW = 1_800_000_000_000;

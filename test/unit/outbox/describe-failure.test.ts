@@ -1,5 +1,5 @@
 import { RequestError } from "@octokit/request-error";
-import { RelayError } from "../../../src/http/failure-kinds";
+import { RelayError } from "../../../src/errors/failure-kinds";
 import { describeFailure } from "../../../src/outbox/describe-failure";
 
 const NOW = Date.parse("2026-12-01T11:58:00Z");

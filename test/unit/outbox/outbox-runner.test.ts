@@ -266,10 +266,10 @@ describe("OutboxRunner", () => {
     await until(() => started);
     // Another process's claim, as after a stall longer than the lease: a score that is not ours.
     const theirs = Date.now() + 60_000;
-    await store.write([{ op: "zadd", key: keys.outbox.due, member: "contested", score: theirs }]);
+    await store.write([{ op: "zadd", key: keys.outbox.lane("default"), member: "contested", score: theirs }]);
     expect(await draining).toBe(1);
     expect(aborted).toBe(true);
-    expect(await store.zscore(keys.outbox.due, "contested")).toBe(theirs);
+    expect(await store.zscore(keys.outbox.lane("default"), "contested")).toBe(theirs);
     expect(await new Outbox(store).peek("contested")).toMatchObject({ attempts: 0, lastError: null });
   });
 
@@ -395,7 +395,7 @@ describe("OutboxRunner", () => {
     await outbox.enqueue({ id: "slow", kind: "work", data: {} }, clock.now());
     // The store fails for "fast" after its work is done: neither completing nor rescheduling it works.
     const [complete, retryAt] = [outbox.complete.bind(outbox), outbox.retryAt.bind(outbox)];
-    outbox.complete = async (task) => (task.id === "fast" ? Promise.reject(new Error("store down")) : complete(task));
+    outbox.complete = async (lease, at) => (lease.task.id === "fast" ? Promise.reject(new Error("store down")) : complete(lease, at));
     outbox.retryAt = async (task, dueAt, error) => (task.id === "fast" ? Promise.reject(new Error("store down")) : retryAt(task, dueAt, error));
     await expect(runner.drain()).rejects.toThrow("store down");
     expect(finished.sort()).toEqual(["fast", "slow"]);

@@ -1,6 +1,6 @@
 import { buildJobRequests, type JobRequestInput } from "../../../src/queue/build-job-requests";
 import { jobRequestSchema, WHOLE_RUN_JOB_ID } from "../../../src/queue/job-request";
-import { queueDispatch } from "./dispatch-fixture";
+import { queueDispatch } from "../../support/queue-dispatch";
 
 const input = (overrides: Partial<JobRequestInput> = {}): JobRequestInput => ({
   config: { runsOnDefault: "self-hosted" },

@@ -7,7 +7,7 @@ import { type DispatchRecord } from "../../../src/records/dispatches";
 import { RedisStore } from "../../../src/store/redis-store";
 import { cleanupRedisPrefix, testRedisUrl, uniqueRedisPrefix } from "../../support/redis-prefix";
 import { downstream, relayConfig } from "../../support/relay-config";
-import { queueDispatch } from "./dispatch-fixture";
+import { queueDispatch } from "../../support/queue-dispatch";
 import { keys } from "../../../src/records/keys";
 import { readDispatch, recordDispatchOps } from "../../../src/records/dispatches";
 

@@ -103,10 +103,10 @@ describe("keys that commit together share a hash slot", () => {
     // The outbox's own life cycle.
     await outbox.enqueue({ id: "t1", kind: "work", data: {} }, NOW);
     await outbox.enqueue({ id: "t2", kind: "work", data: {} }, NOW);
-    const [first, second] = (await outbox.claim(NOW, 1000, 10)).map((lease) => lease.task);
-    await outbox.retryAt(first, NOW + 1000, "again");
-    await outbox.bury(second, NOW, "given up");
-    await outbox.complete(first);
+    const [first, second] = await outbox.claim(NOW, 1000, 10);
+    await outbox.retryAt(first.task, NOW + 1000, "again");
+    await outbox.bury(second.task, NOW, "given up");
+    await outbox.complete(first, NOW);
     // A queue downstream's job request, and GitHub's health pair.
     await appendJobRequest(recording, { request_id: "r1", job_id: "build", downstream: "farm/gate" }, 5);
     await recordGitHubOk(recording, NOW);
@@ -116,7 +116,7 @@ describe("keys that commit together share a hash slot", () => {
     expect(writes.filter((write) => write.keys.length > 1).length).toBeGreaterThan(8);
     expect(Math.max(...writes.map((write) => write.keys.length))).toBeGreaterThan(15);
     const written = new Set(writes.flatMap((write) => write.keys));
-    for (const key of [keys.outbox.due, keys.dispatches.recent, keys.deliveries.recent, keys.deadlines.checkRuns, keys.deadlines.jobs, keys.jobRequests.stream, keys.githubCalls.lastOkAt]) {
+    for (const key of [keys.outbox.lanes, keys.dispatches.recent, keys.deliveries.recent, keys.deadlines.checkRuns, keys.deadlines.jobs, keys.jobRequests.stream, keys.githubCalls.lastOkAt]) {
       expect(written).toContain(key);
     }
   });

@@ -1,0 +1,44 @@
+import type { Request, Response } from "express";
+import type { Relay } from "../create-relay";
+import { listDeliveries, parseDeliveriesQuery, parseDeliveryId, readDelivery } from "./delivery-view";
+import { DELIVERY_CSP, renderDelivery } from "./render-delivery";
+import { failureBody, RelayError } from "../errors/failure-kinds";
+import { jsonRoute } from "../http/json-route";
+
+const UNKNOWN_DELIVERY = "the relay knows no verified delivery with this id (never received, or expired)";
+
+/** SPEC §7 `GET /relay/v1/deliveries/{id}`: what happened to every configured downstream, and why. */
+export function deliveryRoute(relay: Relay) {
+  return jsonRoute(relay.log, async ({ request }) => {
+    const id = parseDeliveryId(request.params.id);
+    const delivery = await readDelivery(relay.store, relay.outbox, id);
+    if (!delivery) {
+      throw new RelayError("no-dispatch", UNKNOWN_DELIVERY, "delivery-unknown");
+    }
+    return { body: { ok: true, ...delivery } };
+  });
+}
+
+/** `GET /relay/v1/deliveries?upstream=o/r&pr=N`: a PR's deliveries in order; without `pr`, the latest first. */
+export function deliveriesRoute(relay: Relay) {
+  return jsonRoute(relay.log, async ({ request }) => {
+    const query = parseDeliveriesQuery(request.query);
+    return { body: { ok: true, deliveries: await listDeliveries(relay.store, relay.outbox, query) } };
+  });
+}
+
+/** `GET /relay/deliveries/{id}`: the same as a page, under the dashboard's policy (no scripts). */
+export function deliveryPageRoute(relay: Relay) {
+  return async (request: Request, response: Response) => {
+    try {
+      const delivery = await readDelivery(relay.store, relay.outbox, parseDeliveryId(request.params.id));
+      if (!delivery) throw new RelayError("no-dispatch", UNKNOWN_DELIVERY, "delivery-unknown");
+      response.set("content-security-policy", DELIVERY_CSP).type("html").send(renderDelivery(delivery));
+    } catch (error) {
+      const failure = error instanceof RelayError ? error : new RelayError("store-unavailable", "the page could not read the store");
+      if (!(error instanceof RelayError)) relay.log.error({ err: error }, "delivery page failed");
+      const { status, body } = failureBody(failure, "delivery-page");
+      response.status(status).type("text/plain").send(`${body.failureKind}: ${body.message}\n`);
+    }
+  };
+}
