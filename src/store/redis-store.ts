@@ -112,16 +112,19 @@ const SCRIPTS = {
       return due`,
   },
   ciRelayClaimDueLanes: {
-    numberOfKeys: 1,
-    // KEYS[1]: the lanes set. ARGV: lane key prefix (already prefixed), now, leaseUntil, limit.
+    // KEYS[1]: the lanes set, KEYS[1 + i]: the key of lane ARGV[3 + i]. ARGV: now, leaseUntil, limit,
+    // then the lane names (read just before, see claimDueLanes).
     // Mirrors the memory store's claimDueLanes; see Store.claimDueLanes. A lane served and still due
     // is scored half a millisecond past now: behind every lane due by now, ties included, and still
-    // due for the next round of the same claim. Lane keys are derived here,
-    // not declared in KEYS: fine on a single Redis. A round that serves nothing ends the claim.
+    // due for the next round of the same claim. A round that serves nothing ends the claim. Every
+    // lane key is declared in KEYS (a Redis Cluster routes by them): a lane that became due after
+    // its names were read is not declared, so it is left as it is, for the next claim.
     lua: `
-      local now = tonumber(ARGV[2])
+      local now = tonumber(ARGV[1])
       local behind = string.format('%.1f', now + 0.5)
-      local limit = tonumber(ARGV[4])
+      local limit = tonumber(ARGV[3])
+      local declared = {}
+      for i = 4, #ARGV do declared[ARGV[i]] = KEYS[i - 2] end
       local taken = {}
       local count = 0
       while count < limit do
@@ -129,18 +132,20 @@ const SCRIPTS = {
         if #lanes == 0 then break end
         local served = count
         for _, lane in ipairs(lanes) do
-          local key = ARGV[1] .. lane
-          local head = redis.call('ZRANGEBYSCORE', key, '-inf', ARGV[2], 'LIMIT', 0, 1)[1]
-          if head then
-            redis.call('ZADD', key, ARGV[3], head)
-            taken[#taken + 1] = lane
-            taken[#taken + 1] = head
-            count = count + 1
+          local key = declared[lane]
+          if key then
+            local head = redis.call('ZRANGEBYSCORE', key, '-inf', ARGV[1], 'LIMIT', 0, 1)[1]
+            if head then
+              redis.call('ZADD', key, ARGV[2], head)
+              taken[#taken + 1] = lane
+              taken[#taken + 1] = head
+              count = count + 1
+            end
+            local low = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2]
+            if not low then redis.call('ZREM', KEYS[1], lane)
+            elseif head and tonumber(low) <= now then redis.call('ZADD', KEYS[1], behind, lane)
+            else redis.call('ZADD', KEYS[1], low, lane) end
           end
-          local low = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2]
-          if not low then redis.call('ZREM', KEYS[1], lane)
-          elseif head and tonumber(low) <= now then redis.call('ZADD', KEYS[1], behind, lane)
-          else redis.call('ZADD', KEYS[1], low, lane) end
         end
         if count == served then break end
       end
@@ -164,7 +169,7 @@ declare module "ioredis" {
     ciRelayIncrementWindow(key: string, windowMs: string): Result<number, Context>;
     ciRelayClaimDue(key: string, now: string, leaseUntil: string, limit: string): Result<string[], Context>;
     ciRelayReserveSlot(key: string, intervalMs: string, maxWaitMs: string): Result<[number, number], Context>;
-    ciRelayClaimDueLanes(lanesKey: string, lanePrefix: string, now: string, leaseUntil: string, limit: string): Result<string[], Context>;
+    ciRelayClaimDueLanes(numberOfKeys: number, ...keysThenArguments: string[]): Result<string[], Context>;
     ciRelayReplaceScore(key: string, member: string, expected: string, next: string): Result<number, Context>;
   }
 }
@@ -333,7 +338,14 @@ export class RedisStore implements Store {
     checkCount("limit", limit);
     const [nowArg, leaseArg] = [scoreArg(now), scoreArg(leaseUntil)];
     if (limit === 0) return [];
-    const flat = await this.client.ciRelayClaimDueLanes(this.key(lanesKey), this.key(lanePrefix), nowArg, leaseArg, String(limit));
+    // The lanes the script may visit, read first so that each lane's key is declared to it: those
+    // due by now (and the half millisecond the script puts a served lane behind). A claim of `limit`
+    // visits at most limit * (limit + 3) / 2 lanes in score order (each round serves one or stops),
+    // so reading that many leaves the script's choice as it would be with every lane at hand.
+    const lanesDue = await this.client.zrangebyscore(this.key(lanesKey), "-inf", String(now + 0.5), "LIMIT", 0, (limit * (limit + 3)) / 2);
+    if (lanesDue.length === 0) return [];
+    const laneKeys = lanesDue.map((lane) => this.key(lanePrefix + lane));
+    const flat = await this.client.ciRelayClaimDueLanes(1 + laneKeys.length, this.key(lanesKey), ...laneKeys, nowArg, leaseArg, String(limit), ...lanesDue);
     const claims: LaneClaim[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) claims.push({ lane: flat[i], member: flat[i + 1] });
     return claims;

@@ -1,21 +1,31 @@
 import { Cluster, type Command } from "ioredis";
 import pino from "pino";
+import { workflowReportSchema } from "../../../src/callback/callback-body";
 import { recordJobReport } from "../../../src/callback/record-job-report";
 import { transitionEffects } from "../../../src/callback/transition-effects";
 import type { RelayEnv } from "../../../src/config/env";
+import { nightlyHudTaskOps } from "../../../src/hud/hud-task";
 import { createMetrics } from "../../../src/metrics/metrics";
+import { oncallCommentOps } from "../../../src/oncall/oncall-comment-state";
+import { installationLane } from "../../../src/outbox/lanes";
 import { Outbox } from "../../../src/outbox/outbox";
+import { checksShownOp } from "../../../src/records/check-runs";
 import { recordDispatchOps, updateDispatch } from "../../../src/records/dispatches";
 import { recordGitHubOk } from "../../../src/records/github-calls";
 import { appendJobRequest } from "../../../src/records/job-requests";
 import { keys, prefixedKey } from "../../../src/records/keys";
+import { recordNightlyReportOps, writeIfNightlyReportIs } from "../../../src/records/nightly-reports";
+import { lockOncallComment, storeOncallComment, unlockOncallComment } from "../../../src/records/oncall-comments";
 import { relayDelivery } from "../../../src/relay/relay-delivery";
+import { supersedeDispatches } from "../../../src/relay/supersede-dispatches";
 import { RedisStore } from "../../../src/store/redis-store";
 import type { Store, WriteOp } from "../../../src/store/store";
 import { dispatchRecord, jobKey } from "../../support/dispatch-fixtures";
+import { nightlyReport } from "../nightly/nightly-fixtures";
 import { startOwnRedisCluster, type OwnRedisCluster } from "../../support/own-redis-cluster";
 import { downstream, relayConfig } from "../../support/relay-config";
 import { pullRequestEvent } from "../../support/webhooks";
+import { workflowReport } from "../../support/callback-world";
 
 /**
  * On a Redis Cluster every atomic write must stay within one hash slot, and a script must be handed
@@ -100,10 +110,29 @@ describe("keys that commit together share a hash slot", () => {
       (transition) => transitionEffects(relay, config, transition, null, NOW),
     );
     await updateDispatch(recording, dispatch.requestId, (r) => ({ ...r, state: "dispatched", dispatchedAt: NOW }));
-    // The outbox's own life cycle.
-    await outbox.enqueue({ id: "t1", kind: "work", data: {} }, NOW);
-    await outbox.enqueue({ id: "t2", kind: "work", data: {} }, NOW);
-    const [first, second] = await outbox.claim(NOW, 1000, 10);
+    // A label shows a dispatch's check runs and schedules its PR's oncall comment, in one write.
+    const notifying = relayConfig({ downstreams: [downstream({ repo: "ascend/pytorch", level: "L4", notify: ["comment"] })] });
+    await recording.write([checksShownOp(dispatch.requestId), ...oncallCommentOps(outbox, notifying, dispatch, NOW)]);
+    // The oncall-comment task's lease and the comment it remembers.
+    expect(await lockOncallComment(recording, "pytorch/pytorch", 12, "task-1", 150)).toBe(true);
+    await storeOncallComment(recording, "pytorch/pytorch", 12, { id: 7, bodySha256: "0".repeat(64) });
+    await unlockOncallComment(recording, "pytorch/pytorch", 12, "task-1");
+    // A nightly report's commit: the report, its indexes and its HUD task, if none is stored yet.
+    const report = nightlyReport({ at: NOW });
+    const workflow = workflowReportSchema.parse(workflowReport({ status: "completed", conclusion: "success" }));
+    const reportOps = [...recordNightlyReportOps(report), ...nightlyHudTaskOps(outbox, relay.env, report, workflow, NOW)];
+    expect(await writeIfNightlyReportIs(recording, report, null, reportOps)).toBe(true);
+    // A new head supersedes the PR's dispatch not sent yet, dropping its outbox task with it.
+    await supersedeDispatches({ store: recording, outbox, metrics: createMetrics() }, { repo: "pytorch/pytorch", number: 12, sha: "f".repeat(40) }, NOW);
+    // The outbox's own life cycle, over two lanes.
+    await outbox.enqueue({ id: "t1", kind: "work", lane: installationLane("a/one"), data: {} }, NOW);
+    await outbox.enqueue({ id: "t2", kind: "work", lane: installationLane("b/two"), data: {} }, NOW);
+    const leases = await outbox.claim(NOW, 1000, 10);
+    const [first, second] = ["t1", "t2"].map((id) => {
+      const lease = leases.find((taken) => taken.task.id === id);
+      if (lease === undefined) throw new Error(`task ${id} was not claimed`);
+      return lease;
+    });
     await outbox.retryAt(first.task, NOW + 1000, "again");
     await outbox.bury(second.task, NOW, "given up");
     await outbox.complete(first, NOW);
@@ -116,7 +145,7 @@ describe("keys that commit together share a hash slot", () => {
     expect(writes.filter((write) => write.keys.length > 1).length).toBeGreaterThan(8);
     expect(Math.max(...writes.map((write) => write.keys.length))).toBeGreaterThan(15);
     const written = new Set(writes.flatMap((write) => write.keys));
-    for (const key of [keys.outbox.lanes, keys.dispatches.recent, keys.deliveries.recent, keys.deadlines.checkRuns, keys.deadlines.jobs, keys.jobRequests.stream, keys.githubCalls.lastOkAt]) {
+    for (const key of [keys.outbox.lanes, keys.outbox.lane(installationLane("a/one")), keys.dispatches.recent, keys.dispatches.byDownstream("ascend/pytorch"), keys.nightly.recent, keys.deliveries.recent, keys.deadlines.checkRuns, keys.deadlines.jobs, keys.jobRequests.stream, keys.githubCalls.lastOkAt]) {
       expect(written).toContain(key);
     }
   });
@@ -140,6 +169,15 @@ describe("keys that commit together share a hash slot", () => {
       const expected = [...new Set(write.keys.map((key) => prefixedKey(PREFIX, key)))].sort();
       expect(declared.map((keysOfScript) => [...keysOfScript].sort())).toContainEqual(expected);
     }
+  });
+
+  it("the lanes claim declares the lanes set and every lane it takes from, all in one slot", async () => {
+    const lanes = prefixedKey(PREFIX, keys.outbox.lanes);
+    const claims = declared.filter((keysOfScript) => keysOfScript[0] === lanes);
+    expect(claims.length).toBeGreaterThan(0);
+    const laneKeys = claims.flat();
+    for (const lane of [installationLane("a/one"), installationLane("b/two")]) expect(laneKeys).toContain(prefixedKey(PREFIX, keys.outbox.lane(lane)));
+    for (const keysOfScript of claims) expect(new Set(await Promise.all(keysOfScript.map((key) => cluster.keySlot(key)))).size).toBe(1);
   });
 
   it("a write across slots is refused by the cluster, so a key outside its family's tag cannot slip through", async () => {
