@@ -4,8 +4,8 @@ import type { AuditSink } from "./audit/audit-record";
 import { createAuditSink } from "./audit/audit-sink";
 import { createOidcVerifier, type OidcVerifier } from "./auth/oidc-verifier";
 import { CHECK_RUN_TASK } from "./checks/check-run-state";
-import { CIFLOW_LABELS_TASK, ciflowLabelsTask } from "./checks/ciflow-labels-task";
-import { WORKFLOW_RUN_TASK, workflowRunTask } from "./checks/workflow-run-task";
+import { CIFLOW_LABELS_TASK, ciflowLabelsTask } from "./relay/ciflow-labels-task";
+import { WORKFLOW_RUN_TASK, workflowRunTask } from "./callback/workflow-run-task";
 import { RERUN_TASK, rerunDownstreamTask } from "./checks/rerun-downstream-task";
 import { syncCheckRunTask } from "./checks/sync-check-run-task";
 import { ConfigSource } from "./config/config-source";
@@ -15,11 +15,11 @@ import { GitHubCalls } from "./github/github-calls";
 import { readRepoFile } from "./github/read-repo-file";
 import { HUD_TASK, hudTask } from "./hud/hud-task";
 import { createMetrics, type Metrics } from "./metrics/metrics";
-import { ONCALL_COMMENT_TASK } from "./oncall/oncall-comment-state";
-import { oncallCommentTask } from "./oncall/oncall-comment-task";
+import { ONCALL_COMMENT_TASK } from "./checks/oncall/oncall-comment-state";
+import { oncallCommentTask } from "./checks/oncall/oncall-comment-task";
 import { Outbox } from "./outbox/outbox";
 import { enqueueJobTask } from "./queue/enqueue-job-task";
-import { OutboxRunner, type TaskHandler } from "./outbox/outbox-runner";
+import { OutboxRunner, type TaskHandlers } from "./outbox/outbox-runner";
 import { dispatchTask } from "./relay/dispatch-task";
 import { DISPATCH_TASK, ENQUEUE_JOB_TASK } from "./relay/relay-delivery";
 import { createStore } from "./store/create-store";
@@ -65,7 +65,7 @@ export function createRelay(probot: Probot, env: RelayEnv, overrides: RelayOverr
   const github = new AppGitHub(probot, store, metrics);
   const config = new ConfigSource({ env, readFile: readRepoFile(github), store, logger: log, now: overrides.now });
   const outbox = new Outbox(store);
-  const relay = { env, log, probot, store, config, github, githubCalls, metrics, outbox } as Omit<Relay, "runner" | "oidc" | "audit" | "now">;
+  const relay: RelayCore = { env, log, probot, store, config, github, githubCalls, metrics, outbox };
   const runner = new OutboxRunner({
     outbox,
     handlers: taskHandlers(relay, overrides),
@@ -82,8 +82,11 @@ export function createRelay(probot: Probot, env: RelayEnv, overrides: RelayOverr
   return { ...relay, runner, oidc, audit, now: overrides.now ?? Date.now };
 }
 
-/** One line per kind of durable side effect. */
-function taskHandlers(relay: Omit<Relay, "runner" | "oidc" | "audit" | "now">, overrides: RelayOverrides): Record<string, TaskHandler> {
+/** What the task handlers are built from: the relay before its runner exists. */
+type RelayCore = Omit<Relay, "runner" | "oidc" | "audit" | "now">;
+
+/** One line per kind of durable side effect (outbox/task-data.ts): the compiler asks for every kind. */
+function taskHandlers(relay: RelayCore, overrides: RelayOverrides): TaskHandlers {
   return {
     [DISPATCH_TASK]: dispatchTask({
       store: relay.store,

@@ -4,6 +4,8 @@ import { loadDotEnv } from "./config/load-dot-env";
 import { RelayConfigError } from "./config/parse-relay-config";
 import { createProbot, relayLog } from "./create-probot";
 import { createRelay } from "./create-relay";
+import { relayApp } from "./index";
+import { relayRouter } from "./relay-router";
 import { loadRelayConfig } from "./load-relay-config";
 import { startRedeliveryChecks } from "./redelivery/redeliver-missed";
 import { runSetupFlow } from "./run-setup-flow";
@@ -31,7 +33,8 @@ async function main(): Promise<void> {
 
   await loadRelayConfig(relay);
 
-  const server = createServer(relay, probot, log).listen(env.port, env.host ?? "::", () => {
+  void probot.load(relayApp(relay));
+  const server = createServer(probot, relayRouter(relay), log).listen(env.port, env.host ?? "::", () => {
     log.info(`ci-relay listening on http://${env.host ?? "localhost"}:${env.port} (store: ${relay.store.kind})`);
   });
   const proxy = env.webhookProxyUrl ? await startWebhookProxy({ url: env.webhookProxyUrl, port: env.port, path: WEBHOOK_PATH, log }) : undefined;

@@ -1,3 +1,8 @@
+/**
+ * audit/ owns the SPEC §6 audit trail: one record per broker request and per callback, built from what
+ * the endpoint learned (no tokens), appended to a capped Redis stream and, when AUDIT_LOG is set, to a
+ * file.
+ */
 import { appendFile } from "node:fs/promises";
 import type { Logger } from "pino";
 import { appendAuditRecord } from "../records/audit";

@@ -1,3 +1,8 @@
+/**
+ * auth/ owns who a caller is: OIDC tokens verified against the CI providers' issuers (keys cached),
+ * the relay token minted into a dispatch and checked on its callback, bearer extraction, the replay
+ * guard, and the token rejections these answer with.
+ */
 import { decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from "jose";
 import { z } from "zod";
 import type { CiProvider } from "../config/types";

@@ -1,15 +1,25 @@
+/**
+ * broker/ owns the SPEC §5 GitHub broker: the operation table (operations.ts), matching a caller's
+ * identity to a grant (pure), planning and sending the one GitHub call with its field selection and
+ * idempotent writes, and the github-operation and pr-preflight routes.
+ */
 import type { RequestHandler } from "express";
+import type { Logger } from "pino";
 import { z } from "zod";
 import type { AuditSink } from "../audit/audit-record";
 import { buildAuditRecord, type AuditFacts } from "../audit/build-audit-record";
 import { extractBearer } from "../auth/bearer";
-import type { OidcIdentity } from "../auth/oidc-verifier";
+import type { OidcIdentity, OidcVerifier } from "../auth/oidc-verifier";
 import { claimJti } from "../auth/replay-guard";
 import { invalidToken } from "../auth/token-rejection";
-import type { Relay } from "../create-relay";
+import type { ConfigSource } from "../config/config-source";
+import type { RelayEnv } from "../config/env";
 import { RelayError } from "../errors/failure-kinds";
+import type { AppGitHub } from "../github/app-github";
 import { jsonRoute, type RouteContext, type RouteResult } from "../http/json-route";
 import { parseJson, readBody } from "../http/read-body";
+import type { Metrics } from "../metrics/metrics";
+import type { Store } from "../store/store";
 import type { GrantDecision } from "./match-grant";
 import { OPERATION_NAMES } from "./operations";
 
@@ -17,7 +27,17 @@ type DenialKind = Extract<GrantDecision, { allowed: false }>["kind"];
 
 const MAX_BODY_BYTES = 64 * 1024;
 
-export type BrokerDeps = Pick<Relay, "env" | "log" | "store" | "config" | "github" | "metrics" | "oidc"> & { audit: AuditSink };
+/** A broker call is authenticated (OIDC, replay guard), matched to its grant, sent to GitHub, and audited. */
+export interface BrokerDeps {
+  env: RelayEnv;
+  log: Logger;
+  store: Store;
+  config: ConfigSource;
+  github: AppGitHub;
+  metrics: Metrics;
+  oidc: OidcVerifier;
+  audit: AuditSink;
+}
 
 export interface BrokerCall {
   body: unknown;

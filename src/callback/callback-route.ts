@@ -1,23 +1,43 @@
+/**
+ * callback/ owns downstream job reports: the SPEC §4 callback route (authenticate, body, rate window),
+ * recording a report against the job's stored state (decide-transition.ts, pure), what an accepted
+ * transition causes (transition-effects.ts), the job timeout sweep, and the conclusions GitHub gives
+ * itself (workflow_run, all declared jobs done). Nightly and periodic reports are in nightly/.
+ */
 import type { RequestHandler } from "express";
+import type { Logger } from "pino";
 import { extractBearer } from "../auth/bearer";
 import { buildAuditRecord, type AuditFacts } from "../audit/build-audit-record";
-import { concludeDeclaredJobs } from "../checks/conclude-declared-jobs";
+import { concludeDeclaredJobs, type ConcludeDeclaredJobsDeps } from "./conclude-declared-jobs";
 import { sameRepo } from "../config/types";
-import type { Relay } from "../create-relay";
+import type { AuditSink } from "../audit/audit-record";
+import type { ConfigSource } from "../config/config-source";
+import type { RelayEnv } from "../config/env";
 import { RelayError } from "../errors/failure-kinds";
 import { jsonRoute, type RouteContext } from "../http/json-route";
 import { parseJson, readBody } from "../http/read-body";
-import { handleNightlyReport } from "../nightly/handle-nightly-report";
-import { periodicEventOf } from "../nightly/nightly-body";
+import type { Metrics } from "../metrics/metrics";
+import { handleNightlyReport, type NightlyReportDeps } from "./nightly/handle-nightly-report";
+import { periodicEventOf } from "./nightly/nightly-body";
 import { readDispatch, type DispatchRecord } from "../records/dispatches";
 import { authenticateCallback, type CallbackCaller } from "./authenticate-callback";
-import { callbackBodySchema, invalidBody, type WorkflowReport } from "./callback-body";
+import type { WorkflowReport } from "../jobs/workflow-report";
+import { callbackBodySchema, invalidBody } from "./callback-body";
 import { countCallback } from "./count-callback";
 import type { JobEvent } from "./decide-transition";
 import { readJobState, recordJobReport } from "./record-job-report";
 import { transitionEffects } from "./transition-effects";
 
 const BODY_LIMIT_BYTES = 64 * 1024;
+
+/** The callback authenticates, records the report and its effects, and audits and counts each request. */
+export interface CallbackDeps extends NightlyReportDeps, ConcludeDeclaredJobsDeps {
+  env: RelayEnv;
+  log: Logger;
+  config: Pick<ConfigSource, "get">;
+  metrics: Pick<Metrics, "callbacks" | "callbackLatency">;
+  audit: AuditSink;
+}
 
 /** What one request taught the route, for its audit record and metrics. */
 interface CallbackTrace {
@@ -32,7 +52,7 @@ interface CallbackTrace {
  * one atomic write that changes state and enqueues its effects. Nightly and periodic reports branch
  * off once the body is read (`handleNightlyReport`), in the same order.
  */
-export function callbackRoute(relay: Relay): RequestHandler {
+export function callbackRoute(relay: CallbackDeps): RequestHandler {
   const traces = new WeakMap<RouteContext, CallbackTrace>();
   return jsonRoute(
     relay.log,

@@ -1,6 +1,6 @@
 import type { DispatchRecord } from "../records/dispatches";
 import type { JobRecord, JobKey } from "../records/jobs";
-import type { JobState, JobTransition } from "./job-transition";
+import type { JobState, JobTransition } from "../jobs/job-transition";
 
 /** What happened to a job: a callback's status, or the timeout sweep giving up on it. */
 export type JobEvent = { status: "in_progress" } | { status: "completed"; conclusion: string } | { status: "timed_out" };

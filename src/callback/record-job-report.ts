@@ -3,7 +3,7 @@ import { jobId, parseJobRecord, readRawJob, recordJobOps, writeIfJobIs } from ".
 import { LOST_RACE, retryContended } from "../store/retry-contended";
 import type { Store, WriteOp } from "../store/store";
 import { decideTransition, type JobReport, type TransitionDecision } from "./decide-transition";
-import type { JobTransition } from "./job-transition";
+import type { JobTransition } from "../jobs/job-transition";
 
 const ATTEMPTS = 25;
 

@@ -2,13 +2,19 @@ import { checkRunOpsForTransition } from "../checks/check-run-effects";
 import { CONFIG_DEFAULTS } from "../config/native-config";
 import type { RelayConfig } from "../config/types";
 import { sameRepo } from "../config/types";
-import type { Relay } from "../create-relay";
-import { hudTaskOps } from "../hud/hud-task";
+import { hudTaskOps, type HudSettings } from "../hud/hud-task";
+import type { Outbox } from "../outbox/outbox";
 import type { WriteOp } from "../store/store";
-import type { WorkflowReport } from "./callback-body";
+import type { WorkflowReport } from "../jobs/workflow-report";
 import { clearDeadlineOp, setDeadlineOp } from "../records/deadlines";
 import { jobId } from "../records/jobs";
-import type { JobTransition } from "./job-transition";
+import type { JobTransition } from "../jobs/job-transition";
+
+/** Effects are enqueued (outbox); the HUD settings say whether a HUD record is. */
+export interface TransitionEffectsDeps {
+  outbox: Outbox;
+  env: HudSettings;
+}
 
 /**
  * Everything an accepted transition causes, written atomically with it: check runs, HUD, deadline.
@@ -16,7 +22,7 @@ import type { JobTransition } from "./job-transition";
  * declared jobs done): the HUD's rows are the downstream's jobs, which reported themselves.
  */
 export function transitionEffects(
-  relay: Pick<Relay, "outbox" | "env">,
+  relay: TransitionEffectsDeps,
   config: RelayConfig,
   transition: JobTransition,
   workflow: WorkflowReport | null,

@@ -1,13 +1,19 @@
 import type { RelayConfig } from "../config/types";
 import { sameRepo } from "../config/types";
-import type { Relay } from "../create-relay";
-import { notifiesByComment, oncallCommentOps } from "../oncall/oncall-comment-state";
+import type { Outbox } from "../outbox/outbox";
+import { notifiesByComment, oncallCommentOps } from "./oncall/oncall-comment-state";
 import { checksShownOp } from "../records/check-runs";
-import type { WriteOp } from "../store/store";
+import type { Store, WriteOp } from "../store/store";
 import { syncCheckRunOps } from "./check-run-state";
 import { checkNamesOf, recordedDispatches } from "./recorded-dispatches";
 import { tracksCheckRuns, wantsCheckRuns } from "./wants-check-runs";
 import type { PullRequestHead } from "./supersede-check-runs";
+
+/** What the back-fill reads (the PR's dispatches and their checks) and writes through. */
+export interface BackfillDeps {
+  store: Store;
+  outbox: Outbox;
+}
 
 /**
  * SPEC §3: `<label_prefix><device>` added to a PR shows the check runs of every L3 downstream of
@@ -15,7 +21,7 @@ import type { PullRequestHead } from "./supersede-check-runs";
  * finished). A dispatch made after the label carries it already (relay-delivery). Returns how many
  * dispatches gained check runs.
  */
-export async function backfillLabelCheckRuns(relay: Pick<Relay, "store" | "outbox">, config: RelayConfig, head: PullRequestHead, label: string, now: number): Promise<number> {
+export async function backfillLabelCheckRuns(relay: BackfillDeps, config: RelayConfig, head: PullRequestHead, label: string, now: number): Promise<number> {
   const labelled = config.downstreams.filter((d) => d.level === "L3" && wantsCheckRuns(config, d, [label]));
   if (labelled.length === 0) return 0;
   const dispatches = (await recordedDispatches(relay.store, { repo: head.repo, pr: head.number })).filter(

@@ -1,8 +1,7 @@
-import type { JobTransition } from "../callback/job-transition";
+import type { JobTransition } from "../jobs/job-transition";
 import { CONFIG_DEFAULTS } from "../config/native-config";
 import { sameRepo, type RelayConfig } from "../config/types";
-import type { Relay } from "../create-relay";
-import { oncallCommentOps } from "../oncall/oncall-comment-state";
+import { oncallCommentOps } from "./oncall/oncall-comment-state";
 import type { Outbox } from "../outbox/outbox";
 import { checksShownOp, downstreamRunOps, type CheckRunState, type CheckStatus } from "../records/check-runs";
 import type { DispatchRecord } from "../records/dispatches";
@@ -47,7 +46,7 @@ export function checkRunOpsForDispatch(outbox: Outbox, config: RelayConfig, reco
  * writes these ops in the same atomic write as the state change. A job transition drives that job's
  * check run; a run transition (scope "run") drives the per-downstream one, conclusion copied as sent.
  */
-export function checkRunOpsForTransition(relay: Pick<Relay, "outbox">, config: RelayConfig, transition: JobTransition, now: number): WriteOp[] {
+export function checkRunOpsForTransition(relay: { outbox: Outbox }, config: RelayConfig, transition: JobTransition, now: number): WriteOp[] {
   const record = transition.dispatch;
   if (!tracksCheckRuns(record)) return [];
   const status: CheckStatus = transition.to === "IN_PROGRESS" ? "in_progress" : "completed";

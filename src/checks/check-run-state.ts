@@ -1,8 +1,13 @@
+/**
+ * checks/ owns the upstream check runs (SPEC §3): their names, the wanted state each decision writes,
+ * the tasks that make GitHub show it (sync, re-run, labels, workflow_run), and what a check-run
+ * timeout decides. When timeouts are swept is src/timeouts/.
+ */
 import { installationLane } from "../outbox/lanes";
 import type { Outbox } from "../outbox/outbox";
 import { checkKey, wantedCheckRunOps, type CheckRunState } from "../records/check-runs";
 import type { WriteOp } from "../store/store";
-import { CHECK_CONCLUSIONS, type CheckConclusion } from "./check-conclusions";
+import { CHECK_CONCLUSIONS, type CheckConclusion } from "../github/check-conclusions";
 
 /**
  * The state the app wants one upstream check run to have. Decisions (dispatch, callback transition,

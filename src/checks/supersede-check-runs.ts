@@ -1,9 +1,16 @@
-import type { Relay } from "../create-relay";
+import type { Outbox } from "../outbox/outbox";
 import { checkKey, parseCheckRunState, readRawWantedCheckRun, writeIfWantedCheckRunIs } from "../records/check-runs";
+import type { Store } from "../store/store";
 import { clearDeadlineOp } from "./check-deadlines";
 import { supersededState, wantCheckRunOps } from "./check-run-state";
 import { checkNamesOf, recordedDispatches } from "./recorded-dispatches";
 import { tracksCheckRuns } from "./wants-check-runs";
+
+/** What superseding reads (the PR's dispatches and their checks) and writes through. */
+export interface SupersedeDeps {
+  store: Store;
+  outbox: Outbox;
+}
 
 export interface PullRequestHead {
   repo: string;
@@ -16,7 +23,7 @@ export interface PullRequestHead {
  * ("superseded"). Each check changes only if no other decision changed it meanwhile. Returns how
  * many were ended.
  */
-export async function supersedeCheckRuns(relay: Pick<Relay, "store" | "outbox">, head: PullRequestHead, now: number): Promise<number> {
+export async function supersedeCheckRuns(relay: SupersedeDeps, head: PullRequestHead, now: number): Promise<number> {
   const earlier = (await recordedDispatches(relay.store, { repo: head.repo, pr: head.number })).filter(
     (r) => r.upstream.sha !== head.sha && tracksCheckRuns(r),
   );

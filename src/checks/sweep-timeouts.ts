@@ -1,35 +1,25 @@
-import type { JobTransition } from "../callback/job-transition";
-import type { ConfigSource } from "../config/config-source";
+import type { JobTransition } from "../jobs/job-transition";
 import type { RelayConfig } from "../config/types";
-import type { Relay } from "../create-relay";
+import type { Outbox } from "../outbox/outbox";
 import { parseCheckRunState, readDownstreamRun, readRawWantedCheckRun, writeIfWantedCheckRunIs, type CheckRunState, type DownstreamRun } from "../records/check-runs";
-import { claimDueDeadlines, clearDeadlineOp, deadlineOf } from "../records/deadlines";
+import { clearDeadlineOp, deadlineOf } from "../records/deadlines";
 import { readDispatch, type DispatchRecord } from "../records/dispatches";
+import type { Store } from "../store/store";
 import { checkRunOpsForTransition } from "./check-run-effects";
 import { isUnfinished } from "./check-run-state";
 
-/** Deadlines taken per round; a sweeper that dies frees its share after the lease. */
-const BATCH = 100;
-const LEASE_MS = 60_000;
-
-/**
- * SPEC §3: concludes as `timed_out` every check run whose deadline passed (no callback within
- * `pickup_timeout_minutes`, or in progress longer than `job_timeout_minutes`). Reads only what is
- * due (a sorted set of deadlines); safe to run from several processes at once. Returns how many
- * check runs it concluded (their writes are outbox tasks: kick the runner after).
- */
-export async function sweepTimeouts(relay: Pick<Relay, "store" | "outbox"> & { config: Pick<ConfigSource, "current"> }, now: number): Promise<number> {
-  const config = relay.config.current();
-  if (!config) return 0;
-  let concluded = 0;
-  for (;;) {
-    const due = await claimDueDeadlines(relay.store, "checkRuns", now, now + LEASE_MS, BATCH);
-    if (due.length === 0) return concluded;
-    for (const key of due) if (await timeOut(relay, config, key, now, now + LEASE_MS)) concluded += 1;
-  }
+export interface CheckTimeoutDeps {
+  store: Store;
+  outbox: Outbox;
 }
 
-async function timeOut(relay: Pick<Relay, "store" | "outbox">, config: RelayConfig, key: string, now: number, leasedScore: number): Promise<boolean> {
+/**
+ * SPEC §3: concludes as `timed_out` a check run whose deadline (records/deadlines.ts, set "checkRuns")
+ * passed: no callback within `pickup_timeout_minutes`, or in progress longer than `job_timeout_minutes`.
+ * Acts on one check key as the timeout sweep (src/timeouts) claims them, with the score it claimed it
+ * with; true when it concluded the check run (its writes are outbox tasks).
+ */
+export async function timeOutCheckRun(relay: CheckTimeoutDeps, config: RelayConfig, key: string, leasedScore: number, now: number): Promise<boolean> {
   const raw = await readRawWantedCheckRun(relay.store, key);
   // Read after the wanted state: a decision that re-queued the check since the claim set a new
   // deadline (a new score), and that state is not the one that timed out.

@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { AppGitHub } from "../github/app-github";
 import { OUTBOX_WRITE_WAIT_MS } from "../github/pace-writes";
 import { deferralOf } from "../outbox/deferral";
-import type { OutboxTask } from "../outbox/outbox";
+import type { Task } from "../outbox/outbox";
 import type { TaskContext, TaskHandler } from "../outbox/outbox-runner";
 import {
   areChecksShown,
@@ -19,6 +19,7 @@ import {
   type KnownCheckRun,
 } from "../records/check-runs";
 import type { Store } from "../store/store";
+import { CHECK_RUN_TASK } from "./check-run-state";
 
 export interface SyncCheckRunDeps {
   store: Store;
@@ -51,11 +52,11 @@ interface ListedCheckRun {
  * found by `external_id` before anything is created. One task per check run at a time (a lease);
  * a task that finds the lease taken is retried by the outbox.
  */
-export function syncCheckRunTask(deps: SyncCheckRunDeps): TaskHandler {
+export function syncCheckRunTask(deps: SyncCheckRunDeps): TaskHandler<typeof CHECK_RUN_TASK> {
   return {
     giveUpAfterMs: GIVE_UP_AFTER_MS,
-    async run(task: OutboxTask, context?: TaskContext) {
-      const key = checkKey(String(task.data.upstream), String(task.data.sha), String(task.data.name));
+    async run(task: Task<typeof CHECK_RUN_TASK>, context?: TaskContext) {
+      const key = checkKey(task.data.upstream, task.data.sha, task.data.name);
       const first = await readWantedCheckRun(deps.store, key);
       if (!first || !(await areChecksShown(deps.store, first.requestId))) return;
       if (!(await lockCheckRun(deps.store, key, task.id, LOCK_SECONDS))) {

@@ -1,3 +1,8 @@
+/**
+ * config/ owns the relay's settings: the environment schema (env.ts), the relay config schemas in both
+ * forms (native, CRCR allowlist) and their parsing, the levels settings, and where the config is loaded
+ * from and kept current (config-source.ts).
+ */
 import type { LevelsConfig } from "./levels-config";
 import { asciiLowerCase } from "./pattern";
 

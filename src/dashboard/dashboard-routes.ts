@@ -1,22 +1,38 @@
+/**
+ * dashboard/ owns what operators read: the runs, downstreams and deliveries JSON routes and the pages
+ * rendered from the same views (dispatches, job states and nightly reports, newest first), under a
+ * strict page policy. It reads records; it never writes them.
+ */
 import type { Request, Response } from "express";
-import type { Relay } from "../create-relay";
+import type { Logger } from "pino";
+import type { ConfigSource } from "../config/config-source";
+import type { Outbox } from "../outbox/outbox";
+import type { Store } from "../store/store";
 import { listDeliveries, type DeliveryView } from "./delivery-view";
 import { listRuns, mergeNewestFirst, parseRunsQuery, type RunsQuery, type UpstreamRunView } from "./list-runs";
 import { loadDownstreamsSummary, parseSummaryQuery } from "./load-downstreams-summary";
 import { DASHBOARD_CSP, renderDashboard } from "./render-dashboard";
 import { failureBody, RelayError } from "../errors/failure-kinds";
 import { jsonRoute } from "../http/json-route";
-import { listNightlyRuns } from "../nightly/list-nightly-runs";
+import { listNightlyRuns } from "./list-nightly-runs";
+
+/** The dashboard reads the store (and the outbox, for what is waiting) under the current config. */
+export interface DashboardDeps {
+  store: Store;
+  outbox: Outbox;
+  config: Pick<ConfigSource, "current">;
+  log: Logger;
+}
 
 /** Recent dispatches and nightly/periodic reports, newest first: what the runs list and the page show. */
-async function listRunsAndReports(relay: Relay, query: RunsQuery, now: number): Promise<UpstreamRunView[]> {
+async function listRunsAndReports(relay: DashboardDeps, query: RunsQuery, now: number): Promise<UpstreamRunView[]> {
   const config = relay.config.current();
   const [runs, reports] = await Promise.all([listRuns(relay.store, query, config, now), listNightlyRuns(relay.store, query, config, now)]);
   return mergeNewestFirst(runs, reports, query.limit);
 }
 
 /** SPEC §7 `GET /relay/v1/runs`: recent dispatches (and nightly reports), each downstream's state and why, JSON. */
-export function runsRoute(relay: Relay) {
+export function runsRoute(relay: DashboardDeps) {
   return jsonRoute(relay.log, async ({ request }) => {
     const query = parseRunsQuery(request.query);
     return { body: { ok: true, runs: await listRunsAndReports(relay, query, Date.now()) } };
@@ -24,7 +40,7 @@ export function runsRoute(relay: Relay) {
 }
 
 /** SPEC §7 `GET /relay/v1/downstreams`: each configured downstream's record over `window_days` (default: `levels.window_days`), judged against its level. */
-export function downstreamsRoute(relay: Relay) {
+export function downstreamsRoute(relay: DashboardDeps) {
   return jsonRoute(relay.log, async ({ request }) => {
     const { windowDays } = parseSummaryQuery(request.query);
     return { body: { ok: true, ...(await loadDownstreamsSummary(relay.store, relay.config.current(), windowDays, Date.now())) } };
@@ -35,7 +51,7 @@ export function downstreamsRoute(relay: Relay) {
 const NOT_RELAYED_SCAN = 100;
 
 /** Recent deliveries, under the page's filters, that dispatched to no downstream, newest first. */
-async function listNotRelayed(relay: Relay, query: RunsQuery): Promise<DeliveryView[]> {
+async function listNotRelayed(relay: DashboardDeps, query: RunsQuery): Promise<DeliveryView[]> {
   const deliveries = await listDeliveries(relay.store, relay.outbox, { limit: NOT_RELAYED_SCAN, upstream: query.upstream, pr: query.pr });
   // A PR's deliveries come oldest first; the page is newest first.
   if (query.pr !== undefined) deliveries.reverse();
@@ -47,7 +63,7 @@ async function listNotRelayed(relay: Relay, query: RunsQuery): Promise<DeliveryV
 }
 
 /** SPEC §7 `GET /relay/`: the same data as a page. */
-export function dashboardRoute(relay: Relay) {
+export function dashboardRoute(relay: DashboardDeps) {
   return async (request: Request, response: Response) => {
     // The page links relative to itself: `/relay` must become `/relay/`.
     const [path, search] = request.originalUrl.split("?", 2);

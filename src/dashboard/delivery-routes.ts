@@ -1,14 +1,23 @@
 import type { Request, Response } from "express";
-import type { Relay } from "../create-relay";
+import type { Logger } from "pino";
+import type { Outbox } from "../outbox/outbox";
+import type { Store } from "../store/store";
 import { listDeliveries, parseDeliveriesQuery, parseDeliveryId, readDelivery } from "./delivery-view";
 import { DELIVERY_CSP, renderDelivery } from "./render-delivery";
 import { failureBody, RelayError } from "../errors/failure-kinds";
 import { jsonRoute } from "../http/json-route";
 
+/** A delivery's view is read from the store and the outbox (what is still waiting). */
+export interface DeliveryRoutesDeps {
+  store: Store;
+  outbox: Outbox;
+  log: Logger;
+}
+
 const UNKNOWN_DELIVERY = "the relay knows no verified delivery with this id (never received, or expired)";
 
 /** SPEC §7 `GET /relay/v1/deliveries/{id}`: what happened to every configured downstream, and why. */
-export function deliveryRoute(relay: Relay) {
+export function deliveryRoute(relay: DeliveryRoutesDeps) {
   return jsonRoute(relay.log, async ({ request }) => {
     const id = parseDeliveryId(request.params.id);
     const delivery = await readDelivery(relay.store, relay.outbox, id);
@@ -20,7 +29,7 @@ export function deliveryRoute(relay: Relay) {
 }
 
 /** `GET /relay/v1/deliveries?upstream=o/r&pr=N`: a PR's deliveries in order; without `pr`, the latest first. */
-export function deliveriesRoute(relay: Relay) {
+export function deliveriesRoute(relay: DeliveryRoutesDeps) {
   return jsonRoute(relay.log, async ({ request }) => {
     const query = parseDeliveriesQuery(request.query);
     return { body: { ok: true, deliveries: await listDeliveries(relay.store, relay.outbox, query) } };
@@ -28,7 +37,7 @@ export function deliveriesRoute(relay: Relay) {
 }
 
 /** `GET /relay/deliveries/{id}`: the same as a page, under the dashboard's policy (no scripts). */
-export function deliveryPageRoute(relay: Relay) {
+export function deliveryPageRoute(relay: DeliveryRoutesDeps) {
   return async (request: Request, response: Response) => {
     try {
       const delivery = await readDelivery(relay.store, relay.outbox, parseDeliveryId(request.params.id));

@@ -1,3 +1,7 @@
+/**
+ * demo/ owns `npm run demo`: the real relay against a stand-in GitHub, a local OIDC issuer and simulated
+ * downstreams, playing sample upstream deliveries so the dashboard fills without any GitHub account.
+ */
 import { spawn, type ChildProcess } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";

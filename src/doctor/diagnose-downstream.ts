@@ -1,3 +1,7 @@
+/**
+ * doctor/ owns `ci-relay doctor`'s checks of a downstream: the app's access (read-only GitHub calls)
+ * and whether its workflow takes the relay's dispatches and calls back, each as a line saying what to do.
+ */
 import type { Downstream } from "../config/types";
 import type { WorkflowFacts } from "./inspect-workflow";
 

@@ -1,8 +1,13 @@
+/**
+ * github/ owns the relay's access to GitHub: installation lookup and scoped tokens (cached), the
+ * throttled Octokit, write pacing per installation, the outcome of every call (for metrics and health),
+ * reading repository files, and GitHub's check-run vocabulary.
+ */
 import type { Probot, ProbotOctokit } from "probot";
 import { z } from "zod";
 import { RelayError } from "../errors/failure-kinds";
-import type { Metrics } from "../metrics/metrics";
 import { forgetInstallationId, readInstallationId, storeInstallationId } from "../records/installations";
+import type { GitHubMetrics } from "./github-metrics";
 import type { Store } from "../store/store";
 import { WritePacer } from "./pace-writes";
 
@@ -37,7 +42,7 @@ export class AppGitHub {
   constructor(
     private readonly probot: Probot,
     private readonly store: Store,
-    metrics: Metrics,
+    metrics: GitHubMetrics,
   ) {
     this.pacer = new WritePacer(store, probot.log.child({ name: "github" }), metrics);
   }

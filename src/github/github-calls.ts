@@ -1,5 +1,5 @@
-import type { Metrics } from "../metrics/metrics";
 import { readGitHubHealth, recordGitHubFailing, recordGitHubOk } from "../records/github-calls";
+import type { GitHubMetrics } from "./github-metrics";
 import type { Store } from "../store/store";
 import { isFailingOutcome, statusClass, type GitHubCallOutcome } from "./github-call-outcome";
 
@@ -42,7 +42,7 @@ export class GitHubCalls {
   private failedSinceOkWritten = false;
 
   constructor(
-    private readonly metrics: Metrics,
+    private readonly metrics: Pick<GitHubMetrics, "githubCalls">,
     private readonly now: () => number = Date.now,
   ) {}
 

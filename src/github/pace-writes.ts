@@ -1,6 +1,6 @@
 import type { ProbotOctokit } from "probot";
-import type { Metrics } from "../metrics/metrics";
 import { reserveWriteSlot } from "../records/write-pacing";
+import type { GitHubMetrics } from "./github-metrics";
 import type { StoreLog } from "../store/redis-store";
 import type { Store } from "../store/store";
 import { MAX_IN_PROCESS_WAIT_SECONDS } from "./relay-octokit";
@@ -53,7 +53,7 @@ export class WritePacer {
   constructor(
     private readonly store: Pick<Store, "reserveSlot">,
     private readonly log: Pick<StoreLog, "warn" | "info">,
-    private readonly metrics: Pick<Metrics, "githubRateLimitWaits" | "githubWrites">,
+    private readonly metrics: Pick<GitHubMetrics, "githubRateLimitWaits" | "githubWrites">,
   ) {}
 
   /**

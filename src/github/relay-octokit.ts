@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import { createProbotAuth } from "octokit-auth-probot";
 import { ProbotOctokit } from "probot";
-import type { Metrics } from "../metrics/metrics";
+import type { GitHubMetrics } from "./github-metrics";
 import type { GitHubCalls } from "./github-calls";
 import { observedFetch } from "./observed-fetch";
 import { lazyAuthStrategy } from "./lazy-auth-strategy";
@@ -45,7 +45,7 @@ type ThrottleHandler = (retryAfter: number, options: { method: string; url: stri
  * (metrics and health). Auth is built on a client's first request (`lazyAuthStrategy`): the client
  * Probot makes for every webhook event costs nothing unless used.
  */
-export function relayOctokit(metrics: Metrics, log: Logger, calls: GitHubCalls): typeof ProbotOctokit {
+export function relayOctokit(metrics: Pick<GitHubMetrics, "githubRateLimitWaits">, log: Logger, calls: GitHubCalls): typeof ProbotOctokit {
   const handler =
     (kind: "primary" | "secondary"): ThrottleHandler =>
     (retryAfter, options, _octokit, retryCount) => {

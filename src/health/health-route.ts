@@ -1,8 +1,28 @@
+/**
+ * health/ owns `/relay/health`: readiness and `degraded` decided from the store, config, GitHub and
+ * outbox (decide-health.ts, pure), credentials named by reference only, and the relay's version.
+ */
 import { OPERATION_NAMES } from "../broker/operations";
-import type { Relay } from "../create-relay";
+import type { Logger } from "pino";
+import type { ConfigSource } from "../config/config-source";
+import type { RelayEnv } from "../config/env";
+import type { GitHubCalls } from "../github/github-calls";
+import type { Outbox } from "../outbox/outbox";
+import type { Store } from "../store/store";
 import { decideHealth } from "./decide-health";
 import { jsonRoute } from "../http/json-route";
-import { RELAY_VERSION } from "../version";
+import { RELAY_VERSION } from "./version";
+
+/** Health reads the store, the outbox and the GitHub call record, and names what is configured. */
+export interface HealthDeps {
+  env: RelayEnv;
+  log: Logger;
+  store: Store;
+  config: Pick<ConfigSource, "describe">;
+  githubCalls: Pick<GitHubCalls, "state">;
+  outbox: Outbox;
+  now: () => number;
+}
 
 /** Health must answer even when Redis does not: each store read gets this long, then counts as failed. */
 const STORE_TIMEOUT_MS = 1_000;
@@ -25,7 +45,7 @@ async function bounded<T>(read: () => Promise<T>, fallback: T): Promise<T> {
  * accept work, 503 with the same body when it cannot; `degraded` says what is wrong meanwhile.
  * Credentials are named by reference only (`env:PRIVATE_KEY`), never by value.
  */
-export function healthRoute(relay: Relay) {
+export function healthRoute(relay: HealthDeps) {
   return jsonRoute(relay.log, async () => {
     const now = relay.now();
     const config = relay.config.describe();

@@ -3,13 +3,10 @@
  * body limits, the final JSON handlers, log redaction, and the webhook intake (webhook-intake/). The
  * `/relay` route table is src/relay-router.ts; each route lives with its domain.
  */
-import express, { type Express } from "express";
+import express, { type Express, type Router } from "express";
 import type { Logger } from "pino";
 import { pinoHttp } from "pino-http";
 import type { Probot } from "probot";
-import type { Relay } from "../create-relay";
-import { relayApp } from "../index";
-import { relayRouter } from "../relay-router";
 import { finalHandlers } from "./final-handlers";
 import { redactHeaders } from "./redact-headers";
 import { webhookRoute } from "./webhook-intake/webhook-route";
@@ -20,9 +17,10 @@ export const WEBHOOK_PATH = "/api/github/webhooks";
  * The long-lived server: the webhook endpoint (checked, then Probot's webhooks), the `/relay` routes
  * beside it, and a JSON answer for everything else. Built here rather than with Probot's Server so
  * every delivery is checked before Probot sees it, every answer is a SPEC §5 body, and request logs
- * redact credentials.
+ * redact credentials. The caller has loaded the app function into `probot` and built the `/relay`
+ * router: both are the composition root's (main.ts), not the HTTP layer's.
  */
-export function createServer(relay: Relay, probot: Probot, log: Logger): Express {
+export function createServer(probot: Probot, relayRoutes: Router, log: Logger): Express {
   const app = express();
   app.disable("x-powered-by");
   app.use(
@@ -34,9 +32,8 @@ export function createServer(relay: Relay, probot: Probot, log: Logger): Express
       genReqId: (req) => (req.headers["x-github-delivery"] as string | undefined) ?? crypto.randomUUID(),
     }),
   );
-  void probot.load(relayApp(relay));
   app.post(WEBHOOK_PATH, webhookRoute(probot, log.child({ name: "webhooks" })));
-  app.use("/relay", relayRouter(relay));
+  app.use("/relay", relayRoutes);
   app.use(finalHandlers(log.child({ name: "http" })));
   return app;
 }

@@ -1,8 +1,11 @@
 import type { Server } from "node:http";
-import type { Relay } from "../create-relay";
+import type { ConfigSource } from "../config/config-source";
+import type { OutboxRunner } from "../outbox/outbox-runner";
+import type { Store } from "../store/store";
 
 export interface RunningServer {
-  relay: Pick<Relay, "config" | "runner" | "store">;
+  /** what shutting down stops, and the store it closes last */
+  relay: { config: Pick<ConfigSource, "close">; runner: Pick<OutboxRunner, "stop">; store: Pick<Store, "close"> };
   server: Server;
   /** the smee.io proxy, when WEBHOOK_PROXY_URL is set */
   proxy?: { close(): void };

@@ -1,5 +1,5 @@
-import type { JobTransition } from "../callback/job-transition";
-import type { WorkflowReport } from "../callback/callback-body";
+import type { JobTransition } from "../jobs/job-transition";
+import type { WorkflowReport } from "../jobs/workflow-report";
 import type { NightlyReport } from "../records/nightly-reports";
 import type { DispatchRecord } from "../records/dispatches";
 

@@ -1,9 +1,13 @@
+/**
+ * hud/ owns what the relay tells the HUD (SPEC §4): the record built from an accepted transition or
+ * nightly report, and the outbox task that POSTs it exactly once per transition or report.
+ */
 import type { Logger } from "pino";
-import type { JobTransition } from "../callback/job-transition";
-import type { WorkflowReport } from "../callback/callback-body";
-import { HUD_LANE } from "../outbox/lanes";
+import type { JobTransition } from "../jobs/job-transition";
+import type { WorkflowReport } from "../jobs/workflow-report";
 import { jobId } from "../records/jobs";
-import type { Outbox, OutboxTask } from "../outbox/outbox";
+import { HUD_LANE } from "../outbox/lanes";
+import type { Outbox, Task } from "../outbox/outbox";
 import type { TaskContext, TaskHandler } from "../outbox/outbox-runner";
 import type { WriteOp } from "../store/store";
 import { nightlyReportId, type NightlyReport } from "../records/nightly-reports";
@@ -31,7 +35,7 @@ export function hudTaskOps(
 ): WriteOp[] {
   if (settings.hudUrl === undefined || transition.dispatch.level === "L1") return [];
   const id = `${HUD_TASK}:${jobId({ ...transition, requestId: transition.dispatch.requestId })}:${transition.to}`;
-  return outbox.enqueueOps({ id, kind: HUD_TASK, lane: HUD_LANE, data: { record: buildHudRecord(transition, workflow) } }, now);
+  return outbox.enqueueOps({ id, kind: HUD_TASK, lane: HUD_LANE, data: { record: { ...buildHudRecord(transition, workflow) } } }, now);
 }
 
 /**
@@ -41,7 +45,7 @@ export function hudTaskOps(
 export function nightlyHudTaskOps(outbox: Outbox, settings: HudSettings, report: NightlyReport, workflow: WorkflowReport, now: number): WriteOp[] {
   if (settings.hudUrl === undefined) return [];
   const id = `${HUD_TASK}:nightly:${nightlyReportId(report)}`;
-  return outbox.enqueueOps({ id, kind: HUD_TASK, lane: HUD_LANE, data: { record: buildNightlyHudRecord(report, workflow) } }, now);
+  return outbox.enqueueOps({ id, kind: HUD_TASK, lane: HUD_LANE, data: { record: { ...buildNightlyHudRecord(report, workflow) } } }, now);
 }
 
 /** Thrown with the shape `classifyFailure` reads, so the runner retries 5xx/429 and honours Retry-After. */
@@ -55,9 +59,9 @@ class HudResponseError extends Error {
 }
 
 /** POSTs the stored record; a network failure or a 5xx is retried with backoff by the outbox runner. */
-export function hudTask(settings: HudSettings, log: Logger, fetchImpl: typeof fetch = fetch): TaskHandler {
+export function hudTask(settings: HudSettings, log: Logger, fetchImpl: typeof fetch = fetch): TaskHandler<typeof HUD_TASK> {
   return {
-    async run(task: OutboxTask, context?: TaskContext) {
+    async run(task: Task<typeof HUD_TASK>, context?: TaskContext) {
       // The HUD may have been unset since the task was stored: nothing to deliver to.
       if (settings.hudUrl === undefined) return;
       const response = await fetchImpl(settings.hudUrl, {

@@ -1,3 +1,8 @@
+/**
+ * levels/ owns level advice: judging a downstream's evidence window against its level's thresholds
+ * (pure), saying which threshold failed, and the config edit (with its diff) that `ci-relay levels
+ * --plan` suggests. The evidence index itself is a dispatch record's (relay/dispatch-record.ts).
+ */
 import type { LevelsConfig } from "../config/levels-config";
 import { LEVELS, sameRepo, type Downstream, type Level } from "../config/types";
 import { describeFailedThreshold } from "./describe-failed-threshold";

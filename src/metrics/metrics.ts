@@ -1,3 +1,8 @@
+/**
+ * metrics/ owns the SPEC §7 Prometheus metrics: one registry per relay with every counter, gauge and
+ * histogram (HELP lists the label values), and the `/relay/metrics` route. Modules report into it; it
+ * depends on none of them.
+ */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { GITHUB_CALL_OUTCOMES } from "../github/github-call-outcome";
 

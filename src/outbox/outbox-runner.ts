@@ -4,7 +4,8 @@ import { retryDelayMs } from "./backoff";
 import { classifyFailure, type FailureClass } from "./classify-failure";
 import { deferralOf } from "./deferral";
 import { LeaseKeeper } from "./lease-keeper";
-import type { Outbox, OutboxTask, TaskLease } from "./outbox";
+import type { Outbox, OutboxTask, Task, TaskLease } from "./outbox";
+import { isTaskKind, parseTaskData, type TaskKind } from "./task-data";
 
 export interface TaskContext {
   /**
@@ -15,15 +16,16 @@ export interface TaskContext {
   signal: AbortSignal;
 }
 
-export interface TaskHandler {
-  run(task: OutboxTask, context?: TaskContext): Promise<void>;
+/** Performs tasks of one kind, given their data as that kind's schema (task-data.ts) says. */
+export interface TaskHandler<K extends TaskKind> {
+  run(task: Task<K>, context?: TaskContext): Promise<void>;
   /** Records a final failure where users can see it (dispatch record, check run...). */
-  giveUp?(task: OutboxTask, failure: FailureClass): Promise<void>;
+  giveUp?(task: Task<K>, failure: FailureClass): Promise<void>;
   /**
    * Told when a failed run is scheduled to be retried: for metrics, and to record where users can
    * see it (a dispatch record's attempts, last error and next try). A failure here is only logged.
    */
-  retrying?(task: OutboxTask, failure: FailureClass, next: { attempts: number; nextAttemptAt: number }): void | Promise<void>;
+  retrying?(task: Task<K>, failure: FailureClass, next: { attempts: number; nextAttemptAt: number }): void | Promise<void>;
   /**
    * Retryable failures of this kind are given up once a task is this old, instead of the runner's
    * `giveUpAfterMs`: for work whose result must eventually show however long GitHub is unwell.
@@ -31,9 +33,12 @@ export interface TaskHandler {
   giveUpAfterMs?: number;
 }
 
+/** One handler for every kind: the compiler refuses a table that misses one. */
+export type TaskHandlers = { [K in TaskKind]: TaskHandler<K> };
+
 export interface OutboxRunnerOptions {
   outbox: Outbox;
-  handlers: Record<string, TaskHandler>;
+  handlers: TaskHandlers;
   log: Logger;
   metrics: Metrics;
   /** tasks in flight at once */
@@ -62,8 +67,8 @@ type AbortReason = "stopping" | "time-limit" | "lease-lost";
 type TaskOutcome = { kind: "done" } | { kind: "failed"; error: unknown } | { kind: "abandoned" };
 
 const DEFAULT_TASK_TIME_LIMIT_MS = 120_000;
-/** A task of a kind this version lacks is offered again this much later. */
-const UNKNOWN_KIND_RETRY_MS = 60_000;
+/** A task this version cannot read (unknown kind, data not of its kind) is offered again this much later. */
+const UNREADABLE_RETRY_MS = 60_000;
 /** How long `stop()` lets tasks in flight finish before it aborts them. */
 const STOP_GRACE_MS = 3_000;
 /** How long an aborted task gets to settle (aborted requests reject at once) before it is left behind. */
@@ -186,22 +191,39 @@ export class OutboxRunner {
   }
 
   private async runOne(lease: TaskLease): Promise<void> {
-    const { outbox, handlers, log } = this.options;
-    const { task } = lease;
-    const handler = handlers[task.kind];
-    if (!handler) {
-      // Written by a newer version (a rolling deploy: an instance that knows the kind takes it up
-      // meanwhile), or corrupted: left due for a while, then kept visible rather than retried forever.
-      const summary = `no handler for kind ${task.kind} in this version`;
-      if (this.now() - task.createdAt < this.options.giveUpAfterMs) {
-        await outbox.retryAt(task, this.now() + UNKNOWN_KIND_RETRY_MS, summary);
-        log.warn({ taskId: task.id, kind: task.kind }, "outbox task of unknown kind left for an instance that knows it");
-        return;
-      }
-      await outbox.bury(task, this.now(), summary);
-      log.error({ taskId: task.id, kind: task.kind }, "outbox task of unknown kind buried");
+    const { kind } = lease.task;
+    if (!isTaskKind(kind)) {
+      await this.unreadable(lease.task, `no handler for kind ${kind} in this version`);
       return;
     }
+    await this.runKind(lease, kind);
+  }
+
+  /**
+   * Written by a newer version (a rolling deploy: an instance that knows the task takes it up
+   * meanwhile), or corrupted: left due for a while, then kept visible rather than retried forever.
+   */
+  private async unreadable(task: OutboxTask, summary: string): Promise<void> {
+    const { outbox, log } = this.options;
+    if (this.now() - task.createdAt < this.options.giveUpAfterMs) {
+      await outbox.retryAt(task, this.now() + UNREADABLE_RETRY_MS, summary);
+      log.warn({ taskId: task.id, kind: task.kind, reason: summary }, "outbox task this version cannot read left for an instance that can");
+      return;
+    }
+    await outbox.bury(task, this.now(), summary);
+    log.error({ taskId: task.id, kind: task.kind, reason: summary }, "outbox task this version cannot read buried");
+  }
+
+  /** Generic in the kind, so the compiler matches the handler taken from the table with the task's data. */
+  private async runKind<K extends TaskKind>(lease: TaskLease, kind: K): Promise<void> {
+    const { outbox, log } = this.options;
+    const parsed = parseTaskData(kind, lease.task.data);
+    if (!parsed.ok) {
+      await this.unreadable(lease.task, `data not of kind ${kind}: ${parsed.error}`);
+      return;
+    }
+    const task: Task<K> = { ...lease.task, kind, data: parsed.data };
+    const handler: TaskHandler<K> = this.options.handlers[kind];
     const abort = new AbortController();
     const stopTask = (reason: AbortReason) => abort.abort(reason);
     const onStopping = () => stopTask("stopping");
@@ -281,7 +303,7 @@ export class OutboxRunner {
     this.wakeTimer = { at: next, timer };
   }
 
-  private async failed(task: OutboxTask, handler: TaskHandler, error: unknown): Promise<void> {
+  private async failed<K extends TaskKind>(task: Task<K>, handler: TaskHandler<K>, error: unknown): Promise<void> {
     const { outbox, log, metrics } = this.options;
     const deferMs = deferralOf(error);
     if (deferMs !== null) {

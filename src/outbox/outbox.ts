@@ -1,3 +1,8 @@
+/**
+ * outbox/ owns durable work: the task table (kinds and their data), storing tasks with the decisions
+ * that cause them, and running them with leases, retries and backoff until done or given up. What a
+ * task does belongs to the folder of its kind; the composition root hands in one handler per kind.
+ */
 import { randomUUID } from "node:crypto";
 import {
   buryTaskOps,
@@ -22,6 +27,7 @@ import {
 import { CorruptRecordError } from "../records/read-record";
 import type { Store, WriteOp } from "../store/store";
 import { DEFAULT_LANE } from "./lanes";
+import type { NewTask, TaskData, TaskKind } from "./task-data";
 
 /**
  * Durable work items: a side effect (a dispatch, a check-run write, a HUD record) is stored here in
@@ -36,6 +42,9 @@ import { DEFAULT_LANE } from "./lanes";
  */
 export type { OutboxTask };
 
+/** A task whose kind is known and whose data was checked against it: what a handler receives. */
+export type Task<K extends TaskKind> = Omit<OutboxTask, "kind" | "data"> & { kind: K; data: TaskData[K] };
+
 /** A claimed task and how long its holder has it: the task's score in its lane while claimed. */
 export interface TaskLease {
   task: OutboxTask;
@@ -43,8 +52,6 @@ export interface TaskLease {
   /** the task's stored text when claimed: completing removes that version only */
   stored: string;
 }
-
-export type NewTask = Pick<OutboxTask, "id" | "kind" | "data"> & { lane?: string };
 
 export class Outbox {
   constructor(private readonly store: Store) {}
@@ -54,12 +61,12 @@ export class Outbox {
    * that is already waiting replaces its data and keeps its place: a coalescing kind (one id per
    * thing to write, e.g. a check run) costs one run for any number of decisions made before its turn.
    */
-  enqueueOps(task: NewTask, now: number, dueAt = now): WriteOp[] {
+  enqueueOps<K extends TaskKind>(task: NewTask<K>, now: number, dueAt = now): WriteOp[] {
     const lane = task.lane ?? DEFAULT_LANE;
     return enqueueTaskOps({ id: task.id, kind: task.kind, data: task.data, lane, createdAt: now, attempts: 0, lastError: null, version: randomUUID() }, dueAt);
   }
 
-  async enqueue(task: NewTask, now: number, dueAt = now): Promise<void> {
+  async enqueue<K extends TaskKind>(task: NewTask<K>, now: number, dueAt = now): Promise<void> {
     await this.store.write(this.enqueueOps(task, now, dueAt));
   }
 

@@ -7,11 +7,11 @@ import type { Logger } from "pino";
 import type { ConfigSource } from "../config/config-source";
 import { sameRepo } from "../config/types";
 import type { Metrics } from "../metrics/metrics";
-import type { FailureClass } from "../outbox/classify-failure";
-import type { OutboxTask } from "../outbox/outbox";
+import type { Task } from "../outbox/outbox";
 import type { TaskHandler } from "../outbox/outbox-runner";
 import { readDispatch, updateDispatch } from "../records/dispatches";
 import { appendJobRequest } from "../records/job-requests";
+import type { ENQUEUE_JOB_TASK } from "../relay/relay-delivery";
 import { givenUp, mintCallbackToken, recordRetry } from "../relay/dispatch-task";
 import type { Store } from "../store/store";
 import { buildJobRequests } from "./build-job-requests";
@@ -33,11 +33,11 @@ export interface EnqueueJobTaskDeps {
  * the XADD and the marker that it happened commit together, only if the marker is absent — with a
  * callback token minted now (stored nowhere but in the entries). Then marks the dispatch sent.
  */
-export function enqueueJobTask(deps: EnqueueJobTaskDeps): TaskHandler {
+export function enqueueJobTask(deps: EnqueueJobTaskDeps): TaskHandler<typeof ENQUEUE_JOB_TASK> {
   const now = () => deps.now?.() ?? Date.now();
   return {
-    async run(task: OutboxTask) {
-      const record = await readDispatch(deps.store, String(task.data.requestId));
+    async run(task: Task<typeof ENQUEUE_JOB_TASK>) {
+      const record = await readDispatch(deps.store, task.data.requestId);
       if (!record || record.state !== "pending") return; // already enqueued, or expired: nothing to do
       const config = await deps.config.get();
       if (config === null) throw new Error("relay config not loaded yet");
@@ -67,8 +67,8 @@ export function enqueueJobTask(deps: EnqueueJobTaskDeps): TaskHandler {
       deps.metrics.dispatches.inc({ transport: "queue", outcome: "retried" });
       await recordRetry(deps.store, task, failure, next);
     },
-    async giveUp(task: OutboxTask, failure: FailureClass) {
-      await updateDispatch(deps.store, String(task.data.requestId), givenUp(task, failure, now()));
+    async giveUp(task, failure) {
+      await updateDispatch(deps.store, task.data.requestId, givenUp(task, failure, now()));
       deps.metrics.dispatches.inc({ transport: "queue", outcome: "given_up" });
     },
   };

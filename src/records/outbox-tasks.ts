@@ -13,7 +13,8 @@ export const outboxTaskSchema = z.object({
   /** deterministic where the cause is (e.g. delivery + downstream), so a re-plan cannot double it */
   id: z.string(),
   kind: z.string(),
-  data: z.record(z.string(), z.unknown()),
+  /** as stored: the runner checks it against its kind's schema (outbox/task-data.ts) before a handler sees it */
+  data: z.unknown(),
   createdAt: z.number(),
   attempts: z.number(),
   lastError: z.string().nullable(),

@@ -1,12 +1,26 @@
+/**
+ * redelivery/ owns missed webhook deliveries: a periodic check of the app's recent deliveries, which
+ * failed ones to ask GitHub to redeliver (pick-redeliveries.ts, pure), and remembering what it asked.
+ */
 import { z } from "zod";
 import type { ConfigSource } from "../config/config-source";
-import type { Relay } from "../create-relay";
+import type { Logger } from "pino";
+import type { Probot } from "probot";
+import type { Metrics } from "../metrics/metrics";
+import type { Store } from "../store/store";
 import { classifyFailure } from "../outbox/classify-failure";
 import { deliveriesClaimed } from "../records/deliveries";
 import { forgetRedeliveryAsked, lockRedeliveryCheck, markRedeliveryAsked, readSeenUntil, storeSeenUntil } from "../records/redelivery";
 import { hookDeliverySchema, pickRedeliveries, type HookDelivery } from "./pick-redeliveries";
 
-type RedeliveryRelay = Pick<Relay, "probot" | "store" | "metrics" | "log"> & { config: Pick<ConfigSource, "current"> };
+/** The check asks GitHub (as the app) for its recent deliveries and remembers what it asked for in the store. */
+export interface RedeliveryDeps {
+  probot: Probot;
+  store: Store;
+  metrics: Pick<Metrics, "redeliveries">;
+  log: Logger;
+  config: Pick<ConfigSource, "current">;
+}
 
 /** SPEC §3: at most one check a minute per relay, however many processes or containers run it. */
 const LOCK_SECONDS = 60;
@@ -40,7 +54,7 @@ export interface RedeliveryOutcome {
   left: number;
 }
 
-type AppOctokit = Awaited<ReturnType<Relay["probot"]["auth"]>>;
+type AppOctokit = Awaited<ReturnType<Probot["auth"]>>;
 
 /** Newest first, back to `since`: GitHub's pages (`cursor` in the Link header) until one reaches it. */
 async function listSince(app: AppOctokit, since: number): Promise<{ deliveries: HookDelivery[]; complete: boolean }> {
@@ -66,7 +80,7 @@ async function listSince(app: AppOctokit, since: number): Promise<{ deliveries: 
  * one it refused for good (4xx) is not. Once `stopping()` (a shutdown)
  * it asks no more and leaves the rest to the next check.
  */
-export async function redeliverMissed(relay: RedeliveryRelay, now: number, stopping: () => boolean = () => false): Promise<RedeliveryOutcome> {
+export async function redeliverMissed(relay: RedeliveryDeps, now: number, stopping: () => boolean = () => false): Promise<RedeliveryOutcome> {
   const skipped = { checked: false, listed: 0, asked: 0, failed: 0, left: 0 };
   // A redelivery answered 503 (no config yet) would count as failed again, and is never asked twice.
   if (relay.config.current() === null) return skipped;
@@ -120,7 +134,7 @@ export async function redeliverMissed(relay: RedeliveryRelay, now: number, stopp
  * all processes together to one check a minute. The scheduled Lambda calls `redeliverMissed` itself.
  * The returned stop ends the timer and resolves once a check in progress has stopped asking.
  */
-export function startRedeliveryChecks(relay: RedeliveryRelay, intervalMs: number, now: () => number = Date.now): () => Promise<void> {
+export function startRedeliveryChecks(relay: RedeliveryDeps, intervalMs: number, now: () => number = Date.now): () => Promise<void> {
   let running: Promise<void> | null = null;
   let stopped = false;
   // One line when checks start failing (GitHub or Redis away) and one when they work again, not one per try.

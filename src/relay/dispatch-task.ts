@@ -4,12 +4,13 @@ import type { AppGitHub } from "../github/app-github";
 import { OUTBOX_WRITE_WAIT_MS } from "../github/pace-writes";
 import type { Metrics } from "../metrics/metrics";
 import type { FailureClass } from "../outbox/classify-failure";
-import type { OutboxTask } from "../outbox/outbox";
+import type { OutboxTask, Task } from "../outbox/outbox";
 import type { TaskContext, TaskHandler } from "../outbox/outbox-runner";
 import { readDeliveryPayload } from "../records/deliveries";
 import { readDispatch, updateDispatch, type DispatchRecord } from "../records/dispatches";
 import type { Store } from "../store/store";
 import { buildClientPayload } from "./build-client-payload";
+import type { DISPATCH_TASK, ENQUEUE_JOB_TASK } from "./relay-delivery";
 
 export interface DispatchTaskDeps {
   store: Store;
@@ -26,11 +27,11 @@ export interface DispatchTaskDeps {
  * repository, carrying a callback token minted now (it is stored nowhere else). One GitHub call in
  * steady state: installation id and token come from caches.
  */
-export function dispatchTask(deps: DispatchTaskDeps): TaskHandler {
+export function dispatchTask(deps: DispatchTaskDeps): TaskHandler<typeof DISPATCH_TASK> {
   const now = () => deps.now?.() ?? Date.now();
   return {
-    async run(task: OutboxTask, context?: TaskContext) {
-      const record = await readDispatch(deps.store, String(task.data.requestId));
+    async run(task: Task<typeof DISPATCH_TASK>, context?: TaskContext) {
+      const record = await readDispatch(deps.store, task.data.requestId);
       if (!record || record.state !== "pending") return; // already sent, or expired: nothing to do
       const payload = await readDeliveryPayload(deps.store, record.deliveryId);
       const { upstream } = record;
@@ -74,8 +75,8 @@ export function dispatchTask(deps: DispatchTaskDeps): TaskHandler {
       deps.metrics.dispatches.inc({ transport: "dispatch", outcome: "retried" });
       await recordRetry(deps.store, task, failure, next);
     },
-    async giveUp(task: OutboxTask, failure: FailureClass) {
-      await updateDispatch(deps.store, String(task.data.requestId), givenUp(task, failure, now()));
+    async giveUp(task, failure) {
+      await updateDispatch(deps.store, task.data.requestId, givenUp(task, failure, now()));
       deps.metrics.dispatches.inc({ transport: "dispatch", outcome: "given_up" });
     },
   };
@@ -104,13 +105,13 @@ export async function mintCallbackToken(record: DispatchRecord, secrets: readonl
 }
 
 /** What a dispatch-sending task's retry hook records: attempts, the error in plain words, the next try. */
-export async function recordRetry(store: Store, task: OutboxTask, failure: FailureClass, next: { attempts: number; nextAttemptAt: number }): Promise<void> {
-  await updateDispatch(store, String(task.data.requestId), (r) =>
+export async function recordRetry(store: Store, task: Task<typeof DISPATCH_TASK | typeof ENQUEUE_JOB_TASK>, failure: FailureClass, next: { attempts: number; nextAttemptAt: number }): Promise<void> {
+  await updateDispatch(store, task.data.requestId, (r) =>
     r.state === "pending" ? { ...r, lastError: failure.summary, attempts: next.attempts, nextAttemptAt: next.nextAttemptAt } : r,
   );
 }
 
 /** A dispatch record's change when its task is given up: when, after how many attempts, and why. */
-export function givenUp(task: OutboxTask, failure: FailureClass, at: number): (r: DispatchRecord) => DispatchRecord {
+export function givenUp(task: Pick<OutboxTask, "attempts">, failure: FailureClass, at: number): (r: DispatchRecord) => DispatchRecord {
   return (r) => ({ ...r, state: "failed", lastError: failure.summary, attempts: task.attempts + 1, nextAttemptAt: null, failedAt: at });
 }

@@ -1,3 +1,8 @@
+/**
+ * relay/ owns an upstream event's way to its dispatches: parsing the event, explaining per downstream
+ * who gets it and why (pure), planning and building client_payloads (pure), the delivery write that
+ * stores them with their tasks, the dispatch task, and re-dispatches (re-runs, ciflow label reads).
+ */
 import type { Downstream, RelayConfig } from "../config/types";
 import { deliverySkipReason, explainDelivery, type DeliveryExplanation, type SkipReason } from "./explain-delivery";
 import type { UpstreamEvent } from "./upstream-event";

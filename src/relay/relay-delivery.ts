@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { checkRunOpsForDispatch } from "../checks/check-run-effects";
-import { ciflowLabelsTaskOps } from "../checks/ciflow-labels-task";
+import { ciflowLabelsTaskOps } from "./ciflow-labels-task";
 import { wantsCheckRuns } from "../checks/wants-check-runs";
 import type { RelayConfig, Transport } from "../config/types";
 import type { Metrics } from "../metrics/metrics";

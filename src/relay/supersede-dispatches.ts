@@ -1,5 +1,7 @@
 import type { PullRequestHead } from "../checks/supersede-check-runs";
-import type { Relay } from "../create-relay";
+import type { Metrics } from "../metrics/metrics";
+import type { Outbox } from "../outbox/outbox";
+import type { Store } from "../store/store";
 import { recordedDispatches } from "../checks/recorded-dispatches";
 import { parseDispatchRecord, readRawDispatch, updatedDispatchOp, writeIfDispatchIs, type DispatchRecord } from "../records/dispatches";
 import { dispatchTaskId } from "./relay-delivery";
@@ -21,7 +23,14 @@ export function supersededDispatches(records: readonly DispatchRecord[], headSha
  * their outbox tasks removed with it, so a burst of pushes leaves no backlog of stale dispatches.
  * Each record changes only if nothing else changed it meanwhile (a task sending it). Returns how many.
  */
-export async function supersedeDispatches(relay: Pick<Relay, "store" | "outbox" | "metrics">, head: PullRequestHead, now: number): Promise<number> {
+/** What dropping superseded dispatches reads, writes through and counts. */
+export interface SupersedeDispatchesDeps {
+  store: Store;
+  outbox: Outbox;
+  metrics: Pick<Metrics, "dispatches">;
+}
+
+export async function supersedeDispatches(relay: SupersedeDispatchesDeps, head: PullRequestHead, now: number): Promise<number> {
   const stale = supersededDispatches(await recordedDispatches(relay.store, { repo: head.repo, pr: head.number }), head.sha);
   let dropped = 0;
   for (const { requestId } of stale) {

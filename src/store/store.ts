@@ -1,3 +1,8 @@
+/**
+ * store/ owns the Store port and its two implementations (Redis, memory): atomic multi-key writes,
+ * compare-and-set, leased due-item claims, and what a Redis outage looks like. Keys and record shapes
+ * belong to the domain records, not to the store.
+ */
 import type { SlotReservation } from "./next-slot";
 import { LOST_RACE, retryContended } from "./retry-contended";
 

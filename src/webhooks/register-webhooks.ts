@@ -1,7 +1,12 @@
+/**
+ * webhooks/ owns the Probot handlers: which GitHub events the relay listens to, dropping its own
+ * events (app slug), and handing each event to its domain (relay/ for pushes and PRs,
+ * register-check-webhooks.ts for labels, re-runs and workflow_run).
+ */
 import type { Probot } from "probot";
-import { registerCheckWebhooks } from "../checks/register-check-webhooks";
-import type { Relay } from "../create-relay";
-import { explainOwnEvent, relayDelivery } from "../relay/relay-delivery";
+import type { ConfigSource } from "../config/config-source";
+import { explainOwnEvent, relayDelivery, type RelayDeliveryDeps } from "../relay/relay-delivery";
+import { registerCheckWebhooks, type CheckWebhookDeps } from "./register-check-webhooks";
 import { AppSlug } from "./app-slug";
 import { isOwnEvent } from "./is-own-event";
 import { payloadText } from "./verified-text";
@@ -11,11 +16,18 @@ function httpError(status: number, message: string): Error {
   return Object.assign(new Error(message), { status });
 }
 
+/** Webhooks are relayed (store, outbox), counted, and answered from the cached config. */
+export interface WebhookDeps extends RelayDeliveryDeps, CheckWebhookDeps {
+  probot: Probot;
+  env: { appId?: number };
+  config: ConfigSource;
+}
+
 /**
  * SPEC §3 webhook handling. Probot has verified the signature before any of this runs; a handler
  * resolves only once its work is stored durably, so GitHub's 200 means "accepted, will not be lost".
  */
-export function registerWebhooks(app: Probot, relay: Relay): void {
+export function registerWebhooks(app: Probot, relay: WebhookDeps): void {
   const appSlug = new AppSlug({ probot: relay.probot, store: relay.store, log: relay.log, appId: relay.env.appId });
   // Learnt before the first webhook needs it, where possible; a webhook never waits for GitHub here.
   void appSlug.current();
@@ -36,7 +48,7 @@ export function registerWebhooks(app: Probot, relay: Relay): void {
       await explainOwnEvent(relay, relay.config.currentAndRefreshIfDue(), { id: context.id, name: context.name, payload });
       return;
     }
-    if (context.name === "push" && relay.config.isConfigPush(context.payload as Parameters<Relay["config"]["isConfigPush"]>[0])) {
+    if (context.name === "push" && relay.config.isConfigPush(context.payload as Parameters<ConfigSource["isConfigPush"]>[0])) {
       // Not awaited: the answer never waits on GitHub. Reads asked for meanwhile share this one, and a
       // failed read keeps the last good config (and is logged) like any other.
       void relay.config.refresh();

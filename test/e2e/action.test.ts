@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { expect } from "@jest/globals";
 import { dispatchPr, startCallbackWorld, waitUntil, type CallbackWorld, type Dispatched } from "../support/callback-world";
 import { randomSha } from "../support/webhooks";
 

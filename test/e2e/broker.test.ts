@@ -2,8 +2,14 @@ import { createHash, randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { expect } from "@jest/globals";
+import type { AuditRecord } from "../../src/audit/audit-record";
+import type { PlannedRequest } from "../../src/broker/plan-request";
+import type { FailureBody } from "../../src/errors/failure-kinds";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github";
+import type { HealthBody } from "../support/health-answer";
 import { startOidcIssuer, type MintOptions, type OidcIssuer } from "../support/oidc-issuer";
+import { parseJson, readJson } from "../support/read-json";
 import { respellings } from "../support/respell-jwt";
 import { cleanupRedisPrefix, startRelayServer, type RelayServer } from "../support/server-harness";
 
@@ -37,9 +43,15 @@ broker:
     operations: [github.issue.read]
 `;
 
-interface Answer {
+/**
+ * A broker answer (SPEC §4.1): `data` (what the operation read or wrote, shaped per operation) or
+ * `planned` (a dry run's write) when ok, the SPEC §5 fields when refused.
+ */
+type BrokerBody<Data> = Partial<Omit<FailureBody, "ok">> & { ok: boolean; data?: Data; planned?: PlannedRequest; idempotentReplay?: boolean };
+
+interface Answer<Data = unknown> {
   status: number;
-  body: Record<string, any>;
+  body: BrokerBody<Data>;
 }
 
 describe("broker end to end (real server, fake GitHub, local OIDC issuer)", () => {
@@ -58,14 +70,14 @@ describe("broker end to end (real server, fake GitHub, local OIDC issuer)", () =
     return token;
   }
 
-  async function post(path: string, body: unknown, token: string | null): Promise<Answer> {
+  async function post<Data = unknown>(path: string, body: unknown, token: string | null): Promise<Answer<Data>> {
     brokerRequestsSent++;
     const response = await fetch(relay.url(path), {
       method: "POST",
       headers: { "content-type": "application/json", ...(token === null ? {} : { authorization: `Bearer ${token}` }) },
       body: JSON.stringify(body),
     });
-    return { status: response.status, body: (await response.json()) as Record<string, any> };
+    return { status: response.status, body: await readJson<BrokerBody<Data>>(response) };
   }
 
   const request = (operation: string, params: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({
@@ -77,21 +89,21 @@ describe("broker end to end (real server, fake GitHub, local OIDC issuer)", () =
     ...extra,
   });
 
-  async function gh(body: unknown, token?: string | null): Promise<Answer> {
-    return post("/relay/v1/github/gh", body, token === undefined ? await brokerToken() : token);
+  async function gh<Data = unknown>(body: unknown, token?: string | null): Promise<Answer<Data>> {
+    return post<Data>("/relay/v1/github/gh", body, token === undefined ? await brokerToken() : token);
   }
 
-  function auditRecords(): Record<string, any>[] {
-    let text = "";
+  function auditRecords(): AuditRecord[] {
+    let text: string;
     try {
       text = readFileSync(join(auditDir, "audit.jsonl"), "utf8");
     } catch {
       return [];
     }
-    return text.split("\n").filter(Boolean).map((line) => JSON.parse(line) as Record<string, any>);
+    return text.split("\n").filter(Boolean).map((line) => parseJson<AuditRecord>(line));
   }
 
-  async function auditFor(requestId: string): Promise<Record<string, any>> {
+  async function auditFor(requestId: string): Promise<AuditRecord> {
     for (let i = 0; i < 100; i++) {
       const found = auditRecords().filter((r) => r.requestId === requestId);
       if (found.length > 0) return found[0];
@@ -126,11 +138,11 @@ describe("broker end to end (real server, fake GitHub, local OIDC issuer)", () =
 
   describe("operations", () => {
     it("github.auth.status probes the rate limit and the repository", async () => {
-      const answer = await gh(request("github.auth.status"));
+      const answer = await gh<{ rateLimit: unknown }>(request("github.auth.status"));
       expect(answer.status).toBe(200);
       expect(answer.body).toMatchObject({ ok: true, operation: "github.auth.status", repo: UPSTREAM, dryRun: false });
       expect(answer.body.data).toMatchObject({ authenticated: true, repository: { full_name: UPSTREAM } });
-      expect(answer.body.data.rateLimit).toHaveProperty("remaining");
+      expect(answer.body.data?.rateLimit).toHaveProperty("remaining");
     });
 
     it("github.issue.read answers the issue reduced to jsonFields", async () => {
@@ -163,11 +175,11 @@ describe("broker end to end (real server, fake GitHub, local OIDC issuer)", () =
       const answer = await gh(body);
       expect(answer.status).toBe(200);
       expect(answer.body).toMatchObject({ ok: true, dryRun: true, writesRemote: false, planned: { method: "POST", path: `/repos/${UPSTREAM}/pulls` } });
-      expect(answer.body.planned.bodySha256).toMatch(/^[0-9a-f]{64}$/);
-      expect(answer.body.planned.bodyLength).toBeGreaterThan(0);
+      expect(answer.body.planned?.bodySha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(answer.body.planned?.bodyLength).toBeGreaterThan(0);
       expect(github.requestsTo("POST", "/repos/{owner}/{repo}/pulls")).toHaveLength(before);
       const audit = await auditFor(body.requestId);
-      expect({ length: audit.bodyLength, sha: audit.bodySha256 }).toEqual({ length: answer.body.planned.bodyLength, sha: answer.body.planned.bodySha256 });
+      expect({ length: audit.bodyLength, sha: audit.bodySha256 }).toEqual({ length: answer.body.planned?.bodyLength, sha: answer.body.planned?.bodySha256 });
     });
 
     it("github.pr.create live opens the PR once, sending exactly what was planned", async () => {
@@ -176,10 +188,10 @@ describe("broker end to end (real server, fake GitHub, local OIDC issuer)", () =
       const answer = await gh({ ...planned, dryRun: false });
       expect(answer.status).toBe(200);
       expect(answer.body).toMatchObject({ ok: true, dryRun: false, writesRemote: true, data: { title: "Bump", head: { ref: "bump-2" } } });
-      const sent = github.requestsTo("POST", "/repos/{owner}/{repo}/pulls").filter((r) => (r.body as any)?.head === "bump-2");
+      const sent = github.requestsTo("POST", "/repos/{owner}/{repo}/pulls").filter((r) => (r.body as { head?: string } | null)?.head === "bump-2");
       expect(sent).toHaveLength(1);
-      expect(createHash("sha256").update(sent[0].rawBody).digest("hex")).toBe(plan.body.planned.bodySha256);
-      expect((sent[0].body as any).body).toContain(`<!-- ci-relay:${planned.requestId} -->`);
+      expect(createHash("sha256").update(sent[0].rawBody).digest("hex")).toBe(plan.body.planned?.bodySha256);
+      expect((sent[0].body as { body: string }).body).toContain(`<!-- ci-relay:${planned.requestId} -->`);
     });
 
     it("github.pr.comment.create live posts the comment", async () => {
@@ -204,10 +216,11 @@ describe("broker end to end (real server, fake GitHub, local OIDC issuer)", () =
     it("two concurrent identical requests comment once", async () => {
       github.delayNext({ method: "POST", path: "/repos/{owner}/{repo}/issues/{n}/comments", ms: 400 });
       const body = request("github.pr.comment.create", { number: 59, body: "concurrent" }, { dryRun: false });
-      const [a, b] = await Promise.all([gh(body, await brokerToken()), gh(body, await brokerToken())]);
+      const [a, b] = await Promise.all([gh<{ id: number }>(body, await brokerToken()), gh<{ id: number }>(body, await brokerToken())]);
       expect([a.status, b.status]).toEqual([200, 200]);
       expect([a.body.idempotentReplay, b.body.idempotentReplay].filter(Boolean)).toHaveLength(1);
-      expect(a.body.data.id).toBe(b.body.data.id);
+      expect(a.body.data?.id).toEqual(expect.any(Number));
+      expect(a.body.data?.id).toBe(b.body.data?.id);
       expect(github.comments(UPSTREAM, 59).filter((c) => c.body.startsWith("concurrent"))).toHaveLength(1);
     });
 
@@ -217,9 +230,9 @@ describe("broker end to end (real server, fake GitHub, local OIDC issuer)", () =
       // The earlier attempt's comment, carrying this request's marker, reached GitHub; its result never reached the store.
       await gh(request("github.pr.comment.create", { number: 59, body: `lost answer\n\n${marker}` }, { dryRun: false }));
       const before = github.requestsTo("POST", "/repos/{owner}/{repo}/issues/{n}/comments").length;
-      const retried = await gh(body);
+      const retried = await gh<{ body: string }>(body);
       expect(retried.status).toBe(200);
-      expect(retried.body.data.body).toContain(marker);
+      expect(retried.body.data?.body).toContain(marker);
       expect(github.requestsTo("POST", "/repos/{owner}/{repo}/issues/{n}/comments")).toHaveLength(before);
       expect(github.comments(UPSTREAM, 59).filter((c) => c.body.includes(marker))).toHaveLength(1);
     });
@@ -358,7 +371,7 @@ describe("broker end to end (real server, fake GitHub, local OIDC issuer)", () =
 
     it("health lists the broker operations and reveals no key material", async () => {
       const response = await fetch(relay.url("/relay/health"));
-      const body = (await response.json()) as Record<string, any>;
+      const body = await readJson<HealthBody>(response);
       expect(body.capabilities).toEqual(expect.arrayContaining([...ALL_OPERATIONS, "github.pr.preflight"]));
       expect(JSON.stringify(body)).not.toContain("PRIVATE KEY");
     });

@@ -1,6 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { expect } from "@jest/globals";
+import type { AuditRecord } from "../../src/audit/audit-record";
 import { mintRelayToken } from "../../src/auth/relay-token";
 import { recordDispatchOps, type DispatchRecord } from "../../src/records/dispatches";
 import { readJobsOf } from "../../src/records/jobs";
@@ -19,6 +21,7 @@ import {
   type Dispatched,
   type HudRow,
 } from "../support/callback-world";
+import { parseJson } from "../support/read-json";
 import { respellings } from "../support/respell-jwt";
 
 const CONFIG = `
@@ -73,7 +76,7 @@ describe("callbacks end to end (real server, fake GitHub, local OIDC issuer, HUD
     expect(finished.json).toMatchObject({ ok: true, state: "COMPLETED", duplicate: false });
 
     await waitUntil(() => hudRowsFor(dispatched.requestId).length === 2, 10_000, "two HUD rows");
-    const statusOf = (row: HudRow) => row.body.untrusted.callback_payload.workflow.status;
+    const statusOf = (row: HudRow) => String(row.body.untrusted.callback_payload.workflow.status);
     const [inProgress, completed] = hudRowsFor(dispatched.requestId).sort((a, b) => (statusOf(a) < statusOf(b) ? 1 : -1));
     expect(inProgress.headers["x-hud-internal-bot"]).toBe(HUD_TOKEN);
     expect(inProgress.body.trusted).toMatchObject({
@@ -143,7 +146,7 @@ describe("callbacks end to end (real server, fake GitHub, local OIDC issuer, HUD
     const mint = (claims: Record<string, unknown> = {}, options: Parameters<CallbackWorld["issuer"]["mint"]>[1] = {}) =>
       world.issuer.mint({ repository: "Vendor/Backend", ...claims }, options);
 
-    const cases: [string, () => Promise<{ status: number; json: Record<string, any>; text: string }>, number, string, string | null][] = [
+    const cases: [string, () => Promise<Pick<Answer, "status" | "json" | "text">>, number, string, string | null][] = [
       ["a token signed by another key", async () => withOidc(await mint({}, { forge: "other-key" })), 401, "token-invalid", "signature-invalid"],
       ["a token under an unknown kid", async () => withOidc(await mint({}, { forge: "unknown-kid" })), 401, "token-invalid", "unknown-key"],
       ["alg none", async () => withOidc(await mint({}, { forge: "alg-none" })), 401, "token-invalid", null],
@@ -232,7 +235,7 @@ describe("callbacks end to end (real server, fake GitHub, local OIDC issuer, HUD
     // A bearer cannot carry whitespace, nor `=` but at its end (RFC 6750): those stop at the bearer grammar.
     for (const [name, oidc] of respellings(remember(await world.issuer.mint({ repository: "Vendor/Backend" }))).filter(([, t]) => !/\s/.test(t))) {
       const answer = await send(oidc, dispatched.callbackToken);
-      if (answer.status !== 401 || !["token-malformed", "bearer-unusable"].includes(answer.json.degradedReason)) {
+      if (answer.status !== 401 || !["token-malformed", "bearer-unusable"].includes(answer.json.degradedReason ?? "")) {
         refusals.push(`OIDC token, ${name}: ${answer.status}`);
       }
     }
@@ -331,7 +334,7 @@ describe("callbacks end to end (real server, fake GitHub, local OIDC issuer, HUD
     remember(dispatched.callbackToken);
     const refusedAnswer = await callBack(world, dispatched, workflowReport(), "vendor/backend-fork");
     const acceptedAnswer = await callBack(world, dispatched, workflowReport({ status: "completed", conclusion: "success", run_id: "99" }), "vendor/backend");
-    const find = (requestId: string) => () => readFileSync(auditPath, "utf8").trimEnd().split("\n").map((line) => JSON.parse(line)).find((r) => r.requestId === requestId);
+    const find = (requestId: string) => () => readFileSync(auditPath, "utf8").trimEnd().split("\n").map((line) => parseJson<AuditRecord>(line)).find((r) => r.requestId === requestId);
     await waitUntil(() => find(acceptedAnswer.json.requestId)() !== undefined && find(refusedAnswer.json.requestId)() !== undefined, 5_000, "audit lines");
 
     expect(find(refusedAnswer.json.requestId)()).toMatchObject({

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { Probot, ProbotOctokit } from "probot";
-import type { JobTransition } from "../../src/callback/job-transition";
+import type { JobTransition } from "../../src/jobs/job-transition";
 import { checkRunOpsForTransition } from "../../src/checks/check-run-effects";
-import { sweepTimeouts } from "../../src/checks/sweep-timeouts";
+import { sweepCheckRunTimeouts } from "../../src/timeouts/timeout-sweeps";
 import { loadEnv } from "../../src/config/env";
 import type { RelayConfig } from "../../src/config/types";
 import { createRelay, type Relay } from "../../src/create-relay";
@@ -317,13 +317,13 @@ describe("check runs (relay in process, fake GitHub)", () => {
       await report(await dispatchOf(slow, "strict/gate"), { scope: "job", to: "IN_PROGRESS" });
 
       skipped += 2 * MINUTE; // 6 min: past pickup for `idle`; `slow` called back, so only its job clock runs
-      await sweepTimeouts(relay, now());
+      await sweepCheckRunTimeouts(relay, now());
       await settle();
       expect(checks(idle, "relay/strict/gate")).toEqual([expect.objectContaining({ status: "completed", conclusion: "timed_out" })]);
       expect(checks(slow).map((r) => r.status)).toEqual(["queued", "in_progress"]);
 
       skipped += 9 * MINUTE; // 15 min: the job has run 11 minutes
-      await sweepTimeouts(relay, now());
+      await sweepCheckRunTimeouts(relay, now());
       await settle();
       expect(checks(slow).map((r) => [r.name, r.conclusion])).toEqual([
         ["relay/strict/gate", "timed_out"],
@@ -336,7 +336,7 @@ describe("check runs (relay in process, fake GitHub)", () => {
       await deliver("pull_request", pullRequest("opened", { number: ++pr, headSha: sha }));
       await report(await dispatchOf(sha, "strict/gate"), { scope: "run", to: "COMPLETED", conclusion: "success" });
       skipped += 30 * MINUTE;
-      await sweepTimeouts(relay, now());
+      await sweepCheckRunTimeouts(relay, now());
       await settle();
       expect(checks(sha, "relay/strict/gate")).toEqual([expect.objectContaining({ conclusion: "success" })]);
     });

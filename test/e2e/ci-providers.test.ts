@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { resolve } from "node:path";
+import { expect } from "@jest/globals";
 import {
   callBack,
   dispatchPr,

@@ -1,4 +1,5 @@
 import { startCallbackWorld, waitUntil, type CallbackWorld } from "../support/callback-world";
+import { clientPayloadOf } from "../support/fake-github";
 import { pushEvent, randomSha, sendWebhook } from "../support/webhooks";
 
 const CONFIG = `
@@ -32,7 +33,7 @@ describe("ciflow tags end to end (real server, fake GitHub)", () => {
     expect(answer.status).toBe(200);
   };
   const dispatchesOf = (deliveryId: string) =>
-    world.github.requests.filter((r) => r.path.endsWith("/dispatches") && (r.body as any)?.client_payload?.delivery_id === deliveryId);
+    world.github.requests.filter((r) => r.path.endsWith("/dispatches") && clientPayloadOf(r)?.delivery_id === deliveryId);
 
   it("relays ciflow/trunk/123 as a push for PR #123 on the tagged commit, with the L4 check run on that commit", async () => {
     const sha = randomSha();
@@ -42,9 +43,9 @@ describe("ciflow tags end to end (real server, fake GitHub)", () => {
 
     await waitUntil(() => dispatchesOf("ciflow-123").filter((r) => r.status === 204).length === 3, 30_000, "three dispatches");
     for (const request of dispatchesOf("ciflow-123")) {
-      const clientPayload = (request.body as any).client_payload;
-      expect(clientPayload.event_type).toBe("push");
-      expect(clientPayload.relay.upstream).toEqual({ repo: "pytorch/pytorch", sha, ref: "refs/tags/ciflow/trunk/123", pr_number: 123 });
+      const clientPayload = clientPayloadOf(request);
+      expect(clientPayload?.event_type).toBe("push");
+      expect(clientPayload?.relay.upstream).toEqual({ repo: "pytorch/pytorch", sha, ref: "refs/tags/ciflow/trunk/123", pr_number: 123 });
     }
     const checks = () => world.github.checkRuns("pytorch/pytorch").filter((c) => c.headSha === sha);
     await waitUntil(() => checks().some((c) => c.name === "relay/Vendor/Gate"), 30_000, "the L4 check run");
@@ -63,7 +64,7 @@ describe("ciflow tags end to end (real server, fake GitHub)", () => {
     world.github.setPull("pytorch/pytorch", { number: 77, labels: [] });
     expect((await sendWebhook(world.relay.baseUrl, { event: "push", payload, deliveryId: "ciflow-annotated" })).status).toBe(200);
     await waitUntil(() => dispatchesOf("ciflow-annotated").length >= 1, 30_000, "a dispatch");
-    expect((dispatchesOf("ciflow-annotated")[0].body as any).client_payload.relay.upstream).toMatchObject({ sha, pr_number: 77 });
+    expect(clientPayloadOf(dispatchesOf("ciflow-annotated")[0])?.relay.upstream).toMatchObject({ sha, pr_number: 77 });
   });
 
   it("relays neither a tag push that matches no push.tags glob nor a tag deletion", async () => {

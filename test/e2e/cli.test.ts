@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github";
 import { startOidcIssuer, type ActionsRuntime, type OidcIssuer } from "../support/oidc-issuer";
+import { parseJson } from "../support/read-json";
 import { cleanupRedisPrefix, startRelayServer, type RelayServer } from "../support/server-harness";
 
 const BIN = resolve(__dirname, "../../bin/ci-relay.js");
@@ -23,7 +24,8 @@ broker:
 
 interface CliRun {
   code: number | null;
-  answer: Record<string, any>;
+  /** stdout's first line, parsed; asserted by shape */
+  answer: Record<string, unknown>;
   stdout: string;
   stderr: string;
 }
@@ -40,9 +42,9 @@ function cli(args: string[], env: Record<string, string>): Promise<CliRun> {
     child.once("error", fail);
     child.once("close", (code) => {
       const firstLine = stdout.split("\n")[0];
-      let answer: Record<string, any> = {};
+      let answer: Record<string, unknown> = {};
       try {
-        answer = JSON.parse(firstLine) as Record<string, any>;
+        answer = parseJson<Record<string, unknown>>(firstLine);
       } catch {
         // asserted by the caller through stdout
       }

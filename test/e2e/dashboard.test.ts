@@ -12,6 +12,12 @@ import { seedDispatch } from "../support/seed-runs";
 import { cleanupRedisPrefix, startRelayServer, type RelayServer } from "../support/server-harness";
 import { pullRequestEvent, pushEvent, randomSha, sendWebhook } from "../support/webhooks";
 
+/** What the page checks read of an element, in the browser (the tests compile without the DOM's types). */
+interface PageElement {
+  getAttribute(name: string): string | null;
+  classList: { contains(token: string): boolean };
+}
+
 /** Screenshots of each state, for people (gitignored; docs/ holds the committed one). */
 const SCREENSHOTS = join(__dirname, "../../test-output/screenshots");
 
@@ -105,7 +111,7 @@ describe("dashboard page in headless Chromium, after real flows", () => {
 
   it("lists stuck work first, gives up in red with the reason, and keeps config order", async () => {
     const { page, requests, csp } = await openDashboard();
-    const rows = await page.locator("tr.downstream").evaluateAll((trs) => trs.map((tr) => [tr.getAttribute("data-repo"), tr.getAttribute("data-status"), tr.classList.contains("stuck")]));
+    const rows = await page.locator("tr.downstream").evaluateAll((trs: PageElement[]) => trs.map((tr) => [tr.getAttribute("data-repo"), tr.getAttribute("data-status"), tr.classList.contains("stuck")]));
     expect(rows[0]).toEqual(["vendor/backend", "queued", true]);
     expect(await page.locator(".stuck-work").textContent()).toContain("not picked up within its 60 min pickup timeout");
     // The PR's section: config order, each with its state.
@@ -123,7 +129,7 @@ describe("dashboard page in headless Chromium, after real flows", () => {
     expect(await backgroundOf(page, 'section.upstream tr[data-repo="vendor/backend"] .status.failure')).toBe("rgb(207, 34, 46)");
     expect(await backgroundOf(page, ".stuck-work .status.queued")).toBe("rgb(9, 105, 218)");
     // The summary leads with a row per downstream, in config order.
-    expect(await page.locator("tr.summary").evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-repo")))).toEqual(["vendor/backend", "vendor/gone", "vendor/flaky"]);
+    expect(await page.locator("tr.summary").evaluateAll((trs: PageElement[]) => trs.map((tr) => tr.getAttribute("data-repo")))).toEqual(["vendor/backend", "vendor/gone", "vendor/flaky"]);
     expect(await page.locator('tr.summary[data-repo="vendor/gone"]').textContent()).toContain("bob, carol");
     expect(csp).toContain("default-src 'none'");
     expect(requests.every((url) => url.startsWith(world.relay.baseUrl))).toBe(true);
@@ -173,7 +179,7 @@ describe("dashboard page in headless Chromium, after real flows", () => {
 
     const { page } = await openDashboard();
     const pushRow = page.locator(`tr.not-relayed[data-delivery="${pushId}"]`);
-    expect(await pushRow.locator(".skip").evaluateAll((divs) => divs.map((d) => d.getAttribute("data-repo")))).toEqual(["vendor/backend", "vendor/gone", "vendor/flaky"]);
+    expect(await pushRow.locator(".skip").evaluateAll((divs: PageElement[]) => divs.map((d) => d.getAttribute("data-repo")))).toEqual(["vendor/backend", "vendor/gone", "vendor/flaky"]);
     expect(await pushRow.locator(".skip .status.skipped").allTextContents()).toEqual(["branch not relayed", "branch not relayed", "branch not relayed"]);
     expect(await pushRow.textContent()).toContain("feature/not-relayed");
     const prRow = page.locator(`tr.not-relayed[data-delivery="${prId}"]`);
@@ -183,7 +189,7 @@ describe("dashboard page in headless Chromium, after real flows", () => {
       expect(await prRow.locator(`.skip[data-repo="${repo}"]`).textContent()).toMatch(/untrusted author.*waiting for the label ci\/ok-to-test/);
     }
     // Newest first; the link opens the per-delivery page.
-    const order = await page.locator("tr.not-relayed").evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-delivery")));
+    const order = await page.locator("tr.not-relayed").evaluateAll((trs: PageElement[]) => trs.map((tr) => tr.getAttribute("data-delivery")));
     expect(order.indexOf(prId)).toBeLessThan(order.indexOf(pushId));
     await page.locator("section.not-relayed").screenshot({ path: join(SCREENSHOTS, "not-relayed.png") });
     await prRow.locator("a", { hasText: "details" }).click();
@@ -193,7 +199,7 @@ describe("dashboard page in headless Chromium, after real flows", () => {
     // The page's PR filter leaves the push out.
     const filtered = await page.goto(world.relay.url("/relay/?upstream=pytorch/pytorch&pr=4242"));
     expect(filtered?.status()).toBe(200);
-    expect(await page.locator("tr.not-relayed").evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-delivery")))).toEqual([prId]);
+    expect(await page.locator("tr.not-relayed").evaluateAll((trs: PageElement[]) => trs.map((tr) => tr.getAttribute("data-delivery")))).toEqual([prId]);
     await page.close();
   });
 

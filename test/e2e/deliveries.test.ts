@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { expect } from "@jest/globals";
 import { TEST_APP_SLUG } from "../support/app-key";
 import { slugStored } from "../support/app-slug-stored";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github";

@@ -3,6 +3,7 @@ import { createServer as createNetServer, type AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { expect } from "@jest/globals";
 import express from "express";
 import pino from "pino";
 import { Probot } from "probot";
@@ -17,7 +18,9 @@ import { RedisStore } from "../../src/store/redis-store";
 import type { Store } from "../../src/store/store";
 import { testAppCredentials } from "../support/app-key";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github";
+import type { HealthBody } from "../support/health-answer";
 import { parsePrometheusText } from "../support/prometheus-text";
+import { readJson } from "../support/read-json";
 import { cleanupRedisPrefix, testRedisUrl, uniqueRedisPrefix } from "../support/redis-prefix";
 
 /**
@@ -84,9 +87,9 @@ async function startInProcess(env: RelayEnv, store: Store, apiUrl: string, now: 
   };
 }
 
-async function getJson(url: string): Promise<{ status: number; body: any }> {
+async function getJson(url: string): Promise<{ status: number; body: HealthBody }> {
   const response = await fetch(url, { signal: AbortSignal.timeout(30_000) });
-  return { status: response.status, body: await response.json() };
+  return { status: response.status, body: await readJson<HealthBody>(response) };
 }
 
 async function scrape(url: string) {
@@ -145,7 +148,7 @@ describe("health and metrics tell the truth (relay in process, fake GitHub, Redi
       degraded: [],
       capabilities: expect.arrayContaining(["relay.dispatch", "relay.redeliver-missed", "github.issue.read"]),
     });
-    expect(Math.abs(Date.parse(body.github.lastOkAt) - now())).toBeLessThan(60_000);
+    expect(Math.abs(Date.parse(String(body.github.lastOkAt)) - now())).toBeLessThan(60_000);
   });
 
   it("a GitHub outage (500s, then connection refused) moves the failure counters, sets failingSince and, after a minute, says github-failing", async () => {
@@ -178,7 +181,7 @@ describe("health and metrics tell the truth (relay in process, fake GitHub, Redi
     const recovered = await getJson(`${subject.url}/relay/health`);
     expect(recovered.body.degraded).toEqual([]);
     expect(recovered.body.github.failingSince).toBeNull();
-    expect(Date.parse(recovered.body.github.lastOkAt)).toBeGreaterThan(Date.parse(early.body.github.failingSince));
+    expect(Date.parse(String(recovered.body.github.lastOkAt))).toBeGreaterThan(Date.parse(String(early.body.github.failingSince)));
   });
 
   it("emits every GitHub call outcome its HELP text promises, in strictly valid exposition format", async () => {
@@ -204,7 +207,7 @@ describe("health and metrics tell the truth (relay in process, fake GitHub, Redi
   });
 
   it("due outbox work older than five minutes shows in the gauges and as outbox-stalled", async () => {
-    const task = { id: "stalled-task", kind: "dispatch", data: { requestId: "none" } };
+    const task = { id: "stalled-task", kind: "dispatch" as const, data: { requestId: "none" } };
     await subject.relay.outbox.enqueue(task, now());
     skipped += 301_000;
     const { status, body } = await getJson(`${subject.url}/relay/health`);

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import Redis from "ioredis";
+import type { FailureBody } from "../../src/errors/failure-kinds";
 import { handler as httpHandler } from "../../src/lambda/http";
 import { closeLambdaRelay } from "../../src/lambda/lambda-relay";
 import { handler as scheduledHandler } from "../../src/lambda/scheduled";
@@ -11,6 +12,7 @@ import { apiGatewayEvent, lambdaContext, scheduledEvent, type HttpRequest } from
 import { testAppCredentials } from "../support/app-key";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github";
 import { startOidcIssuer, type OidcIssuer } from "../support/oidc-issuer";
+import { parseJson } from "../support/read-json";
 import { cleanupRedisPrefix, testRedisUrl, uniqueRedisPrefix } from "../support/redis-prefix";
 import { pullRequestEvent, randomSha, sign, TEST_WEBHOOK_SECRET } from "../support/webhooks";
 
@@ -127,7 +129,7 @@ describe("webhook function", () => {
     const emptyEvent = webhookRequest("lambda-empty-event");
     answers.push(await sendWebhook({ ...emptyEvent, headers: { ...emptyEvent.headers, "x-github-event": "" } }));
     for (const answer of answers) {
-      expect({ status: answer.statusCode, failureKind: JSON.parse(answer.body ?? "{}").failureKind }).toEqual({ status: 400, failureKind: "validation-failed" });
+      expect({ status: answer.statusCode, failureKind: parseJson<Partial<FailureBody>>(answer.body ?? "{}").failureKind }).toEqual({ status: 400, failureKind: "validation-failed" });
     }
   });
 });

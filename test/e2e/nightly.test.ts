@@ -1,4 +1,8 @@
+import { expect } from "@jest/globals";
+import type { AuditRecord } from "../../src/audit/audit-record";
+import type { UpstreamRunView } from "../../src/dashboard/list-runs";
 import { postCallback, startCallbackWorld, waitUntil, workflowReport, type Answer, type CallbackWorld, type HudRow } from "../support/callback-world";
+import { parseJson, readJson } from "../support/read-json";
 import { randomSha } from "../support/webhooks";
 import { keys } from "../../src/records/keys";
 
@@ -112,10 +116,10 @@ describe("nightly and periodic reports end to end (real server, fake GitHub, loc
     expect((await report("vendor/backend", nightly(sha))).status).toBe(200);
     expect((await report("nightly/only", nightly(sha, { job_name: "perf", conclusion: "failure" }))).status).toBe(200);
 
-    const runs = (await (await fetch(world.relay.url(`/relay/v1/runs?upstream=pytorch/pytorch&sha=${sha}`))).json()) as Record<string, any>;
+    const runs = await readJson<{ runs: UpstreamRunView[] }>(await fetch(world.relay.url(`/relay/v1/runs?upstream=pytorch/pytorch&sha=${sha}`)));
     expect(runs.runs).toHaveLength(1);
     expect(runs.runs[0]).toMatchObject({ event: "nightly", deliveryId: sha, upstream: { repo: "pytorch/pytorch", sha, ref: null, prNumber: null } });
-    expect(runs.runs[0].downstreams.map((d: { repo: string; state: { name: string } }) => [d.repo, d.state.name])).toEqual([
+    expect(runs.runs[0].downstreams.map((d) => [d.repo, d.state.name])).toEqual([
       ["Vendor/Backend", "success"],
       ["Nightly/Only", "failure"],
     ]);
@@ -246,7 +250,7 @@ describe("nightly and periodic reports end to end (real server, fake GitHub, loc
     const sha = upstreamCommit();
     const accepted = await report("vendor/backend", nightly(sha, { run_id: "888" }));
     const refused = await report("stranger/repo", nightly(sha));
-    const records = async () => (await world.store.readStreamTail(keys.audit, 10_000)).map(({ fields }) => JSON.parse(fields.record) as Record<string, unknown>);
+    const records = async () => (await world.store.readStreamTail(keys.audit, 10_000)).map(({ fields }) => parseJson<AuditRecord>(fields.record));
     const find = async (requestId: string) => (await records()).find((r) => r.requestId === requestId);
     await waitUntil(async () => (await find(accepted.json.requestId)) !== undefined && (await find(refused.json.requestId)) !== undefined, 30_000, "audit records");
     expect(await find(accepted.json.requestId)).toMatchObject({

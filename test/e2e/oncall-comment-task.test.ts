@@ -1,3 +1,4 @@
+import { expect } from "@jest/globals";
 import pino from "pino";
 import { Probot, ProbotOctokit } from "probot";
 import { downstreamCheckName } from "../../src/checks/check-run-names";
@@ -6,9 +7,9 @@ import { readOncallComment } from "../../src/records/oncall-comments";
 import { parseRelayConfig } from "../../src/config/parse-relay-config";
 import { AppGitHub } from "../../src/github/app-github";
 import { createMetrics } from "../../src/metrics/metrics";
-import { ONCALL_COMMENT_TASK, oncallCommentOps } from "../../src/oncall/oncall-comment-state";
-import { oncallCommentTask } from "../../src/oncall/oncall-comment-task";
-import { Outbox, type OutboxTask } from "../../src/outbox/outbox";
+import { ONCALL_COMMENT_TASK, oncallCommentOps } from "../../src/checks/oncall/oncall-comment-state";
+import { oncallCommentTask } from "../../src/checks/oncall/oncall-comment-task";
+import { Outbox, type Task } from "../../src/outbox/outbox";
 import { RedisStore } from "../../src/store/redis-store";
 import { testAppCredentials } from "../support/app-key";
 import { dispatchRecord } from "../support/dispatch-fixtures";
@@ -81,7 +82,7 @@ describe("oncall-comment task (real Redis, fake GitHub)", () => {
       ...wantedCheckRunOps(state),
       ...(options.shown === false ? [] : [checksShownOp(requestId)]),
     ]);
-    const task = (id: string): OutboxTask => ({ id, kind: ONCALL_COMMENT_TASK, data: { upstream: UPSTREAM, prNumber: number, sha }, createdAt: 0, attempts: 0, lastError: null });
+    const task = (id: string): Task<typeof ONCALL_COMMENT_TASK> => ({ id, kind: ONCALL_COMMENT_TASK, data: { upstream: UPSTREAM, prNumber: number, sha }, createdAt: 0, attempts: 0, lastError: null });
     return { number, task };
   }
 

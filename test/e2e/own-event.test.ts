@@ -50,7 +50,7 @@ const start = (github: FakeGitHub, redisPrefix: string) =>
 describe("the own-event check never holds a webhook's answer", () => {
   const redisPrefix = uniqueRedisPrefix();
   let github: FakeGitHub;
-  let relays: RelayServer[] = [];
+  const relays: RelayServer[] = [];
 
   beforeAll(async () => {
     github = await fakeGitHub();

@@ -1,4 +1,4 @@
-import { startFakeGitHub, type FakeGitHub } from "../support/fake-github";
+import { clientPayloadOf, dispatchedPayload, startFakeGitHub, type FakeGitHub } from "../support/fake-github";
 import { keys } from "../../src/records/keys";
 import { openRedisCluster } from "../../src/store/open-redis-cluster";
 import { RedisStore } from "../../src/store/redis-store";
@@ -96,7 +96,7 @@ describe.each([
     const sent = DOWNSTREAMS.map((repo) => github.dispatches(repo));
     for (const dispatches of sent) expect(dispatches).toHaveLength(1);
     const [dispatch] = github.dispatches("vendor/backend");
-    const body = { event_type: dispatch.eventType, client_payload: dispatch.clientPayload as Record<string, any> };
+    const body = { event_type: dispatch.eventType, client_payload: dispatchedPayload(dispatch) };
     expect(body.event_type).toBe("pull_request");
     expect(body.client_payload.event_type).toBe("pull_request");
     expect(body.client_payload.delivery_id).toBe("pr-delivery-1");
@@ -134,12 +134,12 @@ describe.each([
     );
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
     for (const delivery of ["redelivered-1", "redelivered-2"]) {
-      await github.waitForCount((r) => r.path.endsWith("/dispatches") && (r.body as any)?.client_payload?.delivery_id === delivery && r.status === 204, 4);
+      await github.waitForCount((r) => r.path.endsWith("/dispatches") && clientPayloadOf(r)?.delivery_id === delivery && r.status === 204, 4);
     }
     await new Promise((resolve) => setTimeout(resolve, 500)); // give a wrongly duplicated dispatch time to show
     for (const delivery of ["redelivered-1", "redelivered-2"]) {
       for (const repo of DOWNSTREAMS) {
-        const count = github.dispatches(repo).filter((d) => (d.clientPayload as any).delivery_id === delivery).length;
+        const count = github.dispatches(repo).filter((d) => dispatchedPayload(d).delivery_id === delivery).length;
         expect(count).toBe(1);
       }
     }
@@ -209,11 +209,11 @@ describe.each([
     for (const [payload, deliveryId] of [[main, "push-main"], [other, "push-other"], [deletion, "push-delete"]] as const) {
       expect((await sendWebhook(relay.baseUrl, { event: "push", payload, deliveryId })).status).toBe(200);
     }
-    await github.waitForCount((r) => r.path.endsWith("/dispatches") && (r.body as any)?.client_payload?.delivery_id === "push-main" && r.status === 204, 4);
-    const [dispatch] = github.dispatches("strict/gate").filter((d) => (d.clientPayload as any).delivery_id === "push-main");
-    expect((dispatch.clientPayload as any).relay.upstream).toEqual({ repo: "pytorch/pytorch", sha: main.after, ref: "refs/heads/main", pr_number: null });
+    await github.waitForCount((r) => r.path.endsWith("/dispatches") && clientPayloadOf(r)?.delivery_id === "push-main" && r.status === 204, 4);
+    const [dispatch] = github.dispatches("strict/gate").filter((d) => dispatchedPayload(d).delivery_id === "push-main");
+    expect(dispatchedPayload(dispatch).relay.upstream).toEqual({ repo: "pytorch/pytorch", sha: main.after, ref: "refs/heads/main", pr_number: null });
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const others = github.requests.filter((r) => ["push-other", "push-delete"].includes((r.body as any)?.client_payload?.delivery_id));
+    const others = github.requests.filter((r) => ["push-other", "push-delete"].includes(clientPayloadOf(r)?.delivery_id ?? ""));
     expect(others).toHaveLength(0);
   });
 
@@ -221,12 +221,12 @@ describe.each([
     const event = prOpened({ authorAssociation: "FIRST_TIME_CONTRIBUTOR", number: 31 });
     expect((await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, deliveryId: "untrusted" })).status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(github.requests.filter((r) => (r.body as any)?.client_payload?.delivery_id === "untrusted")).toHaveLength(0);
+    expect(github.requests.filter((r) => clientPayloadOf(r)?.delivery_id === "untrusted")).toHaveLength(0);
   });
 
   it("waits out a secondary rate limit for retry-after and dispatches once", async () => {
     const isOurs = (r: (typeof github.requests)[number]) =>
-      r.path === "/repos/strict/gate/dispatches" && (r.body as any)?.client_payload?.delivery_id === "secondary";
+      r.path === "/repos/strict/gate/dispatches" && clientPayloadOf(r)?.delivery_id === "secondary";
     github.failNext({
       method: "POST",
       path: "/repos/strict/gate/dispatches",
@@ -248,7 +248,7 @@ describe.each([
 
   it("retries a dispatch GitHub fails, and dispatches it once", async () => {
     const isFlaky = (r: (typeof github.requests)[number]) =>
-      r.path === "/repos/vendor/backend/dispatches" && (r.body as any)?.client_payload?.delivery_id === "flaky";
+      r.path === "/repos/vendor/backend/dispatches" && clientPayloadOf(r)?.delivery_id === "flaky";
     github.failNext({ method: "POST", path: "/repos/vendor/backend/dispatches", status: 502, times: 2, where: isFlaky });
     const event = prOpened({ number: 55, headSha: randomSha() });
     expect((await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, deliveryId: "flaky" })).status).toBe(200);
@@ -280,10 +280,10 @@ describe("relay with a CRCR allowlist", () => {
     const push = pushEvent({ repo: "pytorch/pytorch", installationId: UPSTREAM_INSTALLATION, ref: "refs/heads/gh/someone/3/head", after: randomSha() });
     expect((await sendWebhook(relay.baseUrl, { event: "push", payload: push, deliveryId: "crcr-push" })).status).toBe(200);
     for (const delivery of ["crcr-pr", "crcr-push"]) {
-      await github.waitForCount((r) => r.path.endsWith("/dispatches") && (r.body as any)?.client_payload?.delivery_id === delivery && r.status === 204, 4);
+      await github.waitForCount((r) => r.path.endsWith("/dispatches") && clientPayloadOf(r)?.delivery_id === delivery && r.status === 204, 4);
     }
     const levels = Object.fromEntries(
-      DOWNSTREAMS.map((repo) => [repo, (github.dispatches(repo)[0].clientPayload as any).relay.level]),
+      DOWNSTREAMS.map((repo) => [repo, dispatchedPayload(github.dispatches(repo)[0]).relay.level]),
     );
     expect(levels).toEqual({ "Ascend/pytorch": "L3", "vendor/backend": "L2", "quiet/observer": "L1", "strict/gate": "L4" });
   });

@@ -4,6 +4,7 @@ import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
+import { expect } from "@jest/globals";
 import { parse } from "yaml";
 import { testAppCredentials } from "../support/app-key";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github";

@@ -1,4 +1,7 @@
+import { expect } from "@jest/globals";
+import type { FailureBody } from "../../src/errors/failure-kinds";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github";
+import { parseJson } from "../support/read-json";
 import { cleanupRedisPrefix, startRelayServer, type RelayServer } from "../support/server-harness";
 import { pullRequestEvent, sendWebhook, type WebhookAnswer } from "../support/webhooks";
 
@@ -11,7 +14,7 @@ downstreams:
 
 /** What SPEC §5 promises every refusal: a JSON body with these fields, and no trace of the code behind it. */
 function expectFailureBody(answer: WebhookAnswer, status: number, failureKind: string): void {
-  expect({ status: answer.status, failureKind: JSON.parse(answer.text).failureKind }).toEqual({ status, failureKind });
+  expect({ status: answer.status, failureKind: parseJson<FailureBody>(answer.text).failureKind }).toEqual({ status, failureKind });
   expect(JSON.parse(answer.text)).toMatchObject({ ok: false, runnerDisposition: "business-failed", retryable: false });
   expect(answer.text).not.toMatch(/<html|<pre|\bat [\w.<>]+ \(|node_modules|\/work\//i);
 }
@@ -52,7 +55,7 @@ describe("webhooks the relay cannot use (validly signed)", () => {
   it("answers a payload nested 5,000 deep with 400, and one at the documented limit is accepted", async () => {
     const deep = await sendWebhook(relay.baseUrl, { event: "pull_request", rawBody: `{"a":${nested(5_000)}}` });
     expectFailureBody(deep, 400, "validation-failed");
-    expect(JSON.parse(deep.text).message).toContain("64");
+    expect(parseJson<FailureBody>(deep.text).message).toContain("64");
     const atLimit = await sendWebhook(relay.baseUrl, { event: "gollum", rawBody: `{"a":${nested(63)}}` });
     expect(atLimit.status).toBe(200);
   });

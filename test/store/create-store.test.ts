@@ -1,3 +1,4 @@
+import { expect } from "@jest/globals";
 import { createStore } from "../../src/store/create-store";
 import type { StoreLog } from "../../src/store/redis-store";
 

@@ -1,3 +1,4 @@
+import { expect } from "@jest/globals";
 import { type Store, updateWithRetry } from "../../src/store/store";
 
 /** How the contract suite gets at one store implementation. */

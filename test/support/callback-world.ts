@@ -2,10 +2,14 @@ import { request as httpRequest } from "node:http";
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import Redis from "ioredis";
+import type { FailureBody } from "../../src/errors/failure-kinds";
+import type { HudRecord } from "../../src/hud/hud-record";
+import type { ClientPayload } from "../../src/relay/build-client-payload";
 import { RedisStore } from "../../src/store/redis-store";
-import { startFakeGitHub, type FakeGitHub } from "./fake-github";
+import { clientPayloadOf, startFakeGitHub, type FakeGitHub } from "./fake-github";
 import { startOidcIssuer, type OidcIssuer } from "./oidc-issuer";
 import { testRedisUrl } from "./redis-prefix";
+import { parseJson } from "./read-json";
 import { cleanupRedisPrefix, startRelayServer, type RelayServer } from "./server-harness";
 import { pullRequestEvent, randomSha, sendWebhook } from "./webhooks";
 
@@ -19,7 +23,7 @@ const UPSTREAM_INSTALLATION = 11;
 
 export interface HudRow {
   headers: IncomingHttpHeaders;
-  body: Record<string, any>;
+  body: HudRecord;
 }
 
 /** What PyTorch's HUD (`torchci/pages/api/crcr/results.ts`) accepts: at most 2 MB of JSON. */
@@ -67,10 +71,11 @@ export async function startHudSink(): Promise<HudSink> {
       }
       const raw = Buffer.concat(chunks);
       if (raw.length > HUD_MAX_BYTES) return refuse(response, 413, "Payload exceeds 2MB limit");
-      const body = JSON.parse(raw.toString("utf8"));
+      // Read as the relay means to send it; the checks below are the HUD's own, not type checks.
+      const body = JSON.parse(raw.toString("utf8")) as HudRecord | null;
       const callback = body?.untrusted?.callback_payload;
-      const workflow = callback?.workflow ?? {};
-      if (!workflow.job_name) return refuse(response, 400, "Missing required field: workflow.job_name");
+      const workflow: Record<string, unknown> = callback?.workflow ?? {};
+      if (!body || !callback || !workflow.job_name) return refuse(response, 400, "Missing required field: workflow.job_name");
       if (workflow.check_run_id == null) return refuse(response, 400, "Missing required field: workflow.check_run_id");
       const key = `${body.trusted.verified_repo}/${callback.delivery_id}/${workflow.name}/${workflow.job_name}/${String(workflow.check_run_id)}`;
       const fields = Object.fromEntries(
@@ -162,7 +167,7 @@ export async function startCallbackWorld(
 export interface Dispatched {
   requestId: string;
   callbackToken: string;
-  clientPayload: Record<string, any>;
+  clientPayload: ClientPayload;
 }
 
 let deliveries = 0;
@@ -182,9 +187,10 @@ export async function dispatchPr(world: CallbackWorld, repos: string[]): Promise
   const result: Record<string, Dispatched> = {};
   for (const repo of repos) {
     const request = await world.github.waitFor(
-      (r) => r.path === `/repos/${repo}/dispatches` && r.status === 204 && (r.body as any)?.client_payload?.delivery_id === deliveryId,
+      (r) => r.path === `/repos/${repo}/dispatches` && r.status === 204 && clientPayloadOf(r)?.delivery_id === deliveryId,
     );
-    const clientPayload = (request.body as any).client_payload;
+    const clientPayload = clientPayloadOf(request);
+    if (clientPayload === undefined) throw new Error(`the dispatch to ${repo} carried no client_payload`);
     result[repo] = { requestId: clientPayload.relay.request_id, callbackToken: clientPayload.relay.callback_token, clientPayload };
   }
   return result;
@@ -206,10 +212,18 @@ export function workflowReport(overrides: Record<string, unknown> = {}): Record<
   };
 }
 
+/**
+ * The callback's answer (SPEC §4): `ok` with the job's new state (a nightly report's may be
+ * `status: "ignored"`), or the SPEC §5 refusal. One type with the fields of both, so a test reads
+ * either without narrowing first; every answer carries its `requestId`.
+ */
+export type CallbackAnswerJson = Pick<FailureBody, "requestId"> &
+  Partial<Omit<FailureBody, "ok" | "requestId">> & { ok: boolean; dispatchId?: string | null; state?: string; duplicate?: boolean; status?: string };
+
 export interface Answer {
   status: number;
   text: string;
-  json: Record<string, any>;
+  json: CallbackAnswerJson;
   headers: Record<string, string | string[] | undefined>;
 }
 
@@ -231,13 +245,13 @@ export function postCallback(
       response.on("data", (chunk: Buffer) => chunks.push(chunk));
       response.on("end", () => {
         const text = Buffer.concat(chunks).toString("utf8");
-        let json: Record<string, any> = {};
+        const status = response.statusCode ?? 0;
         try {
-          json = JSON.parse(text);
+          resolve({ status, text, json: parseJson<CallbackAnswerJson>(text), headers: response.headers });
         } catch {
-          // kept as text
+          // Every callback answer is JSON (SPEC §5 for refusals): anything else is a broken contract.
+          reject(new Error(`the callback answered ${status} with a body that is not JSON: ${text.slice(0, 200)}`));
         }
-        resolve({ status: response.statusCode ?? 0, text, json, headers: response.headers });
       });
     });
     request.on("error", reject);

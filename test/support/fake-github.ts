@@ -1,6 +1,7 @@
 import { createPublicKey, randomUUID, verify, type KeyObject } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { ClientPayload } from "../../src/relay/build-client-payload";
 import { TEST_APP_SLUG, testAppCredentials } from "./app-key";
 import {
   FakeGitHubState,
@@ -54,7 +55,17 @@ export function sentDispatch(repo: string, deliveryId: string): (request: Record
     request.method === "POST" &&
     request.path === `/repos/${repo}/dispatches` &&
     request.status === 204 &&
-    (request.body as { client_payload?: { delivery_id?: string } } | null)?.client_payload?.delivery_id === deliveryId;
+    clientPayloadOf(request)?.delivery_id === deliveryId;
+}
+
+/** A recorded request's body read as the relay's repository_dispatch client_payload (SPEC §3); undefined without one. */
+export function clientPayloadOf(request: Pick<RecordedRequest, "body">): ClientPayload | undefined {
+  return (request.body as { client_payload?: ClientPayload } | null)?.client_payload;
+}
+
+/** What the relay sent in a dispatch the fake accepted, read as its client_payload (SPEC §3). */
+export function dispatchedPayload(dispatch: Pick<DispatchRecord, "clientPayload">): ClientPayload {
+  return dispatch.clientPayload as unknown as ClientPayload;
 }
 
 export interface FailureRule {

@@ -41,7 +41,7 @@ async function untilAnswers(url: string, timeoutMs: number): Promise<void> {
       await redis.connect();
       if ((await redis.ping()) === "PONG") return;
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`own redis-server not answering on ${url}: ${String(error)}`);
+      if (Date.now() > deadline) throw new Error(`own redis-server not answering on ${url}: ${String(error)}`, { cause: error });
     } finally {
       redis.disconnect();
     }

@@ -2,10 +2,12 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
+import type { AuditRecord } from "../../../src/audit/audit-record";
 import { buildAuditRecord } from "../../../src/audit/build-audit-record";
 import { createAuditSink } from "../../../src/audit/audit-sink";
 import { keys } from "../../../src/records/keys";
 import { MemoryStore } from "../../../src/store/memory-store";
+import { parseJson } from "../../support/read-json";
 
 const entry = (requestId: string) =>
   buildAuditRecord({ requestId, endpoint: "/relay/v1/callback", status: 200, failure: null, startedAt: 0, finishedAt: 1 }, {});
@@ -22,10 +24,10 @@ describe("audit sink", () => {
     const path = join(dir, "audit.jsonl");
     const sink = createAuditSink({ log: pino({ level: "silent" }), store, path });
     await Promise.all(["a", "b", "c"].map((id) => sink.record(entry(id))));
-    const lines = readFileSync(path, "utf8").trimEnd().split("\n").map((line) => JSON.parse(line).requestId);
+    const lines = readFileSync(path, "utf8").trimEnd().split("\n").map((line) => parseJson<AuditRecord>(line).requestId);
     expect(lines.sort()).toEqual(["a", "b", "c"]);
     const stream = await store.readStreamTail(keys.audit, 10);
-    expect(stream.map((e) => JSON.parse(e.fields.record).requestId).sort()).toEqual(["a", "b", "c"]);
+    expect(stream.map((e) => parseJson<AuditRecord>(e.fields.record).requestId).sort()).toEqual(["a", "b", "c"]);
   });
 
   test("a broken destination is logged, and the others still get the record", async () => {

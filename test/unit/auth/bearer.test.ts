@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import { connect, type AddressInfo } from "node:net";
+import { expect } from "@jest/globals";
 import { extractBearer } from "../../../src/auth/bearer";
 import { RelayError } from "../../../src/errors/failure-kinds";
 import { expectRejection } from "./expect-rejection";

@@ -1,3 +1,4 @@
+import { expect } from "@jest/globals";
 import { createOidcVerifier, tokenAgeRejection, type OidcVerifier } from "../../../src/auth/oidc-verifier";
 import type { CiProvider } from "../../../src/config/types";
 import { BUILDKITE_ORGANIZATION_ID, BUILDKITE_PIPELINE_ID, buildkiteClaims, DEFAULT_REPOSITORY, startOidcIssuer, type OidcIssuer } from "../../support/oidc-issuer";

@@ -1,4 +1,5 @@
-import { callbackBodySchema, UNKNOWN_FIELDS_MAX_BYTES } from "../../../src/callback/callback-body";
+import { callbackBodySchema } from "../../../src/callback/callback-body";
+import { UNKNOWN_FIELDS_MAX_BYTES } from "../../../src/jobs/workflow-report";
 
 const workflow = {
   schema_version: "1",

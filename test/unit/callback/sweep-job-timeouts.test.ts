@@ -1,8 +1,9 @@
 import { recordJobReport } from "../../../src/callback/record-job-report";
-import { sweepJobTimeouts } from "../../../src/callback/sweep-job-timeouts";
+import { sweepJobTimeouts } from "../../../src/timeouts/timeout-sweeps";
 import { transitionEffects } from "../../../src/callback/transition-effects";
 import type { RelayEnv } from "../../../src/config/env";
 import type { ConfigSource } from "../../../src/config/config-source";
+import type { HudRecord } from "../../../src/hud/hud-record";
 import { Outbox } from "../../../src/outbox/outbox";
 import { MemoryStore } from "../../../src/store/memory-store";
 import { downstream, relayConfig } from "../../support/relay-config";
@@ -61,14 +62,11 @@ describe("sweepJobTimeouts", () => {
     await start(w, DISPATCHED_AT + MINUTE);
     await sweepJobTimeouts(w.relay, DISPATCHED_AT + 31 * MINUTE);
     const [id] = (await hudTasks(w.store)).filter((taskId) => taskId.endsWith(":TIMED_OUT"));
-    const task = await w.relay.outbox.peek(id);
-    expect(task?.data.record).toMatchObject({
-      untrusted: {
-        callback_payload: {
-          delivery_id: "delivery-1",
-          workflow: { status: "completed", conclusion: "timed_out", name: "CI", job_name: "build", check_run_id: "9001", run_id: "77" },
-        },
-      },
+    // The HUD task's data as the hud task kind stores it (outbox/task-data.ts).
+    const { record } = (await w.relay.outbox.peek(id))?.data as { record: HudRecord };
+    expect(record.untrusted.callback_payload).toMatchObject({
+      delivery_id: "delivery-1",
+      workflow: { status: "completed", conclusion: "timed_out", name: "CI", job_name: "build", check_run_id: "9001", run_id: "77" },
     });
   });
 

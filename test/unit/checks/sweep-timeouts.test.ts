@@ -1,6 +1,6 @@
 import { setDeadlineOp } from "../../../src/checks/check-deadlines";
 import { checkRunOpsForDispatch } from "../../../src/checks/check-run-effects";
-import { sweepTimeouts } from "../../../src/checks/sweep-timeouts";
+import { sweepCheckRunTimeouts } from "../../../src/timeouts/timeout-sweeps";
 import { Outbox } from "../../../src/outbox/outbox";
 import { MemoryStore } from "../../../src/store/memory-store";
 import { dispatchRecord } from "../../support/dispatch-fixtures";
@@ -12,7 +12,7 @@ import { recordDispatchOps } from "../../../src/records/dispatches";
 const NOW = 1_800_000_000_000;
 const PICKUP_MS = 60 * 60_000;
 
-describe("sweepTimeouts", () => {
+describe("sweepCheckRunTimeouts", () => {
   const config = relayConfig({ downstreams: [downstream({ repo: "strict/gate", level: "L4" })] });
   const record = dispatchRecord({ requestId: "req-gate", downstream: "strict/gate", level: "L4" });
 
@@ -38,7 +38,7 @@ describe("sweepTimeouts", () => {
         return value;
       },
     });
-    expect(await sweepTimeouts({ store: racing, outbox, config: { current: () => config } }, NOW)).toBe(0);
+    expect(await sweepCheckRunTimeouts({ store: racing, outbox, config: { current: () => config } }, NOW)).toBe(0);
 
     expect((await readWantedCheckRun(store, key))?.status).toBe("queued");
     expect(await store.zscore(keys.deadlines.checkRuns, key)).toBe(NOW + PICKUP_MS);
@@ -61,7 +61,7 @@ describe("sweepTimeouts", () => {
         return store.get(k);
       },
     });
-    expect(await sweepTimeouts({ store: racing, outbox, config: { current: () => config } }, NOW)).toBe(0);
+    expect(await sweepCheckRunTimeouts({ store: racing, outbox, config: { current: () => config } }, NOW)).toBe(0);
 
     expect((await readWantedCheckRun(store, key))?.status).toBe("queued");
     expect(await store.zscore(keys.deadlines.checkRuns, key)).toBe(NOW + PICKUP_MS);
@@ -72,7 +72,7 @@ describe("sweepTimeouts", () => {
     const outbox = new Outbox(store);
     await store.write([...recordDispatchOps(record), ...checkRunOpsForDispatch(outbox, config, record, true, NOW - 2 * PICKUP_MS)]);
     const key = checkKey(record.upstream.repo, record.upstream.sha, "relay/strict/gate");
-    expect(await sweepTimeouts({ store, outbox, config: { current: () => config } }, NOW)).toBe(1);
-    expect((await readWantedCheckRun(store, key))).toMatchObject({ status: "completed", conclusion: "timed_out" });
+    expect(await sweepCheckRunTimeouts({ store, outbox, config: { current: () => config } }, NOW)).toBe(1);
+    expect(await readWantedCheckRun(store, key)).toMatchObject({ status: "completed", conclusion: "timed_out" });
   });
 });

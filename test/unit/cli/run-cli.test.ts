@@ -1,5 +1,7 @@
 import { runCli } from "../../../src/cli/run-cli";
 import { COMMANDS } from "../../../src/cli/commands";
+import type { FailureBody } from "../../../src/errors/failure-kinds";
+import { parseJson } from "../../support/read-json";
 
 function harness(env: NodeJS.ProcessEnv) {
   const calls: { url: string; init?: RequestInit }[] = [];
@@ -8,7 +10,7 @@ function harness(env: NodeJS.ProcessEnv) {
   const fetchStub = (async (url: string, init?: RequestInit) => {
     calls.push({ url, init });
     if (url.includes("/_apis/token")) return new Response(JSON.stringify({ value: "oidc.jwt.value" }), { status: 200 });
-    return new Response(JSON.stringify({ ok: true, echoed: JSON.parse(String(init?.body)) }), { status: 200 });
+    return new Response(JSON.stringify({ ok: true, echoed: parseJson<unknown>(String(init?.body)) }), { status: 200 });
   }) as typeof fetch;
   return { calls, printed, errors, io: { env, fetch: fetchStub, print: (line: string) => printed.push(line), error: (line: string) => errors.push(line) } };
 }
@@ -23,7 +25,7 @@ describe("runCli", () => {
     expect(calls[0].url).toBe("http://runtime/_apis/token?api-version=2.0&audience=ci-relay-broker");
     expect(calls[1].url).toBe("http://relay/relay/v1/github/gh");
     expect(new Headers(calls[1].init?.headers).get("authorization")).toBe("Bearer oidc.jwt.value");
-    expect(JSON.parse(printed[0]).echoed).toMatchObject({ repo: "o/r", operation: "github.issue.read", dryRun: true, params: { number: 5, jsonFields: ["title", "state"] } });
+    expect(parseJson<{ echoed: unknown }>(printed[0]).echoed).toMatchObject({ repo: "o/r", operation: "github.issue.read", dryRun: true, params: { number: 5, jsonFields: ["title", "state"] } });
   });
 
   it("without CI_RELAY_URL answers broker-needed and calls nothing, whatever tokens the environment holds", async () => {
@@ -55,7 +57,7 @@ describe("runCli", () => {
     const { calls, printed, errors, io } = harness({ ...runtime });
     expect(await runCli(["broker", "github.repo.delete", "--repo", "o/r"], io)).toBe(2);
     expect(calls).toHaveLength(0);
-    const answer = JSON.parse(printed[0]);
+    const answer = parseJson<FailureBody>(printed[0]);
     expect(answer).toMatchObject({ ok: false, failureKind: "operation-not-allowed" });
     expect(answer.message).toContain("github.pr.comment.create");
     expect(errors).toHaveLength(1);

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { expect } from "@jest/globals";
 import type { GithubFile } from "../../../src/config/config-location";
 import { ConfigSource, type ConfigLogger, type ConfigSourceOptions, type PushSummary } from "../../../src/config/config-source";
 import { RelayConfigError } from "../../../src/config/parse-relay-config";

@@ -1,5 +1,6 @@
 import { listRuns, parseRunsQuery } from "../../../src/dashboard/list-runs";
 import { createHash } from "node:crypto";
+import { expect } from "@jest/globals";
 import type { StateName } from "../../../src/dashboard/downstream-state";
 import type { DownstreamView, JobView, UpstreamRunView } from "../../../src/dashboard/list-runs";
 import { DASHBOARD_CSP, renderDashboard } from "../../../src/dashboard/render-dashboard";

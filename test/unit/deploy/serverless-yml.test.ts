@@ -34,12 +34,12 @@ describe("serverless.yml", () => {
     execFileSync(process.execPath, [join(ROOT, "scripts/build-lambda.mjs")], { cwd: ROOT, stdio: "pipe" });
   }, 60_000);
 
-  it.each(functions)("%s points at a bundled handler that exports it, and ships only its bundle", (_name, fn) => {
+  it.each(functions)("%s points at a bundled handler that exports it, and ships only its bundle", async (_name, fn) => {
     const [file, exported] = [fn.handler.slice(0, fn.handler.lastIndexOf(".")), fn.handler.slice(fn.handler.lastIndexOf(".") + 1)];
     const bundle = join(ROOT, `${file}.js`);
     expect(existsSync(bundle)).toBe(true);
     expect(existsSync(`${bundle}.map`)).toBe(true);
-    expect(typeof (require(bundle) as Record<string, unknown>)[exported]).toBe("function");
+    expect(typeof ((await import(bundle)) as Record<string, unknown>)[exported]).toBe("function");
     expect(fn.package?.patterns).toEqual(["!**", `${file}.js`, `${file}.js.map`]);
   });
 

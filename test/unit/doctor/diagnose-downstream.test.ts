@@ -1,3 +1,4 @@
+import { expect } from "@jest/globals";
 import { diagnoseDownstream } from "../../../src/doctor/diagnose-downstream";
 import { inspectWorkflow } from "../../../src/doctor/inspect-workflow";
 import { downstream } from "../../support/relay-config";

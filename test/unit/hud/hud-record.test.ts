@@ -1,8 +1,9 @@
-import { workflowReportSchema, type WorkflowReport } from "../../../src/callback/callback-body";
-import type { JobTransition } from "../../../src/callback/job-transition";
+import { expect } from "@jest/globals";
+import { workflowReportSchema, type WorkflowReport } from "../../../src/jobs/workflow-report";
+import type { JobTransition } from "../../../src/jobs/job-transition";
 import { buildHudRecord, buildNightlyHudRecord } from "../../../src/hud/hud-record";
 import { dispatchRecord } from "../../support/dispatch-fixtures";
-import { nightlyReport } from "../nightly/nightly-fixtures";
+import { nightlyReport } from "../callback/nightly/nightly-fixtures";
 
 const transition: JobTransition = {
   dispatch: dispatchRecord({ level: "L3" }),

@@ -1,8 +1,9 @@
+import { expect } from "@jest/globals";
 import pino from "pino";
-import type { JobTransition } from "../../../src/callback/job-transition";
+import type { JobTransition } from "../../../src/jobs/job-transition";
 import { HUD_TASK, hudTask, hudTaskOps } from "../../../src/hud/hud-task";
 import { classifyFailure } from "../../../src/outbox/classify-failure";
-import { Outbox, type OutboxTask } from "../../../src/outbox/outbox";
+import { Outbox, type Task } from "../../../src/outbox/outbox";
 import { MemoryStore } from "../../../src/store/memory-store";
 import { dispatchRecord } from "../../support/dispatch-fixtures";
 
@@ -26,7 +27,7 @@ const settings = { hudUrl: "http://hud.test/records", hudToken: "hud-secret" };
 const outbox = new Outbox(new MemoryStore());
 const log = pino({ level: "silent" });
 
-const task = (data: Record<string, unknown>): OutboxTask => ({ id: "t", kind: HUD_TASK, data, createdAt: 0, attempts: 0, lastError: null });
+const task = (data: Task<typeof HUD_TASK>["data"]): Task<typeof HUD_TASK> => ({ id: "t", kind: HUD_TASK, data, createdAt: 0, attempts: 0, lastError: null });
 
 describe("HUD forwarding", () => {
   test("one task per transition, with an id naming the job and the state reached", () => {

@@ -3,6 +3,7 @@ import { createMetrics } from "../../../src/metrics/metrics";
 import { Outbox } from "../../../src/outbox/outbox";
 import { OutboxRunner } from "../../../src/outbox/outbox-runner";
 import { MemoryStore } from "../../../src/store/memory-store";
+import { handlersFor } from "../../support/task-handlers";
 
 /** On Lambda nothing may run after an invocation answers: a kick leaves the work to the handler's drain. */
 describe("an outbox runner without background work", () => {
@@ -11,7 +12,7 @@ describe("an outbox runner without background work", () => {
     const ran: string[] = [];
     const runner = new OutboxRunner({
       outbox,
-      handlers: { work: { run: async (task) => void ran.push(task.id) } },
+      handlers: handlersFor({ dispatch: { run: async (task) => void ran.push(task.id) } }),
       log: pino({ level: "silent" }),
       metrics: createMetrics(),
       concurrency: 4,
@@ -24,7 +25,7 @@ describe("an outbox runner without background work", () => {
 
   it("runs nothing on kick, and everything when the handler drains", async () => {
     const { outbox, runner, ran } = setUp(false);
-    await outbox.enqueue({ id: "a", kind: "work", data: {} }, Date.now());
+    await outbox.enqueue({ id: "a", kind: "dispatch", data: { requestId: "r" } }, Date.now());
     runner.kick();
     await runner.stop();
     expect(ran).toEqual([]);
@@ -34,7 +35,7 @@ describe("an outbox runner without background work", () => {
 
   it("still runs work on kick in a long-lived server", async () => {
     const { outbox, runner, ran } = setUp(true);
-    await outbox.enqueue({ id: "a", kind: "work", data: {} }, Date.now());
+    await outbox.enqueue({ id: "a", kind: "dispatch", data: { requestId: "r" } }, Date.now());
     runner.kick();
     await runner.stop();
     expect(ran).toEqual(["a"]);

@@ -1,7 +1,9 @@
+import { expect } from "@jest/globals";
 import pino from "pino";
 import { createMetrics } from "../../../src/metrics/metrics";
-import { Outbox, type OutboxTask } from "../../../src/outbox/outbox";
+import { Outbox, type Task } from "../../../src/outbox/outbox";
 import { OutboxRunner, type TaskHandler } from "../../../src/outbox/outbox-runner";
+import { enqueueForeign, handlersFor } from "../../support/task-handlers";
 import { MemoryStore } from "../../../src/store/memory-store";
 import { keys } from "../../../src/records/keys";
 
@@ -11,14 +13,14 @@ function httpError(status: number, headers: Record<string, string> = {}) {
   return Object.assign(new Error(`HTTP ${status}`), { status, response: { headers } });
 }
 
-function setUp(handler: TaskHandler, options: { giveUpAfterMs?: number; concurrency?: number } = {}) {
+function setUp(handler: TaskHandler<"dispatch">, options: { giveUpAfterMs?: number; concurrency?: number } = {}) {
   let now = 1_800_000_000_000;
   const clock = { now: () => now, advance: (ms: number) => (now += ms) };
   const store = new MemoryStore({ now: clock.now });
   const outbox = new Outbox(store);
   const runner = new OutboxRunner({
     outbox,
-    handlers: { work: handler },
+    handlers: handlersFor({ dispatch: handler }),
     log,
     metrics: createMetrics(),
     concurrency: options.concurrency ?? 4,
@@ -43,7 +45,7 @@ describe("OutboxRunner", () => {
   it("runs each due task once and removes it", async () => {
     const ran: string[] = [];
     const { outbox, runner, clock } = setUp({ run: async (t) => void ran.push(t.id) });
-    for (const id of ["a", "b", "c"]) await outbox.enqueue({ id, kind: "work", data: {} }, clock.now());
+    for (const id of ["a", "b", "c"]) await outbox.enqueue({ id, kind: "dispatch", data: { requestId: "r" } }, clock.now());
     expect(await runner.drain()).toBe(3);
     expect(ran.sort()).toEqual(["a", "b", "c"]);
     expect(await runner.drain()).toBe(0);
@@ -53,7 +55,7 @@ describe("OutboxRunner", () => {
   it("does not run a task before it is due", async () => {
     const ran: string[] = [];
     const { outbox, runner, clock } = setUp({ run: async (t) => void ran.push(t.id) });
-    await outbox.enqueue({ id: "later", kind: "work", data: {} }, clock.now(), clock.now() + 10_000);
+    await outbox.enqueue({ id: "later", kind: "dispatch", data: { requestId: "r" } }, clock.now(), clock.now() + 10_000);
     expect(await runner.drain()).toBe(0);
     clock.advance(10_000);
     expect(await runner.drain()).toBe(1);
@@ -68,7 +70,7 @@ describe("OutboxRunner", () => {
         if (calls === 2) throw httpError(429, { "retry-after": "120" });
       },
     });
-    await outbox.enqueue({ id: "t", kind: "work", data: {} }, clock.now());
+    await outbox.enqueue({ id: "t", kind: "dispatch", data: { requestId: "r" } }, clock.now());
     await runner.drain();
     expect(calls).toBe(1);
     clock.advance(4_000); // first backoff is 1-2 s
@@ -92,7 +94,7 @@ describe("OutboxRunner", () => {
         throw new Error("the record could not be written");
       },
     });
-    await outbox.enqueue({ id: "t", kind: "work", data: {} }, clock.now());
+    await outbox.enqueue({ id: "t", kind: "dispatch", data: { requestId: "r" } }, clock.now());
     await runner.drain();
     expect(told).toHaveLength(1);
     expect(told[0][0]).toBe(1);
@@ -112,7 +114,7 @@ describe("OutboxRunner", () => {
       },
       retrying: (task) => void retrying.push(task.attempts),
     });
-    await outbox.enqueue({ id: "t", kind: "work", data: {} }, clock.now());
+    await outbox.enqueue({ id: "t", kind: "dispatch", data: { requestId: "r" } }, clock.now());
     await runner.drain();
     clock.advance(3_600_000 - 1);
     await runner.drain();
@@ -121,14 +123,14 @@ describe("OutboxRunner", () => {
   });
 
   it("gives up at once on a client error and records it", async () => {
-    const givenUp: [OutboxTask, string][] = [];
+    const givenUp: [Task<"dispatch">, string][] = [];
     const { outbox, runner, clock, store } = setUp({
       run: async () => {
         throw httpError(422);
       },
       giveUp: async (task, failure) => void givenUp.push([task, failure.summary]),
     });
-    await outbox.enqueue({ id: "bad", kind: "work", data: { x: 1 } }, clock.now());
+    await outbox.enqueue({ id: "bad", kind: "dispatch", data: { requestId: "r" } }, clock.now());
     await runner.drain();
     expect(givenUp.map(([t, s]) => [t.id, s])).toEqual([["bad", "HTTP 422"]]);
     expect(await outbox.depth()).toBe(0);
@@ -141,7 +143,7 @@ describe("OutboxRunner", () => {
       { run: async () => Promise.reject(httpError(503)), giveUp: async (t) => void givenUp.push(t.id) },
       { giveUpAfterMs: 30_000 },
     );
-    await outbox.enqueue({ id: "t", kind: "work", data: {} }, clock.now());
+    await outbox.enqueue({ id: "t", kind: "dispatch", data: { requestId: "r" } }, clock.now());
     for (let i = 0; i < 10 && givenUp.length === 0; i++) {
       await runner.drain();
       clock.advance(20_000);
@@ -164,7 +166,7 @@ describe("OutboxRunner", () => {
       },
       { giveUpAfterMs: 30_000 },
     );
-    await outbox.enqueue({ id: "t", kind: "work", data: {} }, clock.now());
+    await outbox.enqueue({ id: "t", kind: "dispatch", data: { requestId: "r" } }, clock.now());
     for (let i = 0; i < 5; i++) {
       await runner.drain();
       clock.advance(20_000);
@@ -183,12 +185,12 @@ describe("OutboxRunner", () => {
 
   it("lets another runner take over a task whose runner died (lease expiry)", async () => {
     const { outbox, clock, store } = setUp({ run: async () => undefined });
-    await outbox.enqueue({ id: "orphan", kind: "work", data: {} }, clock.now());
+    await outbox.enqueue({ id: "orphan", kind: "dispatch", data: { requestId: "r" } }, clock.now());
     const claimed = await outbox.claim(clock.now(), 60_000, 10); // a runner claims it and dies
     expect(claimed.map((lease) => lease.task.id)).toEqual(["orphan"]);
     const survivor = new OutboxRunner({
       outbox: new Outbox(store),
-      handlers: { work: { run: async () => undefined } },
+      handlers: handlersFor({ dispatch: { run: async () => undefined } }),
       log,
       metrics: createMetrics(),
       concurrency: 2,
@@ -209,10 +211,10 @@ describe("OutboxRunner", () => {
     const options = { outbox, log, metrics: createMetrics(), concurrency: 2, leaseMs: 150, giveUpAfterMs: 3_600_000 };
     const holder = new OutboxRunner({
       ...options,
-      handlers: { work: { run: () => new Promise<void>((resolve) => ((runs += 1), (finish = resolve))) } },
+      handlers: handlersFor({ dispatch: { run: () => new Promise<void>((resolve) => ((runs += 1), (finish = resolve))) } }),
     });
-    const other = new OutboxRunner({ ...options, handlers: { work: { run: async () => void (runs += 1) } } });
-    await outbox.enqueue({ id: "long", kind: "work", data: {} }, Date.now());
+    const other = new OutboxRunner({ ...options, handlers: handlersFor({ dispatch: { run: async () => void (runs += 1) } }) });
+    await outbox.enqueue({ id: "long", kind: "dispatch", data: { requestId: "r" } }, Date.now());
     const holding = holder.drain();
     await until(() => runs === 1);
     // Several leases' worth of drains by another process: the heartbeat keeps the task the holder's.
@@ -228,7 +230,7 @@ describe("OutboxRunner", () => {
 
   it("a holder that lost its lease does not take it back nor record the task's outcome", async () => {
     const { outbox, clock } = setUp({ run: async () => undefined });
-    await outbox.enqueue({ id: "t", kind: "work", data: {} }, clock.now());
+    await outbox.enqueue({ id: "t", kind: "dispatch", data: { requestId: "r" } }, clock.now());
     const [mine] = await outbox.claim(clock.now(), 15_000, 1);
     clock.advance(15_000); // the holder stalled past its lease: another process claims the task
     const [theirs] = await outbox.claim(clock.now(), 15_000, 1);
@@ -251,17 +253,17 @@ describe("OutboxRunner", () => {
       concurrency: 2,
       leaseMs: 150,
       giveUpAfterMs: 3_600_000,
-      handlers: {
-        work: {
+      handlers: handlersFor({
+        dispatch: {
           run: (_task, context) =>
             new Promise<void>((_resolve, reject) => {
               started = true;
               context?.signal.addEventListener("abort", () => ((aborted = true), reject(new Error("aborted"))));
             }),
         },
-      },
+      }),
     });
-    await outbox.enqueue({ id: "contested", kind: "work", data: {} }, Date.now());
+    await outbox.enqueue({ id: "contested", kind: "dispatch", data: { requestId: "r" } }, Date.now());
     const draining = runner.drain();
     await until(() => started);
     // Another process's claim, as after a stall longer than the lease: a score that is not ours.
@@ -286,8 +288,8 @@ describe("OutboxRunner", () => {
       concurrency: 2,
       leaseMs: 15_000,
       giveUpAfterMs: 3_600_000,
-      handlers: {
-        work: {
+      handlers: handlersFor({
+        dispatch: {
           // A GitHub call that never answers, but rejects when its signal aborts (as fetch does).
           run: (_task, context) =>
             new Promise<void>((_resolve, reject) => {
@@ -295,9 +297,9 @@ describe("OutboxRunner", () => {
               context?.signal.addEventListener("abort", () => reject(new Error("aborted")));
             }),
         },
-      },
+      }),
     });
-    await outbox.enqueue({ id: "hung", kind: "work", data: {} }, Date.now());
+    await outbox.enqueue({ id: "hung", kind: "dispatch", data: { requestId: "r" } }, Date.now());
     runner.kick();
     await until(() => seenSignal !== undefined);
     await runner.stop(50);
@@ -307,7 +309,7 @@ describe("OutboxRunner", () => {
     const [lease] = await outbox.claim(Date.now(), 15_000, 1);
     expect(lease.task).toMatchObject({ id: "hung", attempts: 0 });
     // Stopped, it claims nothing more in the background.
-    await outbox.enqueue({ id: "after-stop", kind: "work", data: {} }, Date.now());
+    await outbox.enqueue({ id: "after-stop", kind: "dispatch", data: { requestId: "r" } }, Date.now());
     runner.kick();
     await sleep(20);
     expect(await outbox.claim(Date.now(), 15_000, 5)).toEqual([expect.objectContaining({ task: expect.objectContaining({ id: "after-stop" }) })]);
@@ -325,9 +327,9 @@ describe("OutboxRunner", () => {
       leaseMs: 15_000,
       giveUpAfterMs: 3_600_000,
       // A retry sleep that no signal reaches.
-      handlers: { work: { run: () => new Promise<void>(() => void (started = true)) } },
+      handlers: handlersFor({ dispatch: { run: () => new Promise<void>(() => void (started = true)) } }),
     });
-    await outbox.enqueue({ id: "deaf", kind: "work", data: {} }, Date.now());
+    await outbox.enqueue({ id: "deaf", kind: "dispatch", data: { requestId: "r" } }, Date.now());
     runner.kick();
     await until(() => started);
     await runner.stop(50);
@@ -346,17 +348,17 @@ describe("OutboxRunner", () => {
       leaseMs: 15_000,
       taskTimeLimitMs: 50,
       giveUpAfterMs: 3_600_000,
-      handlers: {
-        work: {
+      handlers: handlersFor({
+        dispatch: {
           run: (_task, context) =>
             new Promise<void>((_resolve, reject) => {
               calls += 1;
               context?.signal.addEventListener("abort", () => reject(new Error("aborted")));
             }),
         },
-      },
+      }),
     });
-    await outbox.enqueue({ id: "stuck", kind: "work", data: {} }, Date.now());
+    await outbox.enqueue({ id: "stuck", kind: "dispatch", data: { requestId: "r" } }, Date.now());
     expect(await runner.drain()).toBe(1);
     expect(calls).toBe(1);
     const task = await outbox.peek("stuck");
@@ -378,7 +380,7 @@ describe("OutboxRunner", () => {
       },
       { concurrency: 3 },
     );
-    for (let i = 0; i < 20; i++) await outbox.enqueue({ id: `t${i}`, kind: "work", data: {} }, clock.now());
+    for (let i = 0; i < 20; i++) await outbox.enqueue({ id: `t${i}`, kind: "dispatch", data: { requestId: "r" } }, clock.now());
     expect(await runner.drain()).toBe(20);
     expect(peak).toBe(3);
   });
@@ -391,8 +393,8 @@ describe("OutboxRunner", () => {
         finished.push(t.id);
       },
     });
-    await outbox.enqueue({ id: "fast", kind: "work", data: {} }, clock.now());
-    await outbox.enqueue({ id: "slow", kind: "work", data: {} }, clock.now());
+    await outbox.enqueue({ id: "fast", kind: "dispatch", data: { requestId: "r" } }, clock.now());
+    await outbox.enqueue({ id: "slow", kind: "dispatch", data: { requestId: "r" } }, clock.now());
     // The store fails for "fast" after its work is done: neither completing nor rescheduling it works.
     const [complete, retryAt] = [outbox.complete.bind(outbox), outbox.retryAt.bind(outbox)];
     outbox.complete = async (lease, at) => (lease.task.id === "fast" ? Promise.reject(new Error("store down")) : complete(lease, at));
@@ -403,12 +405,27 @@ describe("OutboxRunner", () => {
 
   it("leaves a task of an unknown kind for an instance that knows it, and buries it once it is too old", async () => {
     const { outbox, runner, clock, store } = setUp({ run: async () => undefined });
-    await outbox.enqueue({ id: "alien", kind: "from-the-future", data: {} }, clock.now());
+    await enqueueForeign(outbox, { id: "alien", kind: "from-the-future", data: {} }, clock.now());
     await runner.drain();
     expect(await outbox.depth()).toBe(1);
     expect(await store.zcard(keys.outbox.dead)).toBe(0);
     clock.advance(3_600_000);
     await runner.drain();
+    expect(await outbox.depth()).toBe(0);
+    expect(await store.zcard(keys.outbox.dead)).toBe(1);
+  });
+
+  it("never hands a handler data that is not of its kind: the task waits like an unknown kind, then is buried with the reason", async () => {
+    const ran: unknown[] = [];
+    const { outbox, runner, clock, store } = setUp({ run: async (t) => void ran.push(t.data) });
+    await enqueueForeign(outbox, { id: "corrupt", kind: "dispatch", data: { requestId: 42 } }, clock.now());
+    await runner.drain();
+    expect(ran).toEqual([]);
+    expect(await outbox.depth()).toBe(1);
+    expect((await outbox.peek("corrupt"))?.lastError).toMatch(/^data not of kind dispatch: .*requestId/);
+    clock.advance(3_600_000);
+    await runner.drain();
+    expect(ran).toEqual([]);
     expect(await outbox.depth()).toBe(0);
     expect(await store.zcard(keys.outbox.dead)).toBe(1);
   });

@@ -1,16 +1,19 @@
+import { expect } from "@jest/globals";
 import pino from "pino";
 import { WriteSlotUnavailable } from "../../../src/github/pace-writes";
 import { createMetrics } from "../../../src/metrics/metrics";
 import { installationLane } from "../../../src/outbox/lanes";
-import { Outbox, type NewTask } from "../../../src/outbox/outbox";
+import { Outbox } from "../../../src/outbox/outbox";
 import { OutboxRunner, type TaskHandler } from "../../../src/outbox/outbox-runner";
 import { keys } from "../../../src/records/keys";
 import { listDeadTaskIds } from "../../../src/records/outbox-tasks";
 import { CorruptRecordError } from "../../../src/records/read-record";
+import type { NewTask } from "../../../src/outbox/task-data";
 import { MemoryStore } from "../../../src/store/memory-store";
 import { RedisStore } from "../../../src/store/redis-store";
 import type { Store } from "../../../src/store/store";
 import { cleanupRedisPrefix, testRedisUrl, uniqueRedisPrefix } from "../../support/redis-prefix";
+import { handlersFor } from "../../support/task-handlers";
 
 const log = pino({ level: "silent" });
 const T0 = 1_800_000_000_000;
@@ -40,10 +43,10 @@ describe.each(stores)("Outbox lanes on the %s store", (_name, open) => {
   });
   afterEach(() => cleanup());
 
-  const task = (id: string, repo: string): NewTask => ({ id, kind: "work", lane: installationLane(repo), data: {} });
+  const task = (id: string, repo: string): NewTask<"dispatch"> => ({ id, kind: "dispatch", lane: installationLane(repo), data: { requestId: "r" } });
 
-  function runner(handler: TaskHandler, concurrency = 1) {
-    return new OutboxRunner({ outbox, handlers: { work: handler }, log, metrics: createMetrics(), concurrency, leaseMs: 60_000, giveUpAfterMs: 3_600_000, now: () => now });
+  function runner(handler: TaskHandler<"dispatch">, concurrency = 1) {
+    return new OutboxRunner({ outbox, handlers: handlersFor({ dispatch: handler }), log, metrics: createMetrics(), concurrency, leaseMs: 60_000, giveUpAfterMs: 3_600_000, now: () => now });
   }
 
   test("a task for an idle installation is claimed within the next claims, whatever another installation has queued", async () => {
@@ -62,7 +65,7 @@ describe.each(stores)("Outbox lanes on the %s store", (_name, open) => {
   test("a batch claim takes work of every due lane before more of any one lane", async () => {
     for (let i = 0; i < 20; i++) await outbox.enqueue(task(`a-${i}`, "busy-org/repo"), now - 1_000);
     await outbox.enqueue(task("b-0", "other-org/repo"), now);
-    await outbox.enqueue({ id: "hud-0", kind: "work", lane: "hud", data: {} }, now);
+    await outbox.enqueue({ id: "hud-0", kind: "dispatch", lane: "hud", data: { requestId: "r" } }, now);
     const ids = (await outbox.claim(now, 60_000, 4)).map((lease) => lease.task.id);
     expect(ids).toHaveLength(4);
     expect(ids.slice(0, 3).sort()).toEqual(["a-0", "b-0", "hud-0"]);
@@ -126,11 +129,11 @@ describe.each(stores)("Outbox lanes on the %s store", (_name, open) => {
   test("enqueueing a waiting task again replaces it: one run for both decisions", async () => {
     const ran: unknown[] = [];
     const once = runner({ run: async (t) => void ran.push(t.data) });
-    await outbox.enqueue({ ...task("check-run:x", "org/repo"), data: { v: 1 } }, now);
-    await outbox.enqueue({ ...task("check-run:x", "org/repo"), data: { v: 2 } }, now);
+    await outbox.enqueue({ ...task("check-run:x", "org/repo"), data: { requestId: "v1" } }, now);
+    await outbox.enqueue({ ...task("check-run:x", "org/repo"), data: { requestId: "v2" } }, now);
     expect(await outbox.depth()).toBe(1);
     expect(await once.drain()).toBe(1);
-    expect(ran).toEqual([{ v: 2 }]);
+    expect(ran).toEqual([{ requestId: "v2" }]);
     expect(await outbox.depth()).toBe(0);
   });
 
@@ -149,7 +152,7 @@ describe.each(stores)("Outbox lanes on the %s store", (_name, open) => {
   });
 
   test("tasks left in the single due set of a version before lanes are still run", async () => {
-    const legacy = { id: "old", kind: "work", data: {}, createdAt: now, attempts: 0, lastError: null };
+    const legacy = { id: "old", kind: "dispatch", data: { requestId: "r" }, createdAt: now, attempts: 0, lastError: null };
     await store.write([
       { op: "set", key: keys.outbox.task("old"), value: JSON.stringify(legacy) },
       { op: "zadd", key: keys.outbox.legacyDue, member: "old", score: now },

@@ -1,7 +1,7 @@
 import pino from "pino";
 import { verifyRelayToken } from "../../../src/auth/relay-token";
 import { createMetrics } from "../../../src/metrics/metrics";
-import type { OutboxTask } from "../../../src/outbox/outbox";
+import type { Task } from "../../../src/outbox/outbox";
 import { enqueueJobTask } from "../../../src/queue/enqueue-job-task";
 import { type DispatchRecord } from "../../../src/records/dispatches";
 import { RedisStore } from "../../../src/store/redis-store";
@@ -31,7 +31,7 @@ describe("enqueueJobTask (real Redis)", () => {
     webBaseUrl: "https://github.com",
     relayTokenSecrets: [SECRET],
   });
-  const task = (record: DispatchRecord): OutboxTask => ({ id: `enqueue-job:x:${record.requestId}`, kind: "enqueue-job", data: { requestId: record.requestId }, createdAt: 0, attempts: 0, lastError: null });
+  const task = (record: DispatchRecord): Task<"enqueue-job"> => ({ id: `enqueue-job:x:${record.requestId}`, kind: "enqueue-job", data: { requestId: record.requestId }, createdAt: 0, attempts: 0, lastError: null });
   const entriesOf = async (requestId: string) => (await store.readStreamTail(keys.jobRequests.stream, 1000)).filter((e) => e.fields.request_id === requestId);
 
   afterAll(async () => {

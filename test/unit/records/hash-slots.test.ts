@@ -1,12 +1,12 @@
 import { Cluster, type Command } from "ioredis";
 import pino from "pino";
-import { workflowReportSchema } from "../../../src/callback/callback-body";
+import { workflowReportSchema } from "../../../src/jobs/workflow-report";
 import { recordJobReport } from "../../../src/callback/record-job-report";
 import { transitionEffects } from "../../../src/callback/transition-effects";
 import type { RelayEnv } from "../../../src/config/env";
 import { nightlyHudTaskOps } from "../../../src/hud/hud-task";
 import { createMetrics } from "../../../src/metrics/metrics";
-import { oncallCommentOps } from "../../../src/oncall/oncall-comment-state";
+import { oncallCommentOps } from "../../../src/checks/oncall/oncall-comment-state";
 import { installationLane } from "../../../src/outbox/lanes";
 import { Outbox } from "../../../src/outbox/outbox";
 import { checksShownOp } from "../../../src/records/check-runs";
@@ -21,7 +21,7 @@ import { supersedeDispatches } from "../../../src/relay/supersede-dispatches";
 import { RedisStore } from "../../../src/store/redis-store";
 import type { Store, WriteOp } from "../../../src/store/store";
 import { dispatchRecord, jobKey } from "../../support/dispatch-fixtures";
-import { nightlyReport } from "../nightly/nightly-fixtures";
+import { nightlyReport } from "../callback/nightly/nightly-fixtures";
 import { startOwnRedisCluster, type OwnRedisCluster } from "../../support/own-redis-cluster";
 import { downstream, relayConfig } from "../../support/relay-config";
 import { pullRequestEvent } from "../../support/webhooks";
@@ -125,8 +125,8 @@ describe("keys that commit together share a hash slot", () => {
     // A new head supersedes the PR's dispatch not sent yet, dropping its outbox task with it.
     await supersedeDispatches({ store: recording, outbox, metrics: createMetrics() }, { repo: "pytorch/pytorch", number: 12, sha: "f".repeat(40) }, NOW);
     // The outbox's own life cycle, over two lanes.
-    await outbox.enqueue({ id: "t1", kind: "work", lane: installationLane("a/one"), data: {} }, NOW);
-    await outbox.enqueue({ id: "t2", kind: "work", lane: installationLane("b/two"), data: {} }, NOW);
+    await outbox.enqueue({ id: "t1", kind: "dispatch", lane: installationLane("a/one"), data: { requestId: "t1" } }, NOW);
+    await outbox.enqueue({ id: "t2", kind: "dispatch", lane: installationLane("b/two"), data: { requestId: "t2" } }, NOW);
     const leases = await outbox.claim(NOW, 1000, 10);
     const [first, second] = ["t1", "t2"].map((id) => {
       const lease = leases.find((taken) => taken.task.id === id);

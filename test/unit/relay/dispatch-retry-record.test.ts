@@ -5,6 +5,7 @@ import { Outbox } from "../../../src/outbox/outbox";
 import { OutboxRunner } from "../../../src/outbox/outbox-runner";
 import { givenUp, recordRetry } from "../../../src/relay/dispatch-task";
 import { MemoryStore } from "../../../src/store/memory-store";
+import { handlersFor } from "../../support/task-handlers";
 import { dispatchRecord } from "../../support/dispatch-fixtures";
 import { readDispatch, recordDispatchOps, updateDispatch } from "../../../src/records/dispatches";
 
@@ -17,13 +18,13 @@ describe("a dispatch record while the outbox retries its task", () => {
     const outbox = new Outbox(store);
     const runner = new OutboxRunner({
       outbox,
-      handlers: {
+      handlers: handlersFor({
         dispatch: {
           run: async () => Promise.reject(dnsFailure()),
           retrying: (task, failure, next) => recordRetry(store, task, failure, next),
-          giveUp: (task, failure) => updateDispatch(store, String(task.data.requestId), givenUp(task, failure, now)),
+          giveUp: (task, failure) => updateDispatch(store, task.data.requestId, givenUp(task, failure, now)),
         },
-      },
+      }),
       log: pino({ level: "silent" }),
       metrics: createMetrics(),
       concurrency: 1,

@@ -1,5 +1,6 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { expect } from "@jest/globals";
 import { ProbotOctokit } from "probot";
 import { generateAppKey, testAppCredentials } from "../../support/app-key";
 import { startFakeGitHub, type FakeGitHub } from "../../support/fake-github";

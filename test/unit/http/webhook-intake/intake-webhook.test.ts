@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { expect } from "@jest/globals";
 import pino from "pino";
 import { Probot } from "probot";
 import { RelayError } from "../../../../src/errors/failure-kinds";
