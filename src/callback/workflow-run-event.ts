@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { TaskData } from "../outbox/task-data";
-import { CHECK_CONCLUSIONS, type CheckConclusion } from "../github/check-conclusions";
+import { CHECK_CONCLUSIONS, type CheckConclusion } from "../vocabulary/check-conclusions";
 import type { DownstreamRun } from "../records/check-runs";
 
 /**

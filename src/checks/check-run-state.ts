@@ -7,7 +7,7 @@ import { installationLane } from "../outbox/lanes";
 import type { Outbox } from "../outbox/outbox";
 import { checkKey, wantedCheckRunOps, type CheckRunState } from "../records/check-runs";
 import type { WriteOp } from "../store/store";
-import { CHECK_CONCLUSIONS, type CheckConclusion } from "../github/check-conclusions";
+import { CHECK_CONCLUSIONS, type CheckConclusion } from "../vocabulary/check-conclusions";
 
 /**
  * The state the app wants one upstream check run to have. Decisions (dispatch, callback transition,

@@ -1,11 +1,12 @@
 import { z } from "zod";
-import type { Level, Transport } from "../config/types";
+import type { Transport } from "../config/types";
 import { RelayError } from "../errors/failure-kinds";
 import type { Outbox, OutboxTask } from "../outbox/outbox";
 import { listDeliveryIds, readDeliverySummaries, readDeliverySummary, type DeliverySummary, type DeliverySummaryEntry } from "../records/deliveries";
 import { readEachDispatch, type DispatchRecord } from "../records/dispatches";
 import { dispatchTaskId } from "../relay/relay-delivery";
 import type { Store } from "../store/store";
+import type { Level } from "../vocabulary/levels";
 
 export type DownstreamOutcome = "dispatched" | "queued" | "retrying" | "failed" | "superseded" | "skipped";
 

@@ -1,7 +1,7 @@
 /**
  * github/ owns the relay's access to GitHub: installation lookup and scoped tokens (cached), the
  * throttled Octokit, write pacing per installation, the outcome of every call (for metrics and health),
- * reading repository files, and GitHub's check-run vocabulary.
+ * and reading repository files.
  */
 import type { Probot, ProbotOctokit } from "probot";
 import { z } from "zod";

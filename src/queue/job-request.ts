@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { LEVELS, RELAYED_EVENTS } from "../config/types";
+import { RELAYED_EVENTS } from "../config/types";
+import { LEVELS } from "../vocabulary/levels";
 
 /**
  * SPEC §3 queue transport: the `jobrequest.v1` entry a self-hosted orchestrator reads from the Redis

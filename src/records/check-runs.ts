@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CHECK_CONCLUSIONS } from "../github/check-conclusions";
+import { CHECK_CONCLUSIONS } from "../vocabulary/check-conclusions";
 import type { Store, WriteOp } from "../store/store";
 import { RECORD_TTL_SECONDS } from "./dispatches";
 import { keys } from "./keys";

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { LEVELS } from "../config/types";
-import { SKIP_REASONS, type DispatchNote, type SkipReason } from "../relay/explain-delivery";
+import { LEVELS } from "../vocabulary/levels";
+import { SKIP_REASONS, type DispatchNote, type SkipReason } from "../vocabulary/skip-reasons";
 import type { Store, WriteOp } from "../store/store";
 import { RECORD_TTL_SECONDS } from "./dispatches";
 import { keys } from "./keys";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { LEVELS } from "../config/types";
+import { LEVELS } from "../vocabulary/levels";
 import { updateWithRetry, type Store, type WriteOp } from "../store/store";
 import { keys } from "./keys";
 import { readRecord } from "./read-record";

@@ -3,7 +3,7 @@
  * family holds its schema, its reader (validated on read) and the ops that write it. Domain folders
  * call those; none spells a key or an op.
  *
- * Keys are given without the operator's REDIS_PREFIX: `prefixedKey` adds it, in the store alone.
+ * Keys are given without the operator's REDIS_PREFIX: the store adds it (store/prefixed-key.ts), in one place.
  *
  * Hash tags (Redis Cluster): an atomic write (a Lua script or MULTI) must touch keys of one slot, and
  * Redis hashes only the text inside a key's first `{…}` when it has one. So:
@@ -113,13 +113,3 @@ export const keys = {
     asked: (guid: string) => `relay:redeliver:asked:${guid}`,
   },
 } as const;
-
-/**
- * The key as stored: REDIS_PREFIX in front, and in its hash tag too, so that `{relay:jobs}` still
- * names the prefixed stream's slot and relays with different prefixes spread over a cluster.
- */
-export function prefixedKey(prefix: string, key: string): string {
-  if (prefix === "") return key;
-  const open = key.indexOf("{");
-  return open === -1 ? prefix + key : `${prefix}${key.slice(0, open + 1)}${prefix}${key.slice(open + 1)}`;
-}

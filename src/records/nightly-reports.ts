@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { LEVELS } from "../config/types";
+import { LEVELS } from "../vocabulary/levels";
 import type { Store, WriteOp } from "../store/store";
 import { RECORD_TTL_SECONDS } from "./dispatches";
 import { keys } from "./keys";

@@ -1,7 +1,7 @@
 import Redis, { Cluster, type RedisOptions, type Result } from "ioredis";
 import type { SlotReservation } from "./next-slot";
 import type { LaneClaim, Store, StreamEntry, WriteOp } from "./store";
-import { prefixedKey } from "../records/keys";
+import { prefixedKey } from "./prefixed-key";
 import { reportRedisOutages, type OutageLog, type RedisOutages } from "./report-redis-outages";
 import { checkCount, checkInterval, checkScore, checkWriteOp, ttlMillis } from "./store-arguments";
 import { streamFields } from "./stream-fields";

@@ -1,5 +1,6 @@
 import type Redis from "ioredis";
-import { keys, prefixedKey } from "../records/keys";
+import { keys } from "../records/keys";
+import { prefixedKey } from "../store/prefixed-key";
 import { streamFields } from "../store/stream-fields";
 
 /** Fields a dead letter carries besides the job request's own; a requeue strips them again. */

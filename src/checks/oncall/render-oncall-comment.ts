@@ -1,4 +1,4 @@
-import type { CheckConclusion } from "../../github/check-conclusions";
+import type { CheckConclusion } from "../../vocabulary/check-conclusions";
 import type { CheckStatus } from "../../records/check-runs";
 
 /** Marks a comment as the relay's oncall comment (hidden in the rendered page). */

@@ -1,4 +1,5 @@
-import { keys, prefixedKey } from "../../../src/records/keys";
+import { keys } from "../../../src/records/keys";
+import { prefixedKey } from "../../../src/store/prefixed-key";
 
 describe("prefixedKey", () => {
   it("leaves keys as they are without a prefix", () => {
