@@ -58,7 +58,7 @@ export interface RelayOverrides {
 
 export function createRelay(probot: Probot, env: RelayEnv, overrides: RelayOverrides = {}): Relay {
   const log = probot.log.child({ name: "relay" });
-  const store = overrides.store ?? createStore({ redisUrl: env.redisUrl, prefix: env.redisPrefix, log });
+  const store = overrides.store ?? createStore({ redisUrl: env.redisUrl, redisCluster: env.redisCluster, prefix: env.redisPrefix, log });
   const metrics = overrides.metrics ?? createMetrics();
   const githubCalls = overrides.githubCalls ?? new GitHubCalls(metrics, overrides.now);
   githubCalls.useStore(store);

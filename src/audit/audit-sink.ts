@@ -5,12 +5,9 @@
  */
 import { appendFile } from "node:fs/promises";
 import type { Logger } from "pino";
+import { appendAuditRecord } from "../records/audit";
 import type { Store } from "../store/store";
 import type { AuditRecord, AuditSink } from "./audit-record";
-
-export const AUDIT_STREAM = "relay:audit";
-/** Approximate cap (MAXLEN ~): the stream is a recent window for operators; AUDIT_LOG keeps everything. */
-const AUDIT_STREAM_MAX_LEN = 10_000;
 
 export interface AuditSinkOptions {
   log: Logger;
@@ -30,7 +27,7 @@ export function createAuditSink({ log, store, path }: AuditSinkOptions): AuditSi
       log.info({ audit: entry }, "audit");
       const line = JSON.stringify(entry);
       const destinations: Promise<void>[] = [
-        store.write([{ op: "xadd", key: AUDIT_STREAM, fields: { record: line }, maxLen: AUDIT_STREAM_MAX_LEN }]),
+        appendAuditRecord(store, line),
       ];
       // One write call per line with O_APPEND: concurrent records never interleave within a line.
       if (path !== undefined) destinations.push(appendFile(path, `${line}\n`, "utf8"));

@@ -1,6 +1,6 @@
 import { SignJWT, errors, jwtVerify, type JWTPayload } from "jose";
 import { z } from "zod";
-import { LEVELS } from "../config/types";
+import { LEVELS } from "../vocabulary/levels";
 import { RelayError } from "../errors/failure-kinds";
 import { isCanonicalCompactJwt } from "./canonical-jwt";
 import { invalidToken, tokenRejected } from "./token-rejection";

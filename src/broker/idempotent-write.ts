@@ -1,18 +1,11 @@
-import { createHash } from "node:crypto";
-import { z } from "zod";
 import { RelayError } from "../errors/failure-kinds";
+import { idempotentWriteRecord, type IdempotentWriteRecord } from "../records/idempotent-writes";
 import type { Store } from "../store/store";
 
 /** How long a finished write answers replays of its requestId. */
 const RESULT_TTL_SECONDS = 7 * 24 * 3600;
 /** A claim older than this belongs to a request that died; a retry may take it over (the marker check stops a double write). */
 const STALE_CLAIM_MS = 60_000;
-
-const record = z.discriminatedUnion("state", [
-  z.object({ state: z.literal("pending"), fingerprint: z.string(), claimedAt: z.number() }),
-  z.object({ state: z.literal("done"), fingerprint: z.string(), result: z.unknown() }),
-]);
-type WriteRecord = z.infer<typeof record>;
 
 export interface IdempotentWriteOptions {
   store: Pick<Store, "setIfAbsent" | "get" | "compareAndSet" | "write">;
@@ -37,35 +30,34 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function idempotentWrite<T>(options: IdempotentWriteOptions, perform: () => Promise<T>): Promise<{ result: T; replay: boolean }> {
   const { store, fingerprint } = options;
   const now = options.now ?? Date.now;
-  const key = `relay:broker:write:${createHash("sha256").update(`${options.callerRepository.toLowerCase()}\n${options.requestId}`).digest("hex")}`;
-  const pending = () => JSON.stringify({ state: "pending", fingerprint, claimedAt: now() } satisfies WriteRecord);
+  const stored = idempotentWriteRecord(store, options.callerRepository, options.requestId, RESULT_TTL_SECONDS);
+  const pending = (): IdempotentWriteRecord => ({ state: "pending", fingerprint, claimedAt: now() });
 
   const run = async (): Promise<{ result: T; replay: boolean }> => {
     let result: T;
     try {
       result = await perform();
     } catch (error) {
-      await store.write([{ op: "del", key }]);
+      await stored.release();
       throw error;
     }
-    const done: WriteRecord = { state: "done", fingerprint, result };
-    await store.write([{ op: "set", key, value: JSON.stringify(done), ttlSeconds: RESULT_TTL_SECONDS }]);
+    await stored.finish({ state: "done", fingerprint, result });
     return { result, replay: false };
   };
 
   const deadline = now() + (options.waitMs ?? 20_000);
   let heldSince = now();
   while (now() < deadline) {
-    if (await store.setIfAbsent(key, pending(), RESULT_TTL_SECONDS)) return run();
-    const raw = await store.get(key);
-    if (raw === null) continue; // released by a failed attempt: claim it
-    const current = record.parse(JSON.parse(raw));
+    if (await stored.claim(pending())) return run();
+    const read = await stored.read();
+    if (read === null) continue; // released by a failed attempt: claim it
+    const { raw, record: current } = read;
     if (current.fingerprint !== fingerprint) {
       throw new RelayError("validation-failed", "this requestId was already used for a different request", "request-id-reused");
     }
     if (current.state === "done") return { result: current.result as T, replay: true };
     heldSince = current.claimedAt;
-    if (now() - current.claimedAt > STALE_CLAIM_MS && (await store.compareAndSet(key, raw, pending(), RESULT_TTL_SECONDS))) return run();
+    if (now() - current.claimedAt > STALE_CLAIM_MS && (await stored.takeOver(raw, pending()))) return run();
     await sleep(options.pollMs ?? 100);
   }
   // A retry can take the claim over once it is stale, if the first request has not finished by then.

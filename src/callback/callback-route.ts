@@ -19,7 +19,7 @@ import { parseJson, readBody } from "../http/read-body";
 import type { Metrics } from "../metrics/metrics";
 import { handleNightlyReport, type NightlyReportDeps } from "./nightly/handle-nightly-report";
 import { periodicEventOf } from "./nightly/nightly-body";
-import { dispatchKey, parseDispatchRecord, type DispatchRecord } from "../relay/dispatch-record";
+import { readDispatch, type DispatchRecord } from "../records/dispatches";
 import { authenticateCallback, type CallbackCaller } from "./authenticate-callback";
 import type { WorkflowReport } from "../jobs/workflow-report";
 import { callbackBodySchema, invalidBody } from "./callback-body";
@@ -84,7 +84,7 @@ export function callbackRoute(relay: CallbackDeps): RequestHandler {
       // Read once per request: authentication may need the record (queue callbacks), and so does what follows.
       const dispatchReads = new Map<string, Promise<DispatchRecord | null>>();
       const dispatchOf = (requestId: string) => {
-        if (!dispatchReads.has(requestId)) dispatchReads.set(requestId, relay.store.get(dispatchKey(requestId)).then(parseDispatchRecord));
+        if (!dispatchReads.has(requestId)) dispatchReads.set(requestId, readDispatch(relay.store, requestId));
         return dispatchReads.get(requestId) as Promise<DispatchRecord | null>;
       };
       const caller = await authenticateCallback({

@@ -1,9 +1,9 @@
-import { jobsOfKey, jobStateKeyOfId, parseJobRecord, type JobRecord } from "./job-record";
 import { recordJobReport } from "./record-job-report";
 import { transitionEffects, type TransitionEffectsDeps } from "./transition-effects";
 import { sameRepo, type RelayConfig } from "../config/types";
 import type { Store } from "../store/store";
-import type { DispatchRecord } from "../relay/dispatch-record";
+import type { DispatchRecord } from "../records/dispatches";
+import { readJobsOf, type JobRecord } from "../records/jobs";
 import { tracksCheckRuns } from "../checks/wants-check-runs";
 
 /** Reads the dispatch's job states and concludes the run with the effects of its transition. */
@@ -48,8 +48,7 @@ export async function concludeDeclaredJobs(
   if (dispatch.transport !== "queue" || job.scope !== "job" || job.state !== "COMPLETED" || !tracksCheckRuns(dispatch)) return false;
   const declared = config.downstreams.find((d) => sameRepo(d.repo, dispatch.downstream) && d.transport === "queue")?.jobs.map((job) => job.id) ?? [];
   if (declared.length === 0) return false;
-  const ids = await relay.store.rangeByScoreDesc(jobsOfKey(dispatch.requestId), Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, MAX_JOBS);
-  const jobs = (await relay.store.getMany(ids.map(jobStateKeyOfId))).map(parseJobRecord).filter((record): record is JobRecord => record !== null);
+  const jobs = await readJobsOf(relay.store, dispatch.requestId, MAX_JOBS);
   const conclusion = declaredJobsConclusion(declared, jobs);
   if (conclusion === null) return false;
   const decision = await recordJobReport(

@@ -1,9 +1,9 @@
 import { RelayError } from "../errors/failure-kinds";
+import { countCallbackInWindow } from "../records/rate-windows";
 import type { Store } from "../store/store";
 import { callbackRateWindow } from "./callback-rate-window";
 
 const RATE_WINDOW_SECONDS = 60;
-const rateKey = (repo: string, window: number) => `relay:rate:callback:${repo.toLowerCase()}:${window}`;
 
 /**
  * SPEC §4.4: counts one callback against its downstream repository's per-minute limit, atomically
@@ -12,7 +12,7 @@ const rateKey = (repo: string, window: number) => `relay:rate:callback:${repo.to
  */
 export async function countCallback(store: Store, repo: string, limitPerMinute: number, now: number): Promise<void> {
   const window = callbackRateWindow(now, RATE_WINDOW_SECONDS);
-  const count = await store.incrementWindow(rateKey(repo, window.index), RATE_WINDOW_SECONDS);
+  const count = await countCallbackInWindow(store, repo, window.index, RATE_WINDOW_SECONDS);
   if (count > limitPerMinute) {
     throw new RelayError("rate-limited", `Too many callbacks for this repository; retry in ${window.secondsLeft} s.`, "callback-rate-limited", [], window.secondsLeft);
   }

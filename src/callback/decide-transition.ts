@@ -1,5 +1,5 @@
-import type { DispatchRecord } from "../relay/dispatch-record";
-import type { JobRecord, JobKey } from "./job-record";
+import type { DispatchRecord } from "../records/dispatches";
+import type { JobRecord, JobKey } from "../records/jobs";
 import type { JobState, JobTransition } from "../jobs/job-transition";
 
 /** What happened to a job: a callback's status, or the timeout sweep giving up on it. */

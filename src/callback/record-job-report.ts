@@ -1,15 +1,15 @@
-import type { DispatchRecord } from "../relay/dispatch-record";
+import type { DispatchRecord } from "../records/dispatches";
+import { jobId, parseJobRecord, readRawJob, recordJobOps, writeIfJobIs } from "../records/jobs";
 import { LOST_RACE, retryContended } from "../store/retry-contended";
 import type { Store, WriteOp } from "../store/store";
 import { decideTransition, type JobReport, type TransitionDecision } from "./decide-transition";
 import type { JobTransition } from "../jobs/job-transition";
-import { jobId, jobsOfKey, jobStateKey, JOB_TTL_SECONDS, parseJobRecord } from "./job-record";
 
 const ATTEMPTS = 25;
 
 /** The stored state of a job, read ahead of `recordJobReport` (while other checks are still running). */
 export function readJobState(store: Store, report: Pick<JobReport, "key">): Promise<string | null> {
-  return store.get(jobStateKey(report.key));
+  return readRawJob(store, report.key);
 }
 
 /**
@@ -26,16 +26,11 @@ export async function recordJobReport(
   effects: (transition: JobTransition) => WriteOp[],
   firstRead?: Promise<string | null>,
 ): Promise<TransitionDecision> {
-  const key = jobStateKey(report.key);
-  return retryContended(`job state ${key}`, ATTEMPTS, async (attempt) => {
-    const raw = attempt === 0 && firstRead !== undefined ? await firstRead : await store.get(key);
+  return retryContended(`job state ${jobId(report.key)}`, ATTEMPTS, async (attempt) => {
+    const raw = attempt === 0 && firstRead !== undefined ? await firstRead : await readRawJob(store, report.key);
     const decision = decideTransition(dispatch, parseJobRecord(raw), report);
     if (decision.outcome !== "accepted") return decision;
-    const ops: WriteOp[] = [
-      { op: "set", key, value: JSON.stringify(decision.record), ttlSeconds: JOB_TTL_SECONDS },
-      { op: "zadd", key: jobsOfKey(dispatch.requestId), member: jobId(report.key), score: report.at, onlyIfAbsent: true, ttlSeconds: JOB_TTL_SECONDS },
-      ...effects(decision.transition),
-    ];
-    return (await store.writeIf(key, raw, ops)) ? decision : LOST_RACE;
+    const ops: WriteOp[] = [...recordJobOps(report.key, decision.record, report.at), ...effects(decision.transition)];
+    return (await writeIfJobIs(store, report.key, raw, ops)) ? decision : LOST_RACE;
   });
 }

@@ -6,7 +6,8 @@ import { hudTaskOps, type HudSettings } from "../hud/hud-task";
 import type { Outbox } from "../outbox/outbox";
 import type { WriteOp } from "../store/store";
 import type { WorkflowReport } from "../jobs/workflow-report";
-import { jobId } from "./job-record";
+import { clearDeadlineOp, setDeadlineOp } from "../records/deadlines";
+import { jobId } from "../records/jobs";
 import type { JobTransition } from "../jobs/job-transition";
 
 /** Effects are enqueued (outbox); the HUD settings say whether a HUD record is. */
@@ -14,12 +15,6 @@ export interface TransitionEffectsDeps {
   outbox: Outbox;
   env: HudSettings;
 }
-
-/**
- * Jobs in progress, scored by when they time out (`job_timeout_minutes` after they started), so the
- * timeout sweep reads only what is due.
- */
-export const JOB_DEADLINES = "relay:job:deadlines";
 
 /**
  * Everything an accepted transition causes, written atomically with it: check runs, HUD, deadline.
@@ -44,9 +39,9 @@ export function transitionEffects(
 /** Starting a job sets its deadline; finishing or timing out clears it. Pure. */
 function jobDeadlineOp(config: RelayConfig, transition: JobTransition): WriteOp {
   const member = jobId({ ...transition, requestId: transition.dispatch.requestId });
-  if (transition.to !== "IN_PROGRESS") return { op: "zrem", key: JOB_DEADLINES, member };
+  if (transition.to !== "IN_PROGRESS") return clearDeadlineOp("jobs", member);
   const downstream = config.downstreams.find((d) => sameRepo(d.repo, transition.dispatch.downstream));
   // A downstream gone from the config since the dispatch times out after the default.
   const minutes = downstream?.jobTimeoutMinutes ?? CONFIG_DEFAULTS.jobTimeoutMinutes;
-  return { op: "zadd", key: JOB_DEADLINES, member, score: transition.at + minutes * 60_000 };
+  return setDeadlineOp("jobs", member, transition.at + minutes * 60_000);
 }

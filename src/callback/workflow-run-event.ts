@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { TaskData } from "../outbox/task-data";
-import { CHECK_CONCLUSIONS, type CheckConclusion } from "../github/check-conclusions";
-import type { DownstreamRun } from "../checks/check-run-state";
+import { CHECK_CONCLUSIONS, type CheckConclusion } from "../vocabulary/check-conclusions";
+import type { DownstreamRun } from "../records/check-runs";
 
 /**
  * The facts of a downstream `workflow_run` webhook the per-downstream check depends on: exactly what

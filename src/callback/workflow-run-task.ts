@@ -4,9 +4,9 @@ import type { RelayEnv } from "../config/env";
 import { sameRepo } from "../config/types";
 import type { Outbox } from "../outbox/outbox";
 import type { TaskHandler } from "../outbox/outbox-runner";
-import { dispatchKey, parseDispatchRecord } from "../relay/dispatch-record";
+import { readDispatchOfRun, readDownstreamRun } from "../records/check-runs";
+import { readDispatch } from "../records/dispatches";
 import type { WriteOp } from "../store/store";
-import { downstreamRunKey, runDispatchKey, type DownstreamRun } from "../checks/check-run-state";
 import { deliveryTask, deliveryTaskOps, type DeliveryTaskDeps } from "../checks/delivery-task";
 import { decideWorkflowRun, type WorkflowRunEvent } from "./workflow-run-event";
 import { tracksCheckRuns } from "../checks/wants-check-runs";
@@ -35,15 +35,14 @@ export interface WorkflowRunTaskDeps extends DeliveryTaskDeps {
 export function workflowRunTask(deps: WorkflowRunTaskDeps): TaskHandler<typeof WORKFLOW_RUN_TASK> {
   return deliveryTask(deps, async ({ task, config, now }) => {
     const event = task.data;
-    const requestId = await deps.store.get(runDispatchKey(event.repo, event.runId));
-    const record = requestId === null ? null : parseDispatchRecord(await deps.store.get(dispatchKey(requestId)));
+    const requestId = await readDispatchOfRun(deps.store, event.repo, event.runId);
+    const record = requestId === null ? null : await readDispatch(deps.store, requestId);
     if (!record || !sameRepo(record.downstream, event.repo) || !tracksCheckRuns(record)) return;
     if ((await deps.github.installationId(record.downstream)) !== event.installationId) {
       deps.log.warn({ repo: event.repo, runId: event.runId, installationId: event.installationId }, "workflow_run from another installation ignored");
       return;
     }
-    const rawRun = await deps.store.get(downstreamRunKey(record.requestId));
-    const decision = decideWorkflowRun(event, rawRun === null ? null : (JSON.parse(rawRun) as DownstreamRun));
+    const decision = decideWorkflowRun(event, await readDownstreamRun(deps.store, record.requestId));
     if (decision.kind === "ignore") return;
     const relayConfig = await config();
     const at = now();

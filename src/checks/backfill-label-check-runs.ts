@@ -2,9 +2,9 @@ import type { RelayConfig } from "../config/types";
 import { sameRepo } from "../config/types";
 import type { Outbox } from "../outbox/outbox";
 import { notifiesByComment, oncallCommentOps } from "./oncall/oncall-comment-state";
-import { RECORD_TTL_SECONDS, runsByPrKey } from "../relay/dispatch-record";
+import { checksShownOp } from "../records/check-runs";
 import type { Store, WriteOp } from "../store/store";
-import { checksShownKey, syncCheckRunOps } from "./check-run-state";
+import { syncCheckRunOps } from "./check-run-state";
 import { checkNamesOf, recordedDispatches } from "./recorded-dispatches";
 import { tracksCheckRuns, wantsCheckRuns } from "./wants-check-runs";
 import type { PullRequestHead } from "./supersede-check-runs";
@@ -24,12 +24,12 @@ export interface BackfillDeps {
 export async function backfillLabelCheckRuns(relay: BackfillDeps, config: RelayConfig, head: PullRequestHead, label: string, now: number): Promise<number> {
   const labelled = config.downstreams.filter((d) => d.level === "L3" && wantsCheckRuns(config, d, [label]));
   if (labelled.length === 0) return 0;
-  const dispatches = (await recordedDispatches(relay.store, runsByPrKey(head.repo, head.number))).filter(
+  const dispatches = (await recordedDispatches(relay.store, { repo: head.repo, pr: head.number })).filter(
     (r) => r.upstream.sha === head.sha && r.level === "L3" && tracksCheckRuns(r) && labelled.some((d) => sameRepo(d.repo, r.downstream)),
   );
   const ops: WriteOp[] = [];
   for (const record of dispatches) {
-    ops.push({ op: "set", key: checksShownKey(record.requestId), value: "1", ttlSeconds: RECORD_TTL_SECONDS });
+    ops.push(checksShownOp(record.requestId));
     for (const name of await checkNamesOf(relay.store, record)) {
       ops.push(...syncCheckRunOps(relay.outbox, { upstream: record.upstream.repo, sha: record.upstream.sha, name }, now));
     }

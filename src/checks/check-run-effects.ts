@@ -3,11 +3,12 @@ import { CONFIG_DEFAULTS } from "../config/native-config";
 import { sameRepo, type RelayConfig } from "../config/types";
 import { oncallCommentOps } from "./oncall/oncall-comment-state";
 import type { Outbox } from "../outbox/outbox";
-import { RECORD_TTL_SECONDS, type DispatchRecord } from "../relay/dispatch-record";
+import { checksShownOp, downstreamRunOps, type CheckRunState, type CheckStatus } from "../records/check-runs";
+import type { DispatchRecord } from "../records/dispatches";
 import type { WriteOp } from "../store/store";
 import { clearDeadlineOp, setDeadlineOp } from "./check-deadlines";
 import { downstreamCheckName, jobCheckName } from "./check-run-names";
-import { checkConclusion, checksShownKey, downstreamRunKey, runDispatchKey, wantCheckRunOps, type CheckRunState, type CheckStatus, type DownstreamRun } from "./check-run-state";
+import { checkConclusion, wantCheckRunOps } from "./check-run-state";
 import { formatExternalId } from "./external-id";
 import { tracksCheckRuns } from "./wants-check-runs";
 
@@ -32,7 +33,7 @@ export function checkRunOpsForDispatch(outbox: Outbox, config: RelayConfig, reco
     at: now,
   });
   return [
-    ...(shown ? [{ op: "set", key: checksShownKey(record.requestId), value: "1", ttlSeconds: RECORD_TTL_SECONDS } as const] : []),
+    ...(shown ? [checksShownOp(record.requestId)] : []),
     ...wantCheckRunOps(outbox, state, now),
     setDeadlineOp(state, now + timeoutsOf(config, record.downstream).pickupMs),
     // A new head (or a re-run) turns an existing oncall comment to what now runs; it never makes one.
@@ -65,12 +66,9 @@ export function checkRunOpsForTransition(relay: { outbox: Outbox }, config: Rela
 
   const ops: WriteOp[] = [];
   if (transition.runId !== "") {
-    const run: DownstreamRun = { runId: transition.runId, attempt: transition.runAttempt, url: transition.detailsUrl };
-    ops.push({ op: "set", key: downstreamRunKey(record.requestId), value: JSON.stringify(run), ttlSeconds: RECORD_TTL_SECONDS });
     // An Actions run named by a callback: its `workflow_run` webhooks now lead back to this dispatch.
-    if (record.transport === "dispatch") {
-      ops.push({ op: "set", key: runDispatchKey(record.downstream, transition.runId), value: record.requestId, ttlSeconds: RECORD_TTL_SECONDS });
-    }
+    const run = { runId: transition.runId, attempt: transition.runAttempt, url: transition.detailsUrl };
+    ops.push(...downstreamRunOps(record.requestId, record.downstream, run, record.transport === "dispatch"));
   }
   if (transition.scope === "run") {
     ops.push(...wantCheckRunOps(relay.outbox, perDownstream, now), deadlineOp(perDownstream));

@@ -1,20 +1,19 @@
-import { dispatchKey, parseDispatchRecord, type DispatchRecord } from "../relay/dispatch-record";
+import { readCheckNames } from "../records/check-runs";
+import { listDispatchIds, readDispatches, type DispatchIndex, type DispatchRecord } from "../records/dispatches";
 import type { Store } from "../store/store";
-import { checkNamesKey } from "./check-run-state";
 
 /** A PR's or commit's history is short; this bounds a pathological one. */
 const MAX_DISPATCHES = 500;
 const MAX_CHECKS_PER_DISPATCH = 500;
 
-/** The dispatch records of an index (`runsByPrKey`, `runsBySha`), newest first. */
-export async function recordedDispatches(store: Store, indexKey: string): Promise<DispatchRecord[]> {
-  const ids = await store.rangeByScoreDesc(indexKey, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, MAX_DISPATCHES);
+/** The dispatch records of a PR or a commit, newest first. */
+export async function recordedDispatches(store: Store, index: DispatchIndex): Promise<DispatchRecord[]> {
+  const ids = await listDispatchIds(store, index, MAX_DISPATCHES);
   if (ids.length === 0) return [];
-  const raw = await store.getMany(ids.map(dispatchKey));
-  return raw.map(parseDispatchRecord).filter((r): r is DispatchRecord => r !== null);
+  return readDispatches(store, ids);
 }
 
 /** The names of every check run a dispatch has (shown or not). */
 export function checkNamesOf(store: Store, record: DispatchRecord): Promise<string[]> {
-  return store.rangeByScoreDesc(checkNamesKey(record.requestId), Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, MAX_CHECKS_PER_DISPATCH);
+  return readCheckNames(store, record.requestId, MAX_CHECKS_PER_DISPATCH);
 }

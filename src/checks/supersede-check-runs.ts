@@ -1,8 +1,8 @@
 import type { Outbox } from "../outbox/outbox";
+import { checkKey, parseCheckRunState, readRawWantedCheckRun, writeIfWantedCheckRunIs } from "../records/check-runs";
 import type { Store } from "../store/store";
-import { runsByPrKey } from "../relay/dispatch-record";
 import { clearDeadlineOp } from "./check-deadlines";
-import { checkKey, parseCheckRunState, supersededState, wantCheckRunOps, wantedCheckKey } from "./check-run-state";
+import { supersededState, wantCheckRunOps } from "./check-run-state";
 import { checkNamesOf, recordedDispatches } from "./recorded-dispatches";
 import { tracksCheckRuns } from "./wants-check-runs";
 
@@ -24,16 +24,16 @@ export interface PullRequestHead {
  * many were ended.
  */
 export async function supersedeCheckRuns(relay: SupersedeDeps, head: PullRequestHead, now: number): Promise<number> {
-  const earlier = (await recordedDispatches(relay.store, runsByPrKey(head.repo, head.number))).filter(
+  const earlier = (await recordedDispatches(relay.store, { repo: head.repo, pr: head.number })).filter(
     (r) => r.upstream.sha !== head.sha && tracksCheckRuns(r),
   );
   let ended = 0;
   for (const record of earlier) {
     for (const name of await checkNamesOf(relay.store, record)) {
       const key = checkKey(record.upstream.repo, record.upstream.sha, name);
-      const raw = await relay.store.get(wantedCheckKey(key));
+      const raw = await readRawWantedCheckRun(relay.store, key);
       const next = supersededState(parseCheckRunState(raw), now);
-      if (next && (await relay.store.writeIf(wantedCheckKey(key), raw, [...wantCheckRunOps(relay.outbox, next, now), clearDeadlineOp(next)]))) {
+      if (next && (await writeIfWantedCheckRunIs(relay.store, key, raw, [...wantCheckRunOps(relay.outbox, next, now), clearDeadlineOp(next)]))) {
         ended += 1;
       }
     }

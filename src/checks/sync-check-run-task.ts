@@ -4,21 +4,22 @@ import { OUTBOX_WRITE_WAIT_MS } from "../github/pace-writes";
 import { deferralOf } from "../outbox/deferral";
 import type { Task } from "../outbox/outbox";
 import type { TaskContext, TaskHandler } from "../outbox/outbox-runner";
-import { RECORD_TTL_SECONDS } from "../relay/dispatch-record";
-import type { Store } from "../store/store";
 import {
-  CHECK_RUN_TASK,
-  checkCreatingKey,
-  checkIdKey,
+  areChecksShown,
   checkKey,
-  checkLockKey,
-  checksShownKey,
-  downstreamRunKey,
-  parseCheckRunState,
-  wantedCheckKey,
+  lockCheckRun,
+  markCheckRunCreating,
+  readDownstreamRun,
+  readKnownCheckRun,
+  readWantedCheckRun,
+  storeKnownCheckRun,
+  unlockCheckRun,
+  unmarkCheckRunCreating,
   type CheckRunState,
-  type DownstreamRun,
-} from "./check-run-state";
+  type KnownCheckRun,
+} from "../records/check-runs";
+import type { Store } from "../store/store";
+import { CHECK_RUN_TASK } from "./check-run-state";
 
 export interface SyncCheckRunDeps {
   store: Store;
@@ -26,12 +27,6 @@ export interface SyncCheckRunDeps {
   log: Logger;
   /** RELAY_PUBLIC_URL: the dashboard is the details link until the downstream run is known */
   publicUrl: string;
-}
-
-/** The GitHub check run a wanted state was last written to. */
-interface KnownCheckRun {
-  id: number;
-  completed: boolean;
 }
 
 /** Longer than the outbox lets any task run (its 120 s time limit); a holder that died frees the check run after this. */
@@ -62,19 +57,19 @@ export function syncCheckRunTask(deps: SyncCheckRunDeps): TaskHandler<typeof CHE
     giveUpAfterMs: GIVE_UP_AFTER_MS,
     async run(task: Task<typeof CHECK_RUN_TASK>, context?: TaskContext) {
       const key = checkKey(task.data.upstream, task.data.sha, task.data.name);
-      const first = parseCheckRunState(await deps.store.get(wantedCheckKey(key)));
-      if (!first || (await deps.store.get(checksShownKey(first.requestId))) === null) return;
-      if (!(await deps.store.setIfAbsent(checkLockKey(key), task.id, LOCK_SECONDS))) {
+      const first = await readWantedCheckRun(deps.store, key);
+      if (!first || !(await areChecksShown(deps.store, first.requestId))) return;
+      if (!(await lockCheckRun(deps.store, key, task.id, LOCK_SECONDS))) {
         throw new Error(`check run ${first.name} is being written by another task`);
       }
       try {
         // Read again under the lease: a decision made meanwhile is the one to show.
-        const want = parseCheckRunState(await deps.store.get(wantedCheckKey(key))) ?? first;
+        const want = (await readWantedCheckRun(deps.store, key)) ?? first;
         const known = await writeCheckRun(deps, key, want, context?.signal);
-        await deps.store.write([{ op: "set", key: checkIdKey(key), value: JSON.stringify(known), ttlSeconds: RECORD_TTL_SECONDS }]);
+        await storeKnownCheckRun(deps.store, key, known);
         deps.log.debug({ check: want.name, sha: want.sha, status: want.status, conclusion: want.conclusion, checkRunId: known.id }, "check run written");
       } finally {
-        await deps.store.writeIf(checkLockKey(key), task.id, [{ op: "del", key: checkLockKey(key) }]).catch(() => undefined);
+        await unlockCheckRun(deps.store, key, task.id).catch(() => undefined);
       }
     },
   };
@@ -83,11 +78,10 @@ export function syncCheckRunTask(deps: SyncCheckRunDeps): TaskHandler<typeof CHE
 async function writeCheckRun(deps: SyncCheckRunDeps, key: string, want: CheckRunState, signal: AbortSignal | undefined): Promise<KnownCheckRun> {
   const [owner, repo] = want.upstream.split("/");
   const octokit = await deps.github.forRepo(want.upstream, { checks: "write" });
-  const stored = await deps.store.get(checkIdKey(key));
-  let known: KnownCheckRun | null = stored === null ? null : (JSON.parse(stored) as KnownCheckRun);
+  let known = await readKnownCheckRun(deps.store, key);
   // Looked up only where a create may have reached GitHub without its id being kept (a crash or a
   // failed reply after the POST): in steady state the app knows the id of every check run it made.
-  const firstCreate = known === null && (await deps.store.setIfAbsent(checkCreatingKey(key), "1", RECORD_TTL_SECONDS));
+  const firstCreate = known === null && (await markCheckRunCreating(deps.store, key));
   if (known === null && !firstCreate) {
     const { data } = await octokit.request("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", {
       owner,
@@ -119,12 +113,11 @@ async function writeCheckRun(deps: SyncCheckRunDeps, key: string, want: CheckRun
     return { id: data.id, completed: want.status === "completed" };
   } catch (error) {
     // Put off for its write slot, the create was never sent: its next turn needs no look-up either.
-    if (firstCreate && deferralOf(error) !== null) await deps.store.write([{ op: "del", key: checkCreatingKey(key) }]);
+    if (firstCreate && deferralOf(error) !== null) await unmarkCheckRunCreating(deps.store, key);
     throw error;
   }
 }
 
 async function runUrl(store: Store, requestId: string): Promise<string | null> {
-  const raw = await store.get(downstreamRunKey(requestId));
-  return raw === null ? null : (JSON.parse(raw) as DownstreamRun).url;
+  return (await readDownstreamRun(store, requestId))?.url ?? null;
 }

@@ -1,5 +1,5 @@
 import type { Downstream, RelayConfig } from "../config/types";
-import type { DispatchRecord } from "../relay/dispatch-record";
+import type { DispatchRecord } from "../records/dispatches";
 
 /**
  * SPEC §3: whether a downstream's results show as check runs on the upstream commit, given the PR's

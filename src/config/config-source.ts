@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { readFile as readLocalFile } from "node:fs/promises";
+import { cacheConfig, readCachedConfig } from "../records/config-cache";
 import type { Store } from "../store/store";
 import { resolveConfigLocation, type ConfigLocation, type GithubFile } from "./config-location";
 import type { RelayEnv } from "./env";
@@ -64,7 +65,8 @@ function withoutLeadingSlash(path: string): string {
  */
 export class ConfigSource {
   private readonly location: ConfigLocation;
-  private readonly cacheKey: string;
+  /** names this source in the shared config cache */
+  private readonly sourceHash: string;
   private readonly now: () => number;
   private readonly schedule: NonNullable<ConfigSourceOptions["schedule"]>;
   private config: RelayConfig | null = null;
@@ -79,8 +81,7 @@ export class ConfigSource {
 
   constructor(private readonly options: ConfigSourceOptions) {
     this.location = resolveConfigLocation(options.env, options.cwd ?? process.cwd());
-    const sourceHash = createHash("sha256").update(this.location.display).digest("hex").slice(0, 16);
-    this.cacheKey = `relay:config:${sourceHash}`;
+    this.sourceHash = createHash("sha256").update(this.location.display).digest("hex").slice(0, 16);
     this.now = options.now ?? Date.now;
     this.schedule = options.schedule ?? scheduleWithTimer;
   }
@@ -240,7 +241,7 @@ export class ConfigSource {
 
   private async readGithub(file: GithubFile, bypassCache: boolean): Promise<{ text: string; fromGithub: boolean }> {
     if (!bypassCache) {
-      const cached = await this.options.store.get(this.cacheKey).catch((error: unknown) => {
+      const cached = await readCachedConfig(this.options.store, this.sourceHash).catch((error: unknown) => {
         this.options.logger.warn({ err: String(error) }, "relay config cache unavailable; reading GitHub");
         return null;
       });
@@ -253,7 +254,7 @@ export class ConfigSource {
   private async shareInCache(text: string): Promise<void> {
     const ttlSeconds = this.config?.cacheTtlSeconds;
     try {
-      await this.options.store.write([{ op: "set", key: this.cacheKey, value: text, ttlSeconds }]);
+      await cacheConfig(this.options.store, this.sourceHash, text, ttlSeconds);
     } catch (error) {
       this.options.logger.warn({ err: String(error) }, "relay config cache unavailable; not shared");
     }

@@ -2,7 +2,8 @@ import { z } from "zod";
 import { DEFAULT_LEVELS } from "./levels-config";
 import { CONFIG_DEFAULTS, deviceName, text } from "./native-config";
 import { repoName } from "./repo-name";
-import { LEVELS, RELAYED_EVENTS, type Downstream, type Level, type RelayConfig } from "./types";
+import { RELAYED_EVENTS, type Downstream, type RelayConfig } from "./types";
+import { LEVELS, type Level } from "../vocabulary/levels";
 
 /**
  * PyTorch's cross-repo CI relay allowlist (`.github/allowlist.yml`, SPEC §2 *compat*). L1, L2 and L4 list

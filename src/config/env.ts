@@ -32,6 +32,8 @@ export interface RelayEnv {
   hudToken?: string;
   auditLog?: string;
   redisPrefix: string;
+  /** REDIS_URL names a node of a Redis Cluster (ElastiCache Serverless, cluster-mode Redis) */
+  redisCluster: boolean;
   outboxConcurrency: number;
   outboxDrainIntervalSeconds: number;
   outboxLeaseSeconds: number;
@@ -128,6 +130,10 @@ const envSchema = z
     HUD_TOKEN: z.string().optional(),
     AUDIT_LOG: z.string().optional(),
     REDIS_PREFIX: z.string().default(""),
+    REDIS_CLUSTER: z
+      .enum(["true", "false"], { error: "must be true or false" })
+      .default("false")
+      .transform((value) => value === "true"),
     OUTBOX_CONCURRENCY: integer(1, 1000).default(8),
     OUTBOX_DRAIN_INTERVAL_SECONDS: integer(1, 3600).default(5),
     // Renewed by its holder every third of this while a task runs: a short lease bounds how long a
@@ -149,6 +155,11 @@ const envSchema = z
   .refine((env) => env.HUD_URL === undefined || env.HUD_TOKEN !== undefined, {
     path: ["HUD_TOKEN"],
     error: "required when HUD_URL is set",
+    when: () => true,
+  })
+  .refine((env) => !env.REDIS_CLUSTER || env.REDIS_URL !== undefined, {
+    path: ["REDIS_CLUSTER"],
+    error: "needs REDIS_URL (a node of the cluster)",
     when: () => true,
   });
 
@@ -202,6 +213,7 @@ export function loadEnv(env: EnvVars): RelayEnv {
     hudToken: vars.HUD_TOKEN,
     auditLog: vars.AUDIT_LOG,
     redisPrefix: vars.REDIS_PREFIX,
+    redisCluster: vars.REDIS_CLUSTER,
     outboxConcurrency: vars.OUTBOX_CONCURRENCY,
     outboxDrainIntervalSeconds: vars.OUTBOX_DRAIN_INTERVAL_SECONDS,
     outboxLeaseSeconds: vars.OUTBOX_LEASE_SECONDS,

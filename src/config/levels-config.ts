@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { RECORD_TTL_SECONDS } from "../relay/dispatch-record";
-import type { Level } from "./types";
+import { RECORD_TTL_SECONDS } from "../records/dispatches";
+import type { Level } from "../vocabulary/levels";
 
 /** SPEC §7: the evidence window when `levels.window_days` is not given. */
 export const DEFAULT_WINDOW_DAYS = 14;

@@ -2,7 +2,8 @@ import { z } from "zod";
 import { levelsSchema, toLevelsConfig } from "./levels-config";
 import { ciProviderSchema, toCiProvider } from "./ci-provider-config";
 import { duplicateRepoIndexes, repoName } from "./repo-name";
-import { LEVELS, NOTIFY_CHANNELS, RELAYED_EVENTS, sameRepo, type BrokerGrant, type Downstream, type RelayConfig } from "./types";
+import { LEVELS } from "../vocabulary/levels";
+import { NOTIFY_CHANNELS, RELAYED_EVENTS, sameRepo, type BrokerGrant, type Downstream, type RelayConfig } from "./types";
 
 /** Defaults of SPEC §2; the CRCR form reuses the ones it shares with the native form. */
 export const CONFIG_DEFAULTS = {

@@ -5,15 +5,13 @@
  */
 import type { LevelsConfig } from "./levels-config";
 import { asciiLowerCase } from "./pattern";
+import type { Level } from "../vocabulary/levels";
 
 /**
  * The relay config after validation and normalisation: both file forms (native and CRCR allowlist,
  * SPEC §2) become this one shape, so nothing past the loader knows which form the operator wrote.
  * Repository names keep the config's spelling (check-run names use it); compare them with `sameRepo`.
  */
-export const LEVELS = ["L1", "L2", "L3", "L4"] as const;
-export type Level = (typeof LEVELS)[number];
-
 export const RELAYED_EVENTS = ["pull_request", "push"] as const;
 export type RelayedEvent = (typeof RELAYED_EVENTS)[number];
 

@@ -1,18 +1,12 @@
 import { z } from "zod";
-import type { Level, Transport } from "../config/types";
+import type { Transport } from "../config/types";
 import { RelayError } from "../errors/failure-kinds";
 import type { Outbox, OutboxTask } from "../outbox/outbox";
-import {
-  DELIVERIES_INDEX,
-  deliveriesByPrKey,
-  deliverySummaryKey,
-  parseDeliverySummary,
-  type DeliverySummary,
-  type DeliverySummaryEntry,
-} from "../relay/delivery-summary";
-import { dispatchKey, parseDispatchRecord, type DispatchRecord } from "../relay/dispatch-record";
+import { listDeliveryIds, readDeliverySummaries, readDeliverySummary, type DeliverySummary, type DeliverySummaryEntry } from "../records/deliveries";
+import { readEachDispatch, type DispatchRecord } from "../records/dispatches";
 import { dispatchTaskId } from "../relay/relay-delivery";
 import type { Store } from "../store/store";
+import type { Level } from "../vocabulary/levels";
 
 export type DownstreamOutcome = "dispatched" | "queued" | "retrying" | "failed" | "superseded" | "skipped";
 
@@ -72,7 +66,7 @@ export function parseDeliveriesQuery(query: unknown): DeliveriesQuery {
 
 /** One delivery's explanation with the live state of its dispatches; null when the relay has none. */
 export async function readDelivery(store: Store, outbox: Outbox, deliveryId: string): Promise<DeliveryView | null> {
-  const summary = parseDeliverySummary(await store.get(deliverySummaryKey(deliveryId)));
+  const summary = await readDeliverySummary(store, deliveryId);
   return summary && deliveryView(store, outbox, summary);
 }
 
@@ -82,13 +76,11 @@ export async function readDelivery(store: Store, outbox: Outbox, deliveryId: str
  */
 export async function listDeliveries(store: Store, outbox: Outbox, query: DeliveriesQuery): Promise<DeliveryView[]> {
   const forPr = query.upstream !== undefined && query.pr !== undefined;
-  const index = forPr ? deliveriesByPrKey(query.upstream ?? "", query.pr ?? 0) : DELIVERIES_INDEX;
+  const index = forPr ? { repo: query.upstream ?? "", pr: query.pr ?? 0 } : ({ all: true } as const);
   // Without a PR, an upstream filter applies after reading: fetch more to fill the page.
   const overscan = !forPr && query.upstream ? 4 : 1;
-  const ids = await store.rangeByScoreDesc(index, Infinity, -Infinity, query.limit * overscan);
-  const summaries = (await store.getMany(ids.map(deliverySummaryKey)))
-    .map(parseDeliverySummary)
-    .filter((s): s is DeliverySummary => s !== null)
+  const ids = await listDeliveryIds(store, index, query.limit * overscan);
+  const summaries = (await readDeliverySummaries(store, ids))
     .filter((s) => !query.upstream || s.upstream.repo.toLowerCase() === query.upstream.toLowerCase())
     .slice(0, query.limit);
   if (forPr) summaries.reverse();
@@ -96,10 +88,10 @@ export async function listDeliveries(store: Store, outbox: Outbox, query: Delive
 }
 
 async function deliveryView(store: Store, outbox: Outbox, summary: DeliverySummary): Promise<DeliveryView> {
-  const records = await store.getMany(summary.downstreams.map((d) => dispatchKey(d.dispatchId ?? "none")));
+  const records = await readEachDispatch(store, summary.downstreams.map((d) => d.dispatchId));
   const downstreams = await Promise.all(
     summary.downstreams.map(async (entry, i) => {
-      const record = entry.dispatchId === null ? null : parseDispatchRecord(records[i]);
+      const record = records[i];
       // A sent dispatch's task is gone; one pending or given up tells its attempts and last error.
       const unsent = record !== null && record.state !== "dispatched";
       const task = unsent ? await outbox.peek(dispatchTaskId(entry.transport, summary.deliveryId, entry.repo)) : null;

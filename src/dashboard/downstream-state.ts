@@ -1,6 +1,6 @@
-import type { JobRecord } from "../callback/job-record";
+import type { JobRecord } from "../records/jobs";
 import { clockUtc } from "../outbox/describe-failure";
-import type { DispatchRecord } from "../relay/dispatch-record";
+import type { DispatchRecord } from "../records/dispatches";
 
 /** Every state a downstream of one delivery can be in, as the page and `/relay/v1/runs` name it. */
 export type StateName =

@@ -1,9 +1,9 @@
-import type { JobRecord } from "../callback/job-record";
 import { sameRepo, type RelayConfig } from "../config/types";
 import { reportedState } from "./downstream-state";
 import { configOrder, type DownstreamView, type JobView, type RunsQuery, type UpstreamRunView } from "./list-runs";
 import type { Store } from "../store/store";
-import { nightlyIndexKey, nightlyReportKeyOfId, parseNightlyReport, type NightlyReport } from "../jobs/nightly-report";
+import { readNightlyReports, type NightlyReport } from "../records/nightly-reports";
+import type { JobRecord } from "../records/jobs";
 
 /**
  * SPEC §7 for nightly and periodic reports: one entry per (upstream commit, event) with a row per
@@ -13,12 +13,8 @@ import { nightlyIndexKey, nightlyReportKeyOfId, parseNightlyReport, type Nightly
  */
 export async function listNightlyRuns(store: Store, query: RunsQuery, config: RelayConfig | null, now: number): Promise<UpstreamRunView[]> {
   if (query.pr !== undefined) return [];
-  const index = nightlyIndexKey({ upstream: query.upstream, sha: query.sha?.toLowerCase() });
   // Several reports share an entry, and without a sha an upstream filter applies after reading: read more.
-  const ids = await store.rangeByScoreDesc(index, Infinity, -Infinity, query.limit * 4);
-  const reports = (await store.getMany(ids.map(nightlyReportKeyOfId)))
-    .map(parseNightlyReport)
-    .filter((r): r is NightlyReport => r !== null)
+  const reports = (await readNightlyReports(store, { upstream: query.upstream, sha: query.sha?.toLowerCase() }, query.limit * 4))
     .filter((r) => query.upstream === undefined || sameRepo(r.upstream, query.upstream));
 
   const groups = new Map<string, NightlyReport[]>();

@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { sameRepo, type RelayConfig } from "../config/types";
-import { jobsOfKey, jobStateKeyOfId, parseJobRecord, type JobRecord } from "../callback/job-record";
+import { readJobsOf, type JobRecord } from "../records/jobs";
 import { RelayError } from "../errors/failure-kinds";
-import { dispatchKey, parseDispatchRecord, RUNS_INDEX, runsByPrKey, runsByShaKey, type DispatchRecord } from "../relay/dispatch-record";
+import { listDispatchIds, readDispatches, type DispatchIndex, type DispatchRecord } from "../records/dispatches";
 import type { Store } from "../store/store";
-import type { PeriodicEvent } from "../jobs/nightly-report";
+import type { PeriodicEvent } from "../records/nightly-reports";
 import { downstreamState, type StateName } from "./downstream-state";
 
 /** SPEC §7 query: `upstream=o/r&sha=...|pr=N&limit=...`. */
@@ -96,18 +96,16 @@ export function parseRunsQuery(query: unknown): RunsQuery {
  * history. `config` gives the downstream order and deadlines (null: not loaded, stored order).
  */
 export async function listRuns(store: Store, query: RunsQuery, config: RelayConfig | null = null, now: number = Date.now()): Promise<UpstreamRunView[]> {
-  const index =
+  const index: DispatchIndex =
     query.upstream && query.sha
-      ? runsByShaKey(query.upstream, query.sha.toLowerCase())
+      ? { repo: query.upstream, sha: query.sha.toLowerCase() }
       : query.upstream && query.pr
-        ? runsByPrKey(query.upstream, query.pr)
-        : RUNS_INDEX;
+        ? { repo: query.upstream, pr: query.pr }
+        : { all: true };
   // Without sha/pr, an upstream filter applies after reading: fetch more to fill the page.
-  const overscan = index === RUNS_INDEX && query.upstream ? 4 : 1;
-  const ids = await store.rangeByScoreDesc(index, Infinity, -Infinity, query.limit * overscan);
-  const records = (await store.getMany(ids.map(dispatchKey)))
-    .map(parseDispatchRecord)
-    .filter((r): r is DispatchRecord => r !== null)
+  const overscan = "all" in index && query.upstream ? 4 : 1;
+  const ids = await listDispatchIds(store, index, query.limit * overscan);
+  const records = (await readDispatches(store, ids))
     .filter((r) => !query.upstream || r.upstream.repo.toLowerCase() === query.upstream.toLowerCase())
     .slice(0, query.limit);
 
@@ -176,9 +174,7 @@ export function configOrder(config: RelayConfig | null): (repo: string) => numbe
 
 /** The job records of one dispatch, oldest first. */
 export async function jobsOf(store: Store, requestId: string): Promise<JobRecord[]> {
-  const members = await store.rangeByScoreDesc(jobsOfKey(requestId), Infinity, -Infinity, 100);
-  const records = (await store.getMany(members.map(jobStateKeyOfId))).map(parseJobRecord);
-  return records.filter((r): r is JobRecord => r !== null).reverse();
+  return (await readJobsOf(store, requestId, 100)).reverse();
 }
 
 function jobView(r: JobRecord): JobView {

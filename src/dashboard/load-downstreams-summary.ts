@@ -2,8 +2,7 @@ import { z } from "zod";
 import { DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS } from "../config/levels-config";
 import type { RelayConfig } from "../config/types";
 import { RelayError } from "../errors/failure-kinds";
-import { dispatchesOfDownstreamKey } from "../relay/dispatch-record";
-import { dispatchKey, parseDispatchRecord, type DispatchRecord } from "../relay/dispatch-record";
+import { listDispatchIds, readDispatches } from "../records/dispatches";
 import type { Store } from "../store/store";
 import { jobsOf } from "./list-runs";
 import { summarizeDownstreams, type DispatchHistory, type DownstreamsSummary } from "./summarize-downstreams";
@@ -40,9 +39,9 @@ export async function loadDownstreamsSummary(store: Store, config: RelayConfig |
   const truncated = new Set<string>();
   const perDownstream = await Promise.all(
     config.downstreams.map(async (downstream): Promise<DispatchHistory[]> => {
-      const ids = await store.rangeByScoreDesc(dispatchesOfDownstreamKey(downstream.repo), now, since, EVIDENCE_MAX_DISPATCHES);
+      const ids = await listDispatchIds(store, { downstream: downstream.repo }, EVIDENCE_MAX_DISPATCHES, now, since);
       if (ids.length === EVIDENCE_MAX_DISPATCHES) truncated.add(downstream.repo.toLowerCase());
-      const records = (await store.getMany(ids.map(dispatchKey))).map(parseDispatchRecord).filter((r): r is DispatchRecord => r !== null);
+      const records = await readDispatches(store, ids);
       return Promise.all(records.map(async (record) => ({ record, jobs: await jobsOf(store, record.requestId) })));
     }),
   );

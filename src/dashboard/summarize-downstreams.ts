@@ -1,9 +1,10 @@
-import type { JobRecord } from "../callback/job-record";
 import type { LevelsConfig } from "../config/levels-config";
-import { sameRepo, type Downstream, type Level } from "../config/types";
+import { sameRepo, type Downstream } from "../config/types";
 import { judgeLevel, type FailedThreshold } from "../levels/judge-level";
-import type { DispatchRecord } from "../relay/dispatch-record";
+import type { DispatchRecord } from "../records/dispatches";
+import type { JobRecord } from "../records/jobs";
 import { downstreamState } from "./downstream-state";
+import type { Level } from "../vocabulary/levels";
 
 /** SPEC §7 `GET /relay/v1/downstreams`: each downstream's record over the window. */
 export interface DownstreamSummary {

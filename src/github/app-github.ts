@@ -1,11 +1,12 @@
 /**
  * github/ owns the relay's access to GitHub: installation lookup and scoped tokens (cached), the
  * throttled Octokit, write pacing per installation, the outcome of every call (for metrics and health),
- * reading repository files, and GitHub's check-run vocabulary.
+ * and reading repository files.
  */
 import type { Probot, ProbotOctokit } from "probot";
 import { z } from "zod";
 import { RelayError } from "../errors/failure-kinds";
+import { forgetInstallationId, readInstallationId, storeInstallationId } from "../records/installations";
 import type { GitHubMetrics } from "./github-metrics";
 import type { Store } from "../store/store";
 import { WritePacer } from "./pace-writes";
@@ -17,7 +18,6 @@ type Octokit = InstanceType<typeof ProbotOctokit>;
 
 /** Installation ids change only on (re)install; an hour keeps lookups off the hot path. */
 const INSTALLATION_TTL_SECONDS = 3600;
-const installationKey = (repo: string) => `relay:installation:${repo.toLowerCase()}`;
 const tokenAnswer = z.object({ token: z.string(), expires_at: z.string() });
 /** A token is replaced this long before GitHub's expiry so no request starts with a dying token. */
 const TOKEN_RENEW_BEFORE_MS = 5 * 60_000;
@@ -105,8 +105,7 @@ export class AppGitHub {
     const key = repo.toLowerCase();
     const cached = this.installations.get(key);
     if (cached && cached.until > Date.now()) return cached.id;
-    const stored = await this.store.get(installationKey(repo));
-    let id = stored === null ? null : Number(stored);
+    let id = await readInstallationId(this.store, repo);
     if (id === null) {
       const [owner, name] = repo.split("/");
       const app = await this.probot.auth();
@@ -119,7 +118,7 @@ export class AppGitHub {
         }
         throw error;
       }
-      await this.store.write([{ op: "set", key: installationKey(repo), value: String(id), ttlSeconds: INSTALLATION_TTL_SECONDS }]);
+      await storeInstallationId(this.store, repo, id, INSTALLATION_TTL_SECONDS);
     }
     this.installations.set(key, { id, until: Date.now() + INSTALLATION_TTL_SECONDS * 1000 });
     return id;
@@ -127,6 +126,6 @@ export class AppGitHub {
 
   private async forgetInstallation(repo: string): Promise<void> {
     this.installations.delete(repo.toLowerCase());
-    await this.store.write([{ op: "del", key: installationKey(repo) }]);
+    await forgetInstallationId(this.store, repo);
   }
 }

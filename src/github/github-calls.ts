@@ -1,3 +1,4 @@
+import { readGitHubHealth, recordGitHubFailing, recordGitHubOk } from "../records/github-calls";
 import type { GitHubMetrics } from "./github-metrics";
 import type { Store } from "../store/store";
 import { isFailingOutcome, statusClass, type GitHubCallOutcome } from "./github-call-outcome";
@@ -17,8 +18,6 @@ export interface GitHubCallState {
   failingSince: string | null;
 }
 
-const LAST_OK_AT = "relay:github:last-ok-at";
-const FAILING_SINCE = "relay:github:failing-since";
 /**
  * A busy relay calls GitHub many times a second: each process refreshes the shared record at most
  * this often, and at once when a success follows a failure (which ends the failing spell for all).
@@ -66,11 +65,10 @@ export class GitHubCalls {
     const local = { lastOkAt: iso(this.lastOkAt), failingSince: iso(this.failingSince) };
     if (!this.store || !shared) return local;
     try {
-      const [lastOk, failing] = await this.store.getMany([LAST_OK_AT, FAILING_SINCE]);
-      const stored = lastOk === null ? null : Number(lastOk);
+      const stored = await readGitHubHealth(this.store);
       return {
-        lastOkAt: iso(Math.max(stored ?? Number.NEGATIVE_INFINITY, this.lastOkAt ?? Number.NEGATIVE_INFINITY)),
-        failingSince: failing === null ? null : iso(Number(failing)),
+        lastOkAt: iso(Math.max(stored.lastOkAt ?? Number.NEGATIVE_INFINITY, this.lastOkAt ?? Number.NEGATIVE_INFINITY)),
+        failingSince: stored.failingSince === null ? null : iso(stored.failingSince),
       };
     } catch {
       return local;
@@ -84,12 +82,7 @@ export class GitHubCalls {
     this.okWrittenAt = now;
     this.failedSinceOkWritten = false;
     this.failingWrittenAt = Number.NEGATIVE_INFINITY;
-    await this.store
-      .write([
-        { op: "set", key: LAST_OK_AT, value: String(now) },
-        { op: "del", key: FAILING_SINCE },
-      ])
-      .catch(() => {
+    await recordGitHubOk(this.store, now).catch(() => {
         this.okWrittenAt = Number.NEGATIVE_INFINITY; // try again with the next call
       });
   }
@@ -100,7 +93,7 @@ export class GitHubCalls {
     if (!this.store || now - this.failingWrittenAt < REFRESH_MS) return;
     this.failingWrittenAt = now;
     // The first failure anywhere since the last success marks the start; later ones leave it.
-    await this.store.setIfAbsent(FAILING_SINCE, String(now)).catch(() => {
+    await recordGitHubFailing(this.store, now).catch(() => {
       this.failingWrittenAt = Number.NEGATIVE_INFINITY;
     });
   }

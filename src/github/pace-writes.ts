@@ -1,4 +1,5 @@
 import type { ProbotOctokit } from "probot";
+import { reserveWriteSlot } from "../records/write-pacing";
 import type { GitHubMetrics } from "./github-metrics";
 import type { StoreLog } from "../store/redis-store";
 import type { Store } from "../store/store";
@@ -10,7 +11,6 @@ type Octokit = InstanceType<typeof ProbotOctokit>;
 const WRITE_INTERVAL_MS = 1_000;
 const MAX_WAIT_MS = MAX_IN_PROCESS_WAIT_SECONDS * 1000;
 /** One lane per installation: a busy installation never makes another one wait. */
-const laneKey = (installationId: number) => `relay:pace:write:${installationId}`;
 
 /**
  * A write whose installation has no slot free within the in-process wait limit. Shaped like GitHub's
@@ -72,7 +72,7 @@ export class WritePacer {
   }
 
   private async waitForSlot(installationId: number, maxWaitMs: number): Promise<void> {
-    const slot = await this.store.reserveSlot(laneKey(installationId), WRITE_INTERVAL_MS, maxWaitMs).catch((error: unknown) => {
+    const slot = await reserveWriteSlot(this.store, installationId, WRITE_INTERVAL_MS, maxWaitMs).catch((error: unknown) => {
       this.failing(error);
       return null;
     });

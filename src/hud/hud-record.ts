@@ -1,7 +1,7 @@
 import type { JobTransition } from "../jobs/job-transition";
 import type { WorkflowReport } from "../jobs/workflow-report";
-import type { NightlyReport } from "../jobs/nightly-report";
-import type { DispatchRecord } from "../relay/dispatch-record";
+import type { NightlyReport } from "../records/nightly-reports";
+import type { DispatchRecord } from "../records/dispatches";
 
 /** The upstream facts a HUD row is filed under, rebuilt from what the relay dispatched. */
 export interface HudUpstreamPayload {

@@ -5,12 +5,12 @@
 import type { Logger } from "pino";
 import type { JobTransition } from "../jobs/job-transition";
 import type { WorkflowReport } from "../jobs/workflow-report";
-import { jobId } from "../callback/job-record";
+import { jobId } from "../records/jobs";
 import { HUD_LANE } from "../outbox/lanes";
 import type { Outbox, Task } from "../outbox/outbox";
 import type { TaskContext, TaskHandler } from "../outbox/outbox-runner";
 import type { WriteOp } from "../store/store";
-import { nightlyReportId, type NightlyReport } from "../jobs/nightly-report";
+import { nightlyReportId, type NightlyReport } from "../records/nightly-reports";
 import { buildHudRecord, buildNightlyHudRecord } from "./hud-record";
 
 export const HUD_TASK = "hud";

@@ -1,9 +1,9 @@
 /**
  * jobs/ owns what the relay knows of a downstream job, shared by the callback that changes it and the
  * effects that follow (checks/, hud/, dashboard/): the job's states and an accepted transition, the
- * workflow facts a report carries, and the stored nightly/periodic report.
+ * workflow facts a report carries. Their stored records are records/jobs.ts and records/nightly-reports.ts.
  */
-import type { DispatchRecord } from "../relay/dispatch-record";
+import type { DispatchRecord } from "../records/dispatches";
 
 export type JobState = "DISPATCHED" | "IN_PROGRESS" | "COMPLETED" | "TIMED_OUT";
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CHECK_CONCLUSIONS } from "../github/check-conclusions";
+import { CHECK_CONCLUSIONS } from "../vocabulary/check-conclusions";
 
 /** Ids arrive as text from workflow expressions, or as numbers from hand-written clients. */
 const numericId = z

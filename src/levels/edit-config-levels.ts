@@ -1,5 +1,6 @@
 import { isMap, isScalar, isSeq, parseDocument, type Pair, type YAMLMap } from "yaml";
-import { sameRepo, type Level } from "../config/types";
+import { sameRepo } from "../config/types";
+import type { Level } from "../vocabulary/levels";
 
 interface Edit {
   start: number;

@@ -4,9 +4,10 @@
  * --plan` suggests. The evidence index itself is a dispatch record's (relay/dispatch-record.ts).
  */
 import type { LevelsConfig } from "../config/levels-config";
-import { LEVELS, sameRepo, type Downstream, type Level } from "../config/types";
+import { sameRepo, type Downstream } from "../config/types";
 import { describeFailedThreshold } from "./describe-failed-threshold";
 import { judgeLevel, type LevelEvidence } from "./judge-level";
+import { LEVELS, type Level } from "../vocabulary/levels";
 
 /** One downstream's evidence as `GET /relay/v1/downstreams` gives it. */
 export interface DownstreamEvidence extends LevelEvidence {

@@ -1,5 +1,5 @@
 import type { Downstream, RelayConfig } from "../config/types";
-import type { DispatchRecord } from "../relay/dispatch-record";
+import type { DispatchRecord } from "../records/dispatches";
 import { JOB_REQUEST_SCHEMA, WHOLE_RUN_JOB_ID, type JobRequest } from "./job-request";
 
 export interface JobRequestInput {

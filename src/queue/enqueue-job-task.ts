@@ -9,12 +9,12 @@ import { sameRepo } from "../config/types";
 import type { Metrics } from "../metrics/metrics";
 import type { Task } from "../outbox/outbox";
 import type { TaskHandler } from "../outbox/outbox-runner";
-import { RECORD_TTL_SECONDS } from "../relay/dispatch-record";
+import { readDispatch, updateDispatch } from "../records/dispatches";
+import { appendJobRequest } from "../records/job-requests";
 import type { ENQUEUE_JOB_TASK } from "../relay/relay-delivery";
-import { givenUp, loadDispatchRecord, mintCallbackToken, recordRetry, updateDispatchRecord } from "../relay/dispatch-task";
+import { givenUp, mintCallbackToken, recordRetry } from "../relay/dispatch-task";
 import type { Store } from "../store/store";
 import { buildJobRequests } from "./build-job-requests";
-import { JOBS_STREAM, maxDeliveriesKey } from "./job-request";
 
 export interface EnqueueJobTaskDeps {
   store: Store;
@@ -28,9 +28,6 @@ export interface EnqueueJobTaskDeps {
   now?: () => number;
 }
 
-/** Present once a job request was appended: a retried task finds it and does not append again. */
-const enqueuedKey = (requestId: string, jobId: string) => `relay:jobs:enqueued:${requestId}:${encodeURIComponent(jobId)}`;
-
 /**
  * SPEC §3 queue transport: appends one dispatch's job requests to `relay:jobs`, each exactly once —
  * the XADD and the marker that it happened commit together, only if the marker is absent — with a
@@ -40,13 +37,13 @@ export function enqueueJobTask(deps: EnqueueJobTaskDeps): TaskHandler<typeof ENQ
   const now = () => deps.now?.() ?? Date.now();
   return {
     async run(task: Task<typeof ENQUEUE_JOB_TASK>) {
-      const record = await loadDispatchRecord(deps.store, task.data.requestId);
+      const record = await readDispatch(deps.store, task.data.requestId);
       if (!record || record.state !== "pending") return; // already enqueued, or expired: nothing to do
       const config = await deps.config.get();
       if (config === null) throw new Error("relay config not loaded yet");
       const downstream = config.downstreams.find((d) => sameRepo(d.repo, record.downstream) && d.transport === "queue");
       if (downstream === undefined) {
-        await updateDispatchRecord(deps.store, record.requestId, (r) => ({ ...r, state: "failed", lastError: "no longer a queue downstream in the relay config", attempts: task.attempts + 1, nextAttemptAt: null, failedAt: now() }));
+        await updateDispatch(deps.store, record.requestId, (r) => ({ ...r, state: "failed", lastError: "no longer a queue downstream in the relay config", attempts: task.attempts + 1, nextAttemptAt: null, failedAt: now() }));
         deps.metrics.dispatches.inc({ transport: "queue", outcome: "given_up" });
         return;
       }
@@ -59,16 +56,9 @@ export function enqueueJobTask(deps: EnqueueJobTaskDeps): TaskHandler<typeof ENQ
         callbackToken: await mintCallbackToken(record, deps.relayTokenSecrets, now()),
         submittedAt: now(),
       });
-      for (const request of requests) {
-        const marker = enqueuedKey(record.requestId, request.job_id);
-        await deps.store.writeIf(marker, null, [
-          { op: "xadd", key: JOBS_STREAM, fields: { ...request } },
-          { op: "set", key: marker, value: "1", ttlSeconds: RECORD_TTL_SECONDS },
-          { op: "set", key: maxDeliveriesKey(record.downstream), value: String(downstream.maxDeliveries), ttlSeconds: RECORD_TTL_SECONDS },
-        ]);
-      }
+      for (const request of requests) await appendJobRequest(deps.store, request, downstream.maxDeliveries);
       const sentAt = now();
-      await updateDispatchRecord(deps.store, record.requestId, (r) => ({ ...r, state: "dispatched", dispatchedAt: sentAt, lastError: null, attempts: task.attempts + 1, nextAttemptAt: null }));
+      await updateDispatch(deps.store, record.requestId, (r) => ({ ...r, state: "dispatched", dispatchedAt: sentAt, lastError: null, attempts: task.attempts + 1, nextAttemptAt: null }));
       deps.metrics.dispatches.inc({ transport: "queue", outcome: "sent" });
       deps.metrics.dispatchLatency.observe((sentAt - record.createdAt) / 1000);
       deps.log.info({ requestId: record.requestId, downstream: record.downstream, jobs: requests.map((r) => r.job_id) }, "job requests enqueued");
@@ -78,7 +68,7 @@ export function enqueueJobTask(deps: EnqueueJobTaskDeps): TaskHandler<typeof ENQ
       await recordRetry(deps.store, task, failure, next);
     },
     async giveUp(task, failure) {
-      await updateDispatchRecord(deps.store, task.data.requestId, givenUp(task, failure, now()));
+      await updateDispatch(deps.store, task.data.requestId, givenUp(task, failure, now()));
       deps.metrics.dispatches.inc({ transport: "queue", outcome: "given_up" });
     },
   };

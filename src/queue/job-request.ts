@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { LEVELS, RELAYED_EVENTS } from "../config/types";
+import { RELAYED_EVENTS } from "../config/types";
+import { LEVELS } from "../vocabulary/levels";
 
 /**
  * SPEC §3 queue transport: the `jobrequest.v1` entry a self-hosted orchestrator reads from the Redis
@@ -7,12 +8,6 @@ import { LEVELS, RELAYED_EVENTS } from "../config/types";
  * validates it with this schema before running anything, since any client of the Redis can add entries.
  */
 export const JOB_REQUEST_SCHEMA = "jobrequest.v1";
-
-/** Keys without REDIS_PREFIX (the store, or the worker, adds it). */
-export const JOBS_STREAM = "relay:jobs";
-export const DEAD_LETTER_STREAM = "relay:jobs:dlq";
-/** The downstream's `max_deliveries`, written with each of its job requests so consumers can look it up. */
-export const maxDeliveriesKey = (downstream: string) => `relay:jobs:max-deliveries:${downstream.toLowerCase()}`;
 
 /**
  * `job_id` of the one request sent for a downstream that declares no `jobs`: it stands for the whole

@@ -9,7 +9,8 @@ import type { Probot } from "probot";
 import type { Metrics } from "../metrics/metrics";
 import type { Store } from "../store/store";
 import { classifyFailure } from "../outbox/classify-failure";
-import { deliveryKey } from "../relay/relay-delivery";
+import { deliveriesClaimed } from "../records/deliveries";
+import { forgetRedeliveryAsked, lockRedeliveryCheck, markRedeliveryAsked, readSeenUntil, storeSeenUntil } from "../records/redelivery";
 import { hookDeliverySchema, pickRedeliveries, type HookDelivery } from "./pick-redeliveries";
 
 /** The check asks GitHub (as the app) for its recent deliveries and remembers what it asked for in the store. */
@@ -22,10 +23,7 @@ export interface RedeliveryDeps {
 }
 
 /** SPEC §3: at most one check a minute per relay, however many processes or containers run it. */
-const LOCK = "relay:redeliver:lock";
 const LOCK_SECONDS = 60;
-/** delivered_at (epoch ms) of the newest delivery a finished check listed: the next stops near it. */
-const SEEN_UNTIL = "relay:redeliver:seen-until";
 /**
  * Each check looks this far behind the mark again: a slow delivery is listed up to 10 s after newer
  * ones, and a delivery whose claim's owner died is "stored" until the claim's 120 s lease runs out.
@@ -36,7 +34,6 @@ const OVERLAP_MS = 3 * 60_000;
 const FIRST_LOOKBACK_MS = 60 * 60_000;
 /** GitHub redelivers only deliveries of the past three days; a mark of having asked outlives that. */
 const ASKED_SECONDS = 4 * 24 * 3600;
-const askedKey = (guid: string) => `relay:redeliver:asked:${guid}`;
 /** A backlog larger than this (per check) is left for the operator; the log says so. */
 const MAX_PAGES = 20;
 const PER_PAGE = 100;
@@ -87,26 +84,27 @@ export async function redeliverMissed(relay: RedeliveryDeps, now: number, stoppi
   const skipped = { checked: false, listed: 0, asked: 0, failed: 0, left: 0 };
   // A redelivery answered 503 (no config yet) would count as failed again, and is never asked twice.
   if (relay.config.current() === null) return skipped;
-  if (!(await relay.store.setIfAbsent(LOCK, String(now), LOCK_SECONDS))) return skipped;
-  const mark = Number((await relay.store.get(SEEN_UNTIL)) ?? Number.NaN);
-  const since = Number.isFinite(mark) ? mark - OVERLAP_MS : now - FIRST_LOOKBACK_MS;
+  if (!(await lockRedeliveryCheck(relay.store, now, LOCK_SECONDS))) return skipped;
+  // The newest delivery a finished check listed: this one stops near it.
+  const mark = await readSeenUntil(relay.store);
+  const since = mark !== null ? mark - OVERLAP_MS : now - FIRST_LOOKBACK_MS;
   const app = await relay.probot.auth();
   const { deliveries, complete } = await listSince(app, since);
   if (!complete) relay.log.warn({ listed: deliveries.length }, "more webhook deliveries since the last check than one check lists; older ones are not examined");
 
   const candidates = pickRedeliveries(deliveries);
-  const stored = await relay.store.getMany(candidates.map((d) => deliveryKey(d.guid)));
+  const claimed = await deliveriesClaimed(relay.store, candidates.map((d) => d.guid));
   let asked = 0;
   let failed = 0;
   let retry = 0;
   let left = 0;
   for (const [i, delivery] of candidates.entries()) {
-    if (stored[i] !== null) continue;
+    if (claimed[i]) continue;
     if (asked + failed >= MAX_ASKS || stopping()) {
       left += 1;
       continue;
     }
-    if (!(await relay.store.setIfAbsent(askedKey(delivery.guid), String(now), ASKED_SECONDS))) continue;
+    if (!(await markRedeliveryAsked(relay.store, delivery.guid, now, ASKED_SECONDS))) continue;
     try {
       await app.request("POST /app/hook/deliveries/{delivery_id}/attempts", { delivery_id: delivery.id });
       asked += 1;
@@ -119,14 +117,14 @@ export async function redeliverMissed(relay: RedeliveryDeps, now: number, stoppi
       const failure = classifyFailure(error, now);
       if (failure.retryable) {
         retry += 1;
-        await relay.store.write([{ op: "del", key: askedKey(delivery.guid) }]);
+        await forgetRedeliveryAsked(relay.store, delivery.guid);
       }
       relay.log.warn({ deliveryId: delivery.guid, failure: failure.summary, askAgain: failure.retryable }, "GitHub did not redeliver a missed delivery");
     }
   }
   // What is to be asked again is looked at again next time, so the mark moves only when nothing is.
-  const newest = Math.max(Number.isFinite(mark) ? mark : 0, ...deliveries.map((d) => d.deliveredAt));
-  if (retry === 0 && left === 0 && newest > 0) await relay.store.write([{ op: "set", key: SEEN_UNTIL, value: String(newest) }]);
+  const newest = Math.max(mark ?? 0, ...deliveries.map((d) => d.deliveredAt));
+  if (retry === 0 && left === 0 && newest > 0) await storeSeenUntil(relay.store, newest);
   relay.log.info({ listed: deliveries.length, missed: candidates.length, asked, failed, left }, "missed deliveries checked");
   return { checked: true, listed: deliveries.length, asked, failed, left };
 }

@@ -1,4 +1,4 @@
-import type { Level } from "../config/types";
+import type { Level } from "../vocabulary/levels";
 
 /** GitHub rejects a repository_dispatch whose client_payload JSON reaches 64 KB. */
 export const CLIENT_PAYLOAD_MAX_BYTES = 65_535;

@@ -6,10 +6,11 @@ import type { Metrics } from "../metrics/metrics";
 import type { FailureClass } from "../outbox/classify-failure";
 import type { OutboxTask, Task } from "../outbox/outbox";
 import type { TaskContext, TaskHandler } from "../outbox/outbox-runner";
-import { updateWithRetry, type Store } from "../store/store";
+import { readDeliveryPayload } from "../records/deliveries";
+import { readDispatch, updateDispatch, type DispatchRecord } from "../records/dispatches";
+import type { Store } from "../store/store";
 import { buildClientPayload } from "./build-client-payload";
-import { dispatchKey, parseDispatchRecord, RECORD_TTL_SECONDS, type DispatchRecord } from "./dispatch-record";
-import { payloadKey, type DISPATCH_TASK, type ENQUEUE_JOB_TASK } from "./relay-delivery";
+import type { DISPATCH_TASK, ENQUEUE_JOB_TASK } from "./relay-delivery";
 
 export interface DispatchTaskDeps {
   store: Store;
@@ -30,10 +31,9 @@ export function dispatchTask(deps: DispatchTaskDeps): TaskHandler<typeof DISPATC
   const now = () => deps.now?.() ?? Date.now();
   return {
     async run(task: Task<typeof DISPATCH_TASK>, context?: TaskContext) {
-      const record = await loadDispatchRecord(deps.store, task.data.requestId);
+      const record = await readDispatch(deps.store, task.data.requestId);
       if (!record || record.state !== "pending") return; // already sent, or expired: nothing to do
-      const rawPayload = await deps.store.get(payloadKey(record.deliveryId));
-      const payload = rawPayload === null ? {} : (JSON.parse(rawPayload) as Record<string, unknown>);
+      const payload = await readDeliveryPayload(deps.store, record.deliveryId);
       const { upstream } = record;
       const callbackToken = await mintCallbackToken(record, deps.relayTokenSecrets, now());
       const clientPayload = buildClientPayload({
@@ -64,7 +64,7 @@ export function dispatchTask(deps: DispatchTaskDeps): TaskHandler<typeof DISPATC
       const sentAt = now();
       // GitHub has the dispatch now: a failure to record that must not make the task retry and send
       // it again. The record stays "pending" on the dashboard; callbacks work either way.
-      await updateDispatchRecord(deps.store, record.requestId, (r) => ({ ...r, state: "dispatched", dispatchedAt: sentAt, lastError: null, attempts: task.attempts + 1, nextAttemptAt: null })).catch(
+      await updateDispatch(deps.store, record.requestId, (r) => ({ ...r, state: "dispatched", dispatchedAt: sentAt, lastError: null, attempts: task.attempts + 1, nextAttemptAt: null })).catch(
         (error: unknown) => deps.log.error({ err: error, requestId: record.requestId }, "dispatched, but recording it failed"),
       );
       deps.metrics.dispatches.inc({ transport: "dispatch", outcome: "sent" });
@@ -76,7 +76,7 @@ export function dispatchTask(deps: DispatchTaskDeps): TaskHandler<typeof DISPATC
       await recordRetry(deps.store, task, failure, next);
     },
     async giveUp(task, failure) {
-      await updateDispatchRecord(deps.store, task.data.requestId, givenUp(task, failure, now()));
+      await updateDispatch(deps.store, task.data.requestId, givenUp(task, failure, now()));
       deps.metrics.dispatches.inc({ transport: "dispatch", outcome: "given_up" });
     },
   };
@@ -106,7 +106,7 @@ export async function mintCallbackToken(record: DispatchRecord, secrets: readonl
 
 /** What a dispatch-sending task's retry hook records: attempts, the error in plain words, the next try. */
 export async function recordRetry(store: Store, task: Task<typeof DISPATCH_TASK | typeof ENQUEUE_JOB_TASK>, failure: FailureClass, next: { attempts: number; nextAttemptAt: number }): Promise<void> {
-  await updateDispatchRecord(store, task.data.requestId, (r) =>
+  await updateDispatch(store, task.data.requestId, (r) =>
     r.state === "pending" ? { ...r, lastError: failure.summary, attempts: next.attempts, nextAttemptAt: next.nextAttemptAt } : r,
   );
 }
@@ -114,20 +114,4 @@ export async function recordRetry(store: Store, task: Task<typeof DISPATCH_TASK 
 /** A dispatch record's change when its task is given up: when, after how many attempts, and why. */
 export function givenUp(task: Pick<OutboxTask, "attempts">, failure: FailureClass, at: number): (r: DispatchRecord) => DispatchRecord {
   return (r) => ({ ...r, state: "failed", lastError: failure.summary, attempts: task.attempts + 1, nextAttemptAt: null, failedAt: at });
-}
-
-export async function loadDispatchRecord(store: Store, requestId: string): Promise<DispatchRecord | null> {
-  return parseDispatchRecord(await store.get(dispatchKey(requestId)));
-}
-
-export async function updateDispatchRecord(store: Store, requestId: string, change: (r: DispatchRecord) => DispatchRecord): Promise<void> {
-  await updateWithRetry(
-    store,
-    dispatchKey(requestId),
-    (current) => {
-      const record = parseDispatchRecord(current);
-      return { next: record ? JSON.stringify(change(record)) : undefined, result: undefined };
-    },
-    RECORD_TTL_SECONDS,
-  );
 }

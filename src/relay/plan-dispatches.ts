@@ -4,8 +4,9 @@
  * stores them with their tasks, the dispatch task, and re-dispatches (re-runs, ciflow label reads).
  */
 import type { Downstream, RelayConfig } from "../config/types";
-import { deliverySkipReason, explainDelivery, type DeliveryExplanation, type SkipReason } from "./explain-delivery";
+import { deliverySkipReason, explainDelivery, type DeliveryExplanation } from "./explain-delivery";
 import type { UpstreamEvent } from "./upstream-event";
+import type { SkipReason } from "../vocabulary/skip-reasons";
 
 export type DispatchPlan =
   | { relay: true; downstreams: Downstream[]; explanation: DeliveryExplanation }

@@ -7,9 +7,19 @@ import type { RelayConfig, Transport } from "../config/types";
 import type { Metrics } from "../metrics/metrics";
 import { installationLane, QUEUE_LANE } from "../outbox/lanes";
 import type { Outbox } from "../outbox/outbox";
+import {
+  claimDelivery,
+  completeDelivery,
+  deliveryClaimState,
+  deliveryPayloadOp,
+  deliverySummaryOps,
+  releaseDelivery,
+  writeIfDeliveryUnclaimed,
+  type DeliverySummary,
+} from "../records/deliveries";
+import { recordDispatchOps, type DispatchRecord } from "../records/dispatches";
 import type { Store, WriteOp } from "../store/store";
-import { buildDeliverySummary, deliverySummaryOps, type DeliverySummary } from "./delivery-summary";
-import { recordDispatchOps, RECORD_TTL_SECONDS, type DispatchRecord } from "./dispatch-record";
+import { buildDeliverySummary } from "./delivery-summary";
 import { explainDelivery } from "./explain-delivery";
 import { githubEventTime } from "./github-event-time";
 import { planDispatches } from "./plan-dispatches";
@@ -46,12 +56,8 @@ export function dispatchTaskId(transport: Transport, causeDeliveryId: string, do
   return `${taskKind(transport)}:${causeDeliveryId}:${downstream.toLowerCase()}`;
 }
 
-export const deliveryKey = (id: string) => `relay:delivery:${id}`;
-export const payloadKey = (id: string) => `relay:payload:${id}`;
 /** A claim whose owner died before storing its plan is released for a redelivery after this. */
 const CLAIM_LEASE_SECONDS = 120;
-/** GitHub lets people redeliver for days; remember accepted deliveries longer than that. */
-const DELIVERY_MEMORY_SECONDS = 8 * 24 * 3600;
 
 /**
  * Everything a new dispatch writes with the decision to make it: its record, its outbox task (one
@@ -94,17 +100,14 @@ export async function relayDelivery(deps: RelayDeliveryDeps, config: RelayConfig
     return `skipped:${plan.reason}`;
   }
 
-  const key = deliveryKey(delivery.id);
   // A claim of our own: only its owner may complete or release it.
   const claim = `pending:${randomUUID()}`;
-  if (!(await deps.store.setIfAbsent(key, claim, CLAIM_LEASE_SECONDS))) return awaitOtherClaim(deps.store, key);
+  if (!(await claimDelivery(deps.store, delivery.id, claim, CLAIM_LEASE_SECONDS))) return awaitOtherClaim(deps.store, delivery.id);
 
   // Once per delivery, however many downstreams it fans out to, and only for a repository_dispatch
   // (job requests carry no payload). It lives as long as the dispatch records: a re-run from the PR
   // re-dispatches from it.
-  const ops: WriteOp[] = plan.downstreams.some((d) => d.transport === "dispatch")
-    ? [{ op: "set", key: payloadKey(delivery.id), value: delivery.text, ttlSeconds: RECORD_TTL_SECONDS }]
-    : [];
+  const ops: WriteOp[] = plan.downstreams.some((d) => d.transport === "dispatch") ? [deliveryPayloadOp(delivery.id, delivery.text)] : [];
   const dispatchIds = new Map<string, string>();
   for (const downstream of plan.downstreams) {
     const record: DispatchRecord = {
@@ -128,18 +131,17 @@ export async function relayDelivery(deps: RelayDeliveryDeps, config: RelayConfig
   if (plan.downstreams.some((d) => d.level === "L3")) ops.push(...ciflowLabelsTaskOps(deps.outbox, delivery.id, event, now));
   // The explanation commits with the plan: it can never name a dispatch that was not stored.
   ops.push(...deliverySummaryOps(buildDeliverySummary(received, event, plan.explanation, dispatchIds)));
-  ops.push({ op: "set", key, value: "done", ttlSeconds: DELIVERY_MEMORY_SECONDS });
 
   let stored: boolean;
   try {
-    stored = await deps.store.writeIf(key, claim, ops);
+    stored = await completeDelivery(deps.store, delivery.id, claim, ops);
   } catch (error) {
     // Release the claim so a redelivery can succeed, unless the write was applied after all (a
     // timed-out reply): then the key says "done" and must stay.
-    await deps.store.writeIf(key, claim, [{ op: "del", key }]).catch(() => undefined);
+    await releaseDelivery(deps.store, delivery.id, claim).catch(() => undefined);
     throw error;
   }
-  if (!stored) return awaitOtherClaim(deps.store, key); // our lease ran out and another copy claimed it
+  if (!stored) return awaitOtherClaim(deps.store, delivery.id); // our lease ran out and another copy claimed it
   deps.log.info(
     {
       deliveryId: delivery.id,
@@ -170,7 +172,7 @@ export async function explainOwnEvent(deps: RelayDeliveryDeps, config: RelayConf
  * unless the delivery was relayed before (a config changed since): that summary names its dispatches.
  */
 async function storeSkipSummary(deps: RelayDeliveryDeps, summary: DeliverySummary): Promise<void> {
-  await deps.store.writeIf(deliveryKey(summary.deliveryId), null, deliverySummaryOps(summary)).catch((error: unknown) => {
+  await writeIfDeliveryUnclaimed(deps.store, summary.deliveryId, deliverySummaryOps(summary)).catch((error: unknown) => {
     deps.log.warn({ err: error, deliveryId: summary.deliveryId }, "could not store why the delivery was not relayed");
   });
 }
@@ -183,12 +185,12 @@ const OTHER_CLAIM_POLL_MS = 50;
  * A concurrent copy is answered once the claim's owner has stored the plan ("duplicate"). If it does
  * not within a few seconds its owner may have died, and answering 200 would lose the delivery.
  */
-async function awaitOtherClaim(store: Store, key: string): Promise<DeliveryOutcome> {
+async function awaitOtherClaim(store: Store, deliveryId: string): Promise<DeliveryOutcome> {
   const deadline = Date.now() + OTHER_CLAIM_WAIT_MS;
   for (;;) {
-    const value = await store.get(key);
-    if (value === "done") return "duplicate";
-    if (value === null || Date.now() >= deadline) return "in-flight";
+    const state = await deliveryClaimState(store, deliveryId);
+    if (state === "done") return "duplicate";
+    if (state === "free" || Date.now() >= deadline) return "in-flight";
     await new Promise((resolve) => setTimeout(resolve, OTHER_CLAIM_POLL_MS));
   }
 }

@@ -2,11 +2,12 @@ import { randomUUID } from "node:crypto";
 import type { RelayConfig } from "../config/types";
 import { installationLane } from "../outbox/lanes";
 import type { Outbox } from "../outbox/outbox";
-import { RECORD_TTL_SECONDS, type DispatchRecord } from "./dispatch-record";
-import { deliveryKey, newDispatchOps } from "./relay-delivery";
+import { readDownstreamRuns } from "../records/check-runs";
+import { completeDelivery } from "../records/deliveries";
+import type { DispatchRecord } from "../records/dispatches";
+import { newDispatchOps } from "./relay-delivery";
 import type { Store, WriteOp } from "../store/store";
 import { checkRunOpsForDispatch } from "../checks/check-run-effects";
-import { downstreamRunKey, type DownstreamRun } from "../checks/check-run-state";
 import { RERUN_TASK, type RerunMode } from "../checks/rerun-downstream-task";
 
 /** What a re-run reads (the downstream runs) and writes through. */
@@ -29,13 +30,12 @@ export interface RerunRequest {
  * All of it is stored in one write with the delivery's claim. False when the delivery was handled.
  */
 export async function rerunCheckRuns(relay: RerunDeps, config: RelayConfig, request: RerunRequest, now: number): Promise<boolean> {
-  const runs = await relay.store.getMany(request.dispatches.map((d) => downstreamRunKey(d.requestId)));
+  const runs = await readDownstreamRuns(relay.store, request.dispatches.map((d) => d.requestId));
   const ops: WriteOp[] = [];
   request.dispatches.forEach((record, i) => {
-    const raw = runs[i];
+    const run = runs[i];
     // A queue downstream's "run" is a job request, not a GitHub Actions run: it is requested again.
-    if (raw !== null && record.transport === "dispatch") {
-      const run = JSON.parse(raw) as DownstreamRun;
+    if (run !== null && record.transport === "dispatch") {
       ops.push(
         ...relay.outbox.enqueueOps(
           { id: `${RERUN_TASK}:${request.deliveryId}:${record.requestId}`, kind: RERUN_TASK, lane: installationLane(record.downstream), data: { downstream: record.downstream, runId: run.runId, mode: request.mode } },
@@ -48,6 +48,5 @@ export async function rerunCheckRuns(relay: RerunDeps, config: RelayConfig, requ
     const again: DispatchRecord = { ...record, requestId: randomUUID(), state: "pending", createdAt: now, dispatchedAt: null, lastError: null, attempts: 0, nextAttemptAt: null, failedAt: null };
     ops.push(...newDispatchOps(relay.outbox, config, again, { deliveryId: request.deliveryId, showChecks: true }, now));
   });
-  const claim = deliveryKey(request.deliveryId);
-  return relay.store.writeIf(claim, null, [...ops, { op: "set", key: claim, value: "done", ttlSeconds: RECORD_TTL_SECONDS }]);
+  return completeDelivery(relay.store, request.deliveryId, null, ops);
 }

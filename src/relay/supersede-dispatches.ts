@@ -3,7 +3,7 @@ import type { Metrics } from "../metrics/metrics";
 import type { Outbox } from "../outbox/outbox";
 import type { Store } from "../store/store";
 import { recordedDispatches } from "../checks/recorded-dispatches";
-import { dispatchKey, parseDispatchRecord, RECORD_TTL_SECONDS, runsByPrKey, type DispatchRecord } from "./dispatch-record";
+import { parseDispatchRecord, readRawDispatch, updatedDispatchOp, writeIfDispatchIs, type DispatchRecord } from "../records/dispatches";
 import { dispatchTaskId } from "./relay-delivery";
 
 /**
@@ -31,18 +31,18 @@ export interface SupersedeDispatchesDeps {
 }
 
 export async function supersedeDispatches(relay: SupersedeDispatchesDeps, head: PullRequestHead, now: number): Promise<number> {
-  const stale = supersededDispatches(await recordedDispatches(relay.store, runsByPrKey(head.repo, head.number)), head.sha);
+  const stale = supersededDispatches(await recordedDispatches(relay.store, { repo: head.repo, pr: head.number }), head.sha);
   let dropped = 0;
   for (const { requestId } of stale) {
-    const raw = await relay.store.get(dispatchKey(requestId));
+    const raw = await readRawDispatch(relay.store, requestId);
     const record = parseDispatchRecord(raw);
     if (record?.state !== "pending") continue;
     const next: DispatchRecord = { ...record, state: "superseded", supersededBy: head.sha, supersededAt: now, nextAttemptAt: null };
     const ops = [
-      { op: "set" as const, key: dispatchKey(requestId), value: JSON.stringify(next), ttlSeconds: RECORD_TTL_SECONDS },
+      updatedDispatchOp(next),
       ...(await relay.outbox.dropOps(dispatchTaskId(record.transport, record.deliveryId, record.downstream))),
     ];
-    if (await relay.store.writeIf(dispatchKey(requestId), raw, ops)) {
+    if (await writeIfDispatchIs(relay.store, requestId, raw, ops)) {
       dropped += 1;
       relay.metrics.dispatches.inc({ transport: record.transport, outcome: "superseded" });
     }

@@ -1,6 +1,7 @@
-import Redis, { type RedisOptions, type Result } from "ioredis";
+import Redis, { Cluster, type RedisOptions, type Result } from "ioredis";
 import type { SlotReservation } from "./next-slot";
 import type { LaneClaim, Store, StreamEntry, WriteOp } from "./store";
+import { prefixedKey } from "./prefixed-key";
 import { reportRedisOutages, type OutageLog, type RedisOutages } from "./report-redis-outages";
 import { checkCount, checkInterval, checkScore, checkWriteOp, ttlMillis } from "./store-arguments";
 import { streamFields } from "./stream-fields";
@@ -23,7 +24,7 @@ export type StoreLog = OutageLog;
  * Auto-pipelining sends the commands issued in one event-loop turn in one socket write: under load
  * (50 callbacks at once, each a handful of commands) that is one write where there were dozens.
  */
-const FAIL_FAST: RedisOptions = {
+export const FAIL_FAST: RedisOptions = {
   enableAutoPipelining: true,
   connectTimeout: 1000,
   maxRetriesPerRequest: 1,
@@ -39,12 +40,14 @@ const FAIL_FAST: RedisOptions = {
  */
 const SCRIPTS = {
   ciRelayWriteIf: {
-    numberOfKeys: 1,
-    // ARGV: "absent" | "value", expected, ops as JSON (keys already prefixed, numbers as strings),
-    // then the ops' values, each its own argument: a set's value is ARGV[op.value], an xadd's field
-    // names and values are ARGV[op.fields] .. ARGV[op.fields + op.count - 1]. Values never pass
-    // through the JSON (a 20 KB payload would be escaped, copied and decoded by cjson again).
-    // Keys of the ops are not declared in KEYS: fine on a single Redis (ElastiCache non-cluster mode).
+    // The number of keys comes first in each call. KEYS[1] is the key compared; every key an op
+    // touches is declared too (KEYS[op.key]), never built in the script: a Redis Cluster routes the
+    // script by its keys and refuses keys of different slots, so records that commit together carry
+    // one hash tag (records/keys.ts).
+    // ARGV: "absent" | "value", expected, ops as JSON (numbers as strings), then the ops' values,
+    // each its own argument: a set's value is ARGV[op.value], an xadd's field names and values are
+    // ARGV[op.fields] .. ARGV[op.fields + op.count - 1]. Values never pass through the JSON (a 20 KB
+    // payload would be escaped, copied and decoded by cjson again).
     lua: `
       local current = redis.call('GET', KEYS[1])
       if ARGV[1] == 'absent' then
@@ -53,25 +56,26 @@ const SCRIPTS = {
         return 0
       end
       for _, op in ipairs(cjson.decode(ARGV[3])) do
+        local key = KEYS[op.key]
         if op.op == 'set' then
-          if op.px then redis.call('SET', op.key, ARGV[op.value], 'PX', op.px) else redis.call('SET', op.key, ARGV[op.value]) end
+          if op.px then redis.call('SET', key, ARGV[op.value], 'PX', op.px) else redis.call('SET', key, ARGV[op.value]) end
         elseif op.op == 'del' then
-          redis.call('DEL', op.key)
+          redis.call('DEL', key)
         elseif op.op == 'zadd' then
-          if op.nx then redis.call('ZADD', op.key, 'NX', op.score, op.member)
-          elseif op.lt then redis.call('ZADD', op.key, 'LT', op.score, op.member)
-          else redis.call('ZADD', op.key, op.score, op.member) end
-          if op.px then redis.call('PEXPIRE', op.key, op.px) end
+          if op.nx then redis.call('ZADD', key, 'NX', op.score, op.member)
+          elseif op.lt then redis.call('ZADD', key, 'LT', op.score, op.member)
+          else redis.call('ZADD', key, op.score, op.member) end
+          if op.px then redis.call('PEXPIRE', key, op.px) end
         elseif op.op == 'zrem' then
-          redis.call('ZREM', op.key, op.member)
+          redis.call('ZREM', key, op.member)
         elseif op.op == 'zremBelow' then
-          redis.call('ZREMRANGEBYSCORE', op.key, '-inf', op.score)
+          redis.call('ZREMRANGEBYSCORE', key, '-inf', op.score)
         elseif op.op == 'xadd' then
           local last = op.fields + op.count - 1
           if op.maxlen then
-            redis.call('XADD', op.key, 'MAXLEN', '~', op.maxlen, '*', unpack(ARGV, op.fields, last))
+            redis.call('XADD', key, 'MAXLEN', '~', op.maxlen, '*', unpack(ARGV, op.fields, last))
           else
-            redis.call('XADD', op.key, '*', unpack(ARGV, op.fields, last))
+            redis.call('XADD', key, '*', unpack(ARGV, op.fields, last))
           end
         end
       end
@@ -108,16 +112,19 @@ const SCRIPTS = {
       return due`,
   },
   ciRelayClaimDueLanes: {
-    numberOfKeys: 1,
-    // KEYS[1]: the lanes set. ARGV: lane key prefix (already prefixed), now, leaseUntil, limit.
+    // KEYS[1]: the lanes set, KEYS[1 + i]: the key of lane ARGV[3 + i]. ARGV: now, leaseUntil, limit,
+    // then the lane names (read just before, see claimDueLanes).
     // Mirrors the memory store's claimDueLanes; see Store.claimDueLanes. A lane served and still due
     // is scored half a millisecond past now: behind every lane due by now, ties included, and still
-    // due for the next round of the same claim. Lane keys are derived here,
-    // not declared in KEYS: fine on a single Redis. A round that serves nothing ends the claim.
+    // due for the next round of the same claim. A round that serves nothing ends the claim. Every
+    // lane key is declared in KEYS (a Redis Cluster routes by them): a lane that became due after
+    // its names were read is not declared, so it is left as it is, for the next claim.
     lua: `
-      local now = tonumber(ARGV[2])
+      local now = tonumber(ARGV[1])
       local behind = string.format('%.1f', now + 0.5)
-      local limit = tonumber(ARGV[4])
+      local limit = tonumber(ARGV[3])
+      local declared = {}
+      for i = 4, #ARGV do declared[ARGV[i]] = KEYS[i - 2] end
       local taken = {}
       local count = 0
       while count < limit do
@@ -125,18 +132,20 @@ const SCRIPTS = {
         if #lanes == 0 then break end
         local served = count
         for _, lane in ipairs(lanes) do
-          local key = ARGV[1] .. lane
-          local head = redis.call('ZRANGEBYSCORE', key, '-inf', ARGV[2], 'LIMIT', 0, 1)[1]
-          if head then
-            redis.call('ZADD', key, ARGV[3], head)
-            taken[#taken + 1] = lane
-            taken[#taken + 1] = head
-            count = count + 1
+          local key = declared[lane]
+          if key then
+            local head = redis.call('ZRANGEBYSCORE', key, '-inf', ARGV[1], 'LIMIT', 0, 1)[1]
+            if head then
+              redis.call('ZADD', key, ARGV[2], head)
+              taken[#taken + 1] = lane
+              taken[#taken + 1] = head
+              count = count + 1
+            end
+            local low = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2]
+            if not low then redis.call('ZREM', KEYS[1], lane)
+            elseif head and tonumber(low) <= now then redis.call('ZADD', KEYS[1], behind, lane)
+            else redis.call('ZADD', KEYS[1], low, lane) end
           end
-          local low = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2]
-          if not low then redis.call('ZREM', KEYS[1], lane)
-          elseif head and tonumber(low) <= now then redis.call('ZADD', KEYS[1], behind, lane)
-          else redis.call('ZADD', KEYS[1], low, lane) end
         end
         if count == served then break end
       end
@@ -156,11 +165,11 @@ const SCRIPTS = {
 
 declare module "ioredis" {
   interface RedisCommander<Context> {
-    ciRelayWriteIf(key: string, mode: string, expected: string, opsJson: string, ...values: string[]): Result<number, Context>;
+    ciRelayWriteIf(numberOfKeys: number, ...keysThenArguments: string[]): Result<number, Context>;
     ciRelayIncrementWindow(key: string, windowMs: string): Result<number, Context>;
     ciRelayClaimDue(key: string, now: string, leaseUntil: string, limit: string): Result<string[], Context>;
     ciRelayReserveSlot(key: string, intervalMs: string, maxWaitMs: string): Result<[number, number], Context>;
-    ciRelayClaimDueLanes(lanesKey: string, lanePrefix: string, now: string, leaseUntil: string, limit: string): Result<string[], Context>;
+    ciRelayClaimDueLanes(numberOfKeys: number, ...keysThenArguments: string[]): Result<string[], Context>;
     ciRelayReplaceScore(key: string, member: string, expected: string, next: string): Result<number, Context>;
   }
 }
@@ -176,17 +185,18 @@ function parseScore(text: string): number {
 }
 
 /**
- * The Store on Redis, shared by every process and Lambda instance. Every key it touches is
- * `prefix + key`, so several relays can share one Redis. The store owns its connection: `close`
- * ends it, whether the store opened it from a URL or was handed a client.
+ * The Store on Redis, shared by every process and Lambda instance: one Redis, or a Redis Cluster
+ * (given a `Cluster` client). Every key it touches is `prefixedKey(prefix, key)`, so several relays
+ * can share one Redis. The store owns its connection: `close` ends it, whether the store opened it
+ * from a URL or was handed a client.
  */
 export class RedisStore implements Store {
   readonly kind = "redis" as const;
-  private readonly client: Redis;
+  private readonly client: Redis | Cluster;
   private readonly outages: RedisOutages;
 
   constructor(
-    client: Redis | string,
+    client: Redis | Cluster | string,
     private readonly prefix = "",
     log?: StoreLog,
   ) {
@@ -200,7 +210,10 @@ export class RedisStore implements Store {
   }
 
   async getMany(keys: string[]): Promise<(string | null)[]> {
-    return keys.length === 0 ? [] : this.client.mget(keys.map((key) => this.key(key)));
+    if (keys.length === 0) return [];
+    // A cluster refuses an MGET of keys in several slots; single GETs are pipelined per node instead.
+    if (this.client instanceof Cluster) return Promise.all(keys.map((key) => this.client.get(this.key(key))));
+    return this.client.mget(keys.map((key) => this.key(key)));
   }
 
   async setIfAbsent(key: string, value: string, ttlSeconds?: number): Promise<boolean> {
@@ -219,11 +232,17 @@ export class RedisStore implements Store {
 
   async writeIf(key: string, expected: string | null, ops: WriteOp[]): Promise<boolean> {
     ops.forEach(checkWriteOp);
-    // ARGV 1-3 are mode, expected and the ops; values follow (1-based, as Lua indexes ARGV).
+    // KEYS: the compared key, then each other key the ops touch, once (1-based, as Lua indexes).
+    const keys = [this.key(key)];
+    const keyIndex = (opKey: string): number => {
+      const at = keys.indexOf(this.key(opKey));
+      return at === -1 ? keys.push(this.key(opKey)) : at + 1;
+    };
+    // ARGV 1-3 are mode, expected and the ops; values follow.
     const values: string[] = [];
     const argument = (...given: string[]): number => values.push(...given) - given.length + 4;
     const encoded = ops.map((op) => {
-      const prefixed = this.key(op.key);
+      const prefixed = keyIndex(op.key);
       switch (op.op) {
         case "set": {
           const ttlMs = ttlMillis(op.ttlSeconds);
@@ -245,7 +264,7 @@ export class RedisStore implements Store {
         }
       }
     });
-    const applied = await this.client.ciRelayWriteIf(this.key(key), expected === null ? "absent" : "value", expected ?? "", JSON.stringify(encoded), ...values);
+    const applied = await this.client.ciRelayWriteIf(keys.length, ...keys, expected === null ? "absent" : "value", expected ?? "", JSON.stringify(encoded), ...values);
     return applied === 1;
   }
 
@@ -319,7 +338,14 @@ export class RedisStore implements Store {
     checkCount("limit", limit);
     const [nowArg, leaseArg] = [scoreArg(now), scoreArg(leaseUntil)];
     if (limit === 0) return [];
-    const flat = await this.client.ciRelayClaimDueLanes(this.key(lanesKey), this.key(lanePrefix), nowArg, leaseArg, String(limit));
+    // The lanes the script may visit, read first so that each lane's key is declared to it: those
+    // due by now (and the half millisecond the script puts a served lane behind). A claim of `limit`
+    // visits at most limit * (limit + 3) / 2 lanes in score order (each round serves one or stops),
+    // so reading that many leaves the script's choice as it would be with every lane at hand.
+    const lanesDue = await this.client.zrangebyscore(this.key(lanesKey), "-inf", String(now + 0.5), "LIMIT", 0, (limit * (limit + 3)) / 2);
+    if (lanesDue.length === 0) return [];
+    const laneKeys = lanesDue.map((lane) => this.key(lanePrefix + lane));
+    const flat = await this.client.ciRelayClaimDueLanes(1 + laneKeys.length, this.key(lanesKey), ...laneKeys, nowArg, leaseArg, String(limit), ...lanesDue);
     const claims: LaneClaim[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) claims.push({ lane: flat[i], member: flat[i + 1] });
     return claims;
@@ -376,6 +402,12 @@ export class RedisStore implements Store {
   /** Resolves once the connection is closed, so nothing of the store outlives it. */
   async close(): Promise<void> {
     const { status } = this.client;
+    if (this.client instanceof Cluster) {
+      // Quitting a cluster resolves once every node has quit; one still connecting emits no "end".
+      if (status === "ready") await this.client.quit();
+      else this.client.disconnect();
+      return;
+    }
     // Between reconnect attempts there is no socket: cancelling the next attempt is all there is to do.
     if (status === "end" || status === "reconnecting") return this.client.disconnect();
     const ended = new Promise((resolve) => this.client.once("end", resolve));
@@ -386,6 +418,6 @@ export class RedisStore implements Store {
   }
 
   private key(key: string): string {
-    return this.prefix + key;
+    return prefixedKey(this.prefix, key);
   }
 }

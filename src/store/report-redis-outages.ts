@@ -1,4 +1,4 @@
-import type Redis from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 
 /** Where outage lines go (a pino/Probot logger fits). */
 export interface OutageLog {
@@ -18,7 +18,7 @@ export interface RedisOutages {
  * for every attempt. Connection errors name host and port, never credentials. `consequence` says
  * what the outage means to this process.
  */
-export function reportRedisOutages(client: Redis, log: OutageLog | undefined, consequence: string): RedisOutages {
+export function reportRedisOutages(client: Redis | Cluster, log: OutageLog | undefined, consequence: string): RedisOutages {
   let down = false;
   let reported = false;
   client.on("close", () => {

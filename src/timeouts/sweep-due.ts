@@ -1,3 +1,4 @@
+import { claimDueDeadlines, type DeadlineSet } from "../records/deadlines";
 import type { Store } from "../store/store";
 
 /** Deadlines taken per round; a sweeper that dies frees its share after the lease. */
@@ -6,8 +7,8 @@ const LEASE_MS = 60_000;
 
 /** One kind of timeout: where its deadlines are, and what a passed deadline does to its member. */
 export interface DueSweep {
-  /** a sorted set scored by deadline (epoch ms), one member per thing that can time out */
-  deadlines: string;
+  /** its set of deadlines (records/deadlines.ts): scored by deadline (epoch ms), one member per thing that can time out */
+  deadlines: DeadlineSet;
   /**
    * Decides and acts on one member whose deadline passed, claimed with `leasedScore` as its score
    * (a different score means a decision set a new deadline since). True when it timed out; a member
@@ -24,7 +25,7 @@ export async function sweepDue(store: Pick<Store, "claimDue">, sweep: DueSweep, 
   const leasedScore = now + LEASE_MS;
   let timedOut = 0;
   for (;;) {
-    const due = await store.claimDue(sweep.deadlines, now, leasedScore, BATCH);
+    const due = await claimDueDeadlines(store, sweep.deadlines, now, leasedScore, BATCH);
     if (due.length === 0) return timedOut;
     for (const member of due) if (await sweep.timeOut(member, leasedScore)) timedOut += 1;
   }

@@ -5,8 +5,6 @@
  */
 import type { Logger } from "pino";
 import { timeOutJob, type JobTimeoutDeps } from "../callback/sweep-job-timeouts";
-import { JOB_DEADLINES } from "../callback/transition-effects";
-import { CHECK_DEADLINES } from "../checks/check-deadlines";
 import { timeOutCheckRun, type CheckTimeoutDeps } from "../checks/sweep-timeouts";
 import type { ConfigSource } from "../config/config-source";
 import type { RelayConfig } from "../config/types";
@@ -23,13 +21,13 @@ export type TimeoutSweepDeps = SweepDeps & JobTimeoutDeps & CheckTimeoutDeps;
 
 /** Jobs in progress too long (state, check run, HUD record). */
 const jobTimeouts = (deps: JobTimeoutDeps, config: RelayConfig, now: number): DueSweep => ({
-  deadlines: JOB_DEADLINES,
+  deadlines: "jobs",
   timeOut: (id) => timeOutJob(deps, config, id, now),
 });
 
 /** Check runs nobody picked up or finished. */
 const checkRunTimeouts = (deps: CheckTimeoutDeps, config: RelayConfig, now: number): DueSweep => ({
-  deadlines: CHECK_DEADLINES,
+  deadlines: "checkRuns",
   timeOut: (key, leasedScore) => timeOutCheckRun(deps, config, key, leasedScore, now),
 });
 

@@ -1,10 +1,10 @@
 import type { Probot } from "probot";
 import { z } from "zod";
+import { readAppSlug, storeAppSlug } from "../records/app-slug";
 import type { StoreLog } from "../store/redis-store";
 import type { Store } from "../store/store";
 
 /** Shared by every process: one of them asking GitHub is enough. A slug changes only on a rename. */
-const SLUG_KEY = "relay:app-slug";
 const SLUG_TTL_SECONDS = 24 * 3600;
 /** A hung GET /app must not keep the slug from ever being asked for again. */
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -43,7 +43,7 @@ export class AppSlug {
   async current(payload?: unknown): Promise<string | null> {
     if (this.slug === null && payload !== undefined) this.learnFrom(payload);
     if (this.slug !== null) return this.slug;
-    const stored = await this.options.store.get(SLUG_KEY).catch(() => null);
+    const stored = await readAppSlug(this.options.store).catch(() => null);
     if (stored !== null) {
       this.slug = stored;
       return stored;
@@ -85,8 +85,6 @@ export class AppSlug {
     if (this.slug === slug) return;
     this.slug = slug;
     this.failures = 0;
-    await this.options.store
-      .write([{ op: "set", key: SLUG_KEY, value: slug, ttlSeconds: SLUG_TTL_SECONDS }])
-      .catch((error: unknown) => this.options.log.warn({ err: String(error) }, "could not share the app's slug in the store"));
+    await storeAppSlug(this.options.store, slug, SLUG_TTL_SECONDS).catch((error: unknown) => this.options.log.warn({ err: String(error) }, "could not share the app's slug in the store"));
   }
 }

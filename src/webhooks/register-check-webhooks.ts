@@ -6,10 +6,10 @@ import type { Logger } from "pino";
 import type { Outbox } from "../outbox/outbox";
 import type { OutboxRunner } from "../outbox/outbox-runner";
 import type { Store } from "../store/store";
-import { dispatchKey, parseDispatchRecord, runsByShaKey, type DispatchRecord } from "../relay/dispatch-record";
+import { areChecksShownMany, readDispatchOfRun } from "../records/check-runs";
+import { readDispatch, type DispatchRecord } from "../records/dispatches";
 import { parseUpstreamEvent } from "../relay/upstream-event";
 import { backfillLabelCheckRuns } from "../checks/backfill-label-check-runs";
-import { checksShownKey, runDispatchKey } from "../checks/check-run-state";
 import { parseExternalId } from "../checks/external-id";
 import { recordedDispatches } from "../checks/recorded-dispatches";
 import { rerunCheckRuns } from "../relay/rerun-check-runs";
@@ -68,7 +68,7 @@ export function registerCheckWebhooks(app: Probot, relay: CheckWebhookDeps, cont
     const parsed = checkRunRerequest.safeParse(payload);
     const origin = parsed.success ? parseExternalId(parsed.data.check_run.external_id) : null;
     if (!parsed.success || !origin || (await context.isOwnEvent(payload))) return;
-    const record = parseDispatchRecord(await relay.store.get(dispatchKey(origin.requestId)));
+    const record = await readDispatch(relay.store, origin.requestId);
     if (!record || !sameRepo(record.upstream.repo, parsed.data.repository.full_name)) return;
     const config = await context.config();
     await handled(rerunCheckRuns(relay, config, { deliveryId: id, dispatches: [record], mode: "rerun-failed-jobs" }, Date.now()));
@@ -78,7 +78,7 @@ export function registerCheckWebhooks(app: Probot, relay: CheckWebhookDeps, cont
   app.on("workflow_run", async ({ id, payload }) => {
     const event = parseWorkflowRunEvent(payload);
     // Only runs a callback named matter; the downstream's other workflows are most of these deliveries.
-    if (!event || (await relay.store.get(runDispatchKey(event.repo, event.runId))) === null) return;
+    if (!event || (await readDispatchOfRun(relay.store, event.repo, event.runId)) === null) return;
     await handled(relay.store.write(workflowRunTaskOps(relay.outbox, id, event, Date.now())));
   });
 
@@ -95,11 +95,11 @@ export function registerCheckWebhooks(app: Probot, relay: CheckWebhookDeps, cont
 /** The latest dispatch per downstream with check runs shown on this commit. */
 async function shownDispatches(relay: Pick<CheckWebhookDeps, "store">, repo: string, sha: string): Promise<DispatchRecord[]> {
   const latest = new Map<string, DispatchRecord>();
-  for (const record of await recordedDispatches(relay.store, runsByShaKey(repo, sha))) {
+  for (const record of await recordedDispatches(relay.store, { repo, sha })) {
     const downstream = record.downstream.toLowerCase();
     if (tracksCheckRuns(record) && !latest.has(downstream)) latest.set(downstream, record);
   }
   const candidates = [...latest.values()];
-  const shown = await relay.store.getMany(candidates.map((r) => checksShownKey(r.requestId)));
-  return candidates.filter((_, i) => shown[i] !== null);
+  const shown = await areChecksShownMany(relay.store, candidates.map((r) => r.requestId));
+  return candidates.filter((_, i) => shown[i]);
 }

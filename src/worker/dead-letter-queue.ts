@@ -1,5 +1,6 @@
 import type Redis from "ioredis";
-import { DEAD_LETTER_STREAM, JOBS_STREAM } from "../queue/job-request";
+import { keys } from "../records/keys";
+import { prefixedKey } from "../store/prefixed-key";
 import { streamFields } from "../store/stream-fields";
 
 /** Fields a dead letter carries besides the job request's own; a requeue strips them again. */
@@ -27,8 +28,8 @@ export class DeadLetterQueue {
   private readonly dead: string;
 
   constructor(private readonly options: DeadLetterQueueOptions) {
-    this.jobs = options.prefix + JOBS_STREAM;
-    this.dead = options.prefix + DEAD_LETTER_STREAM;
+    this.jobs = prefixedKey(options.prefix, keys.jobRequests.stream);
+    this.dead = prefixedKey(options.prefix, keys.jobRequests.deadLetters);
   }
 
   async move(entry: DeadLetter, reason: string, deliveries: number, now = new Date()): Promise<void> {

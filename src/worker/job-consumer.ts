@@ -10,12 +10,14 @@ import { join } from "node:path";
 import type Redis from "ioredis";
 import type { Logger } from "pino";
 import { CONFIG_DEFAULTS } from "../config/native-config";
-import { JOBS_STREAM, jobRequestSchema, maxDeliveriesKey, type JobRequest } from "../queue/job-request";
+import { jobRequestSchema, type JobRequest } from "../queue/job-request";
 import { streamFields } from "../store/stream-fields";
 import { DeadLetterQueue, type DeadLetter } from "./dead-letter-queue";
 import { decideEntry } from "./decide-entry";
 import { exitConclusion } from "./exit-conclusion";
 import { jobEnvironment } from "./job-environment";
+import { keys } from "../records/keys";
+import { prefixedKey } from "../store/prefixed-key";
 import { postJobReport, type ReportOutcome, type WorkerReport } from "./post-job-report";
 import { readJobResult, type JobResult } from "./read-job-result";
 import { runJobCommand } from "./run-job-command";
@@ -69,7 +71,7 @@ export class JobConsumer {
   private wakeUp: (() => void) | null = null;
 
   constructor(private readonly options: JobConsumerOptions) {
-    this.stream = options.prefix + JOBS_STREAM;
+    this.stream = prefixedKey(options.prefix, keys.jobRequests.stream);
     this.deadLetters = new DeadLetterQueue({ redis: options.redis, prefix: options.prefix, group: options.group });
   }
 
@@ -150,7 +152,7 @@ export class JobConsumer {
   private async handle(entry: DeadLetter): Promise<void> {
     const { redis, prefix, group, log } = this.options;
     const deliveries = await this.deliveryCount(entry.id);
-    const configured = Number(await redis.get(prefix + maxDeliveriesKey(entry.fields.downstream ?? "")));
+    const configured = Number(await redis.get(prefixedKey(prefix, keys.jobRequests.maxDeliveries(entry.fields.downstream ?? ""))));
     const parsed = jobRequestSchema.safeParse(entry.fields);
     const decision = decideEntry({
       request: parsed.success ? parsed.data : null,

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import { CHECK_CONCLUSIONS } from "../github/check-conclusions";
+import { CHECK_CONCLUSIONS } from "../vocabulary/check-conclusions";
 
 const httpUrl = z.url({ protocol: /^https?$/ }).max(2048);
 const count = z.int().nonnegative();

@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { expect } from "@jest/globals";
 import type { AuditRecord } from "../../src/audit/audit-record";
 import { mintRelayToken } from "../../src/auth/relay-token";
-import { jobsOfKey } from "../../src/callback/job-record";
-import { dispatchKey } from "../../src/relay/dispatch-record";
+import { recordDispatchOps, type DispatchRecord } from "../../src/records/dispatches";
+import { readJobsOf } from "../../src/records/jobs";
+import { keys } from "../../src/records/keys";
 import {
   callBack,
   dispatchPr,
@@ -60,7 +61,7 @@ describe("callbacks end to end (real server, fake GitHub, local OIDC issuer, HUD
     secrets.push(token);
     return token;
   };
-  const jobsOf = (requestId: string) => world.redis.zcard(jobsOfKey(requestId));
+  const jobsOf = async (requestId: string) => (await readJobsOf(world.store, requestId, 100)).length;
   const hudRowsFor = (requestId: string) => world.hud.rows.filter((row) => row.body.trusted.request_id === requestId);
 
   it("carries an L2 job from dispatch through in progress to completed, with timings in the HUD", async () => {
@@ -276,7 +277,7 @@ describe("callbacks end to end (real server, fake GitHub, local OIDC issuer, HUD
 
   it("authenticates a queue downstream by its relay token alone, and refuses an OIDC bearer for it", async () => {
     const requestId = "5e1f0c3a-0000-4000-8000-00000000beef";
-    const record = {
+    const record: DispatchRecord = {
       requestId,
       deliveryId: "queue-delivery",
       event: "push",
@@ -290,7 +291,7 @@ describe("callbacks end to end (real server, fake GitHub, local OIDC issuer, HUD
       dispatchedAt: Date.now() - 5_000,
       lastError: null,
     };
-    await world.redis.set(dispatchKey(requestId), JSON.stringify(record), "EX", 600);
+    await world.store.write(recordDispatchOps(record));
     const relayToken = remember(
       await mintRelayToken(
         { sub: "self/hosted", jti: requestId, upstream: "pytorch/pytorch", sha: record.upstream.sha, pr: null, level: "L2", delivery: "queue-delivery" },
@@ -356,8 +357,8 @@ describe("callbacks end to end (real server, fake GitHub, local OIDC issuer, HUD
       repo: "vendor/backend",
       resource: `dispatch:${dispatched.requestId}`,
     });
-    const stream = await world.redis.xrange("relay:audit", "-", "+");
-    expect(stream.some(([, fields]) => fields[1].includes(acceptedAnswer.json.requestId))).toBe(true);
+    const stream = await world.store.readStreamTail(keys.audit, 1000);
+    expect(stream.some(({ fields }) => fields.record.includes(acceptedAnswer.json.requestId))).toBe(true);
 
     const text = readFileSync(auditPath, "utf8");
     const logs = world.relay.logs();

@@ -10,7 +10,7 @@ import { loadEnv } from "../../src/config/env";
 import type { RelayConfig } from "../../src/config/types";
 import { createRelay, type Relay } from "../../src/create-relay";
 import { readDelivery } from "../../src/dashboard/delivery-view";
-import { dispatchKey, parseDispatchRecord, runsByShaKey, type DispatchRecord } from "../../src/relay/dispatch-record";
+import { listDispatchIds, readDispatches, type DispatchRecord } from "../../src/records/dispatches";
 import { MemoryStore } from "../../src/store/memory-store";
 import { registerWebhooks } from "../../src/webhooks/register-webhooks";
 import { testAppCredentials } from "../support/app-key";
@@ -104,9 +104,8 @@ describe("check runs (relay in process, fake GitHub)", () => {
     pullRequestEvent(action, { repo: UPSTREAM, installationId: 11, authorAssociation: "MEMBER", ...options });
 
   async function dispatchOf(sha: string, downstream: string): Promise<DispatchRecord> {
-    const ids = await relay.store.rangeByScoreDesc(runsByShaKey(UPSTREAM, sha), Infinity, -Infinity, 50);
-    const records = (await relay.store.getMany(ids.map(dispatchKey))).map(parseDispatchRecord);
-    const record = records.find((r) => r?.downstream === downstream);
+    const records = await readDispatches(relay.store, await listDispatchIds(relay.store, { repo: UPSTREAM, sha }, 50));
+    const record = records.find((r) => r.downstream === downstream);
     if (!record) throw new Error(`no dispatch to ${downstream} for ${sha}`);
     return record;
   }

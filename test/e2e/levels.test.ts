@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { JobRecord } from "../../src/callback/job-record";
+import type { JobRecord } from "../../src/records/jobs";
 import type { DownstreamsSummary } from "../../src/dashboard/summarize-downstreams";
 import { RedisStore } from "../../src/store/redis-store";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github";

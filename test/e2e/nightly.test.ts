@@ -4,6 +4,7 @@ import type { UpstreamRunView } from "../../src/dashboard/list-runs";
 import { postCallback, startCallbackWorld, waitUntil, workflowReport, type Answer, type CallbackWorld, type HudRow } from "../support/callback-world";
 import { parseJson, readJson } from "../support/read-json";
 import { randomSha } from "../support/webhooks";
+import { keys } from "../../src/records/keys";
 
 const CONFIG = `
 version: 1
@@ -198,12 +199,12 @@ describe("nightly and periodic reports end to end (real server, fake GitHub, loc
     const answer = await report("vendor/backend", nightly(stranger));
     expect(answer.status).toBe(400);
     expect(answer.json).toMatchObject({ failureKind: "validation-failed", degradedReason: "commit-unknown", retryable: false });
-    const ttl = await world.redis.ttl(`relay:nightly:commit:pytorch/pytorch:${stranger}`);
+    const ttl = await world.redis.ttl(keys.nightly.commitCheck("pytorch/pytorch", stranger));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(300);
     // Pushed since: found once the short memory of "not a commit" is gone.
     world.github.addCommit("pytorch/pytorch", stranger);
-    await world.redis.del(`relay:nightly:commit:pytorch/pytorch:${stranger}`);
+    await world.redis.del(keys.nightly.commitCheck("pytorch/pytorch", stranger));
     expect((await report("vendor/backend", nightly(stranger))).json).toMatchObject({ ok: true, duplicate: false });
   });
 
@@ -249,7 +250,7 @@ describe("nightly and periodic reports end to end (real server, fake GitHub, loc
     const sha = upstreamCommit();
     const accepted = await report("vendor/backend", nightly(sha, { run_id: "888" }));
     const refused = await report("stranger/repo", nightly(sha));
-    const records = async () => (await world.redis.xrange("relay:audit", "-", "+")).map(([, fields]) => parseJson<AuditRecord>(fields[1]));
+    const records = async () => (await world.store.readStreamTail(keys.audit, 10_000)).map(({ fields }) => parseJson<AuditRecord>(fields.record));
     const find = async (requestId: string) => (await records()).find((r) => r.requestId === requestId);
     await waitUntil(async () => (await find(accepted.json.requestId)) !== undefined && (await find(refused.json.requestId)) !== undefined, 30_000, "audit records");
     expect(await find(accepted.json.requestId)).toMatchObject({

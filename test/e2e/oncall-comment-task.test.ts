@@ -2,11 +2,12 @@ import { expect } from "@jest/globals";
 import pino from "pino";
 import { Probot, ProbotOctokit } from "probot";
 import { downstreamCheckName } from "../../src/checks/check-run-names";
-import { checkKey, checksShownKey, wantedCheckKey, type CheckRunState } from "../../src/checks/check-run-state";
+import { checksShownOp, wantedCheckRunOps, type CheckRunState } from "../../src/records/check-runs";
+import { readOncallComment } from "../../src/records/oncall-comments";
 import { parseRelayConfig } from "../../src/config/parse-relay-config";
 import { AppGitHub } from "../../src/github/app-github";
 import { createMetrics } from "../../src/metrics/metrics";
-import { ONCALL_COMMENT_TASK, oncallCommentKey, oncallCommentOps } from "../../src/checks/oncall/oncall-comment-state";
+import { ONCALL_COMMENT_TASK, oncallCommentOps } from "../../src/checks/oncall/oncall-comment-state";
 import { oncallCommentTask } from "../../src/checks/oncall/oncall-comment-task";
 import { Outbox, type Task } from "../../src/outbox/outbox";
 import { RedisStore } from "../../src/store/redis-store";
@@ -78,8 +79,8 @@ describe("oncall-comment task (real Redis, fake GitHub)", () => {
       at: Date.now(),
     };
     await store.write([
-      { op: "set", key: wantedCheckKey(checkKey(UPSTREAM, sha, name)), value: JSON.stringify(state) },
-      ...(options.shown === false ? [] : [{ op: "set" as const, key: checksShownKey(requestId), value: "1" }]),
+      ...wantedCheckRunOps(state),
+      ...(options.shown === false ? [] : [checksShownOp(requestId)]),
     ]);
     const task = (id: string): Task<typeof ONCALL_COMMENT_TASK> => ({ id, kind: ONCALL_COMMENT_TASK, data: { upstream: UPSTREAM, prNumber: number, sha }, createdAt: 0, attempts: 0, lastError: null });
     return { number, task };
@@ -104,7 +105,7 @@ describe("oncall-comment task (real Redis, fake GitHub)", () => {
     expect(patches()).toEqual([]);
     // Every run after the first asked GitHub nothing at all: the stored digest says it is shown.
     expect(github.requestsTo("GET", `/repos/${UPSTREAM}/pulls/${number}`)).toHaveLength(1);
-    expect(JSON.parse((await store.get(oncallCommentKey(UPSTREAM, number))) ?? "null")).toEqual({ id: github.comments(UPSTREAM, number)[0].id, bodySha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(await readOncallComment(store, UPSTREAM, number)).toEqual({ id: github.comments(UPSTREAM, number)[0].id, bodySha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
 
   it("says nothing of an L3 check the PR does not show (no device label), and asks GitHub nothing", async () => {

@@ -3,7 +3,9 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import Redis from "ioredis";
-import type { JobRecord } from "../../src/callback/job-record";
+import { listDispatchIds, readEachDispatch } from "../../src/records/dispatches";
+import { readJobsOf, type JobRecord } from "../../src/records/jobs";
+import { RedisStore } from "../../src/store/redis-store";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github";
 import { testRedisUrl } from "../support/redis-prefix";
 import { cleanupRedisPrefix, startRelayServer, type RelayServer } from "../support/server-harness";
@@ -116,10 +118,19 @@ describe("queue transport end to end (relay, worker CLI, Redis)", () => {
     return raw.map(([id, flat]) => ({ id, fields: Object.fromEntries(flat.flatMap((v, i) => (i % 2 === 0 ? [[v, flat[i + 1]]] : []))) }));
   }
 
+  /** Reads the relay's records through the store it uses (its prefix). */
+  async function withRelayStore<T>(relay: RelayServer, read: (store: RedisStore) => Promise<T>): Promise<T> {
+    const store = new RedisStore(testRedisUrl(), relay.redisPrefix);
+    try {
+      return await read(store);
+    } finally {
+      await store.close();
+    }
+  }
+
+  /** Oldest first. */
   async function jobRecords(relay: RelayServer, requestId: string): Promise<JobRecord[]> {
-    const ids = await redis.zrange(stream(relay, `relay:jobs-of:${requestId}`), 0, -1);
-    const raw = ids.length === 0 ? [] : await redis.mget(ids.map((id) => stream(relay, `relay:job:${id}`)));
-    return raw.filter((value): value is string => value !== null).map((value) => JSON.parse(value) as JobRecord);
+    return withRelayStore(relay, async (store) => (await readJobsOf(store, requestId, 100)).reverse());
   }
 
   it("enqueues one jobrequest.v1 entry per job, once however often the webhook is redelivered", async () => {
@@ -234,9 +245,10 @@ echo "{\\"url\\": \\"https://ci.example/jobs/$JOB_REQUEST_ID/done\\", \\"summary
   });
 
   async function relayRuns(relay: RelayServer): Promise<string[]> {
-    const ids = await redis.zrange(stream(relay, "relay:runs"), 0, -1);
-    const raw = await redis.mget(ids.map((id) => stream(relay, `relay:dispatch:${id}`)));
-    return raw.map((value) => (JSON.parse(value ?? "{}") as { state?: string }).state ?? "missing");
+    return withRelayStore(relay, async (store) => {
+      const ids = (await listDispatchIds(store, { all: true }, 1000)).reverse();
+      return (await readEachDispatch(store, ids)).map((record) => record?.state ?? "missing");
+    });
   }
 });
 

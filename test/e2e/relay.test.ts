@@ -1,5 +1,8 @@
 import { clientPayloadOf, dispatchedPayload, startFakeGitHub, type FakeGitHub } from "../support/fake-github";
-import Redis from "ioredis";
+import { keys } from "../../src/records/keys";
+import { openRedisCluster } from "../../src/store/open-redis-cluster";
+import { RedisStore } from "../../src/store/redis-store";
+import { startOwnRedisCluster } from "../support/own-redis-cluster";
 import { testRedisUrl } from "../support/redis-prefix";
 import { cleanupRedisPrefix, startRelayServer, type RelayServer } from "../support/server-harness";
 import { pullRequestEvent, pushEvent, randomSha, sendWebhook, sign } from "../support/webhooks";
@@ -45,19 +48,44 @@ async function setUpGitHub(): Promise<FakeGitHub> {
 const prOpened = (overrides: Partial<Parameters<typeof pullRequestEvent>[1]> = {}) =>
   pullRequestEvent("opened", { repo: "pytorch/pytorch", installationId: UPSTREAM_INSTALLATION, authorAssociation: "MEMBER", ...overrides });
 
-describe("relay end to end (real server, fake GitHub, Redis)", () => {
+/** Where the relay keeps its state: the shared test Redis, or a Redis Cluster of the suite's own. */
+interface RedisBackend {
+  env: Record<string, string>;
+  /** a store over the relay's keys, as the relay sees them */
+  store(prefix: string): RedisStore;
+  stop(): Promise<void>;
+}
+
+const sharedRedis = async (): Promise<RedisBackend> => ({ env: {}, store: (prefix) => new RedisStore(testRedisUrl(), prefix), stop: async () => undefined });
+
+async function ownRedisCluster(): Promise<RedisBackend> {
+  const cluster = await startOwnRedisCluster();
+  return {
+    env: { REDIS_URL: cluster.url, REDIS_CLUSTER: "true" },
+    store: (prefix) => new RedisStore(openRedisCluster(cluster.url), prefix),
+    stop: () => cluster.stop(),
+  };
+}
+
+describe.each([
+  ["Redis", sharedRedis],
+  ["a 3-master Redis Cluster", ownRedisCluster],
+])("relay end to end (real server, fake GitHub, %s)", (_, startBackend) => {
   let github: FakeGitHub;
   let relay: RelayServer;
+  let backend: RedisBackend;
 
   beforeAll(async () => {
+    backend = await startBackend();
     github = await setUpGitHub();
-    relay = await startRelayServer({ fakeGitHub: github, configYaml: NATIVE_CONFIG, env: { RELAY_TOKEN_SECRET } });
-  });
+    relay = await startRelayServer({ fakeGitHub: github, configYaml: NATIVE_CONFIG, env: { RELAY_TOKEN_SECRET, ...backend.env } });
+  }, 120_000);
   afterAll(async () => {
     if (process.env.DEBUG_RELAY) console.log(relay.logs().split("\n").filter((l) => /warn|error|"level":[45]0/.test(l)).slice(0, 8).join("\n"));
     await relay?.stop();
     await cleanupRedisPrefix(relay?.redisPrefix ?? "");
     await github?.close();
+    await backend?.stop();
   });
 
   it("dispatches a PR to every downstream with the SPEC client_payload", async () => {
@@ -123,11 +151,11 @@ describe("relay end to end (real server, fake GitHub, Redis)", () => {
     const rawBody = JSON.stringify(event, null, 2).replace("café", "caf\\u00e9");
     const answer = await sendWebhook(relay.baseUrl, { event: "pull_request", rawBody, deliveryId: "as-signed-1" });
     expect(answer.status).toBe(200);
-    const redis = new Redis(testRedisUrl(), { keyPrefix: relay.redisPrefix });
+    const store = backend.store(relay.redisPrefix);
     try {
-      expect(await redis.get("relay:payload:as-signed-1")).toBe(rawBody);
+      expect(await store.get(keys.deliveries.payload("as-signed-1"))).toBe(rawBody);
     } finally {
-      redis.disconnect();
+      await store.close();
     }
     const [dispatch] = await github.waitForCount(
       (r) => r.path === "/repos/vendor/backend/dispatches" && r.status === 204 && (r.body as { client_payload?: { delivery_id?: string } })?.client_payload?.delivery_id === "as-signed-1",
@@ -139,7 +167,7 @@ describe("relay end to end (real server, fake GitHub, Redis)", () => {
 
   it("refuses a bad or missing signature with 400 and dispatches nothing", async () => {
     const before = github.requests.length;
-    const event = prOpened({ number: 9 });
+    const event = prOpened({ number: 9, headSha: randomSha() });
     const forgedSignature = sign(JSON.stringify(event), "wrong-secret");
     const forged = await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, signature: forgedSignature });
     const missing = await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, signature: null });
@@ -157,7 +185,7 @@ describe("relay end to end (real server, fake GitHub, Redis)", () => {
     const before = github.requests.length;
     const malformed = await sendWebhook(relay.baseUrl, { event: "pull_request", rawBody: "{not json", deliveryId: "malformed" });
     expect(malformed.status).toBe(400);
-    const event = prOpened();
+    const event = prOpened({ headSha: randomSha() });
     const wrongType = await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, contentType: "text/plain" });
     expect(wrongType.status).toBe(400); // SPEC §5 validation-failed: its table has no 415
     const huge = await fetch(relay.url("/api/github/webhooks"), {

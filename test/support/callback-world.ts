@@ -5,6 +5,7 @@ import Redis from "ioredis";
 import type { FailureBody } from "../../src/errors/failure-kinds";
 import type { HudRecord } from "../../src/hud/hud-record";
 import type { ClientPayload } from "../../src/relay/build-client-payload";
+import { RedisStore } from "../../src/store/redis-store";
 import { clientPayloadOf, startFakeGitHub, type FakeGitHub } from "./fake-github";
 import { startOidcIssuer, type OidcIssuer } from "./oidc-issuer";
 import { testRedisUrl } from "./redis-prefix";
@@ -117,6 +118,9 @@ export interface CallbackWorld {
   issuer: OidcIssuer;
   hud: HudSink;
   relay: RelayServer;
+  /** the relay's own records, through the store it uses */
+  store: RedisStore;
+  /** raw access, under the relay's prefix, for what the store does not ask: TTLs and key scans */
   redis: Redis;
   close(): Promise<void>;
 }
@@ -140,6 +144,7 @@ export async function startCallbackWorld(
     env: { RELAY_TOKEN_SECRET, OIDC_ISSUER: issuer.url, HUD_URL: hud.url, HUD_TOKEN, OUTBOX_DRAIN_INTERVAL_SECONDS: "1", ...env },
     nodeArgs: options.nodeArgs,
   });
+  const store = new RedisStore(testRedisUrl(), relay.redisPrefix);
   const redis = new Redis(testRedisUrl(), { keyPrefix: relay.redisPrefix, lazyConnect: true });
   await redis.connect();
   return {
@@ -147,8 +152,10 @@ export async function startCallbackWorld(
     issuer,
     hud,
     relay,
+    store,
     redis,
     async close() {
+      await store.close();
       redis.disconnect();
       await relay.stop();
       await cleanupRedisPrefix(relay.redisPrefix);

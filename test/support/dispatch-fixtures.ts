@@ -1,5 +1,5 @@
-import type { DispatchRecord } from "../../src/relay/dispatch-record";
-import type { JobKey } from "../../src/callback/job-record";
+import type { DispatchRecord } from "../../src/records/dispatches";
+import type { JobKey } from "../../src/records/jobs";
 
 export const DISPATCHED_AT = Date.parse("2025-03-01T12:00:00Z");
 

@@ -1,4 +1,4 @@
-import type { DispatchRecord } from "../../src/relay/dispatch-record";
+import type { DispatchRecord } from "../../src/records/dispatches";
 import { dispatchRecord } from "./dispatch-fixtures";
 
 /** A pending dispatch to a queue downstream, as relayDelivery stores it. */

@@ -1,6 +1,5 @@
-import type { JobRecord } from "../../src/callback/job-record";
-import { jobId, jobsOfKey, jobStateKey } from "../../src/callback/job-record";
-import { recordDispatchOps, type DispatchRecord } from "../../src/relay/dispatch-record";
+import { recordJobOps, type JobRecord } from "../../src/records/jobs";
+import { recordDispatchOps, type DispatchRecord } from "../../src/records/dispatches";
 import { dispatchRecord } from "./dispatch-fixtures";
 import type { Store } from "../../src/store/store";
 
@@ -27,10 +26,7 @@ export async function seedDispatch(store: Store, record: Partial<DispatchRecord>
       ...job,
     };
     const key = { requestId: full.requestId, runId: stored.runId, runAttempt: stored.runAttempt, scope: stored.scope, jobName: stored.jobName };
-    await store.write([
-      { op: "set", key: jobStateKey(key), value: JSON.stringify(stored) },
-      { op: "zadd", key: jobsOfKey(full.requestId), member: jobId(key), score: stored.updatedAt },
-    ]);
+    await store.write(recordJobOps(key, stored, stored.updatedAt));
   }
   return full;
 }

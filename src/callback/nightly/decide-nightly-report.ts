@@ -1,4 +1,4 @@
-import type { NightlyReport } from "../../jobs/nightly-report";
+import type { NightlyReport } from "../../records/nightly-reports";
 
 export type NightlyDecision =
   | { outcome: "accepted" }

@@ -3,7 +3,7 @@ import { tokenFailure } from "../../broker/github-failure";
 import type { AppGitHub } from "../../github/app-github";
 import type { Store } from "../../store/store";
 import { decideUpstreamCommit, failedLookup, type CommitLookup } from "./commit-lookup";
-import { commitCheckKey } from "../../jobs/nightly-report";
+import { readCommitChecks, storeCommitCheck } from "../../records/nightly-reports";
 
 /** A commit GitHub has shown once stays one; a week keeps nightly after nightly off the API. */
 const COMMIT_TTL_SECONDS = 7 * 24 * 3600;
@@ -22,12 +22,12 @@ export interface FindUpstreamCommitDeps {
  * an answer GitHub gave is ever cached, so an outage never admits a SHA nor refuses one for long.
  */
 export async function findUpstreamCommit(deps: FindUpstreamCommitDeps, upstreams: readonly string[], sha: string): Promise<string> {
-  const cached = await deps.store.getMany(upstreams.map((upstream) => commitCheckKey(upstream, sha)));
+  const cached = await readCommitChecks(deps.store, upstreams, sha);
   const lookups: CommitLookup[] = [];
   for (const [i, upstream] of upstreams.entries()) {
     const known = cached[i];
     const lookup: CommitLookup =
-      known === "commit" || known === "unknown" ? { upstream, result: known } : await askGitHub(deps, upstream, sha);
+      known !== null ? { upstream, result: known } : await askGitHub(deps, upstream, sha);
     lookups.push(lookup);
     if (lookup.result === "commit") break;
   }
@@ -58,7 +58,7 @@ async function askGitHub(deps: FindUpstreamCommitDeps, upstream: string, sha: st
   }
   if (lookup.result !== "failed") {
     const ttlSeconds = lookup.result === "commit" ? COMMIT_TTL_SECONDS : NOT_COMMIT_TTL_SECONDS;
-    await deps.store.write([{ op: "set", key: commitCheckKey(upstream, sha), value: lookup.result, ttlSeconds }]);
+    await storeCommitCheck(deps.store, upstream, sha, lookup.result, ttlSeconds);
   }
   return lookup;
 }

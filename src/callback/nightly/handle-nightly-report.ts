@@ -18,7 +18,7 @@ import type { OutboxRunner } from "../../outbox/outbox-runner";
 import { decideNightlyReport, type NightlyDecision } from "./decide-nightly-report";
 import { findUpstreamCommit, type FindUpstreamCommitDeps } from "./find-upstream-commit";
 import { nightlyBodySchema } from "./nightly-body";
-import { parseNightlyReport, nightlyReportKey, recordNightlyReportOps, type NightlyReport, type NightlyReportKey } from "../../jobs/nightly-report";
+import { parseNightlyReport, readRawNightlyReport, recordNightlyReportOps, writeIfNightlyReportIs, type NightlyReport, type NightlyReportKey } from "../../records/nightly-reports";
 
 export interface NightlyReportRequest {
   requestId: string;
@@ -80,13 +80,12 @@ export async function handleNightlyReport(relay: NightlyReportDeps, request: Nig
     scope: workflow.scope,
     jobName: workflow.scope === "run" ? null : (workflow.job_name ?? null),
   };
-  const storeKey = nightlyReportKey(key);
-  const stored = relay.store.get(storeKey);
+  const stored = readRawNightlyReport(relay.store, key);
   stored.catch(() => undefined); // read ahead of the rate count; a refusal leaves it unused
   const now = Date.now();
   await countCallback(relay.store, downstream.repo, relay.env.callbackRateLimitPerMinute, now);
 
-  let decision = decideNightlyReport(storedReport(await stored), workflow.conclusion);
+  let decision = decideNightlyReport(parseNightlyReport(await stored), workflow.conclusion);
   if (decision.outcome === "accepted") {
     const upstream = await findUpstreamCommit(relay, request.config.upstreams, sha);
     const report: NightlyReport = {
@@ -102,12 +101,12 @@ export async function handleNightlyReport(relay: NightlyReportDeps, request: Nig
       at: now,
     };
     const ops = [...recordNightlyReportOps(report), ...nightlyHudTaskOps(relay.outbox, relay.env, report, workflow, now)];
-    if (await relay.store.writeIf(storeKey, null, ops)) {
+    if (await writeIfNightlyReportIs(relay.store, key, null, ops)) {
       relay.runner.kick();
       return { outcome: "accepted", body: answer(request.requestId, false) };
     }
     // A copy sent at the same time was stored first: this one is judged against it.
-    decision = settled(decideNightlyReport(storedReport(await relay.store.get(storeKey)), workflow.conclusion));
+    decision = settled(decideNightlyReport(parseNightlyReport(await readRawNightlyReport(relay.store, key)), workflow.conclusion));
   }
   if (decision.outcome === "refused") {
     throw new RelayError("invalid-transition", `This job was already reported ${decision.record.conclusion}; this report cannot change it.`, decision.reason);
@@ -123,11 +122,4 @@ function answer(requestId: string, duplicate: boolean): Record<string, unknown> 
 function settled(decision: NightlyDecision): Exclude<NightlyDecision, { outcome: "accepted" }> {
   if (decision.outcome === "accepted") throw new Error("nightly report write lost to a copy that is not stored");
   return decision;
-}
-
-function storedReport(raw: string | null): NightlyReport | null {
-  if (raw === null) return null;
-  const report = parseNightlyReport(raw);
-  if (report === null) throw new Error("a stored nightly report is unreadable");
-  return report;
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { workflowReportSchema } from "../../jobs/workflow-report";
-import { PERIODIC_EVENTS, type PeriodicEvent } from "../../jobs/nightly-report";
+import { PERIODIC_EVENTS, type PeriodicEvent } from "../../records/nightly-reports";
 
 /**
  * A full commit id, SHA-1 or SHA-256. Nothing shorter: GitHub's commits endpoint also resolves branch

@@ -6,31 +6,16 @@ import { sameRepo, type RelayConfig } from "../../config/types";
 import { installationLane } from "../../outbox/lanes";
 import type { Outbox } from "../../outbox/outbox";
 import type { TaskData } from "../../outbox/task-data";
-import type { DispatchRecord } from "../../relay/dispatch-record";
+import type { DispatchRecord } from "../../records/dispatches";
 import type { WriteOp } from "../../store/store";
 
 /**
  * SPEC §2 `notify: [comment]`: one comment per upstream PR, kept up to date by the oncall-comment
- * task. Every Redis key of it is here.
+ * task (its records: records/oncall-comments.ts).
  */
 export const ONCALL_COMMENT_TASK = "oncall-comment";
 
 export type OncallCommentTaskData = TaskData[typeof ONCALL_COMMENT_TASK];
-
-/** The GitHub comment of a PR, once made, and a digest of the body it was last given. */
-export interface StoredComment {
-  id: number;
-  bodySha256: string;
-}
-
-const prKey = (upstream: string, prNumber: number) => `${upstream.toLowerCase()}:${prNumber}`;
-export const oncallCommentKey = (upstream: string, prNumber: number) => `relay:oncall:comment:${prKey(upstream, prNumber)}`;
-/** Held by the one task writing a PR's comment, so two workers never both create it. */
-export const oncallCommentLockKey = (upstream: string, prNumber: number) => `relay:oncall:lock:${prKey(upstream, prNumber)}`;
-
-export function parseStoredComment(raw: string | null): StoredComment | null {
-  return raw === null ? null : (JSON.parse(raw) as StoredComment);
-}
 
 /** Whether this downstream's failures are commented on (a downstream since removed: no). Pure. */
 export function notifiesByComment(config: Pick<RelayConfig, "downstreams">, downstream: string): boolean {

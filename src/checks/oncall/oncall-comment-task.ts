@@ -3,15 +3,15 @@ import type { Logger } from "pino";
 import type { ProbotOctokit } from "probot";
 import { z } from "zod";
 import { downstreamCheckName } from "../check-run-names";
-import { checkKey, checksShownKey, downstreamRunKey, parseCheckRunState, wantedCheckKey, type CheckRunState, type DownstreamRun } from "../check-run-state";
 import type { ConfigSource } from "../../config/config-source";
 import type { RelayConfig } from "../../config/types";
 import type { AppGitHub } from "../../github/app-github";
 import type { Task } from "../../outbox/outbox";
 import type { TaskContext, TaskHandler } from "../../outbox/outbox-runner";
-import { RECORD_TTL_SECONDS } from "../../relay/dispatch-record";
+import { areChecksShownMany, checkKey, readDownstreamRuns, readWantedCheckRuns, type CheckRunState } from "../../records/check-runs";
+import { lockOncallComment, readOncallComment, storeOncallComment, unlockOncallComment, type StoredComment } from "../../records/oncall-comments";
 import type { Store } from "../../store/store";
-import { notifiesByComment, ONCALL_COMMENT_TASK, oncallCommentKey, oncallCommentLockKey, parseStoredComment, type OncallCommentTaskData, type StoredComment } from "./oncall-comment-state";
+import { notifiesByComment, ONCALL_COMMENT_TASK, type OncallCommentTaskData } from "./oncall-comment-state";
 import { isFailing, renderOncallComment, type OncallRow } from "./render-oncall-comment";
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
@@ -49,29 +49,27 @@ export function oncallCommentTask(deps: OncallCommentDeps): TaskHandler<typeof O
       if (config === null) throw new Error("relay config not loaded yet");
       // A first look without GitHub: most results pass on PRs that have no comment to edit.
       if (!(await hasSomethingToSay(deps.store, config, data))) return;
-      const lock = oncallCommentLockKey(data.upstream, data.prNumber);
-      if (!(await deps.store.setIfAbsent(lock, task.id, LOCK_SECONDS))) {
+      if (!(await lockOncallComment(deps.store, data.upstream, data.prNumber, task.id, LOCK_SECONDS))) {
         throw new Error(`the oncall comment of ${data.upstream}#${data.prNumber} is being written by another task`);
       }
       try {
         await writeComment(deps, config, data, context?.signal);
       } finally {
-        await deps.store.writeIf(lock, task.id, [{ op: "del", key: lock }]).catch(() => undefined);
+        await unlockOncallComment(deps.store, data.upstream, data.prNumber, task.id).catch(() => undefined);
       }
     },
   };
 }
 
 async function hasSomethingToSay(store: Store, config: RelayConfig, data: OncallCommentTaskData): Promise<boolean> {
-  if ((await store.get(oncallCommentKey(data.upstream, data.prNumber))) !== null) return true;
+  if ((await readOncallComment(store, data.upstream, data.prNumber)) !== null) return true;
   return (await checksOf(store, config, data)).some(({ check }) => isFailing(check));
 }
 
 /** Under the lease: everything read again, so the latest decisions are the ones shown. */
 async function writeComment(deps: OncallCommentDeps, config: RelayConfig, data: OncallCommentTaskData, signal: AbortSignal | undefined): Promise<void> {
   const { upstream, prNumber, sha } = data;
-  const key = oncallCommentKey(upstream, prNumber);
-  const stored = parseStoredComment(await deps.store.get(key));
+  const stored = await readOncallComment(deps.store, upstream, prNumber);
   const dashboardUrl = `${deps.publicUrl}/relay/?upstream=${encodeURIComponent(upstream)}&pr=${prNumber}`;
   const rows = await rowsOf(deps.store, config, data, dashboardUrl);
   const failing = rows.some(isFailing);
@@ -102,7 +100,7 @@ async function writeComment(deps: OncallCommentDeps, config: RelayConfig, data: 
     const { data: made } = await octokit.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { owner, repo, issue_number: prNumber, body, request: { signal } });
     next = { id: madeComment.parse(made).id, bodySha256 };
   }
-  await deps.store.write([next === null ? { op: "del", key } : { op: "set", key, value: JSON.stringify(next), ttlSeconds: RECORD_TTL_SECONDS }]);
+  await storeOncallComment(deps.store, upstream, prNumber, next);
   deps.log.info({ upstream, prNumber, sha, commentId: next?.id ?? null, made: next !== null && !edited }, "oncall comment written");
 }
 
@@ -128,21 +126,20 @@ interface NotifyingCheck {
  */
 async function checksOf(store: Store, config: RelayConfig, data: OncallCommentTaskData): Promise<NotifyingCheck[]> {
   const notifying = config.downstreams.filter((d) => notifiesByComment(config, d.repo));
-  const keys = notifying.map((d) => wantedCheckKey(checkKey(data.upstream, data.sha, downstreamCheckName(config.checkPrefix, d.repo))));
-  const found = (await store.getMany(keys))
-    .map((raw, i) => ({ oncalls: notifying[i].oncalls, check: parseCheckRunState(raw) }))
+  const checkKeys = notifying.map((d) => checkKey(data.upstream, data.sha, downstreamCheckName(config.checkPrefix, d.repo)));
+  const found = (await readWantedCheckRuns(store, checkKeys))
+    .map((check, i) => ({ oncalls: notifying[i].oncalls, check }))
     .filter((entry): entry is NotifyingCheck => entry.check !== null);
   if (found.length === 0) return [];
-  const shown = await store.getMany(found.map(({ check }) => checksShownKey(check.requestId)));
-  return found.filter((_, i) => shown[i] !== null);
+  const shown = await areChecksShownMany(store, found.map(({ check }) => check.requestId));
+  return found.filter((_, i) => shown[i]);
 }
 
 async function rowsOf(store: Store, config: RelayConfig, data: OncallCommentTaskData, dashboardUrl: string): Promise<OncallRow[]> {
   const checks = await checksOf(store, config, data);
-  const runs = checks.length === 0 ? [] : await store.getMany(checks.map(({ check }) => downstreamRunKey(check.requestId)));
+  const runs = checks.length === 0 ? [] : await readDownstreamRuns(store, checks.map(({ check }) => check.requestId));
   return checks.map(({ oncalls, check }, i) => {
-    const raw = runs[i];
-    const run = raw === null ? null : (JSON.parse(raw) as DownstreamRun);
+    const run = runs[i];
     return {
       downstream: check.downstream,
       oncalls,

@@ -1,5 +1,5 @@
-import type { CheckConclusion } from "../../github/check-conclusions";
-import type { CheckStatus } from "../check-run-state";
+import type { CheckConclusion } from "../../vocabulary/check-conclusions";
+import type { CheckStatus } from "../../records/check-runs";
 
 /** Marks a comment as the relay's oncall comment (hidden in the rendered page). */
 export const ONCALL_COMMENT_MARKER = "<!-- ci-relay:oncall-comment -->";

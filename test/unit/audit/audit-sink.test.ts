@@ -4,7 +4,8 @@ import { join } from "node:path";
 import pino from "pino";
 import type { AuditRecord } from "../../../src/audit/audit-record";
 import { buildAuditRecord } from "../../../src/audit/build-audit-record";
-import { AUDIT_STREAM, createAuditSink } from "../../../src/audit/audit-sink";
+import { createAuditSink } from "../../../src/audit/audit-sink";
+import { keys } from "../../../src/records/keys";
 import { MemoryStore } from "../../../src/store/memory-store";
 import { parseJson } from "../../support/read-json";
 
@@ -25,7 +26,7 @@ describe("audit sink", () => {
     await Promise.all(["a", "b", "c"].map((id) => sink.record(entry(id))));
     const lines = readFileSync(path, "utf8").trimEnd().split("\n").map((line) => parseJson<AuditRecord>(line).requestId);
     expect(lines.sort()).toEqual(["a", "b", "c"]);
-    const stream = await store.readStreamTail(AUDIT_STREAM, 10);
+    const stream = await store.readStreamTail(keys.audit, 10);
     expect(stream.map((e) => parseJson<AuditRecord>(e.fields.record).requestId).sort()).toEqual(["a", "b", "c"]);
   });
 
@@ -35,7 +36,7 @@ describe("audit sink", () => {
     const log = pino({ level: "error" }, { write: (line: string) => errors.push(line) });
     const sink = createAuditSink({ log, store, path: join(dir, "missing-dir", "audit.jsonl") });
     await sink.record(entry("x"));
-    expect(await store.streamLength(AUDIT_STREAM)).toBe(1);
+    expect(await store.streamLength(keys.audit)).toBe(1);
     expect(errors.join("")).toContain("audit destination failed");
   });
 });

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { claimJti } from "../../../src/auth/replay-guard";
+import { keys } from "../../../src/records/keys";
 import { MemoryStore } from "../../../src/store/memory-store";
 
 describe("broker jti replay guard", () => {
@@ -37,7 +38,7 @@ describe("broker jti replay guard", () => {
     await claimJti(store, jti, exp(), new Date(clock));
 
     const digest = createHash("sha256").update(jti).digest("hex");
-    expect(await store.get(`relay:jti:${digest}`)).not.toBeNull();
-    expect(await store.get(`relay:jti:${jti}`)).toBeNull();
+    expect(await store.get(keys.replayGuard(digest))).not.toBeNull();
+    expect(await store.get(keys.replayGuard(jti))).toBeNull();
   });
 });

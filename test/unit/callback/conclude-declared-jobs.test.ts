@@ -1,14 +1,14 @@
-import type { JobRecord } from "../../../src/callback/job-record";
+import type { JobRecord } from "../../../src/records/jobs";
 import { concludeDeclaredJobs, declaredJobsConclusion } from "../../../src/callback/conclude-declared-jobs";
-import { checkKey, parseCheckRunState, wantedCheckKey } from "../../../src/checks/check-run-state";
 import { recordJobReport } from "../../../src/callback/record-job-report";
 import { transitionEffects } from "../../../src/callback/transition-effects";
 import type { RelayEnv } from "../../../src/config/env";
 import { Outbox } from "../../../src/outbox/outbox";
-import { recordDispatchOps } from "../../../src/relay/dispatch-record";
 import { MemoryStore } from "../../../src/store/memory-store";
 import { DISPATCHED_AT, dispatchRecord, jobKey } from "../../support/dispatch-fixtures";
 import { downstream, relayConfig } from "../../support/relay-config";
+import { recordDispatchOps } from "../../../src/records/dispatches";
+import { checkKey, readWantedCheckRun } from "../../../src/records/check-runs";
 
 const job = (jobName: string, state: JobRecord["state"], conclusion: string | null, updatedAt = 1): JobRecord => ({
   requestId: "req-1",
@@ -63,7 +63,7 @@ describe("concludeDeclaredJobs", () => {
       );
       return concludeDeclaredJobs(relay, config, dispatch, decision.record, DISPATCHED_AT);
     };
-    const perDownstream = async () => parseCheckRunState(await store.get(wantedCheckKey(checkKey("pytorch/pytorch", "a".repeat(40), "relay/Farm/Gate"))));
+    const perDownstream = async () => readWantedCheckRun(store, checkKey("pytorch/pytorch", "a".repeat(40), "relay/Farm/Gate"));
 
     expect(await complete("build", "success")).toBe(false);
     expect(await perDownstream()).toBeNull();

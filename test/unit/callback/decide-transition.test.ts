@@ -1,5 +1,5 @@
 import { decideTransition, type JobEvent, type JobReport, type TransitionDecision } from "../../../src/callback/decide-transition";
-import type { JobRecord } from "../../../src/callback/job-record";
+import type { JobRecord } from "../../../src/records/jobs";
 import { DISPATCHED_AT, dispatchRecord, jobKey } from "../../support/dispatch-fixtures";
 
 const IN_PROGRESS: JobEvent = { status: "in_progress" };

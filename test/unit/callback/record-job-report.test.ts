@@ -1,5 +1,6 @@
 import type { JobReport } from "../../../src/callback/decide-transition";
-import { jobId, jobsOfKey, jobStateKey, parseJobRecord } from "../../../src/callback/job-record";
+import { jobId, readJobById } from "../../../src/records/jobs";
+import { keys } from "../../../src/records/keys";
 import { recordJobReport } from "../../../src/callback/record-job-report";
 import { MemoryStore } from "../../../src/store/memory-store";
 import { DISPATCHED_AT, dispatchRecord, jobKey } from "../../support/dispatch-fixtures";
@@ -24,8 +25,8 @@ describe("recording a job report", () => {
     expect(decisions.filter((d) => d.outcome === "accepted")).toHaveLength(1);
     expect(decisions.filter((d) => d.outcome === "duplicate")).toHaveLength(19);
     expect(await store.get("effect")).toBe("1");
-    expect(parseJobRecord(await store.get(jobStateKey(jobKey())))?.state).toBe("IN_PROGRESS");
-    expect(await store.zscore(jobsOfKey(dispatch.requestId), jobId(jobKey()))).toBe(DISPATCHED_AT + 1_000);
+    expect((await readJobById(store, jobId(jobKey())))?.state).toBe("IN_PROGRESS");
+    expect(await store.zscore(keys.jobs.ofDispatch(dispatch.requestId), jobId(jobKey()))).toBe(DISPATCHED_AT + 1_000);
   });
 
   test("a refused report writes nothing, effects included", async () => {

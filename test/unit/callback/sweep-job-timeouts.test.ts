@@ -1,16 +1,17 @@
-import { parseJobRecord, jobStateKey } from "../../../src/callback/job-record";
 import { recordJobReport } from "../../../src/callback/record-job-report";
 import { sweepJobTimeouts } from "../../../src/timeouts/timeout-sweeps";
-import { JOB_DEADLINES, transitionEffects } from "../../../src/callback/transition-effects";
+import { transitionEffects } from "../../../src/callback/transition-effects";
 import type { RelayEnv } from "../../../src/config/env";
 import type { ConfigSource } from "../../../src/config/config-source";
 import type { HudRecord } from "../../../src/hud/hud-record";
 import { Outbox } from "../../../src/outbox/outbox";
-import { dispatchKey, recordDispatchOps } from "../../../src/relay/dispatch-record";
 import { MemoryStore } from "../../../src/store/memory-store";
 import { downstream, relayConfig } from "../../support/relay-config";
 import { DISPATCHED_AT, dispatchRecord, jobKey } from "../../support/dispatch-fixtures";
-import { parseJson } from "../../support/read-json";
+import { keys } from "../../../src/records/keys";
+import { listOutboxTaskIds } from "../../../src/records/outbox-tasks";
+import { jobId, readJobById } from "../../../src/records/jobs";
+import { recordDispatchOps } from "../../../src/records/dispatches";
 
 const MINUTE = 60_000;
 
@@ -38,21 +39,21 @@ async function start(w: ReturnType<typeof world>, at: number) {
 }
 
 const hudTasks = async (store: MemoryStore) =>
-  (await store.rangeByScoreDesc("relay:outbox:due-since", Infinity, -Infinity, 100)).filter((id) => id.startsWith("hud:"));
+  (await listOutboxTaskIds(store, 100)).filter((id) => id.startsWith("hud:"));
 
 describe("sweepJobTimeouts", () => {
   it("times out a job in progress longer than job_timeout_minutes, with a HUD record, once", async () => {
     const w = world();
     await start(w, DISPATCHED_AT + MINUTE);
-    expect(await w.store.zcard(JOB_DEADLINES)).toBe(1);
+    expect(await w.store.zcard(keys.deadlines.jobs)).toBe(1);
 
     expect(await sweepJobTimeouts(w.relay, DISPATCHED_AT + 30 * MINUTE)).toBe(0);
     expect(await sweepJobTimeouts(w.relay, DISPATCHED_AT + 31 * MINUTE)).toBe(1);
 
-    const job = parseJobRecord(await w.store.get(jobStateKey(jobKey())));
+    const job = (await readJobById(w.store, jobId(jobKey())));
     expect(job).toMatchObject({ state: "TIMED_OUT", conclusion: "timed_out" });
     expect((await hudTasks(w.store)).filter((id) => id.endsWith(":TIMED_OUT"))).toHaveLength(1);
-    expect(await w.store.zcard(JOB_DEADLINES)).toBe(0);
+    expect(await w.store.zcard(keys.deadlines.jobs)).toBe(0);
     expect(await sweepJobTimeouts(w.relay, DISPATCHED_AT + 90 * MINUTE)).toBe(0);
   });
 
@@ -61,8 +62,9 @@ describe("sweepJobTimeouts", () => {
     await start(w, DISPATCHED_AT + MINUTE);
     await sweepJobTimeouts(w.relay, DISPATCHED_AT + 31 * MINUTE);
     const [id] = (await hudTasks(w.store)).filter((taskId) => taskId.endsWith(":TIMED_OUT"));
-    const task = parseJson<{ data: { record: HudRecord } }>((await w.store.get(`relay:outbox:task:${id}`)) ?? "null");
-    expect(task.data.record.untrusted.callback_payload).toMatchObject({
+    // The HUD task's data as the hud task kind stores it (outbox/task-data.ts).
+    const { record } = (await w.relay.outbox.peek(id))?.data as { record: HudRecord };
+    expect(record.untrusted.callback_payload).toMatchObject({
       delivery_id: "delivery-1",
       workflow: { status: "completed", conclusion: "timed_out", name: "CI", job_name: "build", check_run_id: "9001", run_id: "77" },
     });
@@ -78,16 +80,16 @@ describe("sweepJobTimeouts", () => {
       { key: jobKey(), event: { status: "completed", conclusion: "success" }, detailsUrl: null, workflowName: "CI", summary: null, at: DISPATCHED_AT + 5 * MINUTE },
       (t) => transitionEffects(w.relay, w.config, t, null, DISPATCHED_AT + 5 * MINUTE),
     );
-    expect(await w.store.zcard(JOB_DEADLINES)).toBe(0);
+    expect(await w.store.zcard(keys.deadlines.jobs)).toBe(0);
     expect(await sweepJobTimeouts(w.relay, DISPATCHED_AT + 60 * MINUTE)).toBe(0);
-    expect(parseJobRecord(await w.store.get(jobStateKey(jobKey())))?.state).toBe("COMPLETED");
+    expect((await readJobById(w.store, jobId(jobKey())))?.state).toBe("COMPLETED");
   });
 
   it("drops a deadline whose dispatch record expired", async () => {
     const w = world();
     await start(w, DISPATCHED_AT + MINUTE);
-    await w.store.write([{ op: "del", key: dispatchKey("req-1") }]);
+    await w.store.write([{ op: "del", key: keys.dispatches.record("req-1") }]);
     expect(await sweepJobTimeouts(w.relay, DISPATCHED_AT + 60 * MINUTE)).toBe(0);
-    expect(await w.store.zcard(JOB_DEADLINES)).toBe(0);
+    expect(await w.store.zcard(keys.deadlines.jobs)).toBe(0);
   });
 });

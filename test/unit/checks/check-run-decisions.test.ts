@@ -1,6 +1,7 @@
-import { checkConclusion, supersededState, type CheckRunState } from "../../../src/checks/check-run-state";
+import { checkConclusion, supersededState } from "../../../src/checks/check-run-state";
+import type { CheckRunState } from "../../../src/records/check-runs";
 import { timedOutTransition } from "../../../src/checks/sweep-timeouts";
-import type { DispatchRecord } from "../../../src/relay/dispatch-record";
+import type { DispatchRecord } from "../../../src/records/dispatches";
 
 const state = (overrides: Partial<CheckRunState> = {}): CheckRunState => ({
   requestId: "req-1",

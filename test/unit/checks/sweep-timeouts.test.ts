@@ -1,12 +1,13 @@
-import { CHECK_DEADLINES, setDeadlineOp } from "../../../src/checks/check-deadlines";
+import { setDeadlineOp } from "../../../src/checks/check-deadlines";
 import { checkRunOpsForDispatch } from "../../../src/checks/check-run-effects";
-import { checkKey, parseCheckRunState, wantedCheckKey } from "../../../src/checks/check-run-state";
 import { sweepCheckRunTimeouts } from "../../../src/timeouts/timeout-sweeps";
 import { Outbox } from "../../../src/outbox/outbox";
-import { recordDispatchOps } from "../../../src/relay/dispatch-record";
 import { MemoryStore } from "../../../src/store/memory-store";
 import { dispatchRecord } from "../../support/dispatch-fixtures";
 import { downstream, relayConfig } from "../../support/relay-config";
+import { keys } from "../../../src/records/keys";
+import { checkKey, readWantedCheckRun } from "../../../src/records/check-runs";
+import { recordDispatchOps } from "../../../src/records/dispatches";
 
 const NOW = 1_800_000_000_000;
 const PICKUP_MS = 60 * 60_000;
@@ -20,17 +21,17 @@ describe("sweepCheckRunTimeouts", () => {
     const outbox = new Outbox(store);
     await store.write(checkRunOpsForDispatch(outbox, config, record, true, NOW - 2 * PICKUP_MS));
     const key = checkKey(record.upstream.repo, record.upstream.sha, "relay/strict/gate");
-    const queued = parseCheckRunState(await store.get(wantedCheckKey(key)));
+    const queued = (await readWantedCheckRun(store, key));
     if (!queued) throw new Error("no wanted state");
     const finished = { ...queued, status: "completed", conclusion: "success", at: NOW - PICKUP_MS } as const;
-    await store.write([{ op: "set", key: wantedCheckKey(key), value: JSON.stringify(finished) }, setDeadlineOp(finished, NOW - 1)]);
+    await store.write([{ op: "set", key: keys.checkRuns.wanted(key), value: JSON.stringify(finished) }, setDeadlineOp(finished, NOW - 1)]);
 
     // The re-run lands just after the sweep has read the finished state.
     let rerun = true;
     const racing = Object.assign(Object.create(store) as MemoryStore, {
       get: async (k: string) => {
         const value = await store.get(k);
-        if (rerun && k === wantedCheckKey(key)) {
+        if (rerun && k === keys.checkRuns.wanted(key)) {
           rerun = false;
           await store.write(checkRunOpsForDispatch(outbox, config, record, true, NOW));
         }
@@ -39,8 +40,8 @@ describe("sweepCheckRunTimeouts", () => {
     });
     expect(await sweepCheckRunTimeouts({ store: racing, outbox, config: { current: () => config } }, NOW)).toBe(0);
 
-    expect(parseCheckRunState(await store.get(wantedCheckKey(key)))?.status).toBe("queued");
-    expect(await store.zscore(CHECK_DEADLINES, key)).toBe(NOW + PICKUP_MS);
+    expect((await readWantedCheckRun(store, key))?.status).toBe("queued");
+    expect(await store.zscore(keys.deadlines.checkRuns, key)).toBe(NOW + PICKUP_MS);
   });
 
   it("does not time out a check re-queued after the sweep claimed its old deadline", async () => {
@@ -53,7 +54,7 @@ describe("sweepCheckRunTimeouts", () => {
     let rerun = true;
     const racing = Object.assign(Object.create(store) as MemoryStore, {
       get: async (k: string) => {
-        if (rerun && k === wantedCheckKey(key)) {
+        if (rerun && k === keys.checkRuns.wanted(key)) {
           rerun = false;
           await store.write(checkRunOpsForDispatch(outbox, config, record, true, NOW));
         }
@@ -62,8 +63,8 @@ describe("sweepCheckRunTimeouts", () => {
     });
     expect(await sweepCheckRunTimeouts({ store: racing, outbox, config: { current: () => config } }, NOW)).toBe(0);
 
-    expect(parseCheckRunState(await store.get(wantedCheckKey(key)))?.status).toBe("queued");
-    expect(await store.zscore(CHECK_DEADLINES, key)).toBe(NOW + PICKUP_MS);
+    expect((await readWantedCheckRun(store, key))?.status).toBe("queued");
+    expect(await store.zscore(keys.deadlines.checkRuns, key)).toBe(NOW + PICKUP_MS);
   });
 
   it("times out a check nobody picked up", async () => {
@@ -72,6 +73,6 @@ describe("sweepCheckRunTimeouts", () => {
     await store.write([...recordDispatchOps(record), ...checkRunOpsForDispatch(outbox, config, record, true, NOW - 2 * PICKUP_MS)]);
     const key = checkKey(record.upstream.repo, record.upstream.sha, "relay/strict/gate");
     expect(await sweepCheckRunTimeouts({ store, outbox, config: { current: () => config } }, NOW)).toBe(1);
-    expect(parseCheckRunState(await store.get(wantedCheckKey(key)))).toMatchObject({ status: "completed", conclusion: "timed_out" });
+    expect(await readWantedCheckRun(store, key)).toMatchObject({ status: "completed", conclusion: "timed_out" });
   });
 });

@@ -6,6 +6,7 @@ import { expect } from "@jest/globals";
 import type { GithubFile } from "../../../src/config/config-location";
 import { ConfigSource, type ConfigLogger, type ConfigSourceOptions, type PushSummary } from "../../../src/config/config-source";
 import { RelayConfigError } from "../../../src/config/parse-relay-config";
+import { readCachedConfig } from "../../../src/records/config-cache";
 import { MemoryStore } from "../../../src/store/memory-store";
 
 const configText = (downstream: string, ttl = 300) =>
@@ -281,7 +282,7 @@ describe("ConfigSource", () => {
       releaseSlowRead(configText("vendor/stale", 60));
 
       expect((await slowGet)?.downstreams[0].repo).toBe("vendor/pushed");
-      expect(await store.get(`relay:config:${cacheKeyHash}`)).toBe(configText("vendor/pushed", 60));
+      expect(await readCachedConfig(store, cacheKeyHash)).toBe(configText("vendor/pushed", 60));
     });
 
     test("a TTL read asked for while a push refresh is in flight shares it instead of reading the older cache", async () => {

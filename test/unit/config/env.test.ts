@@ -32,6 +32,7 @@ describe("loadEnv", () => {
       dispatchGiveUpMinutes: 60,
       callbackRateLimitPerMinute: 600,
       redeliverMissed: true,
+      redisCluster: false,
     });
   });
 
@@ -119,6 +120,8 @@ describe("loadEnv", () => {
     [{ RELAY_PUBLIC_URL: "relay.example.com" }, "RELAY_PUBLIC_URL: must be an http(s) URL"],
     [{ OIDC_ISSUER: "issuer" }, "OIDC_ISSUER: must be an http(s) URL"],
     [{ HUD_URL: "https://hud.example.com" }, "HUD_TOKEN: required when HUD_URL is set"],
+    [{ REDIS_CLUSTER: "yes", REDIS_URL: "redis://127.0.0.1:7000" }, "REDIS_CLUSTER: must be true or false"],
+    [{ REDIS_CLUSTER: "true" }, "REDIS_CLUSTER: needs REDIS_URL (a node of the cluster)"],
     [{ CALLBACK_AUDIENCE: "same", BROKER_AUDIENCE: "same" }, "BROKER_AUDIENCE: must differ from CALLBACK_AUDIENCE"],
     [{ BROKER_AUDIENCE: "ci-relay-callback" }, "BROKER_AUDIENCE: must differ from CALLBACK_AUDIENCE"],
     [{ OUTBOX_CONCURRENCY: "0" }, "OUTBOX_CONCURRENCY: must be an integer from 1 to 1000"],

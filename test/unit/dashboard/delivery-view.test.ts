@@ -1,8 +1,8 @@
 import { downstreamView, parseDeliveriesQuery, parseDeliveryId } from "../../../src/dashboard/delivery-view";
 import { RelayError } from "../../../src/errors/failure-kinds";
 import type { OutboxTask } from "../../../src/outbox/outbox";
-import type { DeliverySummaryEntry } from "../../../src/relay/delivery-summary";
-import type { DispatchRecord } from "../../../src/relay/dispatch-record";
+import type { DeliverySummaryEntry } from "../../../src/records/deliveries";
+import type { DispatchRecord } from "../../../src/records/dispatches";
 
 const dispatched: DeliverySummaryEntry = {
   repo: "vendor/backend",

@@ -1,4 +1,4 @@
-import type { JobRecord } from "../../../src/callback/job-record";
+import type { JobRecord } from "../../../src/records/jobs";
 import { downstreamState } from "../../../src/dashboard/downstream-state";
 import { dispatchRecord } from "../../support/dispatch-fixtures";
 

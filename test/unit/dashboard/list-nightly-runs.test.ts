@@ -1,7 +1,7 @@
 import { mergeNewestFirst, parseRunsQuery, type UpstreamRunView } from "../../../src/dashboard/list-runs";
 import { renderDashboard } from "../../../src/dashboard/render-dashboard";
 import { listNightlyRuns } from "../../../src/dashboard/list-nightly-runs";
-import { recordNightlyReportOps, type NightlyReport } from "../../../src/jobs/nightly-report";
+import { recordNightlyReportOps, type NightlyReport } from "../../../src/records/nightly-reports";
 import { MemoryStore } from "../../../src/store/memory-store";
 import { downstream, relayConfig } from "../../support/relay-config";
 import { nightlyReport } from "../callback/nightly/nightly-fixtures";

@@ -1,5 +1,5 @@
 import { EVIDENCE_MAX_DISPATCHES, loadDownstreamsSummary } from "../../../src/dashboard/load-downstreams-summary";
-import type { JobRecord } from "../../../src/callback/job-record";
+import type { JobRecord } from "../../../src/records/jobs";
 import { percentiles, summarizeDownstreams, type DispatchHistory } from "../../../src/dashboard/summarize-downstreams";
 import { MemoryStore } from "../../../src/store/memory-store";
 import { downstream, relayConfig } from "../../support/relay-config";

@@ -5,6 +5,7 @@ import { createMetrics } from "../../../src/metrics/metrics";
 import { classifyFailure } from "../../../src/outbox/classify-failure";
 import { deferralOf } from "../../../src/outbox/deferral";
 import { MemoryStore } from "../../../src/store/memory-store";
+import { keys } from "../../../src/records/keys";
 import type { Store } from "../../../src/store/store";
 
 /** A client whose requests reach this recorder instead of GitHub. */
@@ -43,7 +44,7 @@ describe("WritePacer", () => {
     await one.client.request("POST /repos/a/b/dispatches", { event_type: "x" });
     await two.client.request("POST /repos/c/d/dispatches", { event_type: "x" });
 
-    expect(lanes).toEqual(["relay:pace:write:21", "relay:pace:write:22"]);
+    expect(lanes).toEqual([keys.writePacing(21), keys.writePacing(22)]);
     expect(one.sent).toEqual(["GET /repos/a/b", "POST /repos/a/b/dispatches"]);
     expect(two.sent).toEqual(["POST /repos/c/d/dispatches"]);
   });

@@ -1,10 +1,11 @@
 import { expect } from "@jest/globals";
 import pino from "pino";
 import { createMetrics } from "../../../src/metrics/metrics";
-import { Outbox, type OutboxTask, type Task } from "../../../src/outbox/outbox";
+import { Outbox, type Task } from "../../../src/outbox/outbox";
 import { OutboxRunner, type TaskHandler } from "../../../src/outbox/outbox-runner";
 import { enqueueForeign, handlersFor } from "../../support/task-handlers";
 import { MemoryStore } from "../../../src/store/memory-store";
+import { keys } from "../../../src/records/keys";
 
 const log = pino({ level: "silent" });
 
@@ -133,7 +134,7 @@ describe("OutboxRunner", () => {
     await runner.drain();
     expect(givenUp.map(([t, s]) => [t.id, s])).toEqual([["bad", "HTTP 422"]]);
     expect(await outbox.depth()).toBe(0);
-    expect(await store.zcard("relay:outbox:dead")).toBe(1);
+    expect(await store.zcard(keys.outbox.dead)).toBe(1);
   });
 
   it("gives up on retryable failures once the task is older than the horizon", async () => {
@@ -267,11 +268,11 @@ describe("OutboxRunner", () => {
     await until(() => started);
     // Another process's claim, as after a stall longer than the lease: a score that is not ours.
     const theirs = Date.now() + 60_000;
-    await store.write([{ op: "zadd", key: "relay:outbox:lane:default", member: "contested", score: theirs }]);
+    await store.write([{ op: "zadd", key: keys.outbox.lane("default"), member: "contested", score: theirs }]);
     expect(await draining).toBe(1);
     expect(aborted).toBe(true);
-    expect(await store.zscore("relay:outbox:lane:default", "contested")).toBe(theirs);
-    expect(JSON.parse((await store.get("relay:outbox:task:contested")) ?? "null")).toMatchObject({ attempts: 0, lastError: null });
+    expect(await store.zscore(keys.outbox.lane("default"), "contested")).toBe(theirs);
+    expect(await new Outbox(store).peek("contested")).toMatchObject({ attempts: 0, lastError: null });
   });
 
   it("stop() aborts a task stuck on a hung call after the grace, hands its lease back at once and logs no retry", async () => {
@@ -360,7 +361,7 @@ describe("OutboxRunner", () => {
     await outbox.enqueue({ id: "stuck", kind: "dispatch", data: { requestId: "r" } }, Date.now());
     expect(await runner.drain()).toBe(1);
     expect(calls).toBe(1);
-    const task = JSON.parse((await store.get("relay:outbox:task:stuck")) ?? "null") as OutboxTask;
+    const task = await outbox.peek("stuck");
     expect(task).toMatchObject({ attempts: 1, lastError: expect.stringContaining("still running after") });
     expect(await outbox.depth()).toBe(1);
   });
@@ -429,11 +430,11 @@ describe("OutboxRunner", () => {
     await enqueueForeign(outbox, { id: "alien", kind: "from-the-future", data: {} }, clock.now());
     await runner.drain();
     expect(await outbox.depth()).toBe(1);
-    expect(await store.zcard("relay:outbox:dead")).toBe(0);
+    expect(await store.zcard(keys.outbox.dead)).toBe(0);
     clock.advance(3_600_000);
     await runner.drain();
     expect(await outbox.depth()).toBe(0);
-    expect(await store.zcard("relay:outbox:dead")).toBe(1);
+    expect(await store.zcard(keys.outbox.dead)).toBe(1);
   });
 
   it("never hands a handler data that is not of its kind: the task waits like an unknown kind, then is buried with the reason", async () => {
@@ -448,6 +449,6 @@ describe("OutboxRunner", () => {
     await runner.drain();
     expect(ran).toEqual([]);
     expect(await outbox.depth()).toBe(0);
-    expect(await store.zcard("relay:outbox:dead")).toBe(1);
+    expect(await store.zcard(keys.outbox.dead)).toBe(1);
   });
 });

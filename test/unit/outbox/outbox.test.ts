@@ -1,9 +1,13 @@
+import { expect } from "@jest/globals";
 import pino from "pino";
 import { WriteSlotUnavailable } from "../../../src/github/pace-writes";
 import { createMetrics } from "../../../src/metrics/metrics";
 import { installationLane } from "../../../src/outbox/lanes";
 import { Outbox } from "../../../src/outbox/outbox";
 import { OutboxRunner, type TaskHandler } from "../../../src/outbox/outbox-runner";
+import { keys } from "../../../src/records/keys";
+import { listDeadTaskIds } from "../../../src/records/outbox-tasks";
+import { CorruptRecordError } from "../../../src/records/read-record";
 import type { NewTask } from "../../../src/outbox/task-data";
 import { MemoryStore } from "../../../src/store/memory-store";
 import { RedisStore } from "../../../src/store/redis-store";
@@ -119,7 +123,7 @@ describe.each(stores)("Outbox lanes on the %s store", (_name, open) => {
     mode = "failing";
     await flaky.drain(now + 1);
     expect(await outbox.peek("a-0")).toMatchObject({ attempts: 1, lastError: expect.stringContaining("502") });
-    expect(await store.zcard("relay:outbox:dead")).toBe(0);
+    expect(await listDeadTaskIds(store, 10)).toEqual([]);
   });
 
   test("enqueueing a waiting task again replaces it: one run for both decisions", async () => {
@@ -150,14 +154,29 @@ describe.each(stores)("Outbox lanes on the %s store", (_name, open) => {
   test("tasks left in the single due set of a version before lanes are still run", async () => {
     const legacy = { id: "old", kind: "dispatch", data: { requestId: "r" }, createdAt: now, attempts: 0, lastError: null };
     await store.write([
-      { op: "set", key: "relay:outbox:task:old", value: JSON.stringify(legacy) },
-      { op: "zadd", key: "relay:outbox:due", member: "old", score: now },
-      { op: "zadd", key: "relay:outbox:due-since", member: "old", score: now },
+      { op: "set", key: keys.outbox.task("old"), value: JSON.stringify(legacy) },
+      { op: "zadd", key: keys.outbox.legacyDue, member: "old", score: now },
+      { op: "zadd", key: keys.outbox.dueSince, member: "old", score: now },
     ]);
     const ran: string[] = [];
     expect(await runner({ run: async (t) => void ran.push(t.id) }).drain()).toBe(1);
     expect(ran).toEqual(["old"]);
     expect(await outbox.depth()).toBe(0);
-    expect(await store.zcard("relay:outbox:due")).toBe(0);
+    expect(await store.zcard(keys.outbox.legacyDue)).toBe(0);
+  });
+
+  test("a corrupt task is a clear error to read, and a claim sets it aside among the dead instead of stalling its lane", async () => {
+    await outbox.enqueue(task("broken", "org/repo"), now);
+    await outbox.enqueue(task("fine", "org/repo"), now);
+    await store.write([{ op: "set", key: keys.outbox.task("broken"), value: JSON.stringify({ id: "broken", kind: 7 }) }]);
+    await expect(outbox.peek("broken")).rejects.toThrow(CorruptRecordError);
+    await expect(outbox.peek("broken")).rejects.toThrow(/outbox task record is corrupt: kind/);
+    const ran: string[] = [];
+    const drainer = runner({ run: async (t) => void ran.push(t.id) });
+    // The claim that takes the corrupt task sets it aside and leases nothing; the next one goes on.
+    expect((await drainer.drain()) + (await drainer.drain())).toBe(1);
+    expect(ran).toEqual(["fine"]);
+    expect(await listDeadTaskIds(store, 10)).toEqual(["broken"]);
+    expect(await outbox.depth()).toBe(0);
   });
 });

@@ -3,12 +3,13 @@ import { verifyRelayToken } from "../../../src/auth/relay-token";
 import { createMetrics } from "../../../src/metrics/metrics";
 import type { Task } from "../../../src/outbox/outbox";
 import { enqueueJobTask } from "../../../src/queue/enqueue-job-task";
-import { JOBS_STREAM, maxDeliveriesKey } from "../../../src/queue/job-request";
-import { dispatchKey, parseDispatchRecord, recordDispatchOps, type DispatchRecord } from "../../../src/relay/dispatch-record";
+import { type DispatchRecord } from "../../../src/records/dispatches";
 import { RedisStore } from "../../../src/store/redis-store";
 import { cleanupRedisPrefix, testRedisUrl, uniqueRedisPrefix } from "../../support/redis-prefix";
 import { downstream, relayConfig } from "../../support/relay-config";
 import { queueDispatch } from "../../support/queue-dispatch";
+import { keys } from "../../../src/records/keys";
+import { readDispatch, recordDispatchOps } from "../../../src/records/dispatches";
 
 const SECRET = "queue-unit-relay-token-secret-0123456789abcdef";
 
@@ -31,7 +32,7 @@ describe("enqueueJobTask (real Redis)", () => {
     relayTokenSecrets: [SECRET],
   });
   const task = (record: DispatchRecord): Task<"enqueue-job"> => ({ id: `enqueue-job:x:${record.requestId}`, kind: "enqueue-job", data: { requestId: record.requestId }, createdAt: 0, attempts: 0, lastError: null });
-  const entriesOf = async (requestId: string) => (await store.readStreamTail(JOBS_STREAM, 1000)).filter((e) => e.fields.request_id === requestId);
+  const entriesOf = async (requestId: string) => (await store.readStreamTail(keys.jobRequests.stream, 1000)).filter((e) => e.fields.request_id === requestId);
 
   afterAll(async () => {
     await store.close();
@@ -48,8 +49,8 @@ describe("enqueueJobTask (real Redis)", () => {
     expect(entry.fields).toMatchObject({ schema_version: "jobrequest.v1", runs_on: "farm-x86", callback_url: "https://relay.example/relay/v1/callback" });
     const claims = await verifyRelayToken(entry.fields.callback_token, [SECRET]);
     expect(claims).toMatchObject({ sub: "farm/gate", jti: "req-single", delivery: "delivery-1", level: "L4", pr: 7 });
-    expect(parseDispatchRecord(await store.get(dispatchKey("req-single")))?.state).toBe("dispatched");
-    expect(await store.get(maxDeliveriesKey("Farm/Gate"))).toBe("3");
+    expect((await readDispatch(store, "req-single"))?.state).toBe("dispatched");
+    expect(await store.get(keys.jobRequests.maxDeliveries("Farm/Gate"))).toBe("3");
   });
 
   it("appends one request per declared job, once, however often the task is retried", async () => {
@@ -73,6 +74,6 @@ describe("enqueueJobTask (real Redis)", () => {
     await store.write(recordDispatchOps(record));
     await handler.run(task(record));
     expect(await entriesOf("req-gone")).toHaveLength(0);
-    expect(parseDispatchRecord(await store.get(dispatchKey("req-gone")))).toMatchObject({ state: "failed", lastError: "no longer a queue downstream in the relay config" });
+    expect((await readDispatch(store, "req-gone"))).toMatchObject({ state: "failed", lastError: "no longer a queue downstream in the relay config" });
   });
 });

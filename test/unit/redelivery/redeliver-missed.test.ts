@@ -3,10 +3,10 @@ import { Probot, ProbotOctokit } from "probot";
 import { parseRelayConfig } from "../../../src/config/parse-relay-config";
 import { createMetrics } from "../../../src/metrics/metrics";
 import { redeliverMissed } from "../../../src/redelivery/redeliver-missed";
-import { deliveryKey } from "../../../src/relay/relay-delivery";
 import { MemoryStore } from "../../../src/store/memory-store";
 import { testAppCredentials } from "../../support/app-key";
 import { startFakeGitHub, type FakeGitHub } from "../../support/fake-github";
+import { keys } from "../../../src/records/keys";
 
 /**
  * `redeliverMissed` against the fake GitHub over HTTP; the App's webhook points nowhere, so every
@@ -39,7 +39,7 @@ describe("redeliverMissed", () => {
   test("asks for a failed delivery the relay never stored, and not for one it stored anyway", async () => {
     const lost = await github.hooks.deliver("pull_request", event, "lost");
     await github.hooks.deliver("pull_request", event, "stored-anyway"); // GitHub gave up waiting, the relay had it
-    await store.write([{ op: "set", key: deliveryKey("stored-anyway"), value: "done" }]);
+    await store.write([{ op: "set", key: keys.deliveries.claim("stored-anyway"), value: "done" }]);
     expect(await redeliverMissed(relay, time)).toEqual({ checked: true, listed: 2, asked: 1, failed: 0, left: 0 });
     expect(github.hooks.redeliveryRequests).toEqual([lost.id]);
   });
@@ -88,7 +88,7 @@ describe("redeliverMissed", () => {
 
   test("pages back only to what the last check saw, with a few minutes' overlap", async () => {
     for (let i = 0; i < 150; i++) await github.hooks.deliver("pull_request", event, `old-${i}`);
-    await store.write(github.hooks.deliveries.slice(1).map((d) => ({ op: "set" as const, key: deliveryKey(d.guid), value: "done" })));
+    await store.write(github.hooks.deliveries.slice(1).map((d) => ({ op: "set" as const, key: keys.deliveries.claim(d.guid), value: "done" })));
     expect(await redeliverMissed(relay, time)).toMatchObject({ listed: 150, asked: 1 });
     expect(github.requestsTo("GET", "/app/hook/deliveries")).toHaveLength(2);
 

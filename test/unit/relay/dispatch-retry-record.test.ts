@@ -3,11 +3,11 @@ import pino from "pino";
 import { createMetrics } from "../../../src/metrics/metrics";
 import { Outbox } from "../../../src/outbox/outbox";
 import { OutboxRunner } from "../../../src/outbox/outbox-runner";
-import { dispatchKey, parseDispatchRecord, recordDispatchOps } from "../../../src/relay/dispatch-record";
-import { givenUp, recordRetry, updateDispatchRecord } from "../../../src/relay/dispatch-task";
+import { givenUp, recordRetry } from "../../../src/relay/dispatch-task";
 import { MemoryStore } from "../../../src/store/memory-store";
 import { handlersFor } from "../../support/task-handlers";
 import { dispatchRecord } from "../../support/dispatch-fixtures";
+import { readDispatch, recordDispatchOps, updateDispatch } from "../../../src/records/dispatches";
 
 const dnsFailure = () => new RequestError("getaddrinfo ENOTFOUND github.invalid", 500, { request: { method: "POST", url: "http://github.invalid/", headers: {} } });
 
@@ -22,7 +22,7 @@ describe("a dispatch record while the outbox retries its task", () => {
         dispatch: {
           run: async () => Promise.reject(dnsFailure()),
           retrying: (task, failure, next) => recordRetry(store, task, failure, next),
-          giveUp: (task, failure) => updateDispatchRecord(store, task.data.requestId, givenUp(task, failure, now)),
+          giveUp: (task, failure) => updateDispatch(store, task.data.requestId, givenUp(task, failure, now)),
         },
       }),
       log: pino({ level: "silent" }),
@@ -36,17 +36,17 @@ describe("a dispatch record while the outbox retries its task", () => {
     await outbox.enqueue({ id: "t", kind: "dispatch", data: { requestId: "r" } }, now);
 
     await runner.drain();
-    const first = parseDispatchRecord(await store.get(dispatchKey("r")));
+    const first = (await readDispatch(store, "r"));
     expect(first).toMatchObject({ state: "pending", attempts: 1, lastError: "DNS failure: could not resolve github.invalid" });
     expect(first?.nextAttemptAt).toBeGreaterThan(now);
 
     now = (first?.nextAttemptAt ?? now) + 1;
     await runner.drain();
-    expect(parseDispatchRecord(await store.get(dispatchKey("r")))).toMatchObject({ state: "pending", attempts: 2 });
+    expect((await readDispatch(store, "r"))).toMatchObject({ state: "pending", attempts: 2 });
 
     now += 600_000; // past the horizon: the next failure gives up
     await runner.drain();
-    expect(parseDispatchRecord(await store.get(dispatchKey("r")))).toMatchObject({
+    expect((await readDispatch(store, "r"))).toMatchObject({
       state: "failed",
       attempts: 3,
       nextAttemptAt: null,

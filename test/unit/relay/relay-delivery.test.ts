@@ -1,16 +1,17 @@
 import pino from "pino";
 import { backfillLabelCheckRuns } from "../../../src/checks/backfill-label-check-runs";
-import { CHECK_DEADLINES } from "../../../src/checks/check-deadlines";
-import { checkNamesKey, checksShownKey } from "../../../src/checks/check-run-state";
 import { createMetrics } from "../../../src/metrics/metrics";
 import { Outbox } from "../../../src/outbox/outbox";
-import { dispatchKey, parseDispatchRecord, runsByPrKey } from "../../../src/relay/dispatch-record";
-import { deliveriesByPrKey, deliverySummaryKey, parseDeliverySummary } from "../../../src/relay/delivery-summary";
-import { deliveryKey, explainOwnEvent, payloadKey, relayDelivery } from "../../../src/relay/relay-delivery";
+import { explainOwnEvent, relayDelivery } from "../../../src/relay/relay-delivery";
 import { MemoryStore } from "../../../src/store/memory-store";
 import type { Store, WriteOp } from "../../../src/store/store";
 import { downstream, relayConfig } from "../../support/relay-config";
 import { pullRequestEvent, pushEvent } from "../../support/webhooks";
+import { keys } from "../../../src/records/keys";
+import { listOutboxTaskIds } from "../../../src/records/outbox-tasks";
+import { listDispatchIds, readDispatches } from "../../../src/records/dispatches";
+import { areChecksShown } from "../../../src/records/check-runs";
+import { claimDelivery, deliveryClaimState, listDeliveryIds, readDeliverySummary } from "../../../src/records/deliveries";
 
 const log = pino({ level: "silent" });
 const payload = pullRequestEvent("opened", { repo: "pytorch/pytorch", installationId: 1, number: 12, authorAssociation: "OWNER" });
@@ -25,7 +26,7 @@ async function dispatchTasks(store: Store, deliveryId: string): Promise<boolean[
   return Promise.all(
     ["ascend/pytorch", "vendor/backend"].map(async (repo) => {
       const id = `dispatch:${deliveryId}:${repo}`;
-      return (await store.get(`relay:outbox:task:${id}`)) !== null && (await store.zscore("relay:outbox:due-since", id)) !== null;
+      return (await new Outbox(store).peek(id)) !== null && (await listOutboxTaskIds(store, 100)).includes(id);
     }),
   );
 }
@@ -35,28 +36,28 @@ describe("relayDelivery", () => {
     const store = new MemoryStore();
     const signedText = JSON.stringify(payload, null, 1);
     expect(await relayDelivery(deps(store), relayConfig(), { id: "as-sent", name: "pull_request", payload, text: signedText })).toBe("relayed");
-    expect(await store.get(payloadKey("as-sent"))).toBe(signedText);
+    expect(await store.get(keys.deliveries.payload("as-sent"))).toBe(signedText);
   });
 
   it("stores the payload once per delivery, not per downstream, and not at all when only job requests go out", async () => {
     const store = new MemoryStore();
     const fanOut = relayConfig({ downstreams: ["a/one", "b/two", "c/three", "d/four"].map((repo) => downstream({ repo })) });
     expect(await relayDelivery(deps(store), fanOut, { id: "fan", name: "pull_request", payload, text })).toBe("relayed");
-    const payloads = (await store.getMany(["fan", "a/one"].map(payloadKey))).filter((v) => v !== null);
+    const payloads = (await store.getMany(["fan", "a/one"].map(keys.deliveries.payload))).filter((v) => v !== null);
     expect(payloads).toEqual([text]);
     const queued = relayConfig({ downstreams: [downstream({ repo: "farm/queue", transport: "queue", runsOn: "x" })] });
     expect(await relayDelivery(deps(store), queued, { id: "q", name: "pull_request", payload, text })).toBe("relayed");
-    expect(await store.get(payloadKey("q"))).toBeNull();
+    expect(await store.get(keys.deliveries.payload("q"))).toBeNull();
   });
 
   it("stores one dispatch record and one outbox task per downstream, and marks the delivery done", async () => {
     const store = new MemoryStore();
     const outcome = await relayDelivery(deps(store), relayConfig(), { id: "d1", name: "pull_request", payload, text });
     expect(outcome).toBe("relayed");
-    expect(await store.get(deliveryKey("d1"))).toBe("done");
+    expect(await deliveryClaimState(store, "d1")).toBe("done");
     expect(await dispatchTasks(store, "d1")).toEqual([true, true]);
-    const ids = await store.rangeByScoreDesc(runsByPrKey("pytorch/pytorch", 12), Infinity, -Infinity, 10);
-    const records = (await store.getMany(ids.map(dispatchKey))).map(parseDispatchRecord);
+    const ids = await listDispatchIds(store, { repo: "pytorch/pytorch", pr: 12 }, 10);
+    const records = await readDispatches(store, ids);
     expect(records.map((r) => [r?.downstream, r?.level, r?.state, r?.upstream.ref])).toEqual(
       expect.arrayContaining([
         ["Ascend/pytorch", "L3", "pending", "refs/pull/12/head"],
@@ -69,21 +70,21 @@ describe("relayDelivery", () => {
     const store = new MemoryStore();
     const tag = pushEvent({ repo: "pytorch/pytorch", installationId: 1, ref: "refs/tags/ciflow/trunk/123", after: "e".repeat(40) });
     expect(await relayDelivery(deps(store), relayConfig(), { id: "tag-1", name: "push", payload: tag, text: JSON.stringify(tag) })).toBe("relayed");
-    const ids = await store.rangeByScoreDesc(runsByPrKey("pytorch/pytorch", 123), Infinity, -Infinity, 10);
-    const records = (await store.getMany(ids.map(dispatchKey))).map(parseDispatchRecord);
+    const ids = await listDispatchIds(store, { repo: "pytorch/pytorch", pr: 123 }, 10);
+    const records = await readDispatches(store, ids);
     expect(records.map((r) => r?.upstream)).toEqual(
       expect.arrayContaining([expect.objectContaining({ sha: "e".repeat(40), ref: "refs/tags/ciflow/trunk/123", prNumber: 123 })]),
     );
     const l3 = records.find((r) => r?.level === "L3");
-    expect(await store.get(checksShownKey(l3?.requestId ?? ""))).toBeNull();
-    expect(await store.get("relay:outbox:task:ciflow-labels:tag-1")).not.toBeNull();
+    expect(await areChecksShown(store, l3?.requestId ?? "")).toBe(false);
+    expect(await store.get(keys.outbox.task("ciflow-labels:tag-1"))).not.toBeNull();
   });
 
   it("asks for no label lookup for a plain branch push", async () => {
     const store = new MemoryStore();
     const push = pushEvent({ repo: "pytorch/pytorch", installationId: 1, ref: "refs/heads/main" });
     expect(await relayDelivery(deps(store), relayConfig(), { id: "push-1", name: "push", payload: push, text: JSON.stringify(push) })).toBe("relayed");
-    expect(await store.get("relay:outbox:task:ciflow-labels:push-1")).toBeNull();
+    expect(await store.get(keys.outbox.task("ciflow-labels:push-1"))).toBeNull();
   });
 
   it("relays a delivery once however many times it arrives, concurrently or not", async () => {
@@ -95,7 +96,7 @@ describe("relayDelivery", () => {
     expect(outcomes.filter((o) => o === "duplicate")).toHaveLength(9);
     expect(await relayDelivery(deps(store), relayConfig(), { id: "same", name: "pull_request", payload, text })).toBe("duplicate");
     expect(await dispatchTasks(store, "same")).toEqual([true, true]);
-    const ids = await store.rangeByScoreDesc(runsByPrKey("pytorch/pytorch", 12), Infinity, -Infinity, 100);
+    const ids = await listDispatchIds(store, { repo: "pytorch/pytorch", pr: 12 }, 100);
     expect(ids).toHaveLength(2);
   });
 
@@ -103,14 +104,14 @@ describe("relayDelivery", () => {
     const store = new MemoryStore();
     const outcome = await relayDelivery(deps(store), relayConfig({ upstreams: ["other/repo"] }), { id: "x", name: "pull_request", payload, text });
     expect(outcome).toBe("skipped:not-upstream");
-    expect(await store.get(deliveryKey("x"))).toBeNull();
+    expect(await deliveryClaimState(store, "x")).toBe("free");
   });
 
   it("stores why a skipped delivery was not relayed, per downstream, with its receive and event times", async () => {
     const store = new MemoryStore();
     const untrusted = pullRequestEvent("opened", { repo: "pytorch/pytorch", installationId: 1, number: 12, authorAssociation: "CONTRIBUTOR" });
     expect(await relayDelivery(deps(store), relayConfig(), { id: "u", name: "pull_request", payload: untrusted, text: JSON.stringify(untrusted) })).toBe("skipped:untrusted-author");
-    const summary = parseDeliverySummary(await store.get(deliverySummaryKey("u")));
+    const summary = await readDeliverySummary(store, "u");
     expect(summary).toMatchObject({
       deliveryId: "u",
       event: "pull_request",
@@ -123,15 +124,15 @@ describe("relayDelivery", () => {
       ["Ascend/pytorch", false, "untrusted-author", null],
       ["vendor/backend", false, "untrusted-author", null],
     ]);
-    expect(await store.rangeByScoreDesc(deliveriesByPrKey("pytorch/pytorch", 12), Infinity, -Infinity, 10)).toEqual(["u"]);
+    expect(await listDeliveryIds(store, { repo: "pytorch/pytorch", pr: 12 }, 10)).toEqual(["u"]);
   });
 
   it("stores a relayed delivery's summary in the plan's write, naming each dispatch it made", async () => {
     const store = new MemoryStore();
     expect(await relayDelivery(deps(store), relayConfig(), { id: "r", name: "pull_request", payload, text })).toBe("relayed");
-    const summary = parseDeliverySummary(await store.get(deliverySummaryKey("r")));
-    const ids = await store.rangeByScoreDesc(runsByPrKey("pytorch/pytorch", 12), Infinity, -Infinity, 10);
-    const records = (await store.getMany(ids.map(dispatchKey))).map(parseDispatchRecord);
+    const summary = await readDeliverySummary(store, "r");
+    const ids = await listDispatchIds(store, { repo: "pytorch/pytorch", pr: 12 }, 10);
+    const records = await readDispatches(store, ids);
     expect(summary?.downstreams.map((d) => [d.repo, d.dispatched, d.reason])).toEqual([
       ["Ascend/pytorch", true, "label-missing"],
       ["vendor/backend", true, null],
@@ -144,10 +145,10 @@ describe("relayDelivery", () => {
   it("a relayed delivery redelivered after the config changed keeps the summary naming its dispatches", async () => {
     const store = new MemoryStore();
     expect(await relayDelivery(deps(store), relayConfig(), { id: "again", name: "pull_request", payload, text })).toBe("relayed");
-    const before = await store.get(deliverySummaryKey("again"));
+    const before = await store.get(keys.deliveries.summary("again"));
     const narrowed = relayConfig({ pullRequest: { actions: ["closed"], trust: null, trustLabel: null } });
     expect(await relayDelivery(deps(store), narrowed, { id: "again", name: "pull_request", payload, text })).toBe("skipped:action-not-relayed");
-    expect(await store.get(deliverySummaryKey("again"))).toBe(before);
+    expect(await store.get(keys.deliveries.summary("again"))).toBe(before);
   });
 
   it("a summary that cannot be stored never fails a skipped delivery", async () => {
@@ -160,7 +161,7 @@ describe("relayDelivery", () => {
   it("records the app's own event as own-event for every downstream", async () => {
     const store = new MemoryStore();
     await explainOwnEvent(deps(store), relayConfig(), { id: "own", name: "pull_request", payload });
-    const summary = parseDeliverySummary(await store.get(deliverySummaryKey("own")));
+    const summary = await readDeliverySummary(store, "own");
     expect(summary?.downstreams.map((d) => d.reason)).toEqual(["own-event", "own-event"]);
   });
 
@@ -173,8 +174,8 @@ describe("relayDelivery", () => {
       },
     });
     await expect(relayDelivery(deps(failing), relayConfig(), { id: "d", name: "pull_request", payload, text })).rejects.toThrow("connection lost");
-    expect(await store.get(deliveryKey("d"))).toBeNull();
-    expect(await store.zcard("relay:outbox:due-since")).toBe(0);
+    expect(await deliveryClaimState(store, "d")).toBe("free");
+    expect(await new Outbox(store).depth()).toBe(0);
     expect(await relayDelivery(deps(store), relayConfig(), { id: "d", name: "pull_request", payload, text })).toBe("relayed");
   });
 
@@ -188,13 +189,13 @@ describe("relayDelivery", () => {
       },
     });
     await expect(relayDelivery(deps(appliedThenTimedOut), relayConfig(), { id: "t", name: "pull_request", payload, text })).rejects.toThrow("timed out");
-    expect(await store.get(deliveryKey("t"))).toBe("done");
+    expect(await deliveryClaimState(store, "t")).toBe("done");
     expect(await relayDelivery(deps(store), relayConfig(), { id: "t", name: "pull_request", payload, text })).toBe("duplicate");
   });
 
   it("answers in-flight, not duplicate, when the copy holding the claim never finishes", async () => {
     const store = new MemoryStore();
-    await store.setIfAbsent(deliveryKey("stuck"), "pending:someone-who-died", 120);
+    await claimDelivery(store, "stuck", "pending:someone-who-died", 120);
     expect(await relayDelivery(deps(store), relayConfig(), { id: "stuck", name: "pull_request", payload, text })).toBe("in-flight");
   }, 10_000);
 
@@ -205,18 +206,19 @@ describe("relayDelivery", () => {
     });
     const closed = pullRequestEvent("closed", { repo: "pytorch/pytorch", installationId: 1, number: 12, authorAssociation: "OWNER", merged: true, labels: [] });
     expect(await relayDelivery(deps(store), config, { id: "c1", name: "pull_request", payload: closed, text: JSON.stringify(closed) })).toBe("relayed");
-    for (const repo of ["strict/gate", "ascend/pytorch"]) expect(await store.zscore("relay:outbox:due-since", `dispatch:c1:${repo}`)).not.toBeNull();
+    const pending = await listOutboxTaskIds(store, 100);
+    for (const repo of ["strict/gate", "ascend/pytorch"]) expect(pending).toContain(`dispatch:c1:${repo}`);
 
     const head = { repo: "pytorch/pytorch", number: 12, sha: closed.pull_request.head.sha };
     expect(await backfillLabelCheckRuns({ store, outbox: new Outbox(store) }, config, head, "ciflow/relay/npu", 1_800_000_000_000)).toBe(0);
-    const tasks = await store.rangeByScoreDesc("relay:outbox:due-since", Infinity, -Infinity, 100);
+    const tasks = await listOutboxTaskIds(store, 100);
     expect(tasks.filter((t) => t.startsWith("check-run:"))).toEqual([]);
-    expect(await store.zcard(CHECK_DEADLINES)).toBe(0);
-    const ids = await store.rangeByScoreDesc(runsByPrKey("pytorch/pytorch", 12), Infinity, -Infinity, 10);
+    expect(await store.zcard(keys.deadlines.checkRuns)).toBe(0);
+    const ids = await listDispatchIds(store, { repo: "pytorch/pytorch", pr: 12 }, 10);
     expect(ids).toHaveLength(2);
     for (const id of ids) {
-      expect(await store.zcard(checkNamesKey(id))).toBe(0);
-      expect(await store.get(checksShownKey(id))).toBeNull();
+      expect(await store.zcard(keys.checkRuns.names(id))).toBe(0);
+      expect(await areChecksShown(store, id)).toBe(false);
     }
   });
 });

@@ -1,10 +1,11 @@
-import { downstreamRunKey } from "../../../src/checks/check-run-state";
 import { rerunCheckRuns } from "../../../src/relay/rerun-check-runs";
 import { Outbox } from "../../../src/outbox/outbox";
-import type { DispatchRecord } from "../../../src/relay/dispatch-record";
+import type { DispatchRecord } from "../../../src/records/dispatches";
 import { MemoryStore } from "../../../src/store/memory-store";
 import { dispatchRecord } from "../../support/dispatch-fixtures";
 import { downstream, relayConfig } from "../../support/relay-config";
+import { keys } from "../../../src/records/keys";
+import { listOutboxTaskIds } from "../../../src/records/outbox-tasks";
 
 const NOW = 1_800_000_000_000;
 
@@ -13,7 +14,7 @@ function record(transport: DispatchRecord["transport"]): DispatchRecord {
 }
 
 async function dueTasks(store: MemoryStore): Promise<string[]> {
-  return store.rangeByScoreDesc("relay:outbox:due-since", Infinity, -Infinity, 100);
+  return listOutboxTaskIds(store, 100);
 }
 
 describe("rerunCheckRuns", () => {
@@ -23,7 +24,7 @@ describe("rerunCheckRuns", () => {
 
   it("re-runs a known Actions run on GitHub", async () => {
     const store = new MemoryStore({ now: () => NOW });
-    await store.write([{ op: "set", key: downstreamRunKey("req-dispatch"), value: JSON.stringify({ runId: "555", attempt: "1", url: null }) }]);
+    await store.write([{ op: "set", key: keys.checkRuns.downstreamRun("req-dispatch"), value: JSON.stringify({ runId: "555", attempt: "1", url: null }) }]);
     expect(await rerunCheckRuns({ store, outbox: new Outbox(store) }, config, { deliveryId: "re-1", dispatches: [record("dispatch")], mode: "rerun-failed-jobs" }, NOW)).toBe(true);
     const tasks = await dueTasks(store);
     expect(tasks.filter((t) => t.startsWith("rerun-downstream:"))).toHaveLength(1);
@@ -32,7 +33,7 @@ describe("rerunCheckRuns", () => {
 
   it("requests a queue downstream's job again instead of asking GitHub to re-run a run that is not GitHub's", async () => {
     const store = new MemoryStore({ now: () => NOW });
-    await store.write([{ op: "set", key: downstreamRunKey("req-queue"), value: JSON.stringify({ runId: "1795000000000", attempt: "1", url: "https://farm.example/1" }) }]);
+    await store.write([{ op: "set", key: keys.checkRuns.downstreamRun("req-queue"), value: JSON.stringify({ runId: "1795000000000", attempt: "1", url: "https://farm.example/1" }) }]);
     expect(await rerunCheckRuns({ store, outbox: new Outbox(store) }, config, { deliveryId: "re-2", dispatches: [record("queue")], mode: "rerun-failed-jobs" }, NOW)).toBe(true);
     const tasks = await dueTasks(store);
     expect(tasks.filter((t) => t.startsWith("rerun-downstream:"))).toHaveLength(0);

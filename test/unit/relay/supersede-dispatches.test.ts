@@ -1,4 +1,4 @@
-import type { DispatchRecord } from "../../../src/relay/dispatch-record";
+import type { DispatchRecord } from "../../../src/records/dispatches";
 import { supersededDispatches } from "../../../src/relay/supersede-dispatches";
 
 const record = (requestId: string, sha: string, createdAt: number, state: DispatchRecord["state"] = "pending"): DispatchRecord => ({

@@ -1,7 +1,7 @@
 import { expect } from "@jest/globals";
 import { findUpstreamCommit } from "../../../../src/callback/nightly/find-upstream-commit";
 import { RelayError } from "../../../../src/errors/failure-kinds";
-import { commitCheckKey } from "../../../../src/jobs/nightly-report";
+import { readCommitChecks } from "../../../../src/records/nightly-reports";
 import { MemoryStore } from "../../../../src/store/memory-store";
 
 const SHA = "d".repeat(40);
@@ -61,13 +61,13 @@ describe("finding the upstream a SHA is a commit of (GitHub, cached)", () => {
     const store = new MemoryStore({ now: () => clock });
     const { github } = stubGitHub({ "a/a": notFound, "b/b": () => SHA });
     await findUpstreamCommit({ store, github }, ["a/a", "b/b"], SHA);
-    expect(await store.getMany([commitCheckKey("a/a", SHA), commitCheckKey("b/b", SHA)])).toEqual(["unknown", "commit"]);
+    expect(await readCommitChecks(store, ["a/a", "b/b"], SHA)).toEqual(["unknown", "commit"]);
     clock += 6 * 60_000;
-    expect(await store.getMany([commitCheckKey("a/a", SHA), commitCheckKey("b/b", SHA)])).toEqual([null, "commit"]);
+    expect(await readCommitChecks(store, ["a/a", "b/b"], SHA)).toEqual([null, "commit"]);
     clock += 6 * 24 * 3600_000;
-    expect(await store.get(commitCheckKey("b/b", SHA))).toBe("commit");
+    expect(await readCommitChecks(store, ["b/b"], SHA)).toEqual(["commit"]);
     clock += 2 * 24 * 3600_000;
-    expect(await store.get(commitCheckKey("b/b", SHA))).toBeNull();
+    expect(await readCommitChecks(store, ["b/b"], SHA)).toEqual([null]);
   });
 
   it("caches nothing and admits nothing while GitHub fails", async () => {
@@ -75,7 +75,7 @@ describe("finding the upstream a SHA is a commit of (GitHub, cached)", () => {
     let down = true;
     const { github, asked } = stubGitHub({ "pytorch/pytorch": () => (down ? serverError() : SHA) });
     expect(await failureOf(findUpstreamCommit({ store, github }, ["pytorch/pytorch"], SHA))).toBe("github-egress-failed");
-    expect(await store.get(commitCheckKey("pytorch/pytorch", SHA))).toBeNull();
+    expect(await readCommitChecks(store, ["pytorch/pytorch"], SHA)).toEqual([null]);
     down = false;
     expect(await findUpstreamCommit({ store, github }, ["pytorch/pytorch"], SHA)).toBe("pytorch/pytorch");
     expect(asked).toHaveLength(2);
@@ -85,6 +85,6 @@ describe("finding the upstream a SHA is a commit of (GitHub, cached)", () => {
     const store = new MemoryStore();
     const github = { forRepo: async () => Promise.reject(Object.assign(new Error("Unprocessable"), { status: 422 })) } as never;
     expect(await failureOf(findUpstreamCommit({ store, github }, ["pytorch/pytorch"], SHA))).toBe("scope-insufficient");
-    expect(await store.get(commitCheckKey("pytorch/pytorch", SHA))).toBeNull();
+    expect(await readCommitChecks(store, ["pytorch/pytorch"], SHA)).toEqual([null]);
   });
 });

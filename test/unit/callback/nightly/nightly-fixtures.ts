@@ -1,4 +1,4 @@
-import type { NightlyReport } from "../../../../src/jobs/nightly-report";
+import type { NightlyReport } from "../../../../src/records/nightly-reports";
 
 /** A stored nightly report; tests override what they are about. */
 export function nightlyReport(overrides: Partial<NightlyReport> = {}): NightlyReport {

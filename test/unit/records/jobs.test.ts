@@ -1,4 +1,4 @@
-import { jobId } from "../../../src/callback/job-record";
+import { jobId } from "../../../src/records/jobs";
 import { jobKey } from "../../support/dispatch-fixtures";
 
 describe("job keys", () => {
