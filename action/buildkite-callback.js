@@ -33,18 +33,23 @@ function buildkiteToken(audience, maxTimeMs) {
   return new Promise((resolve, reject) => {
     execFile(agent, ["oidc", "request-token", "--audience", audience], { timeout: maxTimeMs }, (error, stdout) => {
       const token = String(stdout).trim();
-      if (error || token === "") reject(new StepError("buildkite-agent could not get an OIDC token (is this a Buildkite job on an agent with OIDC?)"));
+      if (error || token === "")
+        reject(
+          new StepError("buildkite-agent could not get an OIDC token (is this a Buildkite job on an agent with OIDC?)"),
+        );
       else resolve(token);
     });
   });
 }
 
 function workflowReport(status, conclusion) {
-  if (status !== "in_progress" && status !== "completed") throw new StepError("usage: buildkite-callback.js <in_progress|completed> [conclusion]");
+  if (status !== "in_progress" && status !== "completed")
+    throw new StepError("usage: buildkite-callback.js <in_progress|completed> [conclusion]");
   if (status === "completed" && !conclusion) throw new StepError("a conclusion is required when status is completed");
   const env = process.env;
   const buildNumber = setting("BUILDKITE_BUILD_NUMBER");
-  if (!/^\d+$/.test(buildNumber)) throw new StepError("BUILDKITE_BUILD_NUMBER is not set: run this inside a Buildkite job");
+  if (!/^\d+$/.test(buildNumber))
+    throw new StepError("BUILDKITE_BUILD_NUMBER is not set: run this inside a Buildkite job");
   const attempt = String(Number(setting("BUILDKITE_RETRY_COUNT", "0")) + 1);
   const scope = setting("CI_RELAY_SCOPE", "job");
   const now = new Date().toISOString();
@@ -54,10 +59,13 @@ function workflowReport(status, conclusion) {
     conclusion: status === "completed" ? conclusion.toLowerCase() : null,
     scope,
     name: env.BUILDKITE_PIPELINE_SLUG || null,
-    url: env.BUILDKITE_BUILD_URL ? `${env.BUILDKITE_BUILD_URL}${env.BUILDKITE_JOB_ID ? `#${env.BUILDKITE_JOB_ID}` : ""}` : null,
+    url: env.BUILDKITE_BUILD_URL
+      ? `${env.BUILDKITE_BUILD_URL}${env.BUILDKITE_JOB_ID ? `#${env.BUILDKITE_JOB_ID}` : ""}`
+      : null,
     run_id: buildNumber,
     run_attempt: attempt,
-    job_name: scope === "run" ? null : setting("CI_RELAY_JOB_NAME", setting("BUILDKITE_STEP_KEY", setting("BUILDKITE_LABEL"))),
+    job_name:
+      scope === "run" ? null : setting("CI_RELAY_JOB_NAME", setting("BUILDKITE_STEP_KEY", setting("BUILDKITE_LABEL"))),
     // PyTorch's HUD keys rows on it; Buildkite has no check run, so CRCR's stand-in <run_id>-<run_attempt>.
     check_run_id: `${buildNumber}-${attempt}`,
     started_at: status === "in_progress" ? now : null,
@@ -71,11 +79,13 @@ function workflowReport(status, conclusion) {
 async function main() {
   const [status, conclusion] = process.argv.slice(2);
   const url = setting("CI_RELAY_CALLBACK_URL");
-  if (!url) throw new StepError("CI_RELAY_CALLBACK_URL is not set: pass client_payload.relay.callback_url to the build");
+  if (!url)
+    throw new StepError("CI_RELAY_CALLBACK_URL is not set: pass client_payload.relay.callback_url to the build");
   const eventType = setting("CI_RELAY_EVENT_TYPE");
   const scheduled = eventType === "nightly" || eventType === "periodic";
   const relayToken = process.env.CI_RELAY_TOKEN;
-  if (relayToken === undefined && !scheduled) throw new StepError("CI_RELAY_TOKEN is not set: pass client_payload.relay.callback_token to the build");
+  if (relayToken === undefined && !scheduled)
+    throw new StepError("CI_RELAY_TOKEN is not set: pass client_payload.relay.callback_token to the build");
   if (relayToken !== undefined && relayToken.trim() === "" && !scheduled) {
     // Minted only when the relay keeps callbacks (L2+ configured): nothing to report to.
     console.log("CI_RELAY_TOKEN is empty: the relay keeps no callbacks for this downstream");

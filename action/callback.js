@@ -35,7 +35,10 @@ async function oidcToken(audience, maxTimeMs) {
   if (!url || !bearer) throw new StepError("no OIDC token available: give the job `permissions: id-token: write`");
   const target = new URL(url);
   target.searchParams.set("audience", audience);
-  const response = await fetch(target, { headers: { authorization: `Bearer ${bearer}` }, signal: AbortSignal.timeout(maxTimeMs) });
+  const response = await fetch(target, {
+    headers: { authorization: `Bearer ${bearer}` },
+    signal: AbortSignal.timeout(maxTimeMs),
+  });
   if (!response.ok) throw new StepError(`the Actions runtime refused an OIDC token (HTTP ${response.status})`);
   const { value } = await response.json();
   if (typeof value !== "string" || value === "") throw new StepError("the Actions runtime returned no OIDC token");
@@ -45,7 +48,8 @@ async function oidcToken(audience, maxTimeMs) {
 function workflowReport() {
   const env = process.env;
   const status = input("STATUS");
-  if (status !== "in_progress" && status !== "completed") throw new StepError("status must be in_progress or completed");
+  if (status !== "in_progress" && status !== "completed")
+    throw new StepError("status must be in_progress or completed");
   const scope = input("SCOPE", "job");
   const now = new Date().toISOString();
   const report = {
@@ -54,7 +58,9 @@ function workflowReport() {
     conclusion: status === "completed" ? input("CONCLUSION").toLowerCase() || null : null,
     scope,
     name: env.GITHUB_WORKFLOW || null,
-    url: env.GITHUB_RUN_ID ? `${env.GITHUB_SERVER_URL || "https://github.com"}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : null,
+    url: env.GITHUB_RUN_ID
+      ? `${env.GITHUB_SERVER_URL || "https://github.com"}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
+      : null,
     run_id: env.GITHUB_RUN_ID,
     run_attempt: env.GITHUB_RUN_ATTEMPT || "1",
     job_name: scope === "run" ? null : input("JOB_NAME", env.GITHUB_JOB || ""),
@@ -65,7 +71,8 @@ function workflowReport() {
     artifact_url: input("ARTIFACT_URL") || undefined,
     summary: input("SUMMARY") || undefined,
   };
-  if (status === "completed" && !report.conclusion) throw new StepError("conclusion is required when status is completed");
+  if (status === "completed" && !report.conclusion)
+    throw new StepError("conclusion is required when status is completed");
   return report;
 }
 
@@ -87,7 +94,9 @@ function dispatchedReport() {
   if (!url) throw new StepError("no callback URL: set callback-url or dispatch through ci-relay");
   if (!relay.callback_token) {
     // Minted only when the relay keeps callbacks (L2+ configured): nothing to report to.
-    console.log("::notice::client_payload.relay.callback_token is empty: the relay keeps no callbacks for this downstream");
+    console.log(
+      "::notice::client_payload.relay.callback_token is empty: the relay keeps no callbacks for this downstream",
+    );
     return null;
   }
   const body = {
@@ -107,7 +116,8 @@ function periodicReport(eventType) {
   if (!/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i.test(sha)) {
     throw new StepError(`delivery-id must be the full SHA of the upstream commit the ${eventType} run tested`);
   }
-  if (input("STATUS") !== "completed") throw new StepError(`${eventType} reports are sent once the job is done: status must be completed`);
+  if (input("STATUS") !== "completed")
+    throw new StepError(`${eventType} reports are sent once the job is done: status must be completed`);
   return { url, body: { event_type: eventType, delivery_id: sha, workflow: workflowReport() } };
 }
 

@@ -67,7 +67,16 @@ export async function measureBurst(count = 1_000): Promise<BurstFigures> {
   const [github, ownRedis] = await Promise.all([startFakeGitHub(), startOwnRedis({ persistence: false })]);
   UPSTREAMS.forEach((repo, i) => github.addInstallation({ id: 1 + i, account: repo.split("/")[0], repos: [repo] }));
   github.addInstallation({ id: 50, account: "farm", repos: ["farm/queue"] });
-  const relay = await startRelayServer({ fakeGitHub: github, configYaml: CONFIG, logLevel: "warn", env: { REDIS_URL: ownRedis.url, NODE_ENV: "production", RELAY_TOKEN_SECRET: "bench-secret-bench-secret-bench-secret-0123" } });
+  const relay = await startRelayServer({
+    fakeGitHub: github,
+    configYaml: CONFIG,
+    logLevel: "warn",
+    env: {
+      REDIS_URL: ownRedis.url,
+      NODE_ENV: "production",
+      RELAY_TOKEN_SECRET: "bench-secret-bench-secret-bench-secret-0123",
+    },
+  });
   const redis = new Redis(ownRedis.url, { keyPrefix: relay.redisPrefix });
   try {
     const deliveries = signedDeliveries(count, UPSTREAMS, 1, PULL_REQUESTS);
@@ -77,7 +86,11 @@ export async function measureBurst(count = 1_000): Promise<BurstFigures> {
     const answers = Promise.all(
       deliveries.map(async (delivery) => {
         const headers = deliveryHeaders(delivery);
-        const response = await fetch(`${relay.baseUrl}/api/github/webhooks`, { method: "POST", headers, body: delivery.body });
+        const response = await fetch(`${relay.baseUrl}/api/github/webhooks`, {
+          method: "POST",
+          headers,
+          body: delivery.body,
+        });
         await response.arrayBuffer();
         return { id: headers["x-github-delivery"], ok: response.status === 200 };
       }),
@@ -87,7 +100,11 @@ export async function measureBurst(count = 1_000): Promise<BurstFigures> {
     let lastAt = NaN;
     let bytesPerWaiting = 0;
     while (performance.now() - started < DRAIN_LIMIT_MS) {
-      const [bytes, length, superseded] = [(await usedMemory(redis)) - baseline, await redis.xlen(JOBS_STREAM), (await supersededDeliveries(redis, relay.redisPrefix)).size];
+      const [bytes, length, superseded] = [
+        (await usedMemory(redis)) - baseline,
+        await redis.xlen(JOBS_STREAM),
+        (await supersededDeliveries(redis, relay.redisPrefix)).size,
+      ];
       if (bytes > peak) {
         peak = bytes;
         const waiting = await redis.zcard("relay:outbox:due-since");

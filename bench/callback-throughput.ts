@@ -35,20 +35,29 @@ export async function measureCallbacks(count: number, options: { profileDir?: st
   const world = await startCallbackWorld(
     CONFIG,
     ["vendor/backend"],
-    { LOG_LEVEL: "warn", CALLBACK_RATE_LIMIT_PER_MINUTE: "1000000", ...(profileDir === undefined ? {} : { BENCH_PROFILE_DIR: profileDir }) },
+    {
+      LOG_LEVEL: "warn",
+      CALLBACK_RATE_LIMIT_PER_MINUTE: "1000000",
+      ...(profileDir === undefined ? {} : { BENCH_PROFILE_DIR: profileDir }),
+    },
     { nodeArgs: profileDir === undefined ? [] : ["--require", join(__dirname, "profile-on-signal.js")] },
   );
   try {
     const { "vendor/backend": dispatched } = await dispatchPr(world, ["vendor/backend"]);
     const warmup = Math.min(500, Math.floor(count / 10));
-    const tokens = await Promise.all(Array.from({ length: count + warmup }, () => world.issuer.mint({ repository: "vendor/backend" })));
+    const tokens = await Promise.all(
+      Array.from({ length: count + warmup }, () => world.issuer.mint({ repository: "vendor/backend" })),
+    );
     let sent = 0;
     const next = () => {
       const i = sent++;
       return {
         path: "/relay/v1/callback",
         headers: { "content-type": "application/json", authorization: `Bearer ${tokens[i % tokens.length]}` },
-        body: JSON.stringify({ relay_token: dispatched.callbackToken, workflow: workflowReport({ job_name: `job-${i}` }) }),
+        body: JSON.stringify({
+          relay_token: dispatched.callbackToken,
+          workflow: workflowReport({ job_name: `job-${i}` }),
+        }),
       };
     };
     await load(world.relay.baseUrl, next, { connections: 10, amount: warmup });
@@ -60,7 +69,14 @@ export async function measureCallbacks(count: number, options: { profileDir?: st
       process.kill(world.relay.pid, "SIGUSR2");
       await new Promise((done) => setTimeout(done, PROFILE_WRITE_MS));
     }
-    return { callbacks: result.requests, perSecond: result.perSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuMsPerCallback, failures: result.non2xx + result.errors };
+    return {
+      callbacks: result.requests,
+      perSecond: result.perSecond,
+      p50Ms: result.p50Ms,
+      p99Ms: result.p99Ms,
+      cpuMsPerCallback,
+      failures: result.non2xx + result.errors,
+    };
   } finally {
     await world.close();
   }

@@ -31,7 +31,10 @@ export async function benchDispatchLatency(rounds = 100): Promise<{ result: Benc
     const once = async (n: number) => {
       const deliveryId = `bench-${n}`;
       const acked = github.waitForCount(
-        (r) => r.path.endsWith("/dispatches") && r.status === 204 && (r.body as { client_payload?: { delivery_id?: string } })?.client_payload?.delivery_id === deliveryId,
+        (r) =>
+          r.path.endsWith("/dispatches") &&
+          r.status === 204 &&
+          (r.body as { client_payload?: { delivery_id?: string } })?.client_payload?.delivery_id === deliveryId,
         DOWNSTREAMS.length,
         30_000,
       );
@@ -39,7 +42,13 @@ export async function benchDispatchLatency(rounds = 100): Promise<{ result: Benc
       const answer = await sendWebhook(relay.baseUrl, {
         event: "pull_request",
         deliveryId,
-        payload: pullRequestEvent("synchronize", { repo: "pytorch/pytorch", installationId: 1, number: n, headSha: randomSha(), authorAssociation: "MEMBER" }),
+        payload: pullRequestEvent("synchronize", {
+          repo: "pytorch/pytorch",
+          installationId: 1,
+          number: n,
+          headSha: randomSha(),
+          authorAssociation: "MEMBER",
+        }),
       });
       const answered = performance.now() - started;
       if (answer.status !== 200) throw new Error(`webhook answered ${answer.status}: ${answer.text}`);

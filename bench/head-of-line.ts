@@ -29,7 +29,8 @@ export interface HeadOfLineFigures {
   backlogAtEnd: number;
 }
 
-const outboxDepth = async (baseUrl: string) => ((await (await fetch(`${baseUrl}/relay/health`)).json()) as { outbox: { depth: number } }).outbox.depth;
+const outboxDepth = async (baseUrl: string) =>
+  ((await (await fetch(`${baseUrl}/relay/health`)).json()) as { outbox: { depth: number } }).outbox.depth;
 
 /**
  * One installation `backlog` dispatches behind (pushes relayed to it, at GitHub's one write a second),
@@ -41,13 +42,21 @@ export async function measureHeadOfLine(backlog = 1_000, probes = 20): Promise<H
   github.addInstallation({ id: 1, account: "pytorch", repos: [UPSTREAM] });
   github.addInstallation({ id: 10, account: "busy", repos: [BUSY] });
   github.addInstallation({ id: 11, account: "quiet", repos: [QUIET] });
-  const relay = await startRelayServer({ fakeGitHub: github, configYaml: CONFIG, logLevel: "warn", env: { RELAY_TOKEN_SECRET: "bench-secret-bench-secret-bench-secret-0123" } });
+  const relay = await startRelayServer({
+    fakeGitHub: github,
+    configYaml: CONFIG,
+    logLevel: "warn",
+    env: { RELAY_TOKEN_SECRET: "bench-secret-bench-secret-bench-secret-0123" },
+  });
   try {
     let next = 0;
     const sendPushes = async () => {
       while (next < backlog) {
         next += 1;
-        const answer = await sendWebhook(relay.baseUrl, { event: "push", payload: pushEvent({ repo: UPSTREAM, installationId: 1, after: randomSha() }) });
+        const answer = await sendWebhook(relay.baseUrl, {
+          event: "push",
+          payload: pushEvent({ repo: UPSTREAM, installationId: 1, after: randomSha() }),
+        });
         if (answer.status !== 200) throw new Error(`push answered ${answer.status}: ${answer.text}`);
       }
     };
@@ -58,20 +67,35 @@ export async function measureHeadOfLine(backlog = 1_000, probes = 20): Promise<H
       await new Promise((resolve) => setTimeout(resolve, PROBE_SPACING_MS));
       const deliveryId = `probe-${i}`;
       const acked = github.waitFor(
-        (r) => r.path === `/repos/${QUIET}/dispatches` && r.status === 204 && (r.body as { client_payload?: { delivery_id?: string } })?.client_payload?.delivery_id === deliveryId,
+        (r) =>
+          r.path === `/repos/${QUIET}/dispatches` &&
+          r.status === 204 &&
+          (r.body as { client_payload?: { delivery_id?: string } })?.client_payload?.delivery_id === deliveryId,
         30_000,
       );
       const answer = await sendWebhook(relay.baseUrl, {
         event: "pull_request",
         deliveryId,
-        payload: pullRequestEvent("synchronize", { repo: UPSTREAM, installationId: 1, number: 1 + i, headSha: randomSha(), authorAssociation: "MEMBER" }),
+        payload: pullRequestEvent("synchronize", {
+          repo: UPSTREAM,
+          installationId: 1,
+          number: 1 + i,
+          headSha: randomSha(),
+          authorAssociation: "MEMBER",
+        }),
       });
       if (answer.status !== 200) throw new Error(`probe answered ${answer.status}: ${answer.text}`);
       const answeredAt = performance.now();
       await acked;
       samples.push(performance.now() - answeredAt);
     }
-    return { backlog, probes, p50Ms: percentile(samples, 50), p95Ms: percentile(samples, 95), backlogAtEnd: await outboxDepth(relay.baseUrl) };
+    return {
+      backlog,
+      probes,
+      p50Ms: percentile(samples, 50),
+      p95Ms: percentile(samples, 95),
+      backlogAtEnd: await outboxDepth(relay.baseUrl),
+    };
   } finally {
     await relay.stop();
     await cleanupRedisPrefix(relay.redisPrefix);

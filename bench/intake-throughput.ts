@@ -73,7 +73,9 @@ async function startRelay(profileDir: string | undefined): Promise<Served> {
 }
 
 const start = (target: IntakeTarget, profileDir?: string): Promise<Served> =>
-  target === "relay" ? startRelay(profileDir) : startReferenceServer(target === "ceiling" ? "ceiling-server" : "noop-probot-server");
+  target === "relay"
+    ? startRelay(profileDir)
+    : startReferenceServer(target === "ceiling" ? "ceiling-server" : "noop-probot-server");
 
 /** Median time to a webhook's answer, one delivery at a time over keep-alive (sub-millisecond resolution). */
 async function sequentialAnswerP50(baseUrl: string, next: () => LoadRequest): Promise<number> {
@@ -95,7 +97,11 @@ async function sequentialAnswerP50(baseUrl: string, next: () => LoadRequest): Pr
  * time per delivery (from /proc) and its RSS right after the load. With `profileDir`, the relay's CPU
  * profile of the sustained load is written there (bench/profile-on-signal.ts).
  */
-export async function measureIntake(target: IntakeTarget, seconds: number, options: { profileDir?: string } = {}): Promise<IntakeFigures> {
+export async function measureIntake(
+  target: IntakeTarget,
+  seconds: number,
+  options: { profileDir?: string } = {},
+): Promise<IntakeFigures> {
   const deliveries: SignedDelivery[] = signedDeliveries(2_000, [UPSTREAM], 1);
   let sent = 0;
   const next = () => {

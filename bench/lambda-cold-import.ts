@@ -15,7 +15,11 @@ function importMs(file: string): number {
   return Number(execFileSync(process.execPath, ["-e", script], { cwd: ROOT, encoding: "utf8" }));
 }
 
-const median = (file: string, samples = SAMPLES) => percentile(Array.from({ length: samples }, () => importMs(file)), 50);
+const median = (file: string, samples = SAMPLES) =>
+  percentile(
+    Array.from({ length: samples }, () => importMs(file)),
+    50,
+  );
 
 /**
  * Module import time of each Lambda handler as bundled for deployment (dist/lambda), next to the same
@@ -32,7 +36,11 @@ export function benchLambdaColdImport(): { result: BenchResult; slowestBundledMs
     rows.push([`${name}: bundle size KiB`, (statSync(bundle).size / 1024).toFixed(0)]);
     rows.push([`${name}: bundled import, median ms`, bundled.toFixed(0)]);
     const unbundled = join(ROOT, "lib/lambda", `${name}.js`);
-    if (existsSync(unbundled)) rows.push([`${name}: unbundled import (lib/ + node_modules, ${UNBUNDLED_SAMPLES} samples), median ms`, median(unbundled, UNBUNDLED_SAMPLES).toFixed(0)]);
+    if (existsSync(unbundled))
+      rows.push([
+        `${name}: unbundled import (lib/ + node_modules, ${UNBUNDLED_SAMPLES} samples), median ms`,
+        median(unbundled, UNBUNDLED_SAMPLES).toFixed(0),
+      ]);
   }
   return { result: { name: "Lambda handler cold import (esbuild bundle, node20, minified)", rows }, slowestBundledMs };
 }

@@ -20,7 +20,11 @@ export interface LoadResult {
  * or until `amount` requests were sent, whichever is given; each request is built just before it is
  * sent, so every one may be a different delivery or callback.
  */
-export async function load(baseUrl: string, next: () => LoadRequest, options: { connections: number; seconds?: number; amount?: number }): Promise<LoadResult> {
+export async function load(
+  baseUrl: string,
+  next: () => LoadRequest,
+  options: { connections: number; seconds?: number; amount?: number },
+): Promise<LoadResult> {
   const started = performance.now();
   const result = await autocannon({
     url: baseUrl,

@@ -18,6 +18,10 @@ process.on("SIGUSR2", () => {
   }
   running = false;
   session.post("Profiler.stop", (error, result) => {
-    if (!error) writeFileSync(join(process.env.BENCH_PROFILE_DIR ?? ".", `${process.pid}.cpuprofile`), JSON.stringify(result.profile));
+    if (!error)
+      writeFileSync(
+        join(process.env.BENCH_PROFILE_DIR ?? ".", `${process.pid}.cpuprofile`),
+        JSON.stringify(result.profile),
+      );
   });
 });

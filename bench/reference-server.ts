@@ -13,8 +13,18 @@ export interface ReferenceServer {
 /** Starts one of the bench's reference servers (bundled next to run.js) and waits for its "ready". */
 export async function startReferenceServer(name: "ceiling-server" | "noop-probot-server"): Promise<ReferenceServer> {
   const port = await freePort();
-  const env = { PATH: process.env.PATH, PORT: String(port), WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, APP_ID: "1", PRIVATE_KEY: testAppCredentials().privateKeyPem, NODE_ENV: "production" };
-  const child: ChildProcess = spawn(process.execPath, [join(__dirname, `${name}.js`)], { env, stdio: ["ignore", "pipe", "inherit"] });
+  const env = {
+    PATH: process.env.PATH,
+    PORT: String(port),
+    WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+    APP_ID: "1",
+    PRIVATE_KEY: testAppCredentials().privateKeyPem,
+    NODE_ENV: "production",
+  };
+  const child: ChildProcess = spawn(process.execPath, [join(__dirname, `${name}.js`)], {
+    env,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   await new Promise<void>((ready, fail) => {
     child.once("exit", (code) => fail(new Error(`${name} exited (${code}) before it was ready`)));
     child.stdout?.on("data", (chunk: Buffer) => {

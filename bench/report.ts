@@ -15,11 +15,20 @@ export function percentile(values: number[], p: number): number {
 
 /** A markdown table: a header row and body rows. */
 export function table(header: string[], rows: string[][]): string[] {
-  return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((row) => `| ${row.join(" | ")} |`)];
+  return [
+    `| ${header.join(" | ")} |`,
+    `|${header.map(() => "---").join("|")}|`,
+    ...rows.map((row) => `| ${row.join(" | ")} |`),
+  ];
 }
 
 /** Prints the figures and writes them to BENCHMARKS.md with the machine they were measured on. */
-export function report(preamble: string[], results: BenchResult[], epilogue: string[] = [], path = "BENCHMARKS.md"): void {
+export function report(
+  preamble: string[],
+  results: BenchResult[],
+  epilogue: string[] = [],
+  path = "BENCHMARKS.md",
+): void {
   const lines = [
     "# Benchmarks",
     "",
@@ -28,7 +37,14 @@ export function report(preamble: string[], results: BenchResult[], epilogue: str
     "",
   ];
   for (const result of results) {
-    lines.push(`## ${result.name}`, "", ...table(["measure", "value"], result.rows), "", ...(result.notes ?? []), ...(result.notes ? [""] : []));
+    lines.push(
+      `## ${result.name}`,
+      "",
+      ...table(["measure", "value"], result.rows),
+      "",
+      ...(result.notes ?? []),
+      ...(result.notes ? [""] : []),
+    );
   }
   lines.push(...epilogue, "");
   const text = lines.join("\n");

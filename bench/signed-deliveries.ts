@@ -15,7 +15,12 @@ export interface SignedDelivery {
  * Each is a new head of its own PR, or, with `pullRequests`, of one of that many PRs in turn (so later
  * pushes supersede earlier ones). Signed before any timing starts, so the load generator only sends.
  */
-export function signedDeliveries(count: number, repos: string[], firstInstallation: number, pullRequests = count): SignedDelivery[] {
+export function signedDeliveries(
+  count: number,
+  repos: string[],
+  firstInstallation: number,
+  pullRequests = count,
+): SignedDelivery[] {
   return Array.from({ length: count }, (_, i) => {
     const index = i % repos.length;
     const payload = pullRequestEvent("synchronize", {

@@ -16,7 +16,11 @@ const LEFT_OUT = { "@sentry/node": `${root}src/lambda/sentry-left-out.ts` };
 const leaveOut = {
   name: "leave-out",
   setup(build) {
-    const filter = new RegExp(`^(${Object.keys(LEFT_OUT).map((name) => name.replace(/[/.]/g, "\\$&")).join("|")})$`);
+    const filter = new RegExp(
+      `^(${Object.keys(LEFT_OUT)
+        .map((name) => name.replace(/[/.]/g, "\\$&"))
+        .join("|")})$`,
+    );
     build.onResolve({ filter }, (args) => ({ path: LEFT_OUT[args.path] }));
   },
 };

@@ -13,7 +13,14 @@ import { createMetrics, type Metrics } from "./metrics/metrics";
  * arguments (a stored webhook body, a record) to its own.
  */
 export const LOG_REDACTION = {
-  paths: ["err.event.payload", "err.event.signature", "event.payload", "event.signature", "err.command.args", "err.previousErrors[*].command.args"],
+  paths: [
+    "err.event.payload",
+    "err.event.signature",
+    "event.payload",
+    "event.signature",
+    "err.command.args",
+    "err.previousErrors[*].command.args",
+  ],
   censor: "[redacted]",
 };
 
@@ -76,7 +83,9 @@ function appKey(vars: EnvVars): string | undefined {
 }
 
 function keyProblem(vars: EnvVars): EnvProblem {
-  if (vars.PRIVATE_KEY?.trim()) return { variable: "PRIVATE_KEY", message: "is not a PEM private key (nor base64 of one)" };
-  if (vars.PRIVATE_KEY_PATH?.trim()) return { variable: "PRIVATE_KEY_PATH", message: `no readable key file at ${vars.PRIVATE_KEY_PATH}` };
+  if (vars.PRIVATE_KEY?.trim())
+    return { variable: "PRIVATE_KEY", message: "is not a PEM private key (nor base64 of one)" };
+  if (vars.PRIVATE_KEY_PATH?.trim())
+    return { variable: "PRIVATE_KEY_PATH", message: `no readable key file at ${vars.PRIVATE_KEY_PATH}` };
   return { variable: "PRIVATE_KEY_PATH", message: "several .pem files in the working directory: name one" };
 }

@@ -58,7 +58,9 @@ export interface RelayOverrides {
 
 export function createRelay(probot: Probot, env: RelayEnv, overrides: RelayOverrides = {}): Relay {
   const log = probot.log.child({ name: "relay" });
-  const store = overrides.store ?? createStore({ redisUrl: env.redisUrl, redisCluster: env.redisCluster, prefix: env.redisPrefix, log });
+  const store =
+    overrides.store ??
+    createStore({ redisUrl: env.redisUrl, redisCluster: env.redisCluster, prefix: env.redisPrefix, log });
   const metrics = overrides.metrics ?? createMetrics();
   const githubCalls = overrides.githubCalls ?? new GitHubCalls(metrics, overrides.now);
   githubCalls.useStore(store);
@@ -97,9 +99,20 @@ function taskHandlers(relay: RelayCore, overrides: RelayOverrides): TaskHandlers
       relayTokenSecrets: relay.env.relayTokenSecrets,
       now: overrides.now,
     }),
-    [ENQUEUE_JOB_TASK]: enqueueJobTask({ ...relay, publicUrl: relay.env.relayPublicUrl, webBaseUrl: `https://${relay.env.gheHost ?? "github.com"}`, relayTokenSecrets: relay.env.relayTokenSecrets, now: overrides.now }),
+    [ENQUEUE_JOB_TASK]: enqueueJobTask({
+      ...relay,
+      publicUrl: relay.env.relayPublicUrl,
+      webBaseUrl: `https://${relay.env.gheHost ?? "github.com"}`,
+      relayTokenSecrets: relay.env.relayTokenSecrets,
+      now: overrides.now,
+    }),
     [HUD_TASK]: hudTask(relay.env, relay.log, overrides.fetch),
-    [CHECK_RUN_TASK]: syncCheckRunTask({ store: relay.store, github: relay.github, log: relay.log, publicUrl: relay.env.relayPublicUrl }),
+    [CHECK_RUN_TASK]: syncCheckRunTask({
+      store: relay.store,
+      github: relay.github,
+      log: relay.log,
+      publicUrl: relay.env.relayPublicUrl,
+    }),
     [RERUN_TASK]: rerunDownstreamTask({ github: relay.github, log: relay.log }),
     [CIFLOW_LABELS_TASK]: ciflowLabelsTask({ ...relay, now: overrides.now }),
     [WORKFLOW_RUN_TASK]: workflowRunTask({ ...relay, now: overrides.now }),

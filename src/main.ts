@@ -37,10 +37,14 @@ async function main(): Promise<void> {
   const server = createServer(probot, relayRouter(relay), log).listen(env.port, env.host ?? "::", () => {
     log.info(`ci-relay listening on http://${env.host ?? "localhost"}:${env.port} (store: ${relay.store.kind})`);
   });
-  const proxy = env.webhookProxyUrl ? await startWebhookProxy({ url: env.webhookProxyUrl, port: env.port, path: WEBHOOK_PATH, log }) : undefined;
+  const proxy = env.webhookProxyUrl
+    ? await startWebhookProxy({ url: env.webhookProxyUrl, port: env.port, path: WEBHOOK_PATH, log })
+    : undefined;
   relay.runner.start(env.outboxDrainIntervalSeconds * 1000);
   const stopTimeoutSweeps = startTimeoutSweeps(relay, env.outboxDrainIntervalSeconds * 1000);
-  const stopRedeliveryChecks = env.redeliverMissed ? startRedeliveryChecks(relay, env.outboxDrainIntervalSeconds * 1000) : async () => undefined;
+  const stopRedeliveryChecks = env.redeliverMissed
+    ? startRedeliveryChecks(relay, env.outboxDrainIntervalSeconds * 1000)
+    : async () => undefined;
 
   const shutdown = (signal: string) => {
     const started = Date.now();

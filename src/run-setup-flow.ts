@@ -15,7 +15,13 @@ import { EnvError, type RelayEnv } from "./config/env";
  */
 export async function runSetupFlow(env: RelayEnv, log: Logger, production: boolean): Promise<void> {
   if (production) {
-    throw new EnvError([{ variable: "APP_ID", message: "required: with NODE_ENV=production there is no setup flow; set APP_ID, PRIVATE_KEY and WEBHOOK_SECRET" }]);
+    throw new EnvError([
+      {
+        variable: "APP_ID",
+        message:
+          "required: with NODE_ENV=production there is no setup flow; set APP_ID, PRIVATE_KEY and WEBHOOK_SECRET",
+      },
+    ]);
   }
   const server = new Server({
     host: env.host,

@@ -15,12 +15,20 @@ export interface WebhookProxyOptions {
  * (hence `engines`), and only here, so a relay without a proxy never loads it. A proxy that cannot
  * start is a warning, not a failed start: the relay serves either way.
  */
-export async function startWebhookProxy({ url, port, path, log }: WebhookProxyOptions): Promise<{ close(): void } | undefined> {
+export async function startWebhookProxy({
+  url,
+  port,
+  path,
+  log,
+}: WebhookProxyOptions): Promise<{ close(): void } | undefined> {
   try {
     const { default: SmeeClient } = await import("smee-client");
     return await new SmeeClient({ source: url, target: `http://localhost:${port}${path}`, logger: log }).start();
   } catch (error) {
-    log.warn({ err: error }, "WEBHOOK_PROXY_URL: the smee proxy did not start; webhooks reach this server only directly");
+    log.warn(
+      { err: error },
+      "WEBHOOK_PROXY_URL: the smee proxy did not start; webhooks reach this server only directly",
+    );
     return undefined;
   }
 }

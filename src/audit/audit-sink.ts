@@ -26,14 +26,13 @@ export function createAuditSink({ log, store, path }: AuditSinkOptions): AuditSi
     async record(entry: AuditRecord) {
       log.info({ audit: entry }, "audit");
       const line = JSON.stringify(entry);
-      const destinations: Promise<void>[] = [
-        appendAuditRecord(store, line),
-      ];
+      const destinations: Promise<void>[] = [appendAuditRecord(store, line)];
       // One write call per line with O_APPEND: concurrent records never interleave within a line.
       if (path !== undefined) destinations.push(appendFile(path, `${line}\n`, "utf8"));
       const results = await Promise.allSettled(destinations);
       for (const result of results) {
-        if (result.status === "rejected") log.error({ err: result.reason, requestId: entry.requestId }, "audit destination failed");
+        if (result.status === "rejected")
+          log.error({ err: result.reason, requestId: entry.requestId }, "audit destination failed");
       }
     },
   };

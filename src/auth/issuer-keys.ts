@@ -56,7 +56,9 @@ export function createIssuerKeys(options: IssuerKeysOptions): IssuerKeys {
   const getJson = (url: string) => fetchIssuerJson(options.fetch, url, maxResponseBytes);
 
   async function discoverJwksUri(): Promise<string> {
-    const parsed = discoverySchema.safeParse(await getJson(`${issuer.replace(/\/$/, "")}/.well-known/openid-configuration`));
+    const parsed = discoverySchema.safeParse(
+      await getJson(`${issuer.replace(/\/$/, "")}/.well-known/openid-configuration`),
+    );
     if (!parsed.success) throw issuerFailure("issuer-invalid-response", "sent an unusable discovery document");
     // OIDC Discovery §4.3: a document naming another issuer is not this issuer's, whatever it says.
     if (parsed.data.issuer !== issuer) {

@@ -82,14 +82,25 @@ export function createOidcVerifier(options: OidcVerifierOptions): OidcVerifier {
   const keysOf = (issuer: string): IssuerKeys => {
     let keys = keysByIssuer.get(issuer);
     if (keys === undefined) {
-      keys = createIssuerKeys({ issuer, fetch: options.fetch ?? fetch, now, maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES });
+      keys = createIssuerKeys({
+        issuer,
+        fetch: options.fetch ?? fetch,
+        now,
+        maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+      });
       keysByIssuer.set(issuer, keys);
     }
     return keys;
   };
 
   /** SPEC §4 step 1 for any trusted issuer: signature, `iss`, `aud`, `exp`/`nbf` with skew, `iat` age. */
-  async function verifySigned(token: string, issuer: string, audience: string, requiredClaims: string[], currentDate: Date): Promise<JWTPayload> {
+  async function verifySigned(
+    token: string,
+    issuer: string,
+    audience: string,
+    requiredClaims: string[],
+    currentDate: Date,
+  ): Promise<JWTPayload> {
     let payload: JWTPayload;
     try {
       payload = await verifyWithIssuerKeys(token, keysOf(issuer), {
@@ -117,7 +128,9 @@ export function createOidcVerifier(options: OidcVerifierOptions): OidcVerifier {
       if (!isCanonicalCompactJwt(token)) throw invalidToken("token-malformed");
       const issuer = unverifiedIssuer(token);
       if (issuer === options.issuer) {
-        const parsed = identityClaimsSchema.safeParse(await verifySigned(token, issuer, audience, ["repository"], currentDate));
+        const parsed = identityClaimsSchema.safeParse(
+          await verifySigned(token, issuer, audience, ["repository"], currentDate),
+        );
         if (!parsed.success) throw invalidToken("claims-invalid");
         return { ...parsed.data, aud: audience };
       }
@@ -130,7 +143,11 @@ export function createOidcVerifier(options: OidcVerifierOptions): OidcVerifier {
       const decision = resolveProviderCaller(provider.repoMap, payload);
       if ("rejection" in decision) {
         const which = decision.claim === undefined ? "" : ` (${decision.claim})`;
-        throw new RelayError("caller-not-allowed", `No ci_providers repo_map entry admits this caller${which}.`, decision.rejection);
+        throw new RelayError(
+          "caller-not-allowed",
+          `No ci_providers repo_map entry admits this caller${which}.`,
+          decision.rejection,
+        );
       }
       return { ...parsed.data, repository: decision.repo, aud: providerAudience, provider: provider.issuer };
     },
@@ -169,7 +186,11 @@ async function verifyWithIssuerKeys(token: string, keys: IssuerKeys, options: JW
  * jose's key set refuses the ambiguity of several keys under one kid and hands the candidates over on
  * its error; only a signature mismatch moves on to the next, any other failure is the token's own.
  */
-async function verifyWithAnyMatchingKey(token: string, keys: IssuerKeys, options: JWTVerifyOptions): Promise<JWTPayload> {
+async function verifyWithAnyMatchingKey(
+  token: string,
+  keys: IssuerKeys,
+  options: JWTVerifyOptions,
+): Promise<JWTPayload> {
   try {
     return (await jwtVerify(token, keys.resolve, options)).payload;
   } catch (error) {

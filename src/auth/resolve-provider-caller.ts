@@ -1,7 +1,8 @@
 import { matchesAnyPattern } from "../config/pattern";
 import type { ProviderRepoMapping } from "../config/types";
 
-export type ProviderCallerRejection = "provider-caller-not-mapped" | "required-claim-missing" | "required-claim-mismatch";
+export type ProviderCallerRejection =
+  "provider-caller-not-mapped" | "required-claim-missing" | "required-claim-mismatch";
 
 export type ProviderCallerDecision = { repo: string } | { rejection: ProviderCallerRejection; claim?: string };
 
@@ -13,8 +14,13 @@ export type ProviderCallerDecision = { repo: string } | { rejection: ProviderCal
  * entries are not tried once one is chosen: its required claims gate that caller, they do not pick
  * another. Pure.
  */
-export function resolveProviderCaller(repoMap: readonly ProviderRepoMapping[], claims: Readonly<Record<string, unknown>>): ProviderCallerDecision {
-  const mapping = repoMap.find((entry) => Object.entries(entry.claims).every(([claim, value]) => stringClaim(claims, claim) === value));
+export function resolveProviderCaller(
+  repoMap: readonly ProviderRepoMapping[],
+  claims: Readonly<Record<string, unknown>>,
+): ProviderCallerDecision {
+  const mapping = repoMap.find((entry) =>
+    Object.entries(entry.claims).every(([claim, value]) => stringClaim(claims, claim) === value),
+  );
   if (mapping === undefined) return { rejection: "provider-caller-not-mapped" };
   for (const [claim, patterns] of Object.entries(mapping.requiredClaims)) {
     const value = stringClaim(claims, claim);

@@ -82,13 +82,23 @@ export function brokerRoute(deps: BrokerDeps, handle: (call: BrokerCall) => Prom
       const hint = callerHint.safeParse(body);
       if (hint.success) known.caller = hint.data.caller;
       const identity = await authenticate(deps, extractBearer(context.request));
-      const { repository, repository_id = null, workflow_ref = null, run_id = null, run_attempt = null, jti = null } = identity;
+      const {
+        repository,
+        repository_id = null,
+        workflow_ref = null,
+        run_id = null,
+        run_attempt = null,
+        jti = null,
+      } = identity;
       known.identity = { repository, repository_id, workflow_ref, run_id, run_attempt, jti };
       return handle({ body, identity, context, facts: known });
     },
     (context, status, failure) => {
       const known = facts.get(context) ?? {};
-      const operation = known.operation !== undefined && (OPERATION_NAMES as string[]).includes(known.operation) ? known.operation : "other";
+      const operation =
+        known.operation !== undefined && (OPERATION_NAMES as string[]).includes(known.operation)
+          ? known.operation
+          : "other";
       deps.metrics.brokerRequests.inc({ operation, outcome: failure?.kind ?? "ok" });
       const record = buildAuditRecord(
         {
@@ -101,7 +111,9 @@ export function brokerRoute(deps: BrokerDeps, handle: (call: BrokerCall) => Prom
         },
         known,
       );
-      return deps.audit.record(record).catch((error: unknown) => deps.log.error({ err: error, requestId: context.requestId }, "audit record failed"));
+      return deps.audit
+        .record(record)
+        .catch((error: unknown) => deps.log.error({ err: error, requestId: context.requestId }, "audit record failed"));
     },
   );
 }
@@ -110,7 +122,11 @@ async function authenticate(deps: BrokerDeps, token: string): Promise<OidcIdenti
   const identity = await deps.oidc.verify(token, deps.env.brokerAudience);
   if (identity.jti === undefined) throw invalidToken("jti-missing");
   if (!(await claimJti(deps.store, identity.jti, identity.exp))) {
-    throw new RelayError("token-replayed", "This token was already used; request a fresh OIDC token for each request.", "jti-replayed");
+    throw new RelayError(
+      "token-replayed",
+      "This token was already used; request a fresh OIDC token for each request.",
+      "jti-replayed",
+    );
   }
   return identity;
 }
@@ -124,7 +140,8 @@ export function invalidBody(error: z.ZodError, what = "request body"): RelayErro
 /** Grants live in the relay config; until one is loaded nothing can be allowed. */
 export async function brokerGrants(deps: BrokerDeps) {
   const config = await deps.config.get().catch(() => deps.config.current());
-  if (config === null) throw new RelayError("store-unavailable", "the relay config is not loaded yet; retry later", "config-not-loaded");
+  if (config === null)
+    throw new RelayError("store-unavailable", "the relay config is not loaded yet; retry later", "config-not-loaded");
   return config.broker;
 }
 

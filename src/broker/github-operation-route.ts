@@ -33,7 +33,8 @@ export function githubOperationRoute(deps: BrokerDeps) {
     Object.assign(facts, { caller: request.caller, operation: request.operation, repo: request.repo });
 
     const operation = findOperation(request.operation);
-    if (operation === null) throw new RelayError("operation-not-allowed", "no such broker operation", "operation-unknown");
+    if (operation === null)
+      throw new RelayError("operation-not-allowed", "no such broker operation", "operation-unknown");
     const params = operation.params.safeParse(request.params);
     if (!params.success) throw invalidBody(params.error, "params");
     const dryRun = request.dryRun ?? operation.writes;
@@ -53,7 +54,11 @@ export function githubOperationRoute(deps: BrokerDeps) {
 
     if (operation.writes && dryRun) return { body: { ...answer, planned: planRequest(primary), writesRemote: false } };
     if (operation.writes && !decision.live) {
-      throw new RelayError("dry-run-required", `${request.operation} may only be planned (dryRun: true) for this caller`, "live-not-granted");
+      throw new RelayError(
+        "dry-run-required",
+        `${request.operation} may only be planned (dryRun: true) for this caller`,
+        "live-not-granted",
+      );
     }
 
     facts.credentialRef = CREDENTIAL_REF;
@@ -72,9 +77,15 @@ export function githubOperationRoute(deps: BrokerDeps) {
         store: deps.store,
         callerRepository: identity.repository,
         requestId: request.requestId,
-        fingerprint: createHash("sha256").update(JSON.stringify([request.operation, request.repo.toLowerCase(), params.data])).digest("hex"),
+        fingerprint: createHash("sha256")
+          .update(JSON.stringify([request.operation, request.repo.toLowerCase(), params.data]))
+          .digest("hex"),
       },
-      async () => ({ ...answer, data: await writeOnce(client, operation, { owner, name }, params.data, primary, request.requestId), writesRemote: true }),
+      async () => ({
+        ...answer,
+        data: await writeOnce(client, operation, { owner, name }, params.data, primary, request.requestId),
+        writesRemote: true,
+      }),
     );
     return { body: replay ? { ...result, idempotentReplay: true } : result };
   });
@@ -94,7 +105,9 @@ async function writeOnce(
     const marker = requestMarker(requestId);
     try {
       const items = await client.paginate(`GET ${list.path}`, { ...list.query, ...NO_RETRY });
-      const earlier = (items as { body?: unknown }[]).find((item) => typeof item.body === "string" && item.body.includes(marker));
+      const earlier = (items as { body?: unknown }[]).find(
+        (item) => typeof item.body === "string" && item.body.includes(marker),
+      );
       if (earlier) return earlier;
     } catch (error) {
       throw githubFailure(error);

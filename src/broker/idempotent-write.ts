@@ -27,7 +27,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * the key before calling GitHub; a concurrent or later duplicate waits for and answers with the
  * stored result (`replay: true`). A failed write releases the claim so the caller can retry.
  */
-export async function idempotentWrite<T>(options: IdempotentWriteOptions, perform: () => Promise<T>): Promise<{ result: T; replay: boolean }> {
+export async function idempotentWrite<T>(
+  options: IdempotentWriteOptions,
+  perform: () => Promise<T>,
+): Promise<{ result: T; replay: boolean }> {
   const { store, fingerprint } = options;
   const now = options.now ?? Date.now;
   const stored = idempotentWriteRecord(store, options.callerRepository, options.requestId, RESULT_TTL_SECONDS);
@@ -53,7 +56,11 @@ export async function idempotentWrite<T>(options: IdempotentWriteOptions, perfor
     if (read === null) continue; // released by a failed attempt: claim it
     const { raw, record: current } = read;
     if (current.fingerprint !== fingerprint) {
-      throw new RelayError("validation-failed", "this requestId was already used for a different request", "request-id-reused");
+      throw new RelayError(
+        "validation-failed",
+        "this requestId was already used for a different request",
+        "request-id-reused",
+      );
     }
     if (current.state === "done") return { result: current.result as T, replay: true };
     heldSince = current.claimedAt;
@@ -62,5 +69,11 @@ export async function idempotentWrite<T>(options: IdempotentWriteOptions, perfor
   }
   // A retry can take the claim over once it is stale, if the first request has not finished by then.
   const staleInSeconds = Math.ceil((heldSince + STALE_CLAIM_MS - now()) / 1000);
-  throw new RelayError("rate-limited", "an identical request is still being written; retry later", "write-in-progress", [], staleInSeconds);
+  throw new RelayError(
+    "rate-limited",
+    "an identical request is still being written; retry later",
+    "write-in-progress",
+    [],
+    staleInSeconds,
+  );
 }

@@ -15,7 +15,11 @@ export type GrantDecision =
   | { allowed: false; kind: "caller-not-allowed" | "repo-not-allowed" | "operation-not-allowed" };
 
 /** A pin the grant leaves out admits any value; one it sets is never met by a claim the token lacks. */
-function pinHolds<P>(pin: P | undefined, claim: string | undefined, matches: (pin: P, claim: string) => boolean): boolean {
+function pinHolds<P>(
+  pin: P | undefined,
+  claim: string | undefined,
+  matches: (pin: P, claim: string) => boolean,
+): boolean {
   return pin === undefined || (claim !== undefined && matches(pin, claim));
 }
 
@@ -39,8 +43,14 @@ export function grantsFor(grants: readonly BrokerGrant[], identity: BrokerIdenti
  * SPEC §6, default deny: may this identity run `operation` on `repo`, and may it write for real?
  * The failure names the first thing missing: the identity, then the repo, then the operation.
  */
-export function matchGrant(grants: readonly BrokerGrant[], identity: BrokerIdentity, repo: string, operation: string): GrantDecision {
-  if (!grants.some((grant) => callerMatches(grant.caller, identity))) return { allowed: false, kind: "caller-not-allowed" };
+export function matchGrant(
+  grants: readonly BrokerGrant[],
+  identity: BrokerIdentity,
+  repo: string,
+  operation: string,
+): GrantDecision {
+  if (!grants.some((grant) => callerMatches(grant.caller, identity)))
+    return { allowed: false, kind: "caller-not-allowed" };
   const onRepo = grantsFor(grants, identity, repo);
   if (onRepo.length === 0) return { allowed: false, kind: "repo-not-allowed" };
   const withOperation = onRepo.filter((grant) => grant.operations.includes(operation));

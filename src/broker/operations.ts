@@ -37,13 +37,21 @@ export interface BrokerOperation<P = Record<string, unknown>> {
 }
 
 /** Top-level fields of GitHub's answer to keep; the names GitHub uses (`title`, `head`, ...). */
-const jsonFields = z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/)).min(1).max(50);
-const number = z.int().min(1).max(2 ** 31 - 1);
+const jsonFields = z
+  .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/))
+  .min(1)
+  .max(50);
+const number = z
+  .int()
+  .min(1)
+  .max(2 ** 31 - 1);
 /** A branch name as git allows it, optionally `owner:branch` for a fork's head. */
 export const branchName = z
   .string()
   .max(255)
-  .regex(/^([A-Za-z0-9-]{1,39}:)?(?!\/|.*(\.\.|\/\/|@\{|\.lock$|\/$|\.$))[A-Za-z0-9._/-]+$/, { error: "must be a branch name" });
+  .regex(/^([A-Za-z0-9-]{1,39}:)?(?!\/|.*(\.\.|\/\/|@\{|\.lock$|\/$|\.$))[A-Za-z0-9._/-]+$/, {
+    error: "must be a branch name",
+  });
 const text = (max: number) => z.string().min(1).max(max);
 
 const readOne = z.strictObject({ number, jsonFields: jsonFields.optional() });
@@ -65,7 +73,8 @@ const commentCreate = z.strictObject({ number, body: text(60_000) });
 type ReadOne = z.infer<typeof readOne>;
 type ReadMany = z.infer<typeof readMany>;
 
-const repoPath = (target: RepoTarget) => `/repos/${encodeURIComponent(target.owner)}/${encodeURIComponent(target.name)}`;
+const repoPath = (target: RepoTarget) =>
+  `/repos/${encodeURIComponent(target.owner)}/${encodeURIComponent(target.name)}`;
 const only = (responses: unknown[]) => responses[0];
 const listQuery = (params: ReadMany) => ({ state: params.state ?? "open", per_page: params.per_page ?? 30 });
 
@@ -130,13 +139,21 @@ export const OPERATIONS = {
     writes: true,
     resource: () => "pulls",
     calls: (target, params, requestId) => [
-      { method: "POST", path: `${repoPath(target)}/pulls`, body: { ...params, body: withMarker(params.body, requestId) } },
+      {
+        method: "POST",
+        path: `${repoPath(target)}/pulls`,
+        body: { ...params, body: withMarker(params.body, requestId) },
+      },
     ],
     data: only,
     existing: (target, params) => ({
       method: "GET",
       path: `${repoPath(target)}/pulls`,
-      query: { state: "all", head: params.head.includes(":") ? params.head : `${target.owner}:${params.head}`, per_page: 100 },
+      query: {
+        state: "all",
+        head: params.head.includes(":") ? params.head : `${target.owner}:${params.head}`,
+        per_page: 100,
+      },
     }),
   }),
   "github.pr.comment.create": operation<z.infer<typeof commentCreate>>({
@@ -145,10 +162,18 @@ export const OPERATIONS = {
     writes: true,
     resource: (params) => `issue/${params.number}`,
     calls: (target, params, requestId) => [
-      { method: "POST", path: `${repoPath(target)}/issues/${params.number}/comments`, body: { body: withMarker(params.body, requestId) } },
+      {
+        method: "POST",
+        path: `${repoPath(target)}/issues/${params.number}/comments`,
+        body: { body: withMarker(params.body, requestId) },
+      },
     ],
     data: only,
-    existing: (target, params) => ({ method: "GET", path: `${repoPath(target)}/issues/${params.number}/comments`, query: { per_page: 100 } }),
+    existing: (target, params) => ({
+      method: "GET",
+      path: `${repoPath(target)}/issues/${params.number}/comments`,
+      query: { per_page: 100 },
+    }),
   }),
 } satisfies Record<string, BrokerOperation>;
 

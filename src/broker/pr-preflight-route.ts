@@ -39,20 +39,28 @@ export function prPreflightRoute(deps: BrokerDeps) {
     if (!decision.allowed && decision.kind !== "operation-not-allowed") {
       throw denial(decision.kind, request.repo);
     }
-    const operations = [...new Set(grantsFor(grants, identity, request.repo).flatMap((grant) => grant.operations))].sort();
+    const operations = [
+      ...new Set(grantsFor(grants, identity, request.repo).flatMap((grant) => grant.operations)),
+    ].sort();
 
     const [owner, name] = request.repo.split("/");
     const probe = OPERATIONS["github.auth.status"].calls({ owner, name }, {}, request.requestId).at(-1);
     if (probe === undefined) throw new Error("github.auth.status makes no repository call");
     facts.upstream = { method: probe.method, path: probe.path };
     facts.credentialRef = CREDENTIAL_REF;
-    const client = await deps.github.forRepo(request.repo, OPERATIONS["github.auth.status"].permissions).catch((error: unknown) => {
-      throw tokenFailure(error);
-    });
+    const client = await deps.github
+      .forRepo(request.repo, OPERATIONS["github.auth.status"].permissions)
+      .catch((error: unknown) => {
+        throw tokenFailure(error);
+      });
     await sendGitHubCall(client, probe);
 
     const prCreate = OPERATIONS["github.pr.create"];
-    const plannedCall = prCreate.calls({ owner, name }, { title: PREFLIGHT_TITLE, head: request.head, base: request.base }, request.requestId)[0];
+    const plannedCall = prCreate.calls(
+      { owner, name },
+      { title: PREFLIGHT_TITLE, head: request.head, base: request.base },
+      request.requestId,
+    )[0];
     return {
       body: {
         ok: true,
@@ -60,7 +68,13 @@ export function prPreflightRoute(deps: BrokerDeps) {
         runnerDisposition: "ready",
         failureKind: null,
         degradedReason: null,
-        tokenCoverage: { ok: true, source: "ci-relay", scope: "app-installation", runnerEnvTokenRequired: false, valuesPrinted: false },
+        tokenCoverage: {
+          ok: true,
+          source: "ci-relay",
+          scope: "app-installation",
+          runnerEnvTokenRequired: false,
+          valuesPrinted: false,
+        },
         prCapabilityContract: {
           targetBranch: request.base,
           systemGhBinaryRequiredForWrites: false,

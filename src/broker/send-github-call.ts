@@ -13,7 +13,11 @@ export const NO_RETRY = { request: { retries: 0 } };
 /** One call of the operation table; GitHub's failures become SPEC §5 kinds. */
 export async function sendGitHubCall(client: Octokit, call: GitHubCall): Promise<unknown> {
   try {
-    const response = await client.request(`${call.method} ${call.path}`, { ...call.query, ...(call.body ? { data: call.body } : {}), ...NO_RETRY });
+    const response = await client.request(`${call.method} ${call.path}`, {
+      ...call.query,
+      ...(call.body ? { data: call.body } : {}),
+      ...NO_RETRY,
+    });
     return response.data;
   } catch (error) {
     throw githubFailure(error);

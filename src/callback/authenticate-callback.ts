@@ -41,7 +41,11 @@ export async function authenticateCallback(input: AuthenticateCallbackInput): Pr
   input.onVerified?.({ claims });
   const downstream = input.config.downstreams.find((candidate) => sameRepo(candidate.repo, claims.sub));
   if (downstream === undefined) {
-    throw new RelayError("caller-not-allowed", "The token's downstream is not in the relay config.", "downstream-not-configured");
+    throw new RelayError(
+      "caller-not-allowed",
+      "The token's downstream is not in the relay config.",
+      "downstream-not-configured",
+    );
   }
   if (downstream.transport === "queue" && (await input.dispatchTransport(claims.jti)) === "queue") {
     if (!sameSecret(input.bearer, input.relayToken)) throw invalidToken("bearer-not-relay-token");

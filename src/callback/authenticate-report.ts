@@ -29,7 +29,11 @@ export async function authenticateReport(input: AuthenticateReportInput): Promis
   input.onVerified?.(identity);
   const downstream = input.config.downstreams.find((candidate) => sameRepo(candidate.repo, identity.repository));
   if (downstream === undefined) {
-    throw new RelayError("caller-not-allowed", "The token's repository is not a downstream in the relay config.", "downstream-not-configured");
+    throw new RelayError(
+      "caller-not-allowed",
+      "The token's repository is not a downstream in the relay config.",
+      "downstream-not-configured",
+    );
   }
   const rejection = bindingRejection(identity, { sub: downstream.repo }, downstream.callers);
   if (rejection !== null) throw invalidToken(rejection);

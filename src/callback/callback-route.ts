@@ -66,7 +66,12 @@ export function callbackRoute(relay: CallbackDeps): RequestHandler {
       const json = parseJson(body);
       const bearer = extractBearer(context.request);
       const config = await relay.config.get();
-      if (config === null) throw new RelayError("store-unavailable", "The relay config is not loaded yet; retry later.", "config-not-loaded");
+      if (config === null)
+        throw new RelayError(
+          "store-unavailable",
+          "The relay config is not loaded yet; retry later.",
+          "config-not-loaded",
+        );
       // Nightly and periodic reports follow no dispatch and carry no relay token: their own path.
       if (periodicEventOf(json) !== null) {
         const report = await handleNightlyReport(relay, {
@@ -107,7 +112,11 @@ export function callbackRoute(relay: CallbackDeps): RequestHandler {
       if (!parsed.success) throw invalidBody(parsed.error);
       const { workflow } = parsed.data;
       audit.operation = `callback.${workflow.scope}.${workflow.status}`;
-      audit.identity = { ...audit.identity, run_id: audit.identity?.run_id ?? workflow.run_id, run_attempt: audit.identity?.run_attempt ?? workflow.run_attempt };
+      audit.identity = {
+        ...audit.identity,
+        run_id: audit.identity?.run_id ?? workflow.run_id,
+        run_attempt: audit.identity?.run_attempt ?? workflow.run_attempt,
+      };
 
       const dispatch = await dispatchOf(caller.claims.jti);
       if (dispatch === null || !sameRepo(dispatch.downstream, caller.claims.sub)) {
@@ -117,7 +126,13 @@ export function callbackRoute(relay: CallbackDeps): RequestHandler {
         trace.outcome = "ignored";
         return { body: { ok: true, requestId: context.requestId, status: "ignored" } };
       }
-      const jobKey = { requestId: dispatch.requestId, runId: workflow.run_id, runAttempt: workflow.run_attempt, scope: workflow.scope, jobName: workflow.job_name ?? null };
+      const jobKey = {
+        requestId: dispatch.requestId,
+        runId: workflow.run_id,
+        runAttempt: workflow.run_attempt,
+        scope: workflow.scope,
+        jobName: workflow.job_name ?? null,
+      };
       // The job's state is read together with the rate count (one round trip); it is only used if the count allows.
       const jobState = prefetch(readJobState(relay.store, { key: jobKey }));
       await countCallback(relay.store, caller.downstream.repo, relay.env.callbackRateLimitPerMinute, Date.now());
@@ -139,14 +154,24 @@ export function callbackRoute(relay: CallbackDeps): RequestHandler {
         jobState,
       );
       if (decision.outcome === "refused") {
-        throw new RelayError("invalid-transition", `The job is already ${decision.record.state}; this report cannot change it.`, decision.reason);
+        throw new RelayError(
+          "invalid-transition",
+          `The job is already ${decision.record.state}; this report cannot change it.`,
+          decision.reason,
+        );
       }
       // Also on a repeat: the conclusion may not have been stored when this job was first accepted.
       const concluded = await concludeDeclaredJobs(relay, config, dispatch, decision.record, now);
       if (decision.outcome === "accepted" || concluded) relay.runner.kick();
       trace.outcome = decision.outcome;
       return {
-        body: { ok: true, requestId: context.requestId, dispatchId: dispatch.requestId, state: decision.record.state, duplicate: decision.outcome === "duplicate" },
+        body: {
+          ok: true,
+          requestId: context.requestId,
+          dispatchId: dispatch.requestId,
+          state: decision.record.state,
+          duplicate: decision.outcome === "duplicate",
+        },
       };
     },
     (context, status, failure) => {
@@ -155,10 +180,19 @@ export function callbackRoute(relay: CallbackDeps): RequestHandler {
       relay.metrics.callbacks.inc({ outcome: failure?.kind ?? trace?.outcome ?? "accepted" });
       relay.metrics.callbackLatency.observe((finishedAt - context.startedAt) / 1000);
       const entry = buildAuditRecord(
-        { requestId: context.requestId, endpoint: context.request.originalUrl.split("?")[0], status, failure, startedAt: context.startedAt, finishedAt },
+        {
+          requestId: context.requestId,
+          endpoint: context.request.originalUrl.split("?")[0],
+          status,
+          failure,
+          startedAt: context.startedAt,
+          finishedAt,
+        },
         trace?.audit ?? {},
       );
-      return relay.audit.record(entry).catch((error: unknown) => relay.log.error({ err: error, requestId: context.requestId }, "audit failed"));
+      return relay.audit
+        .record(entry)
+        .catch((error: unknown) => relay.log.error({ err: error, requestId: context.requestId }, "audit failed"));
     },
   );
 }
@@ -195,5 +229,7 @@ function noteCaller(audit: AuditFacts, { claims, identity }: Partial<CallbackCal
 }
 
 function jobEvent(workflow: WorkflowReport): JobEvent {
-  return workflow.status === "completed" ? { status: "completed", conclusion: workflow.conclusion } : { status: "in_progress" };
+  return workflow.status === "completed"
+    ? { status: "completed", conclusion: workflow.conclusion }
+    : { status: "in_progress" };
 }

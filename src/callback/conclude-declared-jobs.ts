@@ -20,7 +20,10 @@ const MAX_JOBS = 500;
  * declared job has completed (its latest report per job): failure if any failed, else success; null
  * while one is still open or unheard of (SPEC §3). Pure.
  */
-export function declaredJobsConclusion(declared: readonly string[], jobs: readonly JobRecord[]): "success" | "failure" | null {
+export function declaredJobsConclusion(
+  declared: readonly string[],
+  jobs: readonly JobRecord[],
+): "success" | "failure" | null {
   const latest = new Map<string, JobRecord>();
   for (const job of jobs) {
     if (job.scope !== "job" || job.jobName === null) continue;
@@ -45,8 +48,12 @@ export async function concludeDeclaredJobs(
   job: Pick<JobRecord, "scope" | "state">,
   now: number,
 ): Promise<boolean> {
-  if (dispatch.transport !== "queue" || job.scope !== "job" || job.state !== "COMPLETED" || !tracksCheckRuns(dispatch)) return false;
-  const declared = config.downstreams.find((d) => sameRepo(d.repo, dispatch.downstream) && d.transport === "queue")?.jobs.map((job) => job.id) ?? [];
+  if (dispatch.transport !== "queue" || job.scope !== "job" || job.state !== "COMPLETED" || !tracksCheckRuns(dispatch))
+    return false;
+  const declared =
+    config.downstreams
+      .find((d) => sameRepo(d.repo, dispatch.downstream) && d.transport === "queue")
+      ?.jobs.map((job) => job.id) ?? [];
   if (declared.length === 0) return false;
   const jobs = await readJobsOf(relay.store, dispatch.requestId, MAX_JOBS);
   const conclusion = declaredJobsConclusion(declared, jobs);

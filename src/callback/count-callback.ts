@@ -14,6 +14,12 @@ export async function countCallback(store: Store, repo: string, limitPerMinute: 
   const window = callbackRateWindow(now, RATE_WINDOW_SECONDS);
   const count = await countCallbackInWindow(store, repo, window.index, RATE_WINDOW_SECONDS);
   if (count > limitPerMinute) {
-    throw new RelayError("rate-limited", `Too many callbacks for this repository; retry in ${window.secondsLeft} s.`, "callback-rate-limited", [], window.secondsLeft);
+    throw new RelayError(
+      "rate-limited",
+      `Too many callbacks for this repository; retry in ${window.secondsLeft} s.`,
+      "callback-rate-limited",
+      [],
+      window.secondsLeft,
+    );
   }
 }

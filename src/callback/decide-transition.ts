@@ -3,7 +3,8 @@ import type { JobRecord, JobKey } from "../records/jobs";
 import type { JobState, JobTransition } from "../jobs/job-transition";
 
 /** What happened to a job: a callback's status, or the timeout sweep giving up on it. */
-export type JobEvent = { status: "in_progress" } | { status: "completed"; conclusion: string } | { status: "timed_out" };
+export type JobEvent =
+  { status: "in_progress" } | { status: "completed"; conclusion: string } | { status: "timed_out" };
 
 export interface JobReport {
   key: JobKey;
@@ -32,7 +33,11 @@ export type TransitionDecision =
  * step fails visibly, which is the honest signal that its result came too late. A timeout reaching a
  * finished job changes nothing.
  */
-export function decideTransition(dispatch: DispatchRecord, current: JobRecord | null, report: JobReport): TransitionDecision {
+export function decideTransition(
+  dispatch: DispatchRecord,
+  current: JobRecord | null,
+  report: JobReport,
+): TransitionDecision {
   const from: JobState = current?.state ?? "DISPATCHED";
   const { event } = report;
   if (current !== null && isRepeat(current, event)) return { outcome: "duplicate", record: current };
@@ -58,10 +63,16 @@ function isRepeat(current: JobRecord, event: JobEvent): boolean {
   }
 }
 
-function accept(dispatch: DispatchRecord, current: JobRecord | null, from: JobState, report: JobReport): TransitionDecision {
+function accept(
+  dispatch: DispatchRecord,
+  current: JobRecord | null,
+  from: JobState,
+  report: JobReport,
+): TransitionDecision {
   const { key, event, at } = report;
   const to = TARGET[event.status];
-  const conclusion = event.status === "completed" ? event.conclusion : event.status === "timed_out" ? "timed_out" : null;
+  const conclusion =
+    event.status === "completed" ? event.conclusion : event.status === "timed_out" ? "timed_out" : null;
   const inProgressAt = to === "IN_PROGRESS" ? at : (current?.inProgressAt ?? null);
   const queueTimeSeconds = to === "IN_PROGRESS" ? queueTime(dispatch, key, at) : (current?.queueTimeSeconds ?? null);
   const executionTimeSeconds = to === "COMPLETED" && inProgressAt !== null ? seconds(at - inProgressAt) : null;

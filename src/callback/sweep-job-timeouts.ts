@@ -32,7 +32,13 @@ export async function timeOutJob(deps: JobTimeoutDeps, config: RelayConfig, id: 
     deps.store,
     dispatch,
     {
-      key: { requestId: job.requestId, runId: job.runId, runAttempt: job.runAttempt, scope: job.scope, jobName: job.jobName },
+      key: {
+        requestId: job.requestId,
+        runId: job.runId,
+        runAttempt: job.runAttempt,
+        scope: job.scope,
+        jobName: job.jobName,
+      },
       event: { status: "timed_out" },
       detailsUrl: job.detailsUrl,
       workflowName: job.workflowName,

@@ -17,7 +17,12 @@ export const WORKFLOW_RUN_TASK = "workflow-run";
  * Stored by the `workflow_run` webhook for a run some callback named (a store read, no GitHub call),
  * so the answer never waits on GitHub; the task checks where the delivery came from and acts.
  */
-export function workflowRunTaskOps(outbox: Outbox, deliveryId: string, event: WorkflowRunEvent, now: number): WriteOp[] {
+export function workflowRunTaskOps(
+  outbox: Outbox,
+  deliveryId: string,
+  event: WorkflowRunEvent,
+  now: number,
+): WriteOp[] {
   return deliveryTaskOps(outbox, WORKFLOW_RUN_TASK, deliveryId, event, now);
 }
 
@@ -39,7 +44,10 @@ export function workflowRunTask(deps: WorkflowRunTaskDeps): TaskHandler<typeof W
     const record = requestId === null ? null : await readDispatch(deps.store, requestId);
     if (!record || !sameRepo(record.downstream, event.repo) || !tracksCheckRuns(record)) return;
     if ((await deps.github.installationId(record.downstream)) !== event.installationId) {
-      deps.log.warn({ repo: event.repo, runId: event.runId, installationId: event.installationId }, "workflow_run from another installation ignored");
+      deps.log.warn(
+        { repo: event.repo, runId: event.runId, installationId: event.installationId },
+        "workflow_run from another installation ignored",
+      );
       return;
     }
     const decision = decideWorkflowRun(event, await readDownstreamRun(deps.store, record.requestId));
@@ -50,15 +58,36 @@ export function workflowRunTask(deps: WorkflowRunTaskDeps): TaskHandler<typeof W
       deps.store,
       record,
       {
-        key: { requestId: record.requestId, runId: event.runId, runAttempt: decision.runAttempt, scope: "run", jobName: null },
-        event: decision.kind === "conclude" ? { status: "completed", conclusion: decision.conclusion } : { status: "in_progress" },
+        key: {
+          requestId: record.requestId,
+          runId: event.runId,
+          runAttempt: decision.runAttempt,
+          scope: "run",
+          jobName: null,
+        },
+        event:
+          decision.kind === "conclude"
+            ? { status: "completed", conclusion: decision.conclusion }
+            : { status: "in_progress" },
         detailsUrl: event.url,
         workflowName: event.name,
-        summary: decision.kind === "conclude" ? `${record.downstream}: the downstream run ended ${decision.conclusion.replace(/_/g, " ")}.` : null,
+        summary:
+          decision.kind === "conclude"
+            ? `${record.downstream}: the downstream run ended ${decision.conclusion.replace(/_/g, " ")}.`
+            : null,
         at,
       },
       (transition) => transitionEffects(deps, relayConfig, transition, null, at, { hud: false }),
     );
-    deps.log.info({ requestId: record.requestId, runId: event.runId, runAttempt: decision.runAttempt, decision: decision.kind, outcome: outcome.outcome }, "workflow_run applied");
+    deps.log.info(
+      {
+        requestId: record.requestId,
+        runId: event.runId,
+        runAttempt: decision.runAttempt,
+        decision: decision.kind,
+        outcome: outcome.outcome,
+      },
+      "workflow_run applied",
+    );
   });
 }

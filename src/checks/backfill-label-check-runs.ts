@@ -21,17 +21,29 @@ export interface BackfillDeps {
  * finished). A dispatch made after the label carries it already (relay-delivery). Returns how many
  * dispatches gained check runs.
  */
-export async function backfillLabelCheckRuns(relay: BackfillDeps, config: RelayConfig, head: PullRequestHead, label: string, now: number): Promise<number> {
+export async function backfillLabelCheckRuns(
+  relay: BackfillDeps,
+  config: RelayConfig,
+  head: PullRequestHead,
+  label: string,
+  now: number,
+): Promise<number> {
   const labelled = config.downstreams.filter((d) => d.level === "L3" && wantsCheckRuns(config, d, [label]));
   if (labelled.length === 0) return 0;
   const dispatches = (await recordedDispatches(relay.store, { repo: head.repo, pr: head.number })).filter(
-    (r) => r.upstream.sha === head.sha && r.level === "L3" && tracksCheckRuns(r) && labelled.some((d) => sameRepo(d.repo, r.downstream)),
+    (r) =>
+      r.upstream.sha === head.sha &&
+      r.level === "L3" &&
+      tracksCheckRuns(r) &&
+      labelled.some((d) => sameRepo(d.repo, r.downstream)),
   );
   const ops: WriteOp[] = [];
   for (const record of dispatches) {
     ops.push(checksShownOp(record.requestId));
     for (const name of await checkNamesOf(relay.store, record)) {
-      ops.push(...syncCheckRunOps(relay.outbox, { upstream: record.upstream.repo, sha: record.upstream.sha, name }, now));
+      ops.push(
+        ...syncCheckRunOps(relay.outbox, { upstream: record.upstream.repo, sha: record.upstream.sha, name }, now),
+      );
     }
   }
   // A result that came before the label now shows on the PR, and so in its oncall comment.

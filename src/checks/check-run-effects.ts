@@ -22,7 +22,13 @@ const MINUTE_MS = 60_000;
  * kept so that a label added later back-fills the check run. Nothing for L1 and L2, nor for a closed
  * PR (see tracksCheckRuns).
  */
-export function checkRunOpsForDispatch(outbox: Outbox, config: RelayConfig, record: DispatchRecord, shown: boolean, now: number): WriteOp[] {
+export function checkRunOpsForDispatch(
+  outbox: Outbox,
+  config: RelayConfig,
+  record: DispatchRecord,
+  shown: boolean,
+  now: number,
+): WriteOp[] {
   if (!tracksCheckRuns(record)) return [];
   const state = downstreamCheck(config, record, {
     status: "queued",
@@ -46,11 +52,21 @@ export function checkRunOpsForDispatch(outbox: Outbox, config: RelayConfig, reco
  * writes these ops in the same atomic write as the state change. A job transition drives that job's
  * check run; a run transition (scope "run") drives the per-downstream one, conclusion copied as sent.
  */
-export function checkRunOpsForTransition(relay: { outbox: Outbox }, config: RelayConfig, transition: JobTransition, now: number): WriteOp[] {
+export function checkRunOpsForTransition(
+  relay: { outbox: Outbox },
+  config: RelayConfig,
+  transition: JobTransition,
+  now: number,
+): WriteOp[] {
   const record = transition.dispatch;
   if (!tracksCheckRuns(record)) return [];
   const status: CheckStatus = transition.to === "IN_PROGRESS" ? "in_progress" : "completed";
-  const conclusion = transition.to === "TIMED_OUT" ? "timed_out" : transition.to === "COMPLETED" ? checkConclusion(transition.conclusion) : null;
+  const conclusion =
+    transition.to === "TIMED_OUT"
+      ? "timed_out"
+      : transition.to === "COMPLETED"
+        ? checkConclusion(transition.conclusion)
+        : null;
   const title = conclusion === null ? "In progress" : conclusion.replace(/_/g, " ");
   const outcome: Outcome = {
     status,
@@ -62,7 +78,8 @@ export function checkRunOpsForTransition(relay: { outbox: Outbox }, config: Rela
   };
   const { jobMs } = timeoutsOf(config, record.downstream);
   const perDownstream = downstreamCheck(config, record, outcome);
-  const deadlineOp = (check: CheckRunState) => (status === "in_progress" ? setDeadlineOp(check, transition.at + jobMs) : clearDeadlineOp(check));
+  const deadlineOp = (check: CheckRunState) =>
+    status === "in_progress" ? setDeadlineOp(check, transition.at + jobMs) : clearDeadlineOp(check);
 
   const ops: WriteOp[] = [];
   if (transition.runId !== "") {

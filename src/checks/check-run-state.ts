@@ -29,7 +29,11 @@ export function wantCheckRunOps(outbox: Outbox, state: CheckRunState, now: numbe
 }
 
 /** Schedules GitHub to follow the wanted state already stored (after a label makes checks shown). */
-export function syncCheckRunOps(outbox: Outbox, state: Pick<CheckRunState, "upstream" | "sha" | "name">, now: number): WriteOp[] {
+export function syncCheckRunOps(
+  outbox: Outbox,
+  state: Pick<CheckRunState, "upstream" | "sha" | "name">,
+  now: number,
+): WriteOp[] {
   // One task per check run: decisions made before its turn coalesce into it (the task writes the
   // wanted state current when it runs), so they cost one write. A decision made while it runs makes
   // it run again (Outbox.complete), never lost.
@@ -51,5 +55,12 @@ export function isUnfinished(state: CheckRunState | null): state is CheckRunStat
 /** SPEC §3: a new head SHA ends the old SHA's unfinished check runs. Pure; null when already finished. */
 export function supersededState(state: CheckRunState | null, now: number): CheckRunState | null {
   if (!isUnfinished(state)) return null;
-  return { ...state, status: "completed", conclusion: "cancelled", title: "superseded", summary: "A newer commit was pushed to the pull request.", at: now };
+  return {
+    ...state,
+    status: "completed",
+    conclusion: "cancelled",
+    title: "superseded",
+    summary: "A newer commit was pushed to the pull request.",
+    at: now,
+  };
 }

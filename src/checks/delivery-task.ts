@@ -30,11 +30,20 @@ export interface DeliveryTaskRun<K extends TaskKind> {
 }
 
 /** The delivery's task of this kind: its id names the delivery, so a redelivery cannot double it. */
-export function deliveryTaskOps<K extends TaskKind>(outbox: Outbox, kind: K, deliveryId: string, data: TaskData[K], now: number): WriteOp[] {
+export function deliveryTaskOps<K extends TaskKind>(
+  outbox: Outbox,
+  kind: K,
+  deliveryId: string,
+  data: TaskData[K],
+  now: number,
+): WriteOp[] {
   return outbox.enqueueOps({ id: `${kind}:${deliveryId}`, kind, data }, now);
 }
 
-export function deliveryTask<K extends TaskKind>(deps: DeliveryTaskDeps, work: (run: DeliveryTaskRun<K>) => Promise<void>): TaskHandler<K> {
+export function deliveryTask<K extends TaskKind>(
+  deps: DeliveryTaskDeps,
+  work: (run: DeliveryTaskRun<K>) => Promise<void>,
+): TaskHandler<K> {
   const config = async () => {
     const loaded = await deps.config.get();
     if (loaded === null) throw new Error("relay config not loaded yet");

@@ -23,7 +23,12 @@ export function rerunDownstreamTask(deps: RerunDownstreamDeps): TaskHandler<type
       const runId = Number(task.data.runId);
       const [owner, repo] = downstream.split("/");
       const octokit = await deps.github.forRepo(downstream, { actions: "write" });
-      await octokit.request(`POST /repos/{owner}/{repo}/actions/runs/{run_id}/${mode}`, { owner, repo, run_id: runId, request: { signal: context?.signal, pacingWaitMs: OUTBOX_WRITE_WAIT_MS } });
+      await octokit.request(`POST /repos/{owner}/{repo}/actions/runs/{run_id}/${mode}`, {
+        owner,
+        repo,
+        run_id: runId,
+        request: { signal: context?.signal, pacingWaitMs: OUTBOX_WRITE_WAIT_MS },
+      });
       deps.log.info({ downstream, runId, mode }, "downstream run re-run");
     },
   };

@@ -33,7 +33,13 @@ export async function supersedeCheckRuns(relay: SupersedeDeps, head: PullRequest
       const key = checkKey(record.upstream.repo, record.upstream.sha, name);
       const raw = await readRawWantedCheckRun(relay.store, key);
       const next = supersededState(parseCheckRunState(raw), now);
-      if (next && (await writeIfWantedCheckRunIs(relay.store, key, raw, [...wantCheckRunOps(relay.outbox, next, now), clearDeadlineOp(next)]))) {
+      if (
+        next &&
+        (await writeIfWantedCheckRunIs(relay.store, key, raw, [
+          ...wantCheckRunOps(relay.outbox, next, now),
+          clearDeadlineOp(next),
+        ]))
+      ) {
         ended += 1;
       }
     }

@@ -1,7 +1,14 @@
 import type { JobTransition } from "../jobs/job-transition";
 import type { RelayConfig } from "../config/types";
 import type { Outbox } from "../outbox/outbox";
-import { parseCheckRunState, readDownstreamRun, readRawWantedCheckRun, writeIfWantedCheckRunIs, type CheckRunState, type DownstreamRun } from "../records/check-runs";
+import {
+  parseCheckRunState,
+  readDownstreamRun,
+  readRawWantedCheckRun,
+  writeIfWantedCheckRunIs,
+  type CheckRunState,
+  type DownstreamRun,
+} from "../records/check-runs";
 import { clearDeadlineOp, deadlineOf } from "../records/deadlines";
 import { readDispatch, type DispatchRecord } from "../records/dispatches";
 import type { Store } from "../store/store";
@@ -19,7 +26,13 @@ export interface CheckTimeoutDeps {
  * Acts on one check key as the timeout sweep (src/timeouts) claims them, with the score it claimed it
  * with; true when it concluded the check run (its writes are outbox tasks).
  */
-export async function timeOutCheckRun(relay: CheckTimeoutDeps, config: RelayConfig, key: string, leasedScore: number, now: number): Promise<boolean> {
+export async function timeOutCheckRun(
+  relay: CheckTimeoutDeps,
+  config: RelayConfig,
+  key: string,
+  leasedScore: number,
+  now: number,
+): Promise<boolean> {
   const raw = await readRawWantedCheckRun(relay.store, key);
   // Read after the wanted state: a decision that re-queued the check since the claim set a new
   // deadline (a new score), and that state is not the one that timed out.
@@ -38,7 +51,12 @@ export async function timeOutCheckRun(relay: CheckTimeoutDeps, config: RelayConf
 }
 
 /** The transition a timeout is: from where the check run stands to TIMED_OUT. Pure. */
-export function timedOutTransition(record: DispatchRecord, want: CheckRunState, run: DownstreamRun | null, now: number): JobTransition {
+export function timedOutTransition(
+  record: DispatchRecord,
+  want: CheckRunState,
+  run: DownstreamRun | null,
+  now: number,
+): JobTransition {
   const pickedUp = want.status !== "queued";
   return {
     dispatch: record,

@@ -67,7 +67,10 @@ export function syncCheckRunTask(deps: SyncCheckRunDeps): TaskHandler<typeof CHE
         const want = (await readWantedCheckRun(deps.store, key)) ?? first;
         const known = await writeCheckRun(deps, key, want, context?.signal);
         await storeKnownCheckRun(deps.store, key, known);
-        deps.log.debug({ check: want.name, sha: want.sha, status: want.status, conclusion: want.conclusion, checkRunId: known.id }, "check run written");
+        deps.log.debug(
+          { check: want.name, sha: want.sha, status: want.status, conclusion: want.conclusion, checkRunId: known.id },
+          "check run written",
+        );
       } finally {
         await unlockCheckRun(deps.store, key, task.id).catch(() => undefined);
       }
@@ -75,7 +78,12 @@ export function syncCheckRunTask(deps: SyncCheckRunDeps): TaskHandler<typeof CHE
   };
 }
 
-async function writeCheckRun(deps: SyncCheckRunDeps, key: string, want: CheckRunState, signal: AbortSignal | undefined): Promise<KnownCheckRun> {
+async function writeCheckRun(
+  deps: SyncCheckRunDeps,
+  key: string,
+  want: CheckRunState,
+  signal: AbortSignal | undefined,
+): Promise<KnownCheckRun> {
   const [owner, repo] = want.upstream.split("/");
   const octokit = await deps.github.forRepo(want.upstream, { checks: "write" });
   let known = await readKnownCheckRun(deps.store, key);
@@ -92,11 +100,14 @@ async function writeCheckRun(deps: SyncCheckRunDeps, key: string, want: CheckRun
       per_page: 100,
       request: { signal },
     });
-    const own = (data.check_runs as ListedCheckRun[]).filter((r) => r.external_id === want.externalId).sort((a, b) => b.id - a.id)[0];
+    const own = (data.check_runs as ListedCheckRun[])
+      .filter((r) => r.external_id === want.externalId)
+      .sort((a, b) => b.id - a.id)[0];
     known = own ? { id: own.id, completed: own.status === "completed" } : null;
   }
   const fields = {
-    details_url: want.detailsUrl ?? (await runUrl(deps.store, want.requestId)) ?? `${deps.publicUrl}/relay/?sha=${want.sha}`,
+    details_url:
+      want.detailsUrl ?? (await runUrl(deps.store, want.requestId)) ?? `${deps.publicUrl}/relay/?sha=${want.sha}`,
     external_id: want.externalId,
     ...(want.status === "completed"
       ? { conclusion: want.conclusion ?? "neutral", completed_at: new Date(want.at).toISOString() }
@@ -105,11 +116,24 @@ async function writeCheckRun(deps: SyncCheckRunDeps, key: string, want: CheckRun
   };
   // A finished check run that must run again (a re-run) is a new check run, as GitHub's UI expects.
   if (known !== null && !(known.completed && want.status !== "completed")) {
-    await octokit.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", { owner, repo, check_run_id: known.id, ...fields, request: { signal, pacingWaitMs: OUTBOX_WRITE_WAIT_MS } });
+    await octokit.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", {
+      owner,
+      repo,
+      check_run_id: known.id,
+      ...fields,
+      request: { signal, pacingWaitMs: OUTBOX_WRITE_WAIT_MS },
+    });
     return { id: known.id, completed: want.status === "completed" };
   }
   try {
-    const { data } = await octokit.request("POST /repos/{owner}/{repo}/check-runs", { owner, repo, name: want.name, head_sha: want.sha, ...fields, request: { signal, pacingWaitMs: OUTBOX_WRITE_WAIT_MS } });
+    const { data } = await octokit.request("POST /repos/{owner}/{repo}/check-runs", {
+      owner,
+      repo,
+      name: want.name,
+      head_sha: want.sha,
+      ...fields,
+      request: { signal, pacingWaitMs: OUTBOX_WRITE_WAIT_MS },
+    });
     return { id: data.id, completed: want.status === "completed" };
   } catch (error) {
     // Put off for its write slot, the create was never sent: its next turn needs no look-up either.

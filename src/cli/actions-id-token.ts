@@ -13,7 +13,11 @@ export class IdTokenUnavailable extends Error {
  * Asks the Actions runtime for an OIDC token with `audience` (the job needs `id-token: write`).
  * The request URL already carries a query string; the audience is appended to it.
  */
-export async function fetchActionsIdToken(env: NodeJS.ProcessEnv, audience: string, fetchImpl: typeof fetch = fetch): Promise<string> {
+export async function fetchActionsIdToken(
+  env: NodeJS.ProcessEnv,
+  audience: string,
+  fetchImpl: typeof fetch = fetch,
+): Promise<string> {
   const url = env.ACTIONS_ID_TOKEN_REQUEST_URL;
   const requestToken = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
   if (!url || !requestToken) throw new IdTokenUnavailable("id-token-permission-missing");

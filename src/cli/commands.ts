@@ -6,4 +6,13 @@ import { brokerCommand, callbackCommand, prPreflightCommand } from "./runner-com
 import { dlqCommand, workerCommand } from "./worker-command";
 
 /** Every `ci-relay` command, in the order `--help` lists them. */
-export const COMMANDS: readonly CliCommand[] = [brokerCommand, prPreflightCommand, callbackCommand, workerCommand, dlqCommand, replayCommand, doctorCommand, levelsCommand];
+export const COMMANDS: readonly CliCommand[] = [
+  brokerCommand,
+  prPreflightCommand,
+  callbackCommand,
+  workerCommand,
+  dlqCommand,
+  replayCommand,
+  doctorCommand,
+  levelsCommand,
+];

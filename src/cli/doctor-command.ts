@@ -12,25 +12,39 @@ import { parseCommandArgs } from "./option-table";
 import { withDotEnv } from "./read-dot-env";
 
 const OPTIONS = {
-  json: { type: "boolean", help: 'print {"ok", "repo", "findings": [{check, ok, detail, fix}]} as one JSON line instead' },
+  json: {
+    type: "boolean",
+    help: 'print {"ok", "repo", "findings": [{check, ok, detail, fix}]} as one JSON line instead',
+  },
 } as const;
 
 const REPO_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 
 /** The relay config the server would load: RELAY_CONFIG, else ALLOWLIST_URL, else ./relay.yml. */
 async function readRelayConfig(env: NodeJS.ProcessEnv, github: DoctorGitHub): Promise<RelayConfig> {
-  const location = resolveConfigLocation({ relayConfig: env.RELAY_CONFIG, allowlistUrl: env.ALLOWLIST_URL }, process.cwd());
+  const location = resolveConfigLocation(
+    { relayConfig: env.RELAY_CONFIG, allowlistUrl: env.ALLOWLIST_URL },
+    process.cwd(),
+  );
   let text: string;
   if (location.kind === "local") {
     text = await readFile(location.path, "utf8").catch(() => {
-      throw new UsageError(location.via === "default" ? "RELAY_CONFIG" : location.via, `${location.display} cannot be read`);
+      throw new UsageError(
+        location.via === "default" ? "RELAY_CONFIG" : location.via,
+        `${location.display} cannot be read`,
+      );
     });
   } else {
     const { owner, repo, path, ref } = location.file;
     const installation = await github.installation(`${owner}/${repo}`);
-    if (!installation) throw new UsageError(location.via, `the app is not installed on ${owner}/${repo}, where the config lives`);
+    if (!installation)
+      throw new UsageError(location.via, `the app is not installed on ${owner}/${repo}, where the config lives`);
     const token = await github.readToken(installation.id, `${owner}/${repo}`);
-    text = await github.fileText(`${owner}/${repo}`, ref === undefined ? path : `${path}?ref=${encodeURIComponent(ref)}`, token);
+    text = await github.fileText(
+      `${owner}/${repo}`,
+      ref === undefined ? path : `${path}?ref=${encodeURIComponent(ref)}`,
+      token,
+    );
   }
   return parseRelayConfig(text, { upstreamRepo: env.UPSTREAM_REPO, source: location.display });
 }
@@ -71,7 +85,8 @@ function printFindings(findings: Finding[], io: CliIo): void {
  */
 export const doctorCommand: CliCommand = {
   name: "doctor",
-  summary: "check a downstream repository: config entry and level, installation and permissions, workflow, id-token, action",
+  summary:
+    "check a downstream repository: config entry and level, installation and permissions, workflow, id-token, action",
   synopsis: "<owner/repo>",
   options: OPTIONS,
   environment: {
@@ -92,7 +107,8 @@ export const doctorCommand: CliCommand = {
     try {
       const { values, positionals } = parseCommandArgs("doctor", argv, OPTIONS);
       json = values.json ?? false;
-      if (positionals.length !== 1 || !REPO_NAME.test(positionals[0])) throw new UsageError("<owner/repo>", "exactly one repository, e.g. octo-org/downstream");
+      if (positionals.length !== 1 || !REPO_NAME.test(positionals[0]))
+        throw new UsageError("<owner/repo>", "exactly one repository, e.g. octo-org/downstream");
       repo = positionals[0];
       findings = await examine(repo, withDotEnv(io.env), io);
     } catch (error) {
@@ -105,7 +121,9 @@ export const doctorCommand: CliCommand = {
         return EXIT.failed;
       }
       if (error instanceof GitHubAnswerError) {
-        io.error(`ci-relay: ${error.message}${error.status === 401 ? " (APP_ID and PRIVATE_KEY do not match an app)" : ""}`);
+        io.error(
+          `ci-relay: ${error.message}${error.status === 401 ? " (APP_ID and PRIVATE_KEY do not match an app)" : ""}`,
+        );
         return EXIT.failed;
       }
       throw error;

@@ -3,7 +3,8 @@ import type { OptionSpec } from "./option-table";
 
 const EXIT_CODES = "exit codes: 0 ok, 1 refused or failed, 2 usage";
 
-const optionWord = (name: string, spec: OptionSpec) => (spec.type === "string" ? `--${name} <${spec.arg ?? "value"}>` : `--${name}`);
+const optionWord = (name: string, spec: OptionSpec) =>
+  spec.type === "string" ? `--${name} <${spec.arg ?? "value"}>` : `--${name}`;
 
 const columns = (rows: [string, string][]) => {
   const width = Math.max(0, ...rows.map(([left]) => left.length));
@@ -32,7 +33,16 @@ export function formatCommandHelp(command: CliCommand): string {
     command.summary,
     ...(command.arguments ? ["", "arguments:", ...columns(Object.entries(command.arguments))] : []),
     ...(options.length > 0
-      ? ["", "options:", ...columns(options.map(([name, spec]) => [optionWord(name, spec), spec.default === undefined ? spec.help : `${spec.help} (default ${spec.default})`]))]
+      ? [
+          "",
+          "options:",
+          ...columns(
+            options.map(([name, spec]) => [
+              optionWord(name, spec),
+              spec.default === undefined ? spec.help : `${spec.help} (default ${spec.default})`,
+            ]),
+          ),
+        ]
       : []),
     ...(environment.length > 0 ? ["", "environment:", ...columns(environment)] : []),
     "",

@@ -12,9 +12,20 @@ import { parseCommandArgs } from "./option-table";
 import { withDotEnv } from "./read-dot-env";
 
 const OPTIONS = {
-  plan: { type: "boolean", help: "print the allowlist change the evidence suggests (required: levels only plans, it never writes)" },
-  url: { type: "string", arg: "url", help: "the relay's base URL (default $CI_RELAY_URL, else http://localhost:$PORT, PORT default 3000)" },
-  config: { type: "string", arg: "path", help: "the config file to plan for (default $RELAY_CONFIG, else ./relay.yml)" },
+  plan: {
+    type: "boolean",
+    help: "print the allowlist change the evidence suggests (required: levels only plans, it never writes)",
+  },
+  url: {
+    type: "string",
+    arg: "url",
+    help: "the relay's base URL (default $CI_RELAY_URL, else http://localhost:$PORT, PORT default 3000)",
+  },
+  config: {
+    type: "string",
+    arg: "path",
+    help: "the config file to plan for (default $RELAY_CONFIG, else ./relay.yml)",
+  },
 } as const;
 
 const percentiles = z.object({ p50: z.number().nullable(), p95: z.number().nullable() });
@@ -38,20 +49,31 @@ const evidenceAnswer = z.object({
 /** A local file: the plan is a diff of a file the operator edits and commits (a `github:` source is a checkout away). */
 function configPath(option: string | undefined, env: NodeJS.ProcessEnv): string {
   const path = option ?? env.RELAY_CONFIG ?? "relay.yml";
-  if (isGithubConfigRef(path)) throw new UsageError(option === undefined ? "RELAY_CONFIG" : "--config", "names a file on GitHub: check it out and pass --config <path>");
+  if (isGithubConfigRef(path))
+    throw new UsageError(
+      option === undefined ? "RELAY_CONFIG" : "--config",
+      "names a file on GitHub: check it out and pass --config <path>",
+    );
   return path;
 }
 
 /** The relay's evidence over the file's window, so the plan judges the record the file's thresholds speak of. */
-async function readEvidence(io: CliIo, url: string, windowDays: number): Promise<{ windowDays: number; downstreams: DownstreamEvidence[] }> {
+async function readEvidence(
+  io: CliIo,
+  url: string,
+  windowDays: number,
+): Promise<{ windowDays: number; downstreams: DownstreamEvidence[] }> {
   let response: Response;
   try {
-    response = await io.fetch(`${url}/relay/v1/downstreams?window_days=${windowDays}`, { signal: AbortSignal.timeout(30_000) });
+    response = await io.fetch(`${url}/relay/v1/downstreams?window_days=${windowDays}`, {
+      signal: AbortSignal.timeout(30_000),
+    });
   } catch {
     throw new UsageError("--url", `${url} could not be reached`);
   }
   const parsed = response.ok ? evidenceAnswer.safeParse(await response.json().catch(() => null)) : null;
-  if (!parsed?.success) throw new UsageError("--url", `${url}/relay/v1/downstreams answered ${response.status} without the level evidence`);
+  if (!parsed?.success)
+    throw new UsageError("--url", `${url}/relay/v1/downstreams answered ${response.status} without the level evidence`);
   return parsed.data;
 }
 
@@ -66,7 +88,8 @@ function explain(change: LevelChange): string {
  */
 export const levelsCommand: CliCommand = {
   name: "levels",
-  summary: "print the level changes (promote/demote) a relay's evidence suggests, as a diff of the config; never writes it",
+  summary:
+    "print the level changes (promote/demote) a relay's evidence suggests, as a diff of the config; never writes it",
   synopsis: "--plan",
   options: OPTIONS,
   environment: {
@@ -75,13 +98,15 @@ export const levelsCommand: CliCommand = {
     RELAY_CONFIG: "the config file when --config is not given (default ./relay.yml)",
     UPSTREAM_REPO: "compat: the upstream of a CRCR allowlist (which has no levels: thresholds, so nothing to plan)",
   },
-  output: "one `# ` line per suggested change and per downstream left alone, then a unified diff of the config file (none when nothing changes)",
+  output:
+    "one `# ` line per suggested change and per downstream left alone, then a unified diff of the config file (none when nothing changes)",
   run: async (argv: string[], io: CliIo) => {
     let request: { url: string; path: string; upstreamRepo: string | undefined };
     try {
       const { values, positionals } = parseCommandArgs("levels", argv, OPTIONS);
       if (positionals.length > 0) throw new UsageError(positionals[0], "levels takes no arguments");
-      if (!values.plan) throw new UsageError("--plan", "required: levels only prints a plan, it never changes the config");
+      if (!values.plan)
+        throw new UsageError("--plan", "required: levels only prints a plan, it never changes the config");
       const env = withDotEnv(io.env);
       const url = (values.url ?? env.CI_RELAY_URL ?? `http://localhost:${env.PORT ?? "3000"}`).replace(/\/+$/, "");
       if (!URL.canParse(url)) throw new UsageError("--url", "not a URL");
@@ -99,7 +124,9 @@ export const levelsCommand: CliCommand = {
       const config = parseRelayConfig(text, { upstreamRepo: request.upstreamRepo, source: request.path });
       const evidence = await readEvidence(io, request.url, config.levels.windowDays);
       const plan = planLevelChanges(config.downstreams, config.levels, evidence.downstreams);
-      io.print(`# evidence of the last ${evidence.windowDays} days from ${request.url}; thresholds from ${request.path}`);
+      io.print(
+        `# evidence of the last ${evidence.windowDays} days from ${request.url}; thresholds from ${request.path}`,
+      );
       for (const change of plan.changes) io.print(explain(change));
       for (const note of plan.notes) io.print(`# ${note}`);
       const moves = plan.changes.flatMap(({ repo, to }) => (to === "L3" ? [] : [{ repo, to }]));

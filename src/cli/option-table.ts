@@ -16,7 +16,9 @@ export interface OptionSpec {
 
 export type OptionTable = Readonly<Record<string, OptionSpec>>;
 
-export type ParsedArgs<T extends OptionTable> = ReturnType<typeof parseArgs<{ options: T; allowPositionals: true; strict: true }>>;
+export type ParsedArgs<T extends OptionTable> = ReturnType<
+  typeof parseArgs<{ options: T; allowPositionals: true; strict: true }>
+>;
 
 /** `parseArgs`, with its refusals turned into one-line usage errors naming the option. */
 export function parseCommandArgs<T extends OptionTable>(command: string, argv: string[], options: T): ParsedArgs<T> {

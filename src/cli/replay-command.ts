@@ -6,9 +6,21 @@ import { parseCommandArgs } from "./option-table";
 import { withDotEnv } from "./read-dot-env";
 
 const OPTIONS = {
-  url: { type: "string", arg: "url", help: "where to post (default http://localhost:$PORT/api/github/webhooks, PORT default 3000)" },
-  secret: { type: "string", arg: "secret", help: "signing secret (default $WEBHOOK_SECRET, else WEBHOOK_SECRET in ./.env); prefer the variable: arguments show in ps" },
-  delivery: { type: "string", arg: "id", help: "X-GitHub-Delivery to send, e.g. the recorded one to test redelivery (default: a new UUID)" },
+  url: {
+    type: "string",
+    arg: "url",
+    help: "where to post (default http://localhost:$PORT/api/github/webhooks, PORT default 3000)",
+  },
+  secret: {
+    type: "string",
+    arg: "secret",
+    help: "signing secret (default $WEBHOOK_SECRET, else WEBHOOK_SECRET in ./.env); prefer the variable: arguments show in ps",
+  },
+  delivery: {
+    type: "string",
+    arg: "id",
+    help: "X-GitHub-Delivery to send, e.g. the recorded one to test redelivery (default: a new UUID)",
+  },
 } as const;
 
 /**
@@ -74,7 +86,16 @@ export const replayCommand: CliCommand = {
     } catch {
       // Probot answers some deliveries with plain text ("ok"); shown as it is.
     }
-    io.print(JSON.stringify({ ok: response.ok, status: response.status, event: request.event, delivery: request.delivery, bytes: request.body.length, answer }));
+    io.print(
+      JSON.stringify({
+        ok: response.ok,
+        status: response.status,
+        event: request.event,
+        delivery: request.delivery,
+        bytes: request.body.length,
+        answer,
+      }),
+    );
     if (response.ok) return EXIT.ok;
     io.error(`ci-relay: the relay answered ${response.status}`);
     return EXIT.failed;

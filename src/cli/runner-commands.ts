@@ -22,7 +22,13 @@ const CALLER_ENV = {
   CI_RELAY_QUEUE_ID: "caller.queueId in the request and audit record (optional)",
 } as const;
 
-const REQUEST_ID = { "request-id": { type: "string", arg: "uuid", help: "the request's id; a retried live write with the same id writes once (default: a new one)" } } as const;
+const REQUEST_ID = {
+  "request-id": {
+    type: "string",
+    arg: "uuid",
+    help: "the request's id; a retried live write with the same id writes once (default: a new one)",
+  },
+} as const;
 
 const BROKER_OPTIONS = {
   repo: { type: "string", arg: "o/r", help: "target repository (required)" },
@@ -53,7 +59,12 @@ const CALLBACK_OPTIONS = {
   status: { type: "string", arg: "in_progress|completed", help: "the job's state (required)" },
   conclusion: { type: "string", arg: "c", help: "success, failure, cancelled, skipped, timed_out… (with completed)" },
   "job-name": { type: "string", arg: "name", help: "the job reported (default $GITHUB_JOB)" },
-  scope: { type: "string", arg: "job|run", help: "run: the report that concludes the downstream's check", default: "job" },
+  scope: {
+    type: "string",
+    arg: "job|run",
+    help: "run: the report that concludes the downstream's check",
+    default: "job",
+  },
   summary: { type: "string", arg: "text", help: "shown on the check run" },
   "artifact-url": { type: "string", arg: "url", help: "link to the job's artifacts" },
   "test-results": { type: "string", arg: "json", help: 'e.g. {"passed":10,"failed":0,"skipped":1}' },
@@ -76,7 +87,15 @@ interface Post {
 
 /** What a refused invocation prints: the SPEC §5 body on stdout (machines read it), one line on stderr. */
 function refuse(io: CliIo, error: UsageError, failureKind = "validation-failed"): number {
-  io.print(JSON.stringify({ ok: false, failureKind, runnerDisposition: "business-failed", retryable: false, message: error.message }));
+  io.print(
+    JSON.stringify({
+      ok: false,
+      failureKind,
+      runnerDisposition: "business-failed",
+      retryable: false,
+      message: error.message,
+    }),
+  );
   io.error(`ci-relay: ${error.message}`);
   return EXIT.usage;
 }
@@ -93,7 +112,9 @@ async function runRunnerCommand(plan: () => Promise<Post | null>, io: CliIo): Pr
   }
   if (post === null) {
     io.print(JSON.stringify(BROKER_NEEDED));
-    io.error("ci-relay: CI_RELAY_URL: not set, so there is no relay to ask (the CLI never falls back to a GitHub token)");
+    io.error(
+      "ci-relay: CI_RELAY_URL: not set, so there is no relay to ask (the CLI never falls back to a GitHub token)",
+    );
     return EXIT.failed;
   }
   let token: string;
@@ -101,7 +122,15 @@ async function runRunnerCommand(plan: () => Promise<Post | null>, io: CliIo): Pr
     token = await fetchActionsIdToken(io.env, post.audience, io.fetch);
   } catch (error) {
     if (!(error instanceof IdTokenUnavailable)) throw error;
-    io.print(JSON.stringify({ ok: false, failureKind: "auth-missing", degradedReason: error.reason, runnerDisposition: "infra-blocked", message: error.message }));
+    io.print(
+      JSON.stringify({
+        ok: false,
+        failureKind: "auth-missing",
+        degradedReason: error.reason,
+        runnerDisposition: "infra-blocked",
+        message: error.message,
+      }),
+    );
     io.error(`ci-relay: ${error.message}`);
     return EXIT.failed;
   }
@@ -118,12 +147,31 @@ async function send(plan: Post, token: string, io: CliIo): Promise<number> {
     });
     const text = await response.text();
     const answer = parseAnswer(text);
-    io.print(JSON.stringify(answer ?? { ok: false, failureKind: "upstream-invalid-response", runnerDisposition: "infra-blocked", status: response.status }));
+    io.print(
+      JSON.stringify(
+        answer ?? {
+          ok: false,
+          failureKind: "upstream-invalid-response",
+          runnerDisposition: "infra-blocked",
+          status: response.status,
+        },
+      ),
+    );
     if (response.ok && answer?.ok === true) return EXIT.ok;
-    io.error(`ci-relay: the relay refused: ${typeof answer?.failureKind === "string" ? answer.failureKind : `HTTP ${response.status}`}`);
+    io.error(
+      `ci-relay: the relay refused: ${typeof answer?.failureKind === "string" ? answer.failureKind : `HTTP ${response.status}`}`,
+    );
     return EXIT.failed;
   } catch {
-    io.print(JSON.stringify({ ok: false, failureKind: "github-egress-failed", degradedReason: "relay-unreachable", runnerDisposition: "infra-blocked", retryable: true }));
+    io.print(
+      JSON.stringify({
+        ok: false,
+        failureKind: "github-egress-failed",
+        degradedReason: "relay-unreachable",
+        runnerDisposition: "infra-blocked",
+        retryable: true,
+      }),
+    );
     io.error(`ci-relay: CI_RELAY_URL: ${plan.url} could not be reached`);
     return EXIT.failed;
   }
@@ -132,7 +180,9 @@ async function send(plan: Post, token: string, io: CliIo): Promise<number> {
 function parseAnswer(text: string): Record<string, unknown> | null {
   try {
     const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+    return value !== null && typeof value === "object" && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null;
   } catch {
     return null;
   }
@@ -142,7 +192,11 @@ class UnknownOperation extends UsageError {}
 
 const relayUrlOf = (env: NodeJS.ProcessEnv) => env.CI_RELAY_URL?.replace(/\/+$/, "") || undefined;
 const brokerAudienceOf = (env: NodeJS.ProcessEnv) => env.CI_RELAY_BROKER_AUDIENCE || "ci-relay-broker";
-const callerOf = (env: NodeJS.ProcessEnv) => ({ plane: "ci", taskId: env.CI_RELAY_TASK_ID ?? null, queueId: env.CI_RELAY_QUEUE_ID ?? null });
+const callerOf = (env: NodeJS.ProcessEnv) => ({
+  plane: "ci",
+  taskId: env.CI_RELAY_TASK_ID ?? null,
+  queueId: env.CI_RELAY_QUEUE_ID ?? null,
+});
 
 export const brokerCommand: CliCommand = {
   name: "broker",
@@ -161,12 +215,19 @@ export const brokerCommand: CliCommand = {
     runRunnerCommand(async () => {
       const { values, positionals } = parseCommandArgs("broker", argv, BROKER_OPTIONS);
       const [operation, ...rest] = positionals;
-      if (!operation || rest.length > 0) throw new UsageError("<operation>", `exactly one is needed, one of ${OPERATION_NAMES.join(", ")}`);
+      if (!operation || rest.length > 0)
+        throw new UsageError("<operation>", `exactly one is needed, one of ${OPERATION_NAMES.join(", ")}`);
       if (!(OPERATION_NAMES as string[]).includes(operation)) {
-        throw new UnknownOperation("<operation>", `operation-not-allowed: ${operation} is not one of ${OPERATION_NAMES.join(", ")}`);
+        throw new UnknownOperation(
+          "<operation>",
+          `operation-not-allowed: ${operation} is not one of ${OPERATION_NAMES.join(", ")}`,
+        );
       }
       if (values["dry-run"] && values.live) throw new UsageError("--live", "excludes --dry-run");
-      const fields = values["json-fields"]?.split(",").map((field) => field.trim()).filter(Boolean);
+      const fields = values["json-fields"]
+        ?.split(",")
+        .map((field) => field.trim())
+        .filter(Boolean);
       const params: Record<string, unknown> = {
         number: values.number === undefined ? undefined : integer(values.number, "--number"),
         jsonFields: fields,
@@ -213,7 +274,9 @@ export const prPreflightCommand: CliCommand = {
         includePushDryRun: values["include-push-dry-run"] ?? false,
       };
       const relayUrl = relayUrlOf(io.env);
-      return relayUrl ? { url: `${relayUrl}/relay/v1/github/pr-preflight`, audience: brokerAudienceOf(io.env), body } : null;
+      return relayUrl
+        ? { url: `${relayUrl}/relay/v1/github/pr-preflight`, audience: brokerAudienceOf(io.env), body }
+        : null;
     }, io),
 };
 
@@ -226,7 +289,8 @@ export const callbackCommand: CliCommand = {
   environment: {
     GITHUB_EVENT_PATH: "the dispatch event (required): its client_payload.relay holds callback_url and callback_token",
     CI_RELAY_URL: "used only when the event carries no callback_url",
-    CI_RELAY_CALLBACK_AUDIENCE: "aud of the OIDC token asked for (default ci-relay-callback; the relay's CALLBACK_AUDIENCE)",
+    CI_RELAY_CALLBACK_AUDIENCE:
+      "aud of the OIDC token asked for (default ci-relay-callback; the relay's CALLBACK_AUDIENCE)",
     ...RUNTIME_ENV,
     GITHUB_SERVER_URL: "with GITHUB_REPOSITORY and GITHUB_RUN_ID, the run's link (set by GitHub Actions)",
     GITHUB_REPOSITORY: "the repository running the job (set by GitHub Actions)",
@@ -243,7 +307,8 @@ export const callbackCommand: CliCommand = {
       const status = required(values.status, "--status");
       const env = io.env;
       const eventPath = env.GITHUB_EVENT_PATH;
-      if (!eventPath) throw new UsageError("GITHUB_EVENT_PATH", "not set: callback runs inside a repository_dispatch job");
+      if (!eventPath)
+        throw new UsageError("GITHUB_EVENT_PATH", "not set: callback runs inside a repository_dispatch job");
       const event = (await readFile(eventPath, "utf8").then(
         (text) => jsonOption(text, "GITHUB_EVENT_PATH"),
         () => {
@@ -254,7 +319,10 @@ export const callbackCommand: CliCommand = {
       const relay = (payload.relay ?? {}) as { callback_url?: string; callback_token?: string };
       const url = relay.callback_url ?? (relayUrlOf(env) ? `${relayUrlOf(env)}/relay/v1/callback` : undefined);
       if (!url) return null;
-      const runUrl = env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined;
+      const runUrl =
+        env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
+          ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
+          : undefined;
       const now = new Date().toISOString();
       return {
         url,
@@ -275,7 +343,8 @@ export const callbackCommand: CliCommand = {
             job_name: values["job-name"] ?? env.GITHUB_JOB,
             started_at: status === "in_progress" ? now : undefined,
             completed_at: status === "completed" ? now : null,
-            test_results: values["test-results"] === undefined ? undefined : jsonOption(values["test-results"], "--test-results"),
+            test_results:
+              values["test-results"] === undefined ? undefined : jsonOption(values["test-results"], "--test-results"),
             artifact_url: values["artifact-url"],
             summary: values.summary,
           },

@@ -11,15 +11,26 @@ import type { CliIo } from "./cli-io";
 import { EXIT, UsageError } from "./cli-io";
 import { parseCommandArgs, type OptionTable, type ParsedArgs } from "./option-table";
 
-const GROUP = { group: { type: "string", arg: "name", help: "consumer group (default relay-workers:<runs-on>, else relay-workers)" } } as const;
+const GROUP = {
+  group: { type: "string", arg: "name", help: "consumer group (default relay-workers:<runs-on>, else relay-workers)" },
+} as const;
 
 const WORKER_OPTIONS = {
   exec: { type: "string", arg: "command", help: "the job command; its exit code is the result (required)" },
   ...GROUP,
   consumer: { type: "string", arg: "name", help: "this worker's name in the group (default <host>-<pid>)" },
   "runs-on": { type: "string", arg: "label", help: "take only job requests for this runs_on label" },
-  "idle-ms": { type: "string", arg: "ms", help: "a pending entry idle this long is claimed by another worker", default: "60000" },
-  "details-url": { type: "string", arg: "template", help: "check-run link while the job runs; {request_id} and {job_id} are filled in" },
+  "idle-ms": {
+    type: "string",
+    arg: "ms",
+    help: "a pending entry idle this long is claimed by another worker",
+    default: "60000",
+  },
+  "details-url": {
+    type: "string",
+    arg: "template",
+    help: "check-run link while the job runs; {request_id} and {job_id} are filled in",
+  },
 } as const satisfies OptionTable;
 
 const DLQ_OPTIONS = {
@@ -37,8 +48,15 @@ const QUEUE_ENV = {
  * limit), which is tried again from 0.2 s, backing off to every 5 s. The `dlq` commands answer an
  * operator, so they fail after one more attempt instead of hanging.
  */
-const WORKER_REDIS: RedisOptions = { maxRetriesPerRequest: null, retryStrategy: (attempt) => Math.min(attempt * 200, 5_000) };
-const DLQ_REDIS: RedisOptions = { maxRetriesPerRequest: 1, connectTimeout: 2_000, retryStrategy: (attempt) => Math.min(attempt * 100, 500) };
+const WORKER_REDIS: RedisOptions = {
+  maxRetriesPerRequest: null,
+  retryStrategy: (attempt) => Math.min(attempt * 200, 5_000),
+};
+const DLQ_REDIS: RedisOptions = {
+  maxRetriesPerRequest: 1,
+  connectTimeout: 2_000,
+  retryStrategy: (attempt) => Math.min(attempt * 100, 500),
+};
 /** After SIGTERM the loop has this long to hand back its job; then the connection is cut, which ends any wait on Redis. */
 const STOP_GRACE_MS = 5_000;
 
@@ -61,11 +79,13 @@ async function runWorkerCommand(argv: string[], io: CliIo): Promise<number> {
   try {
     parsed = parseCommandArgs(command, argv, command === "dlq" ? DLQ_OPTIONS : WORKER_OPTIONS) as typeof parsed;
     const read = envSchema.safeParse(io.env);
-    if (!read.success) throw new UsageError("REDIS_URL", io.env.REDIS_URL ? read.error.issues[0].message : `required for ${command}`);
+    if (!read.success)
+      throw new UsageError("REDIS_URL", io.env.REDIS_URL ? read.error.issues[0].message : `required for ${command}`);
     env = read.data;
     // Each command's parser fills in its own defaults; the other command's option is never read.
     numbers = {
-      idleMs: command === "worker" ? positive("--idle-ms", parsed.values["idle-ms"] ?? WORKER_OPTIONS["idle-ms"].default) : 0,
+      idleMs:
+        command === "worker" ? positive("--idle-ms", parsed.values["idle-ms"] ?? WORKER_OPTIONS["idle-ms"].default) : 0,
       count: command === "dlq" ? positive("--count", parsed.values.count ?? DLQ_OPTIONS.count.default) : 0,
     };
   } catch (error) {
@@ -100,7 +120,11 @@ async function runWorkerCommand(argv: string[], io: CliIo): Promise<number> {
       return EXIT.usage;
     }
     if (values.exec === undefined || sub !== undefined) {
-      io.error(values.exec === undefined ? "ci-relay: --exec: required for worker" : `ci-relay: ${sub}: worker takes no positional arguments`);
+      io.error(
+        values.exec === undefined
+          ? "ci-relay: --exec: required for worker"
+          : `ci-relay: ${sub}: worker takes no positional arguments`,
+      );
       return EXIT.usage;
     }
     const consumer = new JobConsumer({

@@ -12,14 +12,24 @@ const DIGITS = /^\d+$/;
  * value) and how ids are spelled. A mapping of a known issuer must name that id, so a slug that
  * someone else can take over never decides who reports as a downstream.
  */
-const KNOWN_ISSUERS: { name: string; matches: (issuer: string) => boolean; idClaim: string; formats: Record<string, RegExp> }[] = [
+const KNOWN_ISSUERS: {
+  name: string;
+  matches: (issuer: string) => boolean;
+  idClaim: string;
+  formats: Record<string, RegExp>;
+}[] = [
   {
     name: "Buildkite",
     matches: (issuer) => issuer === "https://agent.buildkite.com",
     idClaim: "pipeline_id",
     formats: { organization_id: UUID, pipeline_id: UUID },
   },
-  { name: "GitLab", matches: (issuer) => issuer === "https://gitlab.com", idClaim: "project_id", formats: { project_id: DIGITS, namespace_id: DIGITS } },
+  {
+    name: "GitLab",
+    matches: (issuer) => issuer === "https://gitlab.com",
+    idClaim: "project_id",
+    formats: { project_id: DIGITS, namespace_id: DIGITS },
+  },
   {
     name: "CircleCI",
     // CircleCI's issuer is per organisation: https://oidc.circleci.com/org/<organization id>
@@ -49,7 +59,9 @@ const claimValue = z.union([text, z.int().nonnegative()], { error: "must be a st
 
 const repoMapping = z.strictObject({
   /** Claim -> value; a token whose claims equal all of them reports as `repo`. Required, not empty. */
-  claims: z.record(text, claimValue).refine((claims) => Object.keys(claims).length > 0, { error: "must name at least one claim" }),
+  claims: z
+    .record(text, claimValue)
+    .refine((claims) => Object.keys(claims).length > 0, { error: "must name at least one claim" }),
   /** The downstream such a token reports as; must be a configured downstream. Required. */
   repo: repoName,
   /** Claim -> SPEC §2 patterns; every listed claim must be present and match one. Default: none. */
@@ -71,12 +83,22 @@ export const ciProviderSchema = z
     provider.repo_map.forEach((mapping, index) => {
       const path = ["repo_map", index, "claims"];
       for (const [claim, value] of Object.entries(mapping.claims)) {
-        if (MUTABLE_CLAIMS.has(claim)) ctx.addIssue({ code: "custom", path: [...path, claim], message: "names something that can be renamed; map by an immutable id" });
+        if (MUTABLE_CLAIMS.has(claim))
+          ctx.addIssue({
+            code: "custom",
+            path: [...path, claim],
+            message: "names something that can be renamed; map by an immutable id",
+          });
         const format = known?.formats[claim];
-        if (format && !format.test(value)) ctx.addIssue({ code: "custom", path: [...path, claim], message: `is not a ${known?.name} id` });
+        if (format && !format.test(value))
+          ctx.addIssue({ code: "custom", path: [...path, claim], message: `is not a ${known?.name} id` });
       }
       if (known && !(known.idClaim in mapping.claims)) {
-        ctx.addIssue({ code: "custom", path, message: `must name ${known.idClaim}: ${known.name} callers are mapped by immutable id` });
+        ctx.addIssue({
+          code: "custom",
+          path,
+          message: `must name ${known.idClaim}: ${known.name} callers are mapped by immutable id`,
+        });
       }
       const key = JSON.stringify(Object.entries(mapping.claims).sort(([a], [b]) => (a < b ? -1 : 1)));
       if (seen.has(key)) ctx.addIssue({ code: "custom", path, message: "the same claims as an earlier entry" });
@@ -89,6 +111,10 @@ export function toCiProvider(entry: z.output<typeof ciProviderSchema>): CiProvid
   return {
     issuer: entry.issuer,
     ...(entry.audience !== undefined && { audience: entry.audience }),
-    repoMap: entry.repo_map.map((mapping) => ({ claims: mapping.claims, repo: mapping.repo, requiredClaims: mapping.required_claims })),
+    repoMap: entry.repo_map.map((mapping) => ({
+      claims: mapping.claims,
+      repo: mapping.repo,
+      requiredClaims: mapping.required_claims,
+    })),
   };
 }

@@ -24,7 +24,8 @@ const OWNER = /^[A-Za-z0-9-]{1,39}$/;
 const REPO = /^[A-Za-z0-9._-]{1,100}$/;
 
 function githubFile(owner: string, repo: string, path: string, ref: string | undefined): GithubFile | null {
-  if (!OWNER.test(owner) || !REPO.test(repo) || path === "" || path.split("/").includes("..") || ref === "") return null;
+  if (!OWNER.test(owner) || !REPO.test(repo) || path === "" || path.split("/").includes("..") || ref === "")
+    return null;
   return { owner, repo, path, ...(ref !== undefined && { ref }) };
 }
 

@@ -203,7 +203,9 @@ export class ConfigSource {
       this.nextReadAt = this.now() + this.retryDelayMs();
       this.options.logger.error(
         { source: this.location.display, err: error instanceof Error ? error.message : String(error) },
-        this.config === null ? "relay config could not be loaded; retrying" : "relay config re-read failed; keeping the last good config",
+        this.config === null
+          ? "relay config could not be loaded; retrying"
+          : "relay config re-read failed; keeping the last good config",
       );
       return false;
     }
@@ -211,7 +213,10 @@ export class ConfigSource {
 
   /** Validates (throwing RelayConfigError) and keeps the config; false when a newer read got there first. */
   private apply(text: string, attempt: number): boolean {
-    const config = parseRelayConfig(text, { upstreamRepo: this.options.env.upstreamRepo, source: this.location.display });
+    const config = parseRelayConfig(text, {
+      upstreamRepo: this.options.env.upstreamRepo,
+      source: this.location.display,
+    });
     // A slower, older read must not overwrite what a newer one (say a push refresh) already applied.
     if (attempt < this.applied) return false;
     if (text !== this.text) {
@@ -234,7 +239,8 @@ export class ConfigSource {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? "unreadable";
       // A file that is not there is the setting's fault: name the variable that pointed at it.
-      const source = this.location.via === "RELAY_CONFIG" ? `RELAY_CONFIG: ${this.location.display}` : this.location.display;
+      const source =
+        this.location.via === "RELAY_CONFIG" ? `RELAY_CONFIG: ${this.location.display}` : this.location.display;
       throw new RelayConfigError(source, [{ path: "", message: `cannot read the file (${code})` }]);
     }
   }

@@ -13,7 +13,11 @@ const oncalls = z
   .union([z.string(), z.array(text), z.null()], { error: 'must be "oncall1, oncall2" or a list of oncalls' })
   .transform((value) => {
     if (value === null) return [];
-    if (typeof value === "string") return value.split(",").map((name) => name.trim()).filter((name) => name !== "");
+    if (typeof value === "string")
+      return value
+        .split(",")
+        .map((name) => name.trim())
+        .filter((name) => name !== "");
     return value;
   });
 

@@ -78,7 +78,9 @@ function isUrl(value: string, protocols: string[]): boolean {
 const httpUrl = z.string().refine((value) => isUrl(value, ["http:", "https:"]), { error: "must be an http(s) URL" });
 
 /** REDIS_URL, as the relay and the `ci-relay worker` read it. */
-export const redisUrlVariable = z.string().refine((value) => parseRedisUrl(value) !== null, { error: "must be a redis:// or rediss:// URL" });
+export const redisUrlVariable = z
+  .string()
+  .refine((value) => parseRedisUrl(value) !== null, { error: "must be a redis:// or rediss:// URL" });
 
 const withoutTrailingSlash = (value: string) => value.replace(/\/+$/, "");
 
@@ -227,8 +229,15 @@ export function loadEnv(env: EnvVars): RelayEnv {
  * Whether no App credential is set at all: only then does `npm start` open Probot's setup flow
  * (SPEC §1). Any one set means the relay is meant to run, and `requireAppCredentials` asks for the rest.
  */
-export function lacksAllAppCredentials(env: Pick<RelayEnv, "appId" | "privateKey" | "privateKeyPath" | "webhookSecret">): boolean {
-  return env.appId === undefined && env.privateKey === undefined && env.privateKeyPath === undefined && env.webhookSecret === undefined;
+export function lacksAllAppCredentials(
+  env: Pick<RelayEnv, "appId" | "privateKey" | "privateKeyPath" | "webhookSecret">,
+): boolean {
+  return (
+    env.appId === undefined &&
+    env.privateKey === undefined &&
+    env.privateKeyPath === undefined &&
+    env.webhookSecret === undefined
+  );
 }
 
 /**
@@ -239,8 +248,10 @@ export function lacksAllAppCredentials(env: Pick<RelayEnv, "appId" | "privateKey
 export function requireAppCredentials(env: Pick<RelayEnv, "appId" | "webhookSecret">, hasKey: boolean): void {
   const problems: EnvProblem[] = [];
   if (env.appId === undefined) problems.push({ variable: "APP_ID", message: "required: the GitHub App's numeric id" });
-  if (!hasKey) problems.push({ variable: "PRIVATE_KEY", message: "required (or PRIVATE_KEY_PATH): the GitHub App's private key" });
-  if (env.webhookSecret === undefined) problems.push({ variable: "WEBHOOK_SECRET", message: "required: the secret GitHub signs webhooks with" });
+  if (!hasKey)
+    problems.push({ variable: "PRIVATE_KEY", message: "required (or PRIVATE_KEY_PATH): the GitHub App's private key" });
+  if (env.webhookSecret === undefined)
+    problems.push({ variable: "WEBHOOK_SECRET", message: "required: the secret GitHub signs webhooks with" });
   if (problems.length > 0) throw new EnvError(problems);
 }
 

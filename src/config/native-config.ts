@@ -3,7 +3,14 @@ import { levelsSchema, toLevelsConfig } from "./levels-config";
 import { ciProviderSchema, toCiProvider } from "./ci-provider-config";
 import { duplicateRepoIndexes, repoName } from "./repo-name";
 import { LEVELS } from "../vocabulary/levels";
-import { NOTIFY_CHANNELS, RELAYED_EVENTS, sameRepo, type BrokerGrant, type Downstream, type RelayConfig } from "./types";
+import {
+  NOTIFY_CHANNELS,
+  RELAYED_EVENTS,
+  sameRepo,
+  type BrokerGrant,
+  type Downstream,
+  type RelayConfig,
+} from "./types";
 
 /** Defaults of SPEC §2; the CRCR form reuses the ones it shares with the native form. */
 export const CONFIG_DEFAULTS = {
@@ -21,15 +28,39 @@ export const CONFIG_DEFAULTS = {
 
 /** GitHub's `pull_request` webhook actions; listing them turns a typo in the config into an error. */
 const PULL_REQUEST_ACTIONS = [
-  "assigned", "auto_merge_disabled", "auto_merge_enabled", "closed", "converted_to_draft", "demilestoned",
-  "dequeued", "edited", "enqueued", "labeled", "locked", "milestoned", "opened", "ready_for_review",
-  "reopened", "review_request_removed", "review_requested", "synchronize", "unassigned", "unlabeled",
+  "assigned",
+  "auto_merge_disabled",
+  "auto_merge_enabled",
+  "closed",
+  "converted_to_draft",
+  "demilestoned",
+  "dequeued",
+  "edited",
+  "enqueued",
+  "labeled",
+  "locked",
+  "milestoned",
+  "opened",
+  "ready_for_review",
+  "reopened",
+  "review_request_removed",
+  "review_requested",
+  "synchronize",
+  "unassigned",
+  "unlabeled",
   "unlocked",
 ] as const;
 
 /** GitHub's `author_association` values. */
 const AUTHOR_ASSOCIATIONS = [
-  "OWNER", "MEMBER", "COLLABORATOR", "CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER", "MANNEQUIN", "NONE",
+  "OWNER",
+  "MEMBER",
+  "COLLABORATOR",
+  "CONTRIBUTOR",
+  "FIRST_TIME_CONTRIBUTOR",
+  "FIRST_TIMER",
+  "MANNEQUIN",
+  "NONE",
 ] as const;
 
 export const text = z.string().min(1, { error: "must not be empty" });
@@ -41,7 +72,9 @@ const numericId = z
 /** Becomes part of the L3 opt-in label, so it stays label-safe. */
 export const deviceName = z.string().regex(/^[A-Za-z0-9._-]+$/, { error: "must be letters, digits, '.', '_' or '-'" });
 /** Broker operation names (SPEC §6); which ones exist is the broker's table, checked when a request arrives. */
-const operationName = z.string().regex(/^github(\.[a-z]+)+$/, { error: "must be an operation name like github.pr.read" });
+const operationName = z
+  .string()
+  .regex(/^github(\.[a-z]+)+$/, { error: "must be an operation name like github.pr.read" });
 
 const queueJob = z.strictObject({
   /** Job id, unique within the downstream; sent as the job request's `job_id`. Required. */
@@ -107,12 +140,14 @@ const downstream = z
     }
     if (entry.transport === "dispatch") {
       for (const key of QUEUE_ONLY_KEYS) {
-        if (entry[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: "only for transport: queue" });
+        if (entry[key] !== undefined)
+          ctx.addIssue({ code: "custom", path: [key], message: "only for transport: queue" });
       }
     }
     const jobIds = (entry.jobs ?? []).map((job) => job.id);
     jobIds.forEach((id, index) => {
-      if (jobIds.indexOf(id) !== index) ctx.addIssue({ code: "custom", path: ["jobs", index, "id"], message: "duplicate job id" });
+      if (jobIds.indexOf(id) !== index)
+        ctx.addIssue({ code: "custom", path: ["jobs", index, "id"], message: "duplicate job id" });
     });
   });
 
@@ -169,7 +204,10 @@ export const nativeConfigSchema = z
     push: z
       .strictObject({
         /** Push events are relayed only for these branches (SPEC §2 patterns). Default: `[main]`. */
-        branches: z.array(text).min(1).default(() => [...CONFIG_DEFAULTS.pushBranches]),
+        branches: z
+          .array(text)
+          .min(1)
+          .default(() => [...CONFIG_DEFAULTS.pushBranches]),
         /** ...and for these tags (globs), such as PyTorch's ciflow tags (SPEC §3). Default: none. */
         tags: z.array(text).default(() => []),
       })
@@ -178,7 +216,10 @@ export const nativeConfigSchema = z
     pull_request: z
       .strictObject({
         /** Relayed actions. Default: opened, reopened, synchronize, closed. */
-        actions: z.array(z.enum(PULL_REQUEST_ACTIONS)).min(1).default(() => [...CONFIG_DEFAULTS.pullRequestActions]),
+        actions: z
+          .array(z.enum(PULL_REQUEST_ACTIONS))
+          .min(1)
+          .default(() => [...CONFIG_DEFAULTS.pullRequestActions]),
         /** `author_association` values allowed to trigger downstream CI. Default: OWNER, MEMBER, COLLABORATOR. */
         trust: z.array(z.enum(AUTHOR_ASSOCIATIONS)).default(() => [...CONFIG_DEFAULTS.trust]),
         /** Label a maintainer adds to let an untrusted author's PR through. Default: none. */
@@ -203,10 +244,15 @@ export const nativeConfigSchema = z
     }
     const issuers = config.ci_providers.map((provider) => provider.issuer);
     config.ci_providers.forEach((provider, index) => {
-      if (issuers.indexOf(provider.issuer) !== index) ctx.addIssue({ code: "custom", path: ["ci_providers", index, "issuer"], message: "duplicate issuer" });
+      if (issuers.indexOf(provider.issuer) !== index)
+        ctx.addIssue({ code: "custom", path: ["ci_providers", index, "issuer"], message: "duplicate issuer" });
       provider.repo_map.forEach((mapping, mapIndex) => {
         if (!config.downstreams.some((entry) => sameRepo(entry.repo, mapping.repo))) {
-          ctx.addIssue({ code: "custom", path: ["ci_providers", index, "repo_map", mapIndex, "repo"], message: "is not a configured downstream" });
+          ctx.addIssue({
+            code: "custom",
+            path: ["ci_providers", index, "repo_map", mapIndex, "repo"],
+            message: "is not a configured downstream",
+          });
         }
       });
     });

@@ -83,7 +83,9 @@ function flattenIssues(issues: readonly z.core.$ZodIssue[], prefix: Path = []): 
       case "unrecognized_keys":
         return issue.keys.map((key) => ({ path: [...path, key], message: "unknown key" }));
       case "invalid_union": {
-        const shaped = issue.errors.filter((branch) => !branch.some((e) => e.code === "invalid_type" && e.path.length === 0));
+        const shaped = issue.errors.filter(
+          (branch) => !branch.some((e) => e.code === "invalid_type" && e.path.length === 0),
+        );
         return shaped.length === 1 ? flattenIssues(shaped[0], path) : [{ path, message: issue.message }];
       }
       case "invalid_key":
@@ -137,10 +139,12 @@ export function parseRelayConfig(text: string, opts: { upstreamRepo?: string; so
       ]);
     }
     const parsed = crcrAllowlistSchema.safeParse(value);
-    if (!parsed.success) throw new RelayConfigError(source, problemsFromIssues(document, lineCounter, parsed.error.issues));
+    if (!parsed.success)
+      throw new RelayConfigError(source, problemsFromIssues(document, lineCounter, parsed.error.issues));
     return crcrToRelayConfig(parsed.data, opts.upstreamRepo);
   }
   const parsed = nativeConfigSchema.safeParse(value);
-  if (!parsed.success) throw new RelayConfigError(source, problemsFromIssues(document, lineCounter, parsed.error.issues));
+  if (!parsed.success)
+    throw new RelayConfigError(source, problemsFromIssues(document, lineCounter, parsed.error.issues));
   return nativeToRelayConfig(parsed.data);
 }

@@ -27,7 +27,10 @@ export interface DashboardDeps {
 /** Recent dispatches and nightly/periodic reports, newest first: what the runs list and the page show. */
 async function listRunsAndReports(relay: DashboardDeps, query: RunsQuery, now: number): Promise<UpstreamRunView[]> {
   const config = relay.config.current();
-  const [runs, reports] = await Promise.all([listRuns(relay.store, query, config, now), listNightlyRuns(relay.store, query, config, now)]);
+  const [runs, reports] = await Promise.all([
+    listRuns(relay.store, query, config, now),
+    listNightlyRuns(relay.store, query, config, now),
+  ]);
   return mergeNewestFirst(runs, reports, query.limit);
 }
 
@@ -43,7 +46,12 @@ export function runsRoute(relay: DashboardDeps) {
 export function downstreamsRoute(relay: DashboardDeps) {
   return jsonRoute(relay.log, async ({ request }) => {
     const { windowDays } = parseSummaryQuery(request.query);
-    return { body: { ok: true, ...(await loadDownstreamsSummary(relay.store, relay.config.current(), windowDays, Date.now())) } };
+    return {
+      body: {
+        ok: true,
+        ...(await loadDownstreamsSummary(relay.store, relay.config.current(), windowDays, Date.now())),
+      },
+    };
   });
 }
 
@@ -52,7 +60,11 @@ const NOT_RELAYED_SCAN = 100;
 
 /** Recent deliveries, under the page's filters, that dispatched to no downstream, newest first. */
 async function listNotRelayed(relay: DashboardDeps, query: RunsQuery): Promise<DeliveryView[]> {
-  const deliveries = await listDeliveries(relay.store, relay.outbox, { limit: NOT_RELAYED_SCAN, upstream: query.upstream, pr: query.pr });
+  const deliveries = await listDeliveries(relay.store, relay.outbox, {
+    limit: NOT_RELAYED_SCAN,
+    upstream: query.upstream,
+    pr: query.pr,
+  });
   // A PR's deliveries come oldest first; the page is newest first.
   if (query.pr !== undefined) deliveries.reverse();
   const sha = query.sha?.toLowerCase();
@@ -80,9 +92,15 @@ export function dashboardRoute(relay: DashboardDeps) {
         loadDownstreamsSummary(relay.store, config, undefined, now),
         listNotRelayed(relay, query),
       ]);
-      response.set("content-security-policy", DASHBOARD_CSP).type("html").send(renderDashboard(runs, query, summary, notRelayed));
+      response
+        .set("content-security-policy", DASHBOARD_CSP)
+        .type("html")
+        .send(renderDashboard(runs, query, summary, notRelayed));
     } catch (error) {
-      const failure = error instanceof RelayError ? error : new RelayError("store-unavailable", "the dashboard could not read the store");
+      const failure =
+        error instanceof RelayError
+          ? error
+          : new RelayError("store-unavailable", "the dashboard could not read the store");
       if (!(error instanceof RelayError)) relay.log.error({ err: error }, "dashboard failed");
       const { status, body, headers } = failureBody(failure, "dashboard");
       response.status(status).set(headers).type("text/plain").send(`${body.failureKind}: ${body.message}\n`);

@@ -44,7 +44,8 @@ export function deliveryPageRoute(relay: DeliveryRoutesDeps) {
       if (!delivery) throw new RelayError("no-dispatch", UNKNOWN_DELIVERY, "delivery-unknown");
       response.set("content-security-policy", DELIVERY_CSP).type("html").send(renderDelivery(delivery));
     } catch (error) {
-      const failure = error instanceof RelayError ? error : new RelayError("store-unavailable", "the page could not read the store");
+      const failure =
+        error instanceof RelayError ? error : new RelayError("store-unavailable", "the page could not read the store");
       if (!(error instanceof RelayError)) relay.log.error({ err: error }, "delivery page failed");
       const { status, body } = failureBody(failure, "delivery-page");
       response.status(status).type("text/plain").send(`${body.failureKind}: ${body.message}\n`);

@@ -2,7 +2,13 @@ import { z } from "zod";
 import type { Transport } from "../config/types";
 import { RelayError } from "../errors/failure-kinds";
 import type { Outbox, OutboxTask } from "../outbox/outbox";
-import { listDeliveryIds, readDeliverySummaries, readDeliverySummary, type DeliverySummary, type DeliverySummaryEntry } from "../records/deliveries";
+import {
+  listDeliveryIds,
+  readDeliverySummaries,
+  readDeliverySummary,
+  type DeliverySummary,
+  type DeliverySummaryEntry,
+} from "../records/deliveries";
 import { readEachDispatch, type DispatchRecord } from "../records/dispatches";
 import { dispatchTaskId } from "../relay/relay-delivery";
 import type { Store } from "../store/store";
@@ -42,13 +48,17 @@ const deliveryIdSchema = z.guid({ error: "must be a GitHub delivery id (a GUID)"
 
 export function parseDeliveryId(id: unknown): string {
   const parsed = deliveryIdSchema.safeParse(id);
-  if (!parsed.success) throw new RelayError("validation-failed", `delivery id: ${parsed.error.issues[0]?.message ?? "invalid"}`);
+  if (!parsed.success)
+    throw new RelayError("validation-failed", `delivery id: ${parsed.error.issues[0]?.message ?? "invalid"}`);
   return parsed.data.toLowerCase();
 }
 
 const listQuerySchema = z
   .object({
-    upstream: z.string().regex(/^[\w.-]+\/[\w.-]+$/, { error: "must look like owner/repo" }).optional(),
+    upstream: z
+      .string()
+      .regex(/^[\w.-]+\/[\w.-]+$/, { error: "must look like owner/repo" })
+      .optional(),
     pr: z.coerce.number().int().positive().optional(),
     limit: z.coerce.number().int().min(1).max(500).default(100),
   })
@@ -59,7 +69,10 @@ export type DeliveriesQuery = z.infer<typeof listQuerySchema>;
 export function parseDeliveriesQuery(query: unknown): DeliveriesQuery {
   const parsed = listQuerySchema.safeParse(query);
   if (!parsed.success) {
-    throw new RelayError("validation-failed", parsed.error.issues.map((i) => `${i.path.join(".") || "query"}: ${i.message}`).join("; "));
+    throw new RelayError(
+      "validation-failed",
+      parsed.error.issues.map((i) => `${i.path.join(".") || "query"}: ${i.message}`).join("; "),
+    );
   }
   return parsed.data;
 }
@@ -88,7 +101,10 @@ export async function listDeliveries(store: Store, outbox: Outbox, query: Delive
 }
 
 async function deliveryView(store: Store, outbox: Outbox, summary: DeliverySummary): Promise<DeliveryView> {
-  const records = await readEachDispatch(store, summary.downstreams.map((d) => d.dispatchId));
+  const records = await readEachDispatch(
+    store,
+    summary.downstreams.map((d) => d.dispatchId),
+  );
   const downstreams = await Promise.all(
     summary.downstreams.map(async (entry, i) => {
       const record = records[i];
@@ -115,14 +131,27 @@ async function deliveryView(store: Store, outbox: Outbox, summary: DeliverySumma
  * `queued` is planned and waiting in the relay's outbox, not yet tried; `dispatched` is sent (a
  * repository_dispatch, or a job request on the queue stream); `retrying` has failed at least once.
  */
-export function downstreamView(entry: DeliverySummaryEntry, record: DispatchRecord | null, task: OutboxTask | null): DeliveryDownstreamView {
-  const base = { repo: entry.repo, level: entry.level, transport: entry.transport, detail: entry.detail, dispatchId: entry.dispatchId };
+export function downstreamView(
+  entry: DeliverySummaryEntry,
+  record: DispatchRecord | null,
+  task: OutboxTask | null,
+): DeliveryDownstreamView {
+  const base = {
+    repo: entry.repo,
+    level: entry.level,
+    transport: entry.transport,
+    detail: entry.detail,
+    dispatchId: entry.dispatchId,
+  };
   if (!entry.dispatched) return { ...base, outcome: "skipped", reason: entry.reason, attempts: null };
-  if (record?.state === "superseded") return { ...base, outcome: "superseded", reason: `newer head ${record.supersededBy ?? "commit"}`, attempts: null };
-  if (record?.state === "failed") return { ...base, outcome: "failed", reason: record.lastError, attempts: task?.attempts ?? null };
+  if (record?.state === "superseded")
+    return { ...base, outcome: "superseded", reason: `newer head ${record.supersededBy ?? "commit"}`, attempts: null };
+  if (record?.state === "failed")
+    return { ...base, outcome: "failed", reason: record.lastError, attempts: task?.attempts ?? null };
   if (record?.state === "pending") {
     const lastError = record.lastError ?? task?.lastError ?? null;
-    if (lastError !== null) return { ...base, outcome: "retrying", reason: lastError, attempts: task?.attempts ?? null };
+    if (lastError !== null)
+      return { ...base, outcome: "retrying", reason: lastError, attempts: task?.attempts ?? null };
     return { ...base, outcome: "queued", reason: entry.reason, attempts: null };
   }
   // Sent, or its record has expired (it lives as long as this summary): it was planned and stored.

@@ -40,7 +40,12 @@ const DUE_WORK_STUCK_MS = 5 * 60_000;
  * dispatch record and the job records of its latest run attempt (a re-run supersedes the first).
  * A run-scope report, when there is one, speaks for the whole run. Pure.
  */
-export function downstreamState(record: DispatchRecord, allJobs: readonly JobRecord[], deadlines: Deadlines | null, now: number): DownstreamState {
+export function downstreamState(
+  record: DispatchRecord,
+  allJobs: readonly JobRecord[],
+  deadlines: Deadlines | null,
+  now: number,
+): DownstreamState {
   if (record.state === "failed") {
     const attempts = record.attempts ?? 1;
     const at = record.failedAt ?? null;
@@ -53,13 +58,20 @@ export function downstreamState(record: DispatchRecord, allJobs: readonly JobRec
   }
   if (record.state === "superseded") {
     const by = record.supersededBy ? ` (${record.supersededBy.slice(0, 7)})` : "";
-    return { name: "superseded", reason: `not sent: a newer commit${by} was pushed to the pull request first`, since: record.supersededAt ?? null, stuck: null };
+    return {
+      name: "superseded",
+      reason: `not sent: a newer commit${by} was pushed to the pull request first`,
+      since: record.supersededAt ?? null,
+      stuck: null,
+    };
   }
   if (record.state === "pending") {
     const attempts = record.attempts ?? 0;
     const dueAt = record.nextAttemptAt ?? record.createdAt;
-    const stuck = now - dueAt > DUE_WORK_STUCK_MS ? `due since ${clockUtc(dueAt)} and not run: is the outbox runner up?` : null;
-    if (attempts === 0 || record.lastError === null) return { name: "pending", reason: "not sent yet", since: record.createdAt, stuck };
+    const stuck =
+      now - dueAt > DUE_WORK_STUCK_MS ? `due since ${clockUtc(dueAt)} and not run: is the outbox runner up?` : null;
+    if (attempts === 0 || record.lastError === null)
+      return { name: "pending", reason: "not sent yet", since: record.createdAt, stuck };
     const next = record.nextAttemptAt ?? null;
     return {
       name: "retrying",
@@ -78,7 +90,10 @@ export function downstreamState(record: DispatchRecord, allJobs: readonly JobRec
       name: "queued",
       reason: "dispatched, not picked up yet",
       since: dispatchedAt,
-      stuck: deadline !== null && now > deadline ? `not picked up within its ${deadlines?.pickupTimeoutMinutes} min pickup timeout` : null,
+      stuck:
+        deadline !== null && now > deadline
+          ? `not picked up within its ${deadlines?.pickupTimeoutMinutes} min pickup timeout`
+          : null,
     };
   }
   return reportedState(relevant, deadlines, now);
@@ -88,11 +103,20 @@ export function downstreamState(record: DispatchRecord, allJobs: readonly JobRec
  * Where a downstream stands from the jobs it reported (at least one; the ones that speak for its
  * latest run): timed out, running, or concluded, with why. Pure.
  */
-export function reportedState(relevant: readonly JobRecord[], deadlines: Deadlines | null, now: number): DownstreamState {
+export function reportedState(
+  relevant: readonly JobRecord[],
+  deadlines: Deadlines | null,
+  now: number,
+): DownstreamState {
   const timedOut = relevant.filter((j) => j.state === "TIMED_OUT");
   if (timedOut.length > 0) {
     const unpicked = timedOut.some((j) => j.inProgressAt === null);
-    return { name: "timed_out", reason: unpicked ? "not picked up within the pickup timeout" : "no result within the job timeout", since: latest(timedOut), stuck: null };
+    return {
+      name: "timed_out",
+      reason: unpicked ? "not picked up within the pickup timeout" : "no result within the job timeout",
+      since: latest(timedOut),
+      stuck: null,
+    };
   }
   const running = relevant.filter((j) => j.state === "IN_PROGRESS");
   if (running.length > 0) {
@@ -102,19 +126,27 @@ export function reportedState(relevant: readonly JobRecord[], deadlines: Deadlin
       name: "in_progress",
       reason: relevant.length === 1 ? "running" : `${running.length} of ${plural(relevant.length, "job")} running`,
       since: started,
-      stuck: deadline !== null && now > deadline ? `running past its ${deadlines?.jobTimeoutMinutes} min job timeout` : null,
+      stuck:
+        deadline !== null && now > deadline ? `running past its ${deadlines?.jobTimeoutMinutes} min job timeout` : null,
     };
   }
   const conclusions = relevant.map((j) => j.conclusion ?? "neutral");
   const since = latest(relevant);
   const count = (c: string) => conclusions.filter((x) => x === c).length;
-  const of = (c: string, verb: string) => (relevant.length === 1 ? verb : `${count(c)} of ${plural(relevant.length, "job")} ${verb}`);
+  const of = (c: string, verb: string) =>
+    relevant.length === 1 ? verb : `${count(c)} of ${plural(relevant.length, "job")} ${verb}`;
   if (count("failure") > 0) return { name: "failure", reason: of("failure", "failed"), since, stuck: null };
   if (count("cancelled") > 0) return { name: "cancelled", reason: of("cancelled", "cancelled"), since, stuck: null };
-  if (count("timed_out") > 0) return { name: "timed_out", reason: of("timed_out", "timed out (reported by the downstream)"), since, stuck: null };
+  if (count("timed_out") > 0)
+    return { name: "timed_out", reason: of("timed_out", "timed out (reported by the downstream)"), since, stuck: null };
   if (count("action_required") > 0) return { name: "completed", reason: "action required", since, stuck: null };
   if (conclusions.every((c) => c === "success" || c === "skipped" || c === "neutral")) {
-    return { name: "success", reason: relevant.length === 1 ? "succeeded" : `${plural(relevant.length, "job")} succeeded`, since, stuck: null };
+    return {
+      name: "success",
+      reason: relevant.length === 1 ? "succeeded" : `${plural(relevant.length, "job")} succeeded`,
+      since,
+      stuck: null,
+    };
   }
   return { name: "completed", reason: `concluded ${[...new Set(conclusions)].join(", ")}`, since, stuck: null };
 }

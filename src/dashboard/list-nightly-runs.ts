@@ -11,11 +11,17 @@ import type { JobRecord } from "../records/jobs";
  * and the page show them under the commit, `event` saying which kind. No dispatch preceded them: the
  * dispatch fields are null. Newest first; none for a PR (reports name commits only).
  */
-export async function listNightlyRuns(store: Store, query: RunsQuery, config: RelayConfig | null, now: number): Promise<UpstreamRunView[]> {
+export async function listNightlyRuns(
+  store: Store,
+  query: RunsQuery,
+  config: RelayConfig | null,
+  now: number,
+): Promise<UpstreamRunView[]> {
   if (query.pr !== undefined) return [];
   // Several reports share an entry, and without a sha an upstream filter applies after reading: read more.
-  const reports = (await readNightlyReports(store, { upstream: query.upstream, sha: query.sha?.toLowerCase() }, query.limit * 4))
-    .filter((r) => query.upstream === undefined || sameRepo(r.upstream, query.upstream));
+  const reports = (
+    await readNightlyReports(store, { upstream: query.upstream, sha: query.sha?.toLowerCase() }, query.limit * 4)
+  ).filter((r) => query.upstream === undefined || sameRepo(r.upstream, query.upstream));
 
   const groups = new Map<string, NightlyReport[]>();
   for (const report of reports) {
@@ -29,7 +35,12 @@ export async function listNightlyRuns(store: Store, query: RunsQuery, config: Re
     .slice(0, query.limit);
 }
 
-function entry(reports: NightlyReport[], config: RelayConfig | null, order: (repo: string) => number, now: number): UpstreamRunView {
+function entry(
+  reports: NightlyReport[],
+  config: RelayConfig | null,
+  order: (repo: string) => number,
+  now: number,
+): UpstreamRunView {
   const [{ upstream, sha, event }] = reports;
   const byDownstream = new Map<string, NightlyReport[]>();
   for (const report of reports) {
@@ -61,7 +72,11 @@ function downstreamView(reports: NightlyReport[], config: RelayConfig | null, no
     level: latest.level,
     transport: null,
     dispatchState: null,
-    state: { ...state, since: iso(state.since ?? latest.at), ageSeconds: Math.max(0, Math.round((now - (state.since ?? latest.at)) / 1000)) },
+    state: {
+      ...state,
+      since: iso(state.since ?? latest.at),
+      ageSeconds: Math.max(0, Math.round((now - (state.since ?? latest.at)) / 1000)),
+    },
     dispatchedAt: null,
     lastError: null,
     attempts: 0,

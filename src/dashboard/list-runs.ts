@@ -10,8 +10,14 @@ import { downstreamState, type StateName } from "./downstream-state";
 /** SPEC §7 query: `upstream=o/r&sha=...|pr=N&limit=...`. */
 const runsQuerySchema = z
   .object({
-    upstream: z.string().regex(/^[\w.-]+\/[\w.-]+$/, { error: "must look like owner/repo" }).optional(),
-    sha: z.string().regex(/^[0-9a-f]{7,40}$/i, { error: "must be a hex commit SHA" }).optional(),
+    upstream: z
+      .string()
+      .regex(/^[\w.-]+\/[\w.-]+$/, { error: "must look like owner/repo" })
+      .optional(),
+    sha: z
+      .string()
+      .regex(/^[0-9a-f]{7,40}$/i, { error: "must be a hex commit SHA" })
+      .optional(),
     pr: z.coerce.number().int().positive().optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
   })
@@ -85,7 +91,10 @@ export interface UpstreamRunView {
 export function parseRunsQuery(query: unknown): RunsQuery {
   const parsed = runsQuerySchema.safeParse(query);
   if (!parsed.success) {
-    throw new RelayError("validation-failed", parsed.error.issues.map((i) => `${i.path.join(".") || "query"}: ${i.message}`).join("; "));
+    throw new RelayError(
+      "validation-failed",
+      parsed.error.issues.map((i) => `${i.path.join(".") || "query"}: ${i.message}`).join("; "),
+    );
   }
   return parsed.data;
 }
@@ -95,7 +104,12 @@ export function parseRunsQuery(query: unknown): RunsQuery {
  * job states and the reason for its state. Reads indexes only: cost grows with `limit`, not with
  * history. `config` gives the downstream order and deadlines (null: not loaded, stored order).
  */
-export async function listRuns(store: Store, query: RunsQuery, config: RelayConfig | null = null, now: number = Date.now()): Promise<UpstreamRunView[]> {
+export async function listRuns(
+  store: Store,
+  query: RunsQuery,
+  config: RelayConfig | null = null,
+  now: number = Date.now(),
+): Promise<UpstreamRunView[]> {
   const index: DispatchIndex =
     query.upstream && query.sha
       ? { repo: query.upstream, sha: query.sha.toLowerCase() }
@@ -134,7 +148,11 @@ export async function listRuns(store: Store, query: RunsQuery, config: RelayConf
       level: record.level,
       transport: record.transport,
       dispatchState: record.state,
-      state: { ...state, since: isoOrNull(state.since), ageSeconds: state.since === null ? null : Math.max(0, Math.round((now - state.since) / 1000)) },
+      state: {
+        ...state,
+        since: isoOrNull(state.since),
+        ageSeconds: state.since === null ? null : Math.max(0, Math.round((now - state.since) / 1000)),
+      },
       dispatchedAt: isoOrNull(record.dispatchedAt),
       lastError: record.lastError,
       attempts: record.attempts ?? (record.state === "dispatched" ? 1 : 0),
@@ -145,7 +163,8 @@ export async function listRuns(store: Store, query: RunsQuery, config: RelayConf
     });
   });
   const order = configOrder(config);
-  for (const group of groups.values()) group.downstreams.sort((a, b) => order(a.repo) - order(b.repo) || a.repo.localeCompare(b.repo));
+  for (const group of groups.values())
+    group.downstreams.sort((a, b) => order(a.repo) - order(b.repo) || a.repo.localeCompare(b.repo));
   return [...groups.values()];
 }
 
@@ -153,7 +172,11 @@ export async function listRuns(store: Store, query: RunsQuery, config: RelayConf
  * Interleaves two newest-first lists of entries (dispatches, nightly reports) by `receivedAt`, each
  * list keeping its own order, up to `limit`. Pure.
  */
-export function mergeNewestFirst(a: readonly UpstreamRunView[], b: readonly UpstreamRunView[], limit: number): UpstreamRunView[] {
+export function mergeNewestFirst(
+  a: readonly UpstreamRunView[],
+  b: readonly UpstreamRunView[],
+  limit: number,
+): UpstreamRunView[] {
   const merged: UpstreamRunView[] = [];
   let [i, j] = [0, 0];
   while ((i < a.length || j < b.length) && merged.length < limit) {

@@ -22,7 +22,10 @@ const summaryQuerySchema = z.object({
 export function parseSummaryQuery(query: unknown): { windowDays: number | undefined } {
   const parsed = summaryQuerySchema.safeParse(query);
   if (!parsed.success) {
-    throw new RelayError("validation-failed", parsed.error.issues.map((i) => `${i.path.join(".") || "query"}: ${i.message}`).join("; "));
+    throw new RelayError(
+      "validation-failed",
+      parsed.error.issues.map((i) => `${i.path.join(".") || "query"}: ${i.message}`).join("; "),
+    );
   }
   return { windowDays: parsed.data.window_days };
 }
@@ -32,7 +35,12 @@ export function parseSummaryQuery(query: unknown): { windowDays: number | undefi
  * first, at most EVIDENCE_MAX_DISPATCHES) and summarises them against its level's thresholds (SPEC §7).
  * The window is the config's `levels.window_days` unless `windowDays` is given.
  */
-export async function loadDownstreamsSummary(store: Store, config: RelayConfig | null, windowDays: number | undefined, now: number): Promise<DownstreamsSummary> {
+export async function loadDownstreamsSummary(
+  store: Store,
+  config: RelayConfig | null,
+  windowDays: number | undefined,
+  now: number,
+): Promise<DownstreamsSummary> {
   if (config === null) return { windowDays: windowDays ?? DEFAULT_WINDOW_DAYS, downstreams: [] };
   const days = windowDays ?? config.levels.windowDays;
   const since = now - days * 86_400_000;
@@ -45,5 +53,9 @@ export async function loadDownstreamsSummary(store: Store, config: RelayConfig |
       return Promise.all(records.map(async (record) => ({ record, jobs: await jobsOf(store, record.requestId) })));
     }),
   );
-  return summarizeDownstreams({ downstreams: config.downstreams, levels: config.levels, history: perDownstream.flat(), truncated }, days, now);
+  return summarizeDownstreams(
+    { downstreams: config.downstreams, levels: config.levels, history: perDownstream.flat(), truncated },
+    days,
+    now,
+  );
 }

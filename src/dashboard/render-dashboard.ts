@@ -13,8 +13,15 @@ import type { DownstreamSummary, DownstreamsSummary, Percentiles } from "./summa
  * was skipped ("Not relayed"). Nothing is fetched from elsewhere; the one inline script and style are allowed by hash
  * (`DASHBOARD_CSP`), so no other script can run even if escaping failed. Pure: views in, HTML out.
  */
-export function renderDashboard(runs: UpstreamRunView[], query: RunsQuery, summary: DownstreamsSummary | null, notRelayed: DeliveryView[] = []): string {
-  const title = query.upstream ? `ci-relay: ${query.upstream}${query.pr ? ` #${query.pr}` : query.sha ? ` @ ${query.sha.slice(0, 10)}` : ""}` : "ci-relay";
+export function renderDashboard(
+  runs: UpstreamRunView[],
+  query: RunsQuery,
+  summary: DownstreamsSummary | null,
+  notRelayed: DeliveryView[] = [],
+): string {
+  const title = query.upstream
+    ? `ci-relay: ${query.upstream}${query.pr ? ` #${query.pr}` : query.sha ? ` @ ${query.sha.slice(0, 10)}` : ""}`
+    : "ci-relay";
   const body = runs.length === 0 ? `<p class="empty">No dispatches yet.</p>` : runs.map(renderUpstream).join("\n");
   return `<!doctype html>
 <html lang="en">
@@ -71,7 +78,10 @@ function renderStuck(runs: UpstreamRunView[]): string {
   const stuck = runs.flatMap((run) => run.downstreams.filter((d) => d.state.stuck !== null).map((d) => ({ run, d })));
   if (stuck.length === 0) return "";
   const rows = stuck.map(
-    ({ run, d }) => `<tr class="downstream stuck" data-repo="${escape(d.repo)}" data-status="${d.state.name}" data-anchor="stuck:${escape(d.requestId ?? d.repo)}">
+    ({
+      run,
+      d,
+    }) => `<tr class="downstream stuck" data-repo="${escape(d.repo)}" data-status="${d.state.name}" data-anchor="stuck:${escape(d.requestId ?? d.repo)}">
 <td data-label="downstream">${escape(d.repo)}</td>
 <td data-label="for">${upstreamLabel(run)}</td>
 <td data-label="status">${statusPill(d.state.name)} <span class="stuck-tag">stuck</span> ${escape(d.state.stuck ?? "")}</td>
@@ -155,9 +165,11 @@ function renderNotRelayed(deliveries: DeliveryView[]): string {
   const rows = deliveries.map((delivery) => {
     const { upstream } = delivery;
     const what = `${delivery.event}${delivery.action ? ` ${delivery.action}` : ""}`;
-    const where = upstream.pr_number !== null ? `PR #${upstream.pr_number}` : escape(upstream.ref.replace(/^refs\/heads\//, ""));
+    const where =
+      upstream.pr_number !== null ? `PR #${upstream.pr_number}` : escape(upstream.ref.replace(/^refs\/heads\//, ""));
     const why = delivery.downstreams.map(
-      (d) => `<div class="skip" data-repo="${escape(d.repo)}">${escape(d.repo)}: <span class="status skipped">${escape(SKIP_WORDS[d.reason ?? ""] ?? d.reason ?? "skipped")}</span> <span class="reason">${escape(d.detail ?? "")}</span></div>`,
+      (d) =>
+        `<div class="skip" data-repo="${escape(d.repo)}">${escape(d.repo)}: <span class="status skipped">${escape(SKIP_WORDS[d.reason ?? ""] ?? d.reason ?? "skipped")}</span> <span class="reason">${escape(d.detail ?? "")}</span></div>`,
     );
     return `<tr class="not-relayed" data-delivery="${escape(delivery.deliveryId)}" data-anchor="skip:${escape(delivery.deliveryId)}">
 <td data-label="received">${timeTag(delivery.receivedAt)}</td>
@@ -286,13 +298,17 @@ function safeUrl(url: string | null): string | null {
 
 function queryString(query: RunsQuery): string {
   const params = new URLSearchParams();
-  for (const key of ["upstream", "sha", "pr"] as const) if (query[key] !== undefined) params.set(key, String(query[key]));
+  for (const key of ["upstream", "sha", "pr"] as const)
+    if (query[key] !== undefined) params.set(key, String(query[key]));
   const text = params.toString();
   return text ? `?${text}` : "";
 }
 
 export function escape(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string,
+  );
 }
 
 /** One colour per state (and per job conclusion), each distinct; the pill's text says the same. */

@@ -28,7 +28,10 @@ ${delivery.downstreams.map(renderDownstream).join("\n")}
 
 function renderDownstream(d: DeliveryDownstreamView): string {
   const attempts = d.attempts === null ? "" : ` (${d.attempts} attempt${d.attempts === 1 ? "" : "s"})`;
-  const why = [d.reason, d.detail].filter((t): t is string => t !== null && t !== "").map((t) => escape(t)).join("<br>");
+  const why = [d.reason, d.detail]
+    .filter((t): t is string => t !== null && t !== "")
+    .map((t) => escape(t))
+    .join("<br>");
   const outcome = `<span class="outcome ${d.outcome}">${d.outcome}</span>${escape(attempts)}`;
   return `<tr><td>${escape(d.repo)}</td><td>${escape(d.level)}</td><td>${outcome}</td><td>${why}</td><td><code>${escape(d.dispatchId ?? "")}</code></td></tr>`;
 }

@@ -63,7 +63,11 @@ export interface SummaryInput {
  * records, judged against its level's thresholds: what `GET /relay/v1/downstreams` answers and the
  * page's summary shows. Records outside the window are ignored. Pure.
  */
-export function summarizeDownstreams({ downstreams, levels, history, truncated }: SummaryInput, windowDays: number, now: number): DownstreamsSummary {
+export function summarizeDownstreams(
+  { downstreams, levels, history, truncated }: SummaryInput,
+  windowDays: number,
+  now: number,
+): DownstreamsSummary {
   const since = now - windowDays * 24 * 3600_000;
   const recent = history.filter((h) => h.record.createdAt >= since && h.record.createdAt <= now);
   return {
@@ -74,9 +78,13 @@ export function summarizeDownstreams({ downstreams, levels, history, truncated }
       const finished = states.filter((s) => FINISHED.has(s.state.name));
       const sent = states.filter((s) => s.record.state === "dispatched");
       const pickedUp = sent.filter((s) => s.jobs.some((j) => j.inProgressAt !== null || j.state === "COMPLETED"));
-      const pickupDecided = sent.filter((s) => pickedUp.includes(s) || s.state.name === "timed_out" || s.state.stuck !== null);
+      const pickupDecided = sent.filter(
+        (s) => pickedUp.includes(s) || s.state.name === "timed_out" || s.state.stuck !== null,
+      );
       const jobs = mine.flatMap((h) => h.jobs);
-      const reportedAt = jobs.flatMap((j) => [j.state === "COMPLETED" ? (j.completedAt ?? j.updatedAt) : null, j.inProgressAt]).filter((t): t is number => t !== null);
+      const reportedAt = jobs
+        .flatMap((j) => [j.state === "COMPLETED" ? (j.completedAt ?? j.updatedAt) : null, j.inProgressAt])
+        .filter((t): t is number => t !== null);
       const lastReport = reportedAt.length === 0 ? null : Math.max(...reportedAt);
       const evidence = {
         dispatches: mine.length,

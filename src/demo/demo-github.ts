@@ -30,9 +30,19 @@ interface CheckRun {
 
 type Reply = { status: number; body?: unknown };
 
-const PERMISSIONS = { contents: "write", metadata: "read", checks: "write", pull_requests: "write", issues: "write", actions: "write" };
+const PERMISSIONS = {
+  contents: "write",
+  metadata: "read",
+  checks: "write",
+  pull_requests: "write",
+  issues: "write",
+  actions: "write",
+};
 
-const notFound: Reply = { status: 404, body: { message: "Not Found", documentation_url: "https://docs.github.com/rest" } };
+const notFound: Reply = {
+  status: 404,
+  body: { message: "Not Found", documentation_url: "https://docs.github.com/rest" },
+};
 
 function readJson(request: IncomingMessage): Promise<Record<string, unknown>> {
   return new Promise((resolve) => {
@@ -97,7 +107,8 @@ export class DemoGitHub {
     const repoMatch = /^\/repos\/([^/]+\/[^/]+)(\/.*)?$/.exec(path);
     const repo = repoMatch && DEMO_REPOS.find((known) => known.toLowerCase() === repoMatch[1].toLowerCase());
     const rest = repoMatch?.[2] ?? "";
-    if (method === "GET" && path === "/app") return { status: 200, body: { id: DEMO_APP.id, slug: DEMO_APP.slug, name: DEMO_APP.slug } };
+    if (method === "GET" && path === "/app")
+      return { status: 200, body: { id: DEMO_APP.id, slug: DEMO_APP.slug, name: DEMO_APP.slug } };
     if (method === "POST" && path === `/app/installations/${DEMO_INSTALLATION_ID}/access_tokens`) {
       return {
         status: 201,
@@ -111,11 +122,27 @@ export class DemoGitHub {
     }
     if (!repo) return notFound;
     if (method === "GET" && rest === "/installation") {
-      return { status: 200, body: { id: DEMO_INSTALLATION_ID, app_id: DEMO_APP.id, account: { login: repo.split("/")[0], type: "Organization" }, permissions: PERMISSIONS } };
+      return {
+        status: 200,
+        body: {
+          id: DEMO_INSTALLATION_ID,
+          app_id: DEMO_APP.id,
+          account: { login: repo.split("/")[0], type: "Organization" },
+          permissions: PERMISSIONS,
+        },
+      };
     }
-    if (method === "GET" && rest === "") return { status: 200, body: { full_name: repo, name: repo.split("/")[1], default_branch: "main", private: false } };
+    if (method === "GET" && rest === "")
+      return {
+        status: 200,
+        body: { full_name: repo, name: repo.split("/")[1], default_branch: "main", private: false },
+      };
     if (method === "POST" && rest === "/dispatches") {
-      const dispatch = { repo, eventType: String(body.event_type), clientPayload: (body.client_payload ?? {}) as Record<string, unknown> };
+      const dispatch = {
+        repo,
+        eventType: String(body.event_type),
+        clientPayload: (body.client_payload ?? {}) as Record<string, unknown>,
+      };
       for (const listener of this.dispatchListeners) listener(dispatch);
       return { status: 204 };
     }
@@ -159,10 +186,15 @@ export class DemoGitHub {
     // As on GitHub, a conclusion completes the check run whatever status was sent.
     if (run.conclusion !== null) run.status = "completed";
     if (run.conclusion === null) return;
-    for (const listener of this.concludedListeners) listener({ repo: run.repo, name: run.name, conclusion: run.conclusion });
+    for (const listener of this.concludedListeners)
+      listener({ repo: run.repo, name: run.name, conclusion: run.conclusion });
   }
 
   private checkRunJson(run: CheckRun): Record<string, unknown> {
-    return { ...run, app: { id: DEMO_APP.id, slug: DEMO_APP.slug }, html_url: `https://github.com/${run.repo}/runs/${run.id}` };
+    return {
+      ...run,
+      app: { id: DEMO_APP.id, slug: DEMO_APP.slug },
+      html_url: `https://github.com/${run.repo}/runs/${run.id}`,
+    };
   }
 }

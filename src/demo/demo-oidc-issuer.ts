@@ -21,7 +21,13 @@ export class DemoOidcIssuer {
       const path = new URL(request.url ?? "/", "http://issuer").pathname;
       const body =
         path === "/.well-known/openid-configuration"
-          ? { issuer: this.url, jwks_uri: `${this.url}/.well-known/jwks`, id_token_signing_alg_values_supported: ["RS256"], response_types_supported: ["id_token"], subject_types_supported: ["public", "pairwise"] }
+          ? {
+              issuer: this.url,
+              jwks_uri: `${this.url}/.well-known/jwks`,
+              id_token_signing_alg_values_supported: ["RS256"],
+              response_types_supported: ["id_token"],
+              subject_types_supported: ["public", "pairwise"],
+            }
           : path === "/.well-known/jwks"
             ? { keys: [this.key?.jwk] }
             : null;

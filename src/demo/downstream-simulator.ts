@@ -31,7 +31,9 @@ export class DownstreamSimulator {
 
   /** Runs the dispatch's job in the background; a failed report is logged, never thrown. */
   take(dispatch: DemoDispatch): void {
-    void this.run(dispatch).catch((error: unknown) => this.options.log(`simulator: ${dispatch.repo}: ${error instanceof Error ? error.message : String(error)}`));
+    void this.run(dispatch).catch((error: unknown) =>
+      this.options.log(`simulator: ${dispatch.repo}: ${error instanceof Error ? error.message : String(error)}`),
+    );
   }
 
   private async run(dispatch: DemoDispatch): Promise<void> {
@@ -49,16 +51,34 @@ export class DownstreamSimulator {
           relay_token: relay.callback_token,
           event_type: dispatch.clientPayload.event_type,
           delivery_id: dispatch.clientPayload.delivery_id,
-          workflow: { schema_version: "1", name: "relay", url: `https://github.com/${dispatch.repo}/actions/runs/${runId}`, run_id: String(runId), run_attempt: "1", job_name: "test", ...workflow },
+          workflow: {
+            schema_version: "1",
+            name: "relay",
+            url: `https://github.com/${dispatch.repo}/actions/runs/${runId}`,
+            run_id: String(runId),
+            run_attempt: "1",
+            job_name: "test",
+            ...workflow,
+          },
         }),
       });
-      if (!response.ok) throw new Error(`callback answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
+      if (!response.ok)
+        throw new Error(`callback answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
     };
     await pause(this.options.jobMs / 4);
     await report({ status: "in_progress", started_at: new Date().toISOString() });
     await pause(this.options.jobMs);
-    const completed = { status: "completed", conclusion, completed_at: new Date().toISOString(), summary: conclusion === "success" ? "all 42 tests passed" : "3 of 42 tests failed" };
-    await report({ ...completed, test_results: conclusion === "success" ? { passed: 42, failed: 0, skipped: 0 } : { passed: 39, failed: 3, skipped: 0 } });
+    const completed = {
+      status: "completed",
+      conclusion,
+      completed_at: new Date().toISOString(),
+      summary: conclusion === "success" ? "all 42 tests passed" : "3 of 42 tests failed",
+    };
+    await report({
+      ...completed,
+      test_results:
+        conclusion === "success" ? { passed: 42, failed: 0, skipped: 0 } : { passed: 39, failed: 3, skipped: 0 },
+    });
     await report({ ...completed, scope: "run" });
     this.options.log(`simulator: ${dispatch.repo} ${prNumber === null ? "push" : `PR #${prNumber}`}: ${conclusion}`);
   }

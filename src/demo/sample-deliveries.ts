@@ -14,7 +14,16 @@ export interface SampleDelivery {
 }
 
 const [owner, name] = DEMO_UPSTREAM.split("/");
-const repository = { id: 1, name, full_name: DEMO_UPSTREAM, owner: { login: owner, type: "Organization" }, default_branch: "main", html_url: `https://github.com/${DEMO_UPSTREAM}`, clone_url: `https://github.com/${DEMO_UPSTREAM}.git`, private: false };
+const repository = {
+  id: 1,
+  name,
+  full_name: DEMO_UPSTREAM,
+  owner: { login: owner, type: "Organization" },
+  default_branch: "main",
+  html_url: `https://github.com/${DEMO_UPSTREAM}`,
+  clone_url: `https://github.com/${DEMO_UPSTREAM}.git`,
+  private: false,
+};
 const installation = { id: DEMO_INSTALLATION_ID };
 const sha = (seed: string) => createHash("sha1").update(seed).digest("hex");
 
@@ -51,7 +60,20 @@ export const SAMPLE_DELIVERIES: readonly SampleDelivery[] = [
   {
     event: "push",
     title: "push to main",
-    payload: { ref: "refs/heads/main", before: sha("main"), after: sha("main-2"), deleted: false, created: false, forced: false, commits: [], head_commit: { id: sha("main-2"), message: "Merge PR #0" }, repository, installation, pusher: { name: owner }, sender: { login: owner, type: "User" } },
+    payload: {
+      ref: "refs/heads/main",
+      before: sha("main"),
+      after: sha("main-2"),
+      deleted: false,
+      created: false,
+      forced: false,
+      commits: [],
+      head_commit: { id: sha("main-2"), message: "Merge PR #0" },
+      repository,
+      installation,
+      pusher: { name: owner },
+      sender: { login: owner, type: "User" },
+    },
   },
 ];
 

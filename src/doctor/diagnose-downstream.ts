@@ -28,7 +28,8 @@ export interface DownstreamEvidence {
 const NEEDED_PERMISSIONS: Record<string, "read" | "write"> = { contents: "write", metadata: "read" };
 const RANK = { read: 1, write: 2 } as const;
 
-const grants = (have: string | undefined, need: "read" | "write") => have !== undefined && (RANK[have as keyof typeof RANK] ?? 0) >= RANK[need];
+const grants = (have: string | undefined, need: "read" | "write") =>
+  have !== undefined && (RANK[have as keyof typeof RANK] ?? 0) >= RANK[need];
 
 /** A ref is pinned when it is a full commit SHA; a branch moves under the workflow. */
 const isPinned = (uses: string) => /@[0-9a-f]{40}$/.test(uses);
@@ -39,22 +40,48 @@ export function diagnoseDownstream(evidence: DownstreamEvidence): Finding[] {
   const findings: Finding[] = [];
   findings.push(
     downstream
-      ? { check: "config", ok: true, detail: `${repo} is a downstream at ${downstream.level} (transport ${downstream.transport}, events ${downstream.events.join(", ")})` }
-      : { check: "config", ok: false, detail: `${repo} is not among the relay config's downstreams`, fix: `add "- { repo: ${repo}, level: L2 }" under downstreams: in the relay config` },
+      ? {
+          check: "config",
+          ok: true,
+          detail: `${repo} is a downstream at ${downstream.level} (transport ${downstream.transport}, events ${downstream.events.join(", ")})`,
+        }
+      : {
+          check: "config",
+          ok: false,
+          detail: `${repo} is not among the relay config's downstreams`,
+          fix: `add "- { repo: ${repo}, level: L2 }" under downstreams: in the relay config`,
+        },
   );
   if (downstream?.transport === "queue") {
-    findings.push({ check: "workflow", ok: true, detail: "transport: queue takes job requests from Redis; no workflow or installation is needed on the repository" });
+    findings.push({
+      check: "workflow",
+      ok: true,
+      detail: "transport: queue takes job requests from Redis; no workflow or installation is needed on the repository",
+    });
     return findings;
   }
   if (!installation) {
-    findings.push({ check: "installation", ok: false, detail: `the app is not installed on ${repo}`, fix: `install the GitHub App on ${repo} (the app's settings, Install App)` });
+    findings.push({
+      check: "installation",
+      ok: false,
+      detail: `the app is not installed on ${repo}`,
+      fix: `install the GitHub App on ${repo} (the app's settings, Install App)`,
+    });
     return findings;
   }
   findings.push({ check: "installation", ok: true, detail: `installed (installation ${installation.id})` });
-  const missing = Object.entries(NEEDED_PERMISSIONS).filter(([name, need]) => !grants(installation.permissions[name], need));
+  const missing = Object.entries(NEEDED_PERMISSIONS).filter(
+    ([name, need]) => !grants(installation.permissions[name], need),
+  );
   findings.push(
     missing.length === 0
-      ? { check: "permissions", ok: true, detail: Object.entries(NEEDED_PERMISSIONS).map(([name, need]) => `${name}: ${installation.permissions[name] ?? need}`).join(", ") }
+      ? {
+          check: "permissions",
+          ok: true,
+          detail: Object.entries(NEEDED_PERMISSIONS)
+            .map(([name, need]) => `${name}: ${installation.permissions[name] ?? need}`)
+            .join(", "),
+        }
       : {
           check: "permissions",
           ok: false,
@@ -63,7 +90,12 @@ export function diagnoseDownstream(evidence: DownstreamEvidence): Finding[] {
         },
   );
   if (workflows === null) {
-    findings.push({ check: "workflow", ok: false, detail: "the workflows in .github/workflows could not be read", fix: "give the app contents: read on the repository" });
+    findings.push({
+      check: "workflow",
+      ok: false,
+      detail: "the workflows in .github/workflows could not be read",
+      fix: "give the app contents: read on the repository",
+    });
     return findings;
   }
   const listening = workflows.filter((workflow) => workflow.listensToDispatch);
@@ -76,16 +108,31 @@ export function diagnoseDownstream(evidence: DownstreamEvidence): Finding[] {
     });
     return findings;
   }
-  findings.push({ check: "workflow", ok: true, detail: `listening: ${listening.map((workflow) => workflow.path).join(", ")}` });
+  findings.push({
+    check: "workflow",
+    ok: true,
+    detail: `listening: ${listening.map((workflow) => workflow.path).join(", ")}`,
+  });
   const sent = downstream?.events ?? ["pull_request", "push"];
-  const unheard = sent.filter((type) => !listening.some((workflow) => workflow.dispatchTypes === null || workflow.dispatchTypes.includes(type)));
+  const unheard = sent.filter(
+    (type) => !listening.some((workflow) => workflow.dispatchTypes === null || workflow.dispatchTypes.includes(type)),
+  );
   findings.push(
     unheard.length === 0
       ? { check: "event-types", ok: true, detail: `every event type the relay sends here is taken: ${sent.join(", ")}` }
-      : { check: "event-types", ok: false, detail: `no workflow takes event type ${unheard.join(", ")}`, fix: `add ${unheard.join(", ")} to on.repository_dispatch.types` },
+      : {
+          check: "event-types",
+          ok: false,
+          detail: `no workflow takes event type ${unheard.join(", ")}`,
+          fix: `add ${unheard.join(", ")} to on.repository_dispatch.types`,
+        },
   );
   if (downstream?.level === "L1") {
-    findings.push({ check: "action", ok: true, detail: "L1: callbacks are answered ignored, so no callback step is needed" });
+    findings.push({
+      check: "action",
+      ok: true,
+      detail: "L1: callbacks are answered ignored, so no callback step is needed",
+    });
     return findings;
   }
   const reporting = listening.filter((workflow) => workflow.actionRefs.length > 0);
@@ -103,7 +150,11 @@ export function diagnoseDownstream(evidence: DownstreamEvidence): Finding[] {
   findings.push(
     floating.length === 0
       ? { check: "action", ok: true, detail: `pinned: ${refs.join(", ")}` }
-      : { check: "action", ok: true, detail: `${refs.join(", ")} (a branch or tag: pin a commit SHA to be sure what runs)` },
+      : {
+          check: "action",
+          ok: true,
+          detail: `${refs.join(", ")} (a branch or tag: pin a commit SHA to be sure what runs)`,
+        },
   );
   const withoutToken = reporting.filter((workflow) => !workflow.idTokenWrite);
   findings.push(
@@ -120,7 +171,12 @@ export function diagnoseDownstream(evidence: DownstreamEvidence): Finding[] {
     findings.push(
       reporting.some((workflow) => workflow.reportsRunScope)
         ? { check: "run-scope", ok: true, detail: "a step reports with scope: run, which concludes the L4 check" }
-        : { check: "run-scope", ok: false, detail: "L4 and no step reports with scope: run: the downstream's check ends timed_out", fix: "add a last step (if: always()) with status: completed, scope: run, conclusion: ${{ job.status }}" },
+        : {
+            check: "run-scope",
+            ok: false,
+            detail: "L4 and no step reports with scope: run: the downstream's check ends timed_out",
+            fix: "add a last step (if: always()) with status: completed, scope: run, conclusion: ${{ job.status }}",
+          },
     );
   }
   return findings;

@@ -42,7 +42,10 @@ export class DoctorGitHub {
       .sign(createPrivateKey(this.options.privateKeyPem));
   }
 
-  private async call(path: string, init: { method?: string; auth: string; accept?: string; body?: unknown }): Promise<Response> {
+  private async call(
+    path: string,
+    init: { method?: string; auth: string; accept?: string; body?: unknown },
+  ): Promise<Response> {
     const request = this.options.fetch(`${this.options.baseUrl}${path}`, {
       method: init.method ?? "GET",
       headers: {
@@ -94,7 +97,10 @@ export class DoctorGitHub {
   }
 
   async fileText(repo: string, path: string, token: string): Promise<string> {
-    const response = await this.call(`/repos/${repo}/contents/${path}`, { auth: `token ${token}`, accept: "application/vnd.github.raw" });
+    const response = await this.call(`/repos/${repo}/contents/${path}`, {
+      auth: `token ${token}`,
+      accept: "application/vnd.github.raw",
+    });
     if (!response.ok) throw new GitHubAnswerError(response.status, `GET /repos/${repo}/contents/${path}`);
     return response.text();
   }

@@ -17,10 +17,12 @@ export interface WorkflowFacts {
 }
 
 type Mapping = Record<string, unknown>;
-const isMapping = (value: unknown): value is Mapping => value !== null && typeof value === "object" && !Array.isArray(value);
+const isMapping = (value: unknown): value is Mapping =>
+  value !== null && typeof value === "object" && !Array.isArray(value);
 
 /** The callback action of this repository (`…/action@ref`) or CRCR's drop-in (`…/cross-repo-ci-relay-callback@ref`). */
-export const isCallbackAction = (uses: string) => /(^|\/)(ci-relay\/action|action|cross-repo-ci-relay-callback)@/.test(uses) && !uses.startsWith("./");
+export const isCallbackAction = (uses: string) =>
+  /(^|\/)(ci-relay\/action|action|cross-repo-ci-relay-callback)@/.test(uses) && !uses.startsWith("./");
 
 function grantsIdToken(permissions: unknown): boolean {
   if (permissions === "write-all") return true;
@@ -40,7 +42,15 @@ function dispatchTrigger(on: unknown): { listens: boolean; types: string[] | nul
 
 /** Pure: reads one workflow file's text. */
 export function inspectWorkflow(path: string, text: string): WorkflowFacts {
-  const none: WorkflowFacts = { path, valid: false, listensToDispatch: false, dispatchTypes: null, idTokenWrite: false, actionRefs: [], reportsRunScope: false };
+  const none: WorkflowFacts = {
+    path,
+    valid: false,
+    listensToDispatch: false,
+    dispatchTypes: null,
+    idTokenWrite: false,
+    actionRefs: [],
+    reportsRunScope: false,
+  };
   let document: unknown;
   try {
     document = parse(text);

@@ -78,7 +78,10 @@ export interface FailureBody {
 const DEFAULT_RETRY_AFTER_SECONDS = 60;
 
 /** The answer to a failure: its status, the SPEC §5 body, and Retry-After on every 429. */
-export function failureBody(error: RelayError, requestId: string): { status: number; body: FailureBody; headers: Record<string, string> } {
+export function failureBody(
+  error: RelayError,
+  requestId: string,
+): { status: number; body: FailureBody; headers: Record<string, string> } {
   const spec = FAILURE_KINDS[error.kind];
   const retryAfter = Math.max(1, Math.ceil(error.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS));
   return {

@@ -12,7 +12,9 @@ import type { Store } from "../store/store";
 import { WritePacer } from "./pace-writes";
 
 export type Permission = "read" | "write";
-export type Permissions = Partial<Record<"contents" | "checks" | "actions" | "issues" | "pull_requests" | "metadata", Permission>>;
+export type Permissions = Partial<
+  Record<"contents" | "checks" | "actions" | "issues" | "pull_requests" | "metadata", Permission>
+>;
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
 

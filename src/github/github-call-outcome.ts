@@ -5,11 +5,23 @@ import { isRateLimited } from "./is-rate-limited";
  * `ci_relay_github_api_calls_total` names it. `unauthorized` is split from other 4xx because a
  * revoked key or a skewed clock fails every call while other 4xx are GitHub answering normally.
  */
-export const GITHUB_CALL_OUTCOMES = ["ok", "client_error", "unauthorized", "rate_limited", "server_error", "network_error"] as const;
+export const GITHUB_CALL_OUTCOMES = [
+  "ok",
+  "client_error",
+  "unauthorized",
+  "rate_limited",
+  "server_error",
+  "network_error",
+] as const;
 export type GitHubCallOutcome = (typeof GITHUB_CALL_OUTCOMES)[number];
 
 /** The outcomes that mean the relay cannot get anything done at GitHub (SPEC §6 `github-failing`). */
-const FAILING: ReadonlySet<GitHubCallOutcome> = new Set(["unauthorized", "rate_limited", "server_error", "network_error"]);
+const FAILING: ReadonlySet<GitHubCallOutcome> = new Set([
+  "unauthorized",
+  "rate_limited",
+  "server_error",
+  "network_error",
+]);
 
 export function isFailingOutcome(outcome: GitHubCallOutcome): boolean {
   return FAILING.has(outcome);

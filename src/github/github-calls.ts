@@ -83,8 +83,8 @@ export class GitHubCalls {
     this.failedSinceOkWritten = false;
     this.failingWrittenAt = Number.NEGATIVE_INFINITY;
     await recordGitHubOk(this.store, now).catch(() => {
-        this.okWrittenAt = Number.NEGATIVE_INFINITY; // try again with the next call
-      });
+      this.okWrittenAt = Number.NEGATIVE_INFINITY; // try again with the next call
+    });
   }
 
   private async recordFailure(now: number): Promise<void> {

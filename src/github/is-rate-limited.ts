@@ -6,7 +6,11 @@
 export function isRateLimited(status: number | null, headers: Record<string, unknown>, message: string): boolean {
   if (status === 429) return true;
   if (status !== 403) return false;
-  return headers["x-ratelimit-remaining"] === "0" || headers["retry-after"] !== undefined || /secondary rate limit|abuse detection/i.test(message);
+  return (
+    headers["x-ratelimit-remaining"] === "0" ||
+    headers["retry-after"] !== undefined ||
+    /secondary rate limit|abuse detection/i.test(message)
+  );
 }
 
 /** GitHub asks for at least a minute after a secondary limit that names no `retry-after`. */

@@ -22,8 +22,18 @@ export function observedFetch(observe: (call: GitHubCall) => Promise<void>, base
       throw error;
     }
     // A secondary rate limit is a 403 that says so only in its message.
-    const message = response.status === 403 ? await response.clone().text().catch(() => "") : "";
-    await observe({ method, status: response.status, outcome: answeredOutcome(response.status, Object.fromEntries(response.headers), message) });
+    const message =
+      response.status === 403
+        ? await response
+            .clone()
+            .text()
+            .catch(() => "")
+        : "";
+    await observe({
+      method,
+      status: response.status,
+      outcome: answeredOutcome(response.status, Object.fromEntries(response.headers), message),
+    });
     return response;
   };
   observed[OBSERVED] = true;

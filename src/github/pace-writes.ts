@@ -24,7 +24,9 @@ export class WriteSlotUnavailable extends Error {
   readonly deferMs: number;
 
   constructor(installationId: number, waitMs: number) {
-    super(`GitHub writes for installation ${installationId} are paced; the next free slot is ${Math.ceil(waitMs / 1000)} s away`);
+    super(
+      `GitHub writes for installation ${installationId} are paced; the next free slot is ${Math.ceil(waitMs / 1000)} s away`,
+    );
     this.response = { headers: { "retry-after": String(Math.ceil(waitMs / 1000)) } };
     this.deferMs = waitMs;
   }
@@ -72,10 +74,12 @@ export class WritePacer {
   }
 
   private async waitForSlot(installationId: number, maxWaitMs: number): Promise<void> {
-    const slot = await reserveWriteSlot(this.store, installationId, WRITE_INTERVAL_MS, maxWaitMs).catch((error: unknown) => {
-      this.failing(error);
-      return null;
-    });
+    const slot = await reserveWriteSlot(this.store, installationId, WRITE_INTERVAL_MS, maxWaitMs).catch(
+      (error: unknown) => {
+        this.failing(error);
+        return null;
+      },
+    );
     if (slot === null) return;
     this.recovered();
     if (!slot.reserved) {
@@ -89,7 +93,10 @@ export class WritePacer {
   private failing(error: unknown): void {
     if (this.storeFailing) return;
     this.storeFailing = true;
-    this.log.warn({ err: error instanceof Error ? error.message : String(error) }, "write pacing store unavailable; pacing GitHub writes in this process only");
+    this.log.warn(
+      { err: error instanceof Error ? error.message : String(error) },
+      "write pacing store unavailable; pacing GitHub writes in this process only",
+    );
   }
 
   private recovered(): void {

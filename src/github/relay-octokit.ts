@@ -34,7 +34,12 @@ function withoutRequestBodies(log: OctokitLog): OctokitLog {
   };
 }
 
-type ThrottleHandler = (retryAfter: number, options: { method: string; url: string }, octokit: unknown, retryCount: number) => boolean;
+type ThrottleHandler = (
+  retryAfter: number,
+  options: { method: string; url: string },
+  octokit: unknown,
+  retryCount: number,
+) => boolean;
 
 /**
  * Probot's Octokit with throttle handlers that retry both primary and secondary rate limits after
@@ -45,7 +50,11 @@ type ThrottleHandler = (retryAfter: number, options: { method: string; url: stri
  * (metrics and health). Auth is built on a client's first request (`lazyAuthStrategy`): the client
  * Probot makes for every webhook event costs nothing unless used.
  */
-export function relayOctokit(metrics: Pick<GitHubMetrics, "githubRateLimitWaits">, log: Logger, calls: GitHubCalls): typeof ProbotOctokit {
+export function relayOctokit(
+  metrics: Pick<GitHubMetrics, "githubRateLimitWaits">,
+  log: Logger,
+  calls: GitHubCalls,
+): typeof ProbotOctokit {
   const handler =
     (kind: "primary" | "secondary"): ThrottleHandler =>
     (retryAfter, options, _octokit, retryCount) => {
@@ -62,6 +71,11 @@ export function relayOctokit(metrics: Pick<GitHubMetrics, "githubRateLimitWaits"
     const request = { request: { ...givenRequest, fetch: observedFetch(calls.observe, givenRequest.fetch) } };
     const throttle = (options.throttle ?? {}) as Record<string, unknown>;
     if (throttle.enabled === false) return { ...options, ...log, ...request };
-    return { ...options, ...log, ...request, throttle: { ...throttle, onRateLimit: handler("primary"), onSecondaryRateLimit: handler("secondary") } };
+    return {
+      ...options,
+      ...log,
+      ...request,
+      throttle: { ...throttle, onRateLimit: handler("primary"), onSecondaryRateLimit: handler("secondary") },
+    };
   });
 }

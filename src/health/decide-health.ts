@@ -21,7 +21,9 @@ export interface HealthFacts {
  */
 export function decideHealth(facts: HealthFacts): { ok: boolean; degraded: DegradedReason[] } {
   const degraded: DegradedReason[] = [];
-  if (facts.failingSince !== null && facts.now - Date.parse(facts.failingSince) > GITHUB_FAILING_AFTER_MS) degraded.push("github-failing");
-  if (facts.oldestDueSeconds !== null && facts.oldestDueSeconds > OUTBOX_STALLED_AFTER_SECONDS) degraded.push("outbox-stalled");
+  if (facts.failingSince !== null && facts.now - Date.parse(facts.failingSince) > GITHUB_FAILING_AFTER_MS)
+    degraded.push("github-failing");
+  if (facts.oldestDueSeconds !== null && facts.oldestDueSeconds > OUTBOX_STALLED_AFTER_SECONDS)
+    degraded.push("outbox-stalled");
   return { ok: facts.storeOk && facts.configLoaded, degraded };
 }

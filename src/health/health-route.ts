@@ -52,7 +52,13 @@ export function healthRoute(relay: HealthDeps) {
     const storeOk = await bounded(() => relay.store.ping(), false);
     const [outbox, shared] = await Promise.all([
       storeOk
-        ? bounded(async () => ({ depth: await relay.outbox.depth(), oldestDueSeconds: await relay.outbox.oldestDueSeconds(now) }), null)
+        ? bounded(
+            async () => ({
+              depth: await relay.outbox.depth(),
+              oldestDueSeconds: await relay.outbox.oldestDueSeconds(now),
+            }),
+            null,
+          )
         : null,
       storeOk ? bounded(() => relay.githubCalls.state(), null) : null,
     ]);

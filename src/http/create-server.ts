@@ -26,9 +26,12 @@ export function createServer(probot: Probot, relayRoutes: Router, log: Logger): 
   app.use(
     pinoHttp({
       logger: log.child({ name: "http" }),
-      serializers: { req: (req: { headers: Record<string, unknown> }) => ({ ...req, headers: redactHeaders(req.headers) }) },
+      serializers: {
+        req: (req: { headers: Record<string, unknown> }) => ({ ...req, headers: redactHeaders(req.headers) }),
+      },
       // Express rewrites req.url inside a mounted router; originalUrl is what the client asked for.
-      customSuccessMessage: (req, res) => `${req.method} ${(req as { originalUrl?: string }).originalUrl ?? req.url} ${res.statusCode}`,
+      customSuccessMessage: (req, res) =>
+        `${req.method} ${(req as { originalUrl?: string }).originalUrl ?? req.url} ${res.statusCode}`,
       genReqId: (req) => (req.headers["x-github-delivery"] as string | undefined) ?? crypto.randomUUID(),
     }),
   );

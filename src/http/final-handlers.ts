@@ -12,7 +12,10 @@ import { sendJson } from "./send-json";
  */
 export function finalHandlers(log: Logger): [RequestHandler, ErrorRequestHandler] {
   const notFound: RequestHandler = (request, response) => {
-    sendJson(response, failureBody(new RelayError("route-not-found", `no route for ${request.method} ${request.path}`), randomUUID()));
+    sendJson(
+      response,
+      failureBody(new RelayError("route-not-found", `no route for ${request.method} ${request.path}`), randomUUID()),
+    );
   };
   const onError: ErrorRequestHandler = (error: unknown, request, response, next) => {
     if (response.headersSent) {

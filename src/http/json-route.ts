@@ -24,7 +24,11 @@ export type RouteObserver = (context: RouteContext, status: number, failure: Rel
  * and anything unexpected into a logged 503/502-free generic answer — never a stack, never a 500 for
  * bad input (bad input always surfaces as a RelayError before it can break anything).
  */
-export function jsonRoute(log: Logger, handler: (context: RouteContext) => Promise<RouteResult>, observe?: RouteObserver): RequestHandler {
+export function jsonRoute(
+  log: Logger,
+  handler: (context: RouteContext) => Promise<RouteResult>,
+  observe?: RouteObserver,
+): RequestHandler {
   return async (request: Request, response: Response) => {
     const context: RouteContext = { requestId: randomUUID(), request, startedAt: Date.now() };
     let answer: JsonAnswer;

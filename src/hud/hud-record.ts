@@ -98,12 +98,19 @@ export function buildNightlyHudRecord(report: NightlyReport, workflow: WorkflowR
       upstream: { repo: upstream.repo, sha: upstream.sha, pr_number: null },
     },
     untrusted: {
-      callback_payload: { event_type: report.event, delivery_id: report.sha, payload: hudUpstreamPayload(upstream), workflow },
+      callback_payload: {
+        event_type: report.event,
+        delivery_id: report.sha,
+        payload: hudUpstreamPayload(upstream),
+        workflow,
+      },
     },
   };
 }
 
-function hudUpstreamPayload(upstream: Pick<DispatchRecord["upstream"], "repo" | "sha" | "prNumber">): HudUpstreamPayload {
+function hudUpstreamPayload(
+  upstream: Pick<DispatchRecord["upstream"], "repo" | "sha" | "prNumber">,
+): HudUpstreamPayload {
   return {
     repository: { full_name: upstream.repo },
     head_sha: upstream.sha,

@@ -35,17 +35,29 @@ export function hudTaskOps(
 ): WriteOp[] {
   if (settings.hudUrl === undefined || transition.dispatch.level === "L1") return [];
   const id = `${HUD_TASK}:${jobId({ ...transition, requestId: transition.dispatch.requestId })}:${transition.to}`;
-  return outbox.enqueueOps({ id, kind: HUD_TASK, lane: HUD_LANE, data: { record: { ...buildHudRecord(transition, workflow) } } }, now);
+  return outbox.enqueueOps(
+    { id, kind: HUD_TASK, lane: HUD_LANE, data: { record: { ...buildHudRecord(transition, workflow) } } },
+    now,
+  );
 }
 
 /**
  * The outbox task for one accepted nightly or periodic report (SPEC §4); each report is accepted once,
  * and the id names it, so it is never forwarded twice. L1 reports are never accepted.
  */
-export function nightlyHudTaskOps(outbox: Outbox, settings: HudSettings, report: NightlyReport, workflow: WorkflowReport, now: number): WriteOp[] {
+export function nightlyHudTaskOps(
+  outbox: Outbox,
+  settings: HudSettings,
+  report: NightlyReport,
+  workflow: WorkflowReport,
+  now: number,
+): WriteOp[] {
   if (settings.hudUrl === undefined) return [];
   const id = `${HUD_TASK}:nightly:${nightlyReportId(report)}`;
-  return outbox.enqueueOps({ id, kind: HUD_TASK, lane: HUD_LANE, data: { record: { ...buildNightlyHudRecord(report, workflow) } } }, now);
+  return outbox.enqueueOps(
+    { id, kind: HUD_TASK, lane: HUD_LANE, data: { record: { ...buildNightlyHudRecord(report, workflow) } } },
+    now,
+  );
 }
 
 /** Thrown with the shape `classifyFailure` reads, so the runner retries 5xx/429 and honours Retry-After. */
@@ -59,7 +71,11 @@ class HudResponseError extends Error {
 }
 
 /** POSTs the stored record; a network failure or a 5xx is retried with backoff by the outbox runner. */
-export function hudTask(settings: HudSettings, log: Logger, fetchImpl: typeof fetch = fetch): TaskHandler<typeof HUD_TASK> {
+export function hudTask(
+  settings: HudSettings,
+  log: Logger,
+  fetchImpl: typeof fetch = fetch,
+): TaskHandler<typeof HUD_TASK> {
   return {
     async run(task: Task<typeof HUD_TASK>, context?: TaskContext) {
       // The HUD may have been unset since the task was stored: nothing to deliver to.
@@ -68,7 +84,9 @@ export function hudTask(settings: HudSettings, log: Logger, fetchImpl: typeof fe
         method: "POST",
         headers: { "content-type": "application/json", "x-hud-internal-bot": settings.hudToken ?? "" },
         body: JSON.stringify(task.data.record),
-        signal: context ? AbortSignal.any([context.signal, AbortSignal.timeout(HUD_TIMEOUT_MS)]) : AbortSignal.timeout(HUD_TIMEOUT_MS),
+        signal: context
+          ? AbortSignal.any([context.signal, AbortSignal.timeout(HUD_TIMEOUT_MS)])
+          : AbortSignal.timeout(HUD_TIMEOUT_MS),
       });
       await response.body?.cancel();
       if (!response.ok) throw new HudResponseError(response.status, { headers: Object.fromEntries(response.headers) });

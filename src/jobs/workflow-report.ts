@@ -36,9 +36,14 @@ const reportFields = {
     .optional(),
   started_at: timestamp.nullable().optional(),
   completed_at: timestamp.nullable().optional(),
-  test_results: z.object({ passed: count.optional(), failed: count.optional(), skipped: count.optional() }).nullable().optional(),
+  test_results: z
+    .object({ passed: count.optional(), failed: count.optional(), skipped: count.optional() })
+    .nullable()
+    .optional(),
   artifact_url: httpUrl.nullable().optional(),
-  summary: cappedText(16 * 1024).nullable().optional(),
+  summary: cappedText(16 * 1024)
+    .nullable()
+    .optional(),
 };
 
 /**

@@ -9,12 +9,18 @@ import type { JsonAnswer } from "../http/send-json";
 export function apiGatewayRequest(event: APIGatewayProxyEventV2): WebhookRequest {
   return {
     // The intake reads names lower-case, as Node gives them; not every event source lower-cases them.
-    headers: Object.fromEntries(Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value])),
+    headers: Object.fromEntries(
+      Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
+    ),
     readBody: async () => Buffer.from(event.body ?? "", event.isBase64Encoded ? "base64" : "utf8"),
   };
 }
 
 /** An answer as API Gateway's result, for the webhook and http functions alike. */
 export function apiGatewayAnswer({ status, body, headers }: JsonAnswer): APIGatewayProxyStructuredResultV2 {
-  return { statusCode: status, headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify(body) };
+  return {
+    statusCode: status,
+    headers: { ...headers, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  };
 }

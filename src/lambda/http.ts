@@ -20,21 +20,23 @@ let served: { relay: Relay; serve: serverless.Handler } | null = null;
  * through serverless-http. Requests that may have queued outbox work (anything but GET) send it
  * before answering, within a short budget.
  */
-export async function handler(event: APIGatewayProxyEventV2, context?: Context): Promise<APIGatewayProxyStructuredResultV2> {
+export async function handler(
+  event: APIGatewayProxyEventV2,
+  context?: Context,
+): Promise<APIGatewayProxyStructuredResultV2> {
   const relay = await readyLambdaRelay("retry later");
   if (relay instanceof RelayError) return apiGatewayAnswer(failureBody(relay, randomUUID()));
   if (served?.relay !== relay) {
-    const app = express()
-      .disable("x-powered-by")
-      .use("/relay", relayRouter(relay))
-      .use(finalHandlers(relay.log));
+    const app = express().disable("x-powered-by").use("/relay", relayRouter(relay)).use(finalHandlers(relay.log));
     served = { relay, serve: serverless(app) };
   }
   const result = (await served.serve(event, context ?? {})) as APIGatewayProxyStructuredResultV2;
   if (event.requestContext.http.method !== "GET") {
     await relay.runner
       .drain(drainDeadline(Date.now(), DRAIN_BUDGET_MS, context?.getRemainingTimeInMillis()))
-      .catch((error: unknown) => relay.log.warn({ err: error }, "outbox drain after request failed; the scheduled function retries"));
+      .catch((error: unknown) =>
+        relay.log.warn({ err: error }, "outbox drain after request failed; the scheduled function retries"),
+      );
   }
   return result;
 }

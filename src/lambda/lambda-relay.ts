@@ -45,7 +45,11 @@ async function startRelay(vars: EnvVars): Promise<Relay> {
   const env = loadEnv(vars);
   // No setup flow on Lambda (no browser session to register the app from): missing credentials stop it.
   const created = createProbot(env, vars);
-  const relay = createRelay(created.probot, env, { metrics: created.metrics, githubCalls: created.githubCalls, background: false });
+  const relay = createRelay(created.probot, env, {
+    metrics: created.metrics,
+    githubCalls: created.githubCalls,
+    background: false,
+  });
   try {
     await loadRelayConfig(relay);
     return relay;

@@ -19,7 +19,10 @@ let loaded: Relay | null = null;
  * answers. The container's relay is started only for a delivery the checks passed; once the delivery
  * is stored, its dispatches are sent within a short budget.
  */
-export async function handler(event: APIGatewayProxyEventV2, context?: Context): Promise<APIGatewayProxyStructuredResultV2> {
+export async function handler(
+  event: APIGatewayProxyEventV2,
+  context?: Context,
+): Promise<APIGatewayProxyStructuredResultV2> {
   const answer = await intakeWebhook(apiGatewayRequest(event), () => receiver(context));
   return apiGatewayAnswer(answer);
 }
@@ -35,11 +38,10 @@ async function receiver(context?: Context): Promise<WebhookReceiver> {
     webhooks: relay.probot.webhooks,
     log: relay.log,
     afterAccepted: () =>
-      relay.runner
-        .drain(drainDeadline(Date.now(), DRAIN_BUDGET_MS, context?.getRemainingTimeInMillis()))
-        .then(
-          () => undefined,
-          (error: unknown) => relay.log.warn({ err: error }, "outbox drain after webhook failed; the scheduled function retries"),
-        ),
+      relay.runner.drain(drainDeadline(Date.now(), DRAIN_BUDGET_MS, context?.getRemainingTimeInMillis())).then(
+        () => undefined,
+        (error: unknown) =>
+          relay.log.warn({ err: error }, "outbox drain after webhook failed; the scheduled function retries"),
+      ),
   };
 }

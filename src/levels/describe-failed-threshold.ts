@@ -13,5 +13,7 @@ const WORDS: Record<ThresholdName, { what: string; unit: (n: number) => string; 
 /** A failed threshold in plain words, as the page and `levels --plan` show it: "success rate 50% < 90%". */
 export function describeFailedThreshold({ threshold, required, actual }: FailedThreshold): string {
   const { what, unit, sign } = WORDS[threshold];
-  return actual === null ? `${what}: no evidence (needs ${sign === "<" ? "≥" : "≤"} ${unit(required)})` : `${what} ${unit(actual)} ${sign} ${unit(required)}`;
+  return actual === null
+    ? `${what}: no evidence (needs ${sign === "<" ? "≥" : "≤"} ${unit(required)})`
+    : `${what} ${unit(actual)} ${sign} ${unit(required)}`;
 }

@@ -31,7 +31,10 @@ export function editConfigLevels(text: string, moves: readonly { repo: string; t
   });
   return edits
     .sort((a, b) => b.start - a.start)
-    .reduce((result, { start, end, text: replacement }) => result.slice(0, start) + replacement + result.slice(end), text);
+    .reduce(
+      (result, { start, end, text: replacement }) => result.slice(0, start) + replacement + result.slice(end),
+      text,
+    );
 }
 
 function keyIs(pair: Pair, name: string): boolean {

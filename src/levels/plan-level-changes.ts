@@ -36,7 +36,11 @@ export interface LevelPlan {
  * level (which must ask for at least one: a level that measures nothing is not earned), one level up.
  * Pure.
  */
-export function planLevelChanges(downstreams: readonly Downstream[], levels: LevelsConfig, evidence: readonly DownstreamEvidence[]): LevelPlan {
+export function planLevelChanges(
+  downstreams: readonly Downstream[],
+  levels: LevelsConfig,
+  evidence: readonly DownstreamEvidence[],
+): LevelPlan {
   const changes: LevelChange[] = [];
   const notes: string[] = [];
   for (const downstream of downstreams) {
@@ -63,7 +67,9 @@ export function planLevelChanges(downstreams: readonly Downstream[], levels: Lev
     const asked = higher === undefined ? {} : (levels.thresholds[higher] ?? {});
     if (higher === undefined || Object.keys(asked).length === 0) continue;
     if (judgeLevel(found, asked).meets) {
-      const why = `meets ${higher}: ${Object.entries(asked).map(([name, value]) => `${name} ${value}`).join(", ")}`;
+      const why = `meets ${higher}: ${Object.entries(asked)
+        .map(([name, value]) => `${name} ${value}`)
+        .join(", ")}`;
       changes.push({ repo, from: level, to: higher, kind: "promote", why });
     }
   }

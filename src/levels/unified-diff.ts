@@ -39,7 +39,8 @@ function position(firstLine: number, count: number): string {
 function lineOps(a: readonly string[], b: readonly string[]): Op[] {
   const common: number[][] = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
   for (let i = a.length - 1; i >= 0; i--) {
-    for (let j = b.length - 1; j >= 0; j--) common[i][j] = a[i] === b[j] ? common[i + 1][j + 1] + 1 : Math.max(common[i + 1][j], common[i][j + 1]);
+    for (let j = b.length - 1; j >= 0; j--)
+      common[i][j] = a[i] === b[j] ? common[i + 1][j + 1] + 1 : Math.max(common[i + 1][j], common[i][j + 1]);
   }
   const ops: Op[] = [];
   let i = 0;
@@ -71,6 +72,11 @@ function hunks(ops: readonly Op[]): { start: number; end: number; oldLine: numbe
   }
   return ranges.map(({ start, end }) => {
     const before = ops.slice(0, start);
-    return { start, end, oldLine: before.filter((op) => op.kind !== "+").length + 1, newLine: before.filter((op) => op.kind !== "-").length + 1 };
+    return {
+      start,
+      end,
+      oldLine: before.filter((op) => op.kind !== "+").length + 1,
+      newLine: before.filter((op) => op.kind !== "-").length + 1,
+    };
   });
 }

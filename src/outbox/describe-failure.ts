@@ -60,7 +60,10 @@ function networkFailure(error: unknown): string | null {
     const message = String(e.message ?? "");
     // An HttpError's `code` is a deprecated alias of its status (reading it logs a warning).
     const own = e.name === "HttpError" ? undefined : e.code;
-    const code = typeof own === "string" && own in NETWORK_CODES ? own : Object.keys(NETWORK_CODES).find((c) => new RegExp(`\\b${c}\\b`).test(message));
+    const code =
+      typeof own === "string" && own in NETWORK_CODES
+        ? own
+        : Object.keys(NETWORK_CODES).find((c) => new RegExp(`\\b${c}\\b`).test(message));
     if (code) {
       const words = NETWORK_CODES[code];
       const host = words === "DNS failure" ? /(?:ENOTFOUND|EAI_AGAIN)\s+(\S+)/.exec(message)?.[1] : undefined;

@@ -25,7 +25,11 @@ export interface TaskHandler<K extends TaskKind> {
    * Told when a failed run is scheduled to be retried: for metrics, and to record where users can
    * see it (a dispatch record's attempts, last error and next try). A failure here is only logged.
    */
-  retrying?(task: Task<K>, failure: FailureClass, next: { attempts: number; nextAttemptAt: number }): void | Promise<void>;
+  retrying?(
+    task: Task<K>,
+    failure: FailureClass,
+    next: { attempts: number; nextAttemptAt: number },
+  ): void | Promise<void>;
   /**
    * Retryable failures of this kind are given up once a task is this old, instead of the runner's
    * `giveUpAfterMs`: for work whose result must eventually show however long GitHub is unwell.
@@ -210,7 +214,10 @@ export class OutboxRunner {
     const { outbox, log } = this.options;
     if (this.now() - task.createdAt < this.options.giveUpAfterMs) {
       await outbox.retryAt(task, this.now() + UNREADABLE_RETRY_MS, summary);
-      log.warn({ taskId: task.id, kind: task.kind, reason: summary }, "outbox task this version cannot read left for an instance that can");
+      log.warn(
+        { taskId: task.id, kind: task.kind, reason: summary },
+        "outbox task this version cannot read left for an instance that can",
+      );
       return;
     }
     await outbox.bury(task, this.now(), summary);
@@ -299,11 +306,14 @@ export class OutboxRunner {
     const next = this.nextDeferral();
     if (next === null || (this.wakeTimer && this.wakeTimer.at <= next)) return;
     if (this.wakeTimer) clearTimeout(this.wakeTimer.timer);
-    const timer = setTimeout(() => {
-      this.wakeTimer = null;
-      this.kick();
-      this.armWakeTimer();
-    }, Math.max(0, next - this.now()));
+    const timer = setTimeout(
+      () => {
+        this.wakeTimer = null;
+        this.kick();
+        this.armWakeTimer();
+      },
+      Math.max(0, next - this.now()),
+    );
     timer.unref();
     this.wakeTimer = { at: next, timer };
   }
@@ -328,14 +338,22 @@ export class OutboxRunner {
       const dueAt = this.now() + retryDelayMs(task.attempts + 1, failure.retryAfterMs);
       await outbox.retryAt(task, dueAt, failure.summary);
       metrics.outboxTasks.inc({ kind: task.kind, outcome: "retry" });
-      await (async () => handler.retrying?.(task, failure, { attempts: task.attempts + 1, nextAttemptAt: dueAt }))().catch((e: unknown) => log.error({ err: e, taskId: task.id }, "recording a retry failed"));
-      log.warn({ taskId: task.id, kind: task.kind, attempt: task.attempts + 1, failure: failure.summary }, "outbox task will be retried");
+      await (async () =>
+        handler.retrying?.(task, failure, { attempts: task.attempts + 1, nextAttemptAt: dueAt }))().catch(
+        (e: unknown) => log.error({ err: e, taskId: task.id }, "recording a retry failed"),
+      );
+      log.warn(
+        { taskId: task.id, kind: task.kind, attempt: task.attempts + 1, failure: failure.summary },
+        "outbox task will be retried",
+      );
       return;
     }
     await outbox.bury(task, this.now(), failure.summary);
     metrics.outboxTasks.inc({ kind: task.kind, outcome: "given_up" });
     log.error({ taskId: task.id, kind: task.kind, failure: failure.summary }, "outbox task given up");
-    await handler.giveUp?.(task, failure).catch((e: unknown) => log.error({ err: e, taskId: task.id }, "recording a given-up task failed"));
+    await handler
+      .giveUp?.(task, failure)
+      .catch((e: unknown) => log.error({ err: e, taskId: task.id }, "recording a given-up task failed"));
   }
 }
 

@@ -63,7 +63,19 @@ export class Outbox {
    */
   enqueueOps<K extends TaskKind>(task: NewTask<K>, now: number, dueAt = now): WriteOp[] {
     const lane = task.lane ?? DEFAULT_LANE;
-    return enqueueTaskOps({ id: task.id, kind: task.kind, data: task.data, lane, createdAt: now, attempts: 0, lastError: null, version: randomUUID() }, dueAt);
+    return enqueueTaskOps(
+      {
+        id: task.id,
+        kind: task.kind,
+        data: task.data,
+        lane,
+        createdAt: now,
+        attempts: 0,
+        lastError: null,
+        version: randomUUID(),
+      },
+      dueAt,
+    );
   }
 
   async enqueue<K extends TaskKind>(task: NewTask<K>, now: number, dueAt = now): Promise<void> {
@@ -73,13 +85,19 @@ export class Outbox {
   /** Takes up to `limit` due tasks for `leaseMs`, round-robin over lanes; nobody else gets them meanwhile. */
   async claim(now: number, leaseMs: number, limit: number): Promise<TaskLease[]> {
     const heldUntil = now + leaseMs;
-    const claimed: Pick<OutboxTask, "id" | "lane">[] = (await claimDueLaneTasks(this.store, now, heldUntil, limit)).map(({ lane, member }) => ({ id: member, lane }));
+    const claimed: Pick<OutboxTask, "id" | "lane">[] = (await claimDueLaneTasks(this.store, now, heldUntil, limit)).map(
+      ({ lane, member }) => ({ id: member, lane }),
+    );
     // Left by a version before lanes (a rolling deploy): taken when the lanes leave room.
     if (claimed.length < limit) {
-      for (const id of await claimDueLegacyTasks(this.store, now, heldUntil, limit - claimed.length)) claimed.push({ id, lane: undefined });
+      for (const id of await claimDueLegacyTasks(this.store, now, heldUntil, limit - claimed.length))
+        claimed.push({ id, lane: undefined });
     }
     if (claimed.length === 0) return [];
-    const raw = await readRawOutboxTasks(this.store, claimed.map(({ id }) => id));
+    const raw = await readRawOutboxTasks(
+      this.store,
+      claimed.map(({ id }) => id),
+    );
     const leases: TaskLease[] = [];
     const setAside: WriteOp[] = [];
     raw.forEach((value, i) => {
@@ -105,7 +123,9 @@ export class Outbox {
    * after our lease ran out, or it is done), so a late renewal never takes back what someone else holds.
    */
   async renew(lease: TaskLease, until: number): Promise<TaskLease | null> {
-    return (await moveTaskLease(this.store, lease.task, lease.heldUntil, until)) ? { ...lease, heldUntil: until } : null;
+    return (await moveTaskLease(this.store, lease.task, lease.heldUntil, until))
+      ? { ...lease, heldUntil: until }
+      : null;
   }
 
   /** Hands a task back unfinished (shutting down): due again at `now` for anyone, if the lease is still ours. */
@@ -124,7 +144,10 @@ export class Outbox {
   }
 
   async retryAt(task: OutboxTask, dueAt: number, error: string): Promise<void> {
-    await this.store.write([...rescheduleTaskOps({ ...task, attempts: task.attempts + 1, lastError: error }, dueAt), ...laneDueOps(task, dueAt)]);
+    await this.store.write([
+      ...rescheduleTaskOps({ ...task, attempts: task.attempts + 1, lastError: error }, dueAt),
+      ...laneDueOps(task, dueAt),
+    ]);
   }
 
   /**

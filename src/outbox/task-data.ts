@@ -17,7 +17,11 @@ const taskDataSchemas = {
   /** one upstream check run made to match its wanted state (src/checks) */
   "check-run": z.object({ upstream: z.string().min(1), sha: z.string().min(1), name: z.string().min(1) }),
   /** one known downstream Actions run re-run (src/checks); `rerun-failed-jobs` for one check run, `rerun` for a suite */
-  "rerun-downstream": z.object({ downstream: z.string().min(1), runId: z.string().min(1), mode: z.enum(["rerun", "rerun-failed-jobs"]) }),
+  "rerun-downstream": z.object({
+    downstream: z.string().min(1),
+    runId: z.string().min(1),
+    mode: z.enum(["rerun", "rerun-failed-jobs"]),
+  }),
   /** a ciflow tag push: the label rules of PR #prNumber applied to its dispatches (src/checks) */
   "ciflow-labels": z.object({ repo: z.string().min(1), prNumber: z.int().positive(), sha: z.string().min(1) }),
   /** the facts of a downstream `workflow_run` webhook the per-downstream check depends on (src/checks) */
@@ -48,7 +52,9 @@ export type TaskKind = keyof typeof taskDataSchemas;
 export type TaskData = { [K in TaskKind]: z.output<(typeof taskDataSchemas)[K]> };
 
 /** What a producer enqueues: the kind decides the data's type; `lane` is the lane it waits in (lanes.ts). */
-export type NewTask<K extends TaskKind = TaskKind> = { [P in K]: { id: string; kind: P; data: TaskData[P]; lane?: string } }[K];
+export type NewTask<K extends TaskKind = TaskKind> = {
+  [P in K]: { id: string; kind: P; data: TaskData[P]; lane?: string };
+}[K];
 
 // Annotated as a mapped type, so that indexing it with a generic kind K yields a schema of TaskData[K].
 const schemaOf: { [K in TaskKind]: z.ZodType<TaskData[K]> } = taskDataSchemas;
@@ -58,7 +64,12 @@ export function isTaskKind(kind: string): kind is TaskKind {
 }
 
 /** A stored task's data checked against its kind's schema: the data, or why it is not of that kind. */
-export function parseTaskData<K extends TaskKind>(kind: K, data: unknown): { ok: true; data: TaskData[K] } | { ok: false; error: string } {
+export function parseTaskData<K extends TaskKind>(
+  kind: K,
+  data: unknown,
+): { ok: true; data: TaskData[K] } | { ok: false; error: string } {
   const parsed = schemaOf[kind].safeParse(data);
-  return parsed.success ? { ok: true, data: parsed.data } : { ok: false, error: z.prettifyError(parsed.error).replace(/\n/g, "; ") };
+  return parsed.success
+    ? { ok: true, data: parsed.data }
+    : { ok: false, error: z.prettifyError(parsed.error).replace(/\n/g, "; ") };
 }

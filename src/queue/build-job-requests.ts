@@ -24,7 +24,10 @@ export interface JobRequestInput {
 export function buildJobRequests(input: JobRequestInput): JobRequest[] {
   const { config, downstream, record } = input;
   const runsOnOf = (jobRunsOn?: string) => jobRunsOn || downstream.runsOn || config.runsOnDefault;
-  const jobs = downstream.jobs.length > 0 ? downstream.jobs.map((job) => ({ id: job.id, runsOn: runsOnOf(job.runsOn) })) : [{ id: WHOLE_RUN_JOB_ID, runsOn: runsOnOf() }];
+  const jobs =
+    downstream.jobs.length > 0
+      ? downstream.jobs.map((job) => ({ id: job.id, runsOn: runsOnOf(job.runsOn) }))
+      : [{ id: WHOLE_RUN_JOB_ID, runsOn: runsOnOf() }];
   const [repoOwner, repoName] = record.upstream.repo.split("/");
   const upstreamUrl = `${input.webBaseUrl}/${record.upstream.repo}`;
   return jobs.map((job) => ({

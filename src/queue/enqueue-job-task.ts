@@ -43,7 +43,14 @@ export function enqueueJobTask(deps: EnqueueJobTaskDeps): TaskHandler<typeof ENQ
       if (config === null) throw new Error("relay config not loaded yet");
       const downstream = config.downstreams.find((d) => sameRepo(d.repo, record.downstream) && d.transport === "queue");
       if (downstream === undefined) {
-        await updateDispatch(deps.store, record.requestId, (r) => ({ ...r, state: "failed", lastError: "no longer a queue downstream in the relay config", attempts: task.attempts + 1, nextAttemptAt: null, failedAt: now() }));
+        await updateDispatch(deps.store, record.requestId, (r) => ({
+          ...r,
+          state: "failed",
+          lastError: "no longer a queue downstream in the relay config",
+          attempts: task.attempts + 1,
+          nextAttemptAt: null,
+          failedAt: now(),
+        }));
         deps.metrics.dispatches.inc({ transport: "queue", outcome: "given_up" });
         return;
       }
@@ -58,10 +65,20 @@ export function enqueueJobTask(deps: EnqueueJobTaskDeps): TaskHandler<typeof ENQ
       });
       for (const request of requests) await appendJobRequest(deps.store, request, downstream.maxDeliveries);
       const sentAt = now();
-      await updateDispatch(deps.store, record.requestId, (r) => ({ ...r, state: "dispatched", dispatchedAt: sentAt, lastError: null, attempts: task.attempts + 1, nextAttemptAt: null }));
+      await updateDispatch(deps.store, record.requestId, (r) => ({
+        ...r,
+        state: "dispatched",
+        dispatchedAt: sentAt,
+        lastError: null,
+        attempts: task.attempts + 1,
+        nextAttemptAt: null,
+      }));
       deps.metrics.dispatches.inc({ transport: "queue", outcome: "sent" });
       deps.metrics.dispatchLatency.observe((sentAt - record.createdAt) / 1000);
-      deps.log.info({ requestId: record.requestId, downstream: record.downstream, jobs: requests.map((r) => r.job_id) }, "job requests enqueued");
+      deps.log.info(
+        { requestId: record.requestId, downstream: record.downstream, jobs: requests.map((r) => r.job_id) },
+        "job requests enqueued",
+      );
     },
     async retrying(task, failure, next) {
       deps.metrics.dispatches.inc({ transport: "queue", outcome: "retried" });

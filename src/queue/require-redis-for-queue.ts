@@ -11,5 +11,7 @@ export function requireRedisForQueue(config: Pick<RelayConfig, "downstreams">, s
   if (store.kind === "redis") return;
   const queued = config.downstreams.find((downstream) => downstream.transport === "queue");
   if (queued === undefined) return;
-  throw new EnvError([{ variable: "REDIS_URL", message: `required because downstream ${queued.repo} uses transport: queue` }]);
+  throw new EnvError([
+    { variable: "REDIS_URL", message: `required because downstream ${queued.repo} uses transport: queue` },
+  ]);
 }

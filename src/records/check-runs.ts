@@ -46,7 +46,8 @@ export type KnownCheckRun = z.infer<typeof knownCheckRunSchema>;
 
 /** One check run is one (upstream repo, sha, name); the deadline set uses this as its member. */
 export const checkKey = (upstream: string, sha: string, name: string) => `${upstream.toLowerCase()}:${sha}:${name}`;
-export const checkKeyOf = (check: Pick<CheckRunState, "upstream" | "sha" | "name">) => checkKey(check.upstream, check.sha, check.name);
+export const checkKeyOf = (check: Pick<CheckRunState, "upstream" | "sha" | "name">) =>
+  checkKey(check.upstream, check.sha, check.name);
 
 /** The wanted state as text, for a write conditional on it (`writeIfWantedCheckRunIs`). */
 export function readRawWantedCheckRun(store: Pick<Store, "get">, key: string): Promise<string | null> {
@@ -54,7 +55,12 @@ export function readRawWantedCheckRun(store: Pick<Store, "get">, key: string): P
 }
 
 /** Applies `ops` only if the check run's wanted state is still `raw` (as read); true when applied. */
-export function writeIfWantedCheckRunIs(store: Pick<Store, "writeIf">, key: string, raw: string | null, ops: WriteOp[]): Promise<boolean> {
+export function writeIfWantedCheckRunIs(
+  store: Pick<Store, "writeIf">,
+  key: string,
+  raw: string | null,
+  ops: WriteOp[],
+): Promise<boolean> {
   return store.writeIf(keys.checkRuns.wanted(key), raw, ops);
 }
 
@@ -67,20 +73,38 @@ export async function readWantedCheckRun(store: Pick<Store, "get">, key: string)
 }
 
 /** For each check key, in order: its wanted state, or null. */
-export async function readWantedCheckRuns(store: Pick<Store, "getMany">, checkKeys: string[]): Promise<(CheckRunState | null)[]> {
+export async function readWantedCheckRuns(
+  store: Pick<Store, "getMany">,
+  checkKeys: string[],
+): Promise<(CheckRunState | null)[]> {
   return (await store.getMany(checkKeys.map(keys.checkRuns.wanted))).map(parseCheckRunState);
 }
 
 /** Ops making `state` its check run's wanted state and naming it among its dispatch's checks. */
 export function wantedCheckRunOps(state: CheckRunState): WriteOp[] {
   return [
-    { op: "set", key: keys.checkRuns.wanted(checkKeyOf(state)), value: JSON.stringify(state), ttlSeconds: RECORD_TTL_SECONDS },
-    { op: "zadd", key: keys.checkRuns.names(state.requestId), member: state.name, score: state.at, ttlSeconds: RECORD_TTL_SECONDS },
+    {
+      op: "set",
+      key: keys.checkRuns.wanted(checkKeyOf(state)),
+      value: JSON.stringify(state),
+      ttlSeconds: RECORD_TTL_SECONDS,
+    },
+    {
+      op: "zadd",
+      key: keys.checkRuns.names(state.requestId),
+      member: state.name,
+      score: state.at,
+      ttlSeconds: RECORD_TTL_SECONDS,
+    },
   ];
 }
 
 /** The names of up to `limit` check runs a dispatch has (shown or not). */
-export function readCheckNames(store: Pick<Store, "rangeByScoreDesc">, requestId: string, limit: number): Promise<string[]> {
+export function readCheckNames(
+  store: Pick<Store, "rangeByScoreDesc">,
+  requestId: string,
+  limit: number,
+): Promise<string[]> {
   return store.rangeByScoreDesc(keys.checkRuns.names(requestId), Infinity, -Infinity, limit);
 }
 
@@ -102,9 +126,27 @@ export async function areChecksShownMany(store: Pick<Store, "getMany">, requestI
  * Ops remembering the downstream run a callback named, and for an Actions run (`linkRun`) which
  * dispatch it reports for, so its `workflow_run` webhooks lead back to the dispatch.
  */
-export function downstreamRunOps(requestId: string, downstream: string, run: DownstreamRun, linkRun: boolean): WriteOp[] {
-  const ops: WriteOp[] = [{ op: "set", key: keys.checkRuns.downstreamRun(requestId), value: JSON.stringify(run), ttlSeconds: RECORD_TTL_SECONDS }];
-  if (linkRun) ops.push({ op: "set", key: keys.checkRuns.dispatchOfRun(downstream, run.runId), value: requestId, ttlSeconds: RECORD_TTL_SECONDS });
+export function downstreamRunOps(
+  requestId: string,
+  downstream: string,
+  run: DownstreamRun,
+  linkRun: boolean,
+): WriteOp[] {
+  const ops: WriteOp[] = [
+    {
+      op: "set",
+      key: keys.checkRuns.downstreamRun(requestId),
+      value: JSON.stringify(run),
+      ttlSeconds: RECORD_TTL_SECONDS,
+    },
+  ];
+  if (linkRun)
+    ops.push({
+      op: "set",
+      key: keys.checkRuns.dispatchOfRun(downstream, run.runId),
+      value: requestId,
+      ttlSeconds: RECORD_TTL_SECONDS,
+    });
   return ops;
 }
 
@@ -117,12 +159,19 @@ export async function readDownstreamRun(store: Pick<Store, "get">, requestId: st
 }
 
 /** For each request id, in order: its downstream run, or null. */
-export async function readDownstreamRuns(store: Pick<Store, "getMany">, requestIds: string[]): Promise<(DownstreamRun | null)[]> {
+export async function readDownstreamRuns(
+  store: Pick<Store, "getMany">,
+  requestIds: string[],
+): Promise<(DownstreamRun | null)[]> {
   return (await store.getMany(requestIds.map(keys.checkRuns.downstreamRun))).map(parseDownstreamRun);
 }
 
 /** The dispatch an Actions run of `downstream` reports for; null until a callback named the run. */
-export function readDispatchOfRun(store: Pick<Store, "get">, downstream: string, runId: string): Promise<string | null> {
+export function readDispatchOfRun(
+  store: Pick<Store, "get">,
+  downstream: string,
+  runId: string,
+): Promise<string | null> {
   return store.get(keys.checkRuns.dispatchOfRun(downstream, runId));
 }
 
@@ -143,12 +192,23 @@ export async function unmarkCheckRunCreating(store: Pick<Store, "write">, key: s
   await store.write([{ op: "del", key: keys.checkRuns.creating(key) }]);
 }
 
-export async function storeKnownCheckRun(store: Pick<Store, "write">, key: string, known: KnownCheckRun): Promise<void> {
-  await store.write([{ op: "set", key: keys.checkRuns.known(key), value: JSON.stringify(known), ttlSeconds: RECORD_TTL_SECONDS }]);
+export async function storeKnownCheckRun(
+  store: Pick<Store, "write">,
+  key: string,
+  known: KnownCheckRun,
+): Promise<void> {
+  await store.write([
+    { op: "set", key: keys.checkRuns.known(key), value: JSON.stringify(known), ttlSeconds: RECORD_TTL_SECONDS },
+  ]);
 }
 
 /** One writer per check run at a time: true when `holder` took the lease. */
-export function lockCheckRun(store: Pick<Store, "setIfAbsent">, key: string, holder: string, leaseSeconds: number): Promise<boolean> {
+export function lockCheckRun(
+  store: Pick<Store, "setIfAbsent">,
+  key: string,
+  holder: string,
+  leaseSeconds: number,
+): Promise<boolean> {
   return store.setIfAbsent(keys.checkRuns.lock(key), holder, leaseSeconds);
 }
 

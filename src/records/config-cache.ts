@@ -6,6 +6,11 @@ export function readCachedConfig(store: Pick<Store, "get">, sourceHash: string):
   return store.get(keys.configCache(sourceHash));
 }
 
-export async function cacheConfig(store: Pick<Store, "write">, sourceHash: string, text: string, ttlSeconds: number | undefined): Promise<void> {
+export async function cacheConfig(
+  store: Pick<Store, "write">,
+  sourceHash: string,
+  text: string,
+  ttlSeconds: number | undefined,
+): Promise<void> {
   await store.write([{ op: "set", key: keys.configCache(sourceHash), value: text, ttlSeconds }]);
 }

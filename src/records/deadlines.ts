@@ -22,7 +22,13 @@ export async function clearDeadline(store: Pick<Store, "write">, set: DeadlineSe
 }
 
 /** Leases up to `limit` due members until `leaseUntil` (see `Store.claimDue`). */
-export function claimDueDeadlines(store: Pick<Store, "claimDue">, set: DeadlineSet, now: number, leaseUntil: number, limit: number): Promise<string[]> {
+export function claimDueDeadlines(
+  store: Pick<Store, "claimDue">,
+  set: DeadlineSet,
+  now: number,
+  leaseUntil: number,
+  limit: number,
+): Promise<string[]> {
   return store.claimDue(keys.deadlines[set], now, leaseUntil, limit);
 }
 

@@ -51,12 +51,20 @@ const DELIVERY_MEMORY_SECONDS = 8 * 24 * 3600;
 const DONE = "done";
 
 /** Claims a delivery for `leaseSeconds` under a claim value of the caller's own; true when taken. */
-export function claimDelivery(store: Pick<Store, "setIfAbsent">, deliveryId: string, claim: string, leaseSeconds: number): Promise<boolean> {
+export function claimDelivery(
+  store: Pick<Store, "setIfAbsent">,
+  deliveryId: string,
+  claim: string,
+  leaseSeconds: number,
+): Promise<boolean> {
   return store.setIfAbsent(keys.deliveries.claim(deliveryId), claim, leaseSeconds);
 }
 
 /** The claim's state: "done" once the delivery is stored, null when free, else another holder's claim. */
-export async function deliveryClaimState(store: Pick<Store, "get">, deliveryId: string): Promise<"done" | "free" | "held"> {
+export async function deliveryClaimState(
+  store: Pick<Store, "get">,
+  deliveryId: string,
+): Promise<"done" | "free" | "held"> {
   const value = await store.get(keys.deliveries.claim(deliveryId));
   return value === DONE ? "done" : value === null ? "free" : "held";
 }
@@ -70,13 +78,22 @@ export async function deliveriesClaimed(store: Pick<Store, "getMany">, deliveryI
  * Applies `ops` and marks the delivery "done", only while `claim` (null: no claim at all) is still
  * the delivery's; true when applied.
  */
-export function completeDelivery(store: Pick<Store, "writeIf">, deliveryId: string, claim: string | null, ops: WriteOp[]): Promise<boolean> {
+export function completeDelivery(
+  store: Pick<Store, "writeIf">,
+  deliveryId: string,
+  claim: string | null,
+  ops: WriteOp[],
+): Promise<boolean> {
   const key = keys.deliveries.claim(deliveryId);
   return store.writeIf(key, claim, [...ops, { op: "set", key, value: DONE, ttlSeconds: DELIVERY_MEMORY_SECONDS }]);
 }
 
 /** Applies `ops` only while the delivery was never claimed (a skipped delivery's summary). */
-export function writeIfDeliveryUnclaimed(store: Pick<Store, "writeIf">, deliveryId: string, ops: WriteOp[]): Promise<boolean> {
+export function writeIfDeliveryUnclaimed(
+  store: Pick<Store, "writeIf">,
+  deliveryId: string,
+  ops: WriteOp[],
+): Promise<boolean> {
   return store.writeIf(keys.deliveries.claim(deliveryId), null, ops);
 }
 
@@ -92,8 +109,15 @@ export function deliveryPayloadOp(deliveryId: string, text: string): WriteOp {
 }
 
 /** The stored payload; `{}` when it has expired. */
-export async function readDeliveryPayload(store: Pick<Store, "get">, deliveryId: string): Promise<Record<string, unknown>> {
-  const payload = readRecord("delivery payload", z.record(z.string(), z.unknown()), await store.get(keys.deliveries.payload(deliveryId)));
+export async function readDeliveryPayload(
+  store: Pick<Store, "get">,
+  deliveryId: string,
+): Promise<Record<string, unknown>> {
+  const payload = readRecord(
+    "delivery payload",
+    z.record(z.string(), z.unknown()),
+    await store.get(keys.deliveries.payload(deliveryId)),
+  );
   return payload ?? {};
 }
 
@@ -108,7 +132,13 @@ export function deliverySummaryOps(summary: DeliverySummary): WriteOp[] {
     { op: "zremBelow", key: keys.deliveries.recent, score: receivedAt - ttlSeconds * 1000 },
   ];
   if (upstream.prNumber !== null) {
-    ops.push({ op: "zadd", key: keys.deliveries.byPr(upstream.repo, upstream.prNumber), member: deliveryId, score: receivedAt, ttlSeconds });
+    ops.push({
+      op: "zadd",
+      key: keys.deliveries.byPr(upstream.repo, upstream.prNumber),
+      member: deliveryId,
+      score: receivedAt,
+      ttlSeconds,
+    });
   }
   return ops;
 }
@@ -125,17 +155,29 @@ export function parseDeliverySummary(raw: string | null): DeliverySummary | null
   }
 }
 
-export async function readDeliverySummary(store: Pick<Store, "get">, deliveryId: string): Promise<DeliverySummary | null> {
+export async function readDeliverySummary(
+  store: Pick<Store, "get">,
+  deliveryId: string,
+): Promise<DeliverySummary | null> {
   return parseDeliverySummary(await store.get(keys.deliveries.summary(deliveryId)));
 }
 
 /** The summaries of `deliveryIds` that exist and are readable, in order. */
-export async function readDeliverySummaries(store: Pick<Store, "getMany">, deliveryIds: string[]): Promise<DeliverySummary[]> {
-  return (await store.getMany(deliveryIds.map(keys.deliveries.summary))).map(parseDeliverySummary).filter((s): s is DeliverySummary => s !== null);
+export async function readDeliverySummaries(
+  store: Pick<Store, "getMany">,
+  deliveryIds: string[],
+): Promise<DeliverySummary[]> {
+  return (await store.getMany(deliveryIds.map(keys.deliveries.summary)))
+    .map(parseDeliverySummary)
+    .filter((s): s is DeliverySummary => s !== null);
 }
 
 /** Delivery ids, newest first: all recent ones, or one PR's. */
-export function listDeliveryIds(store: Pick<Store, "rangeByScoreDesc">, index: { all: true } | { repo: string; pr: number }, limit: number): Promise<string[]> {
+export function listDeliveryIds(
+  store: Pick<Store, "rangeByScoreDesc">,
+  index: { all: true } | { repo: string; pr: number },
+  limit: number,
+): Promise<string[]> {
   const key = "all" in index ? keys.deliveries.recent : keys.deliveries.byPr(index.repo, index.pr);
   return store.rangeByScoreDesc(key, Infinity, -Infinity, limit);
 }

@@ -18,7 +18,13 @@ export const dispatchRecordSchema = z.object({
    * `prNumber` is also set for a ciflow tag push (the PR it names); `cloneUrl` is where `sha` can be
    * fetched (a fork PR's head repository), absent in records written before it was kept.
    */
-  upstream: z.object({ repo: z.string(), sha: z.string(), ref: z.string(), prNumber: z.number().nullable(), cloneUrl: z.string().nullable().optional() }),
+  upstream: z.object({
+    repo: z.string(),
+    sha: z.string(),
+    ref: z.string(),
+    prNumber: z.number().nullable(),
+    cloneUrl: z.string().nullable().optional(),
+  }),
   /** the config's spelling */
   downstream: z.string(),
   level: z.enum(LEVELS),
@@ -51,7 +57,8 @@ export const RECORD_TTL_SECONDS = 30 * 24 * 3600;
  * the index of all runs is read newest first and capped, and a busy neighbour would push a quiet
  * downstream's history out of reach).
  */
-export type DispatchIndex = { all: true } | { repo: string; sha: string } | { repo: string; pr: number } | { downstream: string };
+export type DispatchIndex =
+  { all: true } | { repo: string; sha: string } | { repo: string; pr: number } | { downstream: string };
 
 export function dispatchIndexKey(index: DispatchIndex): string {
   if ("all" in index) return keys.dispatches.recent;
@@ -68,13 +75,31 @@ export function recordDispatchOps(record: DispatchRecord): WriteOp[] {
     // The index of all runs outlives any one record: trim it to the records' lifetime instead.
     { op: "zadd", key: keys.dispatches.recent, member: requestId, score: createdAt },
     { op: "zremBelow", key: keys.dispatches.recent, score: createdAt - ttlSeconds * 1000 },
-    { op: "zadd", key: keys.dispatches.bySha(upstream.repo, upstream.sha), member: requestId, score: createdAt, ttlSeconds },
+    {
+      op: "zadd",
+      key: keys.dispatches.bySha(upstream.repo, upstream.sha),
+      member: requestId,
+      score: createdAt,
+      ttlSeconds,
+    },
     // Trimmed to the records' lifetime too: a downstream that keeps getting dispatches never lets it expire.
-    { op: "zadd", key: keys.dispatches.byDownstream(record.downstream), member: requestId, score: createdAt, ttlSeconds },
+    {
+      op: "zadd",
+      key: keys.dispatches.byDownstream(record.downstream),
+      member: requestId,
+      score: createdAt,
+      ttlSeconds,
+    },
     { op: "zremBelow", key: keys.dispatches.byDownstream(record.downstream), score: createdAt - ttlSeconds * 1000 },
   ];
   if (upstream.prNumber !== null) {
-    ops.push({ op: "zadd", key: keys.dispatches.byPr(upstream.repo, upstream.prNumber), member: requestId, score: createdAt, ttlSeconds });
+    ops.push({
+      op: "zadd",
+      key: keys.dispatches.byPr(upstream.repo, upstream.prNumber),
+      member: requestId,
+      score: createdAt,
+      ttlSeconds,
+    });
   }
   return ops;
 }
@@ -85,13 +110,23 @@ export function readRawDispatch(store: Pick<Store, "get">, requestId: string): P
 }
 
 /** Applies `ops` only if the dispatch's stored record is still `raw` (as read); true when applied. */
-export function writeIfDispatchIs(store: Pick<Store, "writeIf">, requestId: string, raw: string | null, ops: WriteOp[]): Promise<boolean> {
+export function writeIfDispatchIs(
+  store: Pick<Store, "writeIf">,
+  requestId: string,
+  raw: string | null,
+  ops: WriteOp[],
+): Promise<boolean> {
   return store.writeIf(keys.dispatches.record(requestId), raw, ops);
 }
 
 /** Replaces an existing record (its indexes stay as written). */
 export function updatedDispatchOp(record: DispatchRecord): WriteOp {
-  return { op: "set", key: keys.dispatches.record(record.requestId), value: JSON.stringify(record), ttlSeconds: RECORD_TTL_SECONDS };
+  return {
+    op: "set",
+    key: keys.dispatches.record(record.requestId),
+    value: JSON.stringify(record),
+    ttlSeconds: RECORD_TTL_SECONDS,
+  };
 }
 
 export function parseDispatchRecord(raw: string | null): DispatchRecord | null {
@@ -104,23 +139,38 @@ export async function readDispatch(store: Pick<Store, "get">, requestId: string)
 
 /** The records of `requestIds` that exist, in order. */
 export async function readDispatches(store: Pick<Store, "getMany">, requestIds: string[]): Promise<DispatchRecord[]> {
-  return (await store.getMany(requestIds.map(keys.dispatches.record))).map(parseDispatchRecord).filter((record): record is DispatchRecord => record !== null);
+  return (await store.getMany(requestIds.map(keys.dispatches.record)))
+    .map(parseDispatchRecord)
+    .filter((record): record is DispatchRecord => record !== null);
 }
 
 /** For each id, in order: its record, or null (absent, or no id). */
-export async function readEachDispatch(store: Pick<Store, "getMany">, requestIds: (string | null)[]): Promise<(DispatchRecord | null)[]> {
+export async function readEachDispatch(
+  store: Pick<Store, "getMany">,
+  requestIds: (string | null)[],
+): Promise<(DispatchRecord | null)[]> {
   const present = requestIds.filter((id): id is string => id !== null);
   const records = (await store.getMany(present.map(keys.dispatches.record))).map(parseDispatchRecord);
   return requestIds.map((id) => (id === null ? null : (records[present.indexOf(id)] ?? null)));
 }
 
 /** Request ids in an index, newest first, created between `min` and `max` (epoch ms). */
-export async function listDispatchIds(store: Pick<Store, "rangeByScoreDesc">, index: DispatchIndex, limit: number, max = Infinity, min = -Infinity): Promise<string[]> {
+export async function listDispatchIds(
+  store: Pick<Store, "rangeByScoreDesc">,
+  index: DispatchIndex,
+  limit: number,
+  max = Infinity,
+  min = -Infinity,
+): Promise<string[]> {
   return store.rangeByScoreDesc(dispatchIndexKey(index), max, min, limit);
 }
 
 /** Read-decide-write of one dispatch record, retried on contention; a record that is gone stays gone. */
-export async function updateDispatch(store: Store, requestId: string, change: (record: DispatchRecord) => DispatchRecord): Promise<void> {
+export async function updateDispatch(
+  store: Store,
+  requestId: string,
+  change: (record: DispatchRecord) => DispatchRecord,
+): Promise<void> {
   await updateWithRetry(
     store,
     keys.dispatches.record(requestId),

@@ -17,13 +17,20 @@ export type IdempotentWriteRecord = z.infer<typeof idempotentWriteSchema>;
 
 /** Where one caller's write of one requestId is recorded. */
 export function idempotentWriteKey(callerRepository: string, requestId: string): string {
-  return keys.idempotentWrite(createHash("sha256").update(`${callerRepository.toLowerCase()}\n${requestId}`).digest("hex"));
+  return keys.idempotentWrite(
+    createHash("sha256").update(`${callerRepository.toLowerCase()}\n${requestId}`).digest("hex"),
+  );
 }
 
 type WriteStore = Pick<Store, "setIfAbsent" | "get" | "compareAndSet" | "write">;
 
 /** One caller's write of one requestId: its stored record and how it changes. */
-export function idempotentWriteRecord(store: WriteStore, callerRepository: string, requestId: string, ttlSeconds: number) {
+export function idempotentWriteRecord(
+  store: WriteStore,
+  callerRepository: string,
+  requestId: string,
+  ttlSeconds: number,
+) {
   const key = idempotentWriteKey(callerRepository, requestId);
   const text = (record: IdempotentWriteRecord) => JSON.stringify(record);
   return {

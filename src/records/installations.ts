@@ -8,7 +8,12 @@ export async function readInstallationId(store: Pick<Store, "get">, repo: string
   return Number.isSafeInteger(id) ? id : null;
 }
 
-export async function storeInstallationId(store: Pick<Store, "write">, repo: string, id: number, ttlSeconds: number): Promise<void> {
+export async function storeInstallationId(
+  store: Pick<Store, "write">,
+  repo: string,
+  id: number,
+  ttlSeconds: number,
+): Promise<void> {
   await store.write([{ op: "set", key: keys.installation(repo), value: String(id), ttlSeconds }]);
 }
 

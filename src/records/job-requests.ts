@@ -20,6 +20,11 @@ export function appendJobRequest(
   return store.writeIf(marker, null, [
     { op: "xadd", key: keys.jobRequests.stream, fields: { ...request } },
     { op: "set", key: marker, value: "1", ttlSeconds: RECORD_TTL_SECONDS },
-    { op: "set", key: keys.jobRequests.maxDeliveries(request.downstream), value: String(maxDeliveries), ttlSeconds: RECORD_TTL_SECONDS },
+    {
+      op: "set",
+      key: keys.jobRequests.maxDeliveries(request.downstream),
+      value: String(maxDeliveries),
+      ttlSeconds: RECORD_TTL_SECONDS,
+    },
   ]);
 }

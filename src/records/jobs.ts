@@ -61,7 +61,12 @@ export function readRawJob(store: Pick<Store, "get">, key: JobKey): Promise<stri
 }
 
 /** Applies `ops` only if the job's stored state is still `raw` (as read); true when applied. */
-export function writeIfJobIs(store: Pick<Store, "writeIf">, key: JobKey, raw: string | null, ops: WriteOp[]): Promise<boolean> {
+export function writeIfJobIs(
+  store: Pick<Store, "writeIf">,
+  key: JobKey,
+  raw: string | null,
+  ops: WriteOp[],
+): Promise<boolean> {
   return store.writeIf(jobRecordKey(key), raw, ops);
 }
 
@@ -70,15 +75,28 @@ export async function readJobById(store: Pick<Store, "get">, id: string): Promis
 }
 
 /** Up to `limit` jobs of a dispatch, the most recently heard of first. */
-export async function readJobsOf(store: Pick<Store, "rangeByScoreDesc" | "getMany">, requestId: string, limit: number): Promise<JobRecord[]> {
+export async function readJobsOf(
+  store: Pick<Store, "rangeByScoreDesc" | "getMany">,
+  requestId: string,
+  limit: number,
+): Promise<JobRecord[]> {
   const ids = await store.rangeByScoreDesc(keys.jobs.ofDispatch(requestId), Infinity, -Infinity, limit);
-  return (await store.getMany(ids.map(keys.jobs.record))).map(parseJobRecord).filter((record): record is JobRecord => record !== null);
+  return (await store.getMany(ids.map(keys.jobs.record)))
+    .map(parseJobRecord)
+    .filter((record): record is JobRecord => record !== null);
 }
 
 /** Ops storing a job's new state and indexing it under its dispatch (once: first heard of). */
 export function recordJobOps(key: JobKey, record: JobRecord, heardAt: number): WriteOp[] {
   return [
     { op: "set", key: jobRecordKey(key), value: JSON.stringify(record), ttlSeconds: JOB_TTL_SECONDS },
-    { op: "zadd", key: keys.jobs.ofDispatch(key.requestId), member: jobId(key), score: heardAt, onlyIfAbsent: true, ttlSeconds: JOB_TTL_SECONDS },
+    {
+      op: "zadd",
+      key: keys.jobs.ofDispatch(key.requestId),
+      member: jobId(key),
+      score: heardAt,
+      onlyIfAbsent: true,
+      ttlSeconds: JOB_TTL_SECONDS,
+    },
   ];
 }

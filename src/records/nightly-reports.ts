@@ -58,7 +58,12 @@ export function readRawNightlyReport(store: Pick<Store, "get">, key: NightlyRepo
 }
 
 /** Applies `ops` only if the report's stored text is still `raw` (null: none stored); true when applied. */
-export function writeIfNightlyReportIs(store: Pick<Store, "writeIf">, key: NightlyReportKey, raw: string | null, ops: WriteOp[]): Promise<boolean> {
+export function writeIfNightlyReportIs(
+  store: Pick<Store, "writeIf">,
+  key: NightlyReportKey,
+  raw: string | null,
+  ops: WriteOp[],
+): Promise<boolean> {
   return store.writeIf(reportKey(key), raw, ops);
 }
 
@@ -75,17 +80,38 @@ export function recordNightlyReportOps(report: NightlyReport): WriteOp[] {
 }
 
 /** Up to `limit` reports, newest first: one upstream commit's (upstream and sha given), or all of them. */
-export async function readNightlyReports(store: Pick<Store, "rangeByScoreDesc" | "getMany">, filter: { upstream?: string; sha?: string }, limit: number): Promise<NightlyReport[]> {
-  const index = filter.upstream !== undefined && filter.sha !== undefined ? keys.nightly.bySha(filter.upstream, filter.sha) : keys.nightly.recent;
+export async function readNightlyReports(
+  store: Pick<Store, "rangeByScoreDesc" | "getMany">,
+  filter: { upstream?: string; sha?: string },
+  limit: number,
+): Promise<NightlyReport[]> {
+  const index =
+    filter.upstream !== undefined && filter.sha !== undefined
+      ? keys.nightly.bySha(filter.upstream, filter.sha)
+      : keys.nightly.recent;
   const ids = await store.rangeByScoreDesc(index, Infinity, -Infinity, limit);
-  return (await store.getMany(ids.map(keys.nightly.report))).map(parseNightlyReport).filter((report): report is NightlyReport => report !== null);
+  return (await store.getMany(ids.map(keys.nightly.report)))
+    .map(parseNightlyReport)
+    .filter((report): report is NightlyReport => report !== null);
 }
 
 /** GitHub's answers to "is `sha` a commit of upstream", cached per upstream: "commit", "unknown", or null when not asked lately. */
-export async function readCommitChecks(store: Pick<Store, "getMany">, upstreams: readonly string[], sha: string): Promise<("commit" | "unknown" | null)[]> {
-  return (await store.getMany(upstreams.map((upstream) => keys.nightly.commitCheck(upstream, sha)))).map((value) => (value === "commit" || value === "unknown" ? value : null));
+export async function readCommitChecks(
+  store: Pick<Store, "getMany">,
+  upstreams: readonly string[],
+  sha: string,
+): Promise<("commit" | "unknown" | null)[]> {
+  return (await store.getMany(upstreams.map((upstream) => keys.nightly.commitCheck(upstream, sha)))).map((value) =>
+    value === "commit" || value === "unknown" ? value : null,
+  );
 }
 
-export async function storeCommitCheck(store: Pick<Store, "write">, upstream: string, sha: string, answer: "commit" | "unknown", ttlSeconds: number): Promise<void> {
+export async function storeCommitCheck(
+  store: Pick<Store, "write">,
+  upstream: string,
+  sha: string,
+  answer: "commit" | "unknown",
+  ttlSeconds: number,
+): Promise<void> {
   await store.write([{ op: "set", key: keys.nightly.commitCheck(upstream, sha), value: answer, ttlSeconds }]);
 }

@@ -31,7 +31,8 @@ export type OutboxTask = z.infer<typeof outboxTaskSchema>;
 const DEAD_TTL_SECONDS = 7 * 24 * 3600;
 
 const taskKey = keys.outbox.task;
-const dueKeyOf = (task: Pick<OutboxTask, "lane">) => (task.lane === undefined ? keys.outbox.legacyDue : keys.outbox.lane(task.lane));
+const dueKeyOf = (task: Pick<OutboxTask, "lane">) =>
+  task.lane === undefined ? keys.outbox.legacyDue : keys.outbox.lane(task.lane);
 
 export function parseOutboxTask(raw: string | null): OutboxTask | null {
   return readRecord("outbox task", outboxTaskSchema, raw);
@@ -58,22 +59,41 @@ export function enqueueTaskOps(task: OutboxTask & { lane: string }, dueAt: numbe
 }
 
 /** Takes up to `limit` due tasks of the lanes, round-robin, for a lease until `heldUntil` (see `Store.claimDueLanes`). */
-export function claimDueLaneTasks(store: Pick<Store, "claimDueLanes">, now: number, heldUntil: number, limit: number): Promise<LaneClaim[]> {
+export function claimDueLaneTasks(
+  store: Pick<Store, "claimDueLanes">,
+  now: number,
+  heldUntil: number,
+  limit: number,
+): Promise<LaneClaim[]> {
   return store.claimDueLanes(keys.outbox.lanes, keys.outbox.lanePrefix, now, heldUntil, limit);
 }
 
 /** Takes up to `limit` due tasks of the single due set of versions before lanes (still drained, never written to). */
-export function claimDueLegacyTasks(store: Pick<Store, "claimDue">, now: number, heldUntil: number, limit: number): Promise<string[]> {
+export function claimDueLegacyTasks(
+  store: Pick<Store, "claimDue">,
+  now: number,
+  heldUntil: number,
+  limit: number,
+): Promise<string[]> {
   return store.claimDue(keys.outbox.legacyDue, now, heldUntil, limit);
 }
 
 /** Moves the task's lease (its score where it waits) from `expected` to `next`; false when it is no longer `expected`. */
-export function moveTaskLease(store: Pick<Store, "replaceScore">, task: Pick<OutboxTask, "id" | "lane">, expected: number, next: number): Promise<boolean> {
+export function moveTaskLease(
+  store: Pick<Store, "replaceScore">,
+  task: Pick<OutboxTask, "id" | "lane">,
+  expected: number,
+  next: number,
+): Promise<boolean> {
   return store.replaceScore(dueKeyOf(task), task.id, expected, next);
 }
 
 /** Removes the task as `stored` (its text when claimed); false when it was enqueued again meanwhile. */
-export function removeTaskIfUnchanged(store: Pick<Store, "writeIf">, task: Pick<OutboxTask, "id" | "lane">, stored: string): Promise<boolean> {
+export function removeTaskIfUnchanged(
+  store: Pick<Store, "writeIf">,
+  task: Pick<OutboxTask, "id" | "lane">,
+  stored: string,
+): Promise<boolean> {
   return store.writeIf(taskKey(task.id), stored, removeTaskOps(task));
 }
 
@@ -92,7 +112,9 @@ export function unlistTaskOps(task: Pick<OutboxTask, "id" | "lane">): WriteOp[] 
 
 /** Its lane is visited no later than `dueAt` (a lane's score only ever bounds its work from below). */
 export function laneDueOps(task: Pick<OutboxTask, "lane">, dueAt: number): WriteOp[] {
-  return task.lane === undefined ? [] : [{ op: "zadd", key: keys.outbox.lanes, member: task.lane, score: dueAt, onlyIfLower: true }];
+  return task.lane === undefined
+    ? []
+    : [{ op: "zadd", key: keys.outbox.lanes, member: task.lane, score: dueAt, onlyIfLower: true }];
 }
 
 /** The task, as `next`, due again at `dueAt` where it waits. */

@@ -25,6 +25,10 @@ export function readRecord<T>(family: string, schema: z.ZodType<T>, raw: string 
     throw new CorruptRecordError(family, "not JSON");
   }
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new CorruptRecordError(family, parsed.error.issues.map((issue) => `${issue.path.join(".") || "(record)"}: ${issue.message}`).join("; "));
+  if (!parsed.success)
+    throw new CorruptRecordError(
+      family,
+      parsed.error.issues.map((issue) => `${issue.path.join(".") || "(record)"}: ${issue.message}`).join("; "),
+    );
   return parsed.data;
 }

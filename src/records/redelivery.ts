@@ -4,7 +4,11 @@ import { keys } from "./keys";
 /** Missed-delivery checks (SPEC §3): one lock per relay, the mark of how far a check got, and who was asked for. */
 
 /** True when this call took the check for `ttlSeconds` (no other process checks meanwhile). */
-export function lockRedeliveryCheck(store: Pick<Store, "setIfAbsent">, now: number, ttlSeconds: number): Promise<boolean> {
+export function lockRedeliveryCheck(
+  store: Pick<Store, "setIfAbsent">,
+  now: number,
+  ttlSeconds: number,
+): Promise<boolean> {
   return store.setIfAbsent(keys.redelivery.lock, String(now), ttlSeconds);
 }
 
@@ -19,7 +23,12 @@ export async function storeSeenUntil(store: Pick<Store, "write">, mark: number):
 }
 
 /** Remembers asking GitHub to redeliver `guid`; true the first time within `ttlSeconds`. */
-export function markRedeliveryAsked(store: Pick<Store, "setIfAbsent">, guid: string, now: number, ttlSeconds: number): Promise<boolean> {
+export function markRedeliveryAsked(
+  store: Pick<Store, "setIfAbsent">,
+  guid: string,
+  now: number,
+  ttlSeconds: number,
+): Promise<boolean> {
   return store.setIfAbsent(keys.redelivery.asked(guid), String(now), ttlSeconds);
 }
 

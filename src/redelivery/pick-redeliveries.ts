@@ -43,7 +43,8 @@ export function pickRedeliveries(deliveries: readonly HookDelivery[]): HookDeliv
   const succeeded = new Set(deliveries.filter((d) => !deliveryFailed(d)).map((d) => d.guid));
   const picked = new Map<string, HookDelivery>();
   for (const delivery of deliveries) {
-    if (deliveryFailed(delivery) && !succeeded.has(delivery.guid) && !picked.has(delivery.guid)) picked.set(delivery.guid, delivery);
+    if (deliveryFailed(delivery) && !succeeded.has(delivery.guid) && !picked.has(delivery.guid))
+      picked.set(delivery.guid, delivery);
   }
   return [...picked.values()];
 }

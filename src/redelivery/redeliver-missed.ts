@@ -10,7 +10,13 @@ import type { Metrics } from "../metrics/metrics";
 import type { Store } from "../store/store";
 import { classifyFailure } from "../outbox/classify-failure";
 import { deliveriesClaimed } from "../records/deliveries";
-import { forgetRedeliveryAsked, lockRedeliveryCheck, markRedeliveryAsked, readSeenUntil, storeSeenUntil } from "../records/redelivery";
+import {
+  forgetRedeliveryAsked,
+  lockRedeliveryCheck,
+  markRedeliveryAsked,
+  readSeenUntil,
+  storeSeenUntil,
+} from "../records/redelivery";
 import { hookDeliverySchema, pickRedeliveries, type HookDelivery } from "./pick-redeliveries";
 
 /** The check asks GitHub (as the app) for its recent deliveries and remembers what it asked for in the store. */
@@ -80,7 +86,11 @@ async function listSince(app: AppOctokit, since: number): Promise<{ deliveries: 
  * one it refused for good (4xx) is not. Once `stopping()` (a shutdown)
  * it asks no more and leaves the rest to the next check.
  */
-export async function redeliverMissed(relay: RedeliveryDeps, now: number, stopping: () => boolean = () => false): Promise<RedeliveryOutcome> {
+export async function redeliverMissed(
+  relay: RedeliveryDeps,
+  now: number,
+  stopping: () => boolean = () => false,
+): Promise<RedeliveryOutcome> {
   const skipped = { checked: false, listed: 0, asked: 0, failed: 0, left: 0 };
   // A redelivery answered 503 (no config yet) would count as failed again, and is never asked twice.
   if (relay.config.current() === null) return skipped;
@@ -90,10 +100,17 @@ export async function redeliverMissed(relay: RedeliveryDeps, now: number, stoppi
   const since = mark !== null ? mark - OVERLAP_MS : now - FIRST_LOOKBACK_MS;
   const app = await relay.probot.auth();
   const { deliveries, complete } = await listSince(app, since);
-  if (!complete) relay.log.warn({ listed: deliveries.length }, "more webhook deliveries since the last check than one check lists; older ones are not examined");
+  if (!complete)
+    relay.log.warn(
+      { listed: deliveries.length },
+      "more webhook deliveries since the last check than one check lists; older ones are not examined",
+    );
 
   const candidates = pickRedeliveries(deliveries);
-  const claimed = await deliveriesClaimed(relay.store, candidates.map((d) => d.guid));
+  const claimed = await deliveriesClaimed(
+    relay.store,
+    candidates.map((d) => d.guid),
+  );
   let asked = 0;
   let failed = 0;
   let retry = 0;
@@ -109,7 +126,10 @@ export async function redeliverMissed(relay: RedeliveryDeps, now: number, stoppi
       await app.request("POST /app/hook/deliveries/{delivery_id}/attempts", { delivery_id: delivery.id });
       asked += 1;
       relay.metrics.redeliveries.inc({ outcome: "requested" });
-      relay.log.info({ deliveryId: delivery.guid, event: delivery.event, action: delivery.action, statusCode: delivery.statusCode }, "asked GitHub to redeliver a missed delivery");
+      relay.log.info(
+        { deliveryId: delivery.guid, event: delivery.event, action: delivery.action, statusCode: delivery.statusCode },
+        "asked GitHub to redeliver a missed delivery",
+      );
     } catch (error) {
       failed += 1;
       relay.metrics.redeliveries.inc({ outcome: "failed" });
@@ -119,13 +139,19 @@ export async function redeliverMissed(relay: RedeliveryDeps, now: number, stoppi
         retry += 1;
         await forgetRedeliveryAsked(relay.store, delivery.guid);
       }
-      relay.log.warn({ deliveryId: delivery.guid, failure: failure.summary, askAgain: failure.retryable }, "GitHub did not redeliver a missed delivery");
+      relay.log.warn(
+        { deliveryId: delivery.guid, failure: failure.summary, askAgain: failure.retryable },
+        "GitHub did not redeliver a missed delivery",
+      );
     }
   }
   // What is to be asked again is looked at again next time, so the mark moves only when nothing is.
   const newest = Math.max(mark ?? 0, ...deliveries.map((d) => d.deliveredAt));
   if (retry === 0 && left === 0 && newest > 0) await storeSeenUntil(relay.store, newest);
-  relay.log.info({ listed: deliveries.length, missed: candidates.length, asked, failed, left }, "missed deliveries checked");
+  relay.log.info(
+    { listed: deliveries.length, missed: candidates.length, asked, failed, left },
+    "missed deliveries checked",
+  );
   return { checked: true, listed: deliveries.length, asked, failed, left };
 }
 
@@ -134,7 +160,11 @@ export async function redeliverMissed(relay: RedeliveryDeps, now: number, stoppi
  * all processes together to one check a minute. The scheduled Lambda calls `redeliverMissed` itself.
  * The returned stop ends the timer and resolves once a check in progress has stopped asking.
  */
-export function startRedeliveryChecks(relay: RedeliveryDeps, intervalMs: number, now: () => number = Date.now): () => Promise<void> {
+export function startRedeliveryChecks(
+  relay: RedeliveryDeps,
+  intervalMs: number,
+  now: () => number = Date.now,
+): () => Promise<void> {
   let running: Promise<void> | null = null;
   let stopped = false;
   // One line when checks start failing (GitHub or Redis away) and one when they work again, not one per try.
@@ -147,7 +177,8 @@ export function startRedeliveryChecks(relay: RedeliveryDeps, intervalMs: number,
         failing = false;
       })
       .catch((error: unknown) => {
-        if (!failing && !stopped) relay.log.warn({ err: error }, "checking for missed deliveries failed; trying again until it works");
+        if (!failing && !stopped)
+          relay.log.warn({ err: error }, "checking for missed deliveries failed; trying again until it works");
         failing = true;
       })
       .finally(() => {

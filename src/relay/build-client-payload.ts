@@ -21,9 +21,21 @@ export interface ClientPayload {
 
 const TRIM_MARKER = "…[trimmed by ci-relay]";
 /** What downstream workflows read to know what to build: never dropped, only shortened inside. */
-const KEPT_WHOLE = new Set(["action", "number", "pull_request", "repository", "ref", "before", "after", "installation"]);
+const KEPT_WHOLE = new Set([
+  "action",
+  "number",
+  "pull_request",
+  "repository",
+  "ref",
+  "before",
+  "after",
+  "installation",
+]);
 /** Free text that downstreams rarely need whole, in the order it is given up. */
-const FREE_TEXT_FIRST: readonly [string, string][] = [["pull_request", "body"], ["head_commit", "message"]];
+const FREE_TEXT_FIRST: readonly [string, string][] = [
+  ["pull_request", "body"],
+  ["head_commit", "message"],
+];
 
 /**
  * SPEC §3: the dispatch's client_payload, with the upstream webhook trimmed so the whole JSON stays
@@ -89,12 +101,14 @@ function trimmableStrings(payload: Record<string, unknown>): StringLeaf[] {
       const value = record[key];
       if (typeof value === "string") {
         const bytes = byteSize(value);
-        if (bytes >= MIN_TRIMMABLE_BYTES) leaves.push({ parent: record, key: Array.isArray(node) ? Number(key) : key, bytes });
+        if (bytes >= MIN_TRIMMABLE_BYTES)
+          leaves.push({ parent: record, key: Array.isArray(node) ? Number(key) : key, bytes });
       } else visit(value);
     }
   };
   visit(payload);
-  const rank = (leaf: StringLeaf) => FREE_TEXT_FIRST.findIndex(([p, k]) => leaf.key === k && payload[p] === leaf.parent);
+  const rank = (leaf: StringLeaf) =>
+    FREE_TEXT_FIRST.findIndex(([p, k]) => leaf.key === k && payload[p] === leaf.parent);
   return leaves.sort((a, b) => {
     const ra = rank(a);
     const rb = rank(b);

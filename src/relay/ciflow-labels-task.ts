@@ -16,7 +16,13 @@ export const CIFLOW_LABELS_TASK = "ciflow-labels";
  */
 export function ciflowLabelsTaskOps(outbox: Outbox, deliveryId: string, event: UpstreamEvent, now: number): WriteOp[] {
   if (event.event !== "push" || event.prNumber === null) return [];
-  return deliveryTaskOps(outbox, CIFLOW_LABELS_TASK, deliveryId, { repo: event.repo, prNumber: event.prNumber, sha: event.sha }, now);
+  return deliveryTaskOps(
+    outbox,
+    CIFLOW_LABELS_TASK,
+    deliveryId,
+    { repo: event.repo, prNumber: event.prNumber, sha: event.sha },
+    now,
+  );
 }
 
 const issueLabels = z.object({ labels: z.array(z.union([z.string(), z.object({ name: z.string().nullish() })])) });
@@ -27,8 +33,14 @@ export function ciflowLabelsTask(deps: DeliveryTaskDeps): TaskHandler<typeof CIF
     const relayConfig = await config();
     const [owner, name] = repo.split("/");
     const octokit = await deps.github.forRepo(repo, { issues: "read" });
-    const { data } = await octokit.request("GET /repos/{owner}/{repo}/issues/{issue_number}", { owner, repo: name, issue_number: number });
-    const labels = issueLabels.parse(data).labels.map((label) => (typeof label === "string" ? label : (label.name ?? "")));
+    const { data } = await octokit.request("GET /repos/{owner}/{repo}/issues/{issue_number}", {
+      owner,
+      repo: name,
+      issue_number: number,
+    });
+    const labels = issueLabels
+      .parse(data)
+      .labels.map((label) => (typeof label === "string" ? label : (label.name ?? "")));
     let shown = 0;
     for (const label of labels) {
       shown += await backfillLabelCheckRuns(deps, relayConfig, { repo, number, sha }, label, now());

@@ -64,12 +64,22 @@ export function dispatchTask(deps: DispatchTaskDeps): TaskHandler<typeof DISPATC
       const sentAt = now();
       // GitHub has the dispatch now: a failure to record that must not make the task retry and send
       // it again. The record stays "pending" on the dashboard; callbacks work either way.
-      await updateDispatch(deps.store, record.requestId, (r) => ({ ...r, state: "dispatched", dispatchedAt: sentAt, lastError: null, attempts: task.attempts + 1, nextAttemptAt: null })).catch(
-        (error: unknown) => deps.log.error({ err: error, requestId: record.requestId }, "dispatched, but recording it failed"),
+      await updateDispatch(deps.store, record.requestId, (r) => ({
+        ...r,
+        state: "dispatched",
+        dispatchedAt: sentAt,
+        lastError: null,
+        attempts: task.attempts + 1,
+        nextAttemptAt: null,
+      })).catch((error: unknown) =>
+        deps.log.error({ err: error, requestId: record.requestId }, "dispatched, but recording it failed"),
       );
       deps.metrics.dispatches.inc({ transport: "dispatch", outcome: "sent" });
       deps.metrics.dispatchLatency.observe((sentAt - record.createdAt) / 1000);
-      deps.log.info({ requestId: record.requestId, downstream: record.downstream, attempts: task.attempts + 1 }, "dispatched");
+      deps.log.info(
+        { requestId: record.requestId, downstream: record.downstream, attempts: task.attempts + 1 },
+        "dispatched",
+      );
     },
     async retrying(task, failure, next) {
       deps.metrics.dispatches.inc({ transport: "dispatch", outcome: "retried" });
@@ -86,7 +96,11 @@ export function dispatchTask(deps: DispatchTaskDeps): TaskHandler<typeof DISPATC
  * The callback token of one dispatch, minted when it is sent (a GitHub dispatch or a queue job
  * request): it is stored nowhere but in the message that carries it.
  */
-export async function mintCallbackToken(record: DispatchRecord, secrets: readonly string[], now: number): Promise<string> {
+export async function mintCallbackToken(
+  record: DispatchRecord,
+  secrets: readonly string[],
+  now: number,
+): Promise<string> {
   if (secrets.length === 0) return ""; // only L1 downstreams are configured: their callbacks are ignored, so nothing to prove
   const { upstream } = record;
   return mintRelayToken(
@@ -105,13 +119,31 @@ export async function mintCallbackToken(record: DispatchRecord, secrets: readonl
 }
 
 /** What a dispatch-sending task's retry hook records: attempts, the error in plain words, the next try. */
-export async function recordRetry(store: Store, task: Task<typeof DISPATCH_TASK | typeof ENQUEUE_JOB_TASK>, failure: FailureClass, next: { attempts: number; nextAttemptAt: number }): Promise<void> {
+export async function recordRetry(
+  store: Store,
+  task: Task<typeof DISPATCH_TASK | typeof ENQUEUE_JOB_TASK>,
+  failure: FailureClass,
+  next: { attempts: number; nextAttemptAt: number },
+): Promise<void> {
   await updateDispatch(store, task.data.requestId, (r) =>
-    r.state === "pending" ? { ...r, lastError: failure.summary, attempts: next.attempts, nextAttemptAt: next.nextAttemptAt } : r,
+    r.state === "pending"
+      ? { ...r, lastError: failure.summary, attempts: next.attempts, nextAttemptAt: next.nextAttemptAt }
+      : r,
   );
 }
 
 /** A dispatch record's change when its task is given up: when, after how many attempts, and why. */
-export function givenUp(task: Pick<OutboxTask, "attempts">, failure: FailureClass, at: number): (r: DispatchRecord) => DispatchRecord {
-  return (r) => ({ ...r, state: "failed", lastError: failure.summary, attempts: task.attempts + 1, nextAttemptAt: null, failedAt: at });
+export function givenUp(
+  task: Pick<OutboxTask, "attempts">,
+  failure: FailureClass,
+  at: number,
+): (r: DispatchRecord) => DispatchRecord {
+  return (r) => ({
+    ...r,
+    state: "failed",
+    lastError: failure.summary,
+    attempts: task.attempts + 1,
+    nextAttemptAt: null,
+    failedAt: at,
+  });
 }

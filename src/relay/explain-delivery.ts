@@ -28,10 +28,18 @@ const TAG_REF = /^refs\/tags\/(.+)$/;
  * The single source of the relay's decision: `planDispatches` keeps the dispatched entries. Pure.
  * `ownEvent` is decided by the webhook (it needs the app's slug); the explanation only words it.
  */
-export function explainDelivery(config: RelayConfig, event: UpstreamEvent, context: { ownEvent?: boolean } = {}): DeliveryExplanation {
-  const gate: Gate | null = context.ownEvent ? { reason: "own-event", detail: "sent by this app itself; never relayed back" } : deliveryGate(config, event);
+export function explainDelivery(
+  config: RelayConfig,
+  event: UpstreamEvent,
+  context: { ownEvent?: boolean } = {},
+): DeliveryExplanation {
+  const gate: Gate | null = context.ownEvent
+    ? { reason: "own-event", detail: "sent by this app itself; never relayed back" }
+    : deliveryGate(config, event);
   return {
-    downstreams: config.downstreams.map((downstream) => (gate ? { downstream, dispatch: false, ...gate } : decideDownstream(config, event, downstream))),
+    downstreams: config.downstreams.map((downstream) =>
+      gate ? { downstream, dispatch: false, ...gate } : decideDownstream(config, event, downstream),
+    ),
   };
 }
 
@@ -57,11 +65,14 @@ function deliveryGate(config: RelayConfig, event: UpstreamEvent): Gate | null {
   }
   if (event.event === "push") {
     // A deletion has no commit to build; SPEC §3 relays none, whatever the branch.
-    if (event.deleted) return { reason: "branch-not-relayed", detail: `${event.ref} was deleted; deletions are not relayed` };
+    if (event.deleted)
+      return { reason: "branch-not-relayed", detail: `${event.ref} was deleted; deletions are not relayed` };
     // SPEC §7 has one word for a ref that is not relayed; the detail says whether it is a tag.
     const tag = TAG_REF.exec(event.ref)?.[1];
     if (tag !== undefined) {
-      return matchesAnyPattern(config.push.tags, tag) ? null : { reason: "branch-not-relayed", detail: `tag ${tag} is not among the relayed push tags` };
+      return matchesAnyPattern(config.push.tags, tag)
+        ? null
+        : { reason: "branch-not-relayed", detail: `tag ${tag} is not among the relayed push tags` };
     }
     const branch = BRANCH_REF.exec(event.ref)?.[1];
     if (branch === undefined || !matchesAnyPattern(config.push.branches, branch)) {
@@ -79,7 +90,10 @@ function deliveryGate(config: RelayConfig, event: UpstreamEvent): Gate | null {
   }
   if (!isTrusted(config, event)) {
     const waiting = pr.trustLabel === null ? "" : `; waiting for the label ${pr.trustLabel}`;
-    return { reason: "untrusted-author", detail: `author association ${event.authorAssociation ?? "(none)"} is not trusted${waiting}` };
+    return {
+      reason: "untrusted-author",
+      detail: `author association ${event.authorAssociation ?? "(none)"} is not trusted${waiting}`,
+    };
   }
   if (trustLabelAdded && isTrustedByAssociation(config, event)) {
     // A trusted author's PR was relayed already when it was opened; the label changes nothing.
@@ -91,16 +105,31 @@ function deliveryGate(config: RelayConfig, event: UpstreamEvent): Gate | null {
 function decideDownstream(config: RelayConfig, event: UpstreamEvent, downstream: Downstream): DownstreamDecision {
   // `events: []`: the downstream only reports nightly/periodic runs of its own (SPEC §2).
   if (downstream.events.length === 0) {
-    return { downstream, dispatch: false, reason: "nightly-only", detail: "nightly-only: this downstream is never dispatched" };
+    return {
+      downstream,
+      dispatch: false,
+      reason: "nightly-only",
+      detail: "nightly-only: this downstream is never dispatched",
+    };
   }
   if (!downstream.events.includes(event.event)) {
-    return { downstream, dispatch: false, reason: "event-not-wanted", detail: `this downstream takes ${downstream.events.join(", ")} only` };
+    return {
+      downstream,
+      dispatch: false,
+      reason: "event-not-wanted",
+      detail: `this downstream takes ${downstream.events.join(", ")} only`,
+    };
   }
   // A closed PR's dispatch shows no check runs at any level (`tracksCheckRuns`): no label is missing there.
   const showsChecks = event.event === "pull_request" && event.action !== "closed";
   if (downstream.level === "L3" && showsChecks && !wantsCheckRuns(config, downstream, event.labels)) {
     const label = `${config.labelPrefix}${downstream.device ?? ""}`;
-    return { downstream, dispatch: true, note: "label-missing", detail: `dispatched; no check runs on the PR until it carries ${label}` };
+    return {
+      downstream,
+      dispatch: true,
+      note: "label-missing",
+      detail: `dispatched; no check runs on the PR until it carries ${label}`,
+    };
   }
   return { downstream, dispatch: true, note: null, detail: null };
 }

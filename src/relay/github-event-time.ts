@@ -17,7 +17,12 @@ const timesSchema = z.object({
 export function githubEventTime(eventName: string, payload: unknown): number | null {
   const parsed = timesSchema.safeParse(payload);
   if (!parsed.success) return null;
-  const value = eventName === "pull_request" ? parsed.data.pull_request?.updated_at : eventName === "push" ? parsed.data.repository?.pushed_at : null;
+  const value =
+    eventName === "pull_request"
+      ? parsed.data.pull_request?.updated_at
+      : eventName === "push"
+        ? parsed.data.repository?.pushed_at
+        : null;
   if (value === null || value === undefined) return null;
   const ms = typeof value === "number" ? value * 1000 : Date.parse(value);
   return Number.isFinite(ms) ? ms : null;

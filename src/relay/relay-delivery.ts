@@ -74,7 +74,15 @@ export function newDispatchOps(
   const kind = taskKind(record.transport);
   return [
     ...recordDispatchOps(record),
-    ...outbox.enqueueOps({ id: dispatchTaskId(record.transport, cause.deliveryId, record.downstream), kind, lane: dispatchLane(record), data: { requestId: record.requestId } }, now),
+    ...outbox.enqueueOps(
+      {
+        id: dispatchTaskId(record.transport, cause.deliveryId, record.downstream),
+        kind,
+        lane: dispatchLane(record),
+        data: { requestId: record.requestId },
+      },
+      now,
+    ),
     ...checkRunOpsForDispatch(outbox, config, record, cause.showChecks, now),
   ];
 }
@@ -89,7 +97,11 @@ function dispatchLane(record: DispatchRecord): string {
  * one atomic write (records, payload, outbox tasks, and the "done" mark together), so the webhook can
  * answer as soon as this resolves. Redeliveries and concurrent copies find the claim and do nothing.
  */
-export async function relayDelivery(deps: RelayDeliveryDeps, config: RelayConfig, delivery: Delivery): Promise<DeliveryOutcome> {
+export async function relayDelivery(
+  deps: RelayDeliveryDeps,
+  config: RelayConfig,
+  delivery: Delivery,
+): Promise<DeliveryOutcome> {
   const now = deps.now?.() ?? Date.now();
   const event = parseUpstreamEvent(delivery.name, delivery.payload);
   if (!event) return "skipped:not-relayed-event";
@@ -102,12 +114,15 @@ export async function relayDelivery(deps: RelayDeliveryDeps, config: RelayConfig
 
   // A claim of our own: only its owner may complete or release it.
   const claim = `pending:${randomUUID()}`;
-  if (!(await claimDelivery(deps.store, delivery.id, claim, CLAIM_LEASE_SECONDS))) return awaitOtherClaim(deps.store, delivery.id);
+  if (!(await claimDelivery(deps.store, delivery.id, claim, CLAIM_LEASE_SECONDS)))
+    return awaitOtherClaim(deps.store, delivery.id);
 
   // Once per delivery, however many downstreams it fans out to, and only for a repository_dispatch
   // (job requests carry no payload). It lives as long as the dispatch records: a re-run from the PR
   // re-dispatches from it.
-  const ops: WriteOp[] = plan.downstreams.some((d) => d.transport === "dispatch") ? [deliveryPayloadOp(delivery.id, delivery.text)] : [];
+  const ops: WriteOp[] = plan.downstreams.some((d) => d.transport === "dispatch")
+    ? [deliveryPayloadOp(delivery.id, delivery.text)]
+    : [];
   const dispatchIds = new Map<string, string>();
   for (const downstream of plan.downstreams) {
     const record: DispatchRecord = {
@@ -115,7 +130,13 @@ export async function relayDelivery(deps: RelayDeliveryDeps, config: RelayConfig
       deliveryId: delivery.id,
       event: event.event,
       action: event.action,
-      upstream: { repo: event.repo, sha: event.sha, ref: event.ref, prNumber: event.prNumber, cloneUrl: event.cloneUrl },
+      upstream: {
+        repo: event.repo,
+        sha: event.sha,
+        ref: event.ref,
+        prNumber: event.prNumber,
+        cloneUrl: event.cloneUrl,
+      },
       downstream: downstream.repo,
       level: downstream.level,
       transport: downstream.transport,
@@ -125,10 +146,19 @@ export async function relayDelivery(deps: RelayDeliveryDeps, config: RelayConfig
       lastError: null,
     };
     dispatchIds.set(downstream.repo, record.requestId);
-    ops.push(...newDispatchOps(deps.outbox, config, record, { deliveryId: delivery.id, showChecks: wantsCheckRuns(config, downstream, event.labels) }, now));
+    ops.push(
+      ...newDispatchOps(
+        deps.outbox,
+        config,
+        record,
+        { deliveryId: delivery.id, showChecks: wantsCheckRuns(config, downstream, event.labels) },
+        now,
+      ),
+    );
   }
   // A ciflow tag names PR #N: its L3 label rules need the PR's labels, read later by a task.
-  if (plan.downstreams.some((d) => d.level === "L3")) ops.push(...ciflowLabelsTaskOps(deps.outbox, delivery.id, event, now));
+  if (plan.downstreams.some((d) => d.level === "L3"))
+    ops.push(...ciflowLabelsTaskOps(deps.outbox, delivery.id, event, now));
   // The explanation commits with the plan: it can never name a dispatch that was not stored.
   ops.push(...deliverySummaryOps(buildDeliverySummary(received, event, plan.explanation, dispatchIds)));
 
@@ -159,11 +189,22 @@ export async function relayDelivery(deps: RelayDeliveryDeps, config: RelayConfig
  * SPEC §3: events the app caused itself are never relayed; a cheap summary still says why (SPEC §7),
  * when a config is loaded to name the downstreams. Never fails the webhook.
  */
-export async function explainOwnEvent(deps: RelayDeliveryDeps, config: RelayConfig | null, delivery: Omit<Delivery, "text">): Promise<void> {
+export async function explainOwnEvent(
+  deps: RelayDeliveryDeps,
+  config: RelayConfig | null,
+  delivery: Omit<Delivery, "text">,
+): Promise<void> {
   const event = parseUpstreamEvent(delivery.name, delivery.payload);
   if (!config || !event) return;
-  const received = { id: delivery.id, receivedAt: deps.now?.() ?? Date.now(), eventAt: githubEventTime(delivery.name, delivery.payload) };
-  await storeSkipSummary(deps, buildDeliverySummary(received, event, explainDelivery(config, event, { ownEvent: true })));
+  const received = {
+    id: delivery.id,
+    receivedAt: deps.now?.() ?? Date.now(),
+    eventAt: githubEventTime(delivery.name, delivery.payload),
+  };
+  await storeSkipSummary(
+    deps,
+    buildDeliverySummary(received, event, explainDelivery(config, event, { ownEvent: true })),
+  );
 }
 
 /**
@@ -172,9 +213,11 @@ export async function explainOwnEvent(deps: RelayDeliveryDeps, config: RelayConf
  * unless the delivery was relayed before (a config changed since): that summary names its dispatches.
  */
 async function storeSkipSummary(deps: RelayDeliveryDeps, summary: DeliverySummary): Promise<void> {
-  await writeIfDeliveryUnclaimed(deps.store, summary.deliveryId, deliverySummaryOps(summary)).catch((error: unknown) => {
-    deps.log.warn({ err: error, deliveryId: summary.deliveryId }, "could not store why the delivery was not relayed");
-  });
+  await writeIfDeliveryUnclaimed(deps.store, summary.deliveryId, deliverySummaryOps(summary)).catch(
+    (error: unknown) => {
+      deps.log.warn({ err: error, deliveryId: summary.deliveryId }, "could not store why the delivery was not relayed");
+    },
+  );
 }
 
 /** How long a copy waits for the one that holds the claim: concurrent copies finish in milliseconds. */

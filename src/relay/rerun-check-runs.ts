@@ -29,8 +29,16 @@ export interface RerunRequest {
  * again as a new dispatch.
  * All of it is stored in one write with the delivery's claim. False when the delivery was handled.
  */
-export async function rerunCheckRuns(relay: RerunDeps, config: RelayConfig, request: RerunRequest, now: number): Promise<boolean> {
-  const runs = await readDownstreamRuns(relay.store, request.dispatches.map((d) => d.requestId));
+export async function rerunCheckRuns(
+  relay: RerunDeps,
+  config: RelayConfig,
+  request: RerunRequest,
+  now: number,
+): Promise<boolean> {
+  const runs = await readDownstreamRuns(
+    relay.store,
+    request.dispatches.map((d) => d.requestId),
+  );
   const ops: WriteOp[] = [];
   request.dispatches.forEach((record, i) => {
     const run = runs[i];
@@ -38,14 +46,29 @@ export async function rerunCheckRuns(relay: RerunDeps, config: RelayConfig, requ
     if (run !== null && record.transport === "dispatch") {
       ops.push(
         ...relay.outbox.enqueueOps(
-          { id: `${RERUN_TASK}:${request.deliveryId}:${record.requestId}`, kind: RERUN_TASK, lane: installationLane(record.downstream), data: { downstream: record.downstream, runId: run.runId, mode: request.mode } },
+          {
+            id: `${RERUN_TASK}:${request.deliveryId}:${record.requestId}`,
+            kind: RERUN_TASK,
+            lane: installationLane(record.downstream),
+            data: { downstream: record.downstream, runId: run.runId, mode: request.mode },
+          },
           now,
         ),
         ...checkRunOpsForDispatch(relay.outbox, config, record, true, now),
       );
       return;
     }
-    const again: DispatchRecord = { ...record, requestId: randomUUID(), state: "pending", createdAt: now, dispatchedAt: null, lastError: null, attempts: 0, nextAttemptAt: null, failedAt: null };
+    const again: DispatchRecord = {
+      ...record,
+      requestId: randomUUID(),
+      state: "pending",
+      createdAt: now,
+      dispatchedAt: null,
+      lastError: null,
+      attempts: 0,
+      nextAttemptAt: null,
+      failedAt: null,
+    };
     ops.push(...newDispatchOps(relay.outbox, config, again, { deliveryId: request.deliveryId, showChecks: true }, now));
   });
   return completeDelivery(relay.store, request.deliveryId, null, ops);

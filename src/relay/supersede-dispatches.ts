@@ -3,7 +3,13 @@ import type { Metrics } from "../metrics/metrics";
 import type { Outbox } from "../outbox/outbox";
 import type { Store } from "../store/store";
 import { recordedDispatches } from "../checks/recorded-dispatches";
-import { parseDispatchRecord, readRawDispatch, updatedDispatchOp, writeIfDispatchIs, type DispatchRecord } from "../records/dispatches";
+import {
+  parseDispatchRecord,
+  readRawDispatch,
+  updatedDispatchOp,
+  writeIfDispatchIs,
+  type DispatchRecord,
+} from "../records/dispatches";
 import { dispatchTaskId } from "./relay-delivery";
 
 /**
@@ -30,14 +36,27 @@ export interface SupersedeDispatchesDeps {
   metrics: Pick<Metrics, "dispatches">;
 }
 
-export async function supersedeDispatches(relay: SupersedeDispatchesDeps, head: PullRequestHead, now: number): Promise<number> {
-  const stale = supersededDispatches(await recordedDispatches(relay.store, { repo: head.repo, pr: head.number }), head.sha);
+export async function supersedeDispatches(
+  relay: SupersedeDispatchesDeps,
+  head: PullRequestHead,
+  now: number,
+): Promise<number> {
+  const stale = supersededDispatches(
+    await recordedDispatches(relay.store, { repo: head.repo, pr: head.number }),
+    head.sha,
+  );
   let dropped = 0;
   for (const { requestId } of stale) {
     const raw = await readRawDispatch(relay.store, requestId);
     const record = parseDispatchRecord(raw);
     if (record?.state !== "pending") continue;
-    const next: DispatchRecord = { ...record, state: "superseded", supersededBy: head.sha, supersededAt: now, nextAttemptAt: null };
+    const next: DispatchRecord = {
+      ...record,
+      state: "superseded",
+      supersededBy: head.sha,
+      supersededAt: now,
+      nextAttemptAt: null,
+    };
     const ops = [
       updatedDispatchOp(next),
       ...(await relay.outbox.dropOps(dispatchTaskId(record.transport, record.deliveryId, record.downstream))),

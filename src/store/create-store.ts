@@ -20,7 +20,10 @@ const UNPARSABLE: RedisTarget = { host: "(unparsable REDIS_URL)", port: "", db: 
 /** The store the process runs on: Redis (or a Redis Cluster) when REDIS_URL is set, otherwise memory (with a warning). */
 export function createStore({ redisUrl, redisCluster = false, prefix = "", log }: CreateStoreOptions): Store {
   if (redisUrl) {
-    log.info({ store: "redis", ...(parseRedisUrl(redisUrl) ?? UNPARSABLE), cluster: redisCluster, prefix }, "using the Redis store");
+    log.info(
+      { store: "redis", ...(parseRedisUrl(redisUrl) ?? UNPARSABLE), cluster: redisCluster, prefix },
+      "using the Redis store",
+    );
     return new RedisStore(redisCluster ? openRedisCluster(redisUrl) : redisUrl, prefix, log);
   }
   log.warn(

@@ -72,7 +72,12 @@ export class MemoryStore implements Store {
   private readonly sweeper: NodeJS.Timeout;
   private warnedFull = false;
 
-  constructor({ now = Date.now, sweepIntervalMs = SWEEP_INTERVAL_MS, maxEntries = MAX_ENTRIES, log }: MemoryStoreOptions = {}) {
+  constructor({
+    now = Date.now,
+    sweepIntervalMs = SWEEP_INTERVAL_MS,
+    maxEntries = MAX_ENTRIES,
+    log,
+  }: MemoryStoreOptions = {}) {
     this.now = now;
     this.maxEntries = maxEntries;
     this.log = log;
@@ -141,7 +146,12 @@ export class MemoryStore implements Store {
     checkCount("maxWaitMs", maxWaitMs);
     const now = this.now();
     const stored = this.entryOf(key, "string")?.value;
-    const { reserved, waitMs, nextFreeAt } = nextSlot(stored === undefined ? null : Number(stored), now, intervalMs, maxWaitMs);
+    const { reserved, waitMs, nextFreeAt } = nextSlot(
+      stored === undefined ? null : Number(stored),
+      now,
+      intervalMs,
+      maxWaitMs,
+    );
     if (reserved && nextFreeAt !== null) this.setString(key, String(nextFreeAt), nextFreeAt - now);
     return { reserved, waitMs };
   }
@@ -157,7 +167,13 @@ export class MemoryStore implements Store {
     return due;
   }
 
-  async claimDueLanes(lanesKey: string, lanePrefix: string, now: number, leaseUntil: number, limit: number): Promise<LaneClaim[]> {
+  async claimDueLanes(
+    lanesKey: string,
+    lanePrefix: string,
+    now: number,
+    leaseUntil: number,
+    limit: number,
+  ): Promise<LaneClaim[]> {
     checkScore(now);
     checkScore(leaseUntil);
     checkCount("limit", limit);

@@ -11,7 +11,12 @@ export interface SlotReservation {
  * free moment is `intervalMs` later. No record (never paced, expired, or lost to a flush) means
  * "free now", so losing the key costs at most one early write, never a stall. Pure.
  */
-export function nextSlot(nextFreeAt: number | null, now: number, intervalMs: number, maxWaitMs: number): SlotReservation & { nextFreeAt: number | null } {
+export function nextSlot(
+  nextFreeAt: number | null,
+  now: number,
+  intervalMs: number,
+  maxWaitMs: number,
+): SlotReservation & { nextFreeAt: number | null } {
   const slot = Math.max(now, nextFreeAt ?? now);
   const waitMs = slot - now;
   if (waitMs > maxWaitMs) return { reserved: false, waitMs, nextFreeAt };

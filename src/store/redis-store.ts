@@ -246,13 +246,26 @@ export class RedisStore implements Store {
       switch (op.op) {
         case "set": {
           const ttlMs = ttlMillis(op.ttlSeconds);
-          return { op: "set", key: prefixed, value: argument(op.value), ...(ttlMs === undefined ? {} : { px: String(ttlMs) }) };
+          return {
+            op: "set",
+            key: prefixed,
+            value: argument(op.value),
+            ...(ttlMs === undefined ? {} : { px: String(ttlMs) }),
+          };
         }
         case "del":
           return { op: "del", key: prefixed };
         case "zadd": {
           const ttlMs = ttlMillis(op.ttlSeconds);
-          return { op: "zadd", key: prefixed, member: op.member, score: scoreArg(op.score), ...(op.onlyIfAbsent ? { nx: true } : {}), ...(op.onlyIfLower ? { lt: true } : {}), ...(ttlMs === undefined ? {} : { px: String(ttlMs) }) };
+          return {
+            op: "zadd",
+            key: prefixed,
+            member: op.member,
+            score: scoreArg(op.score),
+            ...(op.onlyIfAbsent ? { nx: true } : {}),
+            ...(op.onlyIfLower ? { lt: true } : {}),
+            ...(ttlMs === undefined ? {} : { px: String(ttlMs) }),
+          };
         }
         case "zrem":
           return { op: "zrem", key: prefixed, member: op.member };
@@ -260,11 +273,24 @@ export class RedisStore implements Store {
           return { op: "zremBelow", key: prefixed, score: `(${scoreArg(op.score)}` };
         case "xadd": {
           const flat = Object.entries(op.fields).flat();
-          return { op: "xadd", key: prefixed, fields: argument(...flat), count: flat.length, ...(op.maxLen === undefined ? {} : { maxlen: String(op.maxLen) }) };
+          return {
+            op: "xadd",
+            key: prefixed,
+            fields: argument(...flat),
+            count: flat.length,
+            ...(op.maxLen === undefined ? {} : { maxlen: String(op.maxLen) }),
+          };
         }
       }
     });
-    const applied = await this.client.ciRelayWriteIf(keys.length, ...keys, expected === null ? "absent" : "value", expected ?? "", JSON.stringify(encoded), ...values);
+    const applied = await this.client.ciRelayWriteIf(
+      keys.length,
+      ...keys,
+      expected === null ? "absent" : "value",
+      expected ?? "",
+      JSON.stringify(encoded),
+      ...values,
+    );
     return applied === 1;
   }
 
@@ -322,7 +348,11 @@ export class RedisStore implements Store {
   async reserveSlot(key: string, intervalMs: number, maxWaitMs: number): Promise<SlotReservation> {
     checkInterval(intervalMs);
     checkCount("maxWaitMs", maxWaitMs);
-    const [reserved, waitMs] = await this.client.ciRelayReserveSlot(this.key(key), String(intervalMs), String(maxWaitMs));
+    const [reserved, waitMs] = await this.client.ciRelayReserveSlot(
+      this.key(key),
+      String(intervalMs),
+      String(maxWaitMs),
+    );
     return { reserved: reserved === 1, waitMs };
   }
 
@@ -334,7 +364,13 @@ export class RedisStore implements Store {
     return this.client.ciRelayClaimDue(this.key(key), nowArg, leaseArg, String(limit));
   }
 
-  async claimDueLanes(lanesKey: string, lanePrefix: string, now: number, leaseUntil: number, limit: number): Promise<LaneClaim[]> {
+  async claimDueLanes(
+    lanesKey: string,
+    lanePrefix: string,
+    now: number,
+    leaseUntil: number,
+    limit: number,
+  ): Promise<LaneClaim[]> {
     checkCount("limit", limit);
     const [nowArg, leaseArg] = [scoreArg(now), scoreArg(leaseUntil)];
     if (limit === 0) return [];
@@ -342,10 +378,25 @@ export class RedisStore implements Store {
     // due by now (and the half millisecond the script puts a served lane behind). A claim of `limit`
     // visits at most limit * (limit + 3) / 2 lanes in score order (each round serves one or stops),
     // so reading that many leaves the script's choice as it would be with every lane at hand.
-    const lanesDue = await this.client.zrangebyscore(this.key(lanesKey), "-inf", String(now + 0.5), "LIMIT", 0, (limit * (limit + 3)) / 2);
+    const lanesDue = await this.client.zrangebyscore(
+      this.key(lanesKey),
+      "-inf",
+      String(now + 0.5),
+      "LIMIT",
+      0,
+      (limit * (limit + 3)) / 2,
+    );
     if (lanesDue.length === 0) return [];
     const laneKeys = lanesDue.map((lane) => this.key(lanePrefix + lane));
-    const flat = await this.client.ciRelayClaimDueLanes(1 + laneKeys.length, this.key(lanesKey), ...laneKeys, nowArg, leaseArg, String(limit), ...lanesDue);
+    const flat = await this.client.ciRelayClaimDueLanes(
+      1 + laneKeys.length,
+      this.key(lanesKey),
+      ...laneKeys,
+      nowArg,
+      leaseArg,
+      String(limit),
+      ...lanesDue,
+    );
     const claims: LaneClaim[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) claims.push({ lane: flat[i], member: flat[i + 1] });
     return claims;

@@ -18,7 +18,11 @@ export interface RedisOutages {
  * for every attempt. Connection errors name host and port, never credentials. `consequence` says
  * what the outage means to this process.
  */
-export function reportRedisOutages(client: Redis | Cluster, log: OutageLog | undefined, consequence: string): RedisOutages {
+export function reportRedisOutages(
+  client: Redis | Cluster,
+  log: OutageLog | undefined,
+  consequence: string,
+): RedisOutages {
   let down = false;
   let reported = false;
   client.on("close", () => {

@@ -22,7 +22,15 @@ export type WriteOp =
    * `onlyIfLower` (Redis's LT) adds a new member, and moves an existing one only to a lower score;
    * it cannot be combined with `onlyIfAbsent`.
    */
-  | { op: "zadd"; key: string; member: string; score: number; onlyIfAbsent?: boolean; onlyIfLower?: boolean; ttlSeconds?: number }
+  | {
+      op: "zadd";
+      key: string;
+      member: string;
+      score: number;
+      onlyIfAbsent?: boolean;
+      onlyIfLower?: boolean;
+      ttlSeconds?: number;
+    }
   | { op: "zrem"; key: string; member: string }
   /** removes members scored below `score`: keeps time-scored indexes to a window */
   | { op: "zremBelow"; key: string; score: number }
@@ -89,7 +97,13 @@ export interface Store {
    * found with nothing due is rescored to its lowest score (lease ends included), or dropped when
    * empty. So work for a quiet lane is taken within one round, whatever another lane holds.
    */
-  claimDueLanes(lanesKey: string, lanePrefix: string, now: number, leaseUntil: number, limit: number): Promise<LaneClaim[]>;
+  claimDueLanes(
+    lanesKey: string,
+    lanePrefix: string,
+    now: number,
+    leaseUntil: number,
+    limit: number,
+  ): Promise<LaneClaim[]>;
 
   /**
    * Sets member's score to `next` only if it is exactly `expected` now; true when set. A lease taken

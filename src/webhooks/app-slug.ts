@@ -61,7 +61,10 @@ export class AppSlug {
       .catch((error: unknown) => {
         this.failures += 1;
         this.nextAskAt = this.now() + Math.min(FIRST_RETRY_MS * 2 ** (this.failures - 1), RETRY_CAP_MS);
-        this.options.log.warn({ err: error instanceof Error ? error.message : String(error) }, "could not read the app's slug; own events are not recognised until it is known");
+        this.options.log.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          "could not read the app's slug; own events are not recognised until it is known",
+        );
       })
       .finally(() => {
         this.asking = false;
@@ -77,7 +80,9 @@ export class AppSlug {
 
   private async fetchSlug(): Promise<string> {
     const octokit = await this.options.probot.auth();
-    const { data } = await octokit.request("GET /app", { request: { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) } });
+    const { data } = await octokit.request("GET /app", {
+      request: { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) },
+    });
     return appAnswer.parse(data).slug;
   }
 
@@ -85,6 +90,8 @@ export class AppSlug {
     if (this.slug === slug) return;
     this.slug = slug;
     this.failures = 0;
-    await storeAppSlug(this.options.store, slug, SLUG_TTL_SECONDS).catch((error: unknown) => this.options.log.warn({ err: String(error) }, "could not share the app's slug in the store"));
+    await storeAppSlug(this.options.store, slug, SLUG_TTL_SECONDS).catch((error: unknown) =>
+      this.options.log.warn({ err: String(error) }, "could not share the app's slug in the store"),
+    );
   }
 }

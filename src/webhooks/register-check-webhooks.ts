@@ -71,7 +71,9 @@ export function registerCheckWebhooks(app: Probot, relay: CheckWebhookDeps, cont
     const record = await readDispatch(relay.store, origin.requestId);
     if (!record || !sameRepo(record.upstream.repo, parsed.data.repository.full_name)) return;
     const config = await context.config();
-    await handled(rerunCheckRuns(relay, config, { deliveryId: id, dispatches: [record], mode: "rerun-failed-jobs" }, Date.now()));
+    await handled(
+      rerunCheckRuns(relay, config, { deliveryId: id, dispatches: [record], mode: "rerun-failed-jobs" }, Date.now()),
+    );
   });
 
   // Not dropped as the app's own event: a run the app dispatched or re-ran has the app as its sender.
@@ -93,13 +95,20 @@ export function registerCheckWebhooks(app: Probot, relay: CheckWebhookDeps, cont
 }
 
 /** The latest dispatch per downstream with check runs shown on this commit. */
-async function shownDispatches(relay: Pick<CheckWebhookDeps, "store">, repo: string, sha: string): Promise<DispatchRecord[]> {
+async function shownDispatches(
+  relay: Pick<CheckWebhookDeps, "store">,
+  repo: string,
+  sha: string,
+): Promise<DispatchRecord[]> {
   const latest = new Map<string, DispatchRecord>();
   for (const record of await recordedDispatches(relay.store, { repo, sha })) {
     const downstream = record.downstream.toLowerCase();
     if (tracksCheckRuns(record) && !latest.has(downstream)) latest.set(downstream, record);
   }
   const candidates = [...latest.values()];
-  const shown = await areChecksShownMany(relay.store, candidates.map((r) => r.requestId));
+  const shown = await areChecksShownMany(
+    relay.store,
+    candidates.map((r) => r.requestId),
+  );
   return candidates.filter((_, i) => shown[i]);
 }

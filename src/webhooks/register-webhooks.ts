@@ -45,10 +45,17 @@ export function registerWebhooks(app: Probot, relay: WebhookDeps): void {
     const payload = context.payload;
     if (await ownEvent(payload)) {
       relay.metrics.deliveries.inc({ event: context.name, outcome: "own-event" });
-      await explainOwnEvent(relay, relay.config.currentAndRefreshIfDue(), { id: context.id, name: context.name, payload });
+      await explainOwnEvent(relay, relay.config.currentAndRefreshIfDue(), {
+        id: context.id,
+        name: context.name,
+        payload,
+      });
       return;
     }
-    if (context.name === "push" && relay.config.isConfigPush(context.payload as Parameters<ConfigSource["isConfigPush"]>[0])) {
+    if (
+      context.name === "push" &&
+      relay.config.isConfigPush(context.payload as Parameters<ConfigSource["isConfigPush"]>[0])
+    ) {
       // Not awaited: the answer never waits on GitHub. Reads asked for meanwhile share this one, and a
       // failed read keeps the last good config (and is logged) like any other.
       void relay.config.refresh();
@@ -57,13 +64,19 @@ export function registerWebhooks(app: Probot, relay: WebhookDeps): void {
 
     let outcome: string;
     try {
-      outcome = await relayDelivery(relay, config, { id: context.id, name: context.name, payload, text: payloadText(payload) });
+      outcome = await relayDelivery(relay, config, {
+        id: context.id,
+        name: context.name,
+        payload,
+        text: payloadText(payload),
+      });
     } catch (error) {
       relay.log.error({ err: error, deliveryId: context.id }, "could not store the delivery");
       throw httpError(503, "state store unavailable; redeliver later");
     }
     relay.metrics.deliveries.inc({ event: context.name, outcome });
-    if (outcome === "in-flight") throw httpError(503, "another copy of this delivery is still being stored; redeliver if it does not complete");
+    if (outcome === "in-flight")
+      throw httpError(503, "another copy of this delivery is still being stored; redeliver if it does not complete");
     relay.metrics.webhookLatency.observe((Date.now() - started) / 1000);
     if (outcome === "relayed") relay.runner.kick();
     else relay.log.debug({ deliveryId: context.id, outcome }, "delivery not relayed");

@@ -33,7 +33,13 @@ export class DeadLetterQueue {
   }
 
   async move(entry: DeadLetter, reason: string, deliveries: number, now = new Date()): Promise<void> {
-    const dead = { ...withoutDeadFields(entry.fields), dead_reason: reason, dead_entry_id: entry.id, dead_deliveries: String(deliveries), dead_at: now.toISOString() };
+    const dead = {
+      ...withoutDeadFields(entry.fields),
+      dead_reason: reason,
+      dead_entry_id: entry.id,
+      dead_deliveries: String(deliveries),
+      dead_at: now.toISOString(),
+    };
     await this.options.redis
       .multi()
       .xadd(this.dead, "*", ...Object.entries(dead).flat())
@@ -64,7 +70,9 @@ export class DeadLetterQueue {
 }
 
 function withoutDeadFields(fields: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(fields).filter(([name]) => !(DEAD_FIELDS as readonly string[]).includes(name)));
+  return Object.fromEntries(
+    Object.entries(fields).filter(([name]) => !(DEAD_FIELDS as readonly string[]).includes(name)),
+  );
 }
 
 /** EXEC answers per command; a failed one inside a transaction must not pass silently. */

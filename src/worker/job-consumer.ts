@@ -89,9 +89,15 @@ export class JobConsumer {
         if (this.stopping.signal.aborted) break;
         if (isNoGroup(error)) {
           groupReady = false;
-          this.options.log.warn({}, "the job stream or its consumer group is gone (Redis lost its data?); creating them again");
+          this.options.log.warn(
+            {},
+            "the job stream or its consumer group is gone (Redis lost its data?); creating them again",
+          );
         } else if (failures === 0 && (this.options.redisUp?.() ?? true)) {
-          this.options.log.warn({ error: error instanceof Error ? error.message : String(error) }, "worker loop failed; retrying");
+          this.options.log.warn(
+            { error: error instanceof Error ? error.message : String(error) },
+            "worker loop failed; retrying",
+          );
         }
         await this.pause(Math.min(LOOP_RETRY_MS.max, LOOP_RETRY_MS.first * 2 ** failures));
         failures += 1;
@@ -135,16 +141,28 @@ export class JobConsumer {
 
   private async reclaim(): Promise<DeadLetter | null> {
     const { redis, group, consumer, idleMs } = this.options;
-    const [, claimed] = (await redis.xautoclaim(this.stream, group, consumer, idleMs, "0-0", "COUNT", 1)) as [string, [string, string[] | null][]];
+    const [, claimed] = (await redis.xautoclaim(this.stream, group, consumer, idleMs, "0-0", "COUNT", 1)) as [
+      string,
+      [string, string[] | null][],
+    ];
     const [entry] = claimed;
     return entry === undefined || entry[1] === null ? null : { id: entry[0], fields: streamFields(entry[1]) };
   }
 
   private async readNew(blockMs: number): Promise<DeadLetter | null> {
     const { redis, group, consumer } = this.options;
-    const reply = (await redis.xreadgroup("GROUP", group, consumer, "COUNT", 1, "BLOCK", blockMs, "STREAMS", this.stream, ">")) as
-      | [string, [string, string[]][]][]
-      | null;
+    const reply = (await redis.xreadgroup(
+      "GROUP",
+      group,
+      consumer,
+      "COUNT",
+      1,
+      "BLOCK",
+      blockMs,
+      "STREAMS",
+      this.stream,
+      ">",
+    )) as [string, [string, string[]][]][] | null;
     const entry = reply?.[0]?.[1][0];
     return entry === undefined ? null : { id: entry[0], fields: streamFields(entry[1]) };
   }
@@ -152,7 +170,9 @@ export class JobConsumer {
   private async handle(entry: DeadLetter): Promise<void> {
     const { redis, prefix, group, log } = this.options;
     const deliveries = await this.deliveryCount(entry.id);
-    const configured = Number(await redis.get(prefixedKey(prefix, keys.jobRequests.maxDeliveries(entry.fields.downstream ?? ""))));
+    const configured = Number(
+      await redis.get(prefixedKey(prefix, keys.jobRequests.maxDeliveries(entry.fields.downstream ?? ""))),
+    );
     const parsed = jobRequestSchema.safeParse(entry.fields);
     const decision = decideEntry({
       request: parsed.success ? parsed.data : null,
@@ -167,7 +187,16 @@ export class JobConsumer {
         return;
       case "dead-letter":
         await this.deadLetters.move(entry, decision.reason, deliveries);
-        log.warn({ entryId: entry.id, requestId: entry.fields.request_id, jobId: entry.fields.job_id, deliveries, reason: decision.reason }, "job request moved to the dead-letter stream");
+        log.warn(
+          {
+            entryId: entry.id,
+            requestId: entry.fields.request_id,
+            jobId: entry.fields.job_id,
+            deliveries,
+            reason: decision.reason,
+          },
+          "job request moved to the dead-letter stream",
+        );
         return;
       case "run":
         await this.runJob(entry, decision.request, deliveries);
@@ -175,7 +204,12 @@ export class JobConsumer {
   }
 
   private async deliveryCount(id: string): Promise<number> {
-    const pending = (await this.options.redis.xpending(this.stream, this.options.group, id, id, 1)) as [string, string, number, number][];
+    const pending = (await this.options.redis.xpending(this.stream, this.options.group, id, id, 1)) as [
+      string,
+      string,
+      number,
+      number,
+    ][];
     return pending[0]?.[3] ?? 1;
   }
 
@@ -185,14 +219,24 @@ export class JobConsumer {
     const base = { runId: entry.id.replace("-", ""), runAttempt: attempt, url: this.detailsUrl(entry.id, request) };
     const { signal } = this.stopping;
     const report = (status: WorkerReport["status"], conclusion: string | null, result?: JobResult) =>
-      postJobReport(request, { ...base, status, conclusion, result, at: new Date().toISOString() }, { fetch: this.options.fetch, retryDelaysMs: this.options.retryDelaysMs, signal });
+      postJobReport(
+        request,
+        { ...base, status, conclusion, result, at: new Date().toISOString() },
+        { fetch: this.options.fetch, retryDelaysMs: this.options.retryDelaysMs, signal },
+      );
 
     if (!(await this.settled(entry, await report("in_progress", null), attempt))) return;
     log.info(context, "job started");
     const dir = await mkdtemp(join(tmpdir(), "ci-relay-job-"));
     try {
       const resultFile = join(dir, "result.json");
-      const exit = await this.withHeartbeat(entry.id, () => runJobCommand(this.options.command, jobEnvironment(this.options.env ?? process.env, request, { ...context, resultFile }), signal));
+      const exit = await this.withHeartbeat(entry.id, () =>
+        runJobCommand(
+          this.options.command,
+          jobEnvironment(this.options.env ?? process.env, request, { ...context, resultFile }),
+          signal,
+        ),
+      );
       if (signal.aborted) {
         await this.handBack(entry.id);
         log.info(context, "worker stopping: job terminated and handed back for another worker");
@@ -208,7 +252,13 @@ export class JobConsumer {
         log.warn({ ...context, err: error }, "job result file ignored: not valid");
         return null;
       });
-      if (await this.settled(entry, await report("completed", result?.conclusion ?? conclusion, result ?? undefined), attempt)) {
+      if (
+        await this.settled(
+          entry,
+          await report("completed", result?.conclusion ?? conclusion, result ?? undefined),
+          attempt,
+        )
+      ) {
         await this.options.redis.xack(this.stream, this.options.group, entry.id);
         log.info({ ...context, conclusion: result?.conclusion ?? conclusion }, "job reported and acknowledged");
       }
@@ -236,10 +286,16 @@ export class JobConsumer {
     }
     if (outcome.outcome === "rejected") {
       await this.deadLetters.move(entry, `callback-rejected:${outcome.failureKind}`, deliveries);
-      this.options.log.warn({ entryId: entry.id, failureKind: outcome.failureKind }, "relay refused the job's report; moved to the dead-letter stream");
+      this.options.log.warn(
+        { entryId: entry.id, failureKind: outcome.failureKind },
+        "relay refused the job's report; moved to the dead-letter stream",
+      );
       return false;
     }
-    this.options.log.warn({ entryId: entry.id, detail: outcome.detail }, "relay unreachable; the job stays pending and will be delivered again");
+    this.options.log.warn(
+      { entryId: entry.id, detail: outcome.detail },
+      "relay unreachable; the job stays pending and will be delivered again",
+    );
     return false;
   }
 
@@ -249,12 +305,19 @@ export class JobConsumer {
    */
   private async withHeartbeat<T>(id: string, work: () => Promise<T>): Promise<T> {
     const { redis, group, consumer, idleMs, log } = this.options;
-    const timer = setInterval(() => {
-      redis.xclaim(this.stream, group, consumer, 0, id, "JUSTID").catch((error: unknown) => {
-        // During an outage the outage line has said it; a failed beat every few seconds adds nothing.
-        if (this.options.redisUp?.() ?? true) log.warn({ error: error instanceof Error ? error.message : String(error), entryId: id }, "heartbeat failed");
-      });
-    }, Math.max(100, Math.floor(idleMs / 3)));
+    const timer = setInterval(
+      () => {
+        redis.xclaim(this.stream, group, consumer, 0, id, "JUSTID").catch((error: unknown) => {
+          // During an outage the outage line has said it; a failed beat every few seconds adds nothing.
+          if (this.options.redisUp?.() ?? true)
+            log.warn(
+              { error: error instanceof Error ? error.message : String(error), entryId: id },
+              "heartbeat failed",
+            );
+        });
+      },
+      Math.max(100, Math.floor(idleMs / 3)),
+    );
     try {
       return await work();
     } finally {
@@ -265,7 +328,11 @@ export class JobConsumer {
   private detailsUrl(entryId: string, request: JobRequest): string | null {
     const template = this.options.detailsUrl;
     if (template === undefined) return null;
-    const values: Record<string, string> = { request_id: request.request_id, job_id: request.job_id, entry_id: entryId };
+    const values: Record<string, string> = {
+      request_id: request.request_id,
+      job_id: request.job_id,
+      entry_id: entryId,
+    };
     return template.replace(/\{(request_id|job_id|entry_id)\}/g, (_, name: string) => encodeURIComponent(values[name]));
   }
 }

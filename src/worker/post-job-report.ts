@@ -35,7 +35,11 @@ export interface PostOptions {
  * The whole-downstream request reports with `scope: "run"` (the per-downstream check run); a declared
  * job reports as that job. Retries what may pass later, a few times, then says so.
  */
-export async function postJobReport(request: JobRequest, report: WorkerReport, options: PostOptions): Promise<ReportOutcome> {
+export async function postJobReport(
+  request: JobRequest,
+  report: WorkerReport,
+  options: PostOptions,
+): Promise<ReportOutcome> {
   const body = JSON.stringify(callbackBody(request, report));
   const delays = options.retryDelaysMs ?? [500, 1000, 2000];
   let outcome: ReportOutcome = { outcome: "unreachable", detail: "not sent" };
@@ -73,7 +77,12 @@ export function callbackBody(request: JobRequest, report: WorkerReport): Record<
   };
 }
 
-async function postOnce(request: JobRequest, body: string, fetcher: typeof fetch, stopping: AbortSignal | undefined): Promise<ReportOutcome> {
+async function postOnce(
+  request: JobRequest,
+  body: string,
+  fetcher: typeof fetch,
+  stopping: AbortSignal | undefined,
+): Promise<ReportOutcome> {
   const timeout = AbortSignal.timeout(30_000);
   let response: Response;
   try {
@@ -101,7 +110,9 @@ export function classifyReportAnswer(status: number, text: string): ReportOutcom
 function parseObject(text: string): Record<string, unknown> | null {
   try {
     const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+    return value !== null && typeof value === "object" && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null;
   } catch {
     return null;
   }

@@ -12,7 +12,10 @@ const count = z.int().nonnegative();
  */
 const jobResultSchema = z.object({
   url: httpUrl.optional(),
-  summary: z.string().max(16 * 1024).optional(),
+  summary: z
+    .string()
+    .max(16 * 1024)
+    .optional(),
   conclusion: z.enum(CHECK_CONCLUSIONS).optional(),
   test_results: z.object({ passed: count.optional(), failed: count.optional(), skipped: count.optional() }).optional(),
   artifact_url: httpUrl.optional(),

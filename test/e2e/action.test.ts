@@ -3,7 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { expect } from "@jest/globals";
-import { dispatchPr, startCallbackWorld, waitUntil, type CallbackWorld, type Dispatched } from "../support/callback-world";
+import {
+  dispatchPr,
+  startCallbackWorld,
+  waitUntil,
+  type CallbackWorld,
+  type Dispatched,
+} from "../support/callback-world";
 import { randomSha } from "../support/webhooks";
 
 const SCRIPT = resolve(__dirname, "../../action/callback.js");
@@ -33,7 +39,11 @@ describe("composite action script against the real relay and a fake Actions runt
   });
 
   /** Runs the step as the runner would: inputs as INPUT_*, the event file, the Actions runtime. */
-  function runStep(dispatched: Dispatched, inputs: Record<string, string>, env: Record<string, string> = {}): Promise<StepResult> {
+  function runStep(
+    dispatched: Dispatched,
+    inputs: Record<string, string>,
+    env: Record<string, string> = {},
+  ): Promise<StepResult> {
     const eventPath = join(dir, `event-${dispatched.requestId}.json`);
     writeFileSync(eventPath, JSON.stringify({ action: "pull_request", client_payload: dispatched.clientPayload }));
     return runWithEvent(eventPath, inputs, env);
@@ -46,9 +56,15 @@ describe("composite action script against the real relay and a fake Actions runt
     return runWithEvent(eventPath, inputs, env);
   }
 
-  function runWithEvent(eventPath: string, inputs: Record<string, string>, env: Record<string, string>): Promise<StepResult> {
+  function runWithEvent(
+    eventPath: string,
+    inputs: Record<string, string>,
+    env: Record<string, string>,
+  ): Promise<StepResult> {
     const runtime = world.issuer.actionsRuntime({ repository: "vendor/backend" });
-    const inputEnv = Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.toUpperCase().replace(/-/g, "_")}`, value]));
+    const inputEnv = Object.fromEntries(
+      Object.entries(inputs).map(([name, value]) => [`INPUT_${name.toUpperCase().replace(/-/g, "_")}`, value]),
+    );
     return new Promise((done) => {
       execFile(
         process.execPath,
@@ -80,9 +96,18 @@ describe("composite action script against the real relay and a fake Actions runt
     const { "Vendor/Backend": dispatched } = await dispatchPr(world, ["Vendor/Backend"]);
     const started = await runStep(dispatched, { status: "in_progress" });
     expect(started.code).toBe(0);
-    expect(JSON.parse(started.stdout.trim().split("\n").pop() ?? "")).toMatchObject({ ok: true, state: "IN_PROGRESS", dispatchId: dispatched.requestId });
+    expect(JSON.parse(started.stdout.trim().split("\n").pop() ?? "")).toMatchObject({
+      ok: true,
+      state: "IN_PROGRESS",
+      dispatchId: dispatched.requestId,
+    });
 
-    const finished = await runStep(dispatched, { status: "completed", conclusion: "Success", "test-results": '{"passed": 5, "failed": 0}', summary: "**green**" });
+    const finished = await runStep(dispatched, {
+      status: "completed",
+      conclusion: "Success",
+      "test-results": '{"passed": 5, "failed": 0}',
+      summary: "**green**",
+    });
     expect(finished.code).toBe(0);
     expect(finished.stdout).toContain('"state":"COMPLETED"');
     expect(world.issuer.runtimeAudiences.slice(-2)).toEqual(["ci-relay-callback", "ci-relay-callback"]);
@@ -103,9 +128,28 @@ describe("composite action script against the real relay and a fake Actions runt
   it("lands one job's in-progress and completed records on one row of a HUD that behaves like PyTorch's", async () => {
     const { "Vendor/Backend": dispatched } = await dispatchPr(world, ["Vendor/Backend"]);
     // What a CRCR downstream workflow sends: its echo of the dispatch payload, a CRCR-era field the relay does not know.
-    const echoed = { ...dispatched.clientPayload, payload: { pull_request: { number: 1, head: { sha: "f".repeat(40) } }, repository: { full_name: "evil/fork" } } };
-    expect((await runStep({ ...dispatched, clientPayload: echoed }, { status: "in_progress", "job-name": "test-cpu" }, { CHECK_RUN_ID: "555" })).code).toBe(0);
-    expect((await runStep({ ...dispatched, clientPayload: echoed }, { status: "completed", conclusion: "failure", "job-name": "test-cpu" }, { CHECK_RUN_ID: "555" })).code).toBe(0);
+    const echoed = {
+      ...dispatched.clientPayload,
+      payload: { pull_request: { number: 1, head: { sha: "f".repeat(40) } }, repository: { full_name: "evil/fork" } },
+    };
+    expect(
+      (
+        await runStep(
+          { ...dispatched, clientPayload: echoed },
+          { status: "in_progress", "job-name": "test-cpu" },
+          { CHECK_RUN_ID: "555" },
+        )
+      ).code,
+    ).toBe(0);
+    expect(
+      (
+        await runStep(
+          { ...dispatched, clientPayload: echoed },
+          { status: "completed", conclusion: "failure", "job-name": "test-cpu" },
+          { CHECK_RUN_ID: "555" },
+        )
+      ).code,
+    ).toBe(0);
 
     const rowsOf = () => world.hud.rows.filter((row) => row.body.trusted.request_id === dispatched.requestId);
     await waitUntil(() => rowsOf().length >= 2, 30_000, "two HUD records");
@@ -133,14 +177,33 @@ describe("composite action script against the real relay and a fake Actions runt
     const sha = randomSha();
     world.github.addCommit("pytorch/pytorch", sha);
     const callbackUrl = world.relay.url("/relay/v1/callback");
-    const nightly = { status: "completed", conclusion: "success", "event-type": "nightly", "delivery-id": sha, "callback-url": callbackUrl };
+    const nightly = {
+      status: "completed",
+      conclusion: "success",
+      "event-type": "nightly",
+      "delivery-id": sha,
+      "callback-url": callbackUrl,
+    };
     const result = await runScheduledStep(nightly);
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout.trim().split("\n").pop() ?? "")).toMatchObject({ ok: true, dispatchId: null, state: "COMPLETED", duplicate: false });
-    await waitUntil(() => world.hud.rows.some((row) => row.body.untrusted.callback_payload.delivery_id === sha), 30_000, "the HUD record");
+    expect(JSON.parse(result.stdout.trim().split("\n").pop() ?? "")).toMatchObject({
+      ok: true,
+      dispatchId: null,
+      state: "COMPLETED",
+      duplicate: false,
+    });
+    await waitUntil(
+      () => world.hud.rows.some((row) => row.body.untrusted.callback_payload.delivery_id === sha),
+      30_000,
+      "the HUD record",
+    );
     const row = world.hud.rows.find((r) => r.body.untrusted.callback_payload.delivery_id === sha);
     expect(row?.body.trusted).toMatchObject({ request_id: null, verified_repo: "Vendor/Backend", upstream: { sha } });
-    expect(row?.body.untrusted.callback_payload.workflow).toMatchObject({ job_name: "build", check_run_id: "31337", run_id: "4242" });
+    expect(row?.body.untrusted.callback_payload.workflow).toMatchObject({
+      job_name: "build",
+      check_run_id: "31337",
+      run_id: "4242",
+    });
 
     const unfinished = await runScheduledStep({ ...nightly, status: "in_progress", conclusion: "" });
     expect(unfinished.code).toBe(1);
@@ -171,7 +234,10 @@ describe("composite action script against the real relay and a fake Actions runt
 
   it("does not fail the step when the relay stays unavailable after retries", async () => {
     const { "Vendor/Backend": dispatched } = await dispatchPr(world, ["Vendor/Backend"]);
-    const unreachable = await runStep(dispatched, { status: "in_progress", "callback-url": "http://127.0.0.1:9/relay/v1/callback" });
+    const unreachable = await runStep(dispatched, {
+      status: "in_progress",
+      "callback-url": "http://127.0.0.1:9/relay/v1/callback",
+    });
     expect(unreachable.code).toBe(0);
     expect(unreachable.stdout).toContain("::warning::");
     expect(unreachable.stdout.match(/attempt \d\/4/g)).toHaveLength(4);

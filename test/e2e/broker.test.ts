@@ -47,7 +47,12 @@ broker:
  * A broker answer (SPEC §4.1): `data` (what the operation read or wrote, shaped per operation) or
  * `planned` (a dry run's write) when ok, the SPEC §5 fields when refused.
  */
-type BrokerBody<Data> = Partial<Omit<FailureBody, "ok">> & { ok: boolean; data?: Data; planned?: PlannedRequest; idempotentReplay?: boolean };
+type BrokerBody<Data> = Partial<Omit<FailureBody, "ok">> & {
+  ok: boolean;
+  data?: Data;
+  planned?: PlannedRequest;
+  idempotentReplay?: boolean;
+};
 
 interface Answer<Data = unknown> {
   status: number;
@@ -100,7 +105,10 @@ describe("broker end to end (real server, fake GitHub, local OIDC issuer)", () =
     } catch {
       return [];
     }
-    return text.split("\n").filter(Boolean).map((line) => parseJson<AuditRecord>(line));
+    return text
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => parseJson<AuditRecord>(line));
   }
 
   async function auditFor(requestId: string): Promise<AuditRecord> {
@@ -150,7 +158,14 @@ describe("broker end to end (real server, fake GitHub, local OIDC issuer)", () =
       const answer = await gh(body);
       expect(answer).toEqual({
         status: 200,
-        body: { ok: true, requestId: body.requestId, operation: "github.issue.read", repo: UPSTREAM, dryRun: false, data: { title: "Flaky test on NPU", state: "open", body: "details" } },
+        body: {
+          ok: true,
+          requestId: body.requestId,
+          operation: "github.issue.read",
+          repo: UPSTREAM,
+          dryRun: false,
+          data: { title: "Flaky test on NPU", state: "open", body: "details" },
+        },
       });
     });
 
@@ -174,12 +189,20 @@ describe("broker end to end (real server, fake GitHub, local OIDC issuer)", () =
       const body = request("github.pr.create", { title: "Bump", head: "bump-1", base: "main", body: "why" });
       const answer = await gh(body);
       expect(answer.status).toBe(200);
-      expect(answer.body).toMatchObject({ ok: true, dryRun: true, writesRemote: false, planned: { method: "POST", path: `/repos/${UPSTREAM}/pulls` } });
+      expect(answer.body).toMatchObject({
+        ok: true,
+        dryRun: true,
+        writesRemote: false,
+        planned: { method: "POST", path: `/repos/${UPSTREAM}/pulls` },
+      });
       expect(answer.body.planned?.bodySha256).toMatch(/^[0-9a-f]{64}$/);
       expect(answer.body.planned?.bodyLength).toBeGreaterThan(0);
       expect(github.requestsTo("POST", "/repos/{owner}/{repo}/pulls")).toHaveLength(before);
       const audit = await auditFor(body.requestId);
-      expect({ length: audit.bodyLength, sha: audit.bodySha256 }).toEqual({ length: answer.body.planned?.bodyLength, sha: answer.body.planned?.bodySha256 });
+      expect({ length: audit.bodyLength, sha: audit.bodySha256 }).toEqual({
+        length: answer.body.planned?.bodyLength,
+        sha: answer.body.planned?.bodySha256,
+      });
     });
 
     it("github.pr.create live opens the PR once, sending exactly what was planned", async () => {
@@ -187,15 +210,24 @@ describe("broker end to end (real server, fake GitHub, local OIDC issuer)", () =
       const plan = await gh(planned);
       const answer = await gh({ ...planned, dryRun: false });
       expect(answer.status).toBe(200);
-      expect(answer.body).toMatchObject({ ok: true, dryRun: false, writesRemote: true, data: { title: "Bump", head: { ref: "bump-2" } } });
-      const sent = github.requestsTo("POST", "/repos/{owner}/{repo}/pulls").filter((r) => (r.body as { head?: string } | null)?.head === "bump-2");
+      expect(answer.body).toMatchObject({
+        ok: true,
+        dryRun: false,
+        writesRemote: true,
+        data: { title: "Bump", head: { ref: "bump-2" } },
+      });
+      const sent = github
+        .requestsTo("POST", "/repos/{owner}/{repo}/pulls")
+        .filter((r) => (r.body as { head?: string } | null)?.head === "bump-2");
       expect(sent).toHaveLength(1);
       expect(createHash("sha256").update(sent[0].rawBody).digest("hex")).toBe(plan.body.planned?.bodySha256);
       expect((sent[0].body as { body: string }).body).toContain(`<!-- ci-relay:${planned.requestId} -->`);
     });
 
     it("github.pr.comment.create live posts the comment", async () => {
-      const answer = await gh(request("github.pr.comment.create", { number: 60, body: "NPU CI passed" }, { dryRun: false }));
+      const answer = await gh(
+        request("github.pr.comment.create", { number: 60, body: "NPU CI passed" }, { dryRun: false }),
+      );
       expect(answer.status).toBe(200);
       expect(answer.body).toMatchObject({ ok: true, writesRemote: true });
       expect(github.comments(UPSTREAM, 60).filter((c) => c.body.startsWith("NPU CI passed"))).toHaveLength(1);
@@ -216,7 +248,10 @@ describe("broker end to end (real server, fake GitHub, local OIDC issuer)", () =
     it("two concurrent identical requests comment once", async () => {
       github.delayNext({ method: "POST", path: "/repos/{owner}/{repo}/issues/{n}/comments", ms: 400 });
       const body = request("github.pr.comment.create", { number: 59, body: "concurrent" }, { dryRun: false });
-      const [a, b] = await Promise.all([gh<{ id: number }>(body, await brokerToken()), gh<{ id: number }>(body, await brokerToken())]);
+      const [a, b] = await Promise.all([
+        gh<{ id: number }>(body, await brokerToken()),
+        gh<{ id: number }>(body, await brokerToken()),
+      ]);
       expect([a.status, b.status]).toEqual([200, 200]);
       expect([a.body.idempotentReplay, b.body.idempotentReplay].filter(Boolean)).toHaveLength(1);
       expect(a.body.data?.id).toEqual(expect.any(Number));
@@ -228,7 +263,9 @@ describe("broker end to end (real server, fake GitHub, local OIDC issuer)", () =
       const body = request("github.pr.comment.create", { number: 59, body: "lost answer" }, { dryRun: false });
       const marker = `<!-- ci-relay:${body.requestId} -->`;
       // The earlier attempt's comment, carrying this request's marker, reached GitHub; its result never reached the store.
-      await gh(request("github.pr.comment.create", { number: 59, body: `lost answer\n\n${marker}` }, { dryRun: false }));
+      await gh(
+        request("github.pr.comment.create", { number: 59, body: `lost answer\n\n${marker}` }, { dryRun: false }),
+      );
       const before = github.requestsTo("POST", "/repos/{owner}/{repo}/issues/{n}/comments").length;
       const retried = await gh<{ body: string }>(body);
       expect(retried.status).toBe(200);
@@ -240,26 +277,95 @@ describe("broker end to end (real server, fake GitHub, local OIDC issuer)", () =
 
   describe("denials", () => {
     const expectDenied = (answer: Answer, status: number, failureKind: string) => {
-      expect({ status: answer.status, failureKind: answer.body.failureKind, ok: answer.body.ok }).toEqual({ status, failureKind, ok: false });
+      expect({ status: answer.status, failureKind: answer.body.failureKind, ok: answer.body.ok }).toEqual({
+        status,
+        failureKind,
+        ok: false,
+      });
     };
 
     it("an identity without a grant is caller-not-allowed", async () => {
-      expectDenied(await gh(request("github.issue.read", { number: 59 }), await brokerToken({ repository: "evil/fork" })), 403, "caller-not-allowed");
-      expectDenied(await gh(request("github.issue.read", { number: 59 }), await brokerToken({ repository_id: "1" })), 403, "caller-not-allowed");
-      expectDenied(await gh(request("github.issue.read", { number: 59 }), await brokerToken({ event_name: "pull_request_target" })), 403, "caller-not-allowed");
+      expectDenied(
+        await gh(request("github.issue.read", { number: 59 }), await brokerToken({ repository: "evil/fork" })),
+        403,
+        "caller-not-allowed",
+      );
+      expectDenied(
+        await gh(request("github.issue.read", { number: 59 }), await brokerToken({ repository_id: "1" })),
+        403,
+        "caller-not-allowed",
+      );
+      expectDenied(
+        await gh(
+          request("github.issue.read", { number: 59 }),
+          await brokerToken({ event_name: "pull_request_target" }),
+        ),
+        403,
+        "caller-not-allowed",
+      );
     });
 
     it.each([
-      ["a workflow directly in .github/workflows on main", "Octo-Org/Pinned/.github/workflows/any.yml@refs/heads/main", "refs/heads/main", 200],
-      ["the pinned owner/repo in another letter case", "OCTO-ORG/pinned/.github/workflows/any.yml@refs/heads/main", "refs/heads/main", 200],
-      ["a branch named attacker@refs/heads/main", "Octo-Org/Pinned/.github/workflows/evil.yml@refs/heads/attacker@refs/heads/main", "refs/heads/attacker@refs/heads/main", 403],
-      ["a workflow below .github/workflows", "Octo-Org/Pinned/.github/workflows/sub/evil.yml@refs/heads/main", "refs/heads/main", 403],
-      ["a file name holding %40, a literal and no separator", "Octo-Org/Pinned/.github/workflows/a%40b.yml@refs/heads/main", "refs/heads/main", 200],
-      ["%40 and %2F smuggling the pinned ref", "Octo-Org/Pinned/.github/workflows/evil.yml%40refs%2Fheads%2Fmain@refs/heads/attacker", "refs/heads/attacker", 403],
-      ["%40 standing for the separator", "Octo-Org/Pinned/.github/workflows/evil.yml%40refs/heads/main", "refs/heads/main", 403],
-      ["the branch Main, not main", "Octo-Org/Pinned/.github/workflows/any.yml@refs/heads/Main", "refs/heads/Main", 403],
-      ["a nested branch under the ref pin", "Octo-Org/Pinned/.github/workflows/any.yml@refs/heads/main", "refs/heads/a/b", 403],
-      ["a newline after the ref", "Octo-Org/Pinned/.github/workflows/any.yml@refs/heads/main\n", "refs/heads/main", 403],
+      [
+        "a workflow directly in .github/workflows on main",
+        "Octo-Org/Pinned/.github/workflows/any.yml@refs/heads/main",
+        "refs/heads/main",
+        200,
+      ],
+      [
+        "the pinned owner/repo in another letter case",
+        "OCTO-ORG/pinned/.github/workflows/any.yml@refs/heads/main",
+        "refs/heads/main",
+        200,
+      ],
+      [
+        "a branch named attacker@refs/heads/main",
+        "Octo-Org/Pinned/.github/workflows/evil.yml@refs/heads/attacker@refs/heads/main",
+        "refs/heads/attacker@refs/heads/main",
+        403,
+      ],
+      [
+        "a workflow below .github/workflows",
+        "Octo-Org/Pinned/.github/workflows/sub/evil.yml@refs/heads/main",
+        "refs/heads/main",
+        403,
+      ],
+      [
+        "a file name holding %40, a literal and no separator",
+        "Octo-Org/Pinned/.github/workflows/a%40b.yml@refs/heads/main",
+        "refs/heads/main",
+        200,
+      ],
+      [
+        "%40 and %2F smuggling the pinned ref",
+        "Octo-Org/Pinned/.github/workflows/evil.yml%40refs%2Fheads%2Fmain@refs/heads/attacker",
+        "refs/heads/attacker",
+        403,
+      ],
+      [
+        "%40 standing for the separator",
+        "Octo-Org/Pinned/.github/workflows/evil.yml%40refs/heads/main",
+        "refs/heads/main",
+        403,
+      ],
+      [
+        "the branch Main, not main",
+        "Octo-Org/Pinned/.github/workflows/any.yml@refs/heads/Main",
+        "refs/heads/Main",
+        403,
+      ],
+      [
+        "a nested branch under the ref pin",
+        "Octo-Org/Pinned/.github/workflows/any.yml@refs/heads/main",
+        "refs/heads/a/b",
+        403,
+      ],
+      [
+        "a newline after the ref",
+        "Octo-Org/Pinned/.github/workflows/any.yml@refs/heads/main\n",
+        "refs/heads/main",
+        403,
+      ],
     ])("a workflow_ref pin admits or refuses %s (SPEC §2 patterns)", async (_name, workflowRef, ref, status) => {
       const token = await brokerToken({ repository: "octo-org/pinned", workflow_ref: workflowRef, ref });
       const answer = await gh(request("github.issue.read", { number: 59 }), token);
@@ -268,11 +374,19 @@ describe("broker end to end (real server, fake GitHub, local OIDC issuer)", () =
     });
 
     it("a repository outside the grant is repo-not-allowed", async () => {
-      expectDenied(await gh({ ...request("github.issue.read", { number: 1 }), repo: "pytorch/vision" }), 403, "repo-not-allowed");
+      expectDenied(
+        await gh({ ...request("github.issue.read", { number: 1 }), repo: "pytorch/vision" }),
+        403,
+        "repo-not-allowed",
+      );
     });
 
     it("an operation outside the grant is operation-not-allowed", async () => {
-      expectDenied(await gh(request("github.pr.read", { number: 60 }), await brokerToken({ repository: "octo-org/dry-runner" })), 403, "operation-not-allowed");
+      expectDenied(
+        await gh(request("github.pr.read", { number: 60 }), await brokerToken({ repository: "octo-org/dry-runner" })),
+        403,
+        "operation-not-allowed",
+      );
     });
 
     it("an operation outside the table is operation-not-allowed", async () => {
@@ -281,15 +395,27 @@ describe("broker end to end (real server, fake GitHub, local OIDC issuer)", () =
     });
 
     it("raw paths, URLs and argv in params are refused", async () => {
-      expectDenied(await gh(request("github.issue.read", { number: 59, path: "/repos/pytorch/pytorch/hooks" })), 400, "validation-failed");
+      expectDenied(
+        await gh(request("github.issue.read", { number: 59, path: "/repos/pytorch/pytorch/hooks" })),
+        400,
+        "validation-failed",
+      );
       expectDenied(await gh(request("github.auth.status", { argv: ["api", "/user"] })), 400, "validation-failed");
-      expectDenied(await gh({ ...request("github.issue.read", { number: 59 }), url: "https://api.github.com/user" }), 400, "validation-failed");
+      expectDenied(
+        await gh({ ...request("github.issue.read", { number: 59 }), url: "https://api.github.com/user" }),
+        400,
+        "validation-failed",
+      );
     });
 
     it("a live write without a live grant is dry-run-required", async () => {
       const before = github.comments(UPSTREAM).length;
       const token = await brokerToken({ repository: "octo-org/dry-runner" });
-      expectDenied(await gh(request("github.pr.comment.create", { number: 59, body: "x" }, { dryRun: false }), token), 409, "dry-run-required");
+      expectDenied(
+        await gh(request("github.pr.comment.create", { number: 59, body: "x" }, { dryRun: false }), token),
+        409,
+        "dry-run-required",
+      );
       expect(github.comments(UPSTREAM)).toHaveLength(before);
     });
 
@@ -312,26 +438,49 @@ describe("broker end to end (real server, fake GitHub, local OIDC issuer)", () =
       for (const [, variant] of respellings(token).filter(([, t]) => !/\s/.test(t))) {
         const answer = await gh(request("github.issue.read", { number: 59 }), variant);
         // `=` inside a bearer already breaks RFC 6750's grammar; every other respelling reaches the verifier
-        const refusal = variant.split(".").slice(0, 2).some((segment) => segment.endsWith("="))
+        const refusal = variant
+          .split(".")
+          .slice(0, 2)
+          .some((segment) => segment.endsWith("="))
           ? { failureKind: "unauthorized-caller", degradedReason: "bearer-unusable" }
           : { failureKind: "token-invalid", degradedReason: "token-malformed" };
-        expect({ status: answer.status, ...refusal }).toEqual({ status: 401, failureKind: answer.body.failureKind, degradedReason: answer.body.degradedReason });
+        expect({ status: answer.status, ...refusal }).toEqual({
+          status: 401,
+          failureKind: answer.body.failureKind,
+          degradedReason: answer.body.degradedReason,
+        });
       }
       expect((await gh(request("github.issue.read", { number: 59 }), token)).status).toBe(200);
     });
 
     it("tokens of either of two keys under one kid are accepted", async () => {
       expect((await gh(request("github.issue.read", { number: 59 }), await brokerToken())).status).toBe(200);
-      expect((await gh(request("github.issue.read", { number: 59 }), await brokerToken({}, { kid: sharedKid }))).status).toBe(200);
+      expect(
+        (await gh(request("github.issue.read", { number: 59 }), await brokerToken({}, { kid: sharedKid }))).status,
+      ).toBe(200);
     });
 
     it("a callback-audience token is token-invalid", async () => {
-      expectDenied(await gh(request("github.issue.read", { number: 59 }), await brokerToken({}, { audience: "ci-relay-callback" })), 401, "token-invalid");
+      expectDenied(
+        await gh(
+          request("github.issue.read", { number: 59 }),
+          await brokerToken({}, { audience: "ci-relay-callback" }),
+        ),
+        401,
+        "token-invalid",
+      );
     });
 
-    it.each(["other-key", "alg-none", "hs256-with-public-key", "unknown-kid"] as const)("a forged token (%s) is token-invalid", async (forge) => {
-      expectDenied(await gh(request("github.issue.read", { number: 59 }), await brokerToken({}, { forge })), 401, "token-invalid");
-    });
+    it.each(["other-key", "alg-none", "hs256-with-public-key", "unknown-kid"] as const)(
+      "a forged token (%s) is token-invalid",
+      async (forge) => {
+        expectDenied(
+          await gh(request("github.issue.read", { number: 59 }), await brokerToken({}, { forge })),
+          401,
+          "token-invalid",
+        );
+      },
+    );
 
     it("an expired token is token-invalid", async () => {
       const token = await brokerToken({}, { now: new Date(Date.now() - 20 * 60_000) });
@@ -343,7 +492,11 @@ describe("broker end to end (real server, fake GitHub, local OIDC issuer)", () =
     });
 
     it("an oversized body is payload-too-large", async () => {
-      expectDenied(await gh(request("github.pr.comment.create", { number: 59, body: "x".repeat(70 * 1024) })), 413, "payload-too-large");
+      expectDenied(
+        await gh(request("github.pr.comment.create", { number: 59, body: "x".repeat(70 * 1024) })),
+        413,
+        "payload-too-large",
+      );
     });
   });
 
@@ -352,9 +505,17 @@ describe("broker end to end (real server, fake GitHub, local OIDC issuer)", () =
       expect((await gh(request("github.issue.read", { number: 9999 }))).body.failureKind).toBe("repo-not-found");
       github.failNext({ method: "GET", path: "/repos/{owner}/{repo}/issues/{n}", status: 502 });
       expect((await gh(request("github.issue.read", { number: 59 }))).body.failureKind).toBe("github-egress-failed");
-      github.failNext({ method: "GET", path: "/repos/{owner}/{repo}/issues/{n}", status: 403, headers: { "x-ratelimit-remaining": "0", "retry-after": "3600" } });
+      github.failNext({
+        method: "GET",
+        path: "/repos/{owner}/{repo}/issues/{n}",
+        status: 403,
+        headers: { "x-ratelimit-remaining": "0", "retry-after": "3600" },
+      });
       const limited = await gh(request("github.issue.read", { number: 59 }));
-      expect({ status: limited.status, kind: limited.body.failureKind }).toEqual({ status: 429, kind: "github-rate-limited" });
+      expect({ status: limited.status, kind: limited.body.failureKind }).toEqual({
+        status: 429,
+        kind: "github-rate-limited",
+      });
     });
   });
 
@@ -365,7 +526,15 @@ describe("broker end to end (real server, fake GitHub, local OIDC issuer)", () =
       for (const token of brokerTokens) expect(token.repositories).toEqual([UPSTREAM]);
       const permissionSets = brokerTokens.map((t) => JSON.stringify(t.permissions)).sort();
       expect([...new Set(permissionSets)]).toEqual(
-        [{ issues: "read" }, { issues: "write" }, { metadata: "read" }, { pull_requests: "read" }, { pull_requests: "write" }].map((p) => JSON.stringify(p)).sort(),
+        [
+          { issues: "read" },
+          { issues: "write" },
+          { metadata: "read" },
+          { pull_requests: "read" },
+          { pull_requests: "write" },
+        ]
+          .map((p) => JSON.stringify(p))
+          .sort(),
       );
     });
 
@@ -380,13 +549,30 @@ describe("broker end to end (real server, fake GitHub, local OIDC issuer)", () =
   describe("pr-preflight", () => {
     it("answers the SPEC shape for a granted caller", async () => {
       const requestId = randomUUID();
-      const answer = await post("/relay/v1/github/pr-preflight", { requestId, repo: UPSTREAM, base: "main", head: "npu-fix", includePrCreateDryRun: true, includePushDryRun: true }, await brokerToken());
+      const answer = await post(
+        "/relay/v1/github/pr-preflight",
+        {
+          requestId,
+          repo: UPSTREAM,
+          base: "main",
+          head: "npu-fix",
+          includePrCreateDryRun: true,
+          includePushDryRun: true,
+        },
+        await brokerToken(),
+      );
       expect(answer.status).toBe(200);
       expect(answer.body).toMatchObject({
         ok: true,
         requestId,
         failureKind: null,
-        tokenCoverage: { ok: true, source: "ci-relay", scope: "app-installation", runnerEnvTokenRequired: false, valuesPrinted: false },
+        tokenCoverage: {
+          ok: true,
+          source: "ci-relay",
+          scope: "app-installation",
+          runnerEnvTokenRequired: false,
+          valuesPrinted: false,
+        },
         prCapabilityContract: {
           targetBranch: "main",
           systemGhBinaryRequiredForWrites: false,
@@ -400,8 +586,15 @@ describe("broker end to end (real server, fake GitHub, local OIDC issuer)", () =
     });
 
     it("refuses a caller without a grant on the repository", async () => {
-      const answer = await post("/relay/v1/github/pr-preflight", { requestId: randomUUID(), repo: "pytorch/vision", base: "main", head: "x" }, await brokerToken());
-      expect({ status: answer.status, kind: answer.body.failureKind }).toEqual({ status: 403, kind: "repo-not-allowed" });
+      const answer = await post(
+        "/relay/v1/github/pr-preflight",
+        { requestId: randomUUID(), repo: "pytorch/vision", base: "main", head: "x" },
+        await brokerToken(),
+      );
+      expect({ status: answer.status, kind: answer.body.failureKind }).toEqual({
+        status: 403,
+        kind: "repo-not-allowed",
+      });
     });
   });
 
@@ -430,9 +623,16 @@ describe("broker end to end (real server, fake GitHub, local OIDC issuer)", () =
       });
       expect(ok.identity.jti).toEqual(expect.any(String));
       expect(ok.bodySha256).toMatch(/^[0-9a-f]{64}$/);
-      expect(await auditFor(denied.requestId)).toMatchObject({ ok: false, status: 403, failureKind: "operation-not-allowed", runnerDisposition: "business-failed", retryable: false });
+      expect(await auditFor(denied.requestId)).toMatchObject({
+        ok: false,
+        status: 403,
+        failureKind: "operation-not-allowed",
+        runnerDisposition: "business-failed",
+        retryable: false,
+      });
       // every request this suite sent, accepted or refused, and nothing else
-      for (let i = 0; i < 100 && auditRecords().length < brokerRequestsSent; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      for (let i = 0; i < 100 && auditRecords().length < brokerRequestsSent; i++)
+        await new Promise((resolve) => setTimeout(resolve, 50));
       expect(auditRecords()).toHaveLength(brokerRequestsSent);
     });
 

@@ -16,7 +16,14 @@ import { registerWebhooks } from "../../src/webhooks/register-webhooks";
 import { testAppCredentials } from "../support/app-key";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github";
 import type { CheckRunRecord } from "../support/fake-github-state";
-import { checkRunRerequestedEvent, checkSuiteRerequestedEvent, pullRequestEvent, randomSha, type PullRequestAction, type PullRequestOptions } from "../support/webhooks";
+import {
+  checkRunRerequestedEvent,
+  checkSuiteRerequestedEvent,
+  pullRequestEvent,
+  randomSha,
+  type PullRequestAction,
+  type PullRequestOptions,
+} from "../support/webhooks";
 
 /**
  * Check runs end to end, in process: the relay's real webhook handlers, outbox, task handlers and
@@ -95,7 +102,11 @@ describe("check runs (relay in process, fake GitHub)", () => {
   }
 
   /** Delivers a webhook and performs every outbox task it caused. */
-  async function deliver(name: "pull_request" | "check_run" | "check_suite", payload: unknown, id = `delivery-${Math.random()}`): Promise<void> {
+  async function deliver(
+    name: "pull_request" | "check_run" | "check_suite",
+    payload: unknown,
+    id = `delivery-${Math.random()}`,
+  ): Promise<void> {
     await probot.receive({ id, name, payload } as Parameters<Probot["receive"]>[0]);
     await settle();
   }
@@ -111,7 +122,11 @@ describe("check runs (relay in process, fake GitHub)", () => {
   }
 
   /** What the callback endpoint does with an accepted callback, as far as check runs go. */
-  async function report(record: DispatchRecord, change: Partial<JobTransition> & Pick<JobTransition, "scope" | "to">, options: { settle?: boolean } = {}): Promise<void> {
+  async function report(
+    record: DispatchRecord,
+    change: Partial<JobTransition> & Pick<JobTransition, "scope" | "to">,
+    options: { settle?: boolean } = {},
+  ): Promise<void> {
     const transition: JobTransition = {
       dispatch: record,
       jobName: change.scope === "job" ? "build" : null,
@@ -154,9 +169,15 @@ describe("check runs (relay in process, fake GitHub)", () => {
     await report(record, { scope: "job", to: "COMPLETED", from: "IN_PROGRESS", conclusion: "success" });
     await report(record, { scope: "run", to: "COMPLETED", conclusion: "failure", summary: "2 jobs, 1 failed" });
 
-    expect(checks(sha, "relay/strict/gate/CI/build")).toEqual([expect.objectContaining({ status: "completed", conclusion: "success" })]);
+    expect(checks(sha, "relay/strict/gate/CI/build")).toEqual([
+      expect.objectContaining({ status: "completed", conclusion: "success" }),
+    ]);
     expect(checks(sha, "relay/strict/gate")).toEqual([
-      expect.objectContaining({ status: "completed", conclusion: "failure", detailsUrl: "https://github.com/strict/gate/actions/runs/555" }),
+      expect.objectContaining({
+        status: "completed",
+        conclusion: "failure",
+        detailsUrl: "https://github.com/strict/gate/actions/runs/555",
+      }),
     ]);
     expect(checks(sha, "relay/strict/gate")[0].output.summary).toBe("2 jobs, 1 failed");
   });
@@ -166,7 +187,8 @@ describe("check runs (relay in process, fake GitHub)", () => {
     await deliver("pull_request", pullRequest("opened", { number: ++pr, headSha: sha }));
     expect(checks(sha).map((r) => r.name)).toEqual(["relay/strict/gate"]);
     const writes = github.requestsTo("POST", "/repos/pytorch/pytorch/check-runs");
-    for (const write of writes) expect(write.token).toMatchObject({ repositories: [UPSTREAM], permissions: { checks: "write" } });
+    for (const write of writes)
+      expect(write.token).toMatchObject({ repositories: [UPSTREAM], permissions: { checks: "write" } });
   });
 
   describe("L3 label back-fill", () => {
@@ -225,19 +247,30 @@ describe("check runs (relay in process, fake GitHub)", () => {
     await relay.runner.stop(); // nothing runs until settle(): the first head's dispatches wait in the outbox
     const [first, second] = [randomSha(), randomSha()];
     const number = ++pr;
-    const sentFor = (sha: string) => github.dispatches().filter((d) => (d.clientPayload.relay as { upstream: { sha: string } }).upstream.sha === sha);
+    const sentFor = (sha: string) =>
+      github.dispatches().filter((d) => (d.clientPayload.relay as { upstream: { sha: string } }).upstream.sha === sha);
     const firstId = `opened-${first}`;
-    await probot.receive({ id: firstId, name: "pull_request", payload: pullRequest("opened", { number, headSha: first }) } as Parameters<Probot["receive"]>[0]);
+    await probot.receive({
+      id: firstId,
+      name: "pull_request",
+      payload: pullRequest("opened", { number, headSha: first }),
+    } as Parameters<Probot["receive"]>[0]);
     await deliver("pull_request", pullRequest("synchronize", { number, headSha: second, before: first }));
 
     expect(sentFor(first)).toEqual([]);
-    expect(sentFor(second).map((d) => d.repo).sort()).toEqual(["Ascend/pytorch", "quiet/observer", "strict/gate", "vendor/backend"]);
+    expect(
+      sentFor(second)
+        .map((d) => d.repo)
+        .sort(),
+    ).toEqual(["Ascend/pytorch", "quiet/observer", "strict/gate", "vendor/backend"]);
     const superseded = await dispatchOf(first, "strict/gate");
     expect(superseded).toMatchObject({ state: "superseded", supersededBy: second });
     expect(await relay.outbox.depth()).toBe(0);
     const view = await readDelivery(relay.store, relay.outbox, firstId);
     expect(view?.downstreams.map((d) => d.outcome)).toEqual(["superseded", "superseded", "superseded", "superseded"]);
-    expect(await relay.metrics.registry.metrics()).toMatch(/ci_relay_dispatches_total\{transport="dispatch",outcome="superseded"\} [1-9]/);
+    expect(await relay.metrics.registry.metrics()).toMatch(
+      /ci_relay_dispatches_total\{transport="dispatch",outcome="superseded"\} [1-9]/,
+    );
   });
 
   it("writes a job's check run once when its start and end both come before its turn, without looking it up", async () => {
@@ -246,12 +279,20 @@ describe("check runs (relay in process, fake GitHub)", () => {
     const record = await dispatchOf(sha, "strict/gate");
     github.clearRequests();
     await report(record, { scope: "job", to: "IN_PROGRESS" }, { settle: false });
-    await report(record, { scope: "job", to: "COMPLETED", from: "IN_PROGRESS", conclusion: "success" }, { settle: false });
+    await report(
+      record,
+      { scope: "job", to: "COMPLETED", from: "IN_PROGRESS", conclusion: "success" },
+      { settle: false },
+    );
     await settle();
 
     const jobCheck = "relay/strict/gate/CI/build";
     expect(checks(sha, jobCheck)).toEqual([expect.objectContaining({ status: "completed", conclusion: "success" })]);
-    expect(github.requestsTo("POST", "/repos/{owner}/{repo}/check-runs").filter((r) => JSON.stringify(r.body ?? "").includes(jobCheck))).toHaveLength(1);
+    expect(
+      github
+        .requestsTo("POST", "/repos/{owner}/{repo}/check-runs")
+        .filter((r) => JSON.stringify(r.body ?? "").includes(jobCheck)),
+    ).toHaveLength(1);
     expect(github.requestsTo("PATCH", "/repos/{owner}/{repo}/check-runs/{id}")).toEqual([]); // a job report leaves the per-downstream check as it is
     expect(github.requestsTo("GET", "/repos/{owner}/{repo}/commits/{ref}/check-runs")).toEqual([]);
   });
@@ -263,17 +304,30 @@ describe("check runs (relay in process, fake GitHub)", () => {
       const record = await dispatchOf(sha, "strict/gate");
       await report(record, { scope: "run", to: "COMPLETED", conclusion: "failure" });
       const [check] = checks(sha, "relay/strict/gate");
-      const rerequest = checkRunRerequestedEvent({ repo: UPSTREAM, installationId: 11, headSha: sha, checkRunId: check.id, name: check.name, externalId: check.externalId ?? "" });
+      const rerequest = checkRunRerequestedEvent({
+        repo: UPSTREAM,
+        installationId: 11,
+        headSha: sha,
+        checkRunId: check.id,
+        name: check.name,
+        externalId: check.externalId ?? "",
+      });
       const before = github.reruns().length;
 
       await deliver("check_run", rerequest, "rerequest-1");
       await deliver("check_run", rerequest, "rerequest-1");
 
-      expect(github.reruns().slice(before)).toEqual([expect.objectContaining({ repo: "strict/gate", runId: 555, kind: "rerun-failed-jobs" })]);
+      expect(github.reruns().slice(before)).toEqual([
+        expect.objectContaining({ repo: "strict/gate", runId: 555, kind: "rerun-failed-jobs" }),
+      ]);
       const rerun = github.requestsTo("POST", "/repos/strict/gate/actions/runs/555/rerun-failed-jobs").at(-1);
       expect(rerun?.token).toMatchObject({ repositories: ["strict/gate"], permissions: { actions: "write" } });
       // A fresh check run, queued again, for the re-run to report into.
-      expect(checks(sha, "relay/strict/gate").map((r) => r.status).sort()).toEqual(["completed", "queued"]);
+      expect(
+        checks(sha, "relay/strict/gate")
+          .map((r) => r.status)
+          .sort(),
+      ).toEqual(["completed", "queued"]);
     });
 
     it("dispatches again when no downstream run is known yet", async () => {
@@ -283,10 +337,22 @@ describe("check runs (relay in process, fake GitHub)", () => {
       const externalId = check.externalId ?? "";
       const dispatched = github.dispatches("strict/gate").length;
 
-      await deliver("check_run", checkRunRerequestedEvent({ repo: UPSTREAM, installationId: 11, headSha: sha, checkRunId: check.id, name: check.name, externalId }));
+      await deliver(
+        "check_run",
+        checkRunRerequestedEvent({
+          repo: UPSTREAM,
+          installationId: 11,
+          headSha: sha,
+          checkRunId: check.id,
+          name: check.name,
+          externalId,
+        }),
+      );
 
       expect(github.dispatches("strict/gate")).toHaveLength(dispatched + 1);
-      const again = github.dispatches("strict/gate").at(-1)?.clientPayload as { relay: { request_id: string; upstream: { sha: string } } };
+      const again = github.dispatches("strict/gate").at(-1)?.clientPayload as {
+        relay: { request_id: string; upstream: { sha: string } };
+      };
       expect(again.relay.upstream.sha).toBe(sha);
       expect(`ci-relay:${again.relay.request_id}`).not.toBe(externalId);
       // The check run follows the new dispatch, so a later re-run request finds it.
@@ -302,7 +368,9 @@ describe("check runs (relay in process, fake GitHub)", () => {
 
       await deliver("check_suite", checkSuiteRerequestedEvent({ repo: UPSTREAM, installationId: 11, headSha: sha }));
 
-      expect(github.reruns().slice(before)).toEqual([expect.objectContaining({ repo: "strict/gate", runId: 555, kind: "rerun" })]);
+      expect(github.reruns().slice(before)).toEqual([
+        expect.objectContaining({ repo: "strict/gate", runId: 555, kind: "rerun" }),
+      ]);
       // The unlabelled L3 downstream shows no check run on this commit, so it is not re-run.
       expect(github.dispatches("Ascend/pytorch")).toHaveLength(dispatchedToL3);
     });
@@ -319,7 +387,9 @@ describe("check runs (relay in process, fake GitHub)", () => {
       skipped += 2 * MINUTE; // 6 min: past pickup for `idle`; `slow` called back, so only its job clock runs
       await sweepCheckRunTimeouts(relay, now());
       await settle();
-      expect(checks(idle, "relay/strict/gate")).toEqual([expect.objectContaining({ status: "completed", conclusion: "timed_out" })]);
+      expect(checks(idle, "relay/strict/gate")).toEqual([
+        expect.objectContaining({ status: "completed", conclusion: "timed_out" }),
+      ]);
       expect(checks(slow).map((r) => r.status)).toEqual(["queued", "in_progress"]);
 
       skipped += 9 * MINUTE; // 15 min: the job has run 11 minutes
@@ -351,7 +421,9 @@ describe("check runs (relay in process, fake GitHub)", () => {
     skipped += 10 * 60_000; // past the outbox's backoff
     await settle();
     expect(checks(sha)).toEqual([expect.objectContaining({ name: "relay/strict/gate", status: "queued" })]);
-    const posts = github.requestsTo("POST", "/repos/pytorch/pytorch/check-runs").filter((r) => (r.body as { head_sha?: string }).head_sha === sha);
+    const posts = github
+      .requestsTo("POST", "/repos/pytorch/pytorch/check-runs")
+      .filter((r) => (r.body as { head_sha?: string }).head_sha === sha);
     expect(posts.map((r) => r.status)).toEqual([502, 201]);
   });
 });

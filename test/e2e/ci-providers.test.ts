@@ -11,7 +11,13 @@ import {
   type CallbackWorld,
   type Dispatched,
 } from "../support/callback-world";
-import { BUILDKITE_ORGANIZATION_ID, BUILDKITE_PIPELINE_ID, buildkiteClaims, startOidcIssuer, type OidcIssuer } from "../support/oidc-issuer";
+import {
+  BUILDKITE_ORGANIZATION_ID,
+  BUILDKITE_PIPELINE_ID,
+  buildkiteClaims,
+  startOidcIssuer,
+  type OidcIssuer,
+} from "../support/oidc-issuer";
 
 const VLLM = "vllm-project/vllm";
 const SCRIPT = resolve(__dirname, "../../action/buildkite-callback.js");
@@ -41,7 +47,9 @@ describe("callbacks from a CI system other than GitHub Actions (real server, loc
   let world: CallbackWorld;
 
   beforeAll(async () => {
-    [buildkite, unknown] = await Promise.all([1, 2].map(() => startOidcIssuer({ baseClaims: () => buildkiteClaims() })));
+    [buildkite, unknown] = await Promise.all(
+      [1, 2].map(() => startOidcIssuer({ baseClaims: () => buildkiteClaims() })),
+    );
     world = await startCallbackWorld(config(buildkite.url), REPOS);
   }, 60_000);
   afterAll(async () => {
@@ -50,20 +58,43 @@ describe("callbacks from a CI system other than GitHub Actions (real server, loc
   });
 
   /** A callback as action/buildkite-callback.js sends it: a Buildkite OIDC token and the dispatch's relay token. */
-  const fromBuildkite = async (dispatched: Dispatched, claims: Record<string, unknown> = {}, workflow = workflowReport()) =>
-    postCallback(world, { authorization: [`Bearer ${await buildkite.mint(claims)}`], body: { relay_token: dispatched.callbackToken, workflow } });
+  const fromBuildkite = async (
+    dispatched: Dispatched,
+    claims: Record<string, unknown> = {},
+    workflow = workflowReport(),
+  ) =>
+    postCallback(world, {
+      authorization: [`Bearer ${await buildkite.mint(claims)}`],
+      body: { relay_token: dispatched.callbackToken, workflow },
+    });
 
   it("the mapped pipeline reports for its repository's dispatch, through to the HUD", async () => {
     const { [VLLM]: dispatched } = await dispatchPr(world, [VLLM]);
 
     const started = await fromBuildkite(dispatched);
     expect(started.status).toBe(200);
-    expect(started.json).toEqual({ ok: true, requestId: expect.any(String), dispatchId: dispatched.requestId, state: "IN_PROGRESS", duplicate: false });
-    const finished = await fromBuildkite(dispatched, { build_branch: "release/0.9" }, workflowReport({ status: "completed", conclusion: "success" }));
+    expect(started.json).toEqual({
+      ok: true,
+      requestId: expect.any(String),
+      dispatchId: dispatched.requestId,
+      state: "IN_PROGRESS",
+      duplicate: false,
+    });
+    const finished = await fromBuildkite(
+      dispatched,
+      { build_branch: "release/0.9" },
+      workflowReport({ status: "completed", conclusion: "success" }),
+    );
     expect(finished.json).toMatchObject({ ok: true, state: "COMPLETED", duplicate: false });
 
-    await waitUntil(() => world.hud.rows.filter((row) => row.body.trusted.request_id === dispatched.requestId).length === 2, 30_000, "two HUD rows");
-    expect(world.hud.rows.find((row) => row.body.trusted.request_id === dispatched.requestId)?.body.trusted).toMatchObject({ verified_repo: VLLM });
+    await waitUntil(
+      () => world.hud.rows.filter((row) => row.body.trusted.request_id === dispatched.requestId).length === 2,
+      30_000,
+      "two HUD rows",
+    );
+    expect(
+      world.hud.rows.find((row) => row.body.trusted.request_id === dispatched.requestId)?.body.trusted,
+    ).toMatchObject({ verified_repo: VLLM });
   });
 
   it("the mapped pipeline cannot report for another repository's dispatch, nor without a relay token", async () => {
@@ -71,16 +102,31 @@ describe("callbacks from a CI system other than GitHub Actions (real server, loc
 
     const foreign = await fromBuildkite(other);
     expect(foreign.status).toBe(401);
-    expect(foreign.json).toMatchObject({ ok: false, failureKind: "token-invalid", degradedReason: "repository-mismatch" });
-    const bare = await postCallback(world, { authorization: [`Bearer ${await buildkite.mint()}`], body: { workflow: workflowReport() } });
+    expect(foreign.json).toMatchObject({
+      ok: false,
+      failureKind: "token-invalid",
+      degradedReason: "repository-mismatch",
+    });
+    const bare = await postCallback(world, {
+      authorization: [`Bearer ${await buildkite.mint()}`],
+      body: { workflow: workflowReport() },
+    });
     expect(bare.status).toBe(401);
     expect(bare.json).toMatchObject({ failureKind: "unauthorized-caller", degradedReason: "relay-token-missing" });
   });
 
   it.each([
     ["an unmapped pipeline", { pipeline_id: "11111111-2222-4333-8444-555555555555" }, "provider-caller-not-mapped"],
-    ["the mapped slugs under another pipeline's UUID", { pipeline_id: "33333333-4444-4555-8666-777777777777", pipeline_slug: "ci", organization_slug: "vllm" }, "provider-caller-not-mapped"],
-    ["another organisation's pipeline under the mapped pipeline UUID", { organization_id: "22222222-3333-4444-8555-666666666666" }, "provider-caller-not-mapped"],
+    [
+      "the mapped slugs under another pipeline's UUID",
+      { pipeline_id: "33333333-4444-4555-8666-777777777777", pipeline_slug: "ci", organization_slug: "vllm" },
+      "provider-caller-not-mapped",
+    ],
+    [
+      "another organisation's pipeline under the mapped pipeline UUID",
+      { organization_id: "22222222-3333-4444-8555-666666666666" },
+      "provider-caller-not-mapped",
+    ],
     ["a build of a fork's branch", { build_branch: "contributor:main" }, "required-claim-mismatch"],
     ["a build without a branch claim", { build_branch: null }, "required-claim-missing"],
   ])("%s is caller-not-allowed and changes nothing", async (_what, claims, reason) => {
@@ -98,7 +144,10 @@ describe("callbacks from a CI system other than GitHub Actions (real server, loc
     const { [VLLM]: dispatched } = await dispatchPr(world, [VLLM]);
     const token = await unknown.mint();
 
-    const answer = await postCallback(world, { authorization: [`Bearer ${token}`], body: { relay_token: dispatched.callbackToken, workflow: workflowReport() } });
+    const answer = await postCallback(world, {
+      authorization: [`Bearer ${token}`],
+      body: { relay_token: dispatched.callbackToken, workflow: workflowReport() },
+    });
 
     expect(answer.status).toBe(401);
     expect(answer.json).toMatchObject({ ok: false, failureKind: "token-invalid", degradedReason: "issuer-mismatch" });
@@ -109,7 +158,10 @@ describe("callbacks from a CI system other than GitHub Actions (real server, loc
   it("GitHub Actions callers are unchanged: their own repository reports, and their pins still bind them", async () => {
     const { "Vendor/Backend": backend, [VLLM]: vllm } = await dispatchPr(world, REPOS);
 
-    expect((await callBack(world, backend, workflowReport(), "vendor/backend")).json).toMatchObject({ ok: true, state: "IN_PROGRESS" });
+    expect((await callBack(world, backend, workflowReport(), "vendor/backend")).json).toMatchObject({
+      ok: true,
+      state: "IN_PROGRESS",
+    });
     const unpinned = await callBack(world, vllm, workflowReport(), VLLM);
     expect(unpinned.json).toMatchObject({ failureKind: "token-invalid", degradedReason: "repository-id-mismatch" });
     const pinned = await postCallback(world, {
@@ -120,7 +172,11 @@ describe("callbacks from a CI system other than GitHub Actions (real server, loc
   });
 
   /** Runs action/buildkite-callback.js as a Buildkite step would: build env, the agent on hand. */
-  function runBuildkiteStep(args: string[], env: Record<string, string>, tokenClaims: Record<string, unknown> = {}): Promise<{ code: number; stdout: string }> {
+  function runBuildkiteStep(
+    args: string[],
+    env: Record<string, string>,
+    tokenClaims: Record<string, unknown> = {},
+  ): Promise<{ code: number; stdout: string }> {
     const runtime = buildkite.actionsRuntime(tokenClaims);
     return new Promise((done) => {
       execFile(
@@ -149,13 +205,23 @@ describe("callbacks from a CI system other than GitHub Actions (real server, loc
 
   it("action/buildkite-callback.js reports a Buildkite job with the agent's OIDC token and the dispatch's relay token", async () => {
     const { [VLLM]: dispatched } = await dispatchPr(world, [VLLM]);
-    const relayEnv = { CI_RELAY_CALLBACK_URL: dispatched.clientPayload.relay.callback_url, CI_RELAY_TOKEN: dispatched.callbackToken };
+    const relayEnv = {
+      CI_RELAY_CALLBACK_URL: dispatched.clientPayload.relay.callback_url,
+      CI_RELAY_TOKEN: dispatched.callbackToken,
+    };
     expect(relayEnv.CI_RELAY_CALLBACK_URL).toBe(world.relay.url("/relay/v1/callback"));
 
     const started = await runBuildkiteStep(["in_progress"], relayEnv);
     expect(started.code).toBe(0);
-    expect(JSON.parse(started.stdout.trim().split("\n").pop() ?? "")).toMatchObject({ ok: true, state: "IN_PROGRESS", dispatchId: dispatched.requestId });
-    const finished = await runBuildkiteStep(["completed", "Failure"], { ...relayEnv, CI_RELAY_TEST_RESULTS: '{"passed": 9, "failed": 1}' });
+    expect(JSON.parse(started.stdout.trim().split("\n").pop() ?? "")).toMatchObject({
+      ok: true,
+      state: "IN_PROGRESS",
+      dispatchId: dispatched.requestId,
+    });
+    const finished = await runBuildkiteStep(["completed", "Failure"], {
+      ...relayEnv,
+      CI_RELAY_TEST_RESULTS: '{"passed": 9, "failed": 1}',
+    });
     expect(finished.code).toBe(0);
     expect(finished.stdout).toContain('"state":"COMPLETED"');
     expect(buildkite.runtimeAudiences.slice(-2)).toEqual(["ci-relay-callback", "ci-relay-callback"]);
@@ -177,7 +243,10 @@ describe("callbacks from a CI system other than GitHub Actions (real server, loc
 
   it("action/buildkite-callback.js fails the step when the relay refuses the pipeline, and without its settings", async () => {
     const { [VLLM]: dispatched } = await dispatchPr(world, [VLLM]);
-    const relayEnv = { CI_RELAY_CALLBACK_URL: dispatched.clientPayload.relay.callback_url, CI_RELAY_TOKEN: dispatched.callbackToken };
+    const relayEnv = {
+      CI_RELAY_CALLBACK_URL: dispatched.clientPayload.relay.callback_url,
+      CI_RELAY_TOKEN: dispatched.callbackToken,
+    };
 
     const fork = await runBuildkiteStep(["in_progress"], relayEnv, { build_branch: "contributor:main" });
     expect(fork.code).toBe(1);
@@ -186,7 +255,13 @@ describe("callbacks from a CI system other than GitHub Actions (real server, loc
     expect(noToken).toMatchObject({ code: 1, stdout: expect.stringContaining("CI_RELAY_TOKEN is not set") });
     const noConclusion = await runBuildkiteStep(["completed"], relayEnv);
     expect(noConclusion).toMatchObject({ code: 1, stdout: expect.stringContaining("conclusion is required") });
-    const noAgent = await runBuildkiteStep(["in_progress"], { ...relayEnv, BUILDKITE_AGENT: "/nonexistent/buildkite-agent" });
-    expect(noAgent).toMatchObject({ code: 1, stdout: expect.stringContaining("buildkite-agent could not get an OIDC token") });
+    const noAgent = await runBuildkiteStep(["in_progress"], {
+      ...relayEnv,
+      BUILDKITE_AGENT: "/nonexistent/buildkite-agent",
+    });
+    expect(noAgent).toMatchObject({
+      code: 1,
+      stdout: expect.stringContaining("buildkite-agent could not get an OIDC token"),
+    });
   });
 });

@@ -33,7 +33,10 @@ interface CliRun {
 /** Runs the published bin the way a workflow step would (`npx ci-relay ...`), with only the given env. */
 function cli(args: string[], env: Record<string, string>): Promise<CliRun> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { PATH: process.env.PATH ?? "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -66,7 +69,11 @@ describe("ci-relay CLI against the real server", () => {
     github.setIssue(UPSTREAM, { number: 59, title: "Flaky test on NPU" });
     github.setPull(UPSTREAM, { number: 60, title: "Fix NPU dispatch" });
     issuer = await startOidcIssuer();
-    relay = await startRelayServer({ fakeGitHub: github, configYaml: CONFIG, env: { OIDC_ISSUER: issuer.url, RELAY_TOKEN_SECRET: "relay-token-secret-for-cli-tests-0123456789" } });
+    relay = await startRelayServer({
+      fakeGitHub: github,
+      configYaml: CONFIG,
+      env: { OIDC_ISSUER: issuer.url, RELAY_TOKEN_SECRET: "relay-token-secret-for-cli-tests-0123456789" },
+    });
     runtime = issuer.actionsRuntime();
     runnerEnv = {
       CI_RELAY_URL: relay.baseUrl,
@@ -83,24 +90,40 @@ describe("ci-relay CLI against the real server", () => {
   });
 
   it("reads an upstream PR with a broker-audience token from the Actions runtime", async () => {
-    const run = await cli(["broker", "github.pr.read", "--repo", UPSTREAM, "--number", "60", "--json-fields", "title,number"], runnerEnv);
+    const run = await cli(
+      ["broker", "github.pr.read", "--repo", UPSTREAM, "--number", "60", "--json-fields", "title,number"],
+      runnerEnv,
+    );
     expect(run.code).toBe(0);
-    expect(run.answer).toMatchObject({ ok: true, operation: "github.pr.read", data: { title: "Fix NPU dispatch", number: 60 } });
+    expect(run.answer).toMatchObject({
+      ok: true,
+      operation: "github.pr.read",
+      data: { title: "Fix NPU dispatch", number: 60 },
+    });
     expect(issuer.runtimeAudiences.at(-1)).toBe("ci-relay-broker");
   });
 
   it("plans a comment by default and posts it with --live", async () => {
-    const planned = await cli(["broker", "github.pr.comment.create", "--repo", UPSTREAM, "--number", "60", "--body", "from the CLI"], runnerEnv);
+    const planned = await cli(
+      ["broker", "github.pr.comment.create", "--repo", UPSTREAM, "--number", "60", "--body", "from the CLI"],
+      runnerEnv,
+    );
     expect(planned.code).toBe(0);
     expect(planned.answer).toMatchObject({ ok: true, dryRun: true, writesRemote: false, planned: { method: "POST" } });
     expect(github.comments(UPSTREAM, 60)).toHaveLength(0);
-    const live = await cli(["broker", "github.pr.comment.create", "--repo", UPSTREAM, "--number", "60", "--body", "from the CLI", "--live"], runnerEnv);
+    const live = await cli(
+      ["broker", "github.pr.comment.create", "--repo", UPSTREAM, "--number", "60", "--body", "from the CLI", "--live"],
+      runnerEnv,
+    );
     expect(live.code).toBe(0);
     expect(github.comments(UPSTREAM, 60)).toHaveLength(1);
   });
 
   it("exits non-zero with the relay's failure answer", async () => {
-    const run = await cli(["broker", "github.pr.create", "--repo", UPSTREAM, "--title", "t", "--head", "x", "--base", "main"], runnerEnv);
+    const run = await cli(
+      ["broker", "github.pr.create", "--repo", UPSTREAM, "--title", "t", "--head", "x", "--base", "main"],
+      runnerEnv,
+    );
     expect(run.code).not.toBe(0);
     expect(run.answer).toMatchObject({ ok: false, failureKind: "operation-not-allowed" });
   });
@@ -108,7 +131,11 @@ describe("ci-relay CLI against the real server", () => {
   it("runs pr-preflight", async () => {
     const run = await cli(["pr-preflight", "--repo", UPSTREAM, "--base", "main", "--head", "npu-fix"], runnerEnv);
     expect(run.code).toBe(0);
-    expect(run.answer).toMatchObject({ ok: true, tokenCoverage: { runnerEnvTokenRequired: false }, prCapabilityContract: { targetBranch: "main" } });
+    expect(run.answer).toMatchObject({
+      ok: true,
+      tokenCoverage: { runnerEnvTokenRequired: false },
+      prCapabilityContract: { targetBranch: "main" },
+    });
   });
 
   it("without CI_RELAY_URL answers broker-needed and never uses GH_TOKEN", async () => {
@@ -117,13 +144,21 @@ describe("ci-relay CLI against the real server", () => {
     delete (env as Record<string, string | undefined>).CI_RELAY_URL;
     const run = await cli(["broker", "github.issue.read", "--repo", UPSTREAM, "--number", "59"], env);
     expect(run.code).not.toBe(0);
-    expect(run.answer).toEqual({ ok: false, failureKind: "auth-missing", degradedReason: "broker-needed", runnerDisposition: "infra-blocked", brokerNeeded: true });
+    expect(run.answer).toEqual({
+      ok: false,
+      failureKind: "auth-missing",
+      degradedReason: "broker-needed",
+      runnerDisposition: "infra-blocked",
+      brokerNeeded: true,
+    });
     expect(run.stdout + run.stderr).not.toContain("should_never_be_used");
     expect({ github: github.requests.length, runtime: issuer.requests.runtimeToken }).toEqual(before);
   });
 
   it("without the id-token permission answers auth-missing", async () => {
-    const run = await cli(["broker", "github.issue.read", "--repo", UPSTREAM, "--number", "59"], { CI_RELAY_URL: relay.baseUrl });
+    const run = await cli(["broker", "github.issue.read", "--repo", UPSTREAM, "--number", "59"], {
+      CI_RELAY_URL: relay.baseUrl,
+    });
     expect(run.code).not.toBe(0);
     expect(run.answer).toMatchObject({ ok: false, failureKind: "auth-missing", runnerDisposition: "infra-blocked" });
   });
@@ -142,7 +177,12 @@ describe("ci-relay CLI against the real server", () => {
           },
         }),
       );
-      const run = await cli(["callback", "--status", "in_progress", "--job-name", "build"], { ...runnerEnv, GITHUB_EVENT_PATH: eventPath, GITHUB_RUN_ID: "1", GITHUB_RUN_ATTEMPT: "1" });
+      const run = await cli(["callback", "--status", "in_progress", "--job-name", "build"], {
+        ...runnerEnv,
+        GITHUB_EVENT_PATH: eventPath,
+        GITHUB_RUN_ID: "1",
+        GITHUB_RUN_ATTEMPT: "1",
+      });
       // The relay received and judged it: a forged relay token is refused, proving the request arrived authenticated by OIDC.
       expect(run.code).not.toBe(0);
       expect(run.answer).toMatchObject({ ok: false, failureKind: "token-invalid" });

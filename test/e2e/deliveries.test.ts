@@ -53,7 +53,12 @@ describe("GET /relay/v1/deliveries (real server, fake GitHub, Redis)", () => {
     github.addInstallation({ id: 21, account: "Ascend", repos: ["Ascend/pytorch"] });
     github.addInstallation({ id: 22, account: "vendor", repos: ["vendor/backend"] });
     github.addInstallation({ id: 23, account: "pr", repos: ["pr/only"] });
-    relay = await startRelayServer({ fakeGitHub: github, configYaml: CONFIG, env: { RELAY_TOKEN_SECRET }, readyTimeoutMs: 60_000 });
+    relay = await startRelayServer({
+      fakeGitHub: github,
+      configYaml: CONFIG,
+      env: { RELAY_TOKEN_SECRET },
+      readyTimeoutMs: 60_000,
+    });
   });
   afterAll(async () => {
     await relay?.stop();
@@ -62,8 +67,21 @@ describe("GET /relay/v1/deliveries (real server, fake GitHub, Redis)", () => {
   });
 
   type Association = NonNullable<Parameters<typeof pullRequestEvent>[1]["authorAssociation"]>;
-  const pr = (action: "opened" | "synchronize" | "labeled", number: number, authorAssociation: Association = "MEMBER", sender?: string) =>
-    pullRequestEvent(action, { repo: "pytorch/pytorch", installationId: UPSTREAM_INSTALLATION, number, authorAssociation, headSha: randomSha(), label: "bug", sender });
+  const pr = (
+    action: "opened" | "synchronize" | "labeled",
+    number: number,
+    authorAssociation: Association = "MEMBER",
+    sender?: string,
+  ) =>
+    pullRequestEvent(action, {
+      repo: "pytorch/pytorch",
+      installationId: UPSTREAM_INSTALLATION,
+      number,
+      authorAssociation,
+      headSha: randomSha(),
+      label: "bug",
+      sender,
+    });
 
   async function deliver(event: string, payload: unknown): Promise<string> {
     const deliveryId = randomUUID();
@@ -81,12 +99,16 @@ describe("GET /relay/v1/deliveries (real server, fake GitHub, Redis)", () => {
    * Polls until `ready` holds for the delivery's explanation (dispatches are sent after the answer;
    * a failing one only after Octokit's own retries).
    */
-  async function explainedWhen(deliveryId: string, ready: (answer: DeliveryAnswer) => boolean): Promise<DeliveryAnswer> {
+  async function explainedWhen(
+    deliveryId: string,
+    ready: (answer: DeliveryAnswer) => boolean,
+  ): Promise<DeliveryAnswer> {
     const deadline = Date.now() + 60_000;
     for (;;) {
       const answer = await explained(deliveryId);
       if (ready(answer)) return answer;
-      if (Date.now() > deadline) throw new Error(`delivery ${deliveryId} never got there: ${JSON.stringify(answer.downstreams)}`);
+      if (Date.now() > deadline)
+        throw new Error(`delivery ${deliveryId} never got there: ${JSON.stringify(answer.downstreams)}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
@@ -94,10 +116,19 @@ describe("GET /relay/v1/deliveries (real server, fake GitHub, Redis)", () => {
   const outcomes = (answer: DeliveryAnswer) => answer.downstreams.map((d) => [d.repo, d.outcome, d.reason]);
 
   it("a push to a branch that is not relayed shows branch-not-relayed for every downstream", async () => {
-    const payload = pushEvent({ repo: "pytorch/pytorch", installationId: UPSTREAM_INSTALLATION, ref: "refs/heads/feature/x", after: randomSha() });
+    const payload = pushEvent({
+      repo: "pytorch/pytorch",
+      installationId: UPSTREAM_INSTALLATION,
+      ref: "refs/heads/feature/x",
+      after: randomSha(),
+    });
     const id = await deliver("push", payload);
     const answer = await explained(id);
-    expect(answer).toMatchObject({ deliveryId: id, event: "push", upstream: { repo: "pytorch/pytorch", sha: payload.after, ref: "refs/heads/feature/x", pr_number: null } });
+    expect(answer).toMatchObject({
+      deliveryId: id,
+      event: "push",
+      upstream: { repo: "pytorch/pytorch", sha: payload.after, ref: "refs/heads/feature/x", pr_number: null },
+    });
     expect(outcomes(answer)).toEqual(DOWNSTREAMS.map((repo) => [repo, "skipped", "branch-not-relayed"]));
     expect(Number.isNaN(Date.parse(answer.receivedAt))).toBe(false);
   });
@@ -118,14 +149,24 @@ describe("GET /relay/v1/deliveries (real server, fake GitHub, Redis)", () => {
       ["pr/only", "dispatched", null],
     ]);
     for (const downstream of answer.downstreams) {
-      const [sent] = github.dispatches(downstream.repo).filter((d) => (d.clientPayload as { delivery_id: string }).delivery_id === id);
+      const [sent] = github
+        .dispatches(downstream.repo)
+        .filter((d) => (d.clientPayload as { delivery_id: string }).delivery_id === id);
       expect((sent.clientPayload as { relay: { request_id: string } }).relay.request_id).toBe(downstream.dispatchId);
     }
     expect(answer.upstream).toMatchObject({ ref: "refs/pull/302/head", pr_number: 302 });
   });
 
   it("a push to a relayed branch skips the downstream that takes only PRs as event-not-wanted", async () => {
-    const id = await deliver("push", pushEvent({ repo: "pytorch/pytorch", installationId: UPSTREAM_INSTALLATION, ref: "refs/heads/main", after: randomSha() }));
+    const id = await deliver(
+      "push",
+      pushEvent({
+        repo: "pytorch/pytorch",
+        installationId: UPSTREAM_INSTALLATION,
+        ref: "refs/heads/main",
+        after: randomSha(),
+      }),
+    );
     const answer = await explainedWhen(id, (a) => a.downstreams.filter((d) => d.outcome === "dispatched").length === 2);
     expect(outcomes(answer)).toEqual([
       ["Ascend/pytorch", "dispatched", null],
@@ -139,7 +180,11 @@ describe("GET /relay/v1/deliveries (real server, fake GitHub, Redis)", () => {
     try {
       const id = await deliver("pull_request", pr("opened", 303));
       const answer = await explainedWhen(id, (a) => a.downstreams[1].outcome === "retrying");
-      expect(answer.downstreams[1]).toMatchObject({ repo: "vendor/backend", outcome: "retrying", dispatchId: expect.any(String) });
+      expect(answer.downstreams[1]).toMatchObject({
+        repo: "vendor/backend",
+        outcome: "retrying",
+        dispatchId: expect.any(String),
+      });
       expect(answer.downstreams[1].reason).toContain("502");
       expect(answer.downstreams[1].attempts).toBeGreaterThanOrEqual(1);
     } finally {
@@ -152,7 +197,11 @@ describe("GET /relay/v1/deliveries (real server, fake GitHub, Redis)", () => {
     try {
       const id = await deliver("pull_request", pr("opened", 306));
       const answer = await explainedWhen(id, (a) => a.downstreams[2].outcome === "failed");
-      expect(answer.downstreams[2]).toMatchObject({ repo: "pr/only", outcome: "failed", reason: expect.stringContaining("404") });
+      expect(answer.downstreams[2]).toMatchObject({
+        repo: "pr/only",
+        outcome: "failed",
+        reason: expect.stringContaining("404"),
+      });
       expect(answer.downstreams[1].outcome).not.toBe("failed");
     } finally {
       github.clearFailures();
@@ -170,7 +219,11 @@ describe("GET /relay/v1/deliveries (real server, fake GitHub, Redis)", () => {
     expect(response.status).toBe(200);
     const { deliveries } = (await response.json()) as { deliveries: DeliveryAnswer[] };
     expect(deliveries.map((d) => d.deliveryId)).toEqual(ids);
-    expect(deliveries[1].downstreams.map((d) => d.reason)).toEqual(["action-not-relayed", "action-not-relayed", "action-not-relayed"]);
+    expect(deliveries[1].downstreams.map((d) => d.reason)).toEqual([
+      "action-not-relayed",
+      "action-not-relayed",
+      "action-not-relayed",
+    ]);
   });
 
   it("the app's own event shows own-event for every downstream", async () => {
@@ -180,7 +233,15 @@ describe("GET /relay/v1/deliveries (real server, fake GitHub, Redis)", () => {
   });
 
   it("/relay/deliveries/{id} shows the same as a page without scripts, under the dashboard's policy", async () => {
-    const id = await deliver("push", pushEvent({ repo: "pytorch/pytorch", installationId: UPSTREAM_INSTALLATION, ref: "refs/heads/<script>x", after: randomSha() }));
+    const id = await deliver(
+      "push",
+      pushEvent({
+        repo: "pytorch/pytorch",
+        installationId: UPSTREAM_INSTALLATION,
+        ref: "refs/heads/<script>x",
+        after: randomSha(),
+      }),
+    );
     const page = await fetch(relay.url(`/relay/deliveries/${id}`));
     expect(page.status).toBe(200);
     expect(page.headers.get("content-security-policy")).toContain("default-src 'none'");

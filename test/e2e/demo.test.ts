@@ -12,7 +12,12 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function poll<T>(what: string, probe: () => Promise<T | null>, timeoutMs: number, output: () => string): Promise<T> {
+async function poll<T>(
+  what: string,
+  probe: () => Promise<T | null>,
+  timeoutMs: number,
+  output: () => string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const found = await probe().catch(() => null);
@@ -38,11 +43,19 @@ describe("npm run demo", () => {
     const port = await freePort();
     const started = Date.now();
     // Only PATH and PORT: no app, no Redis, no GitHub credentials of the developer's.
-    demo = spawn(process.execPath, [DEMO], { env: { PATH: process.env.PATH, PORT: String(port), DEMO_JOB_MS: "300" }, stdio: ["ignore", "pipe", "pipe"] });
+    demo = spawn(process.execPath, [DEMO], {
+      env: { PATH: process.env.PATH, PORT: String(port), DEMO_JOB_MS: "300" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     demo.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
     demo.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
 
-    const url = await poll("the dashboard URL", async () => /dashboard: (http:\S+)/.exec(output)?.[1] ?? null, 60_000, () => output);
+    const url = await poll(
+      "the dashboard URL",
+      async () => /dashboard: (http:\S+)/.exec(output)?.[1] ?? null,
+      60_000,
+      () => output,
+    );
     expect(url).toBe(`http://127.0.0.1:${port}/relay/`);
 
     const page = await poll(
@@ -60,10 +73,18 @@ describe("npm run demo", () => {
     expect(page).toContain("demo-org/npu-ci");
     expect(page).toContain("demo-org/gpu-ci");
 
-    const runs = (await (await fetch(`http://127.0.0.1:${port}/relay/v1/runs`)).json()) as { runs: { event: string }[] };
+    const runs = (await (await fetch(`http://127.0.0.1:${port}/relay/v1/runs`)).json()) as {
+      runs: { event: string }[];
+    };
     expect(runs.runs.map((run) => run.event).sort()).toEqual(["pull_request", "pull_request", "push"]);
     // The relay concludes upstream check runs too (writes to GitHub are paced, so they trail the page).
-    await poll("a concluded upstream check run", async () => (/check run on demo-org\/upstream: relay\/demo-org\/(npu|gpu)-ci -> success/.test(output) ? true : null), 60_000, () => output);
+    await poll(
+      "a concluded upstream check run",
+      async () =>
+        /check run on demo-org\/upstream: relay\/demo-org\/(npu|gpu)-ci -> success/.test(output) ? true : null,
+      60_000,
+      () => output,
+    );
     expect(output).not.toMatch(/simulator: .*answered|no answer for/);
   }, 150_000);
 });

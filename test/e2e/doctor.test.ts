@@ -63,10 +63,19 @@ describe("ci-relay doctor against the fake GitHub", () => {
   beforeAll(async () => {
     github = await startFakeGitHub();
     github.addInstallation({ id: 31, account: "good", repos: ["good/backend"] });
-    github.addInstallation({ id: 32, account: "broken", repos: ["broken/backend"], permissions: { contents: "read", metadata: "read" } });
+    github.addInstallation({
+      id: 32,
+      account: "broken",
+      repos: ["broken/backend"],
+      permissions: { contents: "read", metadata: "read" },
+    });
     github.addInstallation({ id: 33, account: "unlisted", repos: ["unlisted/ci"] });
     github.setFile("good/backend", ".github/workflows/relay.yml", GOOD_WORKFLOW);
-    github.setFile("good/backend", ".github/workflows/lint.yaml", "on: push\njobs: { lint: { runs-on: ubuntu-latest, steps: [{ run: make lint }] } }\n");
+    github.setFile(
+      "good/backend",
+      ".github/workflows/lint.yaml",
+      "on: push\njobs: { lint: { runs-on: ubuntu-latest, steps: [{ run: make lint }] } }\n",
+    );
     github.setFile("broken/backend", ".github/workflows/ci.yml", BROKEN_WORKFLOW);
     dir = mkdtempSync(join(tmpdir(), "ci-relay-doctor-"));
     writeFileSync(join(dir, "relay.yml"), CONFIG);
@@ -86,8 +95,16 @@ describe("ci-relay doctor against the fake GitHub", () => {
 
   const doctor = (args: string[], extra: Record<string, string | undefined> = {}): Promise<Run> =>
     new Promise((done, fail) => {
-      const merged = Object.fromEntries(Object.entries({ PATH: process.env.PATH ?? "", ...env, ...extra }).filter((entry): entry is [string, string] => entry[1] !== undefined));
-      const child = spawn(process.execPath, [BIN, "doctor", ...args], { cwd: dir, env: merged, stdio: ["ignore", "pipe", "pipe"] });
+      const merged = Object.fromEntries(
+        Object.entries({ PATH: process.env.PATH ?? "", ...env, ...extra }).filter(
+          (entry): entry is [string, string] => entry[1] !== undefined,
+        ),
+      );
+      const child = spawn(process.execPath, [BIN, "doctor", ...args], {
+        cwd: dir,
+        env: merged,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -102,13 +119,28 @@ describe("ci-relay doctor against the fake GitHub", () => {
     expect(run.code).toBe(0);
     const lines = run.stdout.trim().split("\n");
     expect(lines.every((line) => line.startsWith("ok "))).toBe(true);
-    for (const check of ["config", "installation", "permissions", "workflow", "event-types", "action", "id-token", "run-scope"]) expect(run.stdout).toMatch(new RegExp(`^ok +${check} `, "m"));
+    for (const check of [
+      "config",
+      "installation",
+      "permissions",
+      "workflow",
+      "event-types",
+      "action",
+      "id-token",
+      "run-scope",
+    ])
+      expect(run.stdout).toMatch(new RegExp(`^ok +${check} `, "m"));
     expect(run.stdout).toContain("good/backend is a downstream at L4");
     expect(run.stdout).toContain("listening: .github/workflows/relay.yml");
     expect(run.stdout).toContain("pinned: pytorch/ci-relay/action@0123456789abcdef0123456789abcdef01234567");
     // Read-only: the token it asked for carries contents: read and nothing more.
-    const tokenRequests = github.requests.filter((request) => request.route === "POST /app/installations/{installation_id}/access_tokens");
-    expect(tokenRequests.map((request) => request.body)).toContainEqual({ repositories: ["backend"], permissions: { contents: "read", metadata: "read" } });
+    const tokenRequests = github.requests.filter(
+      (request) => request.route === "POST /app/installations/{installation_id}/access_tokens",
+    );
+    expect(tokenRequests.map((request) => request.body)).toContainEqual({
+      repositories: ["backend"],
+      permissions: { contents: "read", metadata: "read" },
+    });
   });
 
   it("a broken downstream: each problem with its fix, exit 1; --json gives the same findings", async () => {
@@ -123,10 +155,20 @@ describe("ci-relay doctor against the fake GitHub", () => {
 
     const json = await doctor(["broken/backend", "--json"]);
     expect(json.code).toBe(1);
-    const answer = JSON.parse(json.stdout) as { ok: boolean; repo: string; findings: { check: string; ok: boolean; fix?: string }[] };
+    const answer = JSON.parse(json.stdout) as {
+      ok: boolean;
+      repo: string;
+      findings: { check: string; ok: boolean; fix?: string }[];
+    };
     expect(answer).toMatchObject({ ok: false, repo: "broken/backend" });
-    expect(answer.findings.filter((finding) => !finding.ok).map((finding) => finding.check)).toEqual(["permissions", "event-types", "id-token"]);
-    expect(answer.findings.filter((finding) => !finding.ok).every((finding) => typeof finding.fix === "string")).toBe(true);
+    expect(answer.findings.filter((finding) => !finding.ok).map((finding) => finding.check)).toEqual([
+      "permissions",
+      "event-types",
+      "id-token",
+    ]);
+    expect(answer.findings.filter((finding) => !finding.ok).every((finding) => typeof finding.fix === "string")).toBe(
+      true,
+    );
   });
 
   it("a downstream the app is not installed on, and a repository not in the config", async () => {
@@ -136,13 +178,27 @@ describe("ci-relay doctor against the fake GitHub", () => {
     const unlisted = await doctor(["unlisted/ci"]);
     expect(unlisted.code).toBe(1);
     expect(unlisted.stdout).toMatch(/^problem +config +unlisted\/ci is not among the relay config's downstreams/m);
-    expect(unlisted.stdout).toMatch(/^problem +workflow +no workflow in \.github\/workflows listens for repository_dispatch \(0 read\)/m);
+    expect(unlisted.stdout).toMatch(
+      /^problem +workflow +no workflow in \.github\/workflows listens for repository_dispatch \(0 read\)/m,
+    );
   });
 
   it("usage and credentials errors name what is wrong in one stderr line", async () => {
-    expect(await doctor([])).toEqual({ code: 2, stdout: "", stderr: "ci-relay: <owner/repo>: exactly one repository, e.g. octo-org/downstream\n" });
-    expect(await doctor(["good/backend"], { APP_ID: undefined })).toEqual({ code: 2, stdout: "", stderr: "ci-relay: APP_ID: required for doctor (the app's credentials, as in .env)\n" });
-    expect(await doctor(["good/backend"], { GHE_HOST: "127.0.0.1:1" })).toEqual({ code: 1, stdout: "", stderr: "ci-relay: GHE_HOST: http://127.0.0.1:1/api/v3 could not be reached\n" });
+    expect(await doctor([])).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "ci-relay: <owner/repo>: exactly one repository, e.g. octo-org/downstream\n",
+    });
+    expect(await doctor(["good/backend"], { APP_ID: undefined })).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "ci-relay: APP_ID: required for doctor (the app's credentials, as in .env)\n",
+    });
+    expect(await doctor(["good/backend"], { GHE_HOST: "127.0.0.1:1" })).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "ci-relay: GHE_HOST: http://127.0.0.1:1/api/v3 could not be reached\n",
+    });
     const missingConfig = await doctor(["good/backend"], { RELAY_CONFIG: join(dir, "nope.yml") });
     expect(missingConfig).toMatchObject({ code: 2, stdout: "" });
     expect(missingConfig.stderr).toMatch(/^ci-relay: RELAY_CONFIG: .*nope\.yml cannot be read\n$/);

@@ -27,7 +27,14 @@ downstreams:
 `;
 
 /** What the relay would otherwise take from the harness's environment: here only `.env` holds it. */
-const ONLY_IN_DOT_ENV = { APP_ID: undefined, PRIVATE_KEY: undefined, WEBHOOK_SECRET: undefined, GHE_HOST: undefined, GHE_PROTOCOL: undefined, RELAY_CONFIG: undefined };
+const ONLY_IN_DOT_ENV = {
+  APP_ID: undefined,
+  PRIVATE_KEY: undefined,
+  WEBHOOK_SECRET: undefined,
+  GHE_HOST: undefined,
+  GHE_PROTOCOL: undefined,
+  RELAY_CONFIG: undefined,
+};
 
 let github: FakeGitHub;
 const dirs: string[] = [];
@@ -79,7 +86,15 @@ function runUntilExit(cwd: string, env: Record<string, string> = {}): Promise<Ex
   prefixes.push(prefix);
   const child = spawn(process.execPath, [MAIN], {
     cwd,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", REDIS_URL: testRedisUrl(), REDIS_PREFIX: prefix, PORT: "1", LOG_FORMAT: "json", ...env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      REDIS_URL: testRedisUrl(),
+      REDIS_PREFIX: prefix,
+      PORT: "1",
+      LOG_FORMAT: "json",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -111,10 +126,26 @@ describe("npm start with the credentials in .env", () => {
     const health = await fetch(relay.url("/relay/health"));
     expect(health.status).toBe(200);
     expect(health.headers.get("content-type")).toContain("application/json");
-    const payload = pullRequestEvent("opened", { repo: "pytorch/pytorch", installationId: 11, authorAssociation: "MEMBER", headSha: randomSha() });
-    const answer = await sendWebhook(relay.baseUrl, { event: "pull_request", payload, secret: DOT_ENV_SECRET, deliveryId: "first-run-pr" });
+    const payload = pullRequestEvent("opened", {
+      repo: "pytorch/pytorch",
+      installationId: 11,
+      authorAssociation: "MEMBER",
+      headSha: randomSha(),
+    });
+    const answer = await sendWebhook(relay.baseUrl, {
+      event: "pull_request",
+      payload,
+      secret: DOT_ENV_SECRET,
+      deliveryId: "first-run-pr",
+    });
     expect(answer.status).toBe(200);
-    await github.waitForCount((r) => r.path.endsWith("/dispatches") && (r.body as { client_payload?: { delivery_id?: string } })?.client_payload?.delivery_id === "first-run-pr", 1, 30_000);
+    await github.waitForCount(
+      (r) =>
+        r.path.endsWith("/dispatches") &&
+        (r.body as { client_payload?: { delivery_id?: string } })?.client_payload?.delivery_id === "first-run-pr",
+      1,
+      30_000,
+    );
   });
 
   it("guards webhooks: a bad signature is a §5 400, and no signature or payload is logged", async () => {
@@ -135,7 +166,9 @@ describe("npm start with the credentials in .env", () => {
 
 describe("start-up errors with the credentials in .env", () => {
   it("stops with one line when ./relay.yml is broken", async () => {
-    const exit = await runUntilExit(workDir({ ".env": setupDotEnv(), "relay.yml": "version: 1\nupstreams: [pytorch/pytorch]\nnonsense: true\n" }));
+    const exit = await runUntilExit(
+      workDir({ ".env": setupDotEnv(), "relay.yml": "version: 1\nupstreams: [pytorch/pytorch]\nnonsense: true\n" }),
+    );
     expect(exit.code).toBe(1);
     expect(exit.stderr.trim().split("\n")).toHaveLength(1);
     expect(exit.stderr).toContain("relay.yml");
@@ -143,28 +176,42 @@ describe("start-up errors with the credentials in .env", () => {
 
   it("stops with one line naming APP_ID when it is not a number", async () => {
     const exit = await runUntilExit(workDir({ ".env": setupDotEnv({ APP_ID: "abc" }), "relay.yml": CONFIG }));
-    expect({ code: exit.code, stderr: exit.stderr.trim() }).toEqual({ code: 1, stderr: expect.stringMatching(/^APP_ID: [^\n]+$/) });
+    expect({ code: exit.code, stderr: exit.stderr.trim() }).toEqual({
+      code: 1,
+      stderr: expect.stringMatching(/^APP_ID: [^\n]+$/),
+    });
   });
 
   it("stops with one line naming PRIVATE_KEY when APP_ID has no key beside it", async () => {
     const dotEnv = setupDotEnv().replace(/^PRIVATE_KEY="[^"]*"\n/m, "");
     const exit = await runUntilExit(workDir({ ".env": dotEnv, "relay.yml": CONFIG }));
-    expect({ code: exit.code, stderr: exit.stderr.trim() }).toEqual({ code: 1, stderr: expect.stringMatching(/^PRIVATE_KEY: [^\n]+$/) });
+    expect({ code: exit.code, stderr: exit.stderr.trim() }).toEqual({
+      code: 1,
+      stderr: expect.stringMatching(/^PRIVATE_KEY: [^\n]+$/),
+    });
   });
 
   it("stops with one line naming PRIVATE_KEY_PATH when its file is missing", async () => {
     const dotEnv = setupDotEnv().replace(/^PRIVATE_KEY="[^"]*"$/m, "PRIVATE_KEY_PATH=./missing-key.pem");
     const exit = await runUntilExit(workDir({ ".env": dotEnv, "relay.yml": CONFIG }));
-    expect({ code: exit.code, stderr: exit.stderr.trim() }).toEqual({ code: 1, stderr: expect.stringMatching(/^PRIVATE_KEY_PATH: [^\n]*missing-key\.pem[^\n]*$/) });
+    expect({ code: exit.code, stderr: exit.stderr.trim() }).toEqual({
+      code: 1,
+      stderr: expect.stringMatching(/^PRIVATE_KEY_PATH: [^\n]*missing-key\.pem[^\n]*$/),
+    });
   });
 
   it("stops with one line naming RELAY_CONFIG when the file it names is missing", async () => {
     const exit = await runUntilExit(workDir({ ".env": setupDotEnv({ RELAY_CONFIG: "./nowhere.yml" }) }));
-    expect({ code: exit.code, stderr: exit.stderr.trim() }).toEqual({ code: 1, stderr: expect.stringMatching(/^RELAY_CONFIG: [^\n]*nowhere\.yml[^\n]*$/) });
+    expect({ code: exit.code, stderr: exit.stderr.trim() }).toEqual({
+      code: 1,
+      stderr: expect.stringMatching(/^RELAY_CONFIG: [^\n]*nowhere\.yml[^\n]*$/),
+    });
   });
 
   it("takes a setting from the environment over .env", async () => {
-    const exit = await runUntilExit(workDir({ ".env": setupDotEnv({ APP_ID: "abc" }), "relay.yml": "nonsense: [" }), { APP_ID: String(github.appId) });
+    const exit = await runUntilExit(workDir({ ".env": setupDotEnv({ APP_ID: "abc" }), "relay.yml": "nonsense: [" }), {
+      APP_ID: String(github.appId),
+    });
     expect(exit.code).toBe(1);
     expect(exit.stderr).not.toContain("APP_ID");
     expect(exit.stderr).toContain("relay.yml");
@@ -178,7 +225,14 @@ describe("npm start with no credentials anywhere", () => {
     const child = spawn(process.execPath, [MAIN], {
       cwd,
       // NO_SMEE_SETUP: Probot's setup would otherwise ask smee.io for a channel.
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", PORT: String(port), HOST: "127.0.0.1", NO_SMEE_SETUP: "true", LOG_FORMAT: "json" },
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: process.env.HOME ?? "",
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        NO_SMEE_SETUP: "true",
+        LOG_FORMAT: "json",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";

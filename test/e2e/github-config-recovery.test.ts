@@ -19,7 +19,13 @@ downstreams:
 `;
 
 const dispatchOf = (deliveryId: string) => sentDispatch("vendor/backend", deliveryId);
-const prOpened = () => pullRequestEvent("opened", { repo: "pytorch/pytorch", installationId: UPSTREAM_INSTALLATION, authorAssociation: "MEMBER", headSha: randomSha() });
+const prOpened = () =>
+  pullRequestEvent("opened", {
+    repo: "pytorch/pytorch",
+    installationId: UPSTREAM_INSTALLATION,
+    authorAssociation: "MEMBER",
+    headSha: randomSha(),
+  });
 
 describe("a github: config source that fails for a while, then recovers", () => {
   let github: FakeGitHub;
@@ -49,14 +55,19 @@ describe("a github: config source that fails for a while, then recovers", () => 
     });
     await github.waitForCount((r) => r.method === "GET" && CONTENTS.test(r.path) && r.status === 502, 2, 60_000);
     // Not 202 after Probot's 9 s timeout with the delivery then lost: the answer never waits on the read.
-    expect((await sendWebhook(relay.baseUrl, { event: "pull_request", payload: prOpened(), deliveryId: "while-failing" })).status).toBe(503);
+    expect(
+      (await sendWebhook(relay.baseUrl, { event: "pull_request", payload: prOpened(), deliveryId: "while-failing" }))
+        .status,
+    ).toBe(503);
 
     github.clearFailures();
     // GitHub redelivers a 503; here the test does, until the relay has noticed the source is back.
     const deadline = Date.now() + 60_000;
     let status = 0;
     while (status !== 200 && Date.now() < deadline) {
-      status = (await sendWebhook(relay.baseUrl, { event: "pull_request", payload: prOpened(), deliveryId: "first-after" })).status;
+      status = (
+        await sendWebhook(relay.baseUrl, { event: "pull_request", payload: prOpened(), deliveryId: "first-after" })
+      ).status;
       if (status !== 200) await new Promise((done) => setTimeout(done, 250));
     }
     expect(status).toBe(200);

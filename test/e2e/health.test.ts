@@ -53,7 +53,13 @@ interface InProcessRelay {
   close(): Promise<void>;
 }
 
-async function startInProcess(env: RelayEnv, store: Store, apiUrl: string, now: () => number, loadConfig = true): Promise<InProcessRelay> {
+async function startInProcess(
+  env: RelayEnv,
+  store: Store,
+  apiUrl: string,
+  now: () => number,
+  loadConfig = true,
+): Promise<InProcessRelay> {
   const metrics = createMetrics();
   const githubCalls = new GitHubCalls(metrics, now);
   const log = pino({ level: "silent" });
@@ -141,7 +147,13 @@ describe("health and metrics tell the truth (relay in process, fake GitHub, Redi
       ok: true,
       service: "ci-relay",
       version: expect.any(String),
-      github: { configured: true, credentialRef: "env:PRIVATE_KEY", valuesPrinted: false, lastOkAt: expect.any(String), failingSince: null },
+      github: {
+        configured: true,
+        credentialRef: "env:PRIVATE_KEY",
+        valuesPrinted: false,
+        lastOkAt: expect.any(String),
+        failingSince: null,
+      },
       store: { kind: "redis", ok: true },
       config: { loaded: true, source: join(dir, "relay.yml") },
       outbox: { depth: 0, oldestDueSeconds: 0 },
@@ -158,9 +170,14 @@ describe("health and metrics tell the truth (relay in process, fake GitHub, Redi
     expect(await callGitHub({ baseUrl: refused })).toBe("failed");
 
     const metrics = await scrape(subject.url);
-    const calls = (outcome: string) => metrics.select("ci_relay_github_api_calls_total", { outcome }).reduce((sum, s) => sum + s.value, 0);
-    expect(metrics.value("ci_relay_github_api_calls_total", { method: "GET", status: "5xx", outcome: "server_error" })).toBe(3);
-    expect(metrics.value("ci_relay_github_api_calls_total", { method: "GET", status: "network", outcome: "network_error" })).toBe(1);
+    const calls = (outcome: string) =>
+      metrics.select("ci_relay_github_api_calls_total", { outcome }).reduce((sum, s) => sum + s.value, 0);
+    expect(
+      metrics.value("ci_relay_github_api_calls_total", { method: "GET", status: "5xx", outcome: "server_error" }),
+    ).toBe(3);
+    expect(
+      metrics.value("ci_relay_github_api_calls_total", { method: "GET", status: "network", outcome: "network_error" }),
+    ).toBe(1);
     expect(calls("ok")).toBeGreaterThan(0);
 
     const early = await getJson(`${subject.url}/relay/health`);
@@ -181,7 +198,9 @@ describe("health and metrics tell the truth (relay in process, fake GitHub, Redi
     const recovered = await getJson(`${subject.url}/relay/health`);
     expect(recovered.body.degraded).toEqual([]);
     expect(recovered.body.github.failingSince).toBeNull();
-    expect(Date.parse(String(recovered.body.github.lastOkAt))).toBeGreaterThan(Date.parse(String(early.body.github.failingSince)));
+    expect(Date.parse(String(recovered.body.github.lastOkAt))).toBeGreaterThan(
+      Date.parse(String(early.body.github.failingSince)),
+    );
   });
 
   it("emits every GitHub call outcome its HELP text promises, in strictly valid exposition format", async () => {
@@ -201,9 +220,15 @@ describe("health and metrics tell the truth (relay in process, fake GitHub, Redi
       expect(family?.help).toContain(outcome);
       expect(metrics.select("ci_relay_github_api_calls_total", { outcome }).length).toBeGreaterThan(0);
     }
-    expect(metrics.value("ci_relay_github_api_calls_total", { method: "GET", status: "4xx", outcome: "rate_limited" })).toBe(2);
-    expect(metrics.value("ci_relay_github_api_calls_total", { method: "GET", status: "4xx", outcome: "unauthorized" })).toBe(1);
-    expect(metrics.value("ci_relay_github_api_calls_total", { method: "GET", status: "4xx", outcome: "client_error" })).toBe(1);
+    expect(
+      metrics.value("ci_relay_github_api_calls_total", { method: "GET", status: "4xx", outcome: "rate_limited" }),
+    ).toBe(2);
+    expect(
+      metrics.value("ci_relay_github_api_calls_total", { method: "GET", status: "4xx", outcome: "unauthorized" }),
+    ).toBe(1);
+    expect(
+      metrics.value("ci_relay_github_api_calls_total", { method: "GET", status: "4xx", outcome: "client_error" }),
+    ).toBe(1);
   });
 
   it("due outbox work older than five minutes shows in the gauges and as outbox-stalled", async () => {
@@ -232,14 +257,21 @@ describe("health and metrics tell the truth (relay in process, fake GitHub, Redi
     skipped += 301_000;
     expect((await getJson(`${subject.url}/relay/health`)).body.degraded).toContain("outbox-stalled");
     await subject.relay.outbox.retryAt(stuck, now() + 60_000, "rescheduled");
-    expect((await getJson(`${subject.url}/relay/health`)).body).toMatchObject({ outbox: { depth: 1, oldestDueSeconds: 0 } });
+    expect((await getJson(`${subject.url}/relay/health`)).body).toMatchObject({
+      outbox: { depth: 1, oldestDueSeconds: 0 },
+    });
     skipped += 61_000;
     const [again] = await subject.relay.outbox.claim(now(), 60_000, 1);
     await subject.relay.outbox.complete(again, now());
   });
 
   it("answers 503 with the same body, promptly, when Redis is unreachable", async () => {
-    const unreachable = await startInProcess(env, new RedisStore(`redis://127.0.0.1:${await closedPort()}`, uniqueRedisPrefix()), github.apiUrl, now);
+    const unreachable = await startInProcess(
+      env,
+      new RedisStore(`redis://127.0.0.1:${await closedPort()}`, uniqueRedisPrefix()),
+      github.apiUrl,
+      now,
+    );
     try {
       const { status, body } = await getJson(`${unreachable.url}/relay/health`);
       expect(status).toBe(503);
@@ -262,7 +294,11 @@ describe("health and metrics tell the truth (relay in process, fake GitHub, Redi
     try {
       const { status, body } = await getJson(`${unconfigured.url}/relay/health`);
       expect(status).toBe(503);
-      expect(body).toMatchObject({ ok: false, store: { ok: true }, config: { loaded: false, source: join(dir, "relay.yml") } });
+      expect(body).toMatchObject({
+        ok: false,
+        store: { ok: true },
+        config: { loaded: false, source: join(dir, "relay.yml") },
+      });
     } finally {
       await unconfigured.close();
     }

@@ -38,10 +38,21 @@ const prefix = uniqueRedisPrefix();
 const savedEnv = { ...process.env };
 let prNumber = 100;
 
-function webhookRequest(deliveryId: string, options: { body?: string; signature?: string | null; base64?: boolean } = {}): HttpRequest {
+function webhookRequest(
+  deliveryId: string,
+  options: { body?: string; signature?: string | null; base64?: boolean } = {},
+): HttpRequest {
   const body =
     options.body ??
-    JSON.stringify(pullRequestEvent("opened", { repo: "pytorch/pytorch", installationId: 11, authorAssociation: "MEMBER", number: ++prNumber, headSha: randomSha() }));
+    JSON.stringify(
+      pullRequestEvent("opened", {
+        repo: "pytorch/pytorch",
+        installationId: 11,
+        authorAssociation: "MEMBER",
+        number: ++prNumber,
+        headSha: randomSha(),
+      }),
+    );
   const signature = options.signature === undefined ? sign(body, TEST_WEBHOOK_SECRET) : options.signature;
   return {
     method: "POST",
@@ -98,7 +109,9 @@ describe("webhook function", () => {
   it("stores a signed delivery and dispatches it to every downstream before answering", async () => {
     const answer = await sendWebhook(webhookRequest("lambda-signed"));
     expect(answer.statusCode).toBe(200);
-    expect(DOWNSTREAMS.map((repo) => dispatchesOf("lambda-signed").filter((d) => d.repo === repo).length)).toEqual([1, 1]);
+    expect(DOWNSTREAMS.map((repo) => dispatchesOf("lambda-signed").filter((d) => d.repo === repo).length)).toEqual([
+      1, 1,
+    ]);
   });
 
   it("decodes a base64 body before checking its signature", async () => {
@@ -116,7 +129,9 @@ describe("webhook function", () => {
 
   it("answers malformed JSON with 400 and an oversized body with 413", async () => {
     const malformed = await sendWebhook(webhookRequest("lambda-malformed", { body: "{not json" }));
-    const oversized = await sendWebhook(webhookRequest("lambda-oversized", { body: JSON.stringify({ padding: "x".repeat(26 * 1024 * 1024) }) }));
+    const oversized = await sendWebhook(
+      webhookRequest("lambda-oversized", { body: JSON.stringify({ padding: "x".repeat(26 * 1024 * 1024) }) }),
+    );
     expect([malformed.statusCode, oversized.statusCode]).toEqual([400, 413]);
   });
 
@@ -124,12 +139,17 @@ describe("webhook function", () => {
     const deep = `{"a":${"[".repeat(5_000)}${"]".repeat(5_000)}}`;
     const badInstallation = JSON.stringify({ action: "opened", installation: { id: "eleven" } });
     const answers = await Promise.all(
-      ["null", '""', "0", "-1", '"x"', deep, badInstallation].map((body, i) => sendWebhook(webhookRequest(`lambda-unusable-${i}`, { body }))),
+      ["null", '""', "0", "-1", '"x"', deep, badInstallation].map((body, i) =>
+        sendWebhook(webhookRequest(`lambda-unusable-${i}`, { body })),
+      ),
     );
     const emptyEvent = webhookRequest("lambda-empty-event");
     answers.push(await sendWebhook({ ...emptyEvent, headers: { ...emptyEvent.headers, "x-github-event": "" } }));
     for (const answer of answers) {
-      expect({ status: answer.statusCode, failureKind: parseJson<Partial<FailureBody>>(answer.body ?? "{}").failureKind }).toEqual({ status: 400, failureKind: "validation-failed" });
+      expect({
+        status: answer.statusCode,
+        failureKind: parseJson<Partial<FailureBody>>(answer.body ?? "{}").failureKind,
+      }).toEqual({ status: 400, failureKind: "validation-failed" });
     }
   });
 });
@@ -152,7 +172,15 @@ describe("http function", () => {
       headers: { authorization: `Bearer ${oidc}` },
       body: JSON.stringify({
         relay_token: relayToken,
-        workflow: { status: "in_progress", scope: "job", name: "CI", run_id: "4242", run_attempt: "1", job_name: "build", url: "https://github.com/vendor/backend/actions/runs/4242" },
+        workflow: {
+          status: "in_progress",
+          scope: "job",
+          name: "CI",
+          run_id: "4242",
+          run_attempt: "1",
+          job_name: "build",
+          url: "https://github.com/vendor/backend/actions/runs/4242",
+        },
       }),
     });
     expect(answer.statusCode).toBe(200);
@@ -160,14 +188,22 @@ describe("http function", () => {
   });
 
   it("refuses a callback without credentials, as the server does", async () => {
-    const answer = await callHttp({ method: "POST", path: "/relay/v1/callback", body: JSON.stringify({ relay_token: "x" }) });
+    const answer = await callHttp({
+      method: "POST",
+      path: "/relay/v1/callback",
+      body: JSON.stringify({ relay_token: "x" }),
+    });
     expect(answer.statusCode).toBe(401);
   });
 
   it("serves health and metrics from the same routes as the server", async () => {
     const health = await callHttp({ method: "GET", path: "/relay/health" });
     expect(health.statusCode).toBe(200);
-    expect(JSON.parse(health.body ?? "{}")).toMatchObject({ ok: true, store: { kind: "redis", ok: true }, config: { loaded: true } });
+    expect(JSON.parse(health.body ?? "{}")).toMatchObject({
+      ok: true,
+      store: { kind: "redis", ok: true },
+      config: { loaded: true },
+    });
     const metrics = await callHttp({ method: "GET", path: "/relay/metrics" });
     expect(metrics.statusCode).toBe(200);
     expect(metrics.body).toContain("# TYPE");
@@ -181,7 +217,11 @@ describe("scheduled function", () => {
     expect(dispatchesOf("lambda-left-over")).toEqual([]);
     const outcome = await scheduledHandler(scheduledEvent(), lambdaContext(120_000));
     expect(outcome.ran).toBeGreaterThanOrEqual(2);
-    expect(dispatchesOf("lambda-left-over").map((d) => d.repo).sort()).toEqual([...DOWNSTREAMS].sort());
+    expect(
+      dispatchesOf("lambda-left-over")
+        .map((d) => d.repo)
+        .sort(),
+    ).toEqual([...DOWNSTREAMS].sort());
     expect((await scheduledHandler(scheduledEvent(), lambdaContext(120_000))).ran).toBe(0);
   });
 });
@@ -199,13 +239,19 @@ describe("scheduled function and missed deliveries", () => {
 
   it("asks GitHub once to redeliver a delivery that failed and was never stored, not again when that fails too", async () => {
     // The App's webhook points nowhere: the delivery, and later its redelivery, fail to connect.
-    const missed = await github.hooks.deliver("pull_request", { action: "opened", installation: { id: 11 } }, "lambda-missed");
+    const missed = await github.hooks.deliver(
+      "pull_request",
+      { action: "opened", installation: { id: 11 } },
+      "lambda-missed",
+    );
     expect(missed.statusCode).toBe(0);
     await letAMinutePass();
     expect((await scheduledHandler(scheduledEvent(), lambdaContext(120_000))).redeliveries).toBe(1);
     expect(github.hooks.redeliveryRequests).toEqual([missed.id]);
     await github.hooks.settle();
-    expect(github.hooks.deliveries.filter((d) => d.guid === "lambda-missed" && d.redelivery && d.statusCode === 0)).toHaveLength(1);
+    expect(
+      github.hooks.deliveries.filter((d) => d.guid === "lambda-missed" && d.redelivery && d.statusCode === 0),
+    ).toHaveLength(1);
 
     await letAMinutePass();
     expect((await scheduledHandler(scheduledEvent(), lambdaContext(120_000))).redeliveries).toBe(0);

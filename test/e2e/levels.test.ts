@@ -49,22 +49,58 @@ describe("level evidence from records in real Redis, through the server and leve
   beforeAll(async () => {
     github = await startFakeGitHub();
     github.addInstallation({ id: 11, account: "pytorch", repos: ["pytorch/pytorch"] });
-    relay = await startRelayServer({ fakeGitHub: github, configYaml: CONFIG, env: { RELAY_TOKEN_SECRET: "relay-token-secret-for-levels-tests-0123456789" } });
+    relay = await startRelayServer({
+      fakeGitHub: github,
+      configYaml: CONFIG,
+      env: { RELAY_TOKEN_SECRET: "relay-token-secret-for-levels-tests-0123456789" },
+    });
     store = new RedisStore(testRedisUrl(), relay.redisPrefix);
     // Ascend/pytorch: four successes in the window (queue 1..4 min, runs 10..40 min), one failure 20 days ago.
     for (const i of [1, 2, 3, 4]) {
       const createdAt = now - i * DAY;
-      await seedDispatch(store, { requestId: `a${i}`, deliveryId: `da${i}`, downstream: "Ascend/pytorch", level: "L3", createdAt, dispatchedAt: createdAt }, [finished(createdAt, "success", 60 * i, 600 * i)]);
+      await seedDispatch(
+        store,
+        {
+          requestId: `a${i}`,
+          deliveryId: `da${i}`,
+          downstream: "Ascend/pytorch",
+          level: "L3",
+          createdAt,
+          dispatchedAt: createdAt,
+        },
+        [finished(createdAt, "success", 60 * i, 600 * i)],
+      );
     }
     const old = now - 20 * DAY;
-    await seedDispatch(store, { requestId: "a-old", deliveryId: "da-old", downstream: "Ascend/pytorch", level: "L3", createdAt: old, dispatchedAt: old }, [finished(old, "failure", 5, 5)]);
+    await seedDispatch(
+      store,
+      {
+        requestId: "a-old",
+        deliveryId: "da-old",
+        downstream: "Ascend/pytorch",
+        level: "L3",
+        createdAt: old,
+        dispatchedAt: old,
+      },
+      [finished(old, "failure", 5, 5)],
+    );
     // vendor/flaky: a success, a failure, and one never picked up.
     const f = (days: number) => now - days * DAY;
-    await seedDispatch(store, { requestId: "f1", deliveryId: "df1", downstream: "vendor/flaky", createdAt: f(1), dispatchedAt: f(1) }, [finished(f(1), "success", 30, 300)]);
-    await seedDispatch(store, { requestId: "f2", deliveryId: "df2", downstream: "vendor/flaky", createdAt: f(2), dispatchedAt: f(2) }, [finished(f(2), "failure", 90, 900)]);
-    await seedDispatch(store, { requestId: "f3", deliveryId: "df3", downstream: "vendor/flaky", createdAt: f(3), dispatchedAt: f(3) }, [
-      { jobName: "build", state: "TIMED_OUT", conclusion: "timed_out", inProgressAt: null, updatedAt: f(3) + HOUR },
-    ]);
+    await seedDispatch(
+      store,
+      { requestId: "f1", deliveryId: "df1", downstream: "vendor/flaky", createdAt: f(1), dispatchedAt: f(1) },
+      [finished(f(1), "success", 30, 300)],
+    );
+    await seedDispatch(
+      store,
+      { requestId: "f2", deliveryId: "df2", downstream: "vendor/flaky", createdAt: f(2), dispatchedAt: f(2) },
+      [finished(f(2), "failure", 90, 900)],
+    );
+    await seedDispatch(
+      store,
+      { requestId: "f3", deliveryId: "df3", downstream: "vendor/flaky", createdAt: f(3), dispatchedAt: f(3) },
+      [{ jobName: "build", state: "TIMED_OUT", conclusion: "timed_out", inProgressAt: null, updatedAt: f(3) + HOUR }],
+    );
     dir = mkdtempSync(join(tmpdir(), "ci-relay-levels-e2e-"));
     writeFileSync(join(dir, "relay.yml"), CONFIG);
   }, 90_000);
@@ -78,7 +114,9 @@ describe("level evidence from records in real Redis, through the server and leve
   });
 
   it("GET /relay/v1/downstreams answers the numbers worked out by hand, each judged against its level", async () => {
-    const answer = (await (await fetch(relay.url("/relay/v1/downstreams"))).json()) as DownstreamsSummary & { ok: boolean };
+    const answer = (await (await fetch(relay.url("/relay/v1/downstreams"))).json()) as DownstreamsSummary & {
+      ok: boolean;
+    };
     expect(answer).toEqual({
       ok: true,
       windowDays: 14,
@@ -123,21 +161,32 @@ describe("level evidence from records in real Redis, through the server and leve
     expect([narrow.windowDays, narrow.downstreams[0].dispatches]).toEqual([3, 2]);
     for (const bad of ["0", "31", "abc", "1.5"]) {
       const answer = await fetch(relay.url(`/relay/v1/downstreams?window_days=${bad}`));
-      expect([bad, answer.status, ((await answer.json()) as { failureKind: string }).failureKind]).toEqual([bad, 400, "validation-failed"]);
+      expect([bad, answer.status, ((await answer.json()) as { failureKind: string }).failureKind]).toEqual([
+        bad,
+        400,
+        "validation-failed",
+      ]);
     }
   });
 
   it("the dashboard's summary marks each downstream meets or below, with the failing threshold in words", async () => {
     const page = await (await fetch(relay.url("/relay/"))).text();
-    const row = (repo: string) => new RegExp(`<tr class="summary" data-repo="${repo.replace("/", "\\/")}"[\\s\\S]*?</tr>`).exec(page)?.[0] ?? "";
+    const row = (repo: string) =>
+      new RegExp(`<tr class="summary" data-repo="${repo.replace("/", "\\/")}"[\\s\\S]*?</tr>`).exec(page)?.[0] ?? "";
     expect(row("Ascend/pytorch")).toContain('L3 <span class="status success level-verdict">meets</span>');
-    expect(row("vendor/flaky")).toContain('L2 <span class="status failure level-verdict">below</span> <span class="reason">pickup rate 66.7% &lt; 80%</span>');
+    expect(row("vendor/flaky")).toContain(
+      'L2 <span class="status failure level-verdict">below</span> <span class="reason">pickup rate 66.7% &lt; 80%</span>',
+    );
   });
 
   it("levels --plan prints the promote and the demote as a diff that patch takes, and never writes the file", () => {
     const path = join(dir, "relay.yml");
     const before = statSync(path).mtimeMs;
-    const run = spawnSync(process.execPath, [BIN, "levels", "--plan", "--url", relay.baseUrl, "--config", "relay.yml"], { cwd: dir, env: { PATH: process.env.PATH ?? "" }, encoding: "utf8" });
+    const run = spawnSync(
+      process.execPath,
+      [BIN, "levels", "--plan", "--url", relay.baseUrl, "--config", "relay.yml"],
+      { cwd: dir, env: { PATH: process.env.PATH ?? "" }, encoding: "utf8" },
+    );
     expect({ code: run.status, stderr: run.stderr }).toEqual({ code: 0, stderr: "" });
     expect(run.stdout).toBe(
       [

@@ -35,7 +35,11 @@ async function startChannel(): Promise<Channel> {
   let onConnect: () => void = () => undefined;
   const connected = new Promise<void>((done) => (onConnect = done));
   const server: Server = createServer((request, response) => {
-    response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+    response.writeHead(200, {
+      "content-type": "text/event-stream",
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+    });
     response.write("event: ready\ndata: {}\n\n");
     client = response;
     request.once("close", () => (client = null));
@@ -55,9 +59,15 @@ async function startChannel(): Promise<Channel> {
   };
 }
 
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { PATH: process.env.PATH ?? "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -68,12 +78,14 @@ function runCli(args: string[], env: Record<string, string>): Promise<{ code: nu
 }
 
 /** JSON as GitHub writes a delivery's body: `<`, `>` and `&` escaped as \u003c, \u003e, \u0026. */
-const asGitHubSendsIt = (payload: unknown) => JSON.stringify(payload).replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026");
+const asGitHubSendsIt = (payload: unknown) =>
+  JSON.stringify(payload).replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026");
 
 async function poll(what: string, condition: () => boolean, relay: RelayServer): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what} not seen within 30 s; relay output:\n${relay.logs().slice(-5000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`${what} not seen within 30 s; relay output:\n${relay.logs().slice(-5000)}`);
     await new Promise((done) => setTimeout(done, 100));
   }
 }
@@ -90,7 +102,11 @@ describe("local development: smee channel and replay against the real server", (
     github.addInstallation({ id: 12, account: "vendor", repos: [DOWNSTREAM] });
     channel = await startChannel();
     // HOST unset: smee-client forwards to http://localhost:<port>, which may resolve to ::1.
-    relay = await startRelayServer({ fakeGitHub: github, configYaml: CONFIG, env: { WEBHOOK_PROXY_URL: channel.url, HOST: undefined } });
+    relay = await startRelayServer({
+      fakeGitHub: github,
+      configYaml: CONFIG,
+      env: { WEBHOOK_PROXY_URL: channel.url, HOST: undefined },
+    });
     await channel.connected;
     dir = mkdtempSync(join(tmpdir(), "ci-relay-replay-"));
   }, 90_000);
@@ -103,14 +119,22 @@ describe("local development: smee channel and replay against the real server", (
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const prEvent = (number: number, title: string) => pullRequestEvent("opened", { repo: UPSTREAM, installationId: 11, authorAssociation: "MEMBER", number, title });
+  const prEvent = (number: number, title: string) =>
+    pullRequestEvent("opened", { repo: UPSTREAM, installationId: 11, authorAssociation: "MEMBER", number, title });
   const headers = (body: string, delivery: string) => ({
     "x-github-event": "pull_request",
     "x-github-delivery": delivery,
     "x-hub-signature-256": sign(body, relay.webhookSecret),
     "content-type": "application/json",
   });
-  const dispatchedFor = (number: number) => github.dispatches(DOWNSTREAM).some((dispatch) => (dispatch.clientPayload as { relay?: { upstream?: { pr_number?: number } } }).relay?.upstream?.pr_number === number);
+  const dispatchedFor = (number: number) =>
+    github
+      .dispatches(DOWNSTREAM)
+      .some(
+        (dispatch) =>
+          (dispatch.clientPayload as { relay?: { upstream?: { pr_number?: number } } }).relay?.upstream?.pr_number ===
+          number,
+      );
 
   it("WEBHOOK_PROXY_URL: a delivery forwarded by the installed smee-client is relayed", async () => {
     const payload = prEvent(101, "plain title");
@@ -128,19 +152,34 @@ describe("local development: smee channel and replay against the real server", (
 
     const file = join(dir, "payload.json");
     writeFileSync(file, recorded);
-    const replayed = await runCli(["replay", "pull_request", file, "--url", relay.url("/api/github/webhooks"), "--delivery", "smee-escaped-1"], { WEBHOOK_SECRET: relay.webhookSecret });
+    const replayed = await runCli(
+      ["replay", "pull_request", file, "--url", relay.url("/api/github/webhooks"), "--delivery", "smee-escaped-1"],
+      { WEBHOOK_SECRET: relay.webhookSecret },
+    );
     expect(replayed.stderr).toBe("");
     expect(replayed.code).toBe(0);
-    expect(JSON.parse(replayed.stdout)).toMatchObject({ ok: true, status: 200, event: "pull_request", delivery: "smee-escaped-1", bytes: Buffer.byteLength(recorded) });
+    expect(JSON.parse(replayed.stdout)).toMatchObject({
+      ok: true,
+      status: 200,
+      event: "pull_request",
+      delivery: "smee-escaped-1",
+      bytes: Buffer.byteLength(recorded),
+    });
     await poll("the dispatch of PR 102", () => dispatchedFor(102), relay);
     // The smee copy never got past the signature check: exactly one dispatch, from the replay.
-    expect(github.dispatches(DOWNSTREAM).filter((dispatch) => (dispatch.clientPayload as { delivery_id?: string }).delivery_id === "smee-escaped-1")).toHaveLength(1);
+    expect(
+      github
+        .dispatches(DOWNSTREAM)
+        .filter((dispatch) => (dispatch.clientPayload as { delivery_id?: string }).delivery_id === "smee-escaped-1"),
+    ).toHaveLength(1);
   }, 60_000);
 
   it("replay with the wrong secret is refused by the relay: exit 1, the answer on stdout, one line on stderr", async () => {
     const file = join(dir, "wrong.json");
     writeFileSync(file, JSON.stringify(prEvent(103, "t")));
-    const replayed = await runCli(["replay", "pull_request", file, "--url", relay.url("/api/github/webhooks")], { WEBHOOK_SECRET: "not-the-secret" });
+    const replayed = await runCli(["replay", "pull_request", file, "--url", relay.url("/api/github/webhooks")], {
+      WEBHOOK_SECRET: "not-the-secret",
+    });
     expect(replayed.code).toBe(1);
     expect(JSON.parse(replayed.stdout)).toMatchObject({ ok: false, status: 400 });
     expect(replayed.stderr).toBe("ci-relay: the relay answered 400\n");

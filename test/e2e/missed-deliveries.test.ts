@@ -43,8 +43,16 @@ describe("missed deliveries are redelivered (real server, fake GitHub, Redis)", 
   const prefix = uniqueRedisPrefix();
   let number = 500;
 
-  const pr = () => pullRequestEvent("opened", { repo: "pytorch/pytorch", installationId: 11, authorAssociation: "MEMBER", number: number++, headSha: randomSha() });
-  const dispatchesOf = (guid: string) => github.dispatches("vendor/backend").filter((d) => d.clientPayload.delivery_id === guid);
+  const pr = () =>
+    pullRequestEvent("opened", {
+      repo: "pytorch/pytorch",
+      installationId: 11,
+      authorAssociation: "MEMBER",
+      number: number++,
+      headSha: randomSha(),
+    });
+  const dispatchesOf = (guid: string) =>
+    github.dispatches("vendor/backend").filter((d) => d.clientPayload.delivery_id === guid);
   const asksFor = (id: number) => github.requestsTo("POST", `/app/hook/deliveries/${id}/attempts`).length;
   const checks = () => (relay?.logRecords() ?? []).filter((r) => r.msg === CHECKED);
   /** What a minute passing does for the once-a-minute lock, without the minute. */
@@ -104,7 +112,10 @@ describe("missed deliveries are redelivered (real server, fake GitHub, Redis)", 
     const seen = checks().length;
     await letAMinutePass();
     await until(() => checks().length > seen, "a second check");
-    await until(() => github.hooks.deliveries.filter((d) => d.guid === unluckyGuid).length === 2, "the unlucky redelivery attempted");
+    await until(
+      () => github.hooks.deliveries.filter((d) => d.guid === unluckyGuid).length === 2,
+      "the unlucky redelivery attempted",
+    );
     expect(asksFor(lost.id)).toBe(1);
 
     const seenAgain = checks().length;
@@ -136,12 +147,19 @@ describe("missed deliveries are redelivered (real server, fake GitHub, Redis)", 
       redisPrefix: otherPrefix,
       logLevel: "info",
       readyTimeoutMs: 60_000,
-      env: { RELAY_CONFIG: "github:pytorch/pytorch/.github/relay.yml", REDELIVER_MISSED: "true", OUTBOX_DRAIN_INTERVAL_SECONDS: "1" },
+      env: {
+        RELAY_CONFIG: "github:pytorch/pytorch/.github/relay.yml",
+        REDELIVER_MISSED: "true",
+        OUTBOX_DRAIN_INTERVAL_SECONDS: "1",
+      },
     });
     try {
       let health = 0;
       const poll = setInterval(() => {
-        fetch(`http://127.0.0.1:${port}/relay/health`).then((r) => (health = r.status), () => undefined);
+        fetch(`http://127.0.0.1:${port}/relay/health`).then(
+          (r) => (health = r.status),
+          () => undefined,
+        );
       }, 100);
       await until(() => health === 503, "health 503 while no config is loaded").finally(() => clearInterval(poll));
 

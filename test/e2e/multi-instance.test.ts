@@ -27,11 +27,21 @@ async function fakeGitHubWith(repos: string[]): Promise<FakeGitHub> {
   return github;
 }
 
-async function startInstances(github: FakeGitHub, repos: string[], env: Record<string, string> = {}): Promise<RelayServer[]> {
+async function startInstances(
+  github: FakeGitHub,
+  repos: string[],
+  env: Record<string, string> = {},
+): Promise<RelayServer[]> {
   const redisPrefix = uniqueRedisPrefix();
   return Promise.all(
     Array.from({ length: INSTANCES }, () =>
-      startRelayServer({ fakeGitHub: github, configYaml: configFor(repos), redisPrefix, logLevel: "warn", env: { RELAY_TOKEN_SECRET, ...env } }),
+      startRelayServer({
+        fakeGitHub: github,
+        configYaml: configFor(repos),
+        redisPrefix,
+        logLevel: "warn",
+        env: { RELAY_TOKEN_SECRET, ...env },
+      }),
     ),
   );
 }
@@ -42,8 +52,15 @@ async function stopInstances(relays: RelayServer[]): Promise<void> {
 }
 
 const prOpened = (number: number) =>
-  pullRequestEvent("opened", { repo: "pytorch/pytorch", installationId: UPSTREAM_INSTALLATION, authorAssociation: "MEMBER", number, headSha: randomSha() });
-const deliveryOf = (request: RecordedRequest) => (request.body as { client_payload?: { delivery_id?: string } } | null)?.client_payload?.delivery_id;
+  pullRequestEvent("opened", {
+    repo: "pytorch/pytorch",
+    installationId: UPSTREAM_INSTALLATION,
+    authorAssociation: "MEMBER",
+    number,
+    headSha: randomSha(),
+  });
+const deliveryOf = (request: RecordedRequest) =>
+  (request.body as { client_payload?: { delivery_id?: string } } | null)?.client_payload?.delivery_id;
 const isDispatch = (request: RecordedRequest) => request.method === "POST" && request.path.endsWith("/dispatches");
 const sent = (request: RecordedRequest) => isDispatch(request) && request.status === 204;
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -52,9 +69,12 @@ const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 async function untilOutboxDepth(relay: RelayServer, depth: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const health = (await (await fetch(`${relay.baseUrl}/relay/health`)).json()) as { outbox?: { depth?: number } | null };
+    const health = (await (await fetch(`${relay.baseUrl}/relay/health`)).json()) as {
+      outbox?: { depth?: number } | null;
+    };
     if (health.outbox?.depth === depth) return;
-    if (Date.now() > deadline) throw new Error(`outbox depth not ${depth} within ${timeoutMs} ms (last ${JSON.stringify(health.outbox)})`);
+    if (Date.now() > deadline)
+      throw new Error(`outbox depth not ${depth} within ${timeoutMs} ms (last ${JSON.stringify(health.outbox)})`);
     await settle(20);
   }
 }
@@ -87,7 +107,9 @@ describe("four relay processes on one Redis", () => {
 
   it("dispatches a delivery sent to all four at once exactly once per downstream", async () => {
     const payload = prOpened(1);
-    const answers = await Promise.all(relays.map((relay) => sendWebhook(relay.baseUrl, { event: "pull_request", payload, deliveryId: "everyone" })));
+    const answers = await Promise.all(
+      relays.map((relay) => sendWebhook(relay.baseUrl, { event: "pull_request", payload, deliveryId: "everyone" })),
+    );
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
     await github.waitForCount((r) => sent(r) && deliveryOf(r) === "everyone", repos.length, 20_000);
     await settle(1_500); // room for a wrong second dispatch to show
@@ -97,11 +119,17 @@ describe("four relay processes on one Redis", () => {
   it("dispatches 50 deliveries spread over the four exactly once each, and paces writes per installation across all of them", async () => {
     const deliveries = Array.from({ length: 50 }, (_, i) => `spread-${i}`);
     const answers = await Promise.all(
-      deliveries.map((deliveryId, i) => sendWebhook(relays[i % INSTANCES].baseUrl, { event: "pull_request", payload: prOpened(100 + i), deliveryId })),
+      deliveries.map((deliveryId, i) =>
+        sendWebhook(relays[i % INSTANCES].baseUrl, { event: "pull_request", payload: prOpened(100 + i), deliveryId }),
+      ),
     );
     expect(answers.every((a) => a.status === 200)).toBe(true);
     // Writes to one installation are paced ~1 s apart in total, so this takes about 50 s.
-    await github.waitForCount((r) => sent(r) && deliveries.includes(deliveryOf(r) ?? ""), deliveries.length * repos.length, 110_000);
+    await github.waitForCount(
+      (r) => sent(r) && deliveries.includes(deliveryOf(r) ?? ""),
+      deliveries.length * repos.length,
+      110_000,
+    );
     await settle(1_500);
     const counts = dispatchCounts(github, deliveries);
     expect(counts.size).toBe(deliveries.length * repos.length);
@@ -143,7 +171,9 @@ describe("a relay process killed mid fan-out", () => {
     const slowMint = /^\/app\/installations\/(23|24)\/access_tokens$/;
     github.delayNext({ method: "POST", path: slowMint, ms: 10_000, times: 2 });
     const [victim] = relays;
-    expect((await sendWebhook(victim.baseUrl, { event: "pull_request", payload: prOpened(7), deliveryId: "killed" })).status).toBe(200);
+    expect(
+      (await sendWebhook(victim.baseUrl, { event: "pull_request", payload: prOpened(7), deliveryId: "killed" })).status,
+    ).toBe(200);
     await github.waitForCount((r) => sent(r) && deliveryOf(r) === "killed", 2, 15_000);
     await github.waitForCount((r) => slowMint.test(r.path) && r.status === null, 2, 15_000);
     // Sent is not done: until the victim has completed the first two tasks, a kill leaves them to be
@@ -152,7 +182,11 @@ describe("a relay process killed mid fan-out", () => {
     await victim.kill();
     const killedAt = Date.now();
 
-    const late = await github.waitForCount((r) => sent(r) && deliveryOf(r) === "killed" && r.receivedAt > killedAt, 2, 30_000);
+    const late = await github.waitForCount(
+      (r) => sent(r) && deliveryOf(r) === "killed" && r.receivedAt > killedAt,
+      2,
+      30_000,
+    );
     expect(late.map((r) => r.path).sort()).toEqual(["/repos/c/three/dispatches", "/repos/d/four/dispatches"]);
     await settle(5_000); // longer than the lease: a task still held would be run again now
     const counts = dispatchCounts(github, ["killed"]);

@@ -46,8 +46,20 @@ describe("oncall-comment task (real Redis, fake GitHub)", () => {
     github = await startFakeGitHub();
     github.addInstallation({ id: 11, account: "pytorch", repos: [UPSTREAM] });
     const { appId, privateKeyPem } = testAppCredentials();
-    const probot = new Probot({ appId, privateKey: privateKeyPem, baseUrl: github.apiUrl, log: pino({ level: "silent" }), Octokit: ProbotOctokit.defaults({ retry: { enabled: false } }) });
-    handler = oncallCommentTask({ store, github: new AppGitHub(probot, store, createMetrics()), config: { get: async () => config }, log: pino({ level: "silent" }), publicUrl: "http://relay.test" });
+    const probot = new Probot({
+      appId,
+      privateKey: privateKeyPem,
+      baseUrl: github.apiUrl,
+      log: pino({ level: "silent" }),
+      Octokit: ProbotOctokit.defaults({ retry: { enabled: false } }),
+    });
+    handler = oncallCommentTask({
+      store,
+      github: new AppGitHub(probot, store, createMetrics()),
+      config: { get: async () => config },
+      log: pino({ level: "silent" }),
+      publicUrl: "http://relay.test",
+    });
   });
   afterAll(async () => {
     await store.close();
@@ -56,7 +68,11 @@ describe("oncall-comment task (real Redis, fake GitHub)", () => {
   });
 
   /** A PR the fake GitHub knows, whose `downstream` per-downstream check on the head concluded `conclusion`. */
-  async function concludedCheck(downstream: string, conclusion: CheckRunState["conclusion"], options: { shown?: boolean } = {}) {
+  async function concludedCheck(
+    downstream: string,
+    conclusion: CheckRunState["conclusion"],
+    options: { shown?: boolean } = {},
+  ) {
     const number = ++pr;
     const sha = randomSha();
     github.setPull(UPSTREAM, { number, head: { sha } });
@@ -78,11 +94,15 @@ describe("oncall-comment task (real Redis, fake GitHub)", () => {
       summary: "",
       at: Date.now(),
     };
-    await store.write([
-      ...wantedCheckRunOps(state),
-      ...(options.shown === false ? [] : [checksShownOp(requestId)]),
-    ]);
-    const task = (id: string): Task<typeof ONCALL_COMMENT_TASK> => ({ id, kind: ONCALL_COMMENT_TASK, data: { upstream: UPSTREAM, prNumber: number, sha }, createdAt: 0, attempts: 0, lastError: null });
+    await store.write([...wantedCheckRunOps(state), ...(options.shown === false ? [] : [checksShownOp(requestId)])]);
+    const task = (id: string): Task<typeof ONCALL_COMMENT_TASK> => ({
+      id,
+      kind: ONCALL_COMMENT_TASK,
+      data: { upstream: UPSTREAM, prNumber: number, sha },
+      createdAt: 0,
+      attempts: 0,
+      lastError: null,
+    });
     return { number, task };
   }
 
@@ -95,7 +115,8 @@ describe("oncall-comment task (real Redis, fake GitHub)", () => {
     // The one that found the PR taken is retried by the outbox: its retry finds the comment made.
     const retried = outcomes.filter((o) => o.status === "rejected");
     expect(retried.length).toBeLessThanOrEqual(1);
-    for (const failure of retried) expect(String((failure as PromiseRejectedResult).reason)).toContain("being written by another task");
+    for (const failure of retried)
+      expect(String((failure as PromiseRejectedResult).reason)).toContain("being written by another task");
     await handler.run(task("t-2"));
     await handler.run(task("t-1"));
 
@@ -105,7 +126,10 @@ describe("oncall-comment task (real Redis, fake GitHub)", () => {
     expect(patches()).toEqual([]);
     // Every run after the first asked GitHub nothing at all: the stored digest says it is shown.
     expect(github.requestsTo("GET", `/repos/${UPSTREAM}/pulls/${number}`)).toHaveLength(1);
-    expect(await readOncallComment(store, UPSTREAM, number)).toEqual({ id: github.comments(UPSTREAM, number)[0].id, bodySha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(await readOncallComment(store, UPSTREAM, number)).toEqual({
+      id: github.comments(UPSTREAM, number)[0].id,
+      bodySha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
   });
 
   it("says nothing of an L3 check the PR does not show (no device label), and asks GitHub nothing", async () => {
@@ -119,7 +143,9 @@ describe("oncall-comment task (real Redis, fake GitHub)", () => {
     const outbox = new Outbox(store);
     const pull = dispatchRecord({ downstream: "strict/gate", level: "L4" });
     expect(oncallCommentOps(outbox, config, pull, 0)).not.toEqual([]);
-    expect(oncallCommentOps(outbox, config, { ...pull, upstream: { ...pull.upstream, prNumber: null } }, 0)).toEqual([]);
+    expect(oncallCommentOps(outbox, config, { ...pull, upstream: { ...pull.upstream, prNumber: null } }, 0)).toEqual(
+      [],
+    );
     expect(oncallCommentOps(outbox, config, { ...pull, downstream: "vendor/backend" }, 0)).toEqual([]);
     expect(oncallCommentOps(outbox, config, { ...pull, downstream: "gone/away" }, 0)).toEqual([]);
   });

@@ -1,4 +1,12 @@
-import { callBack, dispatchPr, startCallbackWorld, waitUntil, workflowReport, type CallbackWorld, type Dispatched } from "../support/callback-world";
+import {
+  callBack,
+  dispatchPr,
+  startCallbackWorld,
+  waitUntil,
+  workflowReport,
+  type CallbackWorld,
+  type Dispatched,
+} from "../support/callback-world";
 import type { RecordedRequest } from "../support/fake-github";
 import { pullRequestEvent, randomSha, sendWebhook } from "../support/webhooks";
 
@@ -45,21 +53,34 @@ describe("oncall comments (real server, fake GitHub, Redis)", () => {
     callBack(
       world,
       dispatched,
-      workflowReport({ scope: "run", job_name: null, status: "completed", conclusion, run_attempt: attempt, url: runUrl(repo, attempt) }),
+      workflowReport({
+        scope: "run",
+        job_name: null,
+        status: "completed",
+        conclusion,
+        run_attempt: attempt,
+        url: runUrl(repo, attempt),
+      }),
       repo,
     );
   const runUrl = (repo: string, attempt: string) => `https://github.com/${repo}/actions/runs/4242/attempts/${attempt}`;
 
   const comments = (number: number) => world.github.comments(UPSTREAM, number);
-  const posts = (number: number) => world.github.requestsTo("POST", `/repos/${UPSTREAM}/issues/${number}/comments`).filter((r) => r.status === 201);
+  const posts = (number: number) =>
+    world.github.requestsTo("POST", `/repos/${UPSTREAM}/issues/${number}/comments`).filter((r) => r.status === 201);
   const patches = () => world.github.requestsTo("PATCH", `/repos/${UPSTREAM}/issues/comments/{id}`);
   const headReads = (number: number) => world.github.requestsTo("GET", `/repos/${UPSTREAM}/pulls/${number}`);
   const bodyOf = (number: number) => comments(number)[0]?.body ?? "";
-  const rowOf = (number: number, repo: string) => bodyOf(number).split("\n").find((line) => line.startsWith(`| ${repo} |`)) ?? null;
+  const rowOf = (number: number, repo: string) =>
+    bodyOf(number)
+      .split("\n")
+      .find((line) => line.startsWith(`| ${repo} |`)) ?? null;
 
   async function outboxIdle(): Promise<void> {
     await waitUntil(
-      async () => ((await (await fetch(world.relay.url("/relay/health"))).json()) as { outbox: { depth: number } }).outbox.depth === 0,
+      async () =>
+        ((await (await fetch(world.relay.url("/relay/health"))).json()) as { outbox: { depth: number } }).outbox
+          .depth === 0,
       WAIT_MS,
       "outbox drained",
     );
@@ -68,23 +89,39 @@ describe("oncall comments (real server, fake GitHub, Redis)", () => {
   it("comments once on a failing L4 run, naming the oncalls, and edits that comment with every later result", async () => {
     const { number, sha, dispatched } = await openPr();
 
-    expect((await runResult(dispatched["strict/gate"], "strict/gate", "failure", "1")).json).toMatchObject({ ok: true, duplicate: false });
+    expect((await runResult(dispatched["strict/gate"], "strict/gate", "failure", "1")).json).toMatchObject({
+      ok: true,
+      duplicate: false,
+    });
     await waitUntil(() => comments(number).length === 1, WAIT_MS, "the oncall comment");
     const [comment] = comments(number);
     expect(comment.body).toContain("<!-- ci-relay:oncall-comment -->");
     expect(comment.body).toContain(sha.slice(0, 10));
-    expect(rowOf(number, "strict/gate")).toBe(`| strict/gate | **failure** · [run](${runUrl("strict/gate", "1")}) | @alice @bob |`);
+    expect(rowOf(number, "strict/gate")).toBe(
+      `| strict/gate | **failure** · [run](${runUrl("strict/gate", "1")}) | @alice @bob |`,
+    );
     // Each notifying downstream's latest state on the head: the other one has not reported yet.
-    expect(rowOf(number, "vendor/npu")).toMatch(/^\| vendor\/npu \| queued · \[run\]\(http:\/\/127\.0\.0\.1:\d+\/relay\/\?upstream=pytorch%2Fpytorch&pr=\d+\) \| {2}\|$/);
+    expect(rowOf(number, "vendor/npu")).toMatch(
+      /^\| vendor\/npu \| queued · \[run\]\(http:\/\/127\.0\.0\.1:\d+\/relay\/\?upstream=pytorch%2Fpytorch&pr=\d+\) \| {2}\|$/,
+    );
     expect(comment.user).toMatch(/\[bot\]$/);
 
     // The same callback again (a retried step): a duplicate, and the comment is not made again.
-    expect((await runResult(dispatched["strict/gate"], "strict/gate", "failure", "1")).json).toMatchObject({ ok: true, duplicate: true });
+    expect((await runResult(dispatched["strict/gate"], "strict/gate", "failure", "1")).json).toMatchObject({
+      ok: true,
+      duplicate: true,
+    });
 
     // Another notifying downstream of the same PR fails: the same comment, edited.
     await runResult(dispatched["vendor/npu"], "vendor/npu", "failure", "1");
-    await waitUntil(() => rowOf(number, "vendor/npu")?.includes("failure") === true, WAIT_MS, "vendor/npu's failure in the comment");
-    expect(rowOf(number, "vendor/npu")).toBe(`| vendor/npu | **failure** · [run](${runUrl("vendor/npu", "1")}) | @carol |`);
+    await waitUntil(
+      () => rowOf(number, "vendor/npu")?.includes("failure") === true,
+      WAIT_MS,
+      "vendor/npu's failure in the comment",
+    );
+    expect(rowOf(number, "vendor/npu")).toBe(
+      `| vendor/npu | **failure** · [run](${runUrl("vendor/npu", "1")}) | @carol |`,
+    );
 
     // A second failure of the first downstream (a re-run): edited again, with the new run.
     await runResult(dispatched["strict/gate"], "strict/gate", "failure", "2");
@@ -104,8 +141,23 @@ describe("oncall comments (real server, fake GitHub, Redis)", () => {
     // A new head: the comment turns to what runs on it, and pings no one.
     const next = randomSha();
     world.github.setPull(UPSTREAM, { number, head: { sha: next } });
-    const pushed = pullRequestEvent("synchronize", { repo: UPSTREAM, installationId: 11, authorAssociation: "MEMBER", number, headSha: next, before: sha });
-    expect((await sendWebhook(world.relay.baseUrl, { event: "pull_request", payload: pushed, deliveryId: `sync-${number}-${next.slice(0, 8)}` })).status).toBe(200);
+    const pushed = pullRequestEvent("synchronize", {
+      repo: UPSTREAM,
+      installationId: 11,
+      authorAssociation: "MEMBER",
+      number,
+      headSha: next,
+      before: sha,
+    });
+    expect(
+      (
+        await sendWebhook(world.relay.baseUrl, {
+          event: "pull_request",
+          payload: pushed,
+          deliveryId: `sync-${number}-${next.slice(0, 8)}`,
+        })
+      ).status,
+    ).toBe(200);
     await waitUntil(() => bodyOf(number).includes(next.slice(0, 10)), WAIT_MS, "the comment on the new head");
     expect(rowOf(number, "strict/gate")).toMatch(/^\| strict\/gate \| queued · /);
     expect(rowOf(number, "vendor/npu")).toMatch(/^\| vendor\/npu \| queued · /);
@@ -122,10 +174,27 @@ describe("oncall comments (real server, fake GitHub, Redis)", () => {
     await outboxIdle();
     expect(comments(number)).toEqual([]);
 
-    const labeled = pullRequestEvent("labeled", { repo: UPSTREAM, installationId: 11, authorAssociation: "MEMBER", number, headSha: sha, label: "ciflow/relay/npu" });
-    expect((await sendWebhook(world.relay.baseUrl, { event: "pull_request", payload: labeled, deliveryId: `label-${number}-${randomSha().slice(0, 8)}` })).status).toBe(200);
+    const labeled = pullRequestEvent("labeled", {
+      repo: UPSTREAM,
+      installationId: 11,
+      authorAssociation: "MEMBER",
+      number,
+      headSha: sha,
+      label: "ciflow/relay/npu",
+    });
+    expect(
+      (
+        await sendWebhook(world.relay.baseUrl, {
+          event: "pull_request",
+          payload: labeled,
+          deliveryId: `label-${number}-${randomSha().slice(0, 8)}`,
+        })
+      ).status,
+    ).toBe(200);
     await waitUntil(() => comments(number).length === 1, WAIT_MS, "the oncall comment after the label");
-    expect(rowOf(number, "Ascend/pytorch")).toBe(`| Ascend/pytorch | **failure** · [run](${runUrl("Ascend/pytorch", "1")}) | @erin |`);
+    expect(rowOf(number, "Ascend/pytorch")).toBe(
+      `| Ascend/pytorch | **failure** · [run](${runUrl("Ascend/pytorch", "1")}) | @erin |`,
+    );
   });
 
   it("changes nothing for a result on a commit that is no longer the PR's head", async () => {
@@ -133,7 +202,10 @@ describe("oncall comments (real server, fake GitHub, Redis)", () => {
     world.github.setPull(UPSTREAM, { number, head: { sha: randomSha() } });
 
     await runResult(dispatched["strict/gate"], "strict/gate", "failure", "1");
-    await world.github.waitFor((r: RecordedRequest) => r.method === "GET" && r.path === `/repos/${UPSTREAM}/pulls/${number}`, WAIT_MS);
+    await world.github.waitFor(
+      (r: RecordedRequest) => r.method === "GET" && r.path === `/repos/${UPSTREAM}/pulls/${number}`,
+      WAIT_MS,
+    );
     await outboxIdle();
     expect(comments(number)).toEqual([]);
     expect(posts(number)).toEqual([]);

@@ -32,7 +32,13 @@ async function fakeGitHub(): Promise<FakeGitHub> {
 
 /** A hung answer fails the test (after 30 s) instead of waiting as long as GitHub hangs. */
 async function deliver(relay: RelayServer, deliveryId: string, sender = "octocat"): Promise<WebhookAnswer> {
-  const payload = pullRequestEvent("opened", { repo: "pytorch/pytorch", installationId: UPSTREAM_INSTALLATION, authorAssociation: "MEMBER", headSha: randomSha(), sender });
+  const payload = pullRequestEvent("opened", {
+    repo: "pytorch/pytorch",
+    installationId: UPSTREAM_INSTALLATION,
+    authorAssociation: "MEMBER",
+    headSha: randomSha(),
+    sender,
+  });
   let timer: NodeJS.Timeout | undefined;
   const hung = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer to ${deliveryId} within 30 s`)), 30_000);
@@ -45,7 +51,13 @@ async function deliver(relay: RelayServer, deliveryId: string, sender = "octocat
 }
 
 const start = (github: FakeGitHub, redisPrefix: string) =>
-  startRelayServer({ fakeGitHub: github, configYaml: CONFIG, redisPrefix, logLevel: "warn", env: { RELAY_TOKEN_SECRET } });
+  startRelayServer({
+    fakeGitHub: github,
+    configYaml: CONFIG,
+    redisPrefix,
+    logLevel: "warn",
+    env: { RELAY_TOKEN_SECRET },
+  });
 
 describe("the own-event check never holds a webhook's answer", () => {
   const redisPrefix = uniqueRedisPrefix();

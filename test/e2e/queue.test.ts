@@ -64,7 +64,12 @@ describe("queue transport end to end (relay, worker CLI, Redis)", () => {
   });
 
   async function startRelay(downstreams: string): Promise<RelayServer> {
-    const relay = await startRelayServer({ fakeGitHub: github, configYaml: configWith(downstreams), env: { RELAY_TOKEN_SECRET }, logLevel: "info" });
+    const relay = await startRelayServer({
+      fakeGitHub: github,
+      configYaml: configWith(downstreams),
+      env: { RELAY_TOKEN_SECRET },
+      logLevel: "info",
+    });
     relays.push(relay);
     return relay;
   }
@@ -78,7 +83,13 @@ describe("queue transport end to end (relay, worker CLI, Redis)", () => {
 
   function startWorker(relay: RelayServer, args: string[], env: Record<string, string> = {}): Worker {
     const child = spawn(process.execPath, [CLI, "worker", ...args], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, REDIS_URL: testRedisUrl(), REDIS_PREFIX: relay.redisPrefix, ...env },
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        REDIS_URL: testRedisUrl(),
+        REDIS_PREFIX: relay.redisPrefix,
+        ...env,
+      },
       stdio: ["ignore", "pipe", "pipe"],
       // Its own process group, so a kill takes the running job with it.
       detached: true,
@@ -98,24 +109,45 @@ describe("queue transport end to end (relay, worker CLI, Redis)", () => {
   }
 
   async function cli(relay: RelayServer, args: string[]): Promise<{ code: number | null; stdout: string }> {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, REDIS_URL: testRedisUrl(), REDIS_PREFIX: relay.redisPrefix }, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH, REDIS_URL: testRedisUrl(), REDIS_PREFIX: relay.redisPrefix },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     let stdout = "";
     child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
     const code = await new Promise<number | null>((done) => child.once("close", done));
     return { code, stdout };
   }
 
-  async function openPullRequest(relay: RelayServer, deliveryId: string, number: number, headRepo?: string): Promise<void> {
-    const payload = pullRequestEvent("opened", { repo: "pytorch/pytorch", installationId: UPSTREAM_INSTALLATION, authorAssociation: "MEMBER", number, headSha: randomSha(), headRepo });
+  async function openPullRequest(
+    relay: RelayServer,
+    deliveryId: string,
+    number: number,
+    headRepo?: string,
+  ): Promise<void> {
+    const payload = pullRequestEvent("opened", {
+      repo: "pytorch/pytorch",
+      installationId: UPSTREAM_INSTALLATION,
+      authorAssociation: "MEMBER",
+      number,
+      headSha: randomSha(),
+      headRepo,
+    });
     const answer = await sendWebhook(relay.baseUrl, { event: "pull_request", payload, deliveryId });
     expect(answer.status).toBe(200);
   }
 
   const stream = (relay: RelayServer, key: string) => `${relay.redisPrefix}${key}`;
 
-  async function entries(relay: RelayServer, key = "relay:jobs"): Promise<{ id: string; fields: Record<string, string> }[]> {
+  async function entries(
+    relay: RelayServer,
+    key = "relay:jobs",
+  ): Promise<{ id: string; fields: Record<string, string> }[]> {
     const raw = await redis.xrange(stream(relay, key), "-", "+");
-    return raw.map(([id, flat]) => ({ id, fields: Object.fromEntries(flat.flatMap((v, i) => (i % 2 === 0 ? [[v, flat[i + 1]]] : []))) }));
+    return raw.map(([id, flat]) => ({
+      id,
+      fields: Object.fromEntries(flat.flatMap((v, i) => (i % 2 === 0 ? [[v, flat[i + 1]]] : []))),
+    }));
   }
 
   /** Reads the relay's records through the store it uses (its prefix). */
@@ -151,12 +183,27 @@ describe("queue transport end to end (relay, worker CLI, Redis)", () => {
       ["farm/multi", "test", "self-hosted"],
     ]);
     const [gate] = all.filter((e) => e.fields.downstream === "farm/gate");
-    expect(Object.keys(gate.fields).sort()).toEqual(
-      [
-        "callback_token", "callback_url", "clone_url", "commit_sha", "delivery_id", "downstream", "event", "group_id", "job_id", "level", "pr_number",
-        "repo_name", "repo_owner", "repo_url", "request_id", "runs_on", "schema_version", "source", "submitted_at",
-      ],
-    );
+    expect(Object.keys(gate.fields).sort()).toEqual([
+      "callback_token",
+      "callback_url",
+      "clone_url",
+      "commit_sha",
+      "delivery_id",
+      "downstream",
+      "event",
+      "group_id",
+      "job_id",
+      "level",
+      "pr_number",
+      "repo_name",
+      "repo_owner",
+      "repo_url",
+      "request_id",
+      "runs_on",
+      "schema_version",
+      "source",
+      "submitted_at",
+    ]);
     // A fork PR's commit is fetched from the fork; the repository it is tested for stays the upstream.
     expect(gate.fields).toMatchObject({
       repo_owner: "pytorch",
@@ -166,7 +213,15 @@ describe("queue transport end to end (relay, worker CLI, Redis)", () => {
     });
     const multi = all.filter((e) => e.fields.downstream === "farm/multi");
     expect(new Set(multi.map((e) => e.fields.group_id))).toEqual(new Set([multi[0].fields.request_id]));
-    expect(gate.fields).toMatchObject({ schema_version: "jobrequest.v1", source: "github", event: "pull_request", pr_number: "11", level: "L4", delivery_id: "queue-delivery-1", callback_url: `${relay.baseUrl}/relay/v1/callback` });
+    expect(gate.fields).toMatchObject({
+      schema_version: "jobrequest.v1",
+      source: "github",
+      event: "pull_request",
+      pr_number: "11",
+      level: "L4",
+      delivery_id: "queue-delivery-1",
+      callback_url: `${relay.baseUrl}/relay/v1/callback`,
+    });
     expect(relay.logs()).not.toContain(gate.fields.callback_token);
   });
 
@@ -178,18 +233,41 @@ describe("queue transport end to end (relay, worker CLI, Redis)", () => {
       `env | grep '^JOB_' > "${seen}"
 echo "{\\"url\\": \\"https://ci.example/jobs/$JOB_REQUEST_ID/done\\", \\"summary\\": \\"built $JOB_COMMIT_SHA\\"}" > "$JOB_RESULT_FILE"`,
     );
-    startWorker(relay, ["--exec", job, "--runs-on", "gate-runner", "--details-url", "https://ci.example/jobs/{request_id}"]);
+    startWorker(relay, [
+      "--exec",
+      job,
+      "--runs-on",
+      "gate-runner",
+      "--details-url",
+      "https://ci.example/jobs/{request_id}",
+    ]);
     await openPullRequest(relay, "queue-delivery-2", 12);
 
     const entry = await untilValue(async () => (await entries(relay))[0]);
     const requestId = entry.fields.request_id;
-    const record = await untilValue(async () => (await jobRecords(relay, requestId)).find((r) => r.state === "COMPLETED"));
-    expect(record).toMatchObject({ scope: "run", conclusion: "success", detailsUrl: `https://ci.example/jobs/${requestId}/done`, runAttempt: "1" });
+    const record = await untilValue(async () =>
+      (await jobRecords(relay, requestId)).find((r) => r.state === "COMPLETED"),
+    );
+    expect(record).toMatchObject({
+      scope: "run",
+      conclusion: "success",
+      detailsUrl: `https://ci.example/jobs/${requestId}/done`,
+      runAttempt: "1",
+    });
     // Acknowledged once the relay answered the report (just after the state above was written).
-    await until(async () => ((await redis.xpending(stream(relay, "relay:jobs"), "relay-workers:gate-runner")) as [number])[0] === 0);
+    await until(
+      async () =>
+        ((await redis.xpending(stream(relay, "relay:jobs"), "relay-workers:gate-runner")) as [number])[0] === 0,
+    );
 
-    const check = await untilValue(async () => github.checkRuns("pytorch/pytorch").find((c) => c.name === "relay/farm/gate" && c.status === "completed"));
-    expect(check).toMatchObject({ conclusion: "success", detailsUrl: `https://ci.example/jobs/${requestId}/done`, headSha: entry.fields.commit_sha });
+    const check = await untilValue(async () =>
+      github.checkRuns("pytorch/pytorch").find((c) => c.name === "relay/farm/gate" && c.status === "completed"),
+    );
+    expect(check).toMatchObject({
+      conclusion: "success",
+      detailsUrl: `https://ci.example/jobs/${requestId}/done`,
+      headSha: entry.fields.commit_sha,
+    });
     const env = readFileSync(seen, "utf8");
     expect(env).toContain(`JOB_REQUEST_ID=${requestId}`);
     expect(env).not.toContain(entry.fields.callback_token);
@@ -206,23 +284,36 @@ echo "{\\"url\\": \\"https://ci.example/jobs/$JOB_REQUEST_ID/done\\", \\"summary
 
     startWorker(relay, ["--exec", job, "--runs-on", "slow-runner", "--idle-ms", "1500"]);
     const entry = await untilValue(async () => (await entries(relay))[0]);
-    const done = await untilValue(async () => (await jobRecords(relay, entry.fields.request_id)).find((r) => r.state === "COMPLETED"));
+    const done = await untilValue(async () =>
+      (await jobRecords(relay, entry.fields.request_id)).find((r) => r.state === "COMPLETED"),
+    );
     expect(done).toMatchObject({ conclusion: "success", runAttempt: "2" });
     // Acknowledged once the relay answered the report (just after the state above was written).
-    await until(async () => ((await redis.xpending(stream(relay, "relay:jobs"), "relay-workers:slow-runner")) as [number])[0] === 0);
+    await until(
+      async () =>
+        ((await redis.xpending(stream(relay, "relay:jobs"), "relay-workers:slow-runner")) as [number])[0] === 0,
+    );
     expect(await entries(relay, "relay:jobs:dlq")).toHaveLength(0);
   });
 
   it("a job that always crashes lands in the dead letters after max_deliveries, and a requeue runs it again", async () => {
-    const relay = await startRelay(`  - { repo: farm/crashy, level: L2, transport: queue, runs_on: crash-runner, max_deliveries: 2 }`);
+    const relay = await startRelay(
+      `  - { repo: farm/crashy, level: L2, transport: queue, runs_on: crash-runner, max_deliveries: 2 }`,
+    );
     const runs = join(dir, "crash-runs");
     const healed = join(dir, "healed");
     const job = script("crash.sh", `echo run >> "${runs}"\nif [ -f "${healed}" ]; then exit 0; fi\nkill -KILL $$`);
     startWorker(relay, ["--exec", job, "--runs-on", "crash-runner", "--idle-ms", "300"]);
     await openPullRequest(relay, "queue-delivery-4", 14);
 
-    const [dead] = await untilValue(async () => entries(relay, "relay:jobs:dlq").then((list) => (list.length > 0 ? list : undefined)));
-    expect(dead.fields).toMatchObject({ dead_reason: "max-deliveries-exceeded", dead_deliveries: "3", downstream: "farm/crashy" });
+    const [dead] = await untilValue(async () =>
+      entries(relay, "relay:jobs:dlq").then((list) => (list.length > 0 ? list : undefined)),
+    );
+    expect(dead.fields).toMatchObject({
+      dead_reason: "max-deliveries-exceeded",
+      dead_deliveries: "3",
+      downstream: "farm/crashy",
+    });
     expect(readFileSync(runs, "utf8").trim().split("\n")).toHaveLength(2);
     const listed = await cli(relay, ["dlq", "list"]);
     expect(listed.code).toBe(0);
@@ -232,7 +323,9 @@ echo "{\\"url\\": \\"https://ci.example/jobs/$JOB_REQUEST_ID/done\\", \\"summary
     writeFileSync(healed, "");
     const requeued = await cli(relay, ["dlq", "requeue", dead.id]);
     expect(requeued.code).toBe(0);
-    const done = await untilValue(async () => (await jobRecords(relay, dead.fields.request_id)).find((r) => r.state === "COMPLETED"));
+    const done = await untilValue(async () =>
+      (await jobRecords(relay, dead.fields.request_id)).find((r) => r.state === "COMPLETED"),
+    );
     expect(done.conclusion).toBe("success");
     expect(await entries(relay, "relay:jobs:dlq")).toHaveLength(0);
     expect(readFileSync(runs, "utf8").trim().split("\n")).toHaveLength(3);
@@ -240,7 +333,11 @@ echo "{\\"url\\": \\"https://ci.example/jobs/$JOB_REQUEST_ID/done\\", \\"summary
 
   it("refuses to start with queue downstreams and no Redis, naming REDIS_URL", async () => {
     await expect(
-      startRelayServer({ fakeGitHub: github, configYaml: configWith(`  - { repo: farm/gate, level: L4, transport: queue }`), env: { RELAY_TOKEN_SECRET, REDIS_URL: undefined } }),
+      startRelayServer({
+        fakeGitHub: github,
+        configYaml: configWith(`  - { repo: farm/gate, level: L4, transport: queue }`),
+        env: { RELAY_TOKEN_SECRET, REDIS_URL: undefined },
+      }),
     ).rejects.toThrow("REDIS_URL: required because downstream farm/gate uses transport: queue");
   });
 

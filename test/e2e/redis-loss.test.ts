@@ -23,7 +23,13 @@ const sentFor = (deliveryId: string) => sentDispatch("vendor/backend", deliveryI
 
 /** Redis may still be coming back: the webhook then answers 503 and GitHub would redeliver, as here. */
 async function deliverUntilAccepted(relay: RelayServer, deliveryId: string, number: number): Promise<WebhookAnswer> {
-  const payload = pullRequestEvent("opened", { repo: "pytorch/pytorch", installationId: UPSTREAM_INSTALLATION, authorAssociation: "MEMBER", number, headSha: randomSha() });
+  const payload = pullRequestEvent("opened", {
+    repo: "pytorch/pytorch",
+    installationId: UPSTREAM_INSTALLATION,
+    authorAssociation: "MEMBER",
+    number,
+    headSha: randomSha(),
+  });
   const deadline = Date.now() + 60_000;
   for (;;) {
     const answer = await sendWebhook(relay.baseUrl, { event: "pull_request", payload, deliveryId });

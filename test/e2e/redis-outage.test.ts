@@ -71,7 +71,10 @@ function jobRequest(requestId: string, runsOn: string, callbackUrl: string): Rec
 }
 
 const completed = (reports: Record<string, unknown>[], requestId: string) =>
-  reports.filter((r) => (r.workflow as { status?: string }).status === "completed" && String(r.delivery_id) === `delivery-${requestId}`);
+  reports.filter(
+    (r) =>
+      (r.workflow as { status?: string }).status === "completed" && String(r.delivery_id) === `delivery-${requestId}`,
+  );
 
 describe("Redis restarted under a queue worker", () => {
   let redisServer: OwnRedis;
@@ -96,11 +99,20 @@ describe("Redis restarted under a queue worker", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function startWorker(prefix: string, runsOn: string, script: string, idleMs = 60_000): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-    const child = spawn(process.execPath, [CLI, "worker", "--exec", script, "--runs-on", runsOn, "--idle-ms", String(idleMs)], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, REDIS_URL: redisServer.url, REDIS_PREFIX: prefix },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+  function startWorker(
+    prefix: string,
+    runsOn: string,
+    script: string,
+    idleMs = 60_000,
+  ): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+    const child = spawn(
+      process.execPath,
+      [CLI, "worker", "--exec", script, "--runs-on", runsOn, "--idle-ms", String(idleMs)],
+      {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, REDIS_URL: redisServer.url, REDIS_PREFIX: prefix },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     workers.push(child);
     let output = "";
     child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
@@ -126,58 +138,84 @@ describe("Redis restarted under a queue worker", () => {
     }
   };
 
-  it("keeps running through the outage, says so once each way, and runs a job enqueued after the restart", async () => {
-    const prefix = uniqueRedisPrefix();
-    const worker = startWorker(prefix, "outage-runner", script("ok.sh", "exit 0"));
-    await until(() => groupExists(prefix, "relay-workers:outage-runner"), "the worker created its group");
+  it(
+    "keeps running through the outage, says so once each way, and runs a job enqueued after the restart",
+    async () => {
+      const prefix = uniqueRedisPrefix();
+      const worker = startWorker(prefix, "outage-runner", script("ok.sh", "exit 0"));
+      await until(() => groupExists(prefix, "relay-workers:outage-runner"), "the worker created its group");
 
-    await redisServer.down();
-    await settle(4_000); // several reconnect attempts and loop rounds while Redis is away
-    await redisServer.up({ persistence: false }); // empty: the stream and the group are gone
-    await admin.xadd(`${prefix}relay:jobs`, "*", ...Object.entries(jobRequest("after-restart", "outage-runner", sink.url)).flat());
+      await redisServer.down();
+      await settle(4_000); // several reconnect attempts and loop rounds while Redis is away
+      await redisServer.up({ persistence: false }); // empty: the stream and the group are gone
+      await admin.xadd(
+        `${prefix}relay:jobs`,
+        "*",
+        ...Object.entries(jobRequest("after-restart", "outage-runner", sink.url)).flat(),
+      );
 
-    await until(() => completed(sink.reports, "after-restart").length === 1, "the job enqueued after the restart was reported");
-    await until(async () => ((await admin.xpending(`${prefix}relay:jobs`, "relay-workers:outage-runner")) as [number])[0] === 0, "the entry was acknowledged");
-    expect(worker.child.exitCode).toBeNull();
-    const output = worker.output();
-    expect(lines(output, /Redis unreachable/)).toHaveLength(1);
-    expect(lines(output, /Redis reachable again/)).toHaveLength(1);
-    expect(output).not.toContain("Unhandled error event");
-    expect(output).not.toMatch(/\n\s+at /); // no stack trace
-  }, 3 * WAIT_MS);
+      await until(
+        () => completed(sink.reports, "after-restart").length === 1,
+        "the job enqueued after the restart was reported",
+      );
+      await until(
+        async () => ((await admin.xpending(`${prefix}relay:jobs`, "relay-workers:outage-runner")) as [number])[0] === 0,
+        "the entry was acknowledged",
+      );
+      expect(worker.child.exitCode).toBeNull();
+      const output = worker.output();
+      expect(lines(output, /Redis unreachable/)).toHaveLength(1);
+      expect(lines(output, /Redis reachable again/)).toHaveLength(1);
+      expect(output).not.toContain("Unhandled error event");
+      expect(output).not.toMatch(/\n\s+at /); // no stack trace
+    },
+    3 * WAIT_MS,
+  );
 
-  it("on SIGTERM while Redis is away: exits 0 rather than waiting for it", async () => {
-    const prefix = uniqueRedisPrefix();
-    const worker = startWorker(prefix, "idle-runner", script("idle.sh", "exit 0"));
-    await until(() => groupExists(prefix, "relay-workers:idle-runner"), "the worker created its group");
-    await redisServer.down();
-    try {
-      await until(() => /Redis unreachable/.test(worker.output()), "the worker noticed the outage");
-      worker.child.kill("SIGTERM");
-      expect(await within(worker.exited, WAIT_MS, "the worker exited after SIGTERM")).toBe(0);
-    } finally {
-      await redisServer.up({ persistence: false });
-    }
-  }, 3 * WAIT_MS);
+  it(
+    "on SIGTERM while Redis is away: exits 0 rather than waiting for it",
+    async () => {
+      const prefix = uniqueRedisPrefix();
+      const worker = startWorker(prefix, "idle-runner", script("idle.sh", "exit 0"));
+      await until(() => groupExists(prefix, "relay-workers:idle-runner"), "the worker created its group");
+      await redisServer.down();
+      try {
+        await until(() => /Redis unreachable/.test(worker.output()), "the worker noticed the outage");
+        worker.child.kill("SIGTERM");
+        expect(await within(worker.exited, WAIT_MS, "the worker exited after SIGTERM")).toBe(0);
+      } finally {
+        await redisServer.up({ persistence: false });
+      }
+    },
+    3 * WAIT_MS,
+  );
 
-  it("on SIGTERM mid-job: terminates the job, exits 0, and leaves the entry to another worker at once", async () => {
-    const prefix = uniqueRedisPrefix();
-    const started = join(dir, "long-started");
-    const job = script("long.sh", `if [ ! -f "${started}" ]; then touch "${started}"; exec sleep 600; fi`);
-    const first = startWorker(prefix, "long-runner", job);
-    await until(() => groupExists(prefix, "relay-workers:long-runner"), "the worker created its group");
-    await admin.xadd(`${prefix}relay:jobs`, "*", ...Object.entries(jobRequest("interrupted", "long-runner", sink.url)).flat());
-    await until(() => existsSync(started), "the job started");
+  it(
+    "on SIGTERM mid-job: terminates the job, exits 0, and leaves the entry to another worker at once",
+    async () => {
+      const prefix = uniqueRedisPrefix();
+      const started = join(dir, "long-started");
+      const job = script("long.sh", `if [ ! -f "${started}" ]; then touch "${started}"; exec sleep 600; fi`);
+      const first = startWorker(prefix, "long-runner", job);
+      await until(() => groupExists(prefix, "relay-workers:long-runner"), "the worker created its group");
+      await admin.xadd(
+        `${prefix}relay:jobs`,
+        "*",
+        ...Object.entries(jobRequest("interrupted", "long-runner", sink.url)).flat(),
+      );
+      await until(() => existsSync(started), "the job started");
 
-    first.child.kill("SIGTERM");
-    expect(await within(first.exited, WAIT_MS, "the worker exited after SIGTERM")).toBe(0);
-    expect(completed(sink.reports, "interrupted")).toHaveLength(0);
-    expect(((await admin.xpending(`${prefix}relay:jobs`, "relay-workers:long-runner")) as [number])[0]).toBe(1);
+      first.child.kill("SIGTERM");
+      expect(await within(first.exited, WAIT_MS, "the worker exited after SIGTERM")).toBe(0);
+      expect(completed(sink.reports, "interrupted")).toHaveLength(0);
+      expect(((await admin.xpending(`${prefix}relay:jobs`, "relay-workers:long-runner")) as [number])[0]).toBe(1);
 
-    // Its idle time is not waited out (an hour here): handed back, it is taken at once.
-    startWorker(prefix, "long-runner", job, 3_600_000);
-    await until(() => completed(sink.reports, "interrupted").length === 1, "another worker finished the job");
-  }, 3 * WAIT_MS);
+      // Its idle time is not waited out (an hour here): handed back, it is taken at once.
+      startWorker(prefix, "long-runner", job, 3_600_000);
+      await until(() => completed(sink.reports, "interrupted").length === 1, "another worker finished the job");
+    },
+    3 * WAIT_MS,
+  );
 });
 
 describe("Redis restarted under a relay server", () => {
@@ -204,21 +242,35 @@ describe("Redis restarted under a relay server", () => {
     await redisServer?.stop();
   });
 
-  it("logs the outage once each way, no stack traces, and relays again once Redis is back", async () => {
-    await redisServer.down();
-    await settle(6_000); // several outbox drains, timeout sweeps and reconnect attempts while Redis is away
-    await redisServer.up({ persistence: false });
-    await relay.waitForLog((r) => r.msg === "Redis reachable again", WAIT_MS);
+  it(
+    "logs the outage once each way, no stack traces, and relays again once Redis is back",
+    async () => {
+      await redisServer.down();
+      await settle(6_000); // several outbox drains, timeout sweeps and reconnect attempts while Redis is away
+      await redisServer.up({ persistence: false });
+      await relay.waitForLog((r) => r.msg === "Redis reachable again", WAIT_MS);
 
-    const payload = pullRequestEvent("opened", { repo: "pytorch/pytorch", installationId: 11, authorAssociation: "MEMBER", number: 2, headSha: randomSha() });
-    expect((await sendWebhook(relay.baseUrl, { event: "pull_request", payload, deliveryId: "after" })).status).toBe(200);
-    await github.waitFor((r) => r.path === "/repos/vendor/backend/dispatches" && r.status === 204, WAIT_MS);
+      const payload = pullRequestEvent("opened", {
+        repo: "pytorch/pytorch",
+        installationId: 11,
+        authorAssociation: "MEMBER",
+        number: 2,
+        headSha: randomSha(),
+      });
+      expect((await sendWebhook(relay.baseUrl, { event: "pull_request", payload, deliveryId: "after" })).status).toBe(
+        200,
+      );
+      await github.waitFor((r) => r.path === "/repos/vendor/backend/dispatches" && r.status === 204, WAIT_MS);
 
-    const records = relay.logRecords();
-    expect(records.filter((r) => /Redis unreachable/.test(String(r.msg)))).toHaveLength(1);
-    expect(records.filter((r) => r.msg === "Redis reachable again")).toHaveLength(1);
-    expect(relay.logs()).not.toContain("Unhandled error event");
-    // No stack traces at all: Probot's Bottleneck clients (which logged every reconnect) are gone.
-    expect(records.filter((r) => (r.err as { stack?: string } | undefined)?.stack !== undefined).map((r) => r.msg)).toEqual([]);
-  }, 3 * WAIT_MS);
+      const records = relay.logRecords();
+      expect(records.filter((r) => /Redis unreachable/.test(String(r.msg)))).toHaveLength(1);
+      expect(records.filter((r) => r.msg === "Redis reachable again")).toHaveLength(1);
+      expect(relay.logs()).not.toContain("Unhandled error event");
+      // No stack traces at all: Probot's Bottleneck clients (which logged every reconnect) are gone.
+      expect(
+        records.filter((r) => (r.err as { stack?: string } | undefined)?.stack !== undefined).map((r) => r.msg),
+      ).toEqual([]);
+    },
+    3 * WAIT_MS,
+  );
 });

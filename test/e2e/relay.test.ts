@@ -46,7 +46,12 @@ async function setUpGitHub(): Promise<FakeGitHub> {
 }
 
 const prOpened = (overrides: Partial<Parameters<typeof pullRequestEvent>[1]> = {}) =>
-  pullRequestEvent("opened", { repo: "pytorch/pytorch", installationId: UPSTREAM_INSTALLATION, authorAssociation: "MEMBER", ...overrides });
+  pullRequestEvent("opened", {
+    repo: "pytorch/pytorch",
+    installationId: UPSTREAM_INSTALLATION,
+    authorAssociation: "MEMBER",
+    ...overrides,
+  });
 
 /** Where the relay keeps its state: the shared test Redis, or a Redis Cluster of the suite's own. */
 interface RedisBackend {
@@ -56,7 +61,11 @@ interface RedisBackend {
   stop(): Promise<void>;
 }
 
-const sharedRedis = async (): Promise<RedisBackend> => ({ env: {}, store: (prefix) => new RedisStore(testRedisUrl(), prefix), stop: async () => undefined });
+const sharedRedis = async (): Promise<RedisBackend> => ({
+  env: {},
+  store: (prefix) => new RedisStore(testRedisUrl(), prefix),
+  stop: async () => undefined,
+});
 
 async function ownRedisCluster(): Promise<RedisBackend> {
   const cluster = await startOwnRedisCluster();
@@ -78,10 +87,22 @@ describe.each([
   beforeAll(async () => {
     backend = await startBackend();
     github = await setUpGitHub();
-    relay = await startRelayServer({ fakeGitHub: github, configYaml: NATIVE_CONFIG, env: { RELAY_TOKEN_SECRET, ...backend.env } });
+    relay = await startRelayServer({
+      fakeGitHub: github,
+      configYaml: NATIVE_CONFIG,
+      env: { RELAY_TOKEN_SECRET, ...backend.env },
+    });
   }, 120_000);
   afterAll(async () => {
-    if (process.env.DEBUG_RELAY) console.log(relay.logs().split("\n").filter((l) => /warn|error|"level":[45]0/.test(l)).slice(0, 8).join("\n"));
+    if (process.env.DEBUG_RELAY)
+      console.log(
+        relay
+          .logs()
+          .split("\n")
+          .filter((l) => /warn|error|"level":[45]0/.test(l))
+          .slice(0, 8)
+          .join("\n"),
+      );
     await relay?.stop();
     await cleanupRedisPrefix(relay?.redisPrefix ?? "");
     await github?.close();
@@ -90,9 +111,17 @@ describe.each([
 
   it("dispatches a PR to every downstream with the SPEC client_payload", async () => {
     const event = prOpened({ number: 4242, headSha: randomSha() });
-    const answer = await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, deliveryId: "pr-delivery-1" });
+    const answer = await sendWebhook(relay.baseUrl, {
+      event: "pull_request",
+      payload: event,
+      deliveryId: "pr-delivery-1",
+    });
     expect(answer.status).toBe(200);
-    await github.waitForCount((r) => r.method === "POST" && r.path.endsWith("/dispatches") && r.status === 204, 4, 10_000);
+    await github.waitForCount(
+      (r) => r.method === "POST" && r.path.endsWith("/dispatches") && r.status === 204,
+      4,
+      10_000,
+    );
     const sent = DOWNSTREAMS.map((repo) => github.dispatches(repo));
     for (const dispatches of sent) expect(dispatches).toHaveLength(1);
     const [dispatch] = github.dispatches("vendor/backend");
@@ -104,7 +133,12 @@ describe.each([
     expect(body.client_payload.relay).toMatchObject({
       schema: "ci-relay.dispatch.v1",
       level: "L2",
-      upstream: { repo: "pytorch/pytorch", sha: event.pull_request.head.sha, ref: "refs/pull/4242/head", pr_number: 4242 },
+      upstream: {
+        repo: "pytorch/pytorch",
+        sha: event.pull_request.head.sha,
+        ref: "refs/pull/4242/head",
+        pr_number: 4242,
+      },
       callback_url: `${relay.baseUrl}/relay/v1/callback`,
     });
     expect(body.client_payload.relay.callback_token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
@@ -126,15 +160,22 @@ describe.each([
     const event = prOpened({ number: 7, headSha: randomSha() });
     const deliveryId = "redelivered-1";
     for (let i = 0; i < 5; i++) {
-      expect((await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, deliveryId })).status).toBe(200);
+      expect((await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, deliveryId })).status).toBe(
+        200,
+      );
     }
     const concurrent = prOpened({ number: 8, headSha: randomSha() });
     const answers = await Promise.all(
-      Array.from({ length: 5 }, () => sendWebhook(relay.baseUrl, { event: "pull_request", payload: concurrent, deliveryId: "redelivered-2" })),
+      Array.from({ length: 5 }, () =>
+        sendWebhook(relay.baseUrl, { event: "pull_request", payload: concurrent, deliveryId: "redelivered-2" }),
+      ),
     );
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
     for (const delivery of ["redelivered-1", "redelivered-2"]) {
-      await github.waitForCount((r) => r.path.endsWith("/dispatches") && clientPayloadOf(r)?.delivery_id === delivery && r.status === 204, 4);
+      await github.waitForCount(
+        (r) => r.path.endsWith("/dispatches") && clientPayloadOf(r)?.delivery_id === delivery && r.status === 204,
+        4,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 500)); // give a wrongly duplicated dispatch time to show
     for (const delivery of ["redelivered-1", "redelivered-2"]) {
@@ -158,7 +199,10 @@ describe.each([
       await store.close();
     }
     const [dispatch] = await github.waitForCount(
-      (r) => r.path === "/repos/vendor/backend/dispatches" && r.status === 204 && (r.body as { client_payload?: { delivery_id?: string } })?.client_payload?.delivery_id === "as-signed-1",
+      (r) =>
+        r.path === "/repos/vendor/backend/dispatches" &&
+        r.status === 204 &&
+        (r.body as { client_payload?: { delivery_id?: string } })?.client_payload?.delivery_id === "as-signed-1",
       1,
       30_000,
     );
@@ -169,7 +213,11 @@ describe.each([
     const before = github.requests.length;
     const event = prOpened({ number: 9, headSha: randomSha() });
     const forgedSignature = sign(JSON.stringify(event), "wrong-secret");
-    const forged = await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, signature: forgedSignature });
+    const forged = await sendWebhook(relay.baseUrl, {
+      event: "pull_request",
+      payload: event,
+      signature: forgedSignature,
+    });
     const missing = await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, signature: null });
     expect(forged.status).toBe(400);
     expect(missing.status).toBe(400);
@@ -177,20 +225,34 @@ describe.each([
     expect(relay.logs()).not.toContain(sign(JSON.stringify(event), relay.webhookSecret));
     await new Promise((resolve) => setTimeout(resolve, 300));
     // Only this event's commit: an earlier test's dispatches may still be arriving.
-    const ofThisEvent = (r: { path: string; body: unknown }) => r.path.endsWith("/dispatches") && JSON.stringify(r.body).includes(event.pull_request.head.sha);
+    const ofThisEvent = (r: { path: string; body: unknown }) =>
+      r.path.endsWith("/dispatches") && JSON.stringify(r.body).includes(event.pull_request.head.sha);
     expect(github.requests.slice(before).filter(ofThisEvent)).toHaveLength(0);
   });
 
   it("answers malformed, mistyped and oversized bodies with a 4xx and stores nothing", async () => {
     const before = github.requests.length;
-    const malformed = await sendWebhook(relay.baseUrl, { event: "pull_request", rawBody: "{not json", deliveryId: "malformed" });
+    const malformed = await sendWebhook(relay.baseUrl, {
+      event: "pull_request",
+      rawBody: "{not json",
+      deliveryId: "malformed",
+    });
     expect(malformed.status).toBe(400);
     const event = prOpened({ headSha: randomSha() });
-    const wrongType = await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, contentType: "text/plain" });
+    const wrongType = await sendWebhook(relay.baseUrl, {
+      event: "pull_request",
+      payload: event,
+      contentType: "text/plain",
+    });
     expect(wrongType.status).toBe(400); // SPEC §5 validation-failed: its table has no 415
     const huge = await fetch(relay.url("/api/github/webhooks"), {
       method: "POST",
-      headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": "huge", "x-hub-signature-256": "sha256=00" },
+      headers: {
+        "content-type": "application/json",
+        "x-github-event": "push",
+        "x-github-delivery": "huge",
+        "x-hub-signature-256": "sha256=00",
+      },
       body: JSON.stringify({ padding: "x".repeat(26 * 1024 * 1024) }),
     });
     expect(huge.status).toBe(413);
@@ -198,28 +260,60 @@ describe.each([
     expect(unknownEvent.status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 300));
     // Only this event's commit: an earlier test's dispatches may still be arriving.
-    const ofThisEvent = (r: { path: string; body: unknown }) => r.path.endsWith("/dispatches") && JSON.stringify(r.body).includes(event.pull_request.head.sha);
+    const ofThisEvent = (r: { path: string; body: unknown }) =>
+      r.path.endsWith("/dispatches") && JSON.stringify(r.body).includes(event.pull_request.head.sha);
     expect(github.requests.slice(before).filter(ofThisEvent)).toHaveLength(0);
   });
 
   it("relays pushes to configured branches but not deletions or other branches", async () => {
-    const main = pushEvent({ repo: "pytorch/pytorch", installationId: UPSTREAM_INSTALLATION, ref: "refs/heads/main", after: randomSha() });
-    const other = pushEvent({ repo: "pytorch/pytorch", installationId: UPSTREAM_INSTALLATION, ref: "refs/heads/feature", after: randomSha() });
-    const deletion = pushEvent({ repo: "pytorch/pytorch", installationId: UPSTREAM_INSTALLATION, ref: "refs/heads/main", after: "0".repeat(40) });
-    for (const [payload, deliveryId] of [[main, "push-main"], [other, "push-other"], [deletion, "push-delete"]] as const) {
+    const main = pushEvent({
+      repo: "pytorch/pytorch",
+      installationId: UPSTREAM_INSTALLATION,
+      ref: "refs/heads/main",
+      after: randomSha(),
+    });
+    const other = pushEvent({
+      repo: "pytorch/pytorch",
+      installationId: UPSTREAM_INSTALLATION,
+      ref: "refs/heads/feature",
+      after: randomSha(),
+    });
+    const deletion = pushEvent({
+      repo: "pytorch/pytorch",
+      installationId: UPSTREAM_INSTALLATION,
+      ref: "refs/heads/main",
+      after: "0".repeat(40),
+    });
+    for (const [payload, deliveryId] of [
+      [main, "push-main"],
+      [other, "push-other"],
+      [deletion, "push-delete"],
+    ] as const) {
       expect((await sendWebhook(relay.baseUrl, { event: "push", payload, deliveryId })).status).toBe(200);
     }
-    await github.waitForCount((r) => r.path.endsWith("/dispatches") && clientPayloadOf(r)?.delivery_id === "push-main" && r.status === 204, 4);
+    await github.waitForCount(
+      (r) => r.path.endsWith("/dispatches") && clientPayloadOf(r)?.delivery_id === "push-main" && r.status === 204,
+      4,
+    );
     const [dispatch] = github.dispatches("strict/gate").filter((d) => dispatchedPayload(d).delivery_id === "push-main");
-    expect(dispatchedPayload(dispatch).relay.upstream).toEqual({ repo: "pytorch/pytorch", sha: main.after, ref: "refs/heads/main", pr_number: null });
+    expect(dispatchedPayload(dispatch).relay.upstream).toEqual({
+      repo: "pytorch/pytorch",
+      sha: main.after,
+      ref: "refs/heads/main",
+      pr_number: null,
+    });
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const others = github.requests.filter((r) => ["push-other", "push-delete"].includes(clientPayloadOf(r)?.delivery_id ?? ""));
+    const others = github.requests.filter((r) =>
+      ["push-other", "push-delete"].includes(clientPayloadOf(r)?.delivery_id ?? ""),
+    );
     expect(others).toHaveLength(0);
   });
 
   it("holds back an untrusted author's PR", async () => {
     const event = prOpened({ authorAssociation: "FIRST_TIME_CONTRIBUTOR", number: 31 });
-    expect((await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, deliveryId: "untrusted" })).status).toBe(200);
+    expect(
+      (await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, deliveryId: "untrusted" })).status,
+    ).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(github.requests.filter((r) => clientPayloadOf(r)?.delivery_id === "untrusted")).toHaveLength(0);
   });
@@ -236,12 +330,16 @@ describe.each([
       where: isOurs,
     });
     const event = prOpened({ number: 56, headSha: randomSha() });
-    expect((await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, deliveryId: "secondary" })).status).toBe(200);
+    expect(
+      (await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, deliveryId: "secondary" })).status,
+    ).toBe(200);
     await github.waitFor((r) => isOurs(r) && r.status === 204, 20_000);
     const attempts = github.requests.filter(isOurs);
     expect(attempts.map((r) => r.status)).toEqual([403, 204]);
     // The wait itself is plugin-throttling's; what the relay decides is to retry after GitHub's retry-after.
-    expect(relay.logRecords()).toContainEqual(expect.objectContaining({ msg: "GitHub rate limit", kind: "secondary", retryAfter: 1, retry: true }));
+    expect(relay.logRecords()).toContainEqual(
+      expect.objectContaining({ msg: "GitHub rate limit", kind: "secondary", retryAfter: 1, retry: true }),
+    );
     const metrics = await (await fetch(relay.url("/relay/metrics"))).text();
     expect(metrics).toMatch(/ci_relay_github_rate_limit_waits_total\{kind="secondary"\} [1-9]/);
   });
@@ -249,9 +347,17 @@ describe.each([
   it("retries a dispatch GitHub fails, and dispatches it once", async () => {
     const isFlaky = (r: (typeof github.requests)[number]) =>
       r.path === "/repos/vendor/backend/dispatches" && clientPayloadOf(r)?.delivery_id === "flaky";
-    github.failNext({ method: "POST", path: "/repos/vendor/backend/dispatches", status: 502, times: 2, where: isFlaky });
+    github.failNext({
+      method: "POST",
+      path: "/repos/vendor/backend/dispatches",
+      status: 502,
+      times: 2,
+      where: isFlaky,
+    });
     const event = prOpened({ number: 55, headSha: randomSha() });
-    expect((await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, deliveryId: "flaky" })).status).toBe(200);
+    expect(
+      (await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, deliveryId: "flaky" })).status,
+    ).toBe(200);
     await github.waitFor((r) => isFlaky(r) && r.status === 204, 20_000);
     expect(github.requests.filter(isFlaky).map((r) => r.status)).toEqual([502, 502, 204]);
   });
@@ -276,20 +382,42 @@ describe("relay with a CRCR allowlist", () => {
 
   it("dispatches to L1-L4 with names matched case-insensitively, pushes to any branch, no trust gating", async () => {
     const pr = prOpened({ authorAssociation: "NONE", number: 77 });
-    expect((await sendWebhook(relay.baseUrl, { event: "pull_request", payload: pr, deliveryId: "crcr-pr" })).status).toBe(200);
-    const push = pushEvent({ repo: "pytorch/pytorch", installationId: UPSTREAM_INSTALLATION, ref: "refs/heads/gh/someone/3/head", after: randomSha() });
-    expect((await sendWebhook(relay.baseUrl, { event: "push", payload: push, deliveryId: "crcr-push" })).status).toBe(200);
+    expect(
+      (await sendWebhook(relay.baseUrl, { event: "pull_request", payload: pr, deliveryId: "crcr-pr" })).status,
+    ).toBe(200);
+    const push = pushEvent({
+      repo: "pytorch/pytorch",
+      installationId: UPSTREAM_INSTALLATION,
+      ref: "refs/heads/gh/someone/3/head",
+      after: randomSha(),
+    });
+    expect((await sendWebhook(relay.baseUrl, { event: "push", payload: push, deliveryId: "crcr-push" })).status).toBe(
+      200,
+    );
     for (const delivery of ["crcr-pr", "crcr-push"]) {
-      await github.waitForCount((r) => r.path.endsWith("/dispatches") && clientPayloadOf(r)?.delivery_id === delivery && r.status === 204, 4);
+      await github.waitForCount(
+        (r) => r.path.endsWith("/dispatches") && clientPayloadOf(r)?.delivery_id === delivery && r.status === 204,
+        4,
+      );
     }
     const levels = Object.fromEntries(
       DOWNSTREAMS.map((repo) => [repo, dispatchedPayload(github.dispatches(repo)[0]).relay.level]),
     );
-    expect(levels).toEqual({ "Ascend/pytorch": "L3", "vendor/backend": "L2", "quiet/observer": "L1", "strict/gate": "L4" });
+    expect(levels).toEqual({
+      "Ascend/pytorch": "L3",
+      "vendor/backend": "L2",
+      "quiet/observer": "L1",
+      "strict/gate": "L4",
+    });
   });
 
   it("reports the memory store in health", async () => {
     const health = await (await fetch(relay.url("/relay/health"))).json();
-    expect(health).toMatchObject({ ok: true, service: "ci-relay", store: { kind: "memory", ok: true }, github: { valuesPrinted: false } });
+    expect(health).toMatchObject({
+      ok: true,
+      service: "ci-relay",
+      store: { kind: "memory", ok: true },
+      github: { valuesPrinted: false },
+    });
   });
 });

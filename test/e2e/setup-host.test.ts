@@ -21,13 +21,18 @@ describe("the setup flow from a copied .env.example", () => {
     const example = readFileSync(join(REPO_ROOT, ".env.example"), "utf8");
     expect(example).toMatch(/^HOST=$/m);
     writeFileSync(join(dir, ".env"), example.replace(/^PORT=.*$/m, `PORT=${port}`));
-    const child = spawn(process.execPath, [join(REPO_ROOT, "lib", "main.js")], { cwd: dir, env: { PATH: process.env.PATH }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [join(REPO_ROOT, "lib", "main.js")], {
+      cwd: dir,
+      env: { PATH: process.env.PATH },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
     try {
       const deadline = Date.now() + 60_000;
-      while (!output.includes("Listening on") && Date.now() < deadline && child.exitCode === null) await new Promise((done) => setTimeout(done, 100));
+      while (!output.includes("Listening on") && Date.now() < deadline && child.exitCode === null)
+        await new Promise((done) => setTimeout(done, 100));
       expect(output).toContain(`Listening on http://localhost:${port}`);
       expect(output).toContain(`instructions at http://localhost:${port}`);
       expect(output).not.toContain("http://:");

@@ -14,7 +14,10 @@ downstreams:
 
 /** What SPEC §5 promises every refusal: a JSON body with these fields, and no trace of the code behind it. */
 function expectFailureBody(answer: WebhookAnswer, status: number, failureKind: string): void {
-  expect({ status: answer.status, failureKind: parseJson<FailureBody>(answer.text).failureKind }).toEqual({ status, failureKind });
+  expect({ status: answer.status, failureKind: parseJson<FailureBody>(answer.text).failureKind }).toEqual({
+    status,
+    failureKind,
+  });
   expect(JSON.parse(answer.text)).toMatchObject({ ok: false, runnerDisposition: "business-failed", retryable: false });
   expect(answer.text).not.toMatch(/<html|<pre|\bat [\w.<>]+ \(|node_modules|\/work\//i);
 }
@@ -41,13 +44,24 @@ describe("webhooks the relay cannot use (validly signed)", () => {
     expectFailureBody(answer, 400, "validation-failed");
   });
 
-  it.each(["null", '""', "0", "-1", '"x"', "[]", "true"])("answers the JSON body %s (not an object) with 400 validation-failed", async (rawBody) => {
-    const answer = await sendWebhook(relay.baseUrl, { event: "pull_request", rawBody });
-    expectFailureBody(answer, 400, "validation-failed");
-  });
+  it.each(["null", '""', "0", "-1", '"x"', "[]", "true"])(
+    "answers the JSON body %s (not an object) with 400 validation-failed",
+    async (rawBody) => {
+      const answer = await sendWebhook(relay.baseUrl, { event: "pull_request", rawBody });
+      expectFailureBody(answer, 400, "validation-failed");
+    },
+  );
 
-  it.each([["a string", "eleven"], ["a fraction", 1.5], ["an object", { id: 11 }], ["negative", -3]])("answers an installation.id that is %s with 400", async (_what, id) => {
-    const payload = { ...pullRequestEvent("opened", { repo: "pytorch/pytorch", installationId: 11 }), installation: { id } };
+  it.each([
+    ["a string", "eleven"],
+    ["a fraction", 1.5],
+    ["an object", { id: 11 }],
+    ["negative", -3],
+  ])("answers an installation.id that is %s with 400", async (_what, id) => {
+    const payload = {
+      ...pullRequestEvent("opened", { repo: "pytorch/pytorch", installationId: 11 }),
+      installation: { id },
+    };
     const answer = await sendWebhook(relay.baseUrl, { event: "pull_request", payload });
     expectFailureBody(answer, 400, "validation-failed");
   });
@@ -65,14 +79,22 @@ describe("webhooks the relay cannot use (validly signed)", () => {
     expectFailureBody(wrongType, 400, "validation-failed");
     const unsigned = await sendWebhook(relay.baseUrl, { event: "push", payload: {}, signature: null });
     expectFailureBody(unsigned, 400, "validation-failed");
-    const forged = await sendWebhook(relay.baseUrl, { event: "push", payload: {}, signature: `sha256=${"0".repeat(64)}` });
+    const forged = await sendWebhook(relay.baseUrl, {
+      event: "push",
+      payload: {},
+      signature: `sha256=${"0".repeat(64)}`,
+    });
     expectFailureBody(forged, 400, "validation-failed");
   });
 
   it("answers unknown routes with a JSON 404", async () => {
     for (const path of ["/nowhere", "/relay/nowhere", "/api/github/webhooks"]) {
       const response = await fetch(relay.url(path));
-      expect({ path, status: response.status, type: response.headers.get("content-type") }).toEqual({ path, status: 404, type: expect.stringContaining("application/json") });
+      expect({ path, status: response.status, type: response.headers.get("content-type") }).toEqual({
+        path,
+        status: 404,
+        type: expect.stringContaining("application/json"),
+      });
       expect(await response.json()).toMatchObject({ ok: false, failureKind: "route-not-found" });
     }
   });
@@ -98,11 +120,21 @@ describe("a delivery whose handling outlasts Probot's 9 s", () => {
     // GitHub slow to answer anything the handling may ask it (the app's slug, say).
     github.delayNext({ path: "/app", ms: 11_000 });
     github.delayNext({ path: "/app/installations/{id}/access_tokens", ms: 11_000 });
-    const payload = pullRequestEvent("opened", { repo: "pytorch/pytorch", installationId: 11, authorAssociation: "MEMBER" });
+    const payload = pullRequestEvent("opened", {
+      repo: "pytorch/pytorch",
+      installationId: 11,
+      authorAssociation: "MEMBER",
+    });
     const answer = await sendWebhook(relay.baseUrl, { event: "pull_request", payload, deliveryId: "slow-handling" });
     expect(answer.status).not.toBe(202);
     if (answer.status === 200) {
-      await github.waitForCount((r) => r.path.endsWith("/dispatches") && (r.body as { client_payload?: { delivery_id?: string } })?.client_payload?.delivery_id === "slow-handling", 1, 60_000);
+      await github.waitForCount(
+        (r) =>
+          r.path.endsWith("/dispatches") &&
+          (r.body as { client_payload?: { delivery_id?: string } })?.client_payload?.delivery_id === "slow-handling",
+        1,
+        60_000,
+      );
     }
   }, 120_000);
 });

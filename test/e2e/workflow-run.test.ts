@@ -1,4 +1,12 @@
-import { callBack, dispatchPr, startCallbackWorld, waitUntil, workflowReport, type CallbackWorld, type Dispatched } from "../support/callback-world";
+import {
+  callBack,
+  dispatchPr,
+  startCallbackWorld,
+  waitUntil,
+  workflowReport,
+  type CallbackWorld,
+  type Dispatched,
+} from "../support/callback-world";
 import { sendWebhook, workflowRunEvent } from "../support/webhooks";
 
 const CONFIG = `
@@ -34,17 +42,42 @@ describe("workflow_run concludes the per-downstream check (real server, fake Git
       .checkRuns("pytorch/pytorch")
       .filter((c) => c.headSha === shaOf(dispatched) && c.name === CHECK)
       .sort((a, b) => b.id - a.id)[0];
-  const gateChecks = (dispatched: Dispatched) => world.github.checkRuns("pytorch/pytorch").filter((c) => c.headSha === shaOf(dispatched) && c.name === CHECK);
+  const gateChecks = (dispatched: Dispatched) =>
+    world.github.checkRuns("pytorch/pytorch").filter((c) => c.headSha === shaOf(dispatched) && c.name === CHECK);
 
   const jobReport = (dispatched: Dispatched, runId: number, fields: Record<string, unknown>) =>
-    callBack(world, dispatched, workflowReport({ run_id: String(runId), url: `https://github.com/Vendor/Gate/actions/runs/${runId}`, ...fields }), "vendor/gate");
+    callBack(
+      world,
+      dispatched,
+      workflowReport({ run_id: String(runId), url: `https://github.com/Vendor/Gate/actions/runs/${runId}`, ...fields }),
+      "vendor/gate",
+    );
 
-  const sendRun = async (action: "requested" | "in_progress" | "completed", runId: number, extra: { runAttempt?: number; conclusion?: string; installationId?: number } = {}) => {
-    const payload = workflowRunEvent(action, { repo: "Vendor/Gate", installationId: extra.installationId ?? GATE_INSTALLATION, runId, ...extra });
+  const sendRun = async (
+    action: "requested" | "in_progress" | "completed",
+    runId: number,
+    extra: { runAttempt?: number; conclusion?: string; installationId?: number } = {},
+  ) => {
+    const payload = workflowRunEvent(action, {
+      repo: "Vendor/Gate",
+      installationId: extra.installationId ?? GATE_INSTALLATION,
+      runId,
+      ...extra,
+    });
     expect((await sendWebhook(world.relay.baseUrl, { event: "workflow_run", payload })).status).toBe(200);
   };
-  const applied = (runId: number, attempt = 1) => () =>
-    world.relay.logs().split("\n").some((line) => line.includes("workflow_run applied") && line.includes(`"runId":"${runId}"`) && line.includes(`"runAttempt":"${attempt}"`));
+  const applied =
+    (runId: number, attempt = 1) =>
+    () =>
+      world.relay
+        .logs()
+        .split("\n")
+        .some(
+          (line) =>
+            line.includes("workflow_run applied") &&
+            line.includes(`"runId":"${runId}"`) &&
+            line.includes(`"runAttempt":"${attempt}"`),
+        );
 
   /** A dispatch whose one job reported in progress and completed: the per-downstream check is still open, as a CRCR workflow leaves it. */
   async function jobsOnly(conclusion = "success"): Promise<{ dispatched: Dispatched; runId: number }> {
@@ -52,7 +85,10 @@ describe("workflow_run concludes the per-downstream check (real server, fake Git
     const runId = ++runs;
     expect((await jobReport(dispatched, runId, {})).status).toBe(200);
     expect((await jobReport(dispatched, runId, { status: "completed", conclusion })).status).toBe(200);
-    const jobCheck = () => world.github.checkRuns("pytorch/pytorch").find((c) => c.headSha === shaOf(dispatched) && c.name === `${CHECK}/CI/build`);
+    const jobCheck = () =>
+      world.github
+        .checkRuns("pytorch/pytorch")
+        .find((c) => c.headSha === shaOf(dispatched) && c.name === `${CHECK}/CI/build`);
     await waitUntil(() => jobCheck()?.status === "completed", 30_000, "the job's check concluded");
     expect(gateCheck(dispatched)?.status).not.toBe("completed");
     return { dispatched, runId };
@@ -62,14 +98,20 @@ describe("workflow_run concludes the per-downstream check (real server, fake Git
     const { dispatched, runId } = await jobsOnly();
     await sendRun("completed", runId, { conclusion: "failure" });
     await waitUntil(() => gateCheck(dispatched)?.status === "completed", 30_000, "the check concluded");
-    expect(gateCheck(dispatched)).toMatchObject({ conclusion: "failure", detailsUrl: `https://github.com/Vendor/Gate/actions/runs/${runId}` });
+    expect(gateCheck(dispatched)).toMatchObject({
+      conclusion: "failure",
+      detailsUrl: `https://github.com/Vendor/Gate/actions/runs/${runId}`,
+    });
   });
 
   it("keeps a scope: run report's conclusion when it came first", async () => {
     const { "Vendor/Gate": dispatched } = await dispatchPr(world, ["Vendor/Gate"]);
     const runId = ++runs;
     expect((await jobReport(dispatched, runId, {})).status).toBe(200);
-    expect((await jobReport(dispatched, runId, { scope: "run", job_name: null, status: "completed", conclusion: "neutral" })).status).toBe(200);
+    expect(
+      (await jobReport(dispatched, runId, { scope: "run", job_name: null, status: "completed", conclusion: "neutral" }))
+        .status,
+    ).toBe(200);
     await waitUntil(() => gateCheck(dispatched)?.conclusion === "neutral", 30_000, "the run report's conclusion");
     await sendRun("completed", runId, { conclusion: "success" });
     await waitUntil(applied(runId), 30_000, "the workflow_run handled");
@@ -88,7 +130,9 @@ describe("workflow_run concludes the per-downstream check (real server, fake Git
     expect(gateCheck(dispatched)).toMatchObject({ status: "in_progress" });
 
     expect((await jobReport(dispatched, runId, { run_attempt: "2" })).status).toBe(200);
-    expect((await jobReport(dispatched, runId, { run_attempt: "2", status: "completed", conclusion: "success" })).status).toBe(200);
+    expect(
+      (await jobReport(dispatched, runId, { run_attempt: "2", status: "completed", conclusion: "success" })).status,
+    ).toBe(200);
     await sendRun("completed", runId, { runAttempt: 2, conclusion: "success" });
     await waitUntil(() => gateCheck(dispatched)?.conclusion === "success", 30_000, "the re-run's conclusion");
   });
@@ -105,7 +149,11 @@ describe("workflow_run concludes the per-downstream check (real server, fake Git
   it("changes nothing for a forged workflow_run from another installation naming the run", async () => {
     const { dispatched, runId } = await jobsOnly();
     await sendRun("completed", runId, { conclusion: "failure", installationId: OTHER_INSTALLATION });
-    await waitUntil(() => world.relay.logs().includes("workflow_run from another installation ignored"), 30_000, "the forged delivery dropped");
+    await waitUntil(
+      () => world.relay.logs().includes("workflow_run from another installation ignored"),
+      30_000,
+      "the forged delivery dropped",
+    );
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(gateChecks(dispatched)).toEqual([expect.objectContaining({ status: "queued" })]);
 

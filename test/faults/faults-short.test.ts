@@ -18,7 +18,8 @@ describe("four relays under faults (short run)", () => {
   /** Fails with the whole printed report, so a red run says what was lost and what was injected. */
   const expectNone = (figures: Record<string, number>) => {
     const nonzero = Object.entries(figures).filter(([, n]) => n !== 0);
-    if (nonzero.length > 0) throw new Error(`${nonzero.map(([name, n]) => `${name} = ${n}`).join(", ")}\n${result.lines.join("\n")}`);
+    if (nonzero.length > 0)
+      throw new Error(`${nonzero.map(([name, n]) => `${name} = ${n}`).join(", ")}\n${result.lines.join("\n")}`);
   };
 
   it("injects every kind of fault", () => {
@@ -34,17 +35,24 @@ describe("four relays under faults (short run)", () => {
    * takes an idempotency key; downstreams see the same request_id, the HUD upserts the same row). So
    * a duplicate is allowed only for what the kills had in flight: at most one outbox batch per kill.
    */
-  const resendBound = () => ((result.report.faults["kill-fan-out"] ?? 0) + (result.report.faults["kill-callback"] ?? 0)) * OUTBOX_CONCURRENCY;
+  const resendBound = () =>
+    ((result.report.faults["kill-fan-out"] ?? 0) + (result.report.faults["kill-callback"] ?? 0)) * OUTBOX_CONCURRENCY;
 
   it("loses no dispatch that Redis still held, and sends none twice but what a kill had in flight", () => {
     const { dispatches } = result.report;
-    expectNone({ "dispatches lost": dispatches.lost, "dispatch duplicates beyond the kills' resends": Math.max(0, dispatches.duplicates - resendBound()) });
+    expectNone({
+      "dispatches lost": dispatches.lost,
+      "dispatch duplicates beyond the kills' resends": Math.max(0, dispatches.duplicates - resendBound()),
+    });
     expect(dispatches.seen).toBeGreaterThan(0);
   });
 
   it("forwards every accepted callback to the HUD, after its outage too, and none twice but what a kill had in flight", () => {
     const { hudRows } = result.report;
-    expectNone({ "HUD rows lost": hudRows.lost, "HUD row duplicates beyond the kills' resends": Math.max(0, hudRows.duplicates - resendBound()) });
+    expectNone({
+      "HUD rows lost": hudRows.lost,
+      "HUD row duplicates beyond the kills' resends": Math.max(0, hudRows.duplicates - resendBound()),
+    });
   });
 
   it("keeps every relay process running through Redis restarts and a flush", () => {

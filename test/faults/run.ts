@@ -22,8 +22,11 @@ async function main(): Promise<void> {
     log: (line) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`),
   });
   const { dispatches, hudRows } = result.report;
-  const bad = dispatches.lost + dispatches.duplicates + hudRows.lost + hudRows.duplicates + result.unexpectedExits.length;
-  console.log(bad === 0 ? "faults: nothing lost or doubled beyond what an erased Redis excuses" : `faults: ${bad} problems`);
+  const bad =
+    dispatches.lost + dispatches.duplicates + hudRows.lost + hudRows.duplicates + result.unexpectedExits.length;
+  console.log(
+    bad === 0 ? "faults: nothing lost or doubled beyond what an erased Redis excuses" : `faults: ${bad} problems`,
+  );
   process.exitCode = bad === 0 ? 0 : 1;
 }
 

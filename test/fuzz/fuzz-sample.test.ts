@@ -18,7 +18,14 @@ describe("fuzzed requests against the real server (fixed seed)", () => {
     try {
       for (const [i, endpoint] of FUZZ_ENDPOINTS.entries()) {
         // The same seeds as `npm run fuzz -- --seed 20261201`.
-        results.set(endpoint, await fuzzEndpoint(fuzz.target, endpoint, fuzz.templates, { count: PER_ENDPOINT, seed: SEED + i * 7_919, concurrency: 4 }));
+        results.set(
+          endpoint,
+          await fuzzEndpoint(fuzz.target, endpoint, fuzz.templates, {
+            count: PER_ENDPOINT,
+            seed: SEED + i * 7_919,
+            concurrency: 4,
+          }),
+        );
       }
     } finally {
       await fuzz.close();
@@ -34,7 +41,11 @@ describe("fuzzed requests against the real server (fixed seed)", () => {
   it.each([...FUZZ_ENDPOINTS])("%s: no 5xx, hang, HTML, stack trace or unsigned webhook accepted", (endpoint) => {
     const stats = results.get(endpoint);
     if (!stats) throw new Error(`${endpoint} was not fuzzed`);
-    expect({ forbidden: forbiddenAnswers(stats), requests: stats.requests, report: report(stats) }).toEqual({ forbidden: 0, requests: PER_ENDPOINT, report: report(stats) });
+    expect({ forbidden: forbiddenAnswers(stats), requests: stats.requests, report: report(stats) }).toEqual({
+      forbidden: 0,
+      requests: PER_ENDPOINT,
+      report: report(stats),
+    });
   });
 
   // Currently fails on issue 9 defect 7 (intake), its last clause ("an error handler after Probot's

@@ -19,14 +19,20 @@ async function main(): Promise<void> {
   const concurrency = Number(option("concurrency") ?? 8);
   const only = option("only")?.split(",");
   const endpoints = FUZZ_ENDPOINTS.filter((endpoint) => only === undefined || only.includes(endpoint));
-  console.log(`fuzz: ${count} requests per endpoint, seed ${seed} (replay with --seed ${seed}), concurrency ${concurrency}`);
+  console.log(
+    `fuzz: ${count} requests per endpoint, seed ${seed} (replay with --seed ${seed}), concurrency ${concurrency}`,
+  );
 
   const fuzz = await startFuzzWorld({ logLevel: "error" });
   const results: EndpointStats[] = [];
   try {
     for (const [i, endpoint] of endpoints.entries()) {
       const started = Date.now();
-      const stats = await fuzzEndpoint(fuzz.target, endpoint as FuzzEndpoint, fuzz.templates, { count, seed: seed + i * 7_919, concurrency });
+      const stats = await fuzzEndpoint(fuzz.target, endpoint as FuzzEndpoint, fuzz.templates, {
+        count,
+        seed: seed + i * 7_919,
+        concurrency,
+      });
       results.push(stats);
       console.log(`${formatStats(stats)} (${Math.round((Date.now() - started) / 1000)} s)`);
       for (const example of stats.examples) console.log(`    e.g. ${example}`);
@@ -37,7 +43,9 @@ async function main(): Promise<void> {
   }
   const total = results.reduce((sum, stats) => sum + stats.requests, 0);
   const forbidden = results.reduce((sum, stats) => sum + forbiddenAnswers(stats) + stats.offRouteHtml, 0);
-  console.log(`fuzz: ${total} requests, ${forbidden} forbidden answers (5xx, hangs, HTML, stack traces, unsigned webhooks accepted, crashes)`);
+  console.log(
+    `fuzz: ${total} requests, ${forbidden} forbidden answers (5xx, hangs, HTML, stack traces, unsigned webhooks accepted, crashes)`,
+  );
   process.exitCode = forbidden === 0 && results.length === endpoints.length ? 0 : 1;
 }
 

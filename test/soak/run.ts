@@ -35,17 +35,34 @@ async function main(): Promise<void> {
     size: 1,
     fakeGitHub: github,
     configYaml: `version: 1\nupstreams: [${UPSTREAM}]\ndownstreams:\n${downstreams.map((repo) => `  - { repo: ${repo}, level: L2 }`).join("\n")}\n`,
-    env: { RELAY_TOKEN_SECRET: "soak-suite-relay-token-secret-0123456789ab", OIDC_ISSUER: issuer.url, HUD_URL: hud.url, HUD_TOKEN, OUTBOX_DRAIN_INTERVAL_SECONDS: "1" },
+    env: {
+      RELAY_TOKEN_SECRET: "soak-suite-relay-token-secret-0123456789ab",
+      OIDC_ISSUER: issuer.url,
+      HUD_URL: hud.url,
+      HUD_TOKEN,
+      OUTBOX_DRAIN_INTERVAL_SECONDS: "1",
+    },
   });
   const relay = fleet.relays[0];
   if (!relay) throw new Error("the relay did not start");
-  console.log(`soak: ${seconds} s, ${rate} deliveries/s to ${downstreams.length} L2 downstreams, each dispatch called back twice`);
+  console.log(
+    `soak: ${seconds} s, ${rate} deliveries/s to ${downstreams.length} L2 downstreams, each dispatch called back twice`,
+  );
 
-  const traffic = new RelayTraffic({ github, issuer, hud, pick: () => fleet.pick(), upstream: UPSTREAM, upstreamInstallation: 11, downstreams });
+  const traffic = new RelayTraffic({
+    github,
+    issuer,
+    hud,
+    pick: () => fleet.pick(),
+    upstream: UPSTREAM,
+    upstreamInstallation: 11,
+    downstreams,
+  });
   traffic.startCallbacks();
   const started = Date.now();
   const rss: string[] = [];
-  const sample = () => rss.push(`${Math.round((Date.now() - started) / 1000)}s ${residentMiB(fleet.relays[0]?.pid ?? 0) ?? "?"} MiB`);
+  const sample = () =>
+    rss.push(`${Math.round((Date.now() - started) / 1000)}s ${residentMiB(fleet.relays[0]?.pid ?? 0) ?? "?"} MiB`);
   sample();
   const sampler = setInterval(() => {
     sample();
@@ -66,8 +83,15 @@ async function main(): Promise<void> {
   for (const line of formatTrafficReport(report)) console.log(line);
   console.log(`rss over time: ${rss.join(", ")}`);
   console.log(`relay exits nobody asked for: ${fleet.unexpectedExits.length}`);
-  const bad = report.dispatches.lost + report.dispatches.duplicates + report.hudRows.lost + report.hudRows.duplicates + fleet.unexpectedExits.length;
-  console.log(`soak: lost ${report.dispatches.lost + report.hudRows.lost}, duplicates ${report.dispatches.duplicates + report.hudRows.duplicates}${settled ? "" : " (not settled within 120 s)"}`);
+  const bad =
+    report.dispatches.lost +
+    report.dispatches.duplicates +
+    report.hudRows.lost +
+    report.hudRows.duplicates +
+    fleet.unexpectedExits.length;
+  console.log(
+    `soak: lost ${report.dispatches.lost + report.hudRows.lost}, duplicates ${report.dispatches.duplicates + report.hudRows.duplicates}${settled ? "" : " (not settled within 120 s)"}`,
+  );
 
   await fleet.stop();
   await cleanupRedisPrefix(fleet.redisPrefix);

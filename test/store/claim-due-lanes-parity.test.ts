@@ -33,7 +33,8 @@ function layout(seed: number): WriteOp[] {
   for (let lane = 0; lane < lanes; lane++) {
     ops.push({ op: "zadd", key: "lanes", member: `l${lane}`, score: NOW + pick(offsets) });
     const members = Math.floor(next() * 5);
-    for (let m = 0; m < members; m++) ops.push({ op: "zadd", key: `lane:l${lane}`, member: `l${lane}m${m}`, score: NOW + pick(offsets) });
+    for (let m = 0; m < members; m++)
+      ops.push({ op: "zadd", key: `lane:l${lane}`, member: `l${lane}m${m}`, score: NOW + pick(offsets) });
   }
   return ops;
 }
@@ -54,18 +55,27 @@ afterAll(async () => {
 async function claims(store: Store, limits: number[]): Promise<string[][]> {
   const taken: string[][] = [];
   for (const [i, limit] of limits.entries()) {
-    taken.push((await store.claimDueLanes("lanes", "lane:", NOW + i, NOW + 60_000, limit)).map(({ lane, member }) => `${lane}/${member}`));
+    taken.push(
+      (await store.claimDueLanes("lanes", "lane:", NOW + i, NOW + 60_000, limit)).map(
+        ({ lane, member }) => `${lane}/${member}`,
+      ),
+    );
   }
   return taken;
 }
 
-test.each(Array.from({ length: LAYOUTS }, (_, seed) => seed))("layout %i: the Redis claim takes what the memory claim takes", async (seed) => {
-  const memory = new MemoryStore({ now: () => NOW });
-  await cleanupRedisPrefix(prefix);
-  const ops = layout(seed);
-  await memory.write(ops);
-  await redis.write(ops);
-  const limits = [1, 3, 8, 2, 20].map((limit) => 1 + ((limit + seed) % 20));
-  expect(await claims(redis, limits)).toEqual(await claims(memory, limits));
-  expect(await redis.rangeByScoreDesc("lanes", Infinity, -Infinity, 1_000)).toEqual(await memory.rangeByScoreDesc("lanes", Infinity, -Infinity, 1_000));
-});
+test.each(Array.from({ length: LAYOUTS }, (_, seed) => seed))(
+  "layout %i: the Redis claim takes what the memory claim takes",
+  async (seed) => {
+    const memory = new MemoryStore({ now: () => NOW });
+    await cleanupRedisPrefix(prefix);
+    const ops = layout(seed);
+    await memory.write(ops);
+    await redis.write(ops);
+    const limits = [1, 3, 8, 2, 20].map((limit) => 1 + ((limit + seed) % 20));
+    expect(await claims(redis, limits)).toEqual(await claims(memory, limits));
+    expect(await redis.rangeByScoreDesc("lanes", Infinity, -Infinity, 1_000)).toEqual(
+      await memory.rangeByScoreDesc("lanes", Infinity, -Infinity, 1_000),
+    );
+  },
+);

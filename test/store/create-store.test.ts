@@ -17,7 +17,9 @@ test("without REDIS_URL the memory store is used, with one warning that it is si
   const log = capturingLog();
   const store = createStore({ log });
   expect(store.kind).toBe("memory");
-  expect(log.records).toEqual([{ level: "warn", fields: expect.anything(), msg: expect.stringMatching(/single process/) }]);
+  expect(log.records).toEqual([
+    { level: "warn", fields: expect.anything(), msg: expect.stringMatching(/single process/) },
+  ]);
   await store.close();
 });
 
@@ -40,6 +42,10 @@ test("the Redis password never reaches the log, not even when Redis is down", as
     fields: expect.objectContaining({ host: "127.0.0.1", port: "1", db: "2" }),
     msg: expect.any(String),
   });
-  expect(log.records).toContainEqual({ level: "warn", fields: expect.anything(), msg: expect.stringMatching(/unreachable/) });
+  expect(log.records).toContainEqual({
+    level: "warn",
+    fields: expect.anything(),
+    msg: expect.stringMatching(/unreachable/),
+  });
   expect(JSON.stringify(log.records)).not.toContain("s3cret-pass");
 });

@@ -60,13 +60,17 @@ describe("memory store", () => {
   });
 
   test("maxLen trims the stream to exactly maxLen", async () => {
-    await store.write(Array.from({ length: 7 }, (_, i) => ({ op: "xadd" as const, key: "x", fields: { n: String(i) }, maxLen: 3 })));
+    await store.write(
+      Array.from({ length: 7 }, (_, i) => ({ op: "xadd" as const, key: "x", fields: { n: String(i) }, maxLen: 3 })),
+    );
     expect(await store.streamLength("x")).toBe(3);
   });
 
   test("expired keys nobody reads again are dropped by the sweep timer", async () => {
     const swept = new MemoryStore({ now: () => now, sweepIntervalMs: 5 });
-    await swept.write(Array.from({ length: 50 }, (_, i) => ({ op: "set" as const, key: `short-${i}`, value: "v", ttlSeconds: 1 })));
+    await swept.write(
+      Array.from({ length: 50 }, (_, i) => ({ op: "set" as const, key: `short-${i}`, value: "v", ttlSeconds: 1 })),
+    );
     await swept.write([{ op: "set", key: "kept", value: "v" }]);
     now += 1_000;
     await until(() => swept.size === 1);
@@ -76,19 +80,30 @@ describe("memory store", () => {
 
   test("is capped: past maxEntries the oldest keys with a TTL make room, keys without one never do, and it says so once", async () => {
     const warnings: string[] = [];
-    const capped = new MemoryStore({ now: () => now, maxEntries: 5, log: { warn: (_fields, message) => void warnings.push(message) } });
+    const capped = new MemoryStore({
+      now: () => now,
+      maxEntries: 5,
+      log: { warn: (_fields, message) => void warnings.push(message) },
+    });
     await capped.write([
       { op: "set", key: "outbox-task", value: "work" },
       { op: "zadd", key: "due", member: "outbox-task", score: 1 },
     ]);
-    for (let i = 0; i < 20; i++) await capped.write([{ op: "set", key: `record-${i}`, value: "x".repeat(1000), ttlSeconds: 3600 }]);
+    for (let i = 0; i < 20; i++)
+      await capped.write([{ op: "set", key: `record-${i}`, value: "x".repeat(1000), ttlSeconds: 3600 }]);
     // A key written again counts as new: it is not the next to go.
     await capped.write([{ op: "set", key: "record-17", value: "again", ttlSeconds: 3600 }]);
     await capped.write([{ op: "set", key: "record-20", value: "x", ttlSeconds: 3600 }]);
     expect(capped.size).toBe(5);
     expect(await capped.get("outbox-task")).toBe("work");
     expect(await capped.zcard("due")).toBe(1);
-    expect(await capped.getMany(["record-16", "record-17", "record-18", "record-19", "record-20"])).toEqual([null, "again", null, "x".repeat(1000), "x"]);
+    expect(await capped.getMany(["record-16", "record-17", "record-18", "record-19", "record-20"])).toEqual([
+      null,
+      "again",
+      null,
+      "x".repeat(1000),
+      "x",
+    ]);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/memory store full/);
     await capped.close();

@@ -6,7 +6,10 @@ describe("reportRedisOutages", () => {
   function setUp() {
     const client = new EventEmitter();
     const lines: string[] = [];
-    const log = { warn: (_fields: object, msg: string) => void lines.push(`warn ${msg}`), info: (_fields: object, msg: string) => void lines.push(`info ${msg}`) };
+    const log = {
+      warn: (_fields: object, msg: string) => void lines.push(`warn ${msg}`),
+      info: (_fields: object, msg: string) => void lines.push(`info ${msg}`),
+    };
     const outages = reportRedisOutages(client as unknown as Redis, log, "store operations fail until it is back");
     return { client, lines, outages };
   }
@@ -20,7 +23,10 @@ describe("reportRedisOutages", () => {
     expect(outages.down()).toBe(true);
     client.emit("ready");
     expect(outages.down()).toBe(false);
-    expect(lines).toEqual(["warn Redis unreachable; store operations fail until it is back", "info Redis reachable again"]);
+    expect(lines).toEqual([
+      "warn Redis unreachable; store operations fail until it is back",
+      "info Redis reachable again",
+    ]);
   });
 
   it("says nothing for a blip that reconnects at once, and counts it as down meanwhile", () => {

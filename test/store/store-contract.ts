@@ -108,7 +108,9 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
           { op: "zadd", key: "kept", member: "a", score: 1 },
         ]);
         await harness.elapse(600);
-        expect(await store.writeIf("cond", null, [{ op: "zadd", key: "index", member: "b", score: 2, ttlSeconds: 1 }])).toBe(true);
+        expect(
+          await store.writeIf("cond", null, [{ op: "zadd", key: "index", member: "b", score: 2, ttlSeconds: 1 }]),
+        ).toBe(true);
         await harness.elapse(600);
         expect(await store.zcard("index")).toBe(2);
         await harness.elapse(600);
@@ -180,9 +182,13 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
       test("concurrent reservations from several clients each get their own slot", async () => {
         const other = harness.open(namespace);
         const interval = 60_000;
-        const waits = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? other : store).reserveSlot("pace", interval, 10 * interval)));
+        const waits = await Promise.all(
+          Array.from({ length: 8 }, (_, i) => (i % 2 ? other : store).reserveSlot("pace", interval, 10 * interval)),
+        );
         expect(waits.every((w) => w.reserved)).toBe(true);
-        expect(waits.map((w) => Math.round(w.waitMs / interval)).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+        expect(waits.map((w) => Math.round(w.waitMs / interval)).sort((a, b) => a - b)).toEqual([
+          0, 1, 2, 3, 4, 5, 6, 7,
+        ]);
       });
 
       test("a lost record means free now, and keys pace apart", async () => {
@@ -222,7 +228,9 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
         expect(await store.get("gone")).toBeNull();
         expect(await store.zscore("z", "m")).toBe(5);
         expect(await store.zscore("z", "stale")).toBeNull();
-        expect(await store.readStreamTail("x", 10)).toEqual([{ id: expect.stringMatching(/^\d+-\d+$/), fields: { event: "push", n: "1" } }]);
+        expect(await store.readStreamTail("x", 10)).toEqual([
+          { id: expect.stringMatching(/^\d+-\d+$/), fields: { event: "push", n: "1" } },
+        ]);
       });
 
       test("a batch with an invalid op applies none of its ops", async () => {
@@ -312,17 +320,22 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
         const ops = [
           { op: "set" as const, key: "big", value: awkward, ttlSeconds: 60 },
           { op: "set" as const, key: "empty", value: "" },
-          { op: "xadd" as const, key: "s", fields: { a: awkward, "b\"": "", c: "3" }, maxLen: 10 },
+          { op: "xadd" as const, key: "s", fields: { a: awkward, 'b"': "", c: "3" }, maxLen: 10 },
           { op: "set" as const, key: "after", value: "last" },
         ];
         expect(await store.writeIf("cond", null, ops)).toBe(true);
         expect(await store.getMany(["big", "empty", "after"])).toEqual([awkward, "", "last"]);
-        expect((await store.readStreamTail("s", 1))[0].fields).toEqual({ a: awkward, "b\"": "", c: "3" });
+        expect((await store.readStreamTail("s", 1))[0].fields).toEqual({ a: awkward, 'b"': "", c: "3" });
       });
 
       test("treats null as 'absent', and del/zrem ops apply too", async () => {
         await store.write([{ op: "zadd", key: "z", member: "m", score: 1 }]);
-        expect(await store.writeIf("fresh", null, [{ op: "set", key: "fresh", value: "1" }, { op: "zrem", key: "z", member: "m" }])).toBe(true);
+        expect(
+          await store.writeIf("fresh", null, [
+            { op: "set", key: "fresh", value: "1" },
+            { op: "zrem", key: "z", member: "m" },
+          ]),
+        ).toBe(true);
         expect(await store.writeIf("fresh", null, [{ op: "set", key: "fresh", value: "2" }])).toBe(false);
         expect(await store.writeIf("fresh", "1", [{ op: "del", key: "fresh" }])).toBe(true);
         expect(await store.get("fresh")).toBeNull();
@@ -332,7 +345,12 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
       test("lets exactly one of many concurrent writers with the same expectation win", async () => {
         await store.write([{ op: "set", key: "race", value: "start" }]);
         const results = await Promise.all(
-          Array.from({ length: 30 }, (_, i) => store.writeIf("race", "start", [{ op: "set", key: "race", value: `w${i}` }, { op: "zadd", key: "winners", member: `w${i}`, score: i }])),
+          Array.from({ length: 30 }, (_, i) =>
+            store.writeIf("race", "start", [
+              { op: "set", key: "race", value: `w${i}` },
+              { op: "zadd", key: "winners", member: `w${i}`, score: i },
+            ]),
+          ),
         );
         expect(results.filter(Boolean)).toHaveLength(1);
         expect(await store.zcard("winners")).toBe(1);
@@ -378,7 +396,12 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
         expect(await store.zscore("q", "early")).toBe(now + 30_000);
         expect(await store.claimDue("q", now, now + 30_000, 10)).toEqual(["exactly-now"]);
         expect(await store.claimDue("q", now, now + 30_000, 10)).toEqual([]);
-        expect(await store.claimDue("q", now + 30_000, now + 60_000, 10)).toEqual(["future", "early", "exactly-now", "late"]);
+        expect(await store.claimDue("q", now + 30_000, now + 60_000, 10)).toEqual([
+          "future",
+          "early",
+          "exactly-now",
+          "late",
+        ]);
       });
 
       test("claimDue with limit 0 or on a missing key claims nothing", async () => {
@@ -393,9 +416,15 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
         expect(await store.zscore("z", "m")).toBe(EPOCH_MS);
         await store.write([{ op: "zadd", key: "z", member: "m", score: EPOCH_MS + 5, onlyIfLower: true }]);
         expect(await store.zscore("z", "m")).toBe(EPOCH_MS);
-        expect(await store.writeIf("absent", null, [{ op: "zadd", key: "z", member: "m", score: EPOCH_MS - 5, onlyIfLower: true }])).toBe(true);
+        expect(
+          await store.writeIf("absent", null, [
+            { op: "zadd", key: "z", member: "m", score: EPOCH_MS - 5, onlyIfLower: true },
+          ]),
+        ).toBe(true);
         expect(await store.zscore("z", "m")).toBe(EPOCH_MS - 5);
-        await expect(store.write([{ op: "zadd", key: "z", member: "m", score: 1, onlyIfAbsent: true, onlyIfLower: true }])).rejects.toThrow(RangeError);
+        await expect(
+          store.write([{ op: "zadd", key: "z", member: "m", score: 1, onlyIfAbsent: true, onlyIfLower: true }]),
+        ).rejects.toThrow(RangeError);
       });
 
       describe("claimDueLanes", () => {
@@ -410,7 +439,9 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
           await store.write(laneOps("b", ["b0"], EPOCH_MS));
           const order: string[] = [];
           for (let i = 0; i < 3; i++) {
-            order.push(...(await store.claimDueLanes("lanes", "lane:", EPOCH_MS, EPOCH_MS + 60_000, 1)).map((c) => c.member));
+            order.push(
+              ...(await store.claimDueLanes("lanes", "lane:", EPOCH_MS, EPOCH_MS + 60_000, 1)).map((c) => c.member),
+            );
           }
           expect(order.slice(0, 2)).toContain("b0");
           expect(order.filter((m) => m.startsWith("a"))).toEqual(busy.slice(0, order.length - 1));
@@ -427,18 +458,24 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
             { lane: "a", member: "a1" },
           ]);
           expect(await store.zscore("lane:a", "a0")).toBe(EPOCH_MS + 60_000);
-          expect(await store.claimDueLanes("lanes", "lane:", EPOCH_MS, EPOCH_MS + 60_000, 10)).toEqual([{ lane: "a", member: "a2" }]);
+          expect(await store.claimDueLanes("lanes", "lane:", EPOCH_MS, EPOCH_MS + 60_000, 10)).toEqual([
+            { lane: "a", member: "a2" },
+          ]);
           expect(await store.claimDueLanes("lanes", "lane:", EPOCH_MS, EPOCH_MS + 60_000, 10)).toEqual([]);
           // A lane is visited again once its earliest lease ends; the future lane once its work is due.
           expect(await store.zscore("lanes", "a")).toBe(EPOCH_MS + 60_000);
-          expect(await store.claimDueLanes("lanes", "lane:", EPOCH_MS + 1_000, EPOCH_MS + 70_000, 10)).toEqual([{ lane: "c", member: "c0" }]);
+          expect(await store.claimDueLanes("lanes", "lane:", EPOCH_MS + 1_000, EPOCH_MS + 70_000, 10)).toEqual([
+            { lane: "c", member: "c0" },
+          ]);
         });
 
         test("a lane scored in the future waits even with work due, and an emptied lane is dropped", async () => {
           await store.write(laneOps("a", ["a0"], EPOCH_MS - 100));
           await store.write([{ op: "zadd", key: "lanes", member: "a", score: EPOCH_MS + 500 }]);
           expect(await store.claimDueLanes("lanes", "lane:", EPOCH_MS, EPOCH_MS + 60_000, 5)).toEqual([]);
-          expect(await store.claimDueLanes("lanes", "lane:", EPOCH_MS + 500, EPOCH_MS + 60_000, 5)).toEqual([{ lane: "a", member: "a0" }]);
+          expect(await store.claimDueLanes("lanes", "lane:", EPOCH_MS + 500, EPOCH_MS + 60_000, 5)).toEqual([
+            { lane: "a", member: "a0" },
+          ]);
           await store.write([{ op: "zrem", key: "lane:a", member: "a0" }]);
           expect(await store.claimDueLanes("lanes", "lane:", EPOCH_MS + 60_000, EPOCH_MS + 70_000, 5)).toEqual([]);
           expect(await store.zcard("lanes")).toBe(0);
@@ -452,10 +489,26 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
         });
 
         test("concurrent callers never get the same member within a lease", async () => {
-          await store.write(laneOps("a", Array.from({ length: 30 }, (_, i) => `a${i}`), EPOCH_MS - 1_000));
-          await store.write(laneOps("b", Array.from({ length: 30 }, (_, i) => `b${i}`), EPOCH_MS - 1_000));
+          await store.write(
+            laneOps(
+              "a",
+              Array.from({ length: 30 }, (_, i) => `a${i}`),
+              EPOCH_MS - 1_000,
+            ),
+          );
+          await store.write(
+            laneOps(
+              "b",
+              Array.from({ length: 30 }, (_, i) => `b${i}`),
+              EPOCH_MS - 1_000,
+            ),
+          );
           const callers = Array.from({ length: 4 }, () => harness.open(namespace));
-          const batches = await Promise.all(Array.from({ length: 20 }, (_, i) => callers[i % 4].claimDueLanes("lanes", "lane:", EPOCH_MS, EPOCH_MS + 60_000, 3)));
+          const batches = await Promise.all(
+            Array.from({ length: 20 }, (_, i) =>
+              callers[i % 4].claimDueLanes("lanes", "lane:", EPOCH_MS, EPOCH_MS + 60_000, 3),
+            ),
+          );
           const members = batches.flat().map((c) => c.member);
           expect(new Set(members).size).toBe(members.length);
           expect(members).toHaveLength(60);
@@ -491,7 +544,9 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
         const tail = await store.readStreamTail("x", 3);
         expect(tail.map((entry) => entry.fields.n)).toEqual(["3", "4", "5"]);
         const ids = tail.map((entry) => entry.id.split("-").map(Number));
-        const increasing = ids.every(([ms, seq], i) => i === 0 || ms > ids[i - 1][0] || (ms === ids[i - 1][0] && seq > ids[i - 1][1]));
+        const increasing = ids.every(
+          ([ms, seq], i) => i === 0 || ms > ids[i - 1][0] || (ms === ids[i - 1][0] && seq > ids[i - 1][1]),
+        );
         expect(increasing).toBe(true);
         expect(await store.streamLength("x")).toBe(5);
       });
@@ -552,13 +607,17 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
         const callers = Array.from({ length: 5 }, () => harness.open(namespace));
         const increment = (current: string | null) => ({ next: String(Number(current ?? "0") + 1), result: null });
         // Each caller may lose to every other one before it wins, so it gets as many attempts as there are callers.
-        await Promise.all(Array.from({ length: 50 }, (_, i) => updateWithRetry(callers[i % 5], "count", increment, 60, 50)));
+        await Promise.all(
+          Array.from({ length: 50 }, (_, i) => updateWithRetry(callers[i % 5], "count", increment, 60, 50)),
+        );
         expect(await store.get("count")).toBe("50");
       });
 
       test("concurrent claimDue callers never get the same member within a lease", async () => {
         const members = Array.from({ length: 40 }, (_, i) => `job-${i}`);
-        await store.write(members.map((member, i) => ({ op: "zadd" as const, key: "due", member, score: EPOCH_MS - i })));
+        await store.write(
+          members.map((member, i) => ({ op: "zadd" as const, key: "due", member, score: EPOCH_MS - i })),
+        );
         const callers = Array.from({ length: 5 }, () => harness.open(namespace));
         const claims = await Promise.all(
           Array.from({ length: 20 }, (_, i) => callers[i % 5].claimDue("due", EPOCH_MS, EPOCH_MS + 60_000, 3)),

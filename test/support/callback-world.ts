@@ -75,7 +75,8 @@ export async function startHudSink(): Promise<HudSink> {
       const body = JSON.parse(raw.toString("utf8")) as HudRecord | null;
       const callback = body?.untrusted?.callback_payload;
       const workflow: Record<string, unknown> = callback?.workflow ?? {};
-      if (!body || !callback || !workflow.job_name) return refuse(response, 400, "Missing required field: workflow.job_name");
+      if (!body || !callback || !workflow.job_name)
+        return refuse(response, 400, "Missing required field: workflow.job_name");
       if (workflow.check_run_id == null) return refuse(response, 400, "Missing required field: workflow.check_run_id");
       const key = `${body.trusted.verified_repo}/${callback.delivery_id}/${workflow.name}/${workflow.job_name}/${String(workflow.check_run_id)}`;
       const fields = Object.fromEntries(
@@ -93,7 +94,9 @@ export async function startHudSink(): Promise<HudSink> {
       );
       table.set(key, { ...table.get(key), ...fields });
       rows.push({ headers: request.headers, body });
-      response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true, status: workflow.status, dynamoKey: key }));
+      response
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ ok: true, status: workflow.status, dynamoKey: key }));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -141,7 +144,14 @@ export async function startCallbackWorld(
   const relay = await startRelayServer({
     fakeGitHub: github,
     configYaml,
-    env: { RELAY_TOKEN_SECRET, OIDC_ISSUER: issuer.url, HUD_URL: hud.url, HUD_TOKEN, OUTBOX_DRAIN_INTERVAL_SECONDS: "1", ...env },
+    env: {
+      RELAY_TOKEN_SECRET,
+      OIDC_ISSUER: issuer.url,
+      HUD_URL: hud.url,
+      HUD_TOKEN,
+      OUTBOX_DRAIN_INTERVAL_SECONDS: "1",
+      ...env,
+    },
     nodeArgs: options.nodeArgs,
   });
   const store = new RedisStore(testRedisUrl(), relay.redisPrefix);
@@ -187,11 +197,16 @@ export async function dispatchPr(world: CallbackWorld, repos: string[]): Promise
   const result: Record<string, Dispatched> = {};
   for (const repo of repos) {
     const request = await world.github.waitFor(
-      (r) => r.path === `/repos/${repo}/dispatches` && r.status === 204 && clientPayloadOf(r)?.delivery_id === deliveryId,
+      (r) =>
+        r.path === `/repos/${repo}/dispatches` && r.status === 204 && clientPayloadOf(r)?.delivery_id === deliveryId,
     );
     const clientPayload = clientPayloadOf(request);
     if (clientPayload === undefined) throw new Error(`the dispatch to ${repo} carried no client_payload`);
-    result[repo] = { requestId: clientPayload.relay.request_id, callbackToken: clientPayload.relay.callback_token, clientPayload };
+    result[repo] = {
+      requestId: clientPayload.relay.request_id,
+      callbackToken: clientPayload.relay.callback_token,
+      clientPayload,
+    };
   }
   return result;
 }
@@ -218,7 +233,13 @@ export function workflowReport(overrides: Record<string, unknown> = {}): Record<
  * either without narrowing first; every answer carries its `requestId`.
  */
 export type CallbackAnswerJson = Pick<FailureBody, "requestId"> &
-  Partial<Omit<FailureBody, "ok" | "requestId">> & { ok: boolean; dispatchId?: string | null; state?: string; duplicate?: boolean; status?: string };
+  Partial<Omit<FailureBody, "ok" | "requestId">> & {
+    ok: boolean;
+    dispatchId?: string | null;
+    state?: string;
+    duplicate?: boolean;
+    status?: string;
+  };
 
 export interface Answer {
   status: number;
@@ -236,7 +257,10 @@ export function postCallback(
   options: { authorization?: string[]; body: string | Record<string, unknown> },
 ): Promise<Answer> {
   const body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
-  const headers: Record<string, string | string[]> = { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) };
+  const headers: Record<string, string | string[]> = {
+    "content-type": "application/json",
+    "content-length": String(Buffer.byteLength(body)),
+  };
   // An array becomes one header line per value: how a test sends two Authorization lines.
   if (options.authorization !== undefined) headers.authorization = options.authorization;
   return new Promise((resolve, reject) => {
@@ -267,10 +291,17 @@ export async function callBack(
   repository: string,
 ): Promise<Answer> {
   const oidc = await world.issuer.mint({ repository });
-  return postCallback(world, { authorization: [`Bearer ${oidc}`], body: { relay_token: dispatched.callbackToken, workflow } });
+  return postCallback(world, {
+    authorization: [`Bearer ${oidc}`],
+    body: { relay_token: dispatched.callbackToken, workflow },
+  });
 }
 
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = "condition"): Promise<void> {
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = "condition",
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;

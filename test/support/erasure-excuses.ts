@@ -33,6 +33,9 @@ export function erasedWithRedis(erasures: readonly Erasure[], work: AcceptedWork
  * before it. The record is written with the delivery's acceptance, by the request sent at
  * `recordSentAt`; a dispatch the relay already had in hand can still go out after the erasure.
  */
-export function dispatchRecordErased(erasures: readonly Erasure[], callback: { recordSentAt: number; noDispatchAt: number }): boolean {
+export function dispatchRecordErased(
+  erasures: readonly Erasure[],
+  callback: { recordSentAt: number; noDispatchAt: number },
+): boolean {
   return erasures.some((e) => callback.recordSentAt < e.doneAt && e.at < callback.noDispatchAt);
 }

@@ -81,7 +81,11 @@ export class FakeHookDeliveries {
     const original = this.deliveries.find((d) => d.id === id);
     if (!original) return false;
     this.redeliveryRequests.push(id);
-    void this.track(new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.attempt(original.event, original.rawBody, original.guid, true)));
+    void this.track(
+      new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
+        this.attempt(original.event, original.rawBody, original.guid, true),
+      ),
+    );
     return true;
   }
 
@@ -110,7 +114,12 @@ export class FakeHookDeliveries {
       this.unreachable.set(guid, unreachable - 1);
     } else if (this.target) {
       try {
-        const answer = await sendWebhook(this.target.baseUrl, { event, rawBody, deliveryId: guid, secret: this.target.secret });
+        const answer = await sendWebhook(this.target.baseUrl, {
+          event,
+          rawBody,
+          deliveryId: guid,
+          secret: this.target.secret,
+        });
         statusCode = answer.status;
         status = answer.status >= 200 && answer.status < 300 ? "OK" : `Invalid HTTP Response: ${answer.status}`;
       } catch {

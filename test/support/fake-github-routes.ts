@@ -146,7 +146,12 @@ function pullJson(ctx: RouteContext, repo: FakeRepo, issue: IssueRecord) {
     url: `${ctx.apiUrl}/repos/${repo.fullName}/pulls/${issue.number}`,
     draft: pull.draft,
     merged: pull.merged,
-    head: { ref: pull.headRef, sha: pull.headSha, label: `${headOwner}:${pull.headRef}`, repo: { full_name: pull.headRepo } },
+    head: {
+      ref: pull.headRef,
+      sha: pull.headSha,
+      label: `${headOwner}:${pull.headRef}`,
+      repo: { full_name: pull.headRepo },
+    },
     base: { ref: pull.baseRef, label: `${repo.owner}:${pull.baseRef}`, repo: repoJson(ctx, repo) },
   };
 }
@@ -169,7 +174,11 @@ function checkRunJson(ctx: RouteContext, run: CheckRunRecord) {
   };
 }
 
-function commentJson(ctx: RouteContext, repo: FakeRepo, comment: { id: number; body: string; user: string; createdAt: string; issueNumber: number }) {
+function commentJson(
+  ctx: RouteContext,
+  repo: FakeRepo,
+  comment: { id: number; body: string; user: string; createdAt: string; issueNumber: number },
+) {
   return {
     id: comment.id,
     body: comment.body,
@@ -248,12 +257,18 @@ function accessTokens(ctx: RouteContext): Reply {
   const scoped: FakeRepo[] = [];
   for (const name of repositories ?? []) {
     const repo = installation.repos.find((r) => r.name.toLowerCase() === name.toLowerCase());
-    if (!repo) return validationFailed("There is at least one repository that does not exist or is not accessible to the parent installation.");
+    if (!repo)
+      return validationFailed(
+        "There is at least one repository that does not exist or is not accessible to the parent installation.",
+      );
     scoped.push(repo);
   }
   for (const id of repositoryIds ?? []) {
     const repo = installation.repos.find((r) => r.id === id);
-    if (!repo) return validationFailed("There is at least one repository that does not exist or is not accessible to the parent installation.");
+    if (!repo)
+      return validationFailed(
+        "There is at least one repository that does not exist or is not accessible to the parent installation.",
+      );
     scoped.push(repo);
   }
   if (permissions && !covers(installation.permissions, permissions)) {
@@ -301,7 +316,11 @@ function listCheckRuns(ctx: RouteContext): Reply {
   }
   runs = [...runs].sort((a, b) => b.id - a.id);
   const { items, headers } = page(ctx, `/repos/${repo.fullName}/commits/${ctx.params.ref}/check-runs`, runs);
-  return { status: 200, headers, body: { total_count: runs.length, check_runs: items.map((r) => checkRunJson(ctx, r)) } };
+  return {
+    status: 200,
+    headers,
+    body: { total_count: runs.length, check_runs: items.map((r) => checkRunJson(ctx, r)) },
+  };
 }
 
 function findCheckRun(ctx: RouteContext): CheckRunRecord | undefined {
@@ -312,7 +331,11 @@ function findCheckRun(ctx: RouteContext): CheckRunRecord | undefined {
 }
 
 /** GitHub's rule: a conclusion completes the run; completing needs a conclusion. */
-function applyCheckRunChange(run: CheckRunRecord, change: z.infer<typeof updateCheckRunBody>, now: number): Reply | null {
+function applyCheckRunChange(
+  run: CheckRunRecord,
+  change: z.infer<typeof updateCheckRunBody>,
+  now: number,
+): Reply | null {
   if (change.name !== undefined) run.name = change.name;
   if (change.details_url !== undefined) run.detailsUrl = change.details_url;
   if (change.external_id !== undefined) run.externalId = change.external_id;
@@ -381,7 +404,14 @@ function getCommit(ctx: RouteContext): Reply {
   if (!ctx.state.hasCommit(repo.fullName, sha)) return notFound();
   const accept = String(ctx.headers.accept ?? "");
   if (accept.includes("application/vnd.github.sha")) return { status: 200, body: sha };
-  return { status: 200, body: { sha, url: `${ctx.apiUrl}/repos/${repo.fullName}/commits/${sha}`, html_url: `${ctx.webUrl}/${repo.fullName}/commit/${sha}` } };
+  return {
+    status: 200,
+    body: {
+      sha,
+      url: `${ctx.apiUrl}/repos/${repo.fullName}/commits/${sha}`,
+      html_url: `${ctx.webUrl}/${repo.fullName}/commit/${sha}`,
+    },
+  };
 }
 
 function getContents(ctx: RouteContext): Reply {
@@ -391,7 +421,11 @@ function getContents(ctx: RouteContext): Reply {
   if (!file) return directoryListing(ctx, repo, ref) ?? notFound();
   const accept = String(ctx.headers.accept ?? "");
   if (accept.includes("raw")) {
-    return { status: 200, body: file.content, headers: { "content-type": "application/vnd.github.raw; charset=utf-8" } };
+    return {
+      status: 200,
+      body: file.content,
+      headers: { "content-type": "application/vnd.github.raw; charset=utf-8" },
+    };
   }
   const base64 = Buffer.from(file.content).toString("base64");
   return {
@@ -445,7 +479,8 @@ const isReply = (value: IssueRecord | Reply): value is Reply => "status" in valu
 function listHookDeliveries(ctx: RouteContext): Reply {
   const perPage = Math.min(Math.max(Number(ctx.query.per_page) || 30, 1), 100);
   let deliveries = ctx.hooks.newestFirst();
-  if (ctx.query.redelivery !== undefined) deliveries = deliveries.filter((d) => String(d.redelivery) === ctx.query.redelivery);
+  if (ctx.query.redelivery !== undefined)
+    deliveries = deliveries.filter((d) => String(d.redelivery) === ctx.query.redelivery);
   if (ctx.query.cursor !== undefined) {
     const after = /^v1_(\d+)$/.exec(ctx.query.cursor);
     if (!after) return validationFailed("Invalid cursor");
@@ -454,7 +489,11 @@ function listHookDeliveries(ctx: RouteContext): Reply {
   const items = deliveries.slice(0, perPage);
   const headers: Record<string, string> = {};
   if (deliveries.length > perPage) {
-    const next = new URLSearchParams({ ...ctx.query, per_page: String(perPage), cursor: `v1_${items[items.length - 1].id}` });
+    const next = new URLSearchParams({
+      ...ctx.query,
+      per_page: String(perPage),
+      cursor: `v1_${items[items.length - 1].id}`,
+    });
     headers.link = `<${ctx.apiUrl}/app/hook/deliveries?${next}>; rel="next"`;
   }
   return { status: 200, headers, body: items.map(hookDeliveryJson) };
@@ -503,7 +542,9 @@ function createComment(ctx: RouteContext): Reply {
 /** GitHub edits a comment of the repository by id; one deleted (or of another repository) is a 404. */
 function editComment(ctx: RouteContext): Reply {
   const repo = must(ctx.repo);
-  const comment = ctx.state.comments.find((c) => c.id === Number(ctx.params.comment_id) && c.repo.toLowerCase() === repo.fullName.toLowerCase());
+  const comment = ctx.state.comments.find(
+    (c) => c.id === Number(ctx.params.comment_id) && c.repo.toLowerCase() === repo.fullName.toLowerCase(),
+  );
   if (!comment) return notFound();
   const parsed = parseBody(commentBody, ctx.body);
   if (!parsed.ok) return parsed.reply;
@@ -601,7 +642,11 @@ export const routes: Route[] = [
         (r) => token.repositories === null || token.repositories.includes(r.fullName),
       );
       const { items, headers } = page(ctx, "/installation/repositories", visible);
-      return { status: 200, headers, body: { total_count: visible.length, repositories: items.map((r) => repoJson(ctx, r)) } };
+      return {
+        status: 200,
+        headers,
+        body: { total_count: visible.length, repositories: items.map((r) => repoJson(ctx, r)) },
+      };
     },
   },
   {
@@ -638,7 +683,13 @@ export const routes: Route[] = [
       return { status: 204 };
     },
   },
-  { method: "POST", template: `${REPO}/check-runs`, auth: "installation", permission: ["checks", "write"], handle: createCheckRun },
+  {
+    method: "POST",
+    template: `${REPO}/check-runs`,
+    auth: "installation",
+    permission: ["checks", "write"],
+    handle: createCheckRun,
+  },
   {
     method: "GET",
     template: `${REPO}/check-runs/{check_run_id}`,
@@ -752,7 +803,13 @@ export const routes: Route[] = [
       return issue?.pull ? { status: 200, body: pullJson(ctx, repo, issue) } : notFound();
     },
   },
-  { method: "POST", template: `${REPO}/pulls`, auth: "installation", permission: ["pull_requests", "write"], handle: createPull },
+  {
+    method: "POST",
+    template: `${REPO}/pulls`,
+    auth: "installation",
+    permission: ["pull_requests", "write"],
+    handle: createPull,
+  },
   {
     method: "GET",
     template: `${REPO}/actions/runs/{run_id}`,

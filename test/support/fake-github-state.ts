@@ -141,7 +141,9 @@ const key = (repo: string): string => repo.toLowerCase();
 
 /** Git's blob id, so Contents API answers look like GitHub's. */
 const blobSha = (content: string): string =>
-  createHash("sha1").update(`blob ${Buffer.byteLength(content)}\0${content}`).digest("hex");
+  createHash("sha1")
+    .update(`blob ${Buffer.byteLength(content)}\0${content}`)
+    .digest("hex");
 
 export class FakeGitHubState {
   readonly installations = new Map<number, FakeInstallation>();
@@ -194,7 +196,12 @@ export class FakeGitHubState {
     return [...this.installations.values()].find((i) => key(i.account) === key(login));
   }
 
-  issueToken(installationId: number, repositories: string[] | null, permissions: Permissions, now: number): IssuedToken {
+  issueToken(
+    installationId: number,
+    repositories: string[] | null,
+    permissions: Permissions,
+    now: number,
+  ): IssuedToken {
     const issued: IssuedToken = {
       token: `ghs_${randomBytes(18).toString("base64url")}`,
       installationId,
@@ -227,7 +234,9 @@ export class FakeGitHubState {
   /** Paths of the files directly in `dir`; null when it holds none (GitHub: no such directory). */
   filesIn(repo: string, dir: string, ref: string): string[] | null {
     const prefix = this.fileKey(repo, `${dir.replace(/\/+$/, "")}/`, ref);
-    const paths = [...this.files.keys()].filter((name) => name.startsWith(prefix) && !name.slice(prefix.length).includes("/")).map((name) => name.split("\0")[2]);
+    const paths = [...this.files.keys()]
+      .filter((name) => name.startsWith(prefix) && !name.slice(prefix.length).includes("/"))
+      .map((name) => name.split("\0")[2]);
     return paths.length > 0 ? paths.sort() : null;
   }
   // --- end onboard ---

@@ -1,5 +1,11 @@
 import { createPublicKey, randomUUID, verify, type KeyObject } from "node:crypto";
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ClientPayload } from "../../src/relay/build-client-payload";
 import { TEST_APP_SLUG, testAppCredentials } from "./app-key";
@@ -134,10 +140,12 @@ function appJwtProblem(jwt: string, appId: number, publicKey: KeyObject, nowMs: 
   if (!signed) return "A JSON web token could not be decoded";
   if (String(claims.iss) !== String(appId)) return "Integration not found";
   const now = Math.floor(nowMs / 1000);
-  if (typeof claims.exp !== "number" || typeof claims.iat !== "number") return "'Expiration time' and 'Issued at' claims are required";
+  if (typeof claims.exp !== "number" || typeof claims.iat !== "number")
+    return "'Expiration time' and 'Issued at' claims are required";
   if (claims.exp <= now) return "Expiration time' claim ('exp') is in the past";
   if (claims.iat > now + CLOCK_SKEW_SECONDS) return "Issued at' claim ('iat') is in the future";
-  if (claims.exp > now + MAX_JWT_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS) return "Expiration time' claim ('exp') is too far in the future";
+  if (claims.exp > now + MAX_JWT_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS)
+    return "Expiration time' claim ('exp') is too far in the future";
   return null;
 }
 
@@ -314,7 +322,11 @@ export class FakeGitHub {
         timer: setTimeout(() => {
           this.waiters.delete(waiter);
           const seen = this.requests.map((r) => `  ${r.method} ${r.path} -> ${r.status ?? "pending"}`).join("\n");
-          reject(new Error(`fake GitHub: ${count} matching request(s) not seen within ${timeoutMs} ms; saw:\n${seen || "  nothing"}`));
+          reject(
+            new Error(
+              `fake GitHub: ${count} matching request(s) not seen within ${timeoutMs} ms; saw:\n${seen || "  nothing"}`,
+            ),
+          );
         }, timeoutMs),
       };
       this.waiters.add(waiter);
@@ -371,12 +383,15 @@ export class FakeGitHub {
     }
   }
 
-  private takeRule<T extends { method?: string; path: PathPattern; times: number; where?: (request: RecordedRequest) => boolean }>(
-    rules: T[],
-    request: RecordedRequest,
-  ): T | undefined {
+  private takeRule<
+    T extends { method?: string; path: PathPattern; times: number; where?: (request: RecordedRequest) => boolean },
+  >(rules: T[], request: RecordedRequest): T | undefined {
     const rule = rules.find(
-      (r) => r.times > 0 && sameMethod(r.method, request.method) && matchPath(r.path, request.path) !== null && (r.where?.(request) ?? true),
+      (r) =>
+        r.times > 0 &&
+        sameMethod(r.method, request.method) &&
+        matchPath(r.path, request.path) !== null &&
+        (r.where?.(request) ?? true),
     );
     if (rule) rule.times -= 1;
     return rule;
@@ -400,9 +415,10 @@ export class FakeGitHub {
     }
     const found = url.pathname.startsWith("/api/v3/") ? findRoute(method, path) : null;
     const authorization = parseAuthorization(req.headers.authorization);
-    const token = authorization?.scheme === "token" || authorization?.credential.startsWith("ghs_")
-      ? (this.state.tokens.get(authorization.credential) ?? null)
-      : null;
+    const token =
+      authorization?.scheme === "token" || authorization?.credential.startsWith("ghs_")
+        ? (this.state.tokens.get(authorization.credential) ?? null)
+        : null;
 
     const request: RecordedRequest = {
       method,
@@ -456,7 +472,10 @@ export class FakeGitHub {
   private serve(route: Route, params: Record<string, string>, request: RecordedRequest): Reply {
     const now = Date.now();
     const authorization = parseAuthorization(request.authorization ?? undefined);
-    const jwt = authorization?.scheme === "bearer" && authorization.credential.split(".").length === 3 ? authorization.credential : null;
+    const jwt =
+      authorization?.scheme === "bearer" && authorization.credential.split(".").length === 3
+        ? authorization.credential
+        : null;
     if (jwt !== null && route.auth !== "installation") {
       const problem = appJwtProblem(jwt, this.state.appId, this.publicKey, now);
       if (problem) return message(401, problem);
@@ -482,7 +501,8 @@ export class FakeGitHub {
     }
     if (route.permission && request.token) {
       const [name, level] = route.permission;
-      if (!covers(request.token.permissions, { [name]: level })) return message(403, "Resource not accessible by integration");
+      if (!covers(request.token.permissions, { [name]: level }))
+        return message(403, "Resource not accessible by integration");
     }
 
     return route.handle({
@@ -525,7 +545,8 @@ export class FakeGitHub {
 }
 
 function defaultFailureMessage(status: number): string {
-  if (status === 403 || status === 429) return "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.";
+  if (status === 403 || status === 429)
+    return "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.";
   if (status >= 500) return "Server Error";
   return "Injected failure";
 }

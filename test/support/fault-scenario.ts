@@ -113,7 +113,10 @@ export function seededRandom(seed: number): () => number {
 }
 
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const SECONDARY = { message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.", documentation_url: "https://docs.github.com/rest" };
+const SECONDARY = {
+  message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+  documentation_url: "https://docs.github.com/rest",
+};
 
 /** How a failed write is answered; GitHub's own forms of each. */
 function failureKinds(waitsWithoutRetryAfter: boolean): [string, InjectedFailure][] {
@@ -123,7 +126,11 @@ function failureKinds(waitsWithoutRetryAfter: boolean): [string, InjectedFailure
     ["429 retry-after", { status: 429, headers: { "retry-after": "1" } }],
     ["403 secondary retry-after", { status: 403, headers: { "retry-after": "1" }, body: SECONDARY }],
   ];
-  if (waitsWithoutRetryAfter) kinds.push(["429 no retry-after", { status: 429 }], ["403 secondary no retry-after", { status: 403, body: SECONDARY }]);
+  if (waitsWithoutRetryAfter)
+    kinds.push(
+      ["429 no retry-after", { status: 429 }],
+      ["403 secondary no retry-after", { status: 403, body: SECONDARY }],
+    );
   return kinds;
 }
 
@@ -169,29 +176,55 @@ ${downstreams.map((repo) => `  - { repo: ${repo}, level: L2 }`).join("\n")}
     size: options.instances,
     fakeGitHub: github,
     configYaml: config,
-    env: { REDIS_URL: redis.url, RELAY_TOKEN_SECRET, OIDC_ISSUER: issuer.url, HUD_URL: hud.url, HUD_TOKEN, OUTBOX_DRAIN_INTERVAL_SECONDS: "1" },
+    env: {
+      REDIS_URL: redis.url,
+      RELAY_TOKEN_SECRET,
+      OIDC_ISSUER: issuer.url,
+      HUD_URL: hud.url,
+      HUD_TOKEN,
+      OUTBOX_DRAIN_INTERVAL_SECONDS: "1",
+    },
   });
-  const memory = (label: string) => fleet.relays.map((relay, i) => `relay ${i} ${relay ? `${residentMiB(relay.pid) ?? "?"} MiB (pid ${relay.pid})` : "down"}`).join(", ") + ` [${label}]`;
+  const memory = (label: string) =>
+    fleet.relays
+      .map((relay, i) => `relay ${i} ${relay ? `${residentMiB(relay.pid) ?? "?"} MiB (pid ${relay.pid})` : "down"}`)
+      .join(", ") + ` [${label}]`;
   const lines: string[] = [];
   const say = (line: string) => {
     lines.push(line);
     options.log(line);
   };
-  say(`faults: seed ${options.seed}, ${options.instances} relays on their own redis-server :${redis.port}, ${downstreams.length} L2 downstreams`);
+  say(
+    `faults: seed ${options.seed}, ${options.instances} relays on their own redis-server :${redis.port}, ${downstreams.length} L2 downstreams`,
+  );
   say(`rss start: ${memory("start")}`);
 
-  const traffic = new RelayTraffic({ github, issuer, hud, pick: () => fleet.pick(), upstream: UPSTREAM, upstreamInstallation: UPSTREAM_INSTALLATION, downstreams });
+  const traffic = new RelayTraffic({
+    github,
+    issuer,
+    hud,
+    pick: () => fleet.pick(),
+    upstream: UPSTREAM,
+    upstreamInstallation: UPSTREAM_INSTALLATION,
+    downstreams,
+  });
   /** Records a fault, then injects it: an erasure spans both, as work accepted meanwhile may be gone. */
-  const fault = async (kind: Parameters<RelayTraffic["recordFault"]>[0], inject: () => Promise<void> = async () => undefined) => {
+  const fault = async (
+    kind: Parameters<RelayTraffic["recordFault"]>[0],
+    inject: () => Promise<void> = async () => undefined,
+  ) => {
     const done = traffic.recordFault(kind);
     const { dispatches, hudRows } = traffic.report();
-    say(`${kind} (so far: ${dispatches.seen}/${dispatches.expected} dispatches, ${hudRows.seen}/${hudRows.expected} HUD rows)`);
+    say(
+      `${kind} (so far: ${dispatches.seen}/${dispatches.expected} dispatches, ${hudRows.seen}/${hudRows.expected} HUD rows)`,
+    );
     await inject();
     done();
   };
   const graceBeforeErasure = async () => {
     const caughtUp = await traffic.beforeErasure(options.graceMs);
-    if (!caughtUp) say(`work accepted before the grace of ${options.graceMs} ms still missing: it counts as lost, not erased`);
+    if (!caughtUp)
+      say(`work accepted before the grace of ${options.graceMs} ms still missing: it counts as lost, not erased`);
   };
   traffic.startCallbacks();
   let sending = true;
@@ -208,7 +241,10 @@ ${downstreams.map((repo) => `  - { repo: ${repo}, level: L2 }`).join("\n")}
     for (let kills = 0, tries = 0; kills < options.kills && tries < options.kills * 3; tries++) {
       await settle(between(300, 1_500));
       const kind = random() < 0.5 ? "kill-fan-out" : "kill-callback";
-      const victim: RelayServer | null = await within(traffic.nextSent(kind === "kill-fan-out" ? "webhook" : "callback"), 30_000);
+      const victim: RelayServer | null = await within(
+        traffic.nextSent(kind === "kill-fan-out" ? "webhook" : "callback"),
+        30_000,
+      );
       const index = victim === null ? -1 : fleet.relays.indexOf(victim);
       if (index === -1) continue;
       // Mid fan-out: the webhook was answered and its dispatches are under way; mid callback: in flight.
@@ -254,7 +290,13 @@ ${downstreams.map((repo) => `  - { repo: ${repo}, level: L2 }`).join("\n")}
   const report = traffic.report();
   say(`rss end: ${memory("end")}`);
   for (const line of formatTrafficReport(report)) say(line);
-  say(`GitHub writes failed: ${Object.entries(githubFailures).map(([name, n]) => `${name} ${n}`).join(", ") || "none"}; HUD refused ${hud.refused()} posts while down`);
+  say(
+    `GitHub writes failed: ${
+      Object.entries(githubFailures)
+        .map(([name, n]) => `${name} ${n}`)
+        .join(", ") || "none"
+    }; HUD refused ${hud.refused()} posts while down`,
+  );
   say(`relay exits nobody asked for: ${fleet.unexpectedExits.length}`);
   for (const exit of fleet.unexpectedExits.slice(0, 3)) say(`  ${exit.replace(/\s+/g, " ").slice(0, 400)}`);
   if (!settled) say(`not settled within ${options.settleMs} ms: something owed never arrived`);

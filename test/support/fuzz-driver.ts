@@ -77,7 +77,8 @@ function send(baseUrl: string, agent: Agent, request: FuzzRequest, authorization
   const lines = [...request.headers, ...authorization.map((value): [string, string] => ["authorization", value])];
   for (const [name, value] of lines) {
     const previous = headers[name];
-    headers[name] = previous === undefined ? value : [...(Array.isArray(previous) ? previous : [String(previous)]), value];
+    headers[name] =
+      previous === undefined ? value : [...(Array.isArray(previous) ? previous : [String(previous)]), value];
   }
   if (request.body !== null) headers["content-length"] = String(request.body.length);
   const url = new URL(baseUrl);
@@ -89,17 +90,24 @@ function send(baseUrl: string, agent: Agent, request: FuzzRequest, authorization
       clearTimeout(timer);
       resolve(outcome);
     };
-    const outgoing = httpRequest({ host: url.hostname, port: url.port, method: request.method, path: request.path, headers, agent }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("end", () =>
-        settle({
-          kind: "answer",
-          answer: { status: response.statusCode ?? 0, contentType: String(response.headers["content-type"] ?? ""), body: Buffer.concat(chunks).toString("utf8") },
-        }),
-      );
-      response.on("error", (error) => settle({ kind: "connection-error", error: String(error) }));
-    });
+    const outgoing = httpRequest(
+      { host: url.hostname, port: url.port, method: request.method, path: request.path, headers, agent },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("end", () =>
+          settle({
+            kind: "answer",
+            answer: {
+              status: response.statusCode ?? 0,
+              contentType: String(response.headers["content-type"] ?? ""),
+              body: Buffer.concat(chunks).toString("utf8"),
+            },
+          }),
+        );
+        response.on("error", (error) => settle({ kind: "connection-error", error: String(error) }));
+      },
+    );
     const timer = setTimeout(() => {
       settle({ kind: "hang" });
       outgoing.destroy();
@@ -183,7 +191,12 @@ export interface FuzzRunOptions {
 }
 
 /** Sends `count` generated requests for `endpoint` and returns what came back. */
-export async function fuzzEndpoint(target: FuzzTarget, endpoint: FuzzEndpoint, templates: FuzzTemplates, options: FuzzRunOptions): Promise<EndpointStats> {
+export async function fuzzEndpoint(
+  target: FuzzTarget,
+  endpoint: FuzzEndpoint,
+  templates: FuzzTemplates,
+  options: FuzzRunOptions,
+): Promise<EndpointStats> {
   const arbitrary = requestsFor(endpoint, templates);
   const concurrency = options.concurrency ?? 8;
   const batch = options.batch ?? 500;
@@ -214,7 +227,10 @@ export async function fuzzEndpoint(target: FuzzTarget, endpoint: FuzzEndpoint, t
   const seen = new Set<string>();
   try {
     for (let start = 0; start < options.count && !crashed; start += batch) {
-      const requests = fc.sample(arbitrary, { seed: options.seed + start, numRuns: Math.min(batch, options.count - start) });
+      const requests = fc.sample(arbitrary, {
+        seed: options.seed + start,
+        numRuns: Math.min(batch, options.count - start),
+      });
       let next = 0;
       const worker = async () => {
         while (next < requests.length && !crashed) {

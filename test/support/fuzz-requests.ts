@@ -15,7 +15,14 @@ export type AuthSpec =
   | { kind: "none" }
   | { kind: "raw"; values: string[] }
   /** a fresh, valid OIDC token for `repository` with `audience`, optionally forged or missing claims */
-  | { kind: "oidc"; audience: "callback" | "broker" | "other"; repository: string; forge?: "other-key" | "unknown-kid" | "alg-none" | "hs256-with-public-key"; omit?: string[]; twice?: boolean };
+  | {
+      kind: "oidc";
+      audience: "callback" | "broker" | "other";
+      repository: string;
+      forge?: "other-key" | "unknown-kid" | "alg-none" | "hs256-with-public-key";
+      omit?: string[];
+      twice?: boolean;
+    };
 
 export interface FuzzRequest {
   method: string;
@@ -41,7 +48,8 @@ export interface FuzzTemplates {
   upstream: string;
 }
 
-const offRoute = (method: string, usual: string, path: string, documented: string) => method !== usual || path.split("?")[0] !== documented;
+const offRoute = (method: string, usual: string, path: string, documented: string) =>
+  method !== usual || path.split("?")[0] !== documented;
 
 export const FUZZ_ENDPOINTS = [
   "webhook-signed",
@@ -58,7 +66,8 @@ export type FuzzEndpoint = (typeof FUZZ_ENDPOINTS)[number];
 
 const MiB = 1024 * 1024;
 
-const signBytes = (body: Buffer, secret: string): string => `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+const signBytes = (body: Buffer, secret: string): string =>
+  `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 
 // --- values ---------------------------------------------------------------------------------
 
@@ -66,7 +75,23 @@ const signBytes = (body: Buffer, secret: string): string => `sha256=${createHmac
 const jsonValue = (maxDepth = 3): fc.Arbitrary<unknown> =>
   fc.oneof(
     fc.jsonValue({ maxDepth }),
-    fc.constantFrom(null, "", 0, -1, -0, 1e308, Number.MAX_SAFE_INTEGER + 2, "x", " ", "\u0000", "null", "1", "true", "💥", "a".repeat(5_000)),
+    fc.constantFrom(
+      null,
+      "",
+      0,
+      -1,
+      -0,
+      1e308,
+      Number.MAX_SAFE_INTEGER + 2,
+      "x",
+      " ",
+      "\u0000",
+      "null",
+      "1",
+      "true",
+      "💥",
+      "a".repeat(5_000),
+    ),
     fc.string({ unit: "binary", maxLength: 64 }),
   );
 
@@ -84,34 +109,68 @@ function mutated(template: Record<string, unknown>, depth = 2): fc.Arbitrary<Rec
     }
     return fc.tuple(fc.constant(key), fc.oneof(...choices));
   });
-  const extra = fc.dictionary(fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom("__proto__", "constructor", "prototype", "")), jsonValue(1), { maxKeys: 3 });
+  const extra = fc.dictionary(
+    fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom("__proto__", "constructor", "prototype", "")),
+    jsonValue(1),
+    { maxKeys: 3 },
+  );
   return fc.tuple(fc.tuple(...fields), extra).map(([entries, added]) => {
     const result: Record<string, unknown> = {};
     for (const [key, choice] of entries) if (choice.keep) result[key] = choice.value;
     // Object.defineProperty so a "__proto__" key is an own field, as JSON.parse would make it.
-    for (const [key, value] of Object.entries(added)) Object.defineProperty(result, key, { value, enumerable: true, writable: true, configurable: true });
+    for (const [key, value] of Object.entries(added))
+      Object.defineProperty(result, key, { value, enumerable: true, writable: true, configurable: true });
     return result;
   });
 }
 
-const nested = fc.record({ depth: fc.integer({ min: 1, max: 8_000 }), kind: fc.constantFrom("array", "object", "mixed") }).map(({ depth, kind }) => {
-  if (kind === "array") return "[".repeat(depth) + "]".repeat(depth);
-  if (kind === "object") return '{"a":'.repeat(depth) + "1" + "}".repeat(depth);
-  return '{"a":['.repeat(depth) + "]}".repeat(depth);
-});
+const nested = fc
+  .record({ depth: fc.integer({ min: 1, max: 8_000 }), kind: fc.constantFrom("array", "object", "mixed") })
+  .map(({ depth, kind }) => {
+    if (kind === "array") return "[".repeat(depth) + "]".repeat(depth);
+    if (kind === "object") return '{"a":'.repeat(depth) + "1" + "}".repeat(depth);
+    return '{"a":['.repeat(depth) + "]}".repeat(depth);
+  });
 
 /** A body's text: JSON-ish for the endpoint, or hostile. Big bodies are rare so a run stays fast. */
 function bodyText(shaped: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary<string> {
   return fc.oneof(
     { weight: 10, arbitrary: shaped.map((value) => JSON.stringify(value)) },
     { weight: 2, arbitrary: jsonValue(4).map((value) => JSON.stringify(value) ?? "") },
-    { weight: 2, arbitrary: fc.constantFrom("null", '""', "0", "-1", '"x"', "[]", "true", "1e999", "{}", "[{}]", '{"a":1,"a":2}', '{"__proto__":{"polluted":1}}') },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(
+        "null",
+        '""',
+        "0",
+        "-1",
+        '"x"',
+        "[]",
+        "true",
+        "1e999",
+        "{}",
+        "[{}]",
+        '{"a":1,"a":2}',
+        '{"__proto__":{"polluted":1}}',
+      ),
+    },
     { weight: 1, arbitrary: nested },
-    { weight: 1, arbitrary: fc.tuple(shaped, fc.nat()).map(([value, cut]) => { const text = JSON.stringify(value); return text.slice(0, cut % Math.max(1, text.length)); }) },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(shaped, fc.nat()).map(([value, cut]) => {
+        const text = JSON.stringify(value);
+        return text.slice(0, cut % Math.max(1, text.length));
+      }),
+    },
     { weight: 1, arbitrary: shaped.map((value) => `\uFEFF${JSON.stringify(value)}`) },
     { weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 512 }) },
     { weight: 1, arbitrary: fc.constant("") },
-    { weight: 1, arbitrary: fc.constantFrom(64 * 1024 + 1, 300_000, MiB + 1, 6 * MiB).map((size) => JSON.stringify({ padding: "x".repeat(size) })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom(64 * 1024 + 1, 300_000, MiB + 1, 6 * MiB)
+        .map((size) => JSON.stringify({ padding: "x".repeat(size) })),
+    },
   );
 }
 
@@ -137,7 +196,16 @@ function encode(text: string | Buffer, encoding: Encoding): { bytes: Buffer; hea
 
 const encodingArb: fc.Arbitrary<Encoding> = fc.oneof(
   { weight: 12, arbitrary: fc.constant("identity" as const) },
-  { weight: 1, arbitrary: fc.constantFrom("gzip" as const, "deflate" as const, "br" as const, "gzip-lie" as const, "bogus" as const) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      "gzip" as const,
+      "deflate" as const,
+      "br" as const,
+      "gzip-lie" as const,
+      "bogus" as const,
+    ),
+  },
 );
 
 /** Bytes that are not valid UTF-8, or text in another encoding than the one declared. */
@@ -178,7 +246,17 @@ const strayHeaders: fc.Arbitrary<[string, string][]> = fc.array(
     {
       weight: 10,
       arbitrary: fc.tuple(
-        fc.constantFrom("accept", "accept-encoding", "x-forwarded-for", "x-forwarded-proto", "x-http-method-override", "range", "if-none-match", "origin", "cookie"),
+        fc.constantFrom(
+          "accept",
+          "accept-encoding",
+          "x-forwarded-for",
+          "x-forwarded-proto",
+          "x-http-method-override",
+          "range",
+          "if-none-match",
+          "origin",
+          "cookie",
+        ),
         headerValue,
       ),
     },
@@ -198,7 +276,10 @@ interface BodySpec {
 
 function bodySpec(shaped: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary<BodySpec> {
   return fc.record({
-    text: fc.oneof({ weight: 12, arbitrary: bodyText(shaped) as fc.Arbitrary<string | Buffer> }, { weight: 1, arbitrary: strangeBytes }),
+    text: fc.oneof(
+      { weight: 12, arbitrary: bodyText(shaped) as fc.Arbitrary<string | Buffer> },
+      { weight: 1, arbitrary: strangeBytes },
+    ),
     encoding: encodingArb,
     contentType,
   });
@@ -215,24 +296,60 @@ function withBody(spec: BodySpec, headers: [string, string][]): { body: Buffer; 
 const methodFor = (usual: "GET" | "POST") =>
   fc.oneof(
     { weight: 30, arbitrary: fc.constant(usual) },
-    { weight: 1, arbitrary: fc.constantFrom("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD").filter((m) => m !== usual) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD").filter((m) => m !== usual),
+    },
   );
 
 /** The path: mostly as documented, sometimes with a trailing slash, a query, or odd case. */
 const pathVariant = (path: string) =>
   fc.oneof(
     { weight: 20, arbitrary: fc.constant(path) },
-    { weight: 1, arbitrary: fc.constantFrom(`${path}/`, `${path}?`, `${path}?x=1&x=2`, `${path}?%zz`, `${path}//`, path.toUpperCase(), `${path}%2F`, `${path};a=b`) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        `${path}/`,
+        `${path}?`,
+        `${path}?x=1&x=2`,
+        `${path}?%zz`,
+        `${path}//`,
+        path.toUpperCase(),
+        `${path}%2F`,
+        `${path};a=b`,
+      ),
+    },
   );
 
-const events = ["pull_request", "push", "check_run", "check_suite", "workflow_run", "installation", "ping", "issue_comment", "merge_group"];
+const events = [
+  "pull_request",
+  "push",
+  "check_run",
+  "check_suite",
+  "workflow_run",
+  "installation",
+  "ping",
+  "issue_comment",
+  "merge_group",
+];
 
 function webhookRequest(templates: FuzzTemplates, signed: boolean): fc.Arbitrary<FuzzRequest> {
   const payloads = templates.webhookPayloads.map((payload) => mutated(payload as Record<string, unknown>));
   const shaped = fc.oneof(...payloads);
   const event = fc.oneof(
     { weight: 8, arbitrary: fc.constantFrom(...events) },
-    { weight: 1, arbitrary: fc.constantFrom("", " ", "PULL_REQUEST", "pull_request.opened", "a".repeat(3_000), "__proto__", "constructor") },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        "",
+        " ",
+        "PULL_REQUEST",
+        "pull_request.opened",
+        "a".repeat(3_000),
+        "__proto__",
+        "constructor",
+      ),
+    },
     { weight: 1, arbitrary: fc.stringMatching(/^[\x21-\x7e]{0,30}$/) },
   );
   const delivery = fc.oneof(
@@ -241,7 +358,10 @@ function webhookRequest(templates: FuzzTemplates, signed: boolean): fc.Arbitrary
   );
   type SignatureSpec = "valid" | "none" | "wrong" | "sha1-only" | "malformed" | "uppercase" | "double";
   const signature: fc.Arbitrary<SignatureSpec> = signed
-    ? fc.oneof({ weight: 12, arbitrary: fc.constant("valid" as const) }, { weight: 1, arbitrary: fc.constantFrom("uppercase" as const, "double" as const) })
+    ? fc.oneof(
+        { weight: 12, arbitrary: fc.constant("valid" as const) },
+        { weight: 1, arbitrary: fc.constantFrom("uppercase" as const, "double" as const) },
+      )
     : fc.constantFrom("none" as const, "wrong" as const, "sha1-only" as const, "malformed" as const);
   return fc
     .record({
@@ -283,13 +403,31 @@ function webhookRequest(templates: FuzzTemplates, signed: boolean): fc.Arbitrary
         case "none":
           break;
       }
-      return { method, path, headers: sent.headers, auth: { kind: "none" }, body: sent.body, offRoute: offRoute(method, "POST", path, "/api/github/webhooks") };
+      return {
+        method,
+        path,
+        headers: sent.headers,
+        auth: { kind: "none" },
+        body: sent.body,
+        offRoute: offRoute(method, "POST", path, "/api/github/webhooks"),
+      };
     });
 }
 
 const rawAuthorization: fc.Arbitrary<AuthSpec> = fc
   .oneof(
-    fc.constantFrom("Bearer", "Bearer ", "bearer x", "Basic dXNlcjpwYXNz", "Bearer a.b.c", "Bearer ....", `Bearer ${"a".repeat(9_000)}`, "Token ghs_x", "Bearer e30.e30.", "Bearer eyJhbGciOiJub25lIn0.e30."),
+    fc.constantFrom(
+      "Bearer",
+      "Bearer ",
+      "bearer x",
+      "Basic dXNlcjpwYXNz",
+      "Bearer a.b.c",
+      "Bearer ....",
+      `Bearer ${"a".repeat(9_000)}`,
+      "Token ghs_x",
+      "Bearer e30.e30.",
+      "Bearer eyJhbGciOiJub25lIn0.e30.",
+    ),
     fc.stringMatching(/^Bearer [\x21-\x7e]{0,200}$/),
   )
   .map((value) => ({ kind: "raw", values: [value] }));
@@ -306,8 +444,18 @@ function authFor(audience: "callback" | "broker", repository: string): fc.Arbitr
         .record({
           audience: fc.constantFrom<"callback" | "broker" | "other">("callback", "broker", "other"),
           repository: fc.constantFrom(repository, repository.toUpperCase(), "someone/else", "", "a/b/c"),
-          forge: fc.option(fc.constantFrom<"other-key" | "unknown-kid" | "alg-none" | "hs256-with-public-key">("other-key", "unknown-kid", "alg-none", "hs256-with-public-key"), { nil: undefined }),
-          omit: fc.option(fc.subarray(["repository", "iat", "exp", "jti", "sub"], { minLength: 1 }), { nil: undefined }),
+          forge: fc.option(
+            fc.constantFrom<"other-key" | "unknown-kid" | "alg-none" | "hs256-with-public-key">(
+              "other-key",
+              "unknown-kid",
+              "alg-none",
+              "hs256-with-public-key",
+            ),
+            { nil: undefined },
+          ),
+          omit: fc.option(fc.subarray(["repository", "iat", "exp", "jti", "sub"], { minLength: 1 }), {
+            nil: undefined,
+          }),
           twice: fc.boolean(),
         })
         .map((spec) => ({ kind: "oidc" as const, ...spec })),
@@ -315,12 +463,29 @@ function authFor(audience: "callback" | "broker", repository: string): fc.Arbitr
   );
 }
 
-function jsonPost(documented: string, shaped: fc.Arbitrary<Record<string, unknown>>, auth: fc.Arbitrary<AuthSpec>): fc.Arbitrary<FuzzRequest> {
+function jsonPost(
+  documented: string,
+  shaped: fc.Arbitrary<Record<string, unknown>>,
+  auth: fc.Arbitrary<AuthSpec>,
+): fc.Arbitrary<FuzzRequest> {
   return fc
-    .record({ method: methodFor("POST"), path: pathVariant(documented), body: bodySpec(shaped), auth, extra: strayHeaders })
+    .record({
+      method: methodFor("POST"),
+      path: pathVariant(documented),
+      body: bodySpec(shaped),
+      auth,
+      extra: strayHeaders,
+    })
     .map(({ method, path, body, auth, extra }) => {
       const sent = withBody(body, extra);
-      return { method, path, headers: sent.headers, auth, body: sent.body, offRoute: offRoute(method, "POST", path, documented) };
+      return {
+        method,
+        path,
+        headers: sent.headers,
+        auth,
+        body: sent.body,
+        offRoute: offRoute(method, "POST", path, documented),
+      };
     });
 }
 
@@ -358,12 +523,23 @@ function callbackRequest(templates: FuzzTemplates): fc.Arbitrary<FuzzRequest> {
   return jsonPost("/relay/v1/callback", shaped, authFor("callback", templates.callbackRepository));
 }
 
-const operations = ["github.auth.status", "github.issue.list", "github.issue.read", "github.pr.list", "github.pr.read", "github.pr.create", "github.pr.comment.create"];
+const operations = [
+  "github.auth.status",
+  "github.issue.list",
+  "github.issue.read",
+  "github.pr.list",
+  "github.pr.read",
+  "github.pr.create",
+  "github.pr.comment.create",
+];
 
 function brokerGhRequest(templates: FuzzTemplates): fc.Arbitrary<FuzzRequest> {
   const shaped = fc
     .record({
-      operation: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...operations) }, { weight: 1, arbitrary: fc.constantFrom("github.raw", "github.issue.delete", "", "../github.pr.read") }),
+      operation: fc.oneof(
+        { weight: 6, arbitrary: fc.constantFrom(...operations) },
+        { weight: 1, arbitrary: fc.constantFrom("github.raw", "github.issue.delete", "", "../github.pr.read") },
+      ),
       repo: fc.constantFrom(templates.upstream, templates.upstream.toUpperCase(), "other/repo", "a/b/c", "", "../x"),
       dryRun: fc.constantFrom(true, false, "false", null),
       number: fc.constantFrom(1, 59, -1, 0, 1e20, "1", null),
@@ -376,7 +552,14 @@ function brokerGhRequest(templates: FuzzTemplates): fc.Arbitrary<FuzzRequest> {
         repo,
         operation,
         dryRun,
-        params: { number, jsonFields: ["title", "state", "body"], title: "t", body: "b", head: "feature", base: "main" },
+        params: {
+          number,
+          jsonFields: ["title", "state", "body"],
+          title: "t",
+          body: "b",
+          head: "feature",
+          base: "main",
+        },
       }),
     );
   return jsonPost("/relay/v1/github/gh", shaped, authFor("broker", templates.brokerRepository));
@@ -391,7 +574,15 @@ function brokerPreflightRequest(templates: FuzzTemplates): fc.Arbitrary<FuzzRequ
       requestId: fc.uuid(),
     })
     .chain(({ repo, base, issueNumber, requestId }) =>
-      mutated({ requestId, repo, base, head: "feature", issueNumber, includePrCreateDryRun: true, includePushDryRun: false }),
+      mutated({
+        requestId,
+        repo,
+        base,
+        head: "feature",
+        issueNumber,
+        includePrCreateDryRun: true,
+        includePushDryRun: false,
+      }),
     );
   return jsonPost("/relay/v1/github/pr-preflight", shaped, authFor("broker", templates.brokerRepository));
 }
@@ -400,15 +591,41 @@ function brokerPreflightRequest(templates: FuzzTemplates): fc.Arbitrary<FuzzRequ
 const queryValue = fc.oneof(
   fc.string({ maxLength: 40 }).map(encodeURIComponent),
   fc.integer().map(String),
-  fc.constantFrom("", "%", "%zz", "%E0%A4%A", "%00", "-1", "0", "1e309", "NaN", "9".repeat(400), "pytorch%2Fpytorch", "pytorch/pytorch", "a".repeat(9_000), "[]", "%5B%5D", "+", "%2B"),
+  fc.constantFrom(
+    "",
+    "%",
+    "%zz",
+    "%E0%A4%A",
+    "%00",
+    "-1",
+    "0",
+    "1e309",
+    "NaN",
+    "9".repeat(400),
+    "pytorch%2Fpytorch",
+    "pytorch/pytorch",
+    "a".repeat(9_000),
+    "[]",
+    "%5B%5D",
+    "+",
+    "%2B",
+  ),
 );
 
 function getRequest(documented: string, keys: string[]): fc.Arbitrary<FuzzRequest> {
-  const pair = fc.tuple(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...keys) }, { weight: 1, arbitrary: fc.string({ maxLength: 10 }).map(encodeURIComponent) }), queryValue);
+  const pair = fc.tuple(
+    fc.oneof(
+      { weight: 4, arbitrary: fc.constantFrom(...keys) },
+      { weight: 1, arbitrary: fc.string({ maxLength: 10 }).map(encodeURIComponent) },
+    ),
+    queryValue,
+  );
   const key = (name: string) => fc.constantFrom(name, `${name}[]`, `${name}[a]`, `${name}.x`);
   const query = fc.oneof(
     fc.array(pair, { maxLength: 6 }).map((pairs) => pairs.map(([k, v]) => `${k}=${v}`).join("&")),
-    fc.array(fc.tuple(key(keys[0] ?? "x"), queryValue), { maxLength: 3 }).map((pairs) => pairs.map(([k, v]) => `${k}=${v}`).join("&")),
+    fc
+      .array(fc.tuple(key(keys[0] ?? "x"), queryValue), { maxLength: 3 })
+      .map((pairs) => pairs.map(([k, v]) => `${k}=${v}`).join("&")),
     fc.constantFrom("", "&&&", "=", "a", "a=b=c", "%", "__proto__[x]=1", "constructor[prototype][x]=1"),
   );
   return fc
@@ -416,7 +633,17 @@ function getRequest(documented: string, keys: string[]): fc.Arbitrary<FuzzReques
       method: methodFor("GET"),
       path: pathVariant(documented),
       query: fc.option(query, { freq: 6 }),
-      accept: fc.option(fc.constantFrom("application/json", "text/html", "*/*", "text/plain;q=0.1", "application/openmetrics-text; version=1.0.0", ""), { freq: 2 }),
+      accept: fc.option(
+        fc.constantFrom(
+          "application/json",
+          "text/html",
+          "*/*",
+          "text/plain;q=0.1",
+          "application/openmetrics-text; version=1.0.0",
+          "",
+        ),
+        { freq: 2 },
+      ),
       extra: strayHeaders,
       body: fc.option(fc.string({ maxLength: 100 }), { freq: 10 }),
     })
@@ -424,7 +651,14 @@ function getRequest(documented: string, keys: string[]): fc.Arbitrary<FuzzReques
       const headers: [string, string][] = [...extra];
       if (accept !== null) headers.push(["accept", accept]);
       const target = query === null || path.includes("?") ? path : `${path}?${query}`;
-      return { method, path: target, headers, auth: { kind: "none" }, body: body === null ? null : Buffer.from(body), offRoute: offRoute(method, "GET", path, documented) };
+      return {
+        method,
+        path: target,
+        headers,
+        auth: { kind: "none" },
+        body: body === null ? null : Buffer.from(body),
+        offRoute: offRoute(method, "GET", path, documented),
+      };
     });
 }
 

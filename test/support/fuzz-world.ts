@@ -44,8 +44,16 @@ export async function startFuzzWorld(options: { logLevel?: string } = {}): Promi
   const templates: FuzzTemplates = {
     webhookSecret: world.relay.webhookSecret,
     webhookPayloads: [
-      pullRequestEvent("opened", { repo: UPSTREAM, installationId: 11, authorAssociation: "MEMBER" }) as unknown as Record<string, unknown>,
-      pullRequestEvent("synchronize", { repo: UPSTREAM, installationId: 11, authorAssociation: "CONTRIBUTOR" }) as unknown as Record<string, unknown>,
+      pullRequestEvent("opened", {
+        repo: UPSTREAM,
+        installationId: 11,
+        authorAssociation: "MEMBER",
+      }) as unknown as Record<string, unknown>,
+      pullRequestEvent("synchronize", {
+        repo: UPSTREAM,
+        installationId: 11,
+        authorAssociation: "CONTRIBUTOR",
+      }) as unknown as Record<string, unknown>,
       pushEvent({ repo: UPSTREAM, installationId: 11 }) as unknown as Record<string, unknown>,
     ],
     relayTokens: dispatched.map((d) => d[DOWNSTREAM].callbackToken),

@@ -6,7 +6,13 @@ export interface HealthBody {
   ok: boolean;
   service: "ci-relay";
   version: string;
-  github: { configured: boolean; credentialRef: string; valuesPrinted: false; lastOkAt: string | null; failingSince: string | null };
+  github: {
+    configured: boolean;
+    credentialRef: string;
+    valuesPrinted: false;
+    lastOkAt: string | null;
+    failingSince: string | null;
+  };
   store: { kind: Store["kind"]; ok: boolean };
   config: { loaded: boolean; source: string };
   outbox: { depth: number | null; oldestDueSeconds: number | null };

@@ -133,7 +133,9 @@ export function buildkiteClaims(overrides: Record<string, unknown> = {}): Record
   return claims;
 }
 
-export async function startOidcIssuer(options: { baseClaims?: () => Record<string, unknown> } = {}): Promise<OidcIssuer> {
+export async function startOidcIssuer(
+  options: { baseClaims?: () => Record<string, unknown> } = {},
+): Promise<OidcIssuer> {
   const baseClaims = options.baseClaims ?? (() => githubActionsClaims());
   let published: IssuerKey[] = [await newKey()];
   let signing = published[0];
@@ -194,13 +196,18 @@ export async function startOidcIssuer(options: { baseClaims?: () => Record<strin
     const { pathname, searchParams } = new URL(request.url ?? "/", url);
     if (pathname === "/.well-known/openid-configuration") {
       requests.discovery++;
-      const document = { issuer: url, jwks_uri: `${url}/.well-known/jwks`, id_token_signing_alg_values_supported: ["RS256"] };
+      const document = {
+        issuer: url,
+        jwks_uri: `${url}/.well-known/jwks`,
+        id_token_signing_alg_values_supported: ["RS256"],
+      };
       return sendText(response, 200, discoveryOverride ?? JSON.stringify(document));
     }
     if (pathname === "/.well-known/jwks") {
       requests.jwks++;
       const keys: JWK[] = [];
-      for (const key of published) keys.push({ ...(await exportJWK(key.publicKey)), kid: key.kid, alg: "RS256", use: "sig" });
+      for (const key of published)
+        keys.push({ ...(await exportJWK(key.publicKey)), kid: key.kid, alg: "RS256", use: "sig" });
       return send(response, 200, { keys });
     }
     if (pathname === "/_apis/token") {
@@ -211,7 +218,9 @@ export async function startOidcIssuer(options: { baseClaims?: () => Record<strin
       const audience = searchParams.get("audience");
       runtimeAudiences.push(audience);
       const repository = String(runtimeClaims.repository ?? DEFAULT_REPOSITORY);
-      const value = await mint(runtimeClaims, { audience: audience ?? `https://github.com/${repository.split("/")[0]}` });
+      const value = await mint(runtimeClaims, {
+        audience: audience ?? `https://github.com/${repository.split("/")[0]}`,
+      });
       return send(response, 200, { count: 1, value });
     }
     send(response, 404, { message: "not found" });

@@ -25,7 +25,13 @@ const START_TIMEOUT_MS = 60_000;
 const run = promisify(execFile);
 
 async function clusterOk(port: number): Promise<boolean> {
-  const client = new Redis({ port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const client = new Redis({
+    port,
+    host: "127.0.0.1",
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   client.on("error", () => undefined);
   try {
     await client.connect();
@@ -46,7 +52,13 @@ async function until(what: string, check: () => Promise<boolean>): Promise<void>
 }
 
 async function answersPing(port: number): Promise<boolean> {
-  const client = new Redis({ port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const client = new Redis({
+    port,
+    host: "127.0.0.1",
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   client.on("error", () => undefined);
   try {
     await client.connect();
@@ -77,11 +89,29 @@ export async function startOwnRedisCluster(): Promise<OwnRedisCluster> {
     for (let i = 0; i < MASTERS; i++) {
       const port = await freePort();
       ports.push(port);
-      const args = ["--port", String(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--cluster-config-file", join(dir, `nodes-${port}.conf`)];
-      children.push(spawn("redis-server", [...args, "--dir", dir, "--save", "", "--appendonly", "no"], { stdio: "ignore" }));
+      const args = [
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--cluster-enabled",
+        "yes",
+        "--cluster-config-file",
+        join(dir, `nodes-${port}.conf`),
+      ];
+      children.push(
+        spawn("redis-server", [...args, "--dir", dir, "--save", "", "--appendonly", "no"], { stdio: "ignore" }),
+      );
     }
     for (const port of ports) await until(`node ${port} did not start`, () => answersPing(port));
-    await run("redis-cli", ["--cluster", "create", ...ports.map((port) => `127.0.0.1:${port}`), "--cluster-replicas", "0", "--cluster-yes"]);
+    await run("redis-cli", [
+      "--cluster",
+      "create",
+      ...ports.map((port) => `127.0.0.1:${port}`),
+      "--cluster-replicas",
+      "0",
+      "--cluster-yes",
+    ]);
     for (const port of ports) await until(`node ${port} did not see the cluster as ok`, () => clusterOk(port));
   } catch (error) {
     await stop();

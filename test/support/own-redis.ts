@@ -41,7 +41,8 @@ async function untilAnswers(url: string, timeoutMs: number): Promise<void> {
       await redis.connect();
       if ((await redis.ping()) === "PONG") return;
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`own redis-server not answering on ${url}: ${String(error)}`, { cause: error });
+      if (Date.now() > deadline)
+        throw new Error(`own redis-server not answering on ${url}: ${String(error)}`, { cause: error });
     } finally {
       redis.disconnect();
     }
@@ -58,7 +59,20 @@ export async function startOwnRedis(options: { persistence: boolean }): Promise<
 
   const launch = async (persistence: boolean) => {
     // appendfsync always: a SIGKILL loses nothing that was acknowledged, the strictest "with persistence".
-    const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", persistence ? "yes" : "no", "--appendfsync", "always"];
+    const args = [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      dir,
+      "--save",
+      "",
+      "--appendonly",
+      persistence ? "yes" : "no",
+      "--appendfsync",
+      "always",
+    ];
     const started = spawn("redis-server", args, { stdio: "ignore" });
     child = started;
     process.once("exit", () => started.kill("SIGKILL"));

@@ -28,7 +28,10 @@ export interface Exposition {
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const TYPES = new Set(["counter", "gauge", "histogram", "summary", "untyped"]);
-const SUFFIXES: Record<string, string[]> = { histogram: ["_bucket", "_sum", "_count"], summary: ["_sum", "_count", ""] };
+const SUFFIXES: Record<string, string[]> = {
+  histogram: ["_bucket", "_sum", "_count"],
+  summary: ["_sum", "_count", ""],
+};
 
 /** Go's ParseFloat, which Prometheus reads values with: NaN and Inf in any case. */
 function parseValue(text: string, line: string): number {
@@ -44,7 +47,8 @@ function parseLabels(text: string, line: string): Record<string, string> {
   let i = 0;
   while (i < text.length) {
     const name = /^[a-zA-Z_][a-zA-Z0-9_]*/.exec(text.slice(i))?.[0];
-    if (!name || !LABEL_NAME.test(name) || text[i + name.length] !== "=" || text[i + name.length + 1] !== '"') throw new Error(`bad label in: ${line}`);
+    if (!name || !LABEL_NAME.test(name) || text[i + name.length] !== "=" || text[i + name.length + 1] !== '"')
+      throw new Error(`bad label in: ${line}`);
     i += name.length + 2;
     let value = "";
     for (;;) {
@@ -115,12 +119,15 @@ export function parsePrometheusText(text: string): Exposition {
     seen.add(series);
     samples.push({ name, labels, value: parseValue(valueText, line) });
   }
-  const matches = (sample: Sample, labels: Record<string, string>) => Object.entries(labels).every(([k, v]) => sample.labels[k] === v);
+  const matches = (sample: Sample, labels: Record<string, string>) =>
+    Object.entries(labels).every(([k, v]) => sample.labels[k] === v);
   return {
     families,
     samples,
     value: (name, labels = {}) =>
-      samples.find((s) => s.name === name && Object.keys(s.labels).length === Object.keys(labels).length && matches(s, labels))?.value,
+      samples.find(
+        (s) => s.name === name && Object.keys(s.labels).length === Object.keys(labels).length && matches(s, labels),
+      )?.value,
     select: (name, labels = {}) => samples.filter((s) => s.name === name && matches(s, labels)),
   };
 }

@@ -16,7 +16,10 @@ export function relayConfig(overrides: Partial<RelayConfig> = {}): RelayConfig {
       trust: ["OWNER", "MEMBER", "COLLABORATOR"],
       trustLabel: "ciflow/relay/ok-to-test",
     },
-    downstreams: [downstream({ repo: "Ascend/pytorch", level: "L3", device: "npu" }), downstream({ repo: "vendor/backend", level: "L2" })],
+    downstreams: [
+      downstream({ repo: "Ascend/pytorch", level: "L3", device: "npu" }),
+      downstream({ repo: "vendor/backend", level: "L2" }),
+    ],
     broker: [],
     levels: DEFAULT_LEVELS,
     ciProviders: [],

@@ -50,8 +50,12 @@ export async function startRelayFleet(options: FleetOptions): Promise<RelayFleet
     void relay.exited.then(async (exit) => {
       if (expectedExit.has(relay) || stopping) return;
       relays[index] = null;
-      unexpectedExits.push(`relay ${index} exited (code ${exit.code}, signal ${exit.signal}): ${relay.logs().slice(-600)}`);
-      await start(index, relay.port).catch((error: unknown) => unexpectedExits.push(`relay ${index} did not restart: ${String(error).slice(0, 300)}`));
+      unexpectedExits.push(
+        `relay ${index} exited (code ${exit.code}, signal ${exit.signal}): ${relay.logs().slice(-600)}`,
+      );
+      await start(index, relay.port).catch((error: unknown) =>
+        unexpectedExits.push(`relay ${index} did not restart: ${String(error).slice(0, 300)}`),
+      );
     });
   };
 

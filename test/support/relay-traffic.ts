@@ -13,7 +13,8 @@ import { pullRequestEvent, randomSha, sign } from "./webhooks";
  * accepts each report. Nothing here asserts timing: the ledger counts.
  */
 
-export type FaultKind = "kill-fan-out" | "kill-callback" | "redis-restart-persistent" | "redis-restart-empty" | "redis-flush" | "hud-outage";
+export type FaultKind =
+  "kill-fan-out" | "kill-callback" | "redis-restart-persistent" | "redis-restart-empty" | "redis-flush" | "hud-outage";
 
 /** Faults after which stored-but-unsent work cannot come back: Redis forgot it. */
 const DESTRUCTIVE: ReadonlySet<FaultKind> = new Set(["redis-restart-empty", "redis-flush"]);
@@ -108,8 +109,13 @@ async function post(url: string, headers: Record<string, string>, body: string):
   }
 }
 
-const isSentDispatch = (r: RecordedRequest) => r.method === "POST" && r.path.endsWith("/dispatches") && r.status === 204;
-const repoOf = (r: RecordedRequest) => r.path.replace(/^\/repos\//, "").replace(/\/dispatches$/, "").toLowerCase();
+const isSentDispatch = (r: RecordedRequest) =>
+  r.method === "POST" && r.path.endsWith("/dispatches") && r.status === 204;
+const repoOf = (r: RecordedRequest) =>
+  r.path
+    .replace(/^\/repos\//, "")
+    .replace(/\/dispatches$/, "")
+    .toLowerCase();
 interface DispatchBody {
   client_payload?: { delivery_id?: string; relay?: { request_id?: string; callback_token?: string } };
 }
@@ -244,18 +250,30 @@ export class RelayTraffic {
       if (accepted === null) continue;
       for (const repo of this.options.downstreams) {
         const key = `${id} -> ${repo.toLowerCase()}`;
-        items.push({ kind: "dispatch", key, sentAt: accepted.sentAt, acceptedAt: accepted.at, arrived: sent.get(key) ?? 0 });
+        items.push({
+          kind: "dispatch",
+          key,
+          sentAt: accepted.sentAt,
+          acceptedAt: accepted.at,
+          arrived: sent.get(key) ?? 0,
+        });
       }
     }
     const rows = new Map<string, number>();
     for (const row of this.options.hud.rows) {
       // SPEC §4's record: the dispatch in `trusted`, the transition in the callback's own `workflow`.
-      const body = row.body as { trusted?: { request_id?: string }; untrusted?: { callback_payload?: { workflow?: { status?: string } } } };
+      const body = row.body as {
+        trusted?: { request_id?: string };
+        untrusted?: { callback_payload?: { workflow?: { status?: string } } };
+      };
       const key = `${body.trusted?.request_id} ${String(body.untrusted?.callback_payload?.workflow?.status).toLowerCase()}`;
       rows.set(key, (rows.get(key) ?? 0) + 1);
     }
     for (const entry of this.callbacks.values()) {
-      for (const [transition, { sentAt, at }] of Object.entries(entry.accepted) as [Transition, { sentAt: number; at: number }][]) {
+      for (const [transition, { sentAt, at }] of Object.entries(entry.accepted) as [
+        Transition,
+        { sentAt: number; at: number },
+      ][]) {
         const key = `${entry.requestId} ${transition}`;
         items.push({ kind: "hud", key, sentAt, acceptedAt: at, arrived: rows.get(key) ?? 0 });
       }
@@ -280,7 +298,8 @@ export class RelayTraffic {
           result.lostToErasure++;
         } else {
           result.lost++;
-          if (examples.filter((e) => e.startsWith(kind)).length < 3) examples.push(`${kind} ${item.key} (accepted ${new Date(item.acceptedAt).toISOString()})`);
+          if (examples.filter((e) => e.startsWith(kind)).length < 3)
+            examples.push(`${kind} ${item.key} (accepted ${new Date(item.acceptedAt).toISOString()})`);
         }
       }
       return result;
@@ -298,9 +317,13 @@ export class RelayTraffic {
       if (entry.noDispatchAt === null) continue;
       noDispatch++;
       // Redis forgot the dispatch record: legitimate only if an erasure may have taken it.
-      const recordSentAt = (entry.deliveryId === undefined ? undefined : this.deliveries.get(entry.deliveryId)?.accepted?.sentAt) ?? entry.dispatchedAt;
-      if (dispatchRecordErased(this.erasures(), { recordSentAt, noDispatchAt: entry.noDispatchAt })) noDispatchExcused++;
-      else if (examples.length < 9) examples.push(`callback for ${entry.requestId} (${entry.repo}) answered no-dispatch without an erasure`);
+      const recordSentAt =
+        (entry.deliveryId === undefined ? undefined : this.deliveries.get(entry.deliveryId)?.accepted?.sentAt) ??
+        entry.dispatchedAt;
+      if (dispatchRecordErased(this.erasures(), { recordSentAt, noDispatchAt: entry.noDispatchAt }))
+        noDispatchExcused++;
+      else if (examples.length < 9)
+        examples.push(`callback for ${entry.requestId} (${entry.repo}) answered no-dispatch without an erasure`);
     }
 
     const deliveries = [...this.deliveries.values()];
@@ -414,7 +437,11 @@ export class RelayTraffic {
         async (relay) => {
           this.callbacksSent++;
           const oidc = await this.options.issuer.mint({ repository: entry.repo });
-          return post(relay.url("/relay/v1/callback"), { "content-type": "application/json", authorization: `Bearer ${oidc}` }, body);
+          return post(
+            relay.url("/relay/v1/callback"),
+            { "content-type": "application/json", authorization: `Bearer ${oidc}` },
+            body,
+          );
         },
         "callback",
         (answer, sentAt) => {
@@ -449,7 +476,11 @@ export function formatTrafficReport(report: TrafficReport): string[] {
     formatCounted("dispatches", report.dispatches),
     `callbacks: sent ${callbacks.sent}, transitions accepted ${callbacks.accepted}, no-dispatch ${callbacks.noDispatch} (after an erasure: ${callbacks.noDispatchExcused}), refused ${callbacks.refused}`,
     formatCounted("HUD rows", report.hudRows),
-    `faults injected: ${Object.entries(report.faults).map(([kind, n]) => `${kind} ${n}`).join(", ") || "none"}`,
+    `faults injected: ${
+      Object.entries(report.faults)
+        .map(([kind, n]) => `${kind} ${n}`)
+        .join(", ") || "none"
+    }`,
     ...report.lostExamples.map((example) => `  lost: ${example}`),
   ];
 }

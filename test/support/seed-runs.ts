@@ -4,8 +4,17 @@ import { dispatchRecord } from "./dispatch-fixtures";
 import type { Store } from "../../src/store/store";
 
 /** Writes dispatch and job records the way the relay does, for dashboard tests. */
-export async function seedDispatch(store: Store, record: Partial<DispatchRecord> & Pick<DispatchRecord, "requestId" | "downstream">, jobs: Partial<JobRecord>[] = []): Promise<DispatchRecord> {
-  const full = dispatchRecord({ createdAt: 1_800_000_000_000, dispatchedAt: 1_800_000_000_500, upstream: { repo: "pytorch/pytorch", sha: "a".repeat(40), ref: "refs/pull/1/head", prNumber: 1 }, ...record });
+export async function seedDispatch(
+  store: Store,
+  record: Partial<DispatchRecord> & Pick<DispatchRecord, "requestId" | "downstream">,
+  jobs: Partial<JobRecord>[] = [],
+): Promise<DispatchRecord> {
+  const full = dispatchRecord({
+    createdAt: 1_800_000_000_000,
+    dispatchedAt: 1_800_000_000_500,
+    upstream: { repo: "pytorch/pytorch", sha: "a".repeat(40), ref: "refs/pull/1/head", prNumber: 1 },
+    ...record,
+  });
   await store.write(recordDispatchOps(full));
   for (const [i, job] of jobs.entries()) {
     const stored: JobRecord = {
@@ -25,7 +34,13 @@ export async function seedDispatch(store: Store, record: Partial<DispatchRecord>
       updatedAt: full.createdAt + i,
       ...job,
     };
-    const key = { requestId: full.requestId, runId: stored.runId, runAttempt: stored.runAttempt, scope: stored.scope, jobName: stored.jobName };
+    const key = {
+      requestId: full.requestId,
+      runId: stored.runId,
+      runAttempt: stored.runAttempt,
+      scope: stored.scope,
+      jobName: stored.jobName,
+    };
     await store.write(recordJobOps(key, stored, stored.updatedAt));
   }
   return full;

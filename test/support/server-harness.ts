@@ -109,7 +109,12 @@ export async function freePort(): Promise<number> {
 
 const tail = (text: string): string => (text.length > OUTPUT_TAIL ? `…${text.slice(-OUTPUT_TAIL)}` : text);
 
-function harnessEnv(options: RelayServerOptions, port: number, redisPrefix: string, configPath: string | null): Record<string, string> {
+function harnessEnv(
+  options: RelayServerOptions,
+  port: number,
+  redisPrefix: string,
+  configPath: string | null,
+): Record<string, string> {
   const base: Record<string, string | undefined> = {
     // Only what node needs from the test's environment: a developer's own APP_ID or REDIS_URL must
     // not leak into the relay under test.
@@ -137,7 +142,13 @@ function harnessEnv(options: RelayServerOptions, port: number, redisPrefix: stri
   return Object.fromEntries(Object.entries(base).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
-async function waitUntilHealthy(baseUrl: string, exited: Promise<ExitInfo>, timeoutMs: number, output: () => string, waitFor: "ready" | "serving"): Promise<void> {
+async function waitUntilHealthy(
+  baseUrl: string,
+  exited: Promise<ExitInfo>,
+  timeoutMs: number,
+  output: () => string,
+  waitFor: "ready" | "serving",
+): Promise<void> {
   // Widened by the cast: the promise below sets it, which TypeScript's narrowing cannot see.
   let exit = null as ExitInfo | null;
   void exited.then((info) => {
@@ -170,7 +181,9 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
   const entry = options.entry ?? MAIN;
   if (!existsSync(entry)) throw new Error(`${entry} does not exist: run \`npm run build\` before the e2e tests`);
   if (options.configYaml === undefined && options.env?.RELAY_CONFIG === undefined && options.cwd === undefined) {
-    throw new Error("startRelayServer needs configYaml, env.RELAY_CONFIG or a cwd (else the relay would read the repository's ./relay.yml)");
+    throw new Error(
+      "startRelayServer needs configYaml, env.RELAY_CONFIG or a cwd (else the relay would read the repository's ./relay.yml)",
+    );
   }
   const port = options.port ?? (await freePort());
   const redisPrefix = options.redisPrefix ?? uniqueRedisPrefix();
@@ -179,7 +192,11 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
   if (configPath !== null) writeFileSync(configPath, options.configYaml ?? "");
   const env = harnessEnv(options, port, redisPrefix, configPath);
 
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), entry], { cwd: options.cwd ?? REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), entry], {
+    cwd: options.cwd ?? REPO_ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   reapOnExit(child);
 
   let output = "";

@@ -28,6 +28,10 @@ export function handlersFor(handlers: Partial<TaskHandlers>): TaskHandlers {
  * Stores what another version of the app (or a corrupted store) may hold: a kind or data this
  * version's types refuse, which is why the cast is here and nowhere in src.
  */
-export async function enqueueForeign(outbox: Outbox, task: Pick<OutboxTask, "id" | "kind" | "data">, now: number): Promise<void> {
+export async function enqueueForeign(
+  outbox: Outbox,
+  task: Pick<OutboxTask, "id" | "kind" | "data">,
+  now: number,
+): Promise<void> {
   await outbox.enqueue(task as NewTask, now);
 }

@@ -21,5 +21,12 @@ export function prEvent(overrides: Partial<UpstreamEvent> = {}): UpstreamEvent {
 
 /** A parsed upstream push to main. */
 export function pushEvent(overrides: Partial<UpstreamEvent> = {}): UpstreamEvent {
-  return prEvent({ event: "push", action: null, ref: "refs/heads/main", prNumber: null, authorAssociation: null, ...overrides });
+  return prEvent({
+    event: "push",
+    action: null,
+    ref: "refs/heads/main",
+    prNumber: null,
+    authorAssociation: null,
+    ...overrides,
+  });
 }

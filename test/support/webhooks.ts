@@ -121,16 +121,16 @@ function retarget<T extends { repository?: { full_name: string } }>(payload: T, 
   moved.repository.default_branch = "main";
   moved.repository.owner = { ...moved.repository.owner, login: owner };
   if (moved.organization) moved.organization.login = owner;
-  moved.installation = { id: target.installationId, node_id: `MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u${target.installationId}` };
+  moved.installation = {
+    id: target.installationId,
+    node_id: `MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u${target.installationId}`,
+  };
   moved.sender = user(target.sender ?? "octocat");
   return moved;
 }
 
 export function pullRequestEvent(action: PullRequestAction, options: PullRequestOptions): PullRequestEvent {
-  const payload = retarget(
-    example("pull_request", (p) => p.action === action) as PullRequestEvent,
-    options,
-  );
+  const payload = retarget(example("pull_request", (p) => p.action === action) as PullRequestEvent, options);
   const pr = payload.pull_request;
   const number = options.number ?? pr.number;
   payload.number = number;
@@ -163,11 +163,17 @@ export function pullRequestEvent(action: PullRequestAction, options: PullRequest
   if (action === "closed") pr.state = "closed";
 
   const template = pr.labels[0] ?? example("pull_request", (p) => p.action === "labeled").pull_request.labels[0];
-  const label = (name: string) => ({ ...template, id: labelId(name), name, url: template.url.replace(/[^/]+$/, encodeURIComponent(name)) });
+  const label = (name: string) => ({
+    ...template,
+    id: labelId(name),
+    name,
+    url: template.url.replace(/[^/]+$/, encodeURIComponent(name)),
+  });
   let names = options.labels ?? pr.labels.map((l) => l.name);
   if ((payload.action === "labeled" || payload.action === "unlabeled") && options.label !== undefined) {
     payload.label = label(options.label);
-    names = payload.action === "labeled" ? [...new Set([...names, options.label])] : names.filter((n) => n !== options.label);
+    names =
+      payload.action === "labeled" ? [...new Set([...names, options.label])] : names.filter((n) => n !== options.label);
   }
   pr.labels = names.map(label);
   if (payload.action === "synchronize") payload.before = options.before ?? payload.before;
@@ -197,7 +203,10 @@ export function pushEvent(options: PushOptions): PushEvent {
 }
 
 export function checkRunRerequestedEvent(options: CheckRunRerequestOptions): CheckRunRerequestedEvent {
-  const payload = retarget(example("check_run", (p) => p.action === "rerequested") as CheckRunRerequestedEvent, options);
+  const payload = retarget(
+    example("check_run", (p) => p.action === "rerequested") as CheckRunRerequestedEvent,
+    options,
+  );
   const run = payload.check_run;
   run.id = options.checkRunId ?? run.id;
   run.name = options.name ?? run.name;
@@ -211,7 +220,10 @@ export function checkRunRerequestedEvent(options: CheckRunRerequestOptions): Che
 }
 
 export function checkSuiteRerequestedEvent(options: CheckSuiteRerequestOptions): CheckSuiteRerequestedEvent {
-  const payload = retarget(example("check_suite", (p) => p.action === "rerequested") as CheckSuiteRerequestedEvent, options);
+  const payload = retarget(
+    example("check_suite", (p) => p.action === "rerequested") as CheckSuiteRerequestedEvent,
+    options,
+  );
   const suite = payload.check_suite;
   suite.id = options.checkSuiteId ?? suite.id;
   suite.head_sha = options.headSha ?? suite.head_sha;
@@ -224,9 +236,17 @@ export function checkSuiteRerequestedEvent(options: CheckSuiteRerequestOptions):
  * A downstream's `workflow_run` delivery: `requested` and `in_progress` are open, `completed` has a
  * conclusion. The sender of a run the app dispatched is the app's bot, as GitHub sends it.
  */
-export function workflowRunEvent(action: "requested" | "in_progress" | "completed", options: WorkflowRunOptions): WorkflowRunEvent {
+export function workflowRunEvent(
+  action: "requested" | "in_progress" | "completed",
+  options: WorkflowRunOptions,
+): WorkflowRunEvent {
   const payload = retarget(
-    example("workflow_run", (p) => p.action === (action === "completed" ? "completed" : "requested") && p.repository.full_name === "octo-org/octo-repo") as WorkflowRunEvent,
+    example(
+      "workflow_run",
+      (p) =>
+        p.action === (action === "completed" ? "completed" : "requested") &&
+        p.repository.full_name === "octo-org/octo-repo",
+    ) as WorkflowRunEvent,
     { sender: `${TEST_APP_SLUG}[bot]`, ...options },
   );
   const run = payload.workflow_run as unknown as Record<string, unknown>;
@@ -277,7 +297,8 @@ export interface WebhookAnswer {
 export async function sendWebhook(baseUrl: string, delivery: WebhookDelivery): Promise<WebhookAnswer> {
   const body = delivery.rawBody ?? JSON.stringify(delivery.payload ?? {});
   const deliveryId = delivery.deliveryId ?? randomUUID();
-  const signature = delivery.signature === undefined ? sign(body, delivery.secret ?? TEST_WEBHOOK_SECRET) : delivery.signature;
+  const signature =
+    delivery.signature === undefined ? sign(body, delivery.secret ?? TEST_WEBHOOK_SECRET) : delivery.signature;
   const headers: Record<string, string> = {
     "content-type": delivery.contentType ?? "application/json",
     "user-agent": "GitHub-Hookshot/ci-relay-test",

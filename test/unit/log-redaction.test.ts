@@ -11,7 +11,13 @@ describe("log redaction", () => {
     let error: unknown;
     try {
       // A real ReplyError as ioredis builds it: the command and its arguments attached.
-      await redis.call("HSET", `${uniqueRedisPrefix()}k`, "only-a-field-no-value", "{\"secret\":\"webhook body\"}", "dangling");
+      await redis.call(
+        "HSET",
+        `${uniqueRedisPrefix()}k`,
+        "only-a-field-no-value",
+        '{"secret":"webhook body"}',
+        "dangling",
+      );
     } catch (caught) {
       error = caught;
     } finally {

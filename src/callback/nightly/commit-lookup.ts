@@ -5,7 +5,8 @@ import { RelayError } from "../../errors/failure-kinds";
  * What GitHub said about one (upstream, sha): it is a commit there, it is not, or GitHub could not say
  * (an outage, a rate limit, a refused token), as the SPEC §5 failure to answer with.
  */
-export type CommitLookup = { upstream: string; result: "commit" | "unknown" } | { upstream: string; result: "failed"; failure: RelayError };
+export type CommitLookup =
+  { upstream: string; result: "commit" | "unknown" } | { upstream: string; result: "failed"; failure: RelayError };
 
 interface GitHubErrorLike {
   status?: number;
@@ -32,5 +33,9 @@ export function decideUpstreamCommit(lookups: readonly CommitLookup[]): string {
   if (found) return found.upstream;
   const failed = lookups.find((lookup) => lookup.result === "failed");
   if (failed && failed.result === "failed") throw failed.failure;
-  throw new RelayError("validation-failed", "delivery_id is not a commit of any upstream this relay serves.", "commit-unknown");
+  throw new RelayError(
+    "validation-failed",
+    "delivery_id is not a commit of any upstream this relay serves.",
+    "commit-unknown",
+  );
 }

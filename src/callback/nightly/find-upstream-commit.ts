@@ -21,13 +21,16 @@ export interface FindUpstreamCommitDeps {
  * `validation-failed` when no upstream has it, and GitHub's failure when it could not be asked: only
  * an answer GitHub gave is ever cached, so an outage never admits a SHA nor refuses one for long.
  */
-export async function findUpstreamCommit(deps: FindUpstreamCommitDeps, upstreams: readonly string[], sha: string): Promise<string> {
+export async function findUpstreamCommit(
+  deps: FindUpstreamCommitDeps,
+  upstreams: readonly string[],
+  sha: string,
+): Promise<string> {
   const cached = await readCommitChecks(deps.store, upstreams, sha);
   const lookups: CommitLookup[] = [];
   for (const [i, upstream] of upstreams.entries()) {
     const known = cached[i];
-    const lookup: CommitLookup =
-      known !== null ? { upstream, result: known } : await askGitHub(deps, upstream, sha);
+    const lookup: CommitLookup = known !== null ? { upstream, result: known } : await askGitHub(deps, upstream, sha);
     lookups.push(lookup);
     if (lookup.result === "commit") break;
   }

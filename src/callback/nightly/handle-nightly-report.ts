@@ -18,7 +18,14 @@ import type { OutboxRunner } from "../../outbox/outbox-runner";
 import { decideNightlyReport, type NightlyDecision } from "./decide-nightly-report";
 import { findUpstreamCommit, type FindUpstreamCommitDeps } from "./find-upstream-commit";
 import { nightlyBodySchema } from "./nightly-body";
-import { parseNightlyReport, readRawNightlyReport, recordNightlyReportOps, writeIfNightlyReportIs, type NightlyReport, type NightlyReportKey } from "../../records/nightly-reports";
+import {
+  parseNightlyReport,
+  readRawNightlyReport,
+  recordNightlyReportOps,
+  writeIfNightlyReportIs,
+  type NightlyReport,
+  type NightlyReportKey,
+} from "../../records/nightly-reports";
 
 export interface NightlyReportRequest {
   requestId: string;
@@ -50,7 +57,10 @@ export interface NightlyReportDeps extends FindUpstreamCommitDeps {
  * indexes and its HUD record are one atomic write made only if no copy of it is stored yet, so
  * reports sent twice at once are recorded once. No check run changes.
  */
-export async function handleNightlyReport(relay: NightlyReportDeps, request: NightlyReportRequest): Promise<NightlyReportAnswer> {
+export async function handleNightlyReport(
+  relay: NightlyReportDeps,
+  request: NightlyReportRequest,
+): Promise<NightlyReportAnswer> {
   const { audit } = request;
   const { downstream, identity } = await authenticateReport({
     bearer: request.bearer,
@@ -66,11 +76,20 @@ export async function handleNightlyReport(relay: NightlyReportDeps, request: Nig
   const { workflow, delivery_id: sha, event_type: event } = parsed.data;
   audit.operation = `callback.${event}.${workflow.scope}.${workflow.status}`;
   audit.resource = `commit:${sha}`;
-  audit.identity = { ...audit.identity, run_id: audit.identity?.run_id ?? workflow.run_id, run_attempt: audit.identity?.run_attempt ?? workflow.run_attempt };
+  audit.identity = {
+    ...audit.identity,
+    run_id: audit.identity?.run_id ?? workflow.run_id,
+    run_attempt: audit.identity?.run_attempt ?? workflow.run_attempt,
+  };
   if (workflow.status !== "completed") {
-    throw new RelayError("validation-failed", "A nightly or periodic report is sent once its run is done: workflow.status must be completed.", "report-not-completed");
+    throw new RelayError(
+      "validation-failed",
+      "A nightly or periodic report is sent once its run is done: workflow.status must be completed.",
+      "report-not-completed",
+    );
   }
-  if (downstream.level === "L1") return { outcome: "ignored", body: { ok: true, requestId: request.requestId, status: "ignored" } };
+  if (downstream.level === "L1")
+    return { outcome: "ignored", body: { ok: true, requestId: request.requestId, status: "ignored" } };
 
   const key: NightlyReportKey = {
     downstream: downstream.repo,
@@ -100,16 +119,25 @@ export async function handleNightlyReport(relay: NightlyReportDeps, request: Nig
       checkRunId: workflow.check_run_id ?? null,
       at: now,
     };
-    const ops = [...recordNightlyReportOps(report), ...nightlyHudTaskOps(relay.outbox, relay.env, report, workflow, now)];
+    const ops = [
+      ...recordNightlyReportOps(report),
+      ...nightlyHudTaskOps(relay.outbox, relay.env, report, workflow, now),
+    ];
     if (await writeIfNightlyReportIs(relay.store, key, null, ops)) {
       relay.runner.kick();
       return { outcome: "accepted", body: answer(request.requestId, false) };
     }
     // A copy sent at the same time was stored first: this one is judged against it.
-    decision = settled(decideNightlyReport(parseNightlyReport(await readRawNightlyReport(relay.store, key)), workflow.conclusion));
+    decision = settled(
+      decideNightlyReport(parseNightlyReport(await readRawNightlyReport(relay.store, key)), workflow.conclusion),
+    );
   }
   if (decision.outcome === "refused") {
-    throw new RelayError("invalid-transition", `This job was already reported ${decision.record.conclusion}; this report cannot change it.`, decision.reason);
+    throw new RelayError(
+      "invalid-transition",
+      `This job was already reported ${decision.record.conclusion}; this report cannot change it.`,
+      decision.reason,
+    );
   }
   return { outcome: "duplicate", body: answer(request.requestId, true) };
 }

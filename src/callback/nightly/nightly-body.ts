@@ -17,7 +17,10 @@ const commitSha = z
  * echoed `payload`, if sent, is accepted and not read.
  */
 export const nightlyBodySchema = z.object({
-  relay_token: z.string().max(8 * 1024).optional(),
+  relay_token: z
+    .string()
+    .max(8 * 1024)
+    .optional(),
   event_type: z.enum(PERIODIC_EVENTS),
   delivery_id: commitSha,
   payload: z.unknown().optional(),

@@ -19,14 +19,21 @@ export type OncallCommentTaskData = TaskData[typeof ONCALL_COMMENT_TASK];
 
 /** Whether this downstream's failures are commented on (a downstream since removed: no). Pure. */
 export function notifiesByComment(config: Pick<RelayConfig, "downstreams">, downstream: string): boolean {
-  return config.downstreams.some((d) => sameRepo(d.repo, downstream) && d.notify.includes("comment") && (d.level === "L3" || d.level === "L4"));
+  return config.downstreams.some(
+    (d) => sameRepo(d.repo, downstream) && d.notify.includes("comment") && (d.level === "L3" || d.level === "L4"),
+  );
 }
 
 /**
  * Ops that schedule the PR's comment to follow this dispatch's per-downstream check, written with the
  * decision that changed it. Nothing for a push, or for a downstream that does not notify.
  */
-export function oncallCommentOps(outbox: Outbox, config: Pick<RelayConfig, "downstreams">, record: Pick<DispatchRecord, "upstream" | "downstream">, now: number): WriteOp[] {
+export function oncallCommentOps(
+  outbox: Outbox,
+  config: Pick<RelayConfig, "downstreams">,
+  record: Pick<DispatchRecord, "upstream" | "downstream">,
+  now: number,
+): WriteOp[] {
   const { repo, prNumber, sha } = record.upstream;
   if (prNumber === null || !notifiesByComment(config, record.downstream)) return [];
   const data: OncallCommentTaskData = { upstream: repo, prNumber, sha };

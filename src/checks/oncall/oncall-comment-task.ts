@@ -8,8 +8,20 @@ import type { RelayConfig } from "../../config/types";
 import type { AppGitHub } from "../../github/app-github";
 import type { Task } from "../../outbox/outbox";
 import type { TaskContext, TaskHandler } from "../../outbox/outbox-runner";
-import { areChecksShownMany, checkKey, readDownstreamRuns, readWantedCheckRuns, type CheckRunState } from "../../records/check-runs";
-import { lockOncallComment, readOncallComment, storeOncallComment, unlockOncallComment, type StoredComment } from "../../records/oncall-comments";
+import {
+  areChecksShownMany,
+  checkKey,
+  readDownstreamRuns,
+  readWantedCheckRuns,
+  type CheckRunState,
+} from "../../records/check-runs";
+import {
+  lockOncallComment,
+  readOncallComment,
+  storeOncallComment,
+  unlockOncallComment,
+  type StoredComment,
+} from "../../records/oncall-comments";
 import type { Store } from "../../store/store";
 import { notifiesByComment, ONCALL_COMMENT_TASK, type OncallCommentTaskData } from "./oncall-comment-state";
 import { isFailing, renderOncallComment, type OncallRow } from "./render-oncall-comment";
@@ -67,7 +79,12 @@ async function hasSomethingToSay(store: Store, config: RelayConfig, data: Oncall
 }
 
 /** Under the lease: everything read again, so the latest decisions are the ones shown. */
-async function writeComment(deps: OncallCommentDeps, config: RelayConfig, data: OncallCommentTaskData, signal: AbortSignal | undefined): Promise<void> {
+async function writeComment(
+  deps: OncallCommentDeps,
+  config: RelayConfig,
+  data: OncallCommentTaskData,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const { upstream, prNumber, sha } = data;
   const stored = await readOncallComment(deps.store, upstream, prNumber);
   const dashboardUrl = `${deps.publicUrl}/relay/?upstream=${encodeURIComponent(upstream)}&pr=${prNumber}`;
@@ -82,14 +99,22 @@ async function writeComment(deps: OncallCommentDeps, config: RelayConfig, data: 
   const [owner, repo] = upstream.split("/");
   const octokit = await deps.github.forRepo(upstream, { issues: "write", pull_requests: "read" });
   const head = await octokit
-    .request("GET /repos/{owner}/{repo}/pulls/{pull_number}", { owner, repo, pull_number: prNumber, request: { signal } })
+    .request("GET /repos/{owner}/{repo}/pulls/{pull_number}", {
+      owner,
+      repo,
+      pull_number: prNumber,
+      request: { signal },
+    })
     .then(({ data: pull }) => pullHead.parse(pull).head.sha)
     .catch((error: unknown) => {
       if (statusOf(error) === 404) return null;
       throw error;
     });
   if (head !== sha) {
-    deps.log.debug({ upstream, prNumber, sha, head }, "oncall comment: result for a commit that is not the pull request's head; nothing changed");
+    deps.log.debug(
+      { upstream, prNumber, sha, head },
+      "oncall comment: result for a commit that is not the pull request's head; nothing changed",
+    );
     return;
   }
 
@@ -97,17 +122,36 @@ async function writeComment(deps: OncallCommentDeps, config: RelayConfig, data: 
   let next: StoredComment | null = edited && stored !== null ? { id: stored.id, bodySha256 } : null;
   if (next === null && failing) {
     // Never made, or deleted since: a failure to report makes it (again).
-    const { data: made } = await octokit.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { owner, repo, issue_number: prNumber, body, request: { signal } });
+    const { data: made } = await octokit.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", {
+      owner,
+      repo,
+      issue_number: prNumber,
+      body,
+      request: { signal },
+    });
     next = { id: madeComment.parse(made).id, bodySha256 };
   }
   await storeOncallComment(deps.store, upstream, prNumber, next);
-  deps.log.info({ upstream, prNumber, sha, commentId: next?.id ?? null, made: next !== null && !edited }, "oncall comment written");
+  deps.log.info(
+    { upstream, prNumber, sha, commentId: next?.id ?? null, made: next !== null && !edited },
+    "oncall comment written",
+  );
 }
 
 /** PATCHes the stored comment; false when GitHub no longer has it (deleted). */
-async function editComment(octokit: Octokit, target: { owner: string; repo: string; id: number; body: string }, signal: AbortSignal | undefined): Promise<boolean> {
+async function editComment(
+  octokit: Octokit,
+  target: { owner: string; repo: string; id: number; body: string },
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
   try {
-    await octokit.request("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", { owner: target.owner, repo: target.repo, comment_id: target.id, body: target.body, request: { signal } });
+    await octokit.request("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", {
+      owner: target.owner,
+      repo: target.repo,
+      comment_id: target.id,
+      body: target.body,
+      request: { signal },
+    });
     return true;
   } catch (error) {
     if (statusOf(error) === 404) return false;
@@ -126,18 +170,34 @@ interface NotifyingCheck {
  */
 async function checksOf(store: Store, config: RelayConfig, data: OncallCommentTaskData): Promise<NotifyingCheck[]> {
   const notifying = config.downstreams.filter((d) => notifiesByComment(config, d.repo));
-  const checkKeys = notifying.map((d) => checkKey(data.upstream, data.sha, downstreamCheckName(config.checkPrefix, d.repo)));
+  const checkKeys = notifying.map((d) =>
+    checkKey(data.upstream, data.sha, downstreamCheckName(config.checkPrefix, d.repo)),
+  );
   const found = (await readWantedCheckRuns(store, checkKeys))
     .map((check, i) => ({ oncalls: notifying[i].oncalls, check }))
     .filter((entry): entry is NotifyingCheck => entry.check !== null);
   if (found.length === 0) return [];
-  const shown = await areChecksShownMany(store, found.map(({ check }) => check.requestId));
+  const shown = await areChecksShownMany(
+    store,
+    found.map(({ check }) => check.requestId),
+  );
   return found.filter((_, i) => shown[i]);
 }
 
-async function rowsOf(store: Store, config: RelayConfig, data: OncallCommentTaskData, dashboardUrl: string): Promise<OncallRow[]> {
+async function rowsOf(
+  store: Store,
+  config: RelayConfig,
+  data: OncallCommentTaskData,
+  dashboardUrl: string,
+): Promise<OncallRow[]> {
   const checks = await checksOf(store, config, data);
-  const runs = checks.length === 0 ? [] : await readDownstreamRuns(store, checks.map(({ check }) => check.requestId));
+  const runs =
+    checks.length === 0
+      ? []
+      : await readDownstreamRuns(
+          store,
+          checks.map(({ check }) => check.requestId),
+        );
   return checks.map(({ oncalls, check }, i) => {
     const run = runs[i];
     return {

@@ -36,7 +36,8 @@ export function isFailing(row: Pick<OncallRow, "status" | "conclusion">): boolea
  */
 export function renderOncallComment(view: OncallCommentView): string {
   const rows = view.rows.map((row) => {
-    const result = row.status === "completed" ? (row.conclusion ?? "neutral").replace(/_/g, " ") : row.status.replace(/_/g, " ");
+    const result =
+      row.status === "completed" ? (row.conclusion ?? "neutral").replace(/_/g, " ") : row.status.replace(/_/g, " ");
     const url = markdownUrl(row.url);
     const run = url === null ? "" : ` · [run](${url})`;
     const oncalls = isFailing(row) ? row.oncalls.map(mention).join(" ") : "";
@@ -69,7 +70,9 @@ function markdownUrl(url: string): string | null {
   try {
     const parsed = new URL(url);
     if (parsed.protocol !== "https:" && parsed.protocol !== "http:") return null;
-    return parsed.toString().replace(/[()[\]<>|'"`\\\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
+    return parsed
+      .toString()
+      .replace(/[()[\]<>|'"`\\\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
   } catch {
     return null;
   }

@@ -13,10 +13,21 @@ import type { CheckedWebhook } from "./check-webhook-body";
  * keeps its status; a fault nobody foresaw is logged and answered 503, so GitHub may redeliver —
  * never a 500, an HTML page or a stack.
  */
-export async function answerWebhook(webhooks: Probot["webhooks"], webhook: CheckedWebhook, requestId: string, log: Logger): Promise<JsonAnswer> {
+export async function answerWebhook(
+  webhooks: Probot["webhooks"],
+  webhook: CheckedWebhook,
+  requestId: string,
+  log: Logger,
+): Promise<JsonAnswer> {
   if (!(await verified(webhooks, webhook))) {
-    log.warn({ deliveryId: webhook.id }, "webhook signature does not match: is WEBHOOK_SECRET the App's webhook secret?");
-    return failureBody(new RelayError("validation-failed", "signature does not match event payload and secret"), requestId);
+    log.warn(
+      { deliveryId: webhook.id },
+      "webhook signature does not match: is WEBHOOK_SECRET the App's webhook secret?",
+    );
+    return failureBody(
+      new RelayError("validation-failed", "signature does not match event payload and secret"),
+      requestId,
+    );
   }
   try {
     await receive(webhooks, webhook);
@@ -27,7 +38,10 @@ export async function answerWebhook(webhooks: Probot["webhooks"], webhook: Check
     // Message and stack only: Probot's errors carry the event, payload and signature included.
     const { name, message, stack } = error instanceof Error ? error : new Error(String(error));
     log.error({ error: { name, message, stack }, deliveryId: webhook.id }, "webhook handling failed");
-    return failureBody(new RelayError("store-unavailable", "the relay could not handle this delivery; redeliver later"), requestId);
+    return failureBody(
+      new RelayError("store-unavailable", "the relay could not handle this delivery; redeliver later"),
+      requestId,
+    );
   }
 }
 
@@ -46,7 +60,10 @@ function receive(webhooks: Probot["webhooks"], webhook: CheckedWebhook): Promise
 
 /** @octokit/webhooks rejects with an AggregateError of the handlers' errors; the first that says why decides. */
 function handlerRefusal(error: unknown): RelayError | null {
-  const errors = error !== null && typeof error === "object" && Symbol.iterator in error ? [...(error as Iterable<unknown>)] : [error];
+  const errors =
+    error !== null && typeof error === "object" && Symbol.iterator in error
+      ? [...(error as Iterable<unknown>)]
+      : [error];
   for (const each of errors) {
     const refusal = relayErrorOf(each);
     if (refusal) {

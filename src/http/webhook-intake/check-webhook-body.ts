@@ -36,7 +36,9 @@ const EVENT_NAME = /^[a-z][a-z_]{0,63}$/;
  * The fields Probot reads before any handler can refuse the event: the installation id becomes an
  * installation token request. Everything else a handler validates for itself.
  */
-const payloadShape = z.looseObject({ installation: z.looseObject({ id: z.number().int().positive().max(Number.MAX_SAFE_INTEGER) }).nullish() });
+const payloadShape = z.looseObject({
+  installation: z.looseObject({ id: z.number().int().positive().max(Number.MAX_SAFE_INTEGER) }).nullish(),
+});
 
 const refuse = (message: string, degradedReason = "malformed-webhook"): WebhookCheck => ({
   refusal: new RelayError("validation-failed", message, degradedReason),
@@ -57,7 +59,10 @@ export function header(headers: WebhookHeaders, name: string): string {
 export function checkWebhookBody(headers: WebhookHeaders, body: Buffer): WebhookCheck {
   if (body.length > WEBHOOK_MAX_BYTES) return { refusal: tooLarge() };
   if (!header(headers, "content-type").toLowerCase().startsWith("application/json")) {
-    return refuse('content-type must be "application/json" (the webhook\'s content type setting)', "unsupported-content-type");
+    return refuse(
+      'content-type must be "application/json" (the webhook\'s content type setting)',
+      "unsupported-content-type",
+    );
   }
   const missing = REQUIRED_HEADERS.filter((name) => header(headers, name) === "");
   if (missing.length > 0) return refuse(`required headers missing or empty: ${missing.join(", ")}`);
@@ -65,16 +70,26 @@ export function checkWebhookBody(headers: WebhookHeaders, body: Buffer): Webhook
   if (!EVENT_NAME.test(name)) return refuse("X-GitHub-Event is not an event name");
 
   const text = body.toString("utf8");
-  if (nestsDeeperThan(text, WEBHOOK_MAX_DEPTH)) return refuse(`payload nests deeper than ${WEBHOOK_MAX_DEPTH} levels`, "payload-too-deep");
+  if (nestsDeeperThan(text, WEBHOOK_MAX_DEPTH))
+    return refuse(`payload nests deeper than ${WEBHOOK_MAX_DEPTH} levels`, "payload-too-deep");
   let payload: unknown;
   try {
     payload = JSON.parse(text);
   } catch {
     return refuse("request body is not valid JSON", "malformed-json");
   }
-  if (payload === null || typeof payload !== "object" || Array.isArray(payload)) return refuse("webhook payload must be a JSON object");
+  if (payload === null || typeof payload !== "object" || Array.isArray(payload))
+    return refuse("webhook payload must be a JSON object");
   if (!payloadShape.safeParse(payload).success) return refuse("installation.id must be a positive integer");
-  return { webhook: { id: header(headers, "x-github-delivery"), name, signature: header(headers, "x-hub-signature-256"), text, payload } };
+  return {
+    webhook: {
+      id: header(headers, "x-github-delivery"),
+      name,
+      signature: header(headers, "x-hub-signature-256"),
+      text,
+      payload,
+    },
+  };
 }
 
 /** The refusal for a body that could not be read: over the limit (413), or broken off (400). */
@@ -108,4 +123,6 @@ export function nestsDeeperThan(text: string, limit: number): boolean {
   return false;
 }
 
-const [QUOTE, BACKSLASH, OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET] = ['"', "\\", "{", "}", "[", "]"].map((char) => char.charCodeAt(0));
+const [QUOTE, BACKSLASH, OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET] = ['"', "\\", "{", "}", "[", "]"].map(
+  (char) => char.charCodeAt(0),
+);

@@ -9,7 +9,13 @@ import type { Probot } from "probot";
 import { failureBody, RelayError } from "../../errors/failure-kinds";
 import type { JsonAnswer } from "../send-json";
 import { answerWebhook } from "./answer-webhook";
-import { checkWebhookBody, header, unreadableWebhookBody, WEBHOOK_MAX_BYTES, type WebhookHeaders } from "./check-webhook-body";
+import {
+  checkWebhookBody,
+  header,
+  unreadableWebhookBody,
+  WEBHOOK_MAX_BYTES,
+  type WebhookHeaders,
+} from "./check-webhook-body";
 
 /** What the intake reads from a runtime's request (webhooks.js's `getRequestHeader` and `getPayload`). */
 export interface WebhookRequest {
@@ -33,9 +39,14 @@ export interface WebhookReceiver {
  * is not ready with its RelayError, and else whatever `answerWebhook` answers. The answer's
  * requestId is the delivery's id, or a fresh one when the delivery has none.
  */
-export async function intakeWebhook(request: WebhookRequest, receiver: () => Promise<WebhookReceiver>): Promise<JsonAnswer> {
+export async function intakeWebhook(
+  request: WebhookRequest,
+  receiver: () => Promise<WebhookReceiver>,
+): Promise<JsonAnswer> {
   const requestId = header(request.headers, "x-github-delivery") || randomUUID();
-  const check = await request.readBody(WEBHOOK_MAX_BYTES).then((body) => checkWebhookBody(request.headers, body), unreadableWebhookBody);
+  const check = await request
+    .readBody(WEBHOOK_MAX_BYTES)
+    .then((body) => checkWebhookBody(request.headers, body), unreadableWebhookBody);
   if ("refusal" in check) return failureBody(check.refusal, requestId);
   let ready: WebhookReceiver;
   try {

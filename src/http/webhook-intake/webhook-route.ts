@@ -12,7 +12,10 @@ import { intakeWebhook, type WebhookReceiver } from "./intake-webhook";
 export function webhookRoute(probot: Probot, log: Logger) {
   const receiver: WebhookReceiver = { webhooks: probot.webhooks, log };
   return async (request: Request, response: Response): Promise<void> => {
-    const answer = await intakeWebhook({ headers: request.headers, readBody: (limitBytes) => readBody(request, limitBytes) }, async () => receiver);
+    const answer = await intakeWebhook(
+      { headers: request.headers, readBody: (limitBytes) => readBody(request, limitBytes) },
+      async () => receiver,
+    );
     sendJson(response, answer);
   };
 }

@@ -10,7 +10,10 @@ import { MemoryStore } from "../../../src/store/memory-store";
 import { parseJson } from "../../support/read-json";
 
 const entry = (requestId: string) =>
-  buildAuditRecord({ requestId, endpoint: "/relay/v1/callback", status: 200, failure: null, startedAt: 0, finishedAt: 1 }, {});
+  buildAuditRecord(
+    { requestId, endpoint: "/relay/v1/callback", status: 200, failure: null, startedAt: 0, finishedAt: 1 },
+    {},
+  );
 
 describe("audit sink", () => {
   let dir: string;
@@ -24,7 +27,10 @@ describe("audit sink", () => {
     const path = join(dir, "audit.jsonl");
     const sink = createAuditSink({ log: pino({ level: "silent" }), store, path });
     await Promise.all(["a", "b", "c"].map((id) => sink.record(entry(id))));
-    const lines = readFileSync(path, "utf8").trimEnd().split("\n").map((line) => parseJson<AuditRecord>(line).requestId);
+    const lines = readFileSync(path, "utf8")
+      .trimEnd()
+      .split("\n")
+      .map((line) => parseJson<AuditRecord>(line).requestId);
     expect(lines.sort()).toEqual(["a", "b", "c"]);
     const stream = await store.readStreamTail(keys.audit, 10);
     expect(stream.map((e) => parseJson<AuditRecord>(e.fields.record).requestId).sort()).toEqual(["a", "b", "c"]);

@@ -13,7 +13,8 @@ function nodeRequest(...lines: [string, string][]) {
 }
 
 /** Runs the extraction so that a refusal arrives as a rejected promise. */
-const extracting = (request: Parameters<typeof extractBearer>[0]) => Promise.resolve().then(() => extractBearer(request));
+const extracting = (request: Parameters<typeof extractBearer>[0]) =>
+  Promise.resolve().then(() => extractBearer(request));
 
 const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJyZXBvc2l0b3J5Ijoib2N0by1vcmcvZG93bnN0cmVhbSJ9.c2lnbmF0dXJl";
 
@@ -33,7 +34,14 @@ describe("bearer extraction", () => {
     ["an empty token", [["Authorization", "Bearer "]] as [string, string][], "bearer-unusable"],
     ["the scheme alone", [["Authorization", "Bearer"]] as [string, string][], "bearer-unusable"],
     ["a token with spaces", [["Authorization", `Bearer ${jwt} extra`]] as [string, string][], "bearer-unusable"],
-    ["two Authorization lines", [["Authorization", `Bearer ${jwt}`], ["authorization", "Bearer other"]] as [string, string][], "bearer-duplicated"],
+    [
+      "two Authorization lines",
+      [
+        ["Authorization", `Bearer ${jwt}`],
+        ["authorization", "Bearer other"],
+      ] as [string, string][],
+      "bearer-duplicated",
+    ],
   ])("refuses %s as unauthorized-caller", async (_case, lines, reason) => {
     await expectRejection(extracting(nodeRequest(...lines)), "unauthorized-caller", reason, jwt);
   });
@@ -43,7 +51,12 @@ describe("bearer extraction", () => {
     const over = `${limit}a`;
 
     expect(extractBearer(nodeRequest(["Authorization", `Bearer ${limit}`]))).toBe(limit);
-    await expectRejection(extracting(nodeRequest(["Authorization", `Bearer ${over}`])), "unauthorized-caller", "bearer-too-large", over);
+    await expectRejection(
+      extracting(nodeRequest(["Authorization", `Bearer ${over}`])),
+      "unauthorized-caller",
+      "bearer-too-large",
+      over,
+    );
   });
 
   test("a second Authorization header sent over HTTP is seen although Node's headers keep only one", async () => {
@@ -68,13 +81,18 @@ describe("bearer extraction", () => {
             `GET / HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer ${jwt}\r\nAuthorization: Bearer other\r\nConnection: close\r\n\r\n`,
           );
         });
-        socket.on("error", reject).on("close", () => resolve()).resume();
+        socket
+          .on("error", reject)
+          .on("close", () => resolve())
+          .resume();
       });
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
 
-    expect(seen).toEqual([{ headers: expect.objectContaining({ authorization: `Bearer ${jwt}` }), outcome: "bearer-duplicated" }]);
+    expect(seen).toEqual([
+      { headers: expect.objectContaining({ authorization: `Bearer ${jwt}` }), outcome: "bearer-duplicated" },
+    ]);
   });
 });

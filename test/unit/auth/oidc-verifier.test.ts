@@ -1,7 +1,14 @@
 import { expect } from "@jest/globals";
 import { createOidcVerifier, tokenAgeRejection, type OidcVerifier } from "../../../src/auth/oidc-verifier";
 import type { CiProvider } from "../../../src/config/types";
-import { BUILDKITE_ORGANIZATION_ID, BUILDKITE_PIPELINE_ID, buildkiteClaims, DEFAULT_REPOSITORY, startOidcIssuer, type OidcIssuer } from "../../support/oidc-issuer";
+import {
+  BUILDKITE_ORGANIZATION_ID,
+  BUILDKITE_PIPELINE_ID,
+  buildkiteClaims,
+  DEFAULT_REPOSITORY,
+  startOidcIssuer,
+  type OidcIssuer,
+} from "../../support/oidc-issuer";
 import { expectRejection } from "./expect-rejection";
 import { respellings } from "../../support/respell-jwt";
 
@@ -128,17 +135,30 @@ describe("OIDC verifier against a local issuer", () => {
     }
   });
 
-  test.each(["jti", "sub", "repository", "repository_id", "repository_owner", "workflow_ref", "ref", "event_name", "run_id", "run_attempt"])(
-    "a token with an empty %s is refused",
-    async (claim) => {
-      const token = await issuer.mint({ [claim]: "" });
+  test.each([
+    "jti",
+    "sub",
+    "repository",
+    "repository_id",
+    "repository_owner",
+    "workflow_ref",
+    "ref",
+    "event_name",
+    "run_id",
+    "run_attempt",
+  ])("a token with an empty %s is refused", async (claim) => {
+    const token = await issuer.mint({ [claim]: "" });
 
-      await expectRejection(verifier.verify(token, CALLBACK), "token-invalid", "claims-invalid", token);
-    },
-  );
+    await expectRejection(verifier.verify(token, CALLBACK), "token-invalid", "claims-invalid", token);
+  });
 
   test("text that is not a JWT is refused as malformed", async () => {
-    await expectRejection(verifier.verify("definitely-not-a-jwt", CALLBACK), "token-invalid", "token-malformed", "definitely-not-a-jwt");
+    await expectRejection(
+      verifier.verify("definitely-not-a-jwt", CALLBACK),
+      "token-invalid",
+      "token-malformed",
+      "definitely-not-a-jwt",
+    );
   });
 
   test("keys are found through the configured issuer, never through the token's iss", async () => {
@@ -168,7 +188,9 @@ describe("OIDC verifier against a local issuer", () => {
   test("the Actions runtime endpoint refuses a wrong request token", async () => {
     const runtime = issuer.actionsRuntime();
 
-    const response = await fetch(`${runtime.requestUrl}&audience=${CALLBACK}`, { headers: { authorization: "bearer nope" } });
+    const response = await fetch(`${runtime.requestUrl}&audience=${CALLBACK}`, {
+      headers: { authorization: "bearer nope" },
+    });
 
     expect(response.status).toBe(401);
   });
@@ -220,7 +242,9 @@ describe("OIDC verifier discovery and key cache", () => {
     clock += 31_000;
 
     await expect(verifier.verify(await issuer.mint({}, at()), CALLBACK)).resolves.toMatchObject({ aud: CALLBACK });
-    await expect(verifier.verify(await issuer.mint({}, { ...at(), kid: oldKid }), CALLBACK)).resolves.toMatchObject({ aud: CALLBACK });
+    await expect(verifier.verify(await issuer.mint({}, { ...at(), kid: oldKid }), CALLBACK)).resolves.toMatchObject({
+      aud: CALLBACK,
+    });
     expect(issuer.requests.jwks).toBe(2);
     expect(newKid).not.toBe(oldKid);
   });
@@ -275,7 +299,8 @@ describe("OIDC verifier discovery and key cache", () => {
 
   test("a forged signature while the issuer is down is still signature-invalid, not an outage", async () => {
     let down = false;
-    const flaky: typeof fetch = (input, init) => (down ? Promise.reject(new TypeError("fetch failed")) : fetch(input, init));
+    const flaky: typeof fetch = (input, init) =>
+      down ? Promise.reject(new TypeError("fetch failed")) : fetch(input, init);
     const resilient = createOidcVerifier({ issuer: issuer.url, fetch: flaky, now: () => new Date(clock) });
     await resilient.verify(await issuer.mint({}, at()), CALLBACK);
     down = true;
@@ -302,7 +327,8 @@ describe("OIDC verifier discovery and key cache", () => {
 
   test("while the issuer is down, the last good keys keep verifying for a day, then the outage shows", async () => {
     let down = false;
-    const flaky: typeof fetch = (input, init) => (down ? Promise.reject(new TypeError("fetch failed")) : fetch(input, init));
+    const flaky: typeof fetch = (input, init) =>
+      down ? Promise.reject(new TypeError("fetch failed")) : fetch(input, init);
     const resilient = createOidcVerifier({ issuer: issuer.url, fetch: flaky, now: () => new Date(clock) });
     await resilient.verify(await issuer.mint({}, at()), CALLBACK);
     down = true;
@@ -315,7 +341,12 @@ describe("OIDC verifier discovery and key cache", () => {
   });
 
   test("a discovery document naming another issuer is refused", async () => {
-    issuer.overrideDiscovery(JSON.stringify({ issuer: "https://token.actions.githubusercontent.com", jwks_uri: `${issuer.url}/.well-known/jwks` }));
+    issuer.overrideDiscovery(
+      JSON.stringify({
+        issuer: "https://token.actions.githubusercontent.com",
+        jwks_uri: `${issuer.url}/.well-known/jwks`,
+      }),
+    );
     const token = await issuer.mint({}, at());
 
     await expectRejection(verifier.verify(token, CALLBACK), "auth-not-configured", "issuer-discovery-mismatch", token);
@@ -327,7 +358,12 @@ describe("OIDC verifier discovery and key cache", () => {
     issuer.overrideDiscovery(JSON.stringify(padded));
     const token = await issuer.mint({}, at());
 
-    await expectRejection(verifier.verify(token, CALLBACK), "upstream-invalid-response", "issuer-invalid-response", token);
+    await expectRejection(
+      verifier.verify(token, CALLBACK),
+      "upstream-invalid-response",
+      "issuer-invalid-response",
+      token,
+    );
     expect(issuer.requests.jwks).toBe(0);
   });
 
@@ -335,7 +371,12 @@ describe("OIDC verifier discovery and key cache", () => {
     issuer.overrideDiscovery("<html>maintenance</html>");
     const token = await issuer.mint({}, at());
 
-    await expectRejection(verifier.verify(token, CALLBACK), "upstream-invalid-response", "issuer-invalid-response", token);
+    await expectRejection(
+      verifier.verify(token, CALLBACK),
+      "upstream-invalid-response",
+      "issuer-invalid-response",
+      token,
+    );
     issuer.overrideDiscovery(null);
     await expect(verifier.verify(token, CALLBACK)).resolves.toMatchObject({ aud: CALLBACK });
     expect(issuer.requests.discovery).toBe(2);
@@ -359,7 +400,10 @@ describe("OIDC verifier with ci_providers issuers", () => {
   let providers: CiProvider[];
 
   beforeAll(async () => {
-    [github, buildkite] = await Promise.all([startOidcIssuer(), startOidcIssuer({ baseClaims: () => buildkiteClaims() })]);
+    [github, buildkite] = await Promise.all([
+      startOidcIssuer(),
+      startOidcIssuer({ baseClaims: () => buildkiteClaims() }),
+    ]);
     verifier = createOidcVerifier({ issuer: github.url });
     providers = [
       {
@@ -380,26 +424,52 @@ describe("OIDC verifier with ci_providers issuers", () => {
     const token = await buildkite.mint();
 
     await expect(verifier.verify(token, CALLBACK, providers)).resolves.toEqual(
-      expect.objectContaining({ repository: "vllm-project/vllm", provider: buildkite.url, aud: CALLBACK, sub: expect.stringContaining("pipeline:ci") }),
+      expect.objectContaining({
+        repository: "vllm-project/vllm",
+        provider: buildkite.url,
+        aud: CALLBACK,
+        sub: expect.stringContaining("pipeline:ci"),
+      }),
     );
   });
 
   test("a provider's own audience replaces the callback audience", async () => {
     const own = [{ ...providers[0], audience: "vllm-relay" }];
 
-    await expect(verifier.verify(await buildkite.mint({}, { audience: "vllm-relay" }), CALLBACK, own)).resolves.toMatchObject({ aud: "vllm-relay" });
+    await expect(
+      verifier.verify(await buildkite.mint({}, { audience: "vllm-relay" }), CALLBACK, own),
+    ).resolves.toMatchObject({ aud: "vllm-relay" });
     const token = await buildkite.mint();
     await expectRejection(verifier.verify(token, CALLBACK, own), "token-invalid", "audience-mismatch", token);
   });
 
   test("an unmapped pipeline, a slug under another UUID and an unmet required claim are caller-not-allowed", async () => {
     const unmapped = await buildkite.mint({ pipeline_id: "11111111-2222-4333-8444-555555555555" });
-    const sameSlugs = await buildkite.mint({ pipeline_id: "33333333-4444-4555-8666-777777777777", pipeline_slug: "ci", organization_slug: "vllm" });
+    const sameSlugs = await buildkite.mint({
+      pipeline_id: "33333333-4444-4555-8666-777777777777",
+      pipeline_slug: "ci",
+      organization_slug: "vllm",
+    });
     const fork = await buildkite.mint({ build_branch: "contributor:main" });
 
-    await expectRejection(verifier.verify(unmapped, CALLBACK, providers), "caller-not-allowed", "provider-caller-not-mapped", unmapped);
-    await expectRejection(verifier.verify(sameSlugs, CALLBACK, providers), "caller-not-allowed", "provider-caller-not-mapped", sameSlugs);
-    await expectRejection(verifier.verify(fork, CALLBACK, providers), "caller-not-allowed", "required-claim-mismatch", fork);
+    await expectRejection(
+      verifier.verify(unmapped, CALLBACK, providers),
+      "caller-not-allowed",
+      "provider-caller-not-mapped",
+      unmapped,
+    );
+    await expectRejection(
+      verifier.verify(sameSlugs, CALLBACK, providers),
+      "caller-not-allowed",
+      "provider-caller-not-mapped",
+      sameSlugs,
+    );
+    await expectRejection(
+      verifier.verify(fork, CALLBACK, providers),
+      "caller-not-allowed",
+      "required-claim-mismatch",
+      fork,
+    );
   });
 
   test("every rule of step 1 holds for a provider token before its mapping is looked at", async () => {
@@ -414,15 +484,27 @@ describe("OIDC verifier with ci_providers issuers", () => {
     await expectRejection(verifier.verify(forged, CALLBACK, providers), "token-invalid", "signature-invalid", forged);
     await expectRejection(verifier.verify(old, CALLBACK, providers), "token-invalid", "token-too-old", old);
     await expectRejection(verifier.verify(expired, CALLBACK, providers), "token-invalid", "token-expired", expired);
-    await expectRejection(verifier.verify(unsigned, CALLBACK, providers), "token-invalid", "algorithm-not-allowed", unsigned);
+    await expectRejection(
+      verifier.verify(unsigned, CALLBACK, providers),
+      "token-invalid",
+      "algorithm-not-allowed",
+      unsigned,
+    );
     await expectRejection(verifier.verify(noSub, CALLBACK, providers), "token-invalid", "claims-missing", noSub);
-    await expectRejection(verifier.verify(wrongAud, CALLBACK, providers), "token-invalid", "audience-mismatch", wrongAud);
+    await expectRejection(
+      verifier.verify(wrongAud, CALLBACK, providers),
+      "token-invalid",
+      "audience-mismatch",
+      wrongAud,
+    );
   });
 
   test("a provider token needs no repository claim, but one it carries names nothing", async () => {
     const token = await buildkite.mint({ repository: "pytorch/pytorch" });
 
-    await expect(verifier.verify(token, CALLBACK, providers)).resolves.toMatchObject({ repository: "vllm-project/vllm" });
+    await expect(verifier.verify(token, CALLBACK, providers)).resolves.toMatchObject({
+      repository: "vllm-project/vllm",
+    });
   });
 
   test("without providers (the broker) a provider token is refused and its issuer never asked", async () => {
@@ -452,11 +534,18 @@ describe("OIDC verifier with ci_providers issuers", () => {
   });
 
   test("GitHub Actions tokens still verify beside providers, and keep their own rules", async () => {
-    await expect(verifier.verify(await github.mint(), CALLBACK, providers)).resolves.toMatchObject({ repository: DEFAULT_REPOSITORY });
+    await expect(verifier.verify(await github.mint(), CALLBACK, providers)).resolves.toMatchObject({
+      repository: DEFAULT_REPOSITORY,
+    });
     const identity = await verifier.verify(await github.mint(), CALLBACK, providers);
     expect(identity.provider).toBeUndefined();
     const noRepository = await github.mint({}, { omit: ["repository"] });
-    await expectRejection(verifier.verify(noRepository, CALLBACK, providers), "token-invalid", "claims-missing", noRepository);
+    await expectRejection(
+      verifier.verify(noRepository, CALLBACK, providers),
+      "token-invalid",
+      "claims-missing",
+      noRepository,
+    );
   });
 
   test("a provider token signed by the GitHub issuer's key is refused: each issuer has its own keys", async () => {

@@ -20,7 +20,15 @@ const subject: RelayTokenSubject = {
 /** A token with the relay's claims but signed by hand, to vary one thing the mint never varies. */
 function handMade(overrides: Record<string, unknown>, secret = OLD_SECRET): Promise<string> {
   const iat = Math.floor(Date.now() / 1000);
-  return new SignJWT({ ...subject, sub: "ascend/pytorch", iss: "ci-relay", aud: "ci-relay-callback", iat, exp: iat + 600, ...overrides })
+  return new SignJWT({
+    ...subject,
+    sub: "ascend/pytorch",
+    iss: "ci-relay",
+    aud: "ci-relay-callback",
+    iat,
+    exp: iat + 600,
+    ...overrides,
+  })
     .setProtectedHeader({ alg: "HS256" })
     .sign(new TextEncoder().encode(secret));
 }
@@ -64,7 +72,12 @@ describe("relay callback token", () => {
   test("a token signed with a secret the relay does not hold is refused", async () => {
     const token = await mintRelayToken(subject, ["someone-elses-secret-of-enough-length"]);
 
-    await expectRejection(verifyRelayToken(token, [NEW_SECRET, OLD_SECRET]), "token-invalid", "signature-invalid", token);
+    await expectRejection(
+      verifyRelayToken(token, [NEW_SECRET, OLD_SECRET]),
+      "token-invalid",
+      "signature-invalid",
+      token,
+    );
   });
 
   test("a token whose payload was altered is refused", async () => {
@@ -128,18 +141,23 @@ describe("relay callback token", () => {
 
     test("every respelling is malformed", async () => {
       const variants = respellings(token);
-      expect(variants.map(([name]) => name)).toEqual(expect.arrayContaining(["`=` after the signature", "unused trailing bits set in the signature"]));
+      expect(variants.map(([name]) => name)).toEqual(
+        expect.arrayContaining(["`=` after the signature", "unused trailing bits set in the signature"]),
+      );
       for (const [, variant] of variants) {
         await expectRejection(verifyRelayToken(variant, [OLD_SECRET], now), "token-invalid", "token-malformed");
       }
     });
   });
 
-  test.each(["jti", "sub", "upstream", "sha", "delivery"])("a correctly signed token with an empty %s is refused", async (claim) => {
-    const token = await handMade({ [claim]: "" });
+  test.each(["jti", "sub", "upstream", "sha", "delivery"])(
+    "a correctly signed token with an empty %s is refused",
+    async (claim) => {
+      const token = await handMade({ [claim]: "" });
 
-    await expectRejection(verifyRelayToken(token, [OLD_SECRET]), "token-invalid", "claims-invalid", token);
-  });
+      await expectRejection(verifyRelayToken(token, [OLD_SECRET]), "token-invalid", "claims-invalid", token);
+    },
+  );
 
   test("text that is not a JWT is refused as malformed", async () => {
     await expectRejection(verifyRelayToken("not-a-jwt", [OLD_SECRET]), "token-invalid", "token-malformed", "not-a-jwt");

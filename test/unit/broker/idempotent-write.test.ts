@@ -15,7 +15,10 @@ describe("idempotentWrite", () => {
     const store = new MemoryStore();
     const perform = jest.fn(async () => ({ id: 1 }));
     expect(await idempotentWrite(options(store), perform)).toEqual({ result: { id: 1 }, replay: false });
-    expect(await idempotentWrite(options(store, { callerRepository: "ascend/PYTORCH" }), perform)).toEqual({ result: { id: 1 }, replay: true });
+    expect(await idempotentWrite(options(store, { callerRepository: "ascend/PYTORCH" }), perform)).toEqual({
+      result: { id: 1 },
+      replay: true,
+    });
     expect(perform).toHaveBeenCalledTimes(1);
   });
 
@@ -41,10 +44,14 @@ describe("idempotentWrite", () => {
     let clock = 1_800_000_000_000;
     const now = () => (clock += 1_000);
     let release: () => void = () => undefined;
-    const first = idempotentWrite(options(store, { now }), () => new Promise<{ id: number }>((resolve) => (release = () => resolve({ id: 3 }))));
+    const first = idempotentWrite(
+      options(store, { now }),
+      () => new Promise<{ id: number }>((resolve) => (release = () => resolve({ id: 3 }))),
+    );
     const duplicate = idempotentWrite(options(store, { now, waitMs: 10_000 }), async () => ({ id: 4 }));
     await expect(duplicate).rejects.toMatchObject({ kind: "rate-limited", degradedReason: "write-in-progress" });
-    const seconds = ((await duplicate.catch((error: unknown) => error)) as { retryAfterSeconds: number }).retryAfterSeconds;
+    const seconds = ((await duplicate.catch((error: unknown) => error)) as { retryAfterSeconds: number })
+      .retryAfterSeconds;
     // Claimed at the first tick, refused some ticks (seconds) later: the rest of the minute-long claim.
     expect(seconds).toBeGreaterThan(30);
     expect(seconds).toBeLessThan(60);
@@ -62,14 +69,21 @@ describe("idempotentWrite", () => {
 
   it("releases the claim when the write fails, so a retry writes", async () => {
     const store = new MemoryStore();
-    await expect(idempotentWrite(options(store), async () => Promise.reject(new Error("GitHub 502")))).rejects.toThrow("GitHub 502");
-    expect(await idempotentWrite(options(store), async () => ({ id: 3 }))).toEqual({ result: { id: 3 }, replay: false });
+    await expect(idempotentWrite(options(store), async () => Promise.reject(new Error("GitHub 502")))).rejects.toThrow(
+      "GitHub 502",
+    );
+    expect(await idempotentWrite(options(store), async () => ({ id: 3 }))).toEqual({
+      result: { id: 3 },
+      replay: false,
+    });
   });
 
   it("refuses a requestId reused for a different request", async () => {
     const store = new MemoryStore();
     await idempotentWrite(options(store), async () => ({}));
-    await expect(idempotentWrite(options(store, { fingerprint: "f2" }), async () => ({}))).rejects.toMatchObject({ kind: "validation-failed" });
+    await expect(idempotentWrite(options(store, { fingerprint: "f2" }), async () => ({}))).rejects.toMatchObject({
+      kind: "validation-failed",
+    });
   });
 
   it("takes over a claim left by a request that died", async () => {
@@ -79,6 +93,9 @@ describe("idempotentWrite", () => {
     void idempotentWrite(options(store, { now: () => clock }), () => new Promise(() => undefined));
     await new Promise((resolve) => setTimeout(resolve, 10));
     clock += 61_000;
-    expect(await idempotentWrite(options(store, { now: () => clock }), async () => ({ id: 4 }))).toEqual({ result: { id: 4 }, replay: false });
+    expect(await idempotentWrite(options(store, { now: () => clock }), async () => ({ id: 4 }))).toEqual({
+      result: { id: 4 },
+      replay: false,
+    });
   });
 });

@@ -8,7 +8,9 @@ const REQUEST_ID = "0b7c6f52-2f55-4b8e-9a43-3c1b7a9e8d10";
 
 describe("broker operation table", () => {
   it("holds exactly the SPEC operations with their least permissions", () => {
-    const table = Object.fromEntries(Object.entries(OPERATIONS).map(([name, op]) => [name, { permissions: op.permissions, writes: op.writes }]));
+    const table = Object.fromEntries(
+      Object.entries(OPERATIONS).map(([name, op]) => [name, { permissions: op.permissions, writes: op.writes }]),
+    );
     expect(table).toEqual({
       "github.auth.status": { permissions: { metadata: "read" }, writes: false },
       "github.issue.list": { permissions: { issues: "read" }, writes: false },
@@ -22,14 +24,20 @@ describe("broker operation table", () => {
 
   it("maps each operation to fixed calls on the target repository", () => {
     const paths = (name: keyof typeof OPERATIONS, params: Record<string, unknown>) =>
-      OPERATIONS[name].calls(target, OPERATIONS[name].params.parse(params), REQUEST_ID).map((c) => `${c.method} ${c.path}`);
+      OPERATIONS[name]
+        .calls(target, OPERATIONS[name].params.parse(params), REQUEST_ID)
+        .map((c) => `${c.method} ${c.path}`);
     expect(paths("github.auth.status", {})).toEqual(["GET /rate_limit", "GET /repos/pytorch/pytorch"]);
     expect(paths("github.issue.list", {})).toEqual(["GET /repos/pytorch/pytorch/issues"]);
     expect(paths("github.issue.read", { number: 59 })).toEqual(["GET /repos/pytorch/pytorch/issues/59"]);
     expect(paths("github.pr.list", { state: "all" })).toEqual(["GET /repos/pytorch/pytorch/pulls"]);
     expect(paths("github.pr.read", { number: 7 })).toEqual(["GET /repos/pytorch/pytorch/pulls/7"]);
-    expect(paths("github.pr.create", { title: "t", head: "fix", base: "main" })).toEqual(["POST /repos/pytorch/pytorch/pulls"]);
-    expect(paths("github.pr.comment.create", { number: 7, body: "hi" })).toEqual(["POST /repos/pytorch/pytorch/issues/7/comments"]);
+    expect(paths("github.pr.create", { title: "t", head: "fix", base: "main" })).toEqual([
+      "POST /repos/pytorch/pytorch/pulls",
+    ]);
+    expect(paths("github.pr.comment.create", { number: 7, body: "hi" })).toEqual([
+      "POST /repos/pytorch/pytorch/issues/7/comments",
+    ]);
   });
 
   it("marks what it writes with the requestId so a retry can find it", () => {

@@ -15,7 +15,15 @@ const refusingOidc: OidcVerifier = {
 
 async function authenticate(recorded: Transport | null) {
   const token = await mintRelayToken(
-    { sub: "farm/gate", jti: "req-1", upstream: "pytorch/pytorch", sha: "a".repeat(40), pr: 1, level: "L4", delivery: "d-1" },
+    {
+      sub: "farm/gate",
+      jti: "req-1",
+      upstream: "pytorch/pytorch",
+      sha: "a".repeat(40),
+      pr: 1,
+      level: "L4",
+      delivery: "d-1",
+    },
     SECRETS,
   );
   return authenticateCallback({

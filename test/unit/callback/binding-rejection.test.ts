@@ -13,13 +13,17 @@ describe("binding an OIDC caller to a relay token", () => {
   });
 
   test("another repository cannot report for this dispatch", () => {
-    expect(bindingRejection({ ...identity, repository: "vendor/backend-fork" }, claims, {})).toBe("repository-mismatch");
+    expect(bindingRejection({ ...identity, repository: "vendor/backend-fork" }, claims, {})).toBe(
+      "repository-mismatch",
+    );
   });
 
   test("a pinned repository id must match (a re-created repository has a new one)", () => {
     expect(bindingRejection(identity, claims, { repositoryId: "123456789" })).toBeNull();
     expect(bindingRejection(identity, claims, { repositoryId: "987654321" })).toBe("repository-id-mismatch");
-    expect(bindingRejection({ ...identity, repository_id: undefined }, claims, { repositoryId: "123456789" })).toBe("repository-id-mismatch");
+    expect(bindingRejection({ ...identity, repository_id: undefined }, claims, { repositoryId: "123456789" })).toBe(
+      "repository-id-mismatch",
+    );
   });
 
   test.each([
@@ -45,12 +49,17 @@ describe("binding an OIDC caller to a relay token", () => {
   });
 
   test("a token without workflow_ref fails a workflow pin", () => {
-    expect(bindingRejection({ ...identity, workflow_ref: undefined }, claims, { workflowRef: "*" })).toBe("workflow-ref-mismatch");
+    expect(bindingRejection({ ...identity, workflow_ref: undefined }, claims, { workflowRef: "*" })).toBe(
+      "workflow-ref-mismatch",
+    );
   });
 
   test("a ci_providers caller is bound by its mapped repository; GitHub Actions pins do not apply to it", () => {
     const buildkite = { repository: "vendor/backend", provider: "https://agent.buildkite.com" };
-    const pins = { repositoryId: "123456789", workflowRef: "Vendor/Backend/.github/workflows/upstream.yml@refs/heads/main" };
+    const pins = {
+      repositoryId: "123456789",
+      workflowRef: "Vendor/Backend/.github/workflows/upstream.yml@refs/heads/main",
+    };
 
     expect(bindingRejection(buildkite, claims, pins)).toBeNull();
     expect(bindingRejection({ ...buildkite, repository: "vendor/other" }, claims, pins)).toBe("repository-mismatch");

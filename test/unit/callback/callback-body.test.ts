@@ -11,7 +11,13 @@ const workflow = {
   run_attempt: "1",
   job_name: "build",
 };
-const body = (w: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ relay_token: "t", event_type: "pull_request", delivery_id: "d", workflow: w, ...extra });
+const body = (w: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  relay_token: "t",
+  event_type: "pull_request",
+  delivery_id: "d",
+  workflow: w,
+  ...extra,
+});
 const ok = (value: unknown) => callbackBodySchema.safeParse(value).success;
 
 describe("callback body", () => {
@@ -34,7 +40,10 @@ describe("callback body", () => {
   });
 
   test("ids are digits, as text or numbers, normalised to text", () => {
-    expect(callbackBodySchema.parse(body({ ...workflow, run_id: 42, run_attempt: 2 })).workflow).toMatchObject({ run_id: "42", run_attempt: "2" });
+    expect(callbackBodySchema.parse(body({ ...workflow, run_id: 42, run_attempt: 2 })).workflow).toMatchObject({
+      run_id: "42",
+      run_attempt: "2",
+    });
     expect(ok(body({ ...workflow, run_id: "1; drop" }))).toBe(false);
     expect(ok(body({ ...workflow, run_attempt: "0" }))).toBe(false);
   });
@@ -59,7 +68,9 @@ describe("callback body", () => {
   });
 
   test("check_run_id is a number, or CRCR's <run_id>-<run_attempt> stand-in", () => {
-    expect(callbackBodySchema.parse(body({ ...workflow, check_run_id: "4242-1" })).workflow.check_run_id).toBe("4242-1");
+    expect(callbackBodySchema.parse(body({ ...workflow, check_run_id: "4242-1" })).workflow.check_run_id).toBe(
+      "4242-1",
+    );
     expect(ok(body({ ...workflow, check_run_id: "1; drop" }))).toBe(false);
   });
 

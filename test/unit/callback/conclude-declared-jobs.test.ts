@@ -30,12 +30,27 @@ const job = (jobName: string, state: JobRecord["state"], conclusion: string | nu
 describe("declaredJobsConclusion", () => {
   it("is null until every declared job completed", () => {
     expect(declaredJobsConclusion(["build", "test"], [job("build", "COMPLETED", "success")])).toBeNull();
-    expect(declaredJobsConclusion(["build", "test"], [job("build", "COMPLETED", "success"), job("test", "IN_PROGRESS", null)])).toBeNull();
+    expect(
+      declaredJobsConclusion(
+        ["build", "test"],
+        [job("build", "COMPLETED", "success"), job("test", "IN_PROGRESS", null)],
+      ),
+    ).toBeNull();
   });
 
   it("is success when all passed, failure if any failed", () => {
-    expect(declaredJobsConclusion(["build", "test"], [job("build", "COMPLETED", "success"), job("test", "COMPLETED", "skipped")])).toBe("success");
-    expect(declaredJobsConclusion(["build", "test"], [job("build", "COMPLETED", "success"), job("test", "COMPLETED", "failure")])).toBe("failure");
+    expect(
+      declaredJobsConclusion(
+        ["build", "test"],
+        [job("build", "COMPLETED", "success"), job("test", "COMPLETED", "skipped")],
+      ),
+    ).toBe("success");
+    expect(
+      declaredJobsConclusion(
+        ["build", "test"],
+        [job("build", "COMPLETED", "success"), job("test", "COMPLETED", "failure")],
+      ),
+    ).toBe("failure");
   });
 
   it("judges each job by its latest report (a retried job)", () => {
@@ -46,7 +61,17 @@ describe("declaredJobsConclusion", () => {
 
 describe("concludeDeclaredJobs", () => {
   const config = relayConfig({
-    downstreams: [downstream({ repo: "Farm/Gate", level: "L4", transport: "queue", jobs: [{ id: "build", runsOn: "x" }, { id: "test", runsOn: "x" }] })],
+    downstreams: [
+      downstream({
+        repo: "Farm/Gate",
+        level: "L4",
+        transport: "queue",
+        jobs: [
+          { id: "build", runsOn: "x" },
+          { id: "test", runsOn: "x" },
+        ],
+      }),
+    ],
   });
   const dispatch = dispatchRecord({ downstream: "Farm/Gate", level: "L4", transport: "queue" });
 
@@ -58,12 +83,20 @@ describe("concludeDeclaredJobs", () => {
       const decision = await recordJobReport(
         store,
         dispatch,
-        { key: jobKey({ jobName: name, runId: name === "build" ? "11" : "12" }), event: { status: "completed", conclusion }, detailsUrl: null, workflowName: "queue", summary: null, at: DISPATCHED_AT },
+        {
+          key: jobKey({ jobName: name, runId: name === "build" ? "11" : "12" }),
+          event: { status: "completed", conclusion },
+          detailsUrl: null,
+          workflowName: "queue",
+          summary: null,
+          at: DISPATCHED_AT,
+        },
         (t) => transitionEffects(relay, config, t, null, DISPATCHED_AT),
       );
       return concludeDeclaredJobs(relay, config, dispatch, decision.record, DISPATCHED_AT);
     };
-    const perDownstream = async () => readWantedCheckRun(store, checkKey("pytorch/pytorch", "a".repeat(40), "relay/Farm/Gate"));
+    const perDownstream = async () =>
+      readWantedCheckRun(store, checkKey("pytorch/pytorch", "a".repeat(40), "relay/Farm/Gate"));
 
     expect(await complete("build", "success")).toBe(false);
     expect(await perDownstream()).toBeNull();

@@ -1,4 +1,9 @@
-import { decideTransition, type JobEvent, type JobReport, type TransitionDecision } from "../../../src/callback/decide-transition";
+import {
+  decideTransition,
+  type JobEvent,
+  type JobReport,
+  type TransitionDecision,
+} from "../../../src/callback/decide-transition";
 import type { JobRecord } from "../../../src/records/jobs";
 import { DISPATCHED_AT, dispatchRecord, jobKey } from "../../support/dispatch-fixtures";
 
@@ -54,29 +59,60 @@ describe("job state machine", () => {
 
   test("refusals name the rule: backwards, a different conclusion, or after a timeout", () => {
     const reasons = [
-      replay([[SUCCESS, DISPATCHED_AT], [IN_PROGRESS, DISPATCHED_AT + 1]]),
-      replay([[SUCCESS, DISPATCHED_AT], [FAILURE, DISPATCHED_AT + 1]]),
-      replay([[TIMEOUT, DISPATCHED_AT], [SUCCESS, DISPATCHED_AT + 1]]),
+      replay([
+        [SUCCESS, DISPATCHED_AT],
+        [IN_PROGRESS, DISPATCHED_AT + 1],
+      ]),
+      replay([
+        [SUCCESS, DISPATCHED_AT],
+        [FAILURE, DISPATCHED_AT + 1],
+      ]),
+      replay([
+        [TIMEOUT, DISPATCHED_AT],
+        [SUCCESS, DISPATCHED_AT + 1],
+      ]),
     ].map((d) => (d.outcome === "refused" ? d.reason : d.outcome));
     expect(reasons).toEqual(["backwards", "conclusion-conflict", "timed-out"]);
   });
 
   test("measures queue time from the dispatch and execution time from in progress, in seconds", () => {
     const started = replay([[IN_PROGRESS, DISPATCHED_AT + 30_000]]);
-    const finished = replay([[IN_PROGRESS, DISPATCHED_AT + 30_000], [SUCCESS, DISPATCHED_AT + 150_500]]);
-    if (started.outcome !== "accepted" || finished.outcome !== "accepted") throw new Error("expected accepted transitions");
-    expect(started.transition).toMatchObject({ from: "DISPATCHED", to: "IN_PROGRESS", queueTimeSeconds: 30, executionTimeSeconds: null });
-    expect(finished.transition).toMatchObject({ from: "IN_PROGRESS", to: "COMPLETED", conclusion: "success", queueTimeSeconds: 30, executionTimeSeconds: 120.5 });
+    const finished = replay([
+      [IN_PROGRESS, DISPATCHED_AT + 30_000],
+      [SUCCESS, DISPATCHED_AT + 150_500],
+    ]);
+    if (started.outcome !== "accepted" || finished.outcome !== "accepted")
+      throw new Error("expected accepted transitions");
+    expect(started.transition).toMatchObject({
+      from: "DISPATCHED",
+      to: "IN_PROGRESS",
+      queueTimeSeconds: 30,
+      executionTimeSeconds: null,
+    });
+    expect(finished.transition).toMatchObject({
+      from: "IN_PROGRESS",
+      to: "COMPLETED",
+      conclusion: "success",
+      queueTimeSeconds: 30,
+      executionTimeSeconds: 120.5,
+    });
   });
 
   test("queue time falls back to the webhook's arrival when the dispatch time is unknown", () => {
-    const decision = decideTransition(dispatchRecord({ dispatchedAt: null }), null, report(IN_PROGRESS, DISPATCHED_AT + 8_000));
+    const decision = decideTransition(
+      dispatchRecord({ dispatchedAt: null }),
+      null,
+      report(IN_PROGRESS, DISPATCHED_AT + 8_000),
+    );
     expect(decision.outcome === "accepted" && decision.transition.queueTimeSeconds).toBe(10);
   });
 
   test("a completed without in progress is accepted with neither queue nor execution time", () => {
     const decision = replay([[SUCCESS, DISPATCHED_AT + 60_000]]);
-    expect(decision.outcome === "accepted" && decision.transition).toMatchObject({ queueTimeSeconds: null, executionTimeSeconds: null });
+    expect(decision.outcome === "accepted" && decision.transition).toMatchObject({
+      queueTimeSeconds: null,
+      executionTimeSeconds: null,
+    });
   });
 
   test("a re-run attempt reports no queue time", () => {
@@ -90,7 +126,10 @@ describe("job state machine", () => {
   });
 
   test("a timeout concludes timed_out and keeps the link reported earlier", () => {
-    const decision = replay([[IN_PROGRESS, DISPATCHED_AT], [TIMEOUT, DISPATCHED_AT + 1]]);
+    const decision = replay([
+      [IN_PROGRESS, DISPATCHED_AT],
+      [TIMEOUT, DISPATCHED_AT + 1],
+    ]);
     expect(decision.outcome === "accepted" && decision.transition).toMatchObject({
       to: "TIMED_OUT",
       conclusion: "timed_out",

@@ -20,7 +20,9 @@ describe("recording a job report", () => {
     const dispatch = dispatchRecord();
     const effects = jest.fn(() => [{ op: "set" as const, key: "effect", value: "1" }]);
     const decisions = await Promise.all(
-      Array.from({ length: 20 }, () => recordJobReport(store, dispatch, report("in_progress", DISPATCHED_AT + 1_000), effects)),
+      Array.from({ length: 20 }, () =>
+        recordJobReport(store, dispatch, report("in_progress", DISPATCHED_AT + 1_000), effects),
+      ),
     );
     expect(decisions.filter((d) => d.outcome === "accepted")).toHaveLength(1);
     expect(decisions.filter((d) => d.outcome === "duplicate")).toHaveLength(19);

@@ -17,7 +17,9 @@ const MINUTE = 60_000;
 
 function world() {
   const store = new MemoryStore({ now: () => DISPATCHED_AT });
-  const config = relayConfig({ downstreams: [downstream({ repo: "Vendor/Backend", level: "L2", jobTimeoutMinutes: 30 })] });
+  const config = relayConfig({
+    downstreams: [downstream({ repo: "Vendor/Backend", level: "L2", jobTimeoutMinutes: 30 })],
+  });
   const relay = {
     store,
     outbox: new Outbox(store),
@@ -33,7 +35,15 @@ async function start(w: ReturnType<typeof world>, at: number) {
   return recordJobReport(
     w.store,
     dispatch,
-    { key: jobKey(), event: { status: "in_progress" }, detailsUrl: "https://ci.example/1", workflowName: "CI", checkRunId: "9001", summary: null, at },
+    {
+      key: jobKey(),
+      event: { status: "in_progress" },
+      detailsUrl: "https://ci.example/1",
+      workflowName: "CI",
+      checkRunId: "9001",
+      summary: null,
+      at,
+    },
     (t) => transitionEffects(w.relay, w.config, t, null, at),
   );
 }
@@ -50,7 +60,7 @@ describe("sweepJobTimeouts", () => {
     expect(await sweepJobTimeouts(w.relay, DISPATCHED_AT + 30 * MINUTE)).toBe(0);
     expect(await sweepJobTimeouts(w.relay, DISPATCHED_AT + 31 * MINUTE)).toBe(1);
 
-    const job = (await readJobById(w.store, jobId(jobKey())));
+    const job = await readJobById(w.store, jobId(jobKey()));
     expect(job).toMatchObject({ state: "TIMED_OUT", conclusion: "timed_out" });
     expect((await hudTasks(w.store)).filter((id) => id.endsWith(":TIMED_OUT"))).toHaveLength(1);
     expect(await w.store.zcard(keys.deadlines.jobs)).toBe(0);
@@ -66,7 +76,14 @@ describe("sweepJobTimeouts", () => {
     const { record } = (await w.relay.outbox.peek(id))?.data as { record: HudRecord };
     expect(record.untrusted.callback_payload).toMatchObject({
       delivery_id: "delivery-1",
-      workflow: { status: "completed", conclusion: "timed_out", name: "CI", job_name: "build", check_run_id: "9001", run_id: "77" },
+      workflow: {
+        status: "completed",
+        conclusion: "timed_out",
+        name: "CI",
+        job_name: "build",
+        check_run_id: "9001",
+        run_id: "77",
+      },
     });
   });
 
@@ -77,7 +94,14 @@ describe("sweepJobTimeouts", () => {
     await recordJobReport(
       w.store,
       dispatch,
-      { key: jobKey(), event: { status: "completed", conclusion: "success" }, detailsUrl: null, workflowName: "CI", summary: null, at: DISPATCHED_AT + 5 * MINUTE },
+      {
+        key: jobKey(),
+        event: { status: "completed", conclusion: "success" },
+        detailsUrl: null,
+        workflowName: "CI",
+        summary: null,
+        at: DISPATCHED_AT + 5 * MINUTE,
+      },
       (t) => transitionEffects(w.relay, w.config, t, null, DISPATCHED_AT + 5 * MINUTE),
     );
     expect(await w.store.zcard(keys.deadlines.jobs)).toBe(0);

@@ -39,7 +39,12 @@ const record: DispatchRecord = {
 describe("supersede decision", () => {
   it("cancels queued and running check runs as superseded", () => {
     for (const status of ["queued", "in_progress"] as const) {
-      expect(supersededState(state({ status }), 5_000)).toMatchObject({ status: "completed", conclusion: "cancelled", title: "superseded", at: 5_000 });
+      expect(supersededState(state({ status }), 5_000)).toMatchObject({
+        status: "completed",
+        conclusion: "cancelled",
+        title: "superseded",
+        at: 5_000,
+      });
     }
   });
 
@@ -52,14 +57,34 @@ describe("supersede decision", () => {
 describe("timeout decision", () => {
   it("times out a per-downstream check that was never picked up as a run-level transition from DISPATCHED", () => {
     const transition = timedOutTransition(record, state(), null, 9_000);
-    expect(transition).toMatchObject({ scope: "run", jobName: null, from: "DISPATCHED", to: "TIMED_OUT", conclusion: "timed_out", runId: "", at: 9_000 });
+    expect(transition).toMatchObject({
+      scope: "run",
+      jobName: null,
+      from: "DISPATCHED",
+      to: "TIMED_OUT",
+      conclusion: "timed_out",
+      runId: "",
+      at: 9_000,
+    });
     expect(transition.summary).toMatch(/pickup timeout/);
   });
 
   it("times out a running job as a job-level transition of the known run", () => {
     const job = state({ status: "in_progress", workflow: "CI", job: "build", name: "relay/strict/gate/CI/build" });
-    const transition = timedOutTransition(record, job, { runId: "77", attempt: "2", url: "https://example.test/runs/77" }, 9_000);
-    expect(transition).toMatchObject({ scope: "job", jobName: "build", workflowName: "CI", from: "IN_PROGRESS", runId: "77", runAttempt: "2" });
+    const transition = timedOutTransition(
+      record,
+      job,
+      { runId: "77", attempt: "2", url: "https://example.test/runs/77" },
+      9_000,
+    );
+    expect(transition).toMatchObject({
+      scope: "job",
+      jobName: "build",
+      workflowName: "CI",
+      from: "IN_PROGRESS",
+      runId: "77",
+      runAttempt: "2",
+    });
     expect(transition.detailsUrl).toBe("https://example.test/runs/77");
     expect(transition.summary).toMatch(/job timeout/);
   });

@@ -15,7 +15,11 @@ describe("external_id", () => {
   const requestId = "7f1c3c52-9a3e-4d0c-9f1d-3c7e1b2a4d5e";
 
   it("round-trips the per-downstream and per-job origins, job names with colons included", () => {
-    for (const origin of [{ requestId, job: null }, { requestId, job: "build" }, { requestId, job: "test: shard 1:2" }]) {
+    for (const origin of [
+      { requestId, job: null },
+      { requestId, job: "build" },
+      { requestId, job: "test: shard 1:2" },
+    ]) {
       expect(parseExternalId(formatExternalId(origin))).toEqual(origin);
     }
   });

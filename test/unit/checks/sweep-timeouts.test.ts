@@ -21,10 +21,13 @@ describe("sweepCheckRunTimeouts", () => {
     const outbox = new Outbox(store);
     await store.write(checkRunOpsForDispatch(outbox, config, record, true, NOW - 2 * PICKUP_MS));
     const key = checkKey(record.upstream.repo, record.upstream.sha, "relay/strict/gate");
-    const queued = (await readWantedCheckRun(store, key));
+    const queued = await readWantedCheckRun(store, key);
     if (!queued) throw new Error("no wanted state");
     const finished = { ...queued, status: "completed", conclusion: "success", at: NOW - PICKUP_MS } as const;
-    await store.write([{ op: "set", key: keys.checkRuns.wanted(key), value: JSON.stringify(finished) }, setDeadlineOp(finished, NOW - 1)]);
+    await store.write([
+      { op: "set", key: keys.checkRuns.wanted(key), value: JSON.stringify(finished) },
+      setDeadlineOp(finished, NOW - 1),
+    ]);
 
     // The re-run lands just after the sweep has read the finished state.
     let rerun = true;
@@ -47,7 +50,10 @@ describe("sweepCheckRunTimeouts", () => {
   it("does not time out a check re-queued after the sweep claimed its old deadline", async () => {
     const store = new MemoryStore({ now: () => NOW });
     const outbox = new Outbox(store);
-    await store.write([...recordDispatchOps(record), ...checkRunOpsForDispatch(outbox, config, record, true, NOW - 2 * PICKUP_MS)]); // long overdue
+    await store.write([
+      ...recordDispatchOps(record),
+      ...checkRunOpsForDispatch(outbox, config, record, true, NOW - 2 * PICKUP_MS),
+    ]); // long overdue
     const key = checkKey(record.upstream.repo, record.upstream.sha, "relay/strict/gate");
 
     // The re-run lands after the sweep claimed the deadline and before it reads the wanted state.
@@ -70,7 +76,10 @@ describe("sweepCheckRunTimeouts", () => {
   it("times out a check nobody picked up", async () => {
     const store = new MemoryStore({ now: () => NOW });
     const outbox = new Outbox(store);
-    await store.write([...recordDispatchOps(record), ...checkRunOpsForDispatch(outbox, config, record, true, NOW - 2 * PICKUP_MS)]);
+    await store.write([
+      ...recordDispatchOps(record),
+      ...checkRunOpsForDispatch(outbox, config, record, true, NOW - 2 * PICKUP_MS),
+    ]);
     const key = checkKey(record.upstream.repo, record.upstream.sha, "relay/strict/gate");
     expect(await sweepCheckRunTimeouts({ store, outbox, config: { current: () => config } }, NOW)).toBe(1);
     expect(await readWantedCheckRun(store, key)).toMatchObject({ status: "completed", conclusion: "timed_out" });

@@ -21,7 +21,9 @@ describe("which downstreams get check runs", () => {
   });
 
   it("keeps check-run state for L3 and L4 only", () => {
-    expect((["L1", "L2", "L3", "L4"] as const).filter((level) => tracksCheckRuns({ level, action: "opened" }))).toEqual(["L3", "L4"]);
+    expect((["L1", "L2", "L3", "L4"] as const).filter((level) => tracksCheckRuns({ level, action: "opened" }))).toEqual(
+      ["L3", "L4"],
+    );
     expect(tracksCheckRuns({ level: "L4", action: null })).toBe(true); // a push
   });
 

@@ -34,7 +34,15 @@ const evidence = (repo: string, dispatches: number, successRate: number | null) 
   meetsLevel: true,
 });
 
-const ANSWER = { ok: true, windowDays: 7, downstreams: [evidence("Ascend/pytorch", 30, 0.97), evidence("vendor/flaky", 30, 0.6), evidence("vendor/steady", 5, 1)] };
+const ANSWER = {
+  ok: true,
+  windowDays: 7,
+  downstreams: [
+    evidence("Ascend/pytorch", 30, 0.97),
+    evidence("vendor/flaky", 30, 0.6),
+    evidence("vendor/steady", 5, 1),
+  ],
+};
 
 describe("ci-relay levels --plan", () => {
   let dir: string;
@@ -54,7 +62,17 @@ describe("ci-relay levels --plan", () => {
       calls.push(url);
       return answer();
     }) as typeof fetch;
-    return { calls, printed, errors, io: { env, fetch: fetchStub, print: (line: string) => printed.push(line), error: (line: string) => errors.push(line) } };
+    return {
+      calls,
+      printed,
+      errors,
+      io: {
+        env,
+        fetch: fetchStub,
+        print: (line: string) => printed.push(line),
+        error: (line: string) => errors.push(line),
+      },
+    };
   }
 
   it("prints a promote and a demote with their reasons and a diff of the file, and leaves the file as it was", async () => {
@@ -87,17 +105,38 @@ describe("ci-relay levels --plan", () => {
   });
 
   it("demotes to a level it can write, from RELAY_CONFIG and CI_RELAY_URL", async () => {
-    const answer = { ...ANSWER, downstreams: [evidence("Ascend/pytorch", 30, 0.5), evidence("vendor/flaky", 30, 0.97), evidence("vendor/steady", 5, 1)] };
-    const { calls, printed, io } = harness(() => Response.json(answer), { RELAY_CONFIG: path, CI_RELAY_URL: "http://relay.env" });
+    const answer = {
+      ...ANSWER,
+      downstreams: [
+        evidence("Ascend/pytorch", 30, 0.5),
+        evidence("vendor/flaky", 30, 0.97),
+        evidence("vendor/steady", 5, 1),
+      ],
+    };
+    const { calls, printed, io } = harness(() => Response.json(answer), {
+      RELAY_CONFIG: path,
+      CI_RELAY_URL: "http://relay.env",
+    });
     expect(await runCli(["levels", "--plan"], io)).toBe(0);
     expect(calls).toEqual(["http://relay.env/relay/v1/downstreams?window_days=7"]);
     expect(printed.slice(1, 2)).toEqual(["# demote Ascend/pytorch L3 -> L2: below L3: success rate 50% < 90%"]);
-    expect(printed.filter((line) => /^[-+](?!-- |\+\+ )/.test(line))).toEqual(["-    level: L3", "-    device: npu", "+    level: L2"]);
+    expect(printed.filter((line) => /^[-+](?!-- |\+\+ )/.test(line))).toEqual([
+      "-    level: L3",
+      "-    device: npu",
+      "+    level: L2",
+    ]);
     expect(readFileSync(path, "utf8")).toBe(CONFIG);
   });
 
   it("says so when nothing changes, and prints no diff", async () => {
-    const answer = { ...ANSWER, downstreams: [evidence("Ascend/pytorch", 10, 0.92), evidence("vendor/flaky", 30, 0.97), evidence("vendor/steady", 5, 1)] };
+    const answer = {
+      ...ANSWER,
+      downstreams: [
+        evidence("Ascend/pytorch", 10, 0.92),
+        evidence("vendor/flaky", 30, 0.97),
+        evidence("vendor/steady", 5, 1),
+      ],
+    };
     const { printed, io } = harness(() => Response.json(answer));
     expect(await runCli(["levels", "--plan", "--config", path], io)).toBe(0);
     expect(printed.slice(1)).toEqual(["# no level change suggested"]);
@@ -107,7 +146,11 @@ describe("ci-relay levels --plan", () => {
     [["levels"], {}, "ci-relay: --plan: required: levels only prints a plan, it never changes the config"],
     [["levels", "--plan", "extra"], {}, "ci-relay: extra: levels takes no arguments"],
     [["levels", "--plan", "--url", "not a url"], {}, "ci-relay: --url: not a URL"],
-    [["levels", "--plan"], { RELAY_CONFIG: "github:o/r/relay.yml" }, "ci-relay: RELAY_CONFIG: names a file on GitHub: check it out and pass --config <path>"],
+    [
+      ["levels", "--plan"],
+      { RELAY_CONFIG: "github:o/r/relay.yml" },
+      "ci-relay: RELAY_CONFIG: names a file on GitHub: check it out and pass --config <path>",
+    ],
   ])("%j is a usage error that asks nothing of the relay", async (argv, env, message) => {
     const { calls, errors, io } = harness(() => Response.json(ANSWER), env);
     expect(await runCli(argv, io)).toBe(2);
@@ -121,7 +164,9 @@ describe("ci-relay levels --plan", () => {
     expect(unreachable.errors).toEqual(["ci-relay: --url: http://down.test could not be reached"]);
     const refused = harness(() => Response.json({ ok: false, failureKind: "store-unavailable" }, { status: 503 }));
     expect(await runCli(["levels", "--plan", "--config", path, "--url", "http://up.test"], refused.io)).toBe(1);
-    expect(refused.errors).toEqual(["ci-relay: --url: http://up.test/relay/v1/downstreams answered 503 without the level evidence"]);
+    expect(refused.errors).toEqual([
+      "ci-relay: --url: http://up.test/relay/v1/downstreams answered 503 without the level evidence",
+    ]);
     writeFileSync(path, "version: 1\nupstreams: [pytorch/pytorch]\nlevels: {L3: {min_succes_rate: 0.9}}\n");
     const bad = harness(() => Response.json(ANSWER));
     expect(await runCli(["levels", "--plan", "--config", path], bad.io)).toBe(1);

@@ -9,7 +9,9 @@ describe("readAppKey", () => {
 
   it("reads PRIVATE_KEY as PEM or as base64 of one", () => {
     expect(readAppKey({ PRIVATE_KEY: privateKeyPem })).toBe(privateKeyPem);
-    expect(readAppKey({ PRIVATE_KEY: Buffer.from(privateKeyPem).toString("base64") })?.trim()).toBe(privateKeyPem.trim());
+    expect(readAppKey({ PRIVATE_KEY: Buffer.from(privateKeyPem).toString("base64") })?.trim()).toBe(
+      privateKeyPem.trim(),
+    );
   });
 
   it("reads the file PRIVATE_KEY_PATH names", () => {

@@ -8,15 +8,22 @@ describe("parseGithubConfigRef", () => {
       path: ".github/relay.yml",
       ref: "release/2.5",
     });
-    expect(parseGithubConfigRef("github:pytorch/pytorch/relay.yml")).toEqual({ owner: "pytorch", repo: "pytorch", path: "relay.yml" });
+    expect(parseGithubConfigRef("github:pytorch/pytorch/relay.yml")).toEqual({
+      owner: "pytorch",
+      repo: "pytorch",
+      path: "relay.yml",
+    });
   });
 
-  test.each(["github:pytorch", "github:pytorch/pytorch", "github:pytorch/pytorch/relay.yml@", "github:o/r/../secrets.yml", "relay.yml"])(
-    "%s is refused",
-    (value) => {
-      expect(parseGithubConfigRef(value)).toBeNull();
-    },
-  );
+  test.each([
+    "github:pytorch",
+    "github:pytorch/pytorch",
+    "github:pytorch/pytorch/relay.yml@",
+    "github:o/r/../secrets.yml",
+    "relay.yml",
+  ])("%s is refused", (value) => {
+    expect(parseGithubConfigRef(value)).toBeNull();
+  });
 });
 
 describe("parseBlobUrl", () => {
@@ -29,12 +36,14 @@ describe("parseBlobUrl", () => {
     });
   });
 
-  test.each(["https://github.com/pytorch/pytorch/tree/main/a.yml", "https://github.com/pytorch/pytorch/blob/main", "ftp://github.com/o/r/blob/main/a.yml", "not a url"])(
-    "%s is refused",
-    (value) => {
-      expect(parseBlobUrl(value)).toBeNull();
-    },
-  );
+  test.each([
+    "https://github.com/pytorch/pytorch/tree/main/a.yml",
+    "https://github.com/pytorch/pytorch/blob/main",
+    "ftp://github.com/o/r/blob/main/a.yml",
+    "not a url",
+  ])("%s is refused", (value) => {
+    expect(parseBlobUrl(value)).toBeNull();
+  });
 });
 
 describe("resolveConfigLocation", () => {
@@ -48,6 +57,10 @@ describe("resolveConfigLocation", () => {
   });
 
   test("with nothing set it is ./relay.yml", () => {
-    expect(resolveConfigLocation({}, "/srv/relay")).toMatchObject({ kind: "local", path: "/srv/relay/relay.yml", via: "default" });
+    expect(resolveConfigLocation({}, "/srv/relay")).toMatchObject({
+      kind: "local",
+      path: "/srv/relay/relay.yml",
+      via: "default",
+    });
   });
 });

@@ -4,7 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "@jest/globals";
 import type { GithubFile } from "../../../src/config/config-location";
-import { ConfigSource, type ConfigLogger, type ConfigSourceOptions, type PushSummary } from "../../../src/config/config-source";
+import {
+  ConfigSource,
+  type ConfigLogger,
+  type ConfigSourceOptions,
+  type PushSummary,
+} from "../../../src/config/config-source";
 import { RelayConfigError } from "../../../src/config/parse-relay-config";
 import { readCachedConfig } from "../../../src/records/config-cache";
 import { MemoryStore } from "../../../src/store/memory-store";
@@ -131,7 +136,10 @@ describe("ConfigSource", () => {
       expect(logs.filter((line) => line.level === "error")).toEqual([
         {
           level: "error",
-          details: { source: "./relay.yml", err: expect.stringMatching(/^\.\/relay\.yml:4:17: downstreams\[0\]\.level: /) },
+          details: {
+            source: "./relay.yml",
+            err: expect.stringMatching(/^\.\/relay\.yml:4:17: downstreams\[0\]\.level: /),
+          },
           message: "relay config re-read failed; keeping the last good config",
         },
       ]);
@@ -222,7 +230,9 @@ describe("ConfigSource", () => {
       expect(configSource.current()).toBeNull();
       expect(logs[0].details).toEqual({
         source: "github:pytorch/pytorch/.github/relay.yml@main",
-        err: expect.stringMatching(/^github:pytorch\/pytorch\/\.github\/relay\.yml@main:4:17: downstreams\[0\]\.level: /),
+        err: expect.stringMatching(
+          /^github:pytorch\/pytorch\/\.github\/relay\.yml@main:4:17: downstreams\[0\]\.level: /,
+        ),
       });
       configSource.close();
       expect(scheduler.pending.every((task) => task.cancelled)).toBe(true);
@@ -287,7 +297,10 @@ describe("ConfigSource", () => {
 
     test("a TTL read asked for while a push refresh is in flight shares it instead of reading the older cache", async () => {
       let releasePush: (text: string) => void = () => undefined;
-      const answers = [async () => configText("vendor/first", 60), () => new Promise<string>((resolve) => (releasePush = resolve))];
+      const answers = [
+        async () => configText("vendor/first", 60),
+        () => new Promise<string>((resolve) => (releasePush = resolve)),
+      ];
       let reads = 0;
       const configSource = source({ env, readFile: () => (reads++, answers.shift()!()) });
       await configSource.start();
@@ -352,7 +365,11 @@ describe("ConfigSource", () => {
     });
 
     test("a local config never matches a push", () => {
-      const push: PushSummary = { ref: "refs/heads/main", repository: { full_name: "pytorch/pytorch" }, commits: [{ modified: ["relay.yml"] }] };
+      const push: PushSummary = {
+        ref: "refs/heads/main",
+        repository: { full_name: "pytorch/pytorch" },
+        commits: [{ modified: ["relay.yml"] }],
+      };
       expect(source({ cwd: tmpdir() }).isConfigPush(push)).toBe(false);
     });
   });
@@ -361,7 +378,10 @@ describe("ConfigSource", () => {
     test("a CRCR allowlist blob URL is read through GitHub with UPSTREAM_REPO as the upstream", async () => {
       const github = fakeGithub(() => "L2:\n  - vendor/backend\n");
       const configSource = source({
-        env: { allowlistUrl: "https://github.com/pytorch/pytorch/blob/main/.github/allowlist.yml", upstreamRepo: "pytorch/pytorch" },
+        env: {
+          allowlistUrl: "https://github.com/pytorch/pytorch/blob/main/.github/allowlist.yml",
+          upstreamRepo: "pytorch/pytorch",
+        },
         readFile: github.readFile,
       });
       await configSource.start();
@@ -380,7 +400,11 @@ describe("ConfigSource", () => {
       const configSource = source({
         env: { relayConfig: "github:o/r/relay.yml", allowlistUrl: "https://github.com/o/r/blob/main/allowlist.yml" },
       });
-      expect(configSource.describe()).toMatchObject({ kind: "github", location: "github:o/r/relay.yml", via: "RELAY_CONFIG" });
+      expect(configSource.describe()).toMatchObject({
+        kind: "github",
+        location: "github:o/r/relay.yml",
+        via: "RELAY_CONFIG",
+      });
     });
   });
 });

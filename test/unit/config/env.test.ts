@@ -51,7 +51,9 @@ describe("loadEnv", () => {
 
   test("the public URL follows PORT and loses its trailing slash", () => {
     expect(loadEnv({ PORT: "8080" }).relayPublicUrl).toBe("http://localhost:8080");
-    expect(loadEnv({ RELAY_PUBLIC_URL: "https://relay.example.com/" }).relayPublicUrl).toBe("https://relay.example.com");
+    expect(loadEnv({ RELAY_PUBLIC_URL: "https://relay.example.com/" }).relayPublicUrl).toBe(
+      "https://relay.example.com",
+    );
   });
 
   test("a comma-separated RELAY_TOKEN_SECRET becomes the rotation list, first one first", () => {
@@ -127,7 +129,10 @@ describe("loadEnv", () => {
     [{ OUTBOX_CONCURRENCY: "0" }, "OUTBOX_CONCURRENCY: must be an integer from 1 to 1000"],
     [{ OUTBOX_DRAIN_INTERVAL_SECONDS: "1.5" }, "OUTBOX_DRAIN_INTERVAL_SECONDS: must be an integer from 1 to 3600"],
     [{ DISPATCH_GIVE_UP_MINUTES: "-1" }, "DISPATCH_GIVE_UP_MINUTES: must be an integer from 1 to 10080"],
-    [{ CALLBACK_RATE_LIMIT_PER_MINUTE: "lots" }, "CALLBACK_RATE_LIMIT_PER_MINUTE: must be an integer from 1 to 1000000"],
+    [
+      { CALLBACK_RATE_LIMIT_PER_MINUTE: "lots" },
+      "CALLBACK_RATE_LIMIT_PER_MINUTE: must be an integer from 1 to 1000000",
+    ],
     [{ RELAY_TOKEN_SECRET: "short" }, "RELAY_TOKEN_SECRET: each secret must be at least 32 bytes"],
   ])("bad value %j is reported in one line", (vars, line) => {
     expect(envErrorOf(vars).message).toBe(line);
@@ -171,7 +176,10 @@ describe("requireTokenSecretFor", () => {
 
   test("an L2+ downstream without RELAY_TOKEN_SECRET is an env error naming it", () => {
     const config = relayConfig({
-      downstreams: [downstream({ repo: "example/observer", level: "L1" }), downstream({ repo: "vendor/backend", level: "L2" })],
+      downstreams: [
+        downstream({ repo: "example/observer", level: "L1" }),
+        downstream({ repo: "vendor/backend", level: "L2" }),
+      ],
     });
     const check = () => requireTokenSecretFor(config, { relayTokenSecrets: [] });
     expect(check).toThrow(EnvError);

@@ -8,11 +8,17 @@ const PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nIBAAKC\n-----END RSA PRIVA
 
 describe("dotEnvOverlay", () => {
   it("reads what Probot's setup writes, the PEM double-quoted across lines", () => {
-    expect(dotEnvOverlay(`APP_ID=4242\nPRIVATE_KEY="${PEM}"\nWEBHOOK_SECRET=s3cret\n`, {})).toEqual({ APP_ID: "4242", PRIVATE_KEY: PEM, WEBHOOK_SECRET: "s3cret" });
+    expect(dotEnvOverlay(`APP_ID=4242\nPRIVATE_KEY="${PEM}"\nWEBHOOK_SECRET=s3cret\n`, {})).toEqual({
+      APP_ID: "4242",
+      PRIVATE_KEY: PEM,
+      WEBHOOK_SECRET: "s3cret",
+    });
   });
 
   it("lets the environment win, except where it is blank", () => {
-    expect(dotEnvOverlay("APP_ID=1\nPORT=3001\nLOG_LEVEL=debug\n", { APP_ID: "2", PORT: " ", LOG_LEVEL: undefined })).toEqual({ PORT: "3001", LOG_LEVEL: "debug" });
+    expect(
+      dotEnvOverlay("APP_ID=1\nPORT=3001\nLOG_LEVEL=debug\n", { APP_ID: "2", PORT: " ", LOG_LEVEL: undefined }),
+    ).toEqual({ PORT: "3001", LOG_LEVEL: "debug" });
   });
 });
 

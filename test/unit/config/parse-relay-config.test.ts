@@ -81,7 +81,14 @@ describe("native form", () => {
         windowDays: 7,
         thresholds: {
           L3: { min_success_rate: 0.9, max_p95_queue_minutes: 60 },
-          L4: { min_dispatches: 20, min_success_rate: 0.95, min_pickup_rate: 0.99, max_p95_queue_minutes: 30, max_p95_execution_minutes: 120, max_timeouts: 1 },
+          L4: {
+            min_dispatches: 20,
+            min_success_rate: 0.95,
+            min_pickup_rate: 0.99,
+            max_p95_queue_minutes: 30,
+            max_p95_execution_minutes: 120,
+            max_timeouts: 1,
+          },
         },
       },
       ciProviders: [
@@ -90,13 +97,19 @@ describe("native form", () => {
           audience: "pytorch-cross-repo-ci-relay",
           repoMap: [
             {
-              claims: { organization_id: "0b7e1d2c-3f4a-4b5c-8d6e-7f8091a2b3c4", pipeline_id: "4f1c2d3e-5a6b-4c7d-9e8f-0a1b2c3d4e5f" },
+              claims: {
+                organization_id: "0b7e1d2c-3f4a-4b5c-8d6e-7f8091a2b3c4",
+                pipeline_id: "4f1c2d3e-5a6b-4c7d-9e8f-0a1b2c3d4e5f",
+              },
               repo: "example/nightly",
               requiredClaims: { build_branch: ["main"] },
             },
           ],
         },
-        { issuer: "https://gitlab.com", repoMap: [{ claims: { project_id: "4242" }, repo: "vendor/farm", requiredClaims: {} }] },
+        {
+          issuer: "https://gitlab.com",
+          repoMap: [{ claims: { project_id: "4242" }, repo: "vendor/farm", requiredClaims: {} }],
+        },
       ],
     });
   });
@@ -134,7 +147,11 @@ describe("native form", () => {
       ]),
       { source: "relay.yml" },
     );
-    expect(config.downstreams[0]).toMatchObject({ runsOn: "farm", jobs: [{ id: "build", runsOn: "farm" }], maxDeliveries: 5 });
+    expect(config.downstreams[0]).toMatchObject({
+      runsOn: "farm",
+      jobs: [{ id: "build", runsOn: "farm" }],
+      maxDeliveries: 5,
+    });
   });
 
   test("an unquoted numeric repository_id and a single event_name are accepted", () => {
@@ -149,7 +166,11 @@ describe("native form", () => {
       ]),
       { source: "relay.yml" },
     );
-    expect(config.broker[0].caller).toEqual({ repository: "Ascend/pytorch", repositoryId: "123456789", eventName: ["push"] });
+    expect(config.broker[0].caller).toEqual({
+      repository: "Ascend/pytorch",
+      repositoryId: "123456789",
+      eventName: ["push"],
+    });
   });
 
   test("an invalid level is reported at its key", () => {
@@ -206,7 +227,13 @@ describe("native form", () => {
   test("an L3 downstream without device points at the entry", () => {
     expect(
       problemsIn(
-        yaml(["version: 1", "upstreams: [pytorch/pytorch]", "downstreams:", "  - repo: Ascend/pytorch", "    level: L3"]),
+        yaml([
+          "version: 1",
+          "upstreams: [pytorch/pytorch]",
+          "downstreams:",
+          "  - repo: Ascend/pytorch",
+          "    level: L3",
+        ]),
       ),
     ).toEqual(["relay.yml:4:5: downstreams[0].device: required for level L3"]);
   });
@@ -231,7 +258,8 @@ describe("native form", () => {
   });
 
   describe("notify (oncall comments)", () => {
-    const withDownstream = (entry: string) => yaml(["version: 1", "upstreams: [pytorch/pytorch]", "downstreams:", entry]);
+    const withDownstream = (entry: string) =>
+      yaml(["version: 1", "upstreams: [pytorch/pytorch]", "downstreams:", entry]);
 
     test("an L3 or L4 downstream may ask for comments; the default is none", () => {
       const config = parseRelayConfig(
@@ -418,7 +446,13 @@ describe("CRCR allowlist form", () => {
         downstream({ repo: "example/quiet", level: "L1", oncalls: ["carol"] }),
         downstream({ repo: "intel/intel-extension-for-pytorch", level: "L2", oncalls: ["dave", "erin"] }),
         downstream({ repo: "example/listed-oncalls", level: "L2", oncalls: ["frank", "grace"] }),
-        downstream({ repo: "Ascend/pytorch", level: "L3", device: "npu", oncalls: ["alice", "bob"], notify: ["comment"] }),
+        downstream({
+          repo: "Ascend/pytorch",
+          level: "L3",
+          device: "npu",
+          oncalls: ["alice", "bob"],
+          notify: ["comment"],
+        }),
         downstream({ repo: "apple/pytorch-mps", level: "L3", device: "mps", oncalls: ["heidi"], notify: ["comment"] }),
       ],
       broker: [],
@@ -428,7 +462,10 @@ describe("CRCR allowlist form", () => {
   });
 
   test("an L3 or L4 entry's oncalls are pinged by comment, as CRCR does; one naming none, or a lower level, is not", () => {
-    const config = parseRelayConfig(yaml(["L2:", "  - a/low: alice", "L4:", "  - a/gate: bob", "  - a/silent"]), { source: "a.yml", upstreamRepo: "o/r" });
+    const config = parseRelayConfig(yaml(["L2:", "  - a/low: alice", "L4:", "  - a/gate: bob", "  - a/silent"]), {
+      source: "a.yml",
+      upstreamRepo: "o/r",
+    });
     expect(config.downstreams.map((d) => [d.repo, d.notify])).toEqual([
       ["a/low", []],
       ["a/gate", ["comment"]],

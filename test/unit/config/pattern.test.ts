@@ -102,8 +102,18 @@ describe("SPEC §2 patterns", () => {
     // ASCII only: the Kelvin sign lower-cases to `k` in Unicode
     expect(matchesWorkflowRef("kube/r/x@refs/heads/main", "\u212Aube/r/x@refs/heads/main")).toBe(false);
     // wildcards before the second slash keep the case-blind part aligned with owner/repo
-    expect(matchesWorkflowRef("*/PyTorch/.github/workflows/*@refs/heads/main", "x/pytorch/.github/workflows/a.yml@refs/heads/main")).toBe(true);
-    expect(matchesWorkflowRef("*/PyTorch/.github/workflows/*@refs/heads/main", "x/pytorch/.GITHUB/workflows/a.yml@refs/heads/main")).toBe(false);
+    expect(
+      matchesWorkflowRef(
+        "*/PyTorch/.github/workflows/*@refs/heads/main",
+        "x/pytorch/.github/workflows/a.yml@refs/heads/main",
+      ),
+    ).toBe(true);
+    expect(
+      matchesWorkflowRef(
+        "*/PyTorch/.github/workflows/*@refs/heads/main",
+        "x/pytorch/.GITHUB/workflows/a.yml@refs/heads/main",
+      ),
+    ).toBe(false);
     // after a `**` nothing is case-blind: it could stand for owner/repo
     expect(matchesWorkflowRef("**/Main", "o/r/x@main")).toBe(false);
     expect(matchesWorkflowRef("**/.github/x@refs/heads/Main", "o/r/.github/x@refs/heads/main")).toBe(false);
@@ -189,7 +199,10 @@ describe("the matcher against a reference regex, on generated patterns and value
     for (let i = 0; i < 20_000; i++) {
       const pattern = pick(patternChars, 7);
       // half the values are the pattern with its wildcards filled in, so they come near to matching
-      const value = i % 2 === 0 ? pick(valueChars, 9) : pattern.replace(/\*+|\?/g, (wild) => pick(valueChars, wild === "?" ? 1 : 3) || "a");
+      const value =
+        i % 2 === 0
+          ? pick(valueChars, 9)
+          : pattern.replace(/\*+|\?/g, (wild) => pick(valueChars, wild === "?" ? 1 : 3) || "a");
       const expected = reference(pattern).test(value);
       if (expected) matched++;
       if (matchesPattern(pattern, value) !== expected) disagreements.push(JSON.stringify([pattern, value]));

@@ -12,10 +12,20 @@ describe("runs listing", () => {
   it("groups dispatches per upstream delivery, newest first, with each job's state and timings", async () => {
     const store = new MemoryStore();
     await seedDispatch(store, { requestId: "r1", downstream: "vendor/backend", deliveryId: "old", createdAt: 1 }, []);
-    await seedDispatch(store, { requestId: "r2", downstream: "Ascend/pytorch", level: "L4", deliveryId: "new", createdAt: 2 }, [
-      { jobName: "build", state: "COMPLETED", conclusion: "success", queueTimeSeconds: 12, executionTimeSeconds: 300 },
-      { jobName: "test", state: "IN_PROGRESS", conclusion: null, queueTimeSeconds: 20 },
-    ]);
+    await seedDispatch(
+      store,
+      { requestId: "r2", downstream: "Ascend/pytorch", level: "L4", deliveryId: "new", createdAt: 2 },
+      [
+        {
+          jobName: "build",
+          state: "COMPLETED",
+          conclusion: "success",
+          queueTimeSeconds: 12,
+          executionTimeSeconds: 300,
+        },
+        { jobName: "test", state: "IN_PROGRESS", conclusion: null, queueTimeSeconds: 20 },
+      ],
+    );
     const runs = await listRuns(store, parseRunsQuery({}));
     expect(runs.map((r) => r.deliveryId)).toEqual(["new", "old"]);
     expect(runs[0].downstreams[0]).toMatchObject({
@@ -42,11 +52,30 @@ describe("runs listing", () => {
 
   it("filters by upstream and sha or PR, case-insensitively", async () => {
     const store = new MemoryStore();
-    await seedDispatch(store, { requestId: "a", downstream: "x/y", upstream: { repo: "PyTorch/PyTorch", sha: "b".repeat(40), ref: "refs/pull/9/head", prNumber: 9 } });
-    await seedDispatch(store, { requestId: "b", downstream: "x/y", deliveryId: "d2", upstream: { repo: "other/repo", sha: "c".repeat(40), ref: "refs/heads/main", prNumber: null } });
-    expect((await listRuns(store, parseRunsQuery({ upstream: "pytorch/pytorch", pr: "9" }))).map((r) => r.downstreams[0].requestId)).toEqual(["a"]);
-    expect((await listRuns(store, parseRunsQuery({ upstream: "pytorch/pytorch", sha: "B".repeat(40) }))).map((r) => r.downstreams[0].requestId)).toEqual(["a"]);
-    expect((await listRuns(store, parseRunsQuery({ upstream: "other/repo" }))).map((r) => r.downstreams[0].requestId)).toEqual(["b"]);
+    await seedDispatch(store, {
+      requestId: "a",
+      downstream: "x/y",
+      upstream: { repo: "PyTorch/PyTorch", sha: "b".repeat(40), ref: "refs/pull/9/head", prNumber: 9 },
+    });
+    await seedDispatch(store, {
+      requestId: "b",
+      downstream: "x/y",
+      deliveryId: "d2",
+      upstream: { repo: "other/repo", sha: "c".repeat(40), ref: "refs/heads/main", prNumber: null },
+    });
+    expect(
+      (await listRuns(store, parseRunsQuery({ upstream: "pytorch/pytorch", pr: "9" }))).map(
+        (r) => r.downstreams[0].requestId,
+      ),
+    ).toEqual(["a"]);
+    expect(
+      (await listRuns(store, parseRunsQuery({ upstream: "pytorch/pytorch", sha: "B".repeat(40) }))).map(
+        (r) => r.downstreams[0].requestId,
+      ),
+    ).toEqual(["a"]);
+    expect(
+      (await listRuns(store, parseRunsQuery({ upstream: "other/repo" }))).map((r) => r.downstreams[0].requestId),
+    ).toEqual(["b"]);
   });
 
   it("lists each delivery's downstreams in config order with their state, reason and retry details", async () => {
@@ -76,7 +105,11 @@ describe("runs listing", () => {
       attempts: 2,
       lastError: "connection refused",
       nextAttemptAt: new Date(now + 30_000).toISOString(),
-      state: { reason: "2 attempts failed, last: connection refused; next try 08:10:30 UTC", ageSeconds: 61, stuck: null },
+      state: {
+        reason: "2 attempts failed, last: connection refused; next try 08:10:30 UTC",
+        ageSeconds: 61,
+        stuck: null,
+      },
     });
   });
 
@@ -87,12 +120,20 @@ describe("runs listing", () => {
     [{ upstream: "a/b", sha: "zzz" }, "hex"],
     [{ limit: "100000" }, "limit"],
   ])("refuses the bad query %j with validation-failed", (query, message) => {
-    expect(() => parseRunsQuery(query)).toThrow(expect.objectContaining({ kind: "validation-failed", message: expect.stringContaining(message) }));
+    expect(() => parseRunsQuery(query)).toThrow(
+      expect.objectContaining({ kind: "validation-failed", message: expect.stringContaining(message) }),
+    );
   });
 });
 
 describe("dashboard page", () => {
-  const state = (name: StateName, stuck: string | null = null) => ({ name, reason: `reason of ${name}`, since: null, ageSeconds: 90, stuck });
+  const state = (name: StateName, stuck: string | null = null) => ({
+    name,
+    reason: `reason of ${name}`,
+    since: null,
+    ageSeconds: 90,
+    stuck,
+  });
   const view = (overrides: Partial<DownstreamView> = {}): DownstreamView => ({
     requestId: "r",
     repo: "vendor/backend",
@@ -133,7 +174,17 @@ describe("dashboard page", () => {
 
   it("escapes everything downstreams report and links only http(s) URLs", () => {
     const html = renderDashboard(
-      [run([view({ repo: "x/<b>y", jobs: [job("<script>alert(1)</script>", "javascript:alert(1)"), job("ok", "https://ci.example/run/1")] })], '"><img src=x>')],
+      [
+        run(
+          [
+            view({
+              repo: "x/<b>y",
+              jobs: [job("<script>alert(1)</script>", "javascript:alert(1)"), job("ok", "https://ci.example/run/1")],
+            }),
+          ],
+          '"><img src=x>',
+        ),
+      ],
       parseRunsQuery({}),
       { windowDays: 14, downstreams: [] },
     );
@@ -164,14 +215,21 @@ describe("dashboard page", () => {
       null,
     );
     // The commit's table (the stuck list above it repeats stuck rows, anchored `stuck:<id>`).
-    const rowOf = (repo: string) => html.split("</tr>").find((row) => row.includes(`data-repo="${repo}"`) && row.includes('data-anchor="r"')) ?? "";
-    for (const repo of ["a/failed", "b/late", "c/lost", "d/stuck"]) expect(rowOf(repo)).toContain("oncalls: alice, &lt;b&gt;bob&lt;/b&gt;");
+    const rowOf = (repo: string) =>
+      html.split("</tr>").find((row) => row.includes(`data-repo="${repo}"`) && row.includes('data-anchor="r"')) ?? "";
+    for (const repo of ["a/failed", "b/late", "c/lost", "d/stuck"])
+      expect(rowOf(repo)).toContain("oncalls: alice, &lt;b&gt;bob&lt;/b&gt;");
     for (const repo of ["e/ok", "f/busy", "g/nobody"]) expect(rowOf(repo)).not.toContain("oncalls:");
   });
 
   it("shows every state's words and reason, stuck work first", () => {
     const html = renderDashboard(
-      [run([view({ repo: "a/ok", state: state("success") }), view({ repo: "b/late", state: state("queued", "not picked up within its 60 min pickup timeout") })])],
+      [
+        run([
+          view({ repo: "a/ok", state: state("success") }),
+          view({ repo: "b/late", state: state("queued", "not picked up within its 60 min pickup timeout") }),
+        ]),
+      ],
       parseRunsQuery({}),
       null,
     );

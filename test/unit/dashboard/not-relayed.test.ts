@@ -12,8 +12,26 @@ const pushToHostileRef: DeliveryView = {
   eventAt: null,
   upstream: { repo: "pytorch/pytorch", sha: "a".repeat(40), ref: HOSTILE_REF, pr_number: null },
   downstreams: [
-    { repo: "vendor/b", level: "L2", transport: "dispatch", outcome: "skipped", reason: "branch-not-relayed", detail: `${HOSTILE_REF} is not among the relayed push branches`, dispatchId: null, attempts: null },
-    { repo: "vendor/a", level: "L1", transport: "dispatch", outcome: "skipped", reason: "nightly-only", detail: "nightly-only: this downstream is never dispatched", dispatchId: null, attempts: null },
+    {
+      repo: "vendor/b",
+      level: "L2",
+      transport: "dispatch",
+      outcome: "skipped",
+      reason: "branch-not-relayed",
+      detail: `${HOSTILE_REF} is not among the relayed push branches`,
+      dispatchId: null,
+      attempts: null,
+    },
+    {
+      repo: "vendor/a",
+      level: "L1",
+      transport: "dispatch",
+      outcome: "skipped",
+      reason: "nightly-only",
+      detail: "nightly-only: this downstream is never dispatched",
+      dispatchId: null,
+      attempts: null,
+    },
   ],
 };
 
@@ -24,7 +42,16 @@ const untrustedPr: DeliveryView = {
   action: "opened",
   upstream: { repo: "pytorch/pytorch", sha: "b".repeat(40), ref: "refs/pull/7/head", pr_number: 7 },
   downstreams: [
-    { repo: "vendor/b", level: "L2", transport: "dispatch", outcome: "skipped", reason: "untrusted-author", detail: "author association NONE is not trusted; waiting for the label ci/ok-to-test", dispatchId: null, attempts: null },
+    {
+      repo: "vendor/b",
+      level: "L2",
+      transport: "dispatch",
+      outcome: "skipped",
+      reason: "untrusted-author",
+      detail: "author association NONE is not trusted; waiting for the label ci/ok-to-test",
+      dispatchId: null,
+      attempts: null,
+    },
   ],
 };
 
@@ -36,9 +63,13 @@ describe("dashboard's Not relayed section", () => {
     expect(section.indexOf(untrustedPr.deliveryId)).toBeLessThan(section.indexOf(pushToHostileRef.deliveryId));
     expect(section).toContain("pull_request opened");
     expect(section).toContain("PR #7");
-    expect(section).toMatch(/vendor\/b: <span class="status skipped">untrusted author<\/span> <span class="reason">[^<]*waiting for the label ci\/ok-to-test/);
+    expect(section).toMatch(
+      /vendor\/b: <span class="status skipped">untrusted author<\/span> <span class="reason">[^<]*waiting for the label ci\/ok-to-test/,
+    );
     expect(section).toContain('<span class="status skipped">branch not relayed</span>');
-    expect(section.indexOf('data-repo="vendor/b"', section.indexOf(pushToHostileRef.deliveryId))).toBeLessThan(section.indexOf('data-repo="vendor/a"'));
+    expect(section.indexOf('data-repo="vendor/b"', section.indexOf(pushToHostileRef.deliveryId))).toBeLessThan(
+      section.indexOf('data-repo="vendor/a"'),
+    );
     expect(section).toContain('<span class="status skipped">nightly-only</span>');
     expect(section).toContain(`href="deliveries/${pushToHostileRef.deliveryId}"`);
     expect(section).toContain("2026-12-01 09:30:00 UTC");

@@ -10,8 +10,26 @@ const delivery: DeliveryView = {
   eventAt: "2026-12-01T09:29:59.000Z",
   upstream: { repo: "pytorch/pytorch", sha: "a".repeat(40), ref: "refs/pull/7/head", pr_number: 7 },
   downstreams: [
-    { repo: "evil/<script>alert(1)</script>", level: "L2", transport: "dispatch", outcome: "retrying", reason: "HTTP 502 <b>", detail: null, dispatchId: "r1", attempts: 2 },
-    { repo: "vendor/backend", level: "L3", transport: "dispatch", outcome: "skipped", reason: "untrusted-author", detail: "waiting for the label x", dispatchId: null, attempts: null },
+    {
+      repo: "evil/<script>alert(1)</script>",
+      level: "L2",
+      transport: "dispatch",
+      outcome: "retrying",
+      reason: "HTTP 502 <b>",
+      detail: null,
+      dispatchId: "r1",
+      attempts: 2,
+    },
+    {
+      repo: "vendor/backend",
+      level: "L3",
+      transport: "dispatch",
+      outcome: "skipped",
+      reason: "untrusted-author",
+      detail: "waiting for the label x",
+      dispatchId: null,
+      attempts: null,
+    },
   ],
 };
 

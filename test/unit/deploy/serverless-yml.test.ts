@@ -35,7 +35,10 @@ describe("serverless.yml", () => {
   }, 60_000);
 
   it.each(functions)("%s points at a bundled handler that exports it, and ships only its bundle", async (_name, fn) => {
-    const [file, exported] = [fn.handler.slice(0, fn.handler.lastIndexOf(".")), fn.handler.slice(fn.handler.lastIndexOf(".") + 1)];
+    const [file, exported] = [
+      fn.handler.slice(0, fn.handler.lastIndexOf(".")),
+      fn.handler.slice(fn.handler.lastIndexOf(".") + 1),
+    ];
     const bundle = join(ROOT, `${file}.js`);
     expect(existsSync(bundle)).toBe(true);
     expect(existsSync(`${bundle}.map`)).toBe(true);
@@ -45,7 +48,9 @@ describe("serverless.yml", () => {
 
   it("documents in .env.example every variable it sets or reads from the deployer's environment", () => {
     const set = environments.flatMap((env) => Object.keys(env));
-    const read = ["serverless.yml", "deploy/aws.yml", "deploy/local.yml"].flatMap((file) => [...readFileSync(join(ROOT, file), "utf8").matchAll(/\$\{env:([A-Z0-9_]+)/g)].map((m) => m[1]));
+    const read = ["serverless.yml", "deploy/aws.yml", "deploy/local.yml"].flatMap((file) =>
+      [...readFileSync(join(ROOT, file), "utf8").matchAll(/\$\{env:([A-Z0-9_]+)/g)].map((m) => m[1]),
+    );
     expect(set.length).toBeGreaterThan(0);
     expect([...new Set([...set, ...read])].filter((name) => !documented.has(name))).toEqual([]);
   });
@@ -53,10 +58,14 @@ describe("serverless.yml", () => {
   describe("stage settings", () => {
     const deployed = parse(readFileSync(join(ROOT, "deploy/aws.yml"), "utf8")) as Record<string, unknown>;
     const local = parse(readFileSync(join(ROOT, "deploy/local.yml"), "utf8")) as Record<string, unknown>;
-    const stageKeys = [...readFileSync(join(ROOT, "serverless.yml"), "utf8").matchAll(/\$\{self:custom\.stage\.([A-Za-z_]+)/g)].map((m) => m[1]);
+    const stageKeys = [
+      ...readFileSync(join(ROOT, "serverless.yml"), "utf8").matchAll(/\$\{self:custom\.stage\.([A-Za-z_]+)/g),
+    ].map((m) => m[1]);
 
     it("come from deploy/<stage>.yml, else deploy/aws.yml", () => {
-      expect((serverless as unknown as { custom: { stage: string } }).custom.stage).toBe("${file(./deploy/${sls:stage}.yml), file(./deploy/aws.yml)}");
+      expect((serverless as unknown as { custom: { stage: string } }).custom.stage).toBe(
+        "${file(./deploy/${sls:stage}.yml), file(./deploy/aws.yml)}",
+      );
     });
 
     it("deployed stages take every secret from SSM, never from a file", () => {
@@ -68,7 +77,10 @@ describe("serverless.yml", () => {
 
     it("the local stage names no SSM parameter and no secret value: the environment, else a loopback default or blank", () => {
       expect(JSON.stringify(local)).not.toContain("ssm:");
-      for (const [name, value] of Object.entries(local)) expect(value).toMatch(new RegExp(`^\\$\\{env:${name}, '(|redis://127\\.0\\.0\\.1:6379|http://127\\.0\\.0\\.1:3000)'\\}$`));
+      for (const [name, value] of Object.entries(local))
+        expect(value).toMatch(
+          new RegExp(`^\\$\\{env:${name}, '(|redis://127\\.0\\.0\\.1:6379|http://127\\.0\\.0\\.1:3000)'\\}$`),
+        );
     });
 
     it("both files set every setting serverless.yml takes from them (the local one has no VPC)", () => {

@@ -8,15 +8,24 @@ import { FAILURE_KINDS } from "../../../src/errors/failure-kinds";
 
 const ROOT = resolve(__dirname, "../../..");
 const read = (path: string) => readFileSync(join(ROOT, path), "utf8");
-const DOCS = ["README.md", ...readdirSync(join(ROOT, "docs")).filter((name) => name.endsWith(".md")).map((name) => `docs/${name}`)];
+const DOCS = [
+  "README.md",
+  ...readdirSync(join(ROOT, "docs"))
+    .filter((name) => name.endsWith(".md"))
+    .map((name) => `docs/${name}`),
+];
 
 function filesUnder(dir: string): string[] {
-  return readdirSync(join(ROOT, dir)).flatMap((name) => (statSync(join(ROOT, dir, name)).isDirectory() ? filesUnder(`${dir}/${name}`) : [`${dir}/${name}`]));
+  return readdirSync(join(ROOT, dir)).flatMap((name) =>
+    statSync(join(ROOT, dir, name)).isDirectory() ? filesUnder(`${dir}/${name}`) : [`${dir}/${name}`],
+  );
 }
 
 describe("the docs in the repository", () => {
   it.each(DOCS)("%s links only files that exist in the repository", (doc) => {
-    const links = [...read(doc).matchAll(/\]\(([^)\s]+)\)/g)].map((match) => match[1]).filter((target) => !/^(https?:|mailto:|#)/.test(target));
+    const links = [...read(doc).matchAll(/\]\(([^)\s]+)\)/g)]
+      .map((match) => match[1])
+      .filter((target) => !/^(https?:|mailto:|#)/.test(target));
     expect(links.length).toBeGreaterThan(0);
     for (const link of links) {
       const target = resolve(ROOT, dirname(doc), link.split("#")[0]);
@@ -27,8 +36,14 @@ describe("the docs in the repository", () => {
 
   it("docs/contract.md names every setting, failure kind, broker operation and endpoint the code has", () => {
     const contract = read("docs/contract.md");
-    for (const name of [...ENV_VARIABLES, ...Object.keys(FAILURE_KINDS), ...OPERATION_NAMES]) expect({ name, documented: contract.includes(`\`${name}\``) || contract.includes(`${name},`) || contract.includes(`${name}\``) }).toEqual({ name, documented: true });
-    const routes = [...read("src/relay-router.ts").matchAll(/router\.(get|post)\("([^"]+)"/g)].map((match) => `${match[1].toUpperCase()} /relay${match[2] === "/" ? "/" : match[2]}`);
+    for (const name of [...ENV_VARIABLES, ...Object.keys(FAILURE_KINDS), ...OPERATION_NAMES])
+      expect({
+        name,
+        documented: contract.includes(`\`${name}\``) || contract.includes(`${name},`) || contract.includes(`${name}\``),
+      }).toEqual({ name, documented: true });
+    const routes = [...read("src/relay-router.ts").matchAll(/router\.(get|post)\("([^"]+)"/g)].map(
+      (match) => `${match[1].toUpperCase()} /relay${match[2] === "/" ? "/" : match[2]}`,
+    );
     expect(routes.length).toBeGreaterThan(5);
     for (const route of routes) expect(contract).toContain(route);
   });
@@ -40,7 +55,9 @@ describe("the docs in the repository", () => {
 
   it("every variable the CLI reads is in some command's --help, hence in docs/cli.md", () => {
     const sources = [...filesUnder("src/cli"), ...filesUnder("src/doctor")].filter((file) => file.endsWith(".ts"));
-    const readByCli = sources.flatMap((file) => [...read(file).matchAll(/\benv\.([A-Z][A-Z0-9_]+)/g)].map((match) => match[1]));
+    const readByCli = sources.flatMap((file) =>
+      [...read(file).matchAll(/\benv\.([A-Z][A-Z0-9_]+)/g)].map((match) => match[1]),
+    );
     expect(readByCli).toContain("CI_RELAY_URL");
     const helped = new Set(COMMANDS.flatMap((command) => Object.keys(command.environment)));
     expect([...new Set(readByCli)].filter((name) => !helped.has(name))).toEqual([]);

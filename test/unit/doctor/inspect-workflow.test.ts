@@ -24,16 +24,32 @@ describe("inspectWorkflow", () => {
   });
 
   it("a job's own permissions replace the workflow's for id-token", () => {
-    const workflowLevel = inspectWorkflow("w.yml", `on: repository_dispatch\npermissions: { id-token: write }\njobs:\n  a:${steps}\n`);
-    expect(workflowLevel).toMatchObject({ idTokenWrite: true, actionRefs: ["o/ci-relay/action@v1"], reportsRunScope: true });
-    const overridden = inspectWorkflow("w.yml", `on: repository_dispatch\npermissions: { id-token: write }\njobs:\n  a:\n    permissions: { contents: read }${steps}\n`);
+    const workflowLevel = inspectWorkflow(
+      "w.yml",
+      `on: repository_dispatch\npermissions: { id-token: write }\njobs:\n  a:${steps}\n`,
+    );
+    expect(workflowLevel).toMatchObject({
+      idTokenWrite: true,
+      actionRefs: ["o/ci-relay/action@v1"],
+      reportsRunScope: true,
+    });
+    const overridden = inspectWorkflow(
+      "w.yml",
+      `on: repository_dispatch\npermissions: { id-token: write }\njobs:\n  a:\n    permissions: { contents: read }${steps}\n`,
+    );
     expect(overridden.idTokenWrite).toBe(false);
-    const jobLevel = inspectWorkflow("w.yml", `on: repository_dispatch\njobs:\n  a:\n    permissions: write-all${steps}\n`);
+    const jobLevel = inspectWorkflow(
+      "w.yml",
+      `on: repository_dispatch\njobs:\n  a:\n    permissions: write-all${steps}\n`,
+    );
     expect(jobLevel.idTokenWrite).toBe(true);
   });
 
   it("recognises CRCR's callback action and ignores other actions", () => {
-    const facts = inspectWorkflow("w.yml", `on: repository_dispatch\njobs:\n  a:\n    steps:\n      - uses: actions/checkout@v4\n      - uses: pytorch/test-infra/.github/actions/cross-repo-ci-relay-callback@main\n`);
+    const facts = inspectWorkflow(
+      "w.yml",
+      `on: repository_dispatch\njobs:\n  a:\n    steps:\n      - uses: actions/checkout@v4\n      - uses: pytorch/test-infra/.github/actions/cross-repo-ci-relay-callback@main\n`,
+    );
     expect(facts.actionRefs).toEqual(["pytorch/test-infra/.github/actions/cross-repo-ci-relay-callback@main"]);
   });
 });

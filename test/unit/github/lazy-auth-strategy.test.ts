@@ -8,7 +8,10 @@ function countingStrategy() {
     built.push(options);
     const auth = async () => ({ type: "token", token: options.token });
     return Object.assign(auth, {
-      hook: async (_request: unknown, route: unknown) => ({ authorizedWith: options.token, url: (route as { url: string }).url }),
+      hook: async (_request: unknown, route: unknown) => ({
+        authorizedWith: options.token,
+        url: (route as { url: string }).url,
+      }),
     });
   };
   return { built, strategy };

@@ -15,13 +15,21 @@ function recordingClient(): { client: InstanceType<typeof ProbotOctokit>; sent: 
     sent.push(`${init?.method ?? "GET"} ${new URL(url).pathname}`);
     return new Response(init?.method === "GET" ? "{}" : null, { status: init?.method === "GET" ? 200 : 204 });
   };
-  const client = new ProbotOctokit({ auth: { token: "t" }, throttle: { enabled: false }, retry: { enabled: false }, request: { fetch } });
+  const client = new ProbotOctokit({
+    auth: { token: "t" },
+    throttle: { enabled: false },
+    retry: { enabled: false },
+    request: { fetch },
+  });
   return { client, sent };
 }
 
 function quietLog() {
   const lines: string[] = [];
-  return { lines, log: { warn: (_: object, msg: string) => lines.push(msg), info: (_: object, msg: string) => lines.push(msg) } };
+  return {
+    lines,
+    log: { warn: (_: object, msg: string) => lines.push(msg), info: (_: object, msg: string) => lines.push(msg) },
+  };
 }
 
 describe("WritePacer", () => {
@@ -72,7 +80,9 @@ describe("WritePacer", () => {
     const outbox = { request: { pacingWaitMs: OUTBOX_WRITE_WAIT_MS } };
 
     await client.request("POST /repos/a/b/dispatches", { event_type: "x", ...outbox });
-    const error = await client.request("POST /repos/a/b/dispatches", { event_type: "y", ...outbox }).catch((e: unknown) => e);
+    const error = await client
+      .request("POST /repos/a/b/dispatches", { event_type: "y", ...outbox })
+      .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(WriteSlotUnavailable);
     expect(deferralOf(error)).toBeGreaterThan(OUTBOX_WRITE_WAIT_MS);

@@ -21,6 +21,9 @@ describe("decideHealth (SPEC §6)", () => {
 
   test("outbox-stalled only once due work has waited over five minutes", () => {
     expect(decideHealth({ ...healthy, oldestDueSeconds: 300 }).degraded).toEqual([]);
-    expect(decideHealth({ ...healthy, oldestDueSeconds: 301, failingSince: ago(120_000) }).degraded).toEqual(["github-failing", "outbox-stalled"]);
+    expect(decideHealth({ ...healthy, oldestDueSeconds: 301, failingSince: ago(120_000) }).degraded).toEqual([
+      "github-failing",
+      "outbox-stalled",
+    ]);
   });
 });

@@ -9,7 +9,9 @@ describe("finalHandlers", () => {
   const log = pino({ level: "error" }, { write: (line: string) => void logged.push(line) });
   const app = express();
   app.get("/bug", () => {
-    throw Object.assign(new TypeError("Cannot read properties of undefined"), { request: { headers: { authorization: "Bearer secret-token" } } });
+    throw Object.assign(new TypeError("Cannot read properties of undefined"), {
+      request: { headers: { authorization: "Bearer secret-token" } },
+    });
   });
   app.get("/refused", () => {
     throw Object.assign(new Error("too big for this route"), { status: 413 });
@@ -37,13 +39,20 @@ describe("finalHandlers", () => {
   it("answers an error with an HTTP status as that status's kind", async () => {
     const response = await fetch(`${base}/refused`);
     expect(response.status).toBe(413);
-    expect(await response.json()).toMatchObject({ failureKind: "payload-too-large", message: "too big for this route" });
+    expect(await response.json()).toMatchObject({
+      failureKind: "payload-too-large",
+      message: "too big for this route",
+    });
   });
 
   it("answers a path no route serves with a JSON 404", async () => {
     const response = await fetch(`${base}/nowhere`, { method: "DELETE" });
     expect(response.status).toBe(404);
-    expect(await response.json()).toMatchObject({ ok: false, failureKind: "route-not-found", message: "no route for DELETE /nowhere" });
+    expect(await response.json()).toMatchObject({
+      ok: false,
+      failureKind: "route-not-found",
+      message: "no route for DELETE /nowhere",
+    });
   });
 });
 

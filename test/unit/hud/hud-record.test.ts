@@ -51,14 +51,29 @@ describe("HUD record (SPEC §4, PyTorch HUD's CRCR body)", () => {
       callback_payload: {
         event_type: "pull_request",
         delivery_id: "delivery-1",
-        payload: { repository: { full_name: "pytorch/pytorch" }, head_sha: "a".repeat(40), pull_request: { number: 5, head: { sha: "a".repeat(40) } } },
-        workflow: expect.objectContaining({ job_name: "build", check_run_id: "9001", triage_verdict: { flaky: false } }),
+        payload: {
+          repository: { full_name: "pytorch/pytorch" },
+          head_sha: "a".repeat(40),
+          pull_request: { number: 5, head: { sha: "a".repeat(40) } },
+        },
+        workflow: expect.objectContaining({
+          job_name: "build",
+          check_run_id: "9001",
+          triage_verdict: { flaky: false },
+        }),
       },
     });
   });
 
   test("a push has no pull_request in the rebuilt payload", () => {
-    const push = { ...transition, dispatch: dispatchRecord({ event: "push", action: null, upstream: { repo: "pytorch/pytorch", sha: "b".repeat(40), ref: "refs/heads/main", prNumber: null } }) };
+    const push = {
+      ...transition,
+      dispatch: dispatchRecord({
+        event: "push",
+        action: null,
+        upstream: { repo: "pytorch/pytorch", sha: "b".repeat(40), ref: "refs/heads/main", prNumber: null },
+      }),
+    };
     expect(buildHudRecord(push, workflow).untrusted.callback_payload).toMatchObject({
       event_type: "push",
       payload: { repository: { full_name: "pytorch/pytorch" }, head_sha: "b".repeat(40) },
@@ -71,7 +86,10 @@ describe("HUD record (SPEC §4, PyTorch HUD's CRCR body)", () => {
   });
 
   test("a job the relay timed out is completed/timed_out on the job's own HUD key", () => {
-    const record = buildHudRecord({ ...transition, to: "TIMED_OUT", conclusion: "timed_out", executionTimeSeconds: null }, null);
+    const record = buildHudRecord(
+      { ...transition, to: "TIMED_OUT", conclusion: "timed_out", executionTimeSeconds: null },
+      null,
+    );
     expect(record.untrusted.callback_payload.workflow).toMatchObject({
       status: "completed",
       conclusion: "timed_out",

@@ -27,7 +27,14 @@ const settings = { hudUrl: "http://hud.test/records", hudToken: "hud-secret" };
 const outbox = new Outbox(new MemoryStore());
 const log = pino({ level: "silent" });
 
-const task = (data: Task<typeof HUD_TASK>["data"]): Task<typeof HUD_TASK> => ({ id: "t", kind: HUD_TASK, data, createdAt: 0, attempts: 0, lastError: null });
+const task = (data: Task<typeof HUD_TASK>["data"]): Task<typeof HUD_TASK> => ({
+  id: "t",
+  kind: HUD_TASK,
+  data,
+  createdAt: 0,
+  attempts: 0,
+  lastError: null,
+});
 
 describe("HUD forwarding", () => {
   test("one task per transition, with an id naming the job and the state reached", () => {
@@ -40,7 +47,9 @@ describe("HUD forwarding", () => {
 
   test("nothing is enqueued without HUD_URL or for L1", () => {
     expect(hudTaskOps(outbox, {}, transition, null, 0)).toEqual([]);
-    expect(hudTaskOps(outbox, settings, { ...transition, dispatch: dispatchRecord({ level: "L1" }) }, null, 0)).toEqual([]);
+    expect(hudTaskOps(outbox, settings, { ...transition, dispatch: dispatchRecord({ level: "L1" }) }, null, 0)).toEqual(
+      [],
+    );
   });
 
   test("posts the stored record with the bot header", async () => {
@@ -48,13 +57,19 @@ describe("HUD forwarding", () => {
     await hudTask(settings, log, fetchMock as unknown as typeof fetch).run(task({ record: { trusted: {} } }));
     expect(fetchMock).toHaveBeenCalledWith(
       "http://hud.test/records",
-      expect.objectContaining({ method: "POST", body: '{"trusted":{}}', headers: expect.objectContaining({ "x-hud-internal-bot": "hud-secret" }) }),
+      expect.objectContaining({
+        method: "POST",
+        body: '{"trusted":{}}',
+        headers: expect.objectContaining({ "x-hud-internal-bot": "hud-secret" }),
+      }),
     );
   });
 
   test("a HUD 503 with Retry-After fails the run in a way the outbox retries later", async () => {
     const fetchMock = jest.fn(async () => new Response("busy", { status: 503, headers: { "retry-after": "7" } }));
-    const failure = await hudTask(settings, log, fetchMock as unknown as typeof fetch).run(task({ record: {} })).catch((e: unknown) => e);
+    const failure = await hudTask(settings, log, fetchMock as unknown as typeof fetch)
+      .run(task({ record: {} }))
+      .catch((e: unknown) => e);
     expect(classifyFailure(failure, 0)).toEqual({ retryable: true, retryAfterMs: 7000, summary: "HTTP 503" });
   });
 });

@@ -46,7 +46,9 @@ downstreams:
 levels:
   L3: {min_success_rate: 0.9}
 `);
-    expect(parseRelayConfig(edited, { source: "edited.yml" }).downstreams.map((d) => [d.repo, d.level, d.device])).toEqual([
+    expect(
+      parseRelayConfig(edited, { source: "edited.yml" }).downstreams.map((d) => [d.repo, d.level, d.device]),
+    ).toEqual([
       ["Ascend/pytorch", "L4", undefined],
       ["vendor/flow", "L2", undefined],
       ["vendor/top", "L4", undefined],
@@ -55,13 +57,21 @@ levels:
   });
 
   it("takes out a device that is the first key of its entry without breaking the entry", () => {
-    const text = "version: 1\nupstreams: [o/r]\ndownstreams:\n  - device: npu\n    repo: a/b\n    level: L3\n  - {device: x, repo: c/d, level: L3}\n";
-    const edited = editConfigLevels(text, [{ repo: "a/b", to: "L2" }, { repo: "c/d", to: "L4" }]);
-    expect(edited).toBe("version: 1\nupstreams: [o/r]\ndownstreams:\n  - repo: a/b\n    level: L2\n  - {repo: c/d, level: L4}\n");
+    const text =
+      "version: 1\nupstreams: [o/r]\ndownstreams:\n  - device: npu\n    repo: a/b\n    level: L3\n  - {device: x, repo: c/d, level: L3}\n";
+    const edited = editConfigLevels(text, [
+      { repo: "a/b", to: "L2" },
+      { repo: "c/d", to: "L4" },
+    ]);
+    expect(edited).toBe(
+      "version: 1\nupstreams: [o/r]\ndownstreams:\n  - repo: a/b\n    level: L2\n  - {repo: c/d, level: L4}\n",
+    );
   });
 
   it("refuses a downstream the file does not have", () => {
-    expect(() => editConfigLevels(CONFIG, [{ repo: "not/there", to: "L2" }])).toThrow("not/there is not a downstream of this file");
+    expect(() => editConfigLevels(CONFIG, [{ repo: "not/there", to: "L2" }])).toThrow(
+      "not/there is not a downstream of this file",
+    );
   });
 });
 
@@ -74,7 +84,14 @@ describe("unified diff", () => {
 
   const cases: [string, string, string][] = [
     ["a promote (L3 -> L4, device out)", CONFIG, editConfigLevels(CONFIG, [{ repo: "Ascend/pytorch", to: "L4" }])],
-    ["a demote (L2 -> L1) far from the other change", CONFIG, editConfigLevels(CONFIG, [{ repo: "vendor/mid", to: "L1" }, { repo: "Ascend/pytorch", to: "L2" }])],
+    [
+      "a demote (L2 -> L1) far from the other change",
+      CONFIG,
+      editConfigLevels(CONFIG, [
+        { repo: "vendor/mid", to: "L1" },
+        { repo: "Ascend/pytorch", to: "L2" },
+      ]),
+    ],
     ["an added last line without a newline", "a\nb\n", "a\nb\nc"],
     ["a removed newline at the end", "a\nb\n", "a\nb"],
     ["from an empty file", "", "x\n"],
@@ -99,7 +116,12 @@ describe("unified diff", () => {
   });
 
   it("prints a promote as a reviewer reads it", () => {
-    expect(unifiedDiff(CONFIG, editConfigLevels(CONFIG, [{ repo: "Ascend/pytorch", to: "L4" }]), { from: "a/relay.yml", to: "b/relay.yml" })).toBe(
+    expect(
+      unifiedDiff(CONFIG, editConfigLevels(CONFIG, [{ repo: "Ascend/pytorch", to: "L4" }]), {
+        from: "a/relay.yml",
+        to: "b/relay.yml",
+      }),
+    ).toBe(
       [
         "--- a/relay.yml",
         "+++ b/relay.yml",

@@ -15,7 +15,14 @@ describe("judging evidence against a level's thresholds", () => {
   it("meets a level that asks for nothing, or whose every threshold holds at its limit", () => {
     expect(judgeLevel(evidence(), undefined)).toEqual({ meets: true, failed: [] });
     expect(judgeLevel(evidence(), {})).toEqual({ meets: true, failed: [] });
-    const atTheLimits = { min_dispatches: 40, min_success_rate: 0.95, min_pickup_rate: 1, max_p95_queue_minutes: 30, max_p95_execution_minutes: 60, max_timeouts: 1 };
+    const atTheLimits = {
+      min_dispatches: 40,
+      min_success_rate: 0.95,
+      min_pickup_rate: 1,
+      max_p95_queue_minutes: 30,
+      max_p95_execution_minutes: 60,
+      max_timeouts: 1,
+    };
     expect(judgeLevel(evidence(), atTheLimits)).toEqual({ meets: true, failed: [] });
   });
 
@@ -36,7 +43,12 @@ describe("judging evidence against a level's thresholds", () => {
         { threshold: "max_timeouts", required: 2, actual: 3 },
       ],
     });
-    expect(judged.failed.map(describeFailedThreshold)).toEqual(["dispatches 5 < 10", "success rate 50% < 90%", "p95 queue 120 min > 60 min", "timeouts 3 > 2"]);
+    expect(judged.failed.map(describeFailedThreshold)).toEqual([
+      "dispatches 5 < 10",
+      "success rate 50% < 90%",
+      "p95 queue 120 min > 60 min",
+      "timeouts 3 > 2",
+    ]);
   });
 
   it("compares minutes unrounded: a p95 a quarter second over the limit fails", () => {
@@ -47,8 +59,21 @@ describe("judging evidence against a level's thresholds", () => {
   });
 
   it("counts a threshold without evidence as not met: a level is earned by a record, not by silence", () => {
-    const silent = evidence({ dispatches: 0, successRate: null, pickupRate: null, timeouts: 0, queueSeconds: { p95: null }, executionSeconds: { p95: null } });
-    const judged = judgeLevel(silent, { min_success_rate: 0.9, min_pickup_rate: 0.9, max_p95_queue_minutes: 60, max_p95_execution_minutes: 60, max_timeouts: 0 });
+    const silent = evidence({
+      dispatches: 0,
+      successRate: null,
+      pickupRate: null,
+      timeouts: 0,
+      queueSeconds: { p95: null },
+      executionSeconds: { p95: null },
+    });
+    const judged = judgeLevel(silent, {
+      min_success_rate: 0.9,
+      min_pickup_rate: 0.9,
+      max_p95_queue_minutes: 60,
+      max_p95_execution_minutes: 60,
+      max_timeouts: 0,
+    });
     expect(judged.meets).toBe(false);
     expect(judged.failed.map((f) => [f.threshold, f.actual])).toEqual([
       ["min_success_rate", null],

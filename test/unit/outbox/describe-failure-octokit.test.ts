@@ -23,11 +23,22 @@ octokit.request("GET /repos/{owner}/{repo}/installation", { owner: "o", repo: "r
 );`;
 
 async function failureOf(baseUrl: string, timeoutMs = 5_000): Promise<unknown> {
-  const { stdout } = await promisify(execFile)(process.execPath, ["-e", CHILD], { env: { ...process.env, BASE_URL: baseUrl, TIMEOUT_MS: String(timeoutMs) }, cwd: process.cwd() });
-  const seen = JSON.parse(stdout) as { name: string; status: number; message: string; response?: { status: number; headers: Record<string, string> } };
+  const { stdout } = await promisify(execFile)(process.execPath, ["-e", CHILD], {
+    env: { ...process.env, BASE_URL: baseUrl, TIMEOUT_MS: String(timeoutMs) },
+    cwd: process.cwd(),
+  });
+  const seen = JSON.parse(stdout) as {
+    name: string;
+    status: number;
+    message: string;
+    response?: { status: number; headers: Record<string, string> };
+  };
   if (seen.name !== "HttpError") return Object.assign(new Error(seen.message), { name: seen.name });
   const request = { method: "GET" as const, url: `${baseUrl}/repos/o/r/installation`, headers: {} };
-  return new RequestError(seen.message, seen.status, { request, ...(seen.response ? { response: { ...seen.response, url: request.url, data: {} } } : {}) });
+  return new RequestError(seen.message, seen.status, {
+    request,
+    ...(seen.response ? { response: { ...seen.response, url: request.url, data: {} } } : {}),
+  });
 }
 
 async function listen(server: Server): Promise<string> {
@@ -45,7 +56,9 @@ describe("describeFailure on Octokit's own errors", () => {
   });
 
   it("an unresolvable host is a DNS failure", async () => {
-    expect(describeFailure(await failureOf("http://github.invalid"))).toBe("DNS failure: could not resolve github.invalid");
+    expect(describeFailure(await failureOf("http://github.invalid"))).toBe(
+      "DNS failure: could not resolve github.invalid",
+    );
   });
 
   it("a closed port is connection refused", async () => {
@@ -68,7 +81,9 @@ describe("describeFailure on Octokit's own errors", () => {
   });
 
   it("a 502 is HTTP 502 from GitHub", async () => {
-    const server = createServer((_request, response) => response.writeHead(502, { "content-type": "application/json" }).end('{"message":"Bad Gateway"}'));
+    const server = createServer((_request, response) =>
+      response.writeHead(502, { "content-type": "application/json" }).end('{"message":"Bad Gateway"}'),
+    );
     servers.push(server);
     expect(describeFailure(await failureOf(await listen(server)))).toBe("HTTP 502 from GitHub");
   });

@@ -45,7 +45,8 @@ describe("OutboxRunner", () => {
   it("runs each due task once and removes it", async () => {
     const ran: string[] = [];
     const { outbox, runner, clock } = setUp({ run: async (t) => void ran.push(t.id) });
-    for (const id of ["a", "b", "c"]) await outbox.enqueue({ id, kind: "dispatch", data: { requestId: "r" } }, clock.now());
+    for (const id of ["a", "b", "c"])
+      await outbox.enqueue({ id, kind: "dispatch", data: { requestId: "r" } }, clock.now());
     expect(await runner.drain()).toBe(3);
     expect(ran.sort()).toEqual(["a", "b", "c"]);
     expect(await runner.drain()).toBe(0);
@@ -55,7 +56,11 @@ describe("OutboxRunner", () => {
   it("does not run a task before it is due", async () => {
     const ran: string[] = [];
     const { outbox, runner, clock } = setUp({ run: async (t) => void ran.push(t.id) });
-    await outbox.enqueue({ id: "later", kind: "dispatch", data: { requestId: "r" } }, clock.now(), clock.now() + 10_000);
+    await outbox.enqueue(
+      { id: "later", kind: "dispatch", data: { requestId: "r" } },
+      clock.now(),
+      clock.now() + 10_000,
+    );
     expect(await runner.drain()).toBe(0);
     clock.advance(10_000);
     expect(await runner.drain()).toBe(1);
@@ -211,9 +216,14 @@ describe("OutboxRunner", () => {
     const options = { outbox, log, metrics: createMetrics(), concurrency: 2, leaseMs: 150, giveUpAfterMs: 3_600_000 };
     const holder = new OutboxRunner({
       ...options,
-      handlers: handlersFor({ dispatch: { run: () => new Promise<void>((resolve) => ((runs += 1), (finish = resolve))) } }),
+      handlers: handlersFor({
+        dispatch: { run: () => new Promise<void>((resolve) => ((runs += 1), (finish = resolve))) },
+      }),
     });
-    const other = new OutboxRunner({ ...options, handlers: handlersFor({ dispatch: { run: async () => void (runs += 1) } }) });
+    const other = new OutboxRunner({
+      ...options,
+      handlers: handlersFor({ dispatch: { run: async () => void (runs += 1) } }),
+    });
     await outbox.enqueue({ id: "long", kind: "dispatch", data: { requestId: "r" } }, Date.now());
     const holding = holder.drain();
     await until(() => runs === 1);
@@ -312,7 +322,9 @@ describe("OutboxRunner", () => {
     await outbox.enqueue({ id: "after-stop", kind: "dispatch", data: { requestId: "r" } }, Date.now());
     runner.kick();
     await sleep(20);
-    expect(await outbox.claim(Date.now(), 15_000, 5)).toEqual([expect.objectContaining({ task: expect.objectContaining({ id: "after-stop" }) })]);
+    expect(await outbox.claim(Date.now(), 15_000, 5)).toEqual([
+      expect.objectContaining({ task: expect.objectContaining({ id: "after-stop" }) }),
+    ]);
   });
 
   it("stop() leaves behind a task that ignores its signal, with its lease handed back", async () => {
@@ -380,7 +392,8 @@ describe("OutboxRunner", () => {
       },
       { concurrency: 3 },
     );
-    for (let i = 0; i < 20; i++) await outbox.enqueue({ id: `t${i}`, kind: "dispatch", data: { requestId: "r" } }, clock.now());
+    for (let i = 0; i < 20; i++)
+      await outbox.enqueue({ id: `t${i}`, kind: "dispatch", data: { requestId: "r" } }, clock.now());
     expect(await runner.drain()).toBe(20);
     expect(peak).toBe(3);
   });
@@ -419,8 +432,10 @@ describe("OutboxRunner", () => {
     await outbox.enqueue({ id: "slow", kind: "dispatch", data: { requestId: "r" } }, clock.now());
     // The store fails for "fast" after its work is done: neither completing nor rescheduling it works.
     const [complete, retryAt] = [outbox.complete.bind(outbox), outbox.retryAt.bind(outbox)];
-    outbox.complete = async (lease, at) => (lease.task.id === "fast" ? Promise.reject(new Error("store down")) : complete(lease, at));
-    outbox.retryAt = async (task, dueAt, error) => (task.id === "fast" ? Promise.reject(new Error("store down")) : retryAt(task, dueAt, error));
+    outbox.complete = async (lease, at) =>
+      lease.task.id === "fast" ? Promise.reject(new Error("store down")) : complete(lease, at);
+    outbox.retryAt = async (task, dueAt, error) =>
+      task.id === "fast" ? Promise.reject(new Error("store down")) : retryAt(task, dueAt, error);
     await expect(runner.drain()).rejects.toThrow("store down");
     expect(finished.sort()).toEqual(["fast", "slow"]);
   });

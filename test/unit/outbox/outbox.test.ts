@@ -43,15 +43,30 @@ describe.each(stores)("Outbox lanes on the %s store", (_name, open) => {
   });
   afterEach(() => cleanup());
 
-  const task = (id: string, repo: string): NewTask<"dispatch"> => ({ id, kind: "dispatch", lane: installationLane(repo), data: { requestId: "r" } });
+  const task = (id: string, repo: string): NewTask<"dispatch"> => ({
+    id,
+    kind: "dispatch",
+    lane: installationLane(repo),
+    data: { requestId: "r" },
+  });
 
   function runner(handler: TaskHandler<"dispatch">, concurrency = 1) {
-    return new OutboxRunner({ outbox, handlers: handlersFor({ dispatch: handler }), log, metrics: createMetrics(), concurrency, leaseMs: 60_000, giveUpAfterMs: 3_600_000, now: () => now });
+    return new OutboxRunner({
+      outbox,
+      handlers: handlersFor({ dispatch: handler }),
+      log,
+      metrics: createMetrics(),
+      concurrency,
+      leaseMs: 60_000,
+      giveUpAfterMs: 3_600_000,
+      now: () => now,
+    });
   }
 
   test("a task for an idle installation is claimed within the next claims, whatever another installation has queued", async () => {
     const backlog = Array.from({ length: 1000 }, (_, i) => task(`a-${i}`, "busy-org/repo"));
-    for (let i = 0; i < backlog.length; i += 100) await store.write(backlog.slice(i, i + 100).flatMap((t, j) => outbox.enqueueOps(t, now - 10_000 + i + j)));
+    for (let i = 0; i < backlog.length; i += 100)
+      await store.write(backlog.slice(i, i + 100).flatMap((t, j) => outbox.enqueueOps(t, now - 10_000 + i + j)));
     await outbox.enqueue(task("b-0", "quiet-org/repo"), now);
 
     const order: string[] = [];
@@ -152,7 +167,14 @@ describe.each(stores)("Outbox lanes on the %s store", (_name, open) => {
   });
 
   test("tasks left in the single due set of a version before lanes are still run", async () => {
-    const legacy = { id: "old", kind: "dispatch", data: { requestId: "r" }, createdAt: now, attempts: 0, lastError: null };
+    const legacy = {
+      id: "old",
+      kind: "dispatch",
+      data: { requestId: "r" },
+      createdAt: now,
+      attempts: 0,
+      lastError: null,
+    };
     await store.write([
       { op: "set", key: keys.outbox.task("old"), value: JSON.stringify(legacy) },
       { op: "zadd", key: keys.outbox.legacyDue, member: "old", score: now },
@@ -168,7 +190,9 @@ describe.each(stores)("Outbox lanes on the %s store", (_name, open) => {
   test("a corrupt task is a clear error to read, and a claim sets it aside among the dead instead of stalling its lane", async () => {
     await outbox.enqueue(task("broken", "org/repo"), now);
     await outbox.enqueue(task("fine", "org/repo"), now);
-    await store.write([{ op: "set", key: keys.outbox.task("broken"), value: JSON.stringify({ id: "broken", kind: 7 }) }]);
+    await store.write([
+      { op: "set", key: keys.outbox.task("broken"), value: JSON.stringify({ id: "broken", kind: 7 }) },
+    ]);
     await expect(outbox.peek("broken")).rejects.toThrow(CorruptRecordError);
     await expect(outbox.peek("broken")).rejects.toThrow(/outbox task record is corrupt: kind/);
     const ran: string[] = [];

@@ -18,14 +18,18 @@ describe("the outbox task table", () => {
     });
     const stored: unknown = JSON.parse(JSON.stringify(event));
     expect(parseTaskData("workflow-run", stored)).toEqual({ ok: true, data: event });
-    expect(parseTaskData("rerun-downstream", { downstream: "vendor/gate", runId: "77", mode: "rerun" })).toMatchObject({ ok: true });
+    expect(parseTaskData("rerun-downstream", { downstream: "vendor/gate", runId: "77", mode: "rerun" })).toMatchObject({
+      ok: true,
+    });
   });
 
   it("says which field of a corrupt task is wrong, and does not throw", () => {
     const read = parseTaskData("check-run", { upstream: "pytorch/pytorch", sha: 7 });
     expect(read.ok).toBe(false);
     if (!read.ok) expect(read.error).toMatch(/sha[\s\S]*name|name[\s\S]*sha/);
-    expect(parseTaskData("rerun-downstream", { downstream: "vendor/gate", runId: "77", mode: "rm -rf" }).ok).toBe(false);
+    expect(parseTaskData("rerun-downstream", { downstream: "vendor/gate", runId: "77", mode: "rm -rf" }).ok).toBe(
+      false,
+    );
     expect(parseTaskData("dispatch", null).ok).toBe(false);
   });
 });

@@ -42,9 +42,21 @@ describe("buildJobRequests", () => {
   });
 
   it("names the fork's clone URL for a fork PR, where its commit lives", () => {
-    const record = queueDispatch({ upstream: { repo: "pytorch/pytorch", sha: "c".repeat(40), ref: "refs/pull/7/head", prNumber: 7, cloneUrl: "https://github.com/someone/pytorch.git" } });
+    const record = queueDispatch({
+      upstream: {
+        repo: "pytorch/pytorch",
+        sha: "c".repeat(40),
+        ref: "refs/pull/7/head",
+        prNumber: 7,
+        cloneUrl: "https://github.com/someone/pytorch.git",
+      },
+    });
     const [request] = buildJobRequests(input({ record }));
-    expect(request).toMatchObject({ clone_url: "https://github.com/someone/pytorch.git", repo_owner: "pytorch", repo_name: "pytorch" });
+    expect(request).toMatchObject({
+      clone_url: "https://github.com/someone/pytorch.git",
+      repo_owner: "pytorch",
+      repo_name: "pytorch",
+    });
     expect(jobRequestSchema.safeParse(request).success).toBe(true);
   });
 
@@ -53,7 +65,17 @@ describe("buildJobRequests", () => {
   });
 
   it("sends one request per declared job, each with the dispatch's request id and token", () => {
-    const requests = buildJobRequests(input({ downstream: { runsOn: "farm-x86", jobs: [{ id: "build", runsOn: "" }, { id: "test", runsOn: "gpu" }] } }));
+    const requests = buildJobRequests(
+      input({
+        downstream: {
+          runsOn: "farm-x86",
+          jobs: [
+            { id: "build", runsOn: "" },
+            { id: "test", runsOn: "gpu" },
+          ],
+        },
+      }),
+    );
     expect(requests.map((r) => [r.job_id, r.runs_on])).toEqual([
       ["build", "farm-x86"],
       ["test", "gpu"],
@@ -68,7 +90,10 @@ describe("buildJobRequests", () => {
   });
 
   it("leaves pr_number empty for a push", () => {
-    const record = queueDispatch({ event: "push", upstream: { repo: "pytorch/pytorch", sha: "b".repeat(40), ref: "refs/heads/main", prNumber: null } });
+    const record = queueDispatch({
+      event: "push",
+      upstream: { repo: "pytorch/pytorch", sha: "b".repeat(40), ref: "refs/heads/main", prNumber: null },
+    });
     const [request] = buildJobRequests(input({ record }));
     expect(request.pr_number).toBe("");
     expect(request.event).toBe("push");

@@ -19,7 +19,14 @@ describe("enqueueJobTask (real Redis)", () => {
   const config = relayConfig({
     downstreams: [
       downstream({ repo: "Farm/Gate", level: "L4", transport: "queue", runsOn: "farm-x86", maxDeliveries: 3 }),
-      downstream({ repo: "farm/multi", transport: "queue", jobs: [{ id: "build", runsOn: "x86" }, { id: "test", runsOn: "gpu" }] }),
+      downstream({
+        repo: "farm/multi",
+        transport: "queue",
+        jobs: [
+          { id: "build", runsOn: "x86" },
+          { id: "test", runsOn: "gpu" },
+        ],
+      }),
     ],
   });
   const handler = enqueueJobTask({
@@ -31,8 +38,16 @@ describe("enqueueJobTask (real Redis)", () => {
     webBaseUrl: "https://github.com",
     relayTokenSecrets: [SECRET],
   });
-  const task = (record: DispatchRecord): Task<"enqueue-job"> => ({ id: `enqueue-job:x:${record.requestId}`, kind: "enqueue-job", data: { requestId: record.requestId }, createdAt: 0, attempts: 0, lastError: null });
-  const entriesOf = async (requestId: string) => (await store.readStreamTail(keys.jobRequests.stream, 1000)).filter((e) => e.fields.request_id === requestId);
+  const task = (record: DispatchRecord): Task<"enqueue-job"> => ({
+    id: `enqueue-job:x:${record.requestId}`,
+    kind: "enqueue-job",
+    data: { requestId: record.requestId },
+    createdAt: 0,
+    attempts: 0,
+    lastError: null,
+  });
+  const entriesOf = async (requestId: string) =>
+    (await store.readStreamTail(keys.jobRequests.stream, 1000)).filter((e) => e.fields.request_id === requestId);
 
   afterAll(async () => {
     await store.close();
@@ -46,7 +61,11 @@ describe("enqueueJobTask (real Redis)", () => {
 
     const [entry, ...others] = await entriesOf("req-single");
     expect(others).toHaveLength(0);
-    expect(entry.fields).toMatchObject({ schema_version: "jobrequest.v1", runs_on: "farm-x86", callback_url: "https://relay.example/relay/v1/callback" });
+    expect(entry.fields).toMatchObject({
+      schema_version: "jobrequest.v1",
+      runs_on: "farm-x86",
+      callback_url: "https://relay.example/relay/v1/callback",
+    });
     const claims = await verifyRelayToken(entry.fields.callback_token, [SECRET]);
     expect(claims).toMatchObject({ sub: "farm/gate", jti: "req-single", delivery: "delivery-1", level: "L4", pr: 7 });
     expect((await readDispatch(store, "req-single"))?.state).toBe("dispatched");
@@ -74,6 +93,9 @@ describe("enqueueJobTask (real Redis)", () => {
     await store.write(recordDispatchOps(record));
     await handler.run(task(record));
     expect(await entriesOf("req-gone")).toHaveLength(0);
-    expect((await readDispatch(store, "req-gone"))).toMatchObject({ state: "failed", lastError: "no longer a queue downstream in the relay config" });
+    expect(await readDispatch(store, "req-gone")).toMatchObject({
+      state: "failed",
+      lastError: "no longer a queue downstream in the relay config",
+    });
   });
 });

@@ -52,9 +52,13 @@ const declared: string[][] = [];
 /** The store, recording the keys of every atomic write made through it. */
 const recording: Store = new Proxy({} as Store, {
   get(_, name: keyof Store) {
-    if (name === "write") return (ops: WriteOp[]) => (writes.push({ kind: "write", keys: ops.map((op) => op.key) }), store.write(ops));
+    if (name === "write")
+      return (ops: WriteOp[]) => (writes.push({ kind: "write", keys: ops.map((op) => op.key) }), store.write(ops));
     if (name === "writeIf")
-      return (key: string, expected: string | null, ops: WriteOp[]) => (writes.push({ kind: "writeIf", keys: [key, ...ops.map((op) => op.key)] }), store.writeIf(key, expected, ops));
+      return (key: string, expected: string | null, ops: WriteOp[]) => (
+        writes.push({ kind: "writeIf", keys: [key, ...ops.map((op) => op.key)] }),
+        store.writeIf(key, expected, ops)
+      );
     const member = store[name];
     return typeof member === "function" ? member.bind(store) : member;
   },
@@ -95,11 +99,31 @@ describe("keys that commit together share a hash slot", () => {
     });
     const outbox = new Outbox(recording);
     const log = pino({ level: "silent" });
-    const payload = pullRequestEvent("opened", { repo: "pytorch/pytorch", installationId: 1, number: 12, authorAssociation: "OWNER" });
+    const payload = pullRequestEvent("opened", {
+      repo: "pytorch/pytorch",
+      installationId: 1,
+      number: 12,
+      authorAssociation: "OWNER",
+    });
     // A relayed delivery (claim, payload, dispatches, outbox tasks, check runs, summary) and a skipped one.
-    await relayDelivery({ store: recording, outbox, metrics: createMetrics(), log, now: () => NOW }, config, { id: "d1", name: "pull_request", payload, text: JSON.stringify(payload) });
-    const foreign = pullRequestEvent("opened", { repo: "someone/else", installationId: 1, number: 3, authorAssociation: "OWNER" });
-    await relayDelivery({ store: recording, outbox, metrics: createMetrics(), log, now: () => NOW }, config, { id: "d2", name: "pull_request", payload: foreign, text: "{}" });
+    await relayDelivery({ store: recording, outbox, metrics: createMetrics(), log, now: () => NOW }, config, {
+      id: "d1",
+      name: "pull_request",
+      payload,
+      text: JSON.stringify(payload),
+    });
+    const foreign = pullRequestEvent("opened", {
+      repo: "someone/else",
+      installationId: 1,
+      number: 3,
+      authorAssociation: "OWNER",
+    });
+    await relayDelivery({ store: recording, outbox, metrics: createMetrics(), log, now: () => NOW }, config, {
+      id: "d2",
+      name: "pull_request",
+      payload: foreign,
+      text: "{}",
+    });
     // A callback's transition: job state, its index, check runs, HUD task and deadlines.
     const dispatch = dispatchRecord({ downstream: "ascend/pytorch", level: "L4" });
     await recording.write(recordDispatchOps(dispatch));
@@ -107,12 +131,22 @@ describe("keys that commit together share a hash slot", () => {
     await recordJobReport(
       recording,
       dispatch,
-      { key: jobKey({ requestId: dispatch.requestId }), event: { status: "in_progress" }, detailsUrl: "https://ci.example/1", workflowName: "CI", checkRunId: "9", summary: null, at: NOW },
+      {
+        key: jobKey({ requestId: dispatch.requestId }),
+        event: { status: "in_progress" },
+        detailsUrl: "https://ci.example/1",
+        workflowName: "CI",
+        checkRunId: "9",
+        summary: null,
+        at: NOW,
+      },
       (transition) => transitionEffects(relay, config, transition, null, NOW),
     );
     await updateDispatch(recording, dispatch.requestId, (r) => ({ ...r, state: "dispatched", dispatchedAt: NOW }));
     // A label shows a dispatch's check runs and schedules its PR's oncall comment, in one write.
-    const notifying = relayConfig({ downstreams: [downstream({ repo: "ascend/pytorch", level: "L4", notify: ["comment"] })] });
+    const notifying = relayConfig({
+      downstreams: [downstream({ repo: "ascend/pytorch", level: "L4", notify: ["comment"] })],
+    });
     await recording.write([checksShownOp(dispatch.requestId), ...oncallCommentOps(outbox, notifying, dispatch, NOW)]);
     // The oncall-comment task's lease and the comment it remembers.
     expect(await lockOncallComment(recording, "pytorch/pytorch", 12, "task-1", 150)).toBe(true);
@@ -121,13 +155,26 @@ describe("keys that commit together share a hash slot", () => {
     // A nightly report's commit: the report, its indexes and its HUD task, if none is stored yet.
     const report = nightlyReport({ at: NOW });
     const workflow = workflowReportSchema.parse(workflowReport({ status: "completed", conclusion: "success" }));
-    const reportOps = [...recordNightlyReportOps(report), ...nightlyHudTaskOps(outbox, relay.env, report, workflow, NOW)];
+    const reportOps = [
+      ...recordNightlyReportOps(report),
+      ...nightlyHudTaskOps(outbox, relay.env, report, workflow, NOW),
+    ];
     expect(await writeIfNightlyReportIs(recording, report, null, reportOps)).toBe(true);
     // A new head supersedes the PR's dispatch not sent yet, dropping its outbox task with it.
-    await supersedeDispatches({ store: recording, outbox, metrics: createMetrics() }, { repo: "pytorch/pytorch", number: 12, sha: "f".repeat(40) }, NOW);
+    await supersedeDispatches(
+      { store: recording, outbox, metrics: createMetrics() },
+      { repo: "pytorch/pytorch", number: 12, sha: "f".repeat(40) },
+      NOW,
+    );
     // The outbox's own life cycle, over two lanes.
-    await outbox.enqueue({ id: "t1", kind: "dispatch", lane: installationLane("a/one"), data: { requestId: "t1" } }, NOW);
-    await outbox.enqueue({ id: "t2", kind: "dispatch", lane: installationLane("b/two"), data: { requestId: "t2" } }, NOW);
+    await outbox.enqueue(
+      { id: "t1", kind: "dispatch", lane: installationLane("a/one"), data: { requestId: "t1" } },
+      NOW,
+    );
+    await outbox.enqueue(
+      { id: "t2", kind: "dispatch", lane: installationLane("b/two"), data: { requestId: "t2" } },
+      NOW,
+    );
     const leases = await outbox.claim(NOW, 1000, 10);
     const [first, second] = ["t1", "t2"].map((id) => {
       const lease = leases.find((taken) => taken.task.id === id);
@@ -146,7 +193,18 @@ describe("keys that commit together share a hash slot", () => {
     expect(writes.filter((write) => write.keys.length > 1).length).toBeGreaterThan(8);
     expect(Math.max(...writes.map((write) => write.keys.length))).toBeGreaterThan(15);
     const written = new Set(writes.flatMap((write) => write.keys));
-    for (const key of [keys.outbox.lanes, keys.outbox.lane(installationLane("a/one")), keys.dispatches.recent, keys.dispatches.byDownstream("ascend/pytorch"), keys.nightly.recent, keys.deliveries.recent, keys.deadlines.checkRuns, keys.deadlines.jobs, keys.jobRequests.stream, keys.githubCalls.lastOkAt]) {
+    for (const key of [
+      keys.outbox.lanes,
+      keys.outbox.lane(installationLane("a/one")),
+      keys.dispatches.recent,
+      keys.dispatches.byDownstream("ascend/pytorch"),
+      keys.nightly.recent,
+      keys.deliveries.recent,
+      keys.deadlines.checkRuns,
+      keys.deadlines.jobs,
+      keys.jobRequests.stream,
+      keys.githubCalls.lastOkAt,
+    ]) {
       expect(written).toContain(key);
     }
   });
@@ -177,11 +235,15 @@ describe("keys that commit together share a hash slot", () => {
     const claims = declared.filter((keysOfScript) => keysOfScript[0] === lanes);
     expect(claims.length).toBeGreaterThan(0);
     const laneKeys = claims.flat();
-    for (const lane of [installationLane("a/one"), installationLane("b/two")]) expect(laneKeys).toContain(prefixedKey(PREFIX, keys.outbox.lane(lane)));
-    for (const keysOfScript of claims) expect(new Set(await Promise.all(keysOfScript.map((key) => cluster.keySlot(key)))).size).toBe(1);
+    for (const lane of [installationLane("a/one"), installationLane("b/two")])
+      expect(laneKeys).toContain(prefixedKey(PREFIX, keys.outbox.lane(lane)));
+    for (const keysOfScript of claims)
+      expect(new Set(await Promise.all(keysOfScript.map((key) => cluster.keySlot(key)))).size).toBe(1);
   });
 
   it("a write across slots is refused by the cluster, so a key outside its family's tag cannot slip through", async () => {
-    await expect(store.writeIf("untagged-a", null, [{ op: "set", key: "untagged-b", value: "1" }])).rejects.toThrow(/CROSSSLOT/);
+    await expect(store.writeIf("untagged-a", null, [{ op: "set", key: "untagged-b", value: "1" }])).rejects.toThrow(
+      /CROSSSLOT/,
+    );
   });
 });

@@ -10,6 +10,8 @@ describe("job keys", () => {
 
   test("every run-scope report of an attempt shares one key, distinct from any job's", () => {
     expect(jobId(jobKey({ scope: "run", jobName: null }))).toBe(jobId(jobKey({ scope: "run", jobName: "whatever" })));
-    expect(jobId(jobKey({ scope: "run", jobName: null }))).not.toBe(jobId(jobKey({ scope: "job", jobName: "__run__" })));
+    expect(jobId(jobKey({ scope: "run", jobName: null }))).not.toBe(
+      jobId(jobKey({ scope: "job", jobName: "__run__" })),
+    );
   });
 });

@@ -7,7 +7,13 @@ describe("prefixedKey", () => {
   });
 
   it("puts the prefix in front of every key, so every key the relay writes starts with it (SPEC §6)", () => {
-    for (const key of [keys.audit, keys.jobRequests.stream, keys.outbox.lanes, keys.outbox.lane("installation:a"), keys.jobRequests.maxDeliveries("a/b")]) {
+    for (const key of [
+      keys.audit,
+      keys.jobRequests.stream,
+      keys.outbox.lanes,
+      keys.outbox.lane("installation:a"),
+      keys.jobRequests.maxDeliveries("a/b"),
+    ]) {
       expect(prefixedKey("ci:", key).startsWith("ci:")).toBe(true);
     }
   });

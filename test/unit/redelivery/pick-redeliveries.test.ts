@@ -1,7 +1,17 @@
-import { deliveryFailed, hookDeliverySchema, pickRedeliveries, type HookDelivery } from "../../../src/redelivery/pick-redeliveries";
+import {
+  deliveryFailed,
+  hookDeliverySchema,
+  pickRedeliveries,
+  type HookDelivery,
+} from "../../../src/redelivery/pick-redeliveries";
 
 let id = 100;
-const delivery = (guid: string, statusCode: number, status = statusCode >= 200 && statusCode < 300 ? "OK" : "failed", redelivery = false): HookDelivery => ({
+const delivery = (
+  guid: string,
+  statusCode: number,
+  status = statusCode >= 200 && statusCode < 300 ? "OK" : "failed",
+  redelivery = false,
+): HookDelivery => ({
   id: id++,
   guid,
   deliveredAt: Date.parse("2026-01-01T00:00:00Z") + id * 1000,

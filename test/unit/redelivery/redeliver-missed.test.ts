@@ -26,9 +26,22 @@ describe("redeliverMissed", () => {
     time = Date.now();
     store = new MemoryStore({ now: () => time });
     const { appId, privateKeyPem } = testAppCredentials();
-    const probot = new Probot({ appId, privateKey: privateKeyPem, baseUrl: github.apiUrl, log: pino({ level: "silent" }), Octokit: ProbotOctokit.defaults((options: object) => ({ ...options, retry: { enabled: false }, throttle: { enabled: false } })) });
+    const probot = new Probot({
+      appId,
+      privateKey: privateKeyPem,
+      baseUrl: github.apiUrl,
+      log: pino({ level: "silent" }),
+      Octokit: ProbotOctokit.defaults((options: object) => ({
+        ...options,
+        retry: { enabled: false },
+        throttle: { enabled: false },
+      })),
+    });
     configLoaded = true;
-    const config = { current: () => (configLoaded ? parseRelayConfig("version: 1\nupstreams: [o/r]\ndownstreams: []\n", { source: "test" }) : null) };
+    const config = {
+      current: () =>
+        configLoaded ? parseRelayConfig("version: 1\nupstreams: [o/r]\ndownstreams: []\n", { source: "test" }) : null,
+    };
     relay = { probot, store, metrics: createMetrics(), log: pino({ level: "silent" }), config };
   });
 
@@ -55,7 +68,13 @@ describe("redeliverMissed", () => {
   test("checks at most once a minute", async () => {
     await github.hooks.deliver("pull_request", event, "lost");
     expect((await redeliverMissed(relay, time)).checked).toBe(true);
-    expect(await redeliverMissed(relay, time + 30_000)).toEqual({ checked: false, listed: 0, asked: 0, failed: 0, left: 0 });
+    expect(await redeliverMissed(relay, time + 30_000)).toEqual({
+      checked: false,
+      listed: 0,
+      asked: 0,
+      failed: 0,
+      left: 0,
+    });
     expect(github.requestsTo("GET", "/app/hook/deliveries")).toHaveLength(1);
   });
 
@@ -88,13 +107,18 @@ describe("redeliverMissed", () => {
 
   test("pages back only to what the last check saw, with a few minutes' overlap", async () => {
     for (let i = 0; i < 150; i++) await github.hooks.deliver("pull_request", event, `old-${i}`);
-    await store.write(github.hooks.deliveries.slice(1).map((d) => ({ op: "set" as const, key: keys.deliveries.claim(d.guid), value: "done" })));
+    await store.write(
+      github.hooks.deliveries
+        .slice(1)
+        .map((d) => ({ op: "set" as const, key: keys.deliveries.claim(d.guid), value: "done" })),
+    );
     expect(await redeliverMissed(relay, time)).toMatchObject({ listed: 150, asked: 1 });
     expect(github.requestsTo("GET", "/app/hook/deliveries")).toHaveLength(2);
 
     github.clearRequests();
     time += 10 * 60_000; // the next check: the old deliveries are now far behind the mark
-    for (const delivery of github.hooks.deliveries) delivery.deliveredAt = new Date(Date.parse(delivery.deliveredAt) - 10 * 60_000).toISOString();
+    for (const delivery of github.hooks.deliveries)
+      delivery.deliveredAt = new Date(Date.parse(delivery.deliveredAt) - 10 * 60_000).toISOString();
     const fresh = await github.hooks.deliver("pull_request", event, "fresh");
     expect(await redeliverMissed(relay, time)).toMatchObject({ listed: 1, asked: 1 });
     expect(github.requestsTo("GET", "/app/hook/deliveries")).toHaveLength(1);

@@ -40,13 +40,20 @@ describe("buildClientPayload", () => {
     expect(body.endsWith("…[trimmed by ci-relay]")).toBe(true);
     // Only what was needed was cut: most of the 64 KB budget is still the body.
     expect(body.length).toBeGreaterThan(40_000);
-    expect((built.payload.pull_request as { title: string }).title).toBe((pullRequestOpened.pull_request as { title: string }).title);
+    expect((built.payload.pull_request as { title: string }).title).toBe(
+      (pullRequestOpened.pull_request as { title: string }).title,
+    );
     expect(built.relay).toEqual(relay);
     expect((payload.pull_request as { body: string }).body).toHaveLength(200_000); // input untouched
   });
 
   it("copes with multi-byte and escape-heavy text", () => {
-    const built = buildClientPayload({ eventType: "pull_request", deliveryId: "d", payload: withBody('😀"\\\n'.repeat(40_000)), relay });
+    const built = buildClientPayload({
+      eventType: "pull_request",
+      deliveryId: "d",
+      payload: withBody('😀"\\\n'.repeat(40_000)),
+      relay,
+    });
     expect(size(built)).toBeLessThanOrEqual(CLIENT_PAYLOAD_MAX_BYTES);
   });
 
@@ -58,7 +65,9 @@ describe("buildClientPayload", () => {
     const pr = built.payload.pull_request as { head: { sha: string }; body: string };
     expect(pr.head.sha).toBe((pullRequestOpened.pull_request as { head: { sha: string } }).head.sha);
     expect(pr.body.endsWith("…[trimmed by ci-relay]")).toBe(true);
-    expect(Object.keys(built.payload)).toEqual(expect.arrayContaining(["action", "number", "pull_request", "repository"]));
+    expect(Object.keys(built.payload)).toEqual(
+      expect.arrayContaining(["action", "number", "pull_request", "repository"]),
+    );
   });
 
   it("trims other large strings and leaves a short PR body alone", () => {
@@ -70,8 +79,17 @@ describe("buildClientPayload", () => {
   });
 
   it("drops array elements when the bulk is many small items (a huge push)", () => {
-    const commits = Array.from({ length: 5_000 }, (_, i) => ({ id: String(i).padStart(40, "0"), message: "fix", added: ["a.py"] }));
-    const built = buildClientPayload({ eventType: "push", deliveryId: "d", payload: { ref: "refs/heads/main", commits }, relay });
+    const commits = Array.from({ length: 5_000 }, (_, i) => ({
+      id: String(i).padStart(40, "0"),
+      message: "fix",
+      added: ["a.py"],
+    }));
+    const built = buildClientPayload({
+      eventType: "push",
+      deliveryId: "d",
+      payload: { ref: "refs/heads/main", commits },
+      relay,
+    });
     expect(size(built)).toBeLessThanOrEqual(CLIENT_PAYLOAD_MAX_BYTES);
     expect((built.payload.commits as unknown[]).length).toBeGreaterThan(0);
     expect(built.payload.ref).toBe("refs/heads/main");

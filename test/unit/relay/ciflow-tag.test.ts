@@ -23,11 +23,23 @@ describe("ciflow tags", () => {
       head_commit: { id: commit },
       repository: { full_name: "pytorch/pytorch", clone_url: "https://github.com/pytorch/pytorch.git" },
     });
-    expect(event).toMatchObject({ event: "push", ref: "refs/tags/ciflow/trunk/123", sha: commit, prNumber: 123, deleted: false, cloneUrl: "https://github.com/pytorch/pytorch.git" });
+    expect(event).toMatchObject({
+      event: "push",
+      ref: "refs/tags/ciflow/trunk/123",
+      sha: commit,
+      prNumber: 123,
+      deleted: false,
+      cloneUrl: "https://github.com/pytorch/pytorch.git",
+    });
   });
 
   it("a branch push names no PR and keeps `after`", () => {
-    const event = parseUpstreamEvent("push", { ref: "refs/heads/main", after: "d".repeat(40), head_commit: { id: "d".repeat(40) }, repository: { full_name: "pytorch/pytorch" } });
+    const event = parseUpstreamEvent("push", {
+      ref: "refs/heads/main",
+      after: "d".repeat(40),
+      head_commit: { id: "d".repeat(40) },
+      repository: { full_name: "pytorch/pytorch" },
+    });
     expect(event).toMatchObject({ sha: "d".repeat(40), prNumber: null });
   });
 });

@@ -9,7 +9,10 @@ import { handlersFor } from "../../support/task-handlers";
 import { dispatchRecord } from "../../support/dispatch-fixtures";
 import { readDispatch, recordDispatchOps, updateDispatch } from "../../../src/records/dispatches";
 
-const dnsFailure = () => new RequestError("getaddrinfo ENOTFOUND github.invalid", 500, { request: { method: "POST", url: "http://github.invalid/", headers: {} } });
+const dnsFailure = () =>
+  new RequestError("getaddrinfo ENOTFOUND github.invalid", 500, {
+    request: { method: "POST", url: "http://github.invalid/", headers: {} },
+  });
 
 describe("a dispatch record while the outbox retries its task", () => {
   it("holds the attempts, the last error in plain words and the next try, then when and why it was given up", async () => {
@@ -32,21 +35,27 @@ describe("a dispatch record while the outbox retries its task", () => {
       giveUpAfterMs: 600_000,
       now: () => now,
     });
-    await store.write(recordDispatchOps(dispatchRecord({ requestId: "r", state: "pending", createdAt: now, dispatchedAt: null })));
+    await store.write(
+      recordDispatchOps(dispatchRecord({ requestId: "r", state: "pending", createdAt: now, dispatchedAt: null })),
+    );
     await outbox.enqueue({ id: "t", kind: "dispatch", data: { requestId: "r" } }, now);
 
     await runner.drain();
-    const first = (await readDispatch(store, "r"));
-    expect(first).toMatchObject({ state: "pending", attempts: 1, lastError: "DNS failure: could not resolve github.invalid" });
+    const first = await readDispatch(store, "r");
+    expect(first).toMatchObject({
+      state: "pending",
+      attempts: 1,
+      lastError: "DNS failure: could not resolve github.invalid",
+    });
     expect(first?.nextAttemptAt).toBeGreaterThan(now);
 
     now = (first?.nextAttemptAt ?? now) + 1;
     await runner.drain();
-    expect((await readDispatch(store, "r"))).toMatchObject({ state: "pending", attempts: 2 });
+    expect(await readDispatch(store, "r")).toMatchObject({ state: "pending", attempts: 2 });
 
     now += 600_000; // past the horizon: the next failure gives up
     await runner.drain();
-    expect((await readDispatch(store, "r"))).toMatchObject({
+    expect(await readDispatch(store, "r")).toMatchObject({
       state: "failed",
       attempts: 3,
       nextAttemptAt: null,

@@ -44,14 +44,20 @@ describe("explainDelivery", () => {
   });
 
   it("a push to a branch not relayed, or a deletion, is branch-not-relayed for every downstream", () => {
-    expect(outcomes(explainDelivery(config, pushEvent({ ref: "refs/heads/feature/x" })))).toEqual(everyOneSkipped("branch-not-relayed"));
-    expect(outcomes(explainDelivery(config, pushEvent({ deleted: true })))).toEqual(everyOneSkipped("branch-not-relayed"));
+    expect(outcomes(explainDelivery(config, pushEvent({ ref: "refs/heads/feature/x" })))).toEqual(
+      everyOneSkipped("branch-not-relayed"),
+    );
+    expect(outcomes(explainDelivery(config, pushEvent({ deleted: true })))).toEqual(
+      everyOneSkipped("branch-not-relayed"),
+    );
     const [first] = explainDelivery(config, pushEvent({ ref: "refs/heads/feature/x" })).downstreams;
     expect(first.detail).toContain("refs/heads/feature/x");
   });
 
   it("an action not relayed is action-not-relayed for every downstream", () => {
-    expect(outcomes(explainDelivery(config, prEvent({ action: "edited" })))).toEqual(everyOneSkipped("action-not-relayed"));
+    expect(outcomes(explainDelivery(config, prEvent({ action: "edited" })))).toEqual(
+      everyOneSkipped("action-not-relayed"),
+    );
   });
 
   it("an untrusted author's PR is untrusted-author, waiting for the trust label", () => {
@@ -61,7 +67,9 @@ describe("explainDelivery", () => {
   });
 
   it("events of a repository that is not an upstream are not-upstream", () => {
-    expect(outcomes(explainDelivery(config, prEvent({ repo: "someone/else" })))).toEqual(everyOneSkipped("not-upstream"));
+    expect(outcomes(explainDelivery(config, prEvent({ repo: "someone/else" })))).toEqual(
+      everyOneSkipped("not-upstream"),
+    );
   });
 
   it("the app's own events are own-event, whatever else they are", () => {
@@ -70,7 +78,12 @@ describe("explainDelivery", () => {
 
   it("a push skips downstreams that take only PRs as event-not-wanted and nightly-only ones as nightly-only", () => {
     const explained = explainDelivery(
-      relayConfig({ downstreams: [downstream({ repo: "pr/only", events: ["pull_request"] }), downstream({ repo: "nightly/only", events: [] })] }),
+      relayConfig({
+        downstreams: [
+          downstream({ repo: "pr/only", events: ["pull_request"] }),
+          downstream({ repo: "nightly/only", events: [] }),
+        ],
+      }),
       pushEvent(),
     );
     expect(outcomes(explained)).toEqual([
@@ -81,15 +94,24 @@ describe("explainDelivery", () => {
   });
 
   it("a delivery whose downstreams are all nightly-only is counted as nightly-only", () => {
-    const nightly = relayConfig({ downstreams: [downstream({ repo: "nightly/a", events: [] }), downstream({ repo: "nightly/b", events: [] })] });
+    const nightly = relayConfig({
+      downstreams: [downstream({ repo: "nightly/a", events: [] }), downstream({ repo: "nightly/b", events: [] })],
+    });
     expect(deliverySkipReason(explainDelivery(nightly, prEvent()))).toBe("nightly-only");
     expect(planDispatches(nightly, prEvent())).toMatchObject({ relay: false, reason: "nightly-only" });
   });
 
   it("planDispatches dispatches exactly the downstreams the explanation says are dispatched", () => {
-    for (const event of [prEvent(), pushEvent(), prEvent({ action: "edited" }), prEvent({ authorAssociation: "NONE", labels: ["ciflow/relay/ok-to-test"] })]) {
+    for (const event of [
+      prEvent(),
+      pushEvent(),
+      prEvent({ action: "edited" }),
+      prEvent({ authorAssociation: "NONE", labels: ["ciflow/relay/ok-to-test"] }),
+    ]) {
       const plan = planDispatches(config, event);
-      const dispatched = explainDelivery(config, event).downstreams.filter((d) => d.dispatch).map((d) => d.downstream.repo);
+      const dispatched = explainDelivery(config, event)
+        .downstreams.filter((d) => d.dispatch)
+        .map((d) => d.downstream.repo);
       expect(plan.relay ? plan.downstreams.map((d) => d.repo) : []).toEqual(dispatched);
     }
   });

@@ -2,7 +2,8 @@ import { planDispatches } from "../../../src/relay/plan-dispatches";
 import { downstream, relayConfig } from "../../support/relay-config";
 import { prEvent, pushEvent } from "../../support/upstream-event";
 
-const repos = (plan: ReturnType<typeof planDispatches>) => (plan.relay ? plan.downstreams.map((d) => d.repo) : plan.reason);
+const repos = (plan: ReturnType<typeof planDispatches>) =>
+  plan.relay ? plan.downstreams.map((d) => d.repo) : plan.reason;
 
 describe("planDispatches", () => {
   it("relays a trusted PR to every downstream", () => {
@@ -10,7 +11,10 @@ describe("planDispatches", () => {
   });
 
   it("matches the upstream case-insensitively", () => {
-    expect(repos(planDispatches(relayConfig(), prEvent({ repo: "PyTorch/PyTorch" })))).toEqual(["Ascend/pytorch", "vendor/backend"]);
+    expect(repos(planDispatches(relayConfig(), prEvent({ repo: "PyTorch/PyTorch" })))).toEqual([
+      "Ascend/pytorch",
+      "vendor/backend",
+    ]);
   });
 
   it("ignores events of repositories that are not upstreams", () => {
@@ -21,29 +25,49 @@ describe("planDispatches", () => {
     expect(planDispatches(relayConfig(), prEvent({ action })).relay).toBe(true);
   });
 
-  it.each(["edited", "assigned", "labeled", "review_requested"])("does not relay the unconfigured action %s", (action) => {
-    expect(repos(planDispatches(relayConfig(), prEvent({ action })))).toBe("action-not-relayed");
-  });
+  it.each(["edited", "assigned", "labeled", "review_requested"])(
+    "does not relay the unconfigured action %s",
+    (action) => {
+      expect(repos(planDispatches(relayConfig(), prEvent({ action })))).toBe("action-not-relayed");
+    },
+  );
 
   it("holds back a PR from an untrusted author", () => {
-    expect(repos(planDispatches(relayConfig(), prEvent({ authorAssociation: "CONTRIBUTOR" })))).toBe("untrusted-author");
-    expect(repos(planDispatches(relayConfig(), prEvent({ authorAssociation: "FIRST_TIME_CONTRIBUTOR", action: "synchronize" })))).toBe(
+    expect(repos(planDispatches(relayConfig(), prEvent({ authorAssociation: "CONTRIBUTOR" })))).toBe(
       "untrusted-author",
     );
+    expect(
+      repos(
+        planDispatches(relayConfig(), prEvent({ authorAssociation: "FIRST_TIME_CONTRIBUTOR", action: "synchronize" })),
+      ),
+    ).toBe("untrusted-author");
   });
 
   it("relays an untrusted PR once it carries the trust label", () => {
-    const labelled = prEvent({ authorAssociation: "CONTRIBUTOR", labels: ["ciflow/relay/ok-to-test"], action: "synchronize" });
+    const labelled = prEvent({
+      authorAssociation: "CONTRIBUTOR",
+      labels: ["ciflow/relay/ok-to-test"],
+      action: "synchronize",
+    });
     expect(planDispatches(relayConfig(), labelled).relay).toBe(true);
   });
 
   it("relays an untrusted PR at the moment a maintainer adds the trust label", () => {
-    const event = prEvent({ authorAssociation: "NONE", action: "labeled", addedLabel: "ciflow/relay/ok-to-test", labels: ["ciflow/relay/ok-to-test"] });
+    const event = prEvent({
+      authorAssociation: "NONE",
+      action: "labeled",
+      addedLabel: "ciflow/relay/ok-to-test",
+      labels: ["ciflow/relay/ok-to-test"],
+    });
     expect(planDispatches(relayConfig(), event).relay).toBe(true);
   });
 
   it("does not re-relay a trusted PR when the trust label is added", () => {
-    const event = prEvent({ action: "labeled", addedLabel: "ciflow/relay/ok-to-test", labels: ["ciflow/relay/ok-to-test"] });
+    const event = prEvent({
+      action: "labeled",
+      addedLabel: "ciflow/relay/ok-to-test",
+      labels: ["ciflow/relay/ok-to-test"],
+    });
     expect(repos(planDispatches(relayConfig(), event))).toBe("action-not-relayed");
   });
 
@@ -79,11 +103,17 @@ describe("planDispatches", () => {
   });
 
   it("relays tag pushes matching push.tags only, never by a branch glob", () => {
-    expect(planDispatches(relayConfig(), pushEvent({ ref: "refs/tags/ciflow/trunk/123", prNumber: 123 })).relay).toBe(true);
+    expect(planDispatches(relayConfig(), pushEvent({ ref: "refs/tags/ciflow/trunk/123", prNumber: 123 })).relay).toBe(
+      true,
+    );
     expect(repos(planDispatches(relayConfig(), pushEvent({ ref: "refs/tags/v1.0" })))).toBe("branch-not-relayed");
-    expect(repos(planDispatches(relayConfig(), pushEvent({ ref: "refs/tags/ciflow/trunk/1/extra" })))).toBe("branch-not-relayed");
+    expect(repos(planDispatches(relayConfig(), pushEvent({ ref: "refs/tags/ciflow/trunk/1/extra" })))).toBe(
+      "branch-not-relayed",
+    );
     const branchesOnly = relayConfig({ push: { branches: ["*"], tags: [] } });
-    expect(repos(planDispatches(branchesOnly, pushEvent({ ref: "refs/tags/ciflow/trunk/123" })))).toBe("branch-not-relayed");
+    expect(repos(planDispatches(branchesOnly, pushEvent({ ref: "refs/tags/ciflow/trunk/123" })))).toBe(
+      "branch-not-relayed",
+    );
   });
 
   it("relays pushes to every branch and tag with the pattern `*` (CRCR)", () => {
@@ -94,11 +124,15 @@ describe("planDispatches", () => {
 
   it("never relays a branch or tag deletion", () => {
     expect(repos(planDispatches(relayConfig(), pushEvent({ deleted: true })))).toBe("branch-not-relayed");
-    expect(repos(planDispatches(relayConfig(), pushEvent({ ref: "refs/tags/ciflow/trunk/123", deleted: true })))).toBe("branch-not-relayed");
+    expect(repos(planDispatches(relayConfig(), pushEvent({ ref: "refs/tags/ciflow/trunk/123", deleted: true })))).toBe(
+      "branch-not-relayed",
+    );
   });
 
   it("never dispatches to a nightly-only downstream (events: [])", () => {
-    const config = relayConfig({ downstreams: [downstream({ repo: "n/nightly", events: [] }), downstream({ repo: "b/both" })] });
+    const config = relayConfig({
+      downstreams: [downstream({ repo: "n/nightly", events: [] }), downstream({ repo: "b/both" })],
+    });
     const plan = planDispatches(config, prEvent());
     expect(repos(plan)).toEqual(["b/both"]);
     expect(plan.explanation.downstreams.map((d) => (d.dispatch ? null : d.reason))).toEqual(["nightly-only", null]);
@@ -109,7 +143,10 @@ describe("planDispatches", () => {
 
   it("honours each downstream's event filter", () => {
     const config = relayConfig({
-      downstreams: [downstream({ repo: "a/pr-only", events: ["pull_request"] }), downstream({ repo: "b/push-only", events: ["push"] })],
+      downstreams: [
+        downstream({ repo: "a/pr-only", events: ["pull_request"] }),
+        downstream({ repo: "b/push-only", events: ["push"] }),
+      ],
     });
     expect(repos(planDispatches(config, prEvent()))).toEqual(["a/pr-only"]);
     expect(repos(planDispatches(config, pushEvent()))).toEqual(["b/push-only"]);

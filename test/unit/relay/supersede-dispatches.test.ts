@@ -1,7 +1,12 @@
 import type { DispatchRecord } from "../../../src/records/dispatches";
 import { supersededDispatches } from "../../../src/relay/supersede-dispatches";
 
-const record = (requestId: string, sha: string, createdAt: number, state: DispatchRecord["state"] = "pending"): DispatchRecord => ({
+const record = (
+  requestId: string,
+  sha: string,
+  createdAt: number,
+  state: DispatchRecord["state"] = "pending",
+): DispatchRecord => ({
   requestId,
   deliveryId: `d-${requestId}`,
   event: "pull_request",
@@ -18,7 +23,12 @@ const record = (requestId: string, sha: string, createdAt: number, state: Dispat
 
 describe("supersededDispatches", () => {
   it("drops older heads' dispatches not sent yet, and nothing of the new head or anything already sent", () => {
-    const records = [record("old-pending", "a", 1), record("old-sent", "a", 1, "dispatched"), record("old-failed", "a", 2, "failed"), record("head", "b", 3)];
+    const records = [
+      record("old-pending", "a", 1),
+      record("old-sent", "a", 1, "dispatched"),
+      record("old-failed", "a", 2, "failed"),
+      record("head", "b", 3),
+    ];
     expect(supersededDispatches(records, "b").map((r) => r.requestId)).toEqual(["old-pending"]);
   });
 
@@ -29,6 +39,9 @@ describe("supersededDispatches", () => {
   });
 
   it("drops every other head's pending dispatch when the new head has none recorded yet", () => {
-    expect(supersededDispatches([record("x", "a", 1), record("y", "c", 2)], "b").map((r) => r.requestId)).toEqual(["x", "y"]);
+    expect(supersededDispatches([record("x", "a", 1), record("y", "c", 2)], "b").map((r) => r.requestId)).toEqual([
+      "x",
+      "y",
+    ]);
   });
 });

@@ -36,8 +36,12 @@ function tokenClient(token: string): Client {
 }
 
 /** An installation token the way the relay gets one: through app auth, optionally scoped. */
-async function installationToken(scope: { repositoryNames?: string[]; permissions?: Record<string, string> } = {}): Promise<string> {
-  const auth = (await appClient().auth({ type: "installation", installationId: INSTALLATION, ...scope })) as { token: string };
+async function installationToken(
+  scope: { repositoryNames?: string[]; permissions?: Record<string, string> } = {},
+): Promise<string> {
+  const auth = (await appClient().auth({ type: "installation", installationId: INSTALLATION, ...scope })) as {
+    token: string;
+  };
   return auth.token;
 }
 
@@ -52,10 +56,15 @@ async function statusOf(request: Promise<unknown>): Promise<number> {
 
 describe("fake GitHub", () => {
   test("finds a repository's installation with the App JWT, whatever the case of the name", async () => {
-    const { data } = await appClient().request("GET /repos/{owner}/{repo}/installation", { owner: "ACME", repo: "downstream" });
+    const { data } = await appClient().request("GET /repos/{owner}/{repo}/installation", {
+      owner: "ACME",
+      repo: "downstream",
+    });
 
     expect(data.id).toBe(INSTALLATION);
-    expect(await statusOf(appClient().request("GET /repos/{owner}/{repo}/installation", { owner: "acme", repo: "nope" }))).toBe(404);
+    expect(
+      await statusOf(appClient().request("GET /repos/{owner}/{repo}/installation", { owner: "acme", repo: "nope" })),
+    ).toBe(404);
   });
 
   test("refuses an App JWT signed with a key it was not given", async () => {
@@ -70,7 +79,12 @@ describe("fake GitHub", () => {
     const [tokenRequest] = github.requestsTo("POST", "/app/installations/{id}/access_tokens");
     expect(tokenRequest.body).toEqual({ repositories: ["downstream"], permissions: { contents: "write" } });
     expect(github.issuedTokens()).toEqual([
-      expect.objectContaining({ token, installationId: INSTALLATION, repositories: ["Acme/Downstream"], permissions: { contents: "write" } }),
+      expect.objectContaining({
+        token,
+        installationId: INSTALLATION,
+        repositories: ["Acme/Downstream"],
+        permissions: { contents: "write" },
+      }),
     ]);
   });
 
@@ -97,7 +111,11 @@ describe("fake GitHub", () => {
     const token = await installationToken({ repositoryNames: ["downstream"] });
 
     const status = await statusOf(
-      tokenClient(token).request("POST /repos/{owner}/{repo}/dispatches", { owner: "acme", repo: "other", event_type: "push" }),
+      tokenClient(token).request("POST /repos/{owner}/{repo}/dispatches", {
+        owner: "acme",
+        repo: "other",
+        event_type: "push",
+      }),
     );
 
     expect(status).toBe(404);
@@ -122,11 +140,15 @@ describe("fake GitHub", () => {
   test("refuses unknown and expired installation tokens", async () => {
     const token = await installationToken();
     const client = tokenClient(token);
-    expect(await statusOf(client.request("GET /repos/{owner}/{repo}", { owner: "acme", repo: "downstream" }))).toBe(200);
+    expect(await statusOf(client.request("GET /repos/{owner}/{repo}", { owner: "acme", repo: "downstream" }))).toBe(
+      200,
+    );
 
     github.expireTokens();
 
-    expect(await statusOf(client.request("GET /repos/{owner}/{repo}", { owner: "acme", repo: "downstream" }))).toBe(401);
+    expect(await statusOf(client.request("GET /repos/{owner}/{repo}", { owner: "acme", repo: "downstream" }))).toBe(
+      401,
+    );
     expect(await statusOf(tokenClient("ghs_unknown").request("GET /rate_limit"))).toBe(401);
   });
 
@@ -140,7 +162,11 @@ describe("fake GitHub", () => {
       body: { message: "You have exceeded a secondary rate limit." },
     });
     const dispatch = () =>
-      client.request("POST /repos/{owner}/{repo}/dispatches", { owner: "acme", repo: "downstream", event_type: "push" });
+      client.request("POST /repos/{owner}/{repo}/dispatches", {
+        owner: "acme",
+        repo: "downstream",
+        event_type: "push",
+      });
 
     const error = await dispatch().then(
       () => null,
@@ -162,7 +188,13 @@ describe("fake GitHub", () => {
     const client = tokenClient(await installationToken());
     github.failNext({ path: /\/dispatches$/, status: 502, times: 2 });
     const dispatch = () =>
-      statusOf(client.request("POST /repos/{owner}/{repo}/dispatches", { owner: "acme", repo: "downstream", event_type: "push" }));
+      statusOf(
+        client.request("POST /repos/{owner}/{repo}/dispatches", {
+          owner: "acme",
+          repo: "downstream",
+          event_type: "push",
+        }),
+      );
 
     expect([await dispatch(), await dispatch(), await dispatch()]).toEqual([502, 502, 204]);
   });
@@ -171,7 +203,11 @@ describe("fake GitHub", () => {
     const client = tokenClient(await installationToken());
     github.delayNext({ method: "POST", path: "/repos/{owner}/{repo}/dispatches", ms: 300 });
 
-    const answer = client.request("POST /repos/{owner}/{repo}/dispatches", { owner: "acme", repo: "downstream", event_type: "push" });
+    const answer = client.request("POST /repos/{owner}/{repo}/dispatches", {
+      owner: "acme",
+      repo: "downstream",
+      event_type: "push",
+    });
     const pending = await github.waitFor((r) => r.path.endsWith("/dispatches"));
     expect(pending.status).toBeNull();
 
@@ -182,8 +218,12 @@ describe("fake GitHub", () => {
   test("answers unknown endpoints 404 and lists them as unhandled", async () => {
     const client = tokenClient(await installationToken());
 
-    expect(await statusOf(client.request("GET /repos/{owner}/{repo}/hooks", { owner: "acme", repo: "downstream" }))).toBe(404);
-    expect(github.unhandledRequests().map((r) => `${r.method} ${r.path}`)).toEqual(["GET /repos/acme/downstream/hooks"]);
+    expect(
+      await statusOf(client.request("GET /repos/{owner}/{repo}/hooks", { owner: "acme", repo: "downstream" })),
+    ).toBe(404);
+    expect(github.unhandledRequests().map((r) => `${r.method} ${r.path}`)).toEqual([
+      "GET /repos/acme/downstream/hooks",
+    ]);
   });
 
   test("keeps check runs and lists the latest per name with their external id", async () => {
@@ -209,14 +249,25 @@ describe("fake GitHub", () => {
 
     expect(created.status).toBe(201);
     expect(data.total_count).toBe(1);
-    expect(data.check_runs[0]).toMatchObject({ id: created.data.id, external_id: "req-1", status: "completed", conclusion: "success" });
+    expect(data.check_runs[0]).toMatchObject({
+      id: created.data.id,
+      external_id: "req-1",
+      status: "completed",
+      conclusion: "success",
+    });
   });
 
   test("refuses to complete a check run without a conclusion", async () => {
     const client = tokenClient(await installationToken());
 
     const status = await statusOf(
-      client.request("POST /repos/{owner}/{repo}/check-runs", { owner: "acme", repo: "downstream", name: "x", head_sha: "abc", status: "completed" }),
+      client.request("POST /repos/{owner}/{repo}/check-runs", {
+        owner: "acme",
+        repo: "downstream",
+        name: "x",
+        head_sha: "abc",
+        status: "completed",
+      }),
     );
 
     expect(status).toBe(422);
@@ -233,7 +284,11 @@ describe("fake GitHub", () => {
       path: ".github/relay.yml",
       ref: "config",
     });
-    const missing = client.request("GET /repos/{owner}/{repo}/contents/{path}", { owner: "acme", repo: "downstream", path: ".github/relay.yml" });
+    const missing = client.request("GET /repos/{owner}/{repo}/contents/{path}", {
+      owner: "acme",
+      repo: "downstream",
+      path: ".github/relay.yml",
+    });
 
     expect(Buffer.from((data as { content: string }).content, "base64").toString()).toBe("version: 1\n");
     expect(await statusOf(missing)).toBe(404);
@@ -247,17 +302,30 @@ describe("fake GitHub", () => {
 
     const issues = await client.request("GET /repos/{owner}/{repo}/issues", repo);
     const pull = await client.request("GET /repos/{owner}/{repo}/pulls/{pull_number}", { ...repo, pull_number: 7 });
-    await client.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { ...repo, issue_number: 7, body: "done" });
-    const created = await client.request("POST /repos/{owner}/{repo}/pulls", { ...repo, title: "New", head: "topic", base: "main" });
+    await client.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", {
+      ...repo,
+      issue_number: 7,
+      body: "done",
+    });
+    const created = await client.request("POST /repos/{owner}/{repo}/pulls", {
+      ...repo,
+      title: "New",
+      head: "topic",
+      base: "main",
+    });
 
     expect(issues.data.map((i) => [i.number, i.title])).toEqual([
       [8, "Bug"],
       [7, "Fix"],
     ]);
     expect(pull.data.head.sha).toBe("def");
-    expect(github.comments("acme/downstream", 7)).toEqual([expect.objectContaining({ body: "done", user: "ci-relay-test[bot]" })]);
+    expect(github.comments("acme/downstream", 7)).toEqual([
+      expect.objectContaining({ body: "done", user: "ci-relay-test[bot]" }),
+    ]);
     expect(created.data.number).toBe(9);
-    expect(await statusOf(client.request("GET /repos/{owner}/{repo}/pulls/{pull_number}", { ...repo, pull_number: 8 }))).toBe(404);
+    expect(
+      await statusOf(client.request("GET /repos/{owner}/{repo}/pulls/{pull_number}", { ...repo, pull_number: 8 })),
+    ).toBe(404);
   });
 
   test("records re-runs of known workflow runs and 404s unknown ones", async () => {
@@ -269,11 +337,15 @@ describe("fake GitHub", () => {
     const unknown = client.request("POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun", { ...repo, run_id: 78 });
 
     expect(await statusOf(unknown)).toBe(404);
-    expect(github.reruns()).toEqual([expect.objectContaining({ repo: "Acme/Downstream", runId: 77, kind: "rerun-failed-jobs" })]);
+    expect(github.reruns()).toEqual([
+      expect.objectContaining({ repo: "Acme/Downstream", runId: 77, kind: "rerun-failed-jobs" }),
+    ]);
   });
 
   test("waitFor names what it saw when the request never comes", async () => {
-    await expect(github.waitFor((r) => r.path === "/never", 50)).rejects.toThrow(/not seen within 50 ms; saw:\n {2}nothing/);
+    await expect(github.waitFor((r) => r.path === "/never", 50)).rejects.toThrow(
+      /not seen within 50 ms; saw:\n {2}nothing/,
+    );
   });
 
   test("lists the App's webhook deliveries newest first with cursor pagination, and redelivers on request", async () => {
@@ -312,7 +384,9 @@ describe("fake GitHub", () => {
 
       const asked = await client.request("POST /app/hook/deliveries/{delivery_id}/attempts", { delivery_id: first.id });
       expect(asked.status).toBe(202);
-      expect(await statusOf(client.request("POST /app/hook/deliveries/{delivery_id}/attempts", { delivery_id: 1 }))).toBe(404);
+      expect(
+        await statusOf(client.request("POST /app/hook/deliveries/{delivery_id}/attempts", { delivery_id: 1 })),
+      ).toBe(404);
       await github.hooks.settle();
       const [again] = (await client.request("GET /app/hook/deliveries", { per_page: 1 })).data;
       expect(again).toMatchObject({ guid: "accepted", redelivery: true, status: "OK", status_code: 200 });

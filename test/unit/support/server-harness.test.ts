@@ -2,7 +2,12 @@ import { join } from "node:path";
 import Redis from "ioredis";
 import { startFakeGitHub, type FakeGitHub } from "../../support/fake-github";
 import { testRedisUrl } from "../../support/redis-prefix";
-import { cleanupRedisPrefix, startRelayServer, uniqueRedisPrefix, type RelayServer } from "../../support/server-harness";
+import {
+  cleanupRedisPrefix,
+  startRelayServer,
+  uniqueRedisPrefix,
+  type RelayServer,
+} from "../../support/server-harness";
 
 // The harness's own behaviour, shown with a stand-in for lib/main.js; the relay's e2e suites
 // exercise it with the real server.
@@ -80,7 +85,12 @@ describe("relay server harness", () => {
   });
 
   test("stop kills a server that ignores SIGTERM", async () => {
-    server = await startRelayServer({ fakeGitHub: github, entry: STAND_IN, configYaml: "", env: { STAND_IN_MODE: "ignore-sigterm" } });
+    server = await startRelayServer({
+      fakeGitHub: github,
+      entry: STAND_IN,
+      configYaml: "",
+      env: { STAND_IN_MODE: "ignore-sigterm" },
+    });
 
     const exit = await server.stop();
 

@@ -79,7 +79,9 @@ describe("webhook deliveries", () => {
         html_url: "https://github.com/pytorch/pytorch/pull/42",
       },
     });
-    expect((received[0].payload as typeof payload).pull_request.labels.map((l) => l.name)).toContain("ciflow/relay/npu");
+    expect((received[0].payload as typeof payload).pull_request.labels.map((l) => l.name)).toContain(
+      "ciflow/relay/npu",
+    );
     expect(JSON.stringify(received[0].payload)).not.toContain("Codertocat/Hello-World");
   });
 
@@ -116,6 +118,9 @@ test("a re-requested check run belongs to the test App and the given head", () =
 test("a fork pull request names the fork as its head", () => {
   const payload = pullRequestEvent("opened", { ...target, headRepo: "alice/pytorch", headRef: "fix" });
 
-  expect(payload.pull_request.head).toMatchObject({ label: "alice:fix", repo: { full_name: "alice/pytorch", fork: true } });
+  expect(payload.pull_request.head).toMatchObject({
+    label: "alice:fix",
+    repo: { full_name: "alice/pytorch", fork: true },
+  });
   expect(payload.pull_request.base.repo.full_name).toBe("pytorch/pytorch");
 });

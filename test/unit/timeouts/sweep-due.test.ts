@@ -17,7 +17,11 @@ describe("sweepDue", () => {
       { op: "zadd", key: SET, member: "later", score: NOW + 1 },
     ]);
     const seen: string[] = [];
-    const timedOut = await sweepDue(store, { deadlines: DEADLINES, timeOut: async (member) => (seen.push(member), member.endsWith("0")) }, NOW);
+    const timedOut = await sweepDue(
+      store,
+      { deadlines: DEADLINES, timeOut: async (member) => (seen.push(member), member.endsWith("0")) },
+      NOW,
+    );
     expect(seen.sort()).toEqual([...members].sort());
     expect(timedOut).toBe(25);
     expect(seen).not.toContain("later");
@@ -27,7 +31,10 @@ describe("sweepDue", () => {
     const store = new MemoryStore({ now: () => NOW });
     await store.write([{ op: "zadd", key: SET, member: "m", score: NOW - 1 }]);
     const scores: (number | null)[] = [];
-    const leave = { deadlines: DEADLINES, timeOut: async (member: string, leased: number) => (scores.push(leased, await store.zscore(SET, member)), false) };
+    const leave = {
+      deadlines: DEADLINES,
+      timeOut: async (member: string, leased: number) => (scores.push(leased, await store.zscore(SET, member)), false),
+    };
     expect(await sweepDue(store, leave, NOW)).toBe(0);
     expect(scores[0]).toBeGreaterThan(NOW);
     expect(scores[1]).toBe(scores[0]);

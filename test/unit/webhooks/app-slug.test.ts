@@ -31,7 +31,14 @@ describe("AppSlug", () => {
     release({ slug: "ci-relay" });
     await settle();
     expect(await slug.current()).toBe("ci-relay");
-    expect(await new AppSlug({ probot: probotAnswering(() => new Promise(() => undefined)).probot, store, log: quiet, appId: APP_ID }).current()).toBe("ci-relay");
+    expect(
+      await new AppSlug({
+        probot: probotAnswering(() => new Promise(() => undefined)).probot,
+        store,
+        log: quiet,
+        appId: APP_ID,
+      }).current(),
+    ).toBe("ci-relay");
   });
 
   it("backs off after a failed ask instead of asking on every webhook", async () => {

@@ -2,7 +2,13 @@ import { decideEntry, type EntryFacts } from "../../../src/worker/decide-entry";
 import type { JobRequest } from "../../../src/queue/job-request";
 
 const request = { runs_on: "farm-x86" } as JobRequest;
-const facts = (overrides: Partial<EntryFacts> = {}): EntryFacts => ({ request, deliveries: 1, maxDeliveries: 3, runsOn: undefined, ...overrides });
+const facts = (overrides: Partial<EntryFacts> = {}): EntryFacts => ({
+  request,
+  deliveries: 1,
+  maxDeliveries: 3,
+  runsOn: undefined,
+  ...overrides,
+});
 
 describe("decideEntry", () => {
   it("runs a valid request delivered up to max_deliveries times", () => {

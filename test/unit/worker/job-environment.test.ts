@@ -12,10 +12,23 @@ describe("jobEnvironment", () => {
     callbackToken: "the-relay-token",
     submittedAt: 0,
   });
-  const env = jobEnvironment({ PATH: "/bin", REDIS_URL: "redis://:pw@host" }, request, { entryId: "1-0", attempt: 2, resultFile: "/tmp/r.json" });
+  const env = jobEnvironment({ PATH: "/bin", REDIS_URL: "redis://:pw@host" }, request, {
+    entryId: "1-0",
+    attempt: 2,
+    resultFile: "/tmp/r.json",
+  });
 
   it("gives the job its request as JSON and as JOB_* variables", () => {
-    expect(env).toMatchObject({ PATH: "/bin", JOB_JOB_ID: "build", JOB_RUNS_ON: "x86", JOB_COMMIT_SHA: "a".repeat(40), JOB_PR_NUMBER: "7", JOB_ENTRY_ID: "1-0", JOB_ATTEMPT: "2", JOB_RESULT_FILE: "/tmp/r.json" });
+    expect(env).toMatchObject({
+      PATH: "/bin",
+      JOB_JOB_ID: "build",
+      JOB_RUNS_ON: "x86",
+      JOB_COMMIT_SHA: "a".repeat(40),
+      JOB_PR_NUMBER: "7",
+      JOB_ENTRY_ID: "1-0",
+      JOB_ATTEMPT: "2",
+      JOB_RESULT_FILE: "/tmp/r.json",
+    });
     expect(JSON.parse(env.JOB_REQUEST_JSON ?? "{}")).toMatchObject({ request_id: request.request_id, job_id: "build" });
   });
 

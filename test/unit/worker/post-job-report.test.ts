@@ -14,20 +14,42 @@ const requests = (jobs: { id: string; runsOn: string }[]) =>
     submittedAt: 0,
   });
 
-const report = { status: "completed" as const, conclusion: "success", runId: "17000000000000", runAttempt: 2, url: "https://ci.example/jobs/1", at: "2030-01-01T00:00:00.000Z" };
+const report = {
+  status: "completed" as const,
+  conclusion: "success",
+  runId: "17000000000000",
+  runAttempt: 2,
+  url: "https://ci.example/jobs/1",
+  at: "2030-01-01T00:00:00.000Z",
+};
 
 describe("callbackBody", () => {
   it("reports the whole-downstream request as the run, with the relay token as relay_token", () => {
     const [whole] = requests([]);
     const body = callbackBody(whole, report) as { relay_token: string; workflow: Record<string, unknown> };
     expect(body.relay_token).toBe("the-relay-token");
-    expect(body.workflow).toMatchObject({ scope: "run", job_name: null, status: "completed", conclusion: "success", run_id: "17000000000000", run_attempt: "2", url: "https://ci.example/jobs/1" });
+    expect(body.workflow).toMatchObject({
+      scope: "run",
+      job_name: null,
+      status: "completed",
+      conclusion: "success",
+      run_id: "17000000000000",
+      run_attempt: "2",
+      url: "https://ci.example/jobs/1",
+    });
   });
 
   it("reports a declared job as that job, and prefers the link the job command wrote", () => {
     const [build] = requests([{ id: "build", runsOn: "x86" }]);
-    const body = callbackBody(build, { ...report, result: { url: "https://ci.example/build/9", summary: "ok" } }) as { workflow: Record<string, unknown> };
-    expect(body.workflow).toMatchObject({ scope: "job", job_name: "build", url: "https://ci.example/build/9", summary: "ok" });
+    const body = callbackBody(build, { ...report, result: { url: "https://ci.example/build/9", summary: "ok" } }) as {
+      workflow: Record<string, unknown>;
+    };
+    expect(body.workflow).toMatchObject({
+      scope: "job",
+      job_name: "build",
+      url: "https://ci.example/build/9",
+      summary: "ok",
+    });
   });
 });
 
@@ -37,13 +59,19 @@ describe("classifyReportAnswer", () => {
   });
 
   it("leaves for later what the relay says may pass later, or a 5xx without a body", () => {
-    expect(classifyReportAnswer(429, JSON.stringify({ ok: false, failureKind: "rate-limited", retryable: true }))).toEqual({ outcome: "unreachable", detail: "rate-limited" });
+    expect(
+      classifyReportAnswer(429, JSON.stringify({ ok: false, failureKind: "rate-limited", retryable: true })),
+    ).toEqual({ outcome: "unreachable", detail: "rate-limited" });
     expect(classifyReportAnswer(502, "Bad Gateway")).toEqual({ outcome: "unreachable", detail: "http-502" });
   });
 
   it("takes a final refusal as final", () => {
-    expect(classifyReportAnswer(401, JSON.stringify({ ok: false, failureKind: "token-invalid", retryable: false }))).toEqual({ outcome: "rejected", failureKind: "token-invalid" });
-    expect(classifyReportAnswer(409, JSON.stringify({ ok: false, failureKind: "invalid-transition", retryable: false }))).toEqual({ outcome: "rejected", failureKind: "invalid-transition" });
+    expect(
+      classifyReportAnswer(401, JSON.stringify({ ok: false, failureKind: "token-invalid", retryable: false })),
+    ).toEqual({ outcome: "rejected", failureKind: "token-invalid" });
+    expect(
+      classifyReportAnswer(409, JSON.stringify({ ok: false, failureKind: "invalid-transition", retryable: false })),
+    ).toEqual({ outcome: "rejected", failureKind: "invalid-transition" });
   });
 });
 

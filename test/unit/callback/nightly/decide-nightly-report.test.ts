@@ -13,6 +13,10 @@ describe("nightly report decision (SPEC §4: once per repo, sha, run, attempt, j
 
   it("refuses another conclusion for what was already reported", () => {
     const stored = nightlyReport({ conclusion: "success" });
-    expect(decideNightlyReport(stored, "failure")).toEqual({ outcome: "refused", reason: "conclusion-conflict", record: stored });
+    expect(decideNightlyReport(stored, "failure")).toEqual({
+      outcome: "refused",
+      reason: "conclusion-conflict",
+      record: stored,
+    });
   });
 });

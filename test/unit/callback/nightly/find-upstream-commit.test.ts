@@ -39,7 +39,16 @@ describe("finding the upstream a SHA is a commit of (GitHub, cached)", () => {
     expect(await findUpstreamCommit({ store, github }, ["pytorch/pytorch"], SHA)).toBe("pytorch/pytorch");
     expect(await findUpstreamCommit({ store, github }, ["pytorch/pytorch"], SHA)).toBe("pytorch/pytorch");
     expect(asked).toEqual([
-      { repo: "pytorch/pytorch", route: "GET /repos/{owner}/{repo}/commits/{ref}", params: expect.objectContaining({ owner: "pytorch", repo: "pytorch", ref: SHA, headers: { accept: "application/vnd.github.sha" } }) },
+      {
+        repo: "pytorch/pytorch",
+        route: "GET /repos/{owner}/{repo}/commits/{ref}",
+        params: expect.objectContaining({
+          owner: "pytorch",
+          repo: "pytorch",
+          ref: SHA,
+          headers: { accept: "application/vnd.github.sha" },
+        }),
+      },
     ]);
   });
 
@@ -74,7 +83,9 @@ describe("finding the upstream a SHA is a commit of (GitHub, cached)", () => {
     const store = new MemoryStore();
     let down = true;
     const { github, asked } = stubGitHub({ "pytorch/pytorch": () => (down ? serverError() : SHA) });
-    expect(await failureOf(findUpstreamCommit({ store, github }, ["pytorch/pytorch"], SHA))).toBe("github-egress-failed");
+    expect(await failureOf(findUpstreamCommit({ store, github }, ["pytorch/pytorch"], SHA))).toBe(
+      "github-egress-failed",
+    );
     expect(await readCommitChecks(store, ["pytorch/pytorch"], SHA)).toEqual([null]);
     down = false;
     expect(await findUpstreamCommit({ store, github }, ["pytorch/pytorch"], SHA)).toBe("pytorch/pytorch");
@@ -83,7 +94,9 @@ describe("finding the upstream a SHA is a commit of (GitHub, cached)", () => {
 
   it("answers the failure to get a token for the upstream, never 'not a commit'", async () => {
     const store = new MemoryStore();
-    const github = { forRepo: async () => Promise.reject(Object.assign(new Error("Unprocessable"), { status: 422 })) } as never;
+    const github = {
+      forRepo: async () => Promise.reject(Object.assign(new Error("Unprocessable"), { status: 422 })),
+    } as never;
     expect(await failureOf(findUpstreamCommit({ store, github }, ["pytorch/pytorch"], SHA))).toBe("scope-insufficient");
     expect(await readCommitChecks(store, ["pytorch/pytorch"], SHA)).toEqual([null]);
   });

@@ -11,8 +11,14 @@ const body = (overrides: Record<string, unknown> = {}) => ({
 describe("nightly report body (SPEC §4)", () => {
   it("takes CRCR's nightly body, with the SHA in lower case, and no relay token", () => {
     const parsed = nightlyBodySchema.parse(body());
-    expect(parsed).toMatchObject({ event_type: "nightly", delivery_id: sha.toLowerCase(), workflow: { status: "completed", run_attempt: "1" } });
-    expect(nightlyBodySchema.parse(body({ event_type: "periodic", delivery_id: "f".repeat(64) })).delivery_id).toBe("f".repeat(64));
+    expect(parsed).toMatchObject({
+      event_type: "nightly",
+      delivery_id: sha.toLowerCase(),
+      workflow: { status: "completed", run_attempt: "1" },
+    });
+    expect(nightlyBodySchema.parse(body({ event_type: "periodic", delivery_id: "f".repeat(64) })).delivery_id).toBe(
+      "f".repeat(64),
+    );
   });
 
   it.each([
@@ -28,7 +34,14 @@ describe("nightly report body (SPEC §4)", () => {
   it("chooses the nightly path by event_type alone", () => {
     expect(periodicEventOf(body())).toBe("nightly");
     expect(periodicEventOf(body({ event_type: "periodic" }))).toBe("periodic");
-    for (const other of [body({ event_type: "pull_request" }), body({ event_type: "Nightly" }), { workflow: {} }, [], null, "nightly"]) {
+    for (const other of [
+      body({ event_type: "pull_request" }),
+      body({ event_type: "Nightly" }),
+      { workflow: {} },
+      [],
+      null,
+      "nightly",
+    ]) {
       expect(periodicEventOf(other)).toBeNull();
     }
   });

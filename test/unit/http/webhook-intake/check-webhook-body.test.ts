@@ -1,6 +1,15 @@
-import { checkWebhookBody, nestsDeeperThan, WEBHOOK_MAX_DEPTH } from "../../../../src/http/webhook-intake/check-webhook-body";
+import {
+  checkWebhookBody,
+  nestsDeeperThan,
+  WEBHOOK_MAX_DEPTH,
+} from "../../../../src/http/webhook-intake/check-webhook-body";
 
-const HEADERS = { "content-type": "application/json", "x-github-event": "pull_request", "x-hub-signature-256": "sha256=00", "x-github-delivery": "d-1" };
+const HEADERS = {
+  "content-type": "application/json",
+  "x-github-event": "pull_request",
+  "x-hub-signature-256": "sha256=00",
+  "x-github-delivery": "d-1",
+};
 const check = (body: string, headers: Record<string, string> = HEADERS) => checkWebhookBody(headers, Buffer.from(body));
 const refusal = (body: string, headers?: Record<string, string>) => {
   const result = check(body, headers);
@@ -25,7 +34,9 @@ describe("checkWebhookBody", () => {
   });
 
   it.each([["eleven"], [1.5], [-1], [0], [{ id: 1 }], [2 ** 60]])("refuses installation.id %p", (id) => {
-    expect(refusal(JSON.stringify({ installation: { id } }))?.message).toBe("installation.id must be a positive integer");
+    expect(refusal(JSON.stringify({ installation: { id } }))?.message).toBe(
+      "installation.id must be a positive integer",
+    );
   });
 
   it("accepts a payload without an installation, or with a null one", () => {
@@ -44,13 +55,17 @@ describe("checkWebhookBody", () => {
   });
 
   it("refuses another content type", () => {
-    expect(refusal("{}", { ...HEADERS, "content-type": "application/x-www-form-urlencoded" })?.kind).toBe("validation-failed");
+    expect(refusal("{}", { ...HEADERS, "content-type": "application/x-www-form-urlencoded" })?.kind).toBe(
+      "validation-failed",
+    );
   });
 
   it(`refuses nesting deeper than ${WEBHOOK_MAX_DEPTH}, and accepts it at the limit`, () => {
     const nested = (depth: number) => `{"a":${"[".repeat(depth - 1)}${"]".repeat(depth - 1)}}`;
     expect(refusal(nested(WEBHOOK_MAX_DEPTH))).toBeNull();
-    expect(refusal(nested(WEBHOOK_MAX_DEPTH + 1))?.message).toBe(`payload nests deeper than ${WEBHOOK_MAX_DEPTH} levels`);
+    expect(refusal(nested(WEBHOOK_MAX_DEPTH + 1))?.message).toBe(
+      `payload nests deeper than ${WEBHOOK_MAX_DEPTH} levels`,
+    );
     expect(refusal(nested(5_000))?.kind).toBe("validation-failed");
   });
 });

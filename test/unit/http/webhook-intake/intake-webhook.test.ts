@@ -3,7 +3,11 @@ import { expect } from "@jest/globals";
 import pino from "pino";
 import { Probot } from "probot";
 import { RelayError } from "../../../../src/errors/failure-kinds";
-import { intakeWebhook, type WebhookReceiver, type WebhookRequest } from "../../../../src/http/webhook-intake/intake-webhook";
+import {
+  intakeWebhook,
+  type WebhookReceiver,
+  type WebhookRequest,
+} from "../../../../src/http/webhook-intake/intake-webhook";
 import { TEST_APP_ID } from "../../../support/app-key";
 import { sign, TEST_WEBHOOK_SECRET } from "../../../support/webhooks";
 
@@ -38,7 +42,10 @@ describe("intakeWebhook", () => {
   it("hands a signed delivery to the handlers, answers 200 with its id, and runs afterAccepted before answering", async () => {
     const request = delivery('{"ref":"refs/heads/main"}');
     const steps: string[] = [];
-    const answer = await intakeWebhook(request, async () => ({ ...ready, afterAccepted: async () => void steps.push(`drained after ${received.join()}`) }));
+    const answer = await intakeWebhook(request, async () => ({
+      ...ready,
+      afterAccepted: async () => void steps.push(`drained after ${received.join()}`),
+    }));
     expect(answer).toEqual({ status: 200, body: { ok: true, requestId: request.deliveryId } });
     expect(steps).toEqual([`drained after ${request.deliveryId}`]);
   });
@@ -46,24 +53,43 @@ describe("intakeWebhook", () => {
   it("refuses a delivery the checks refuse without asking for the receiver", async () => {
     const receiver = jest.fn(async () => ready);
     const wrongType = await intakeWebhook(delivery("{}", { "content-type": "text/plain" }), receiver);
-    const unread = await intakeWebhook({ ...delivery("{}"), readBody: () => Promise.reject(new RelayError("payload-too-large", "over")) }, receiver);
+    const unread = await intakeWebhook(
+      { ...delivery("{}"), readBody: () => Promise.reject(new RelayError("payload-too-large", "over")) },
+      receiver,
+    );
     expect([wrongType.status, unread.status]).toEqual([400, 413]);
-    expect(wrongType.body).toMatchObject({ failureKind: "validation-failed", degradedReason: "unsupported-content-type" });
-    expect(unread.body).toMatchObject({ failureKind: "payload-too-large", message: expect.stringContaining("webhook payload exceeds") });
+    expect(wrongType.body).toMatchObject({
+      failureKind: "validation-failed",
+      degradedReason: "unsupported-content-type",
+    });
+    expect(unread.body).toMatchObject({
+      failureKind: "payload-too-large",
+      message: expect.stringContaining("webhook payload exceeds"),
+    });
     expect(receiver).not.toHaveBeenCalled();
   });
 
   it("answers a receiver that is not ready with its §5 body under the delivery's id", async () => {
     const request = delivery("{}");
-    const answer = await intakeWebhook(request, () => Promise.reject(new RelayError("store-unavailable", "relay not ready; redeliver later")));
+    const answer = await intakeWebhook(request, () =>
+      Promise.reject(new RelayError("store-unavailable", "relay not ready; redeliver later")),
+    );
     expect(answer.status).toBe(503);
-    expect(answer.body).toMatchObject({ requestId: request.deliveryId, failureKind: "store-unavailable", retryable: true, message: "relay not ready; redeliver later" });
+    expect(answer.body).toMatchObject({
+      requestId: request.deliveryId,
+      failureKind: "store-unavailable",
+      retryable: true,
+      message: "relay not ready; redeliver later",
+    });
     expect(received).toEqual([]);
   });
 
   it("refuses a forged signature, runs no handler and nothing after", async () => {
     const afterAccepted = jest.fn(async () => undefined);
-    const answer = await intakeWebhook(delivery("{}", { "x-hub-signature-256": sign("{}", "another-secret") }), async () => ({ ...ready, afterAccepted }));
+    const answer = await intakeWebhook(
+      delivery("{}", { "x-hub-signature-256": sign("{}", "another-secret") }),
+      async () => ({ ...ready, afterAccepted }),
+    );
     expect(answer.status).toBe(400);
     expect(received).toEqual([]);
     expect(afterAccepted).not.toHaveBeenCalled();
@@ -71,6 +97,9 @@ describe("intakeWebhook", () => {
 
   it("gives a delivery without an id a fresh request id", async () => {
     const answer = await intakeWebhook(delivery("{}", { "x-github-delivery": "" }), async () => ready);
-    expect(answer.body).toMatchObject({ failureKind: "validation-failed", requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(answer.body).toMatchObject({
+      failureKind: "validation-failed",
+      requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
   });
 });
