@@ -1,4 +1,7 @@
 import Redis from "ioredis";
+import { parseDispatchRecord } from "../src/records/dispatches";
+import { keys } from "../src/records/keys";
+import { prefixedKey } from "../src/store/prefixed-key";
 import { startFakeGitHub } from "../test/support/fake-github";
 import { startOwnRedis } from "../test/support/own-redis";
 import { startRelayServer } from "../test/support/server-harness";
@@ -11,7 +14,7 @@ upstreams: [${UPSTREAMS.join(", ")}]
 downstreams:
   - { repo: farm/queue, level: L2, transport: queue, runs_on: bench-runner }
 `;
-const JOBS_STREAM = "relay:jobs";
+const JOBS_STREAM = keys.jobRequests.stream;
 const POLL_MS = 100;
 const DRAIN_LIMIT_MS = 300_000;
 /** After the last expected job request, how long to keep watching for a duplicate. */
@@ -39,16 +42,16 @@ const PULL_REQUESTS = 100;
 /** Deliveries whose dispatch was dropped as superseded, from the dispatch records themselves. */
 async function supersededDeliveries(redis: Redis, prefix: string): Promise<Set<string>> {
   const found = new Set<string>();
+  // `redis` has no keyPrefix: SCAN patterns and the keys it returns are whole stored keys.
+  const pattern = prefixedKey(prefix, keys.dispatches.record("*"));
   let cursor = "0";
   do {
-    // SCAN matches whole keys: the client's keyPrefix is not applied to the pattern.
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}relay:dispatch:*`, "COUNT", 1000);
+    const [next, storedKeys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
     cursor = next;
-    if (keys.length === 0) continue;
-    const values = await redis.mget(...keys.map((key) => key.slice(prefix.length)));
-    for (const value of values) {
-      const record = value === null ? null : (JSON.parse(value) as { state?: string; deliveryId?: string });
-      if (record?.state === "superseded" && record.deliveryId) found.add(record.deliveryId);
+    if (storedKeys.length === 0) continue;
+    for (const value of await redis.mget(...storedKeys)) {
+      const record = parseDispatchRecord(value);
+      if (record?.state === "superseded") found.add(record.deliveryId);
     }
   } while (cursor !== "0");
   return found;
@@ -77,7 +80,8 @@ export async function measureBurst(count = 1_000): Promise<BurstFigures> {
       RELAY_TOKEN_SECRET: "bench-secret-bench-secret-bench-secret-0123",
     },
   });
-  const redis = new Redis(ownRedis.url, { keyPrefix: relay.redisPrefix });
+  const redis = new Redis(ownRedis.url);
+  const stored = (key: string) => prefixedKey(relay.redisPrefix, key);
   try {
     const deliveries = signedDeliveries(count, UPSTREAMS, 1, PULL_REQUESTS);
     const baseline = await usedMemory(redis);
@@ -102,12 +106,12 @@ export async function measureBurst(count = 1_000): Promise<BurstFigures> {
     while (performance.now() - started < DRAIN_LIMIT_MS) {
       const [bytes, length, superseded] = [
         (await usedMemory(redis)) - baseline,
-        await redis.xlen(JOBS_STREAM),
+        await redis.xlen(stored(JOBS_STREAM)),
         (await supersededDeliveries(redis, relay.redisPrefix)).size,
       ];
       if (bytes > peak) {
         peak = bytes;
-        const waiting = await redis.zcard("relay:outbox:due-since");
+        const waiting = await redis.zcard(stored(keys.outbox.dueSince));
         bytesPerWaiting = waiting > 0 ? bytes / waiting : bytesPerWaiting;
       }
       const accepted = answered === null ? Infinity : (answered as { ok: boolean }[]).filter((a) => a.ok).length;
@@ -119,7 +123,7 @@ export async function measureBurst(count = 1_000): Promise<BurstFigures> {
     }
     const all = await answers;
     await new Promise((done) => setTimeout(done, SETTLE_MS));
-    const entries = await redis.xrange(JOBS_STREAM, "-", "+");
+    const entries = await redis.xrange(stored(JOBS_STREAM), "-", "+");
     const perDelivery = new Map<string, number>();
     for (const [, fields] of entries) {
       const id = fields[fields.indexOf("delivery_id") + 1];
