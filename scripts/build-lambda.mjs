@@ -10,9 +10,13 @@ const outdir = `${root}dist/lambda`;
 /**
  * Modules the handlers import but never run, replaced in the bundle by ones that say so if reached:
  * @sentry/node (with OpenTelemetry behind it) is loaded by Probot's log stream for a Sentry DSN the
- * relay never gives it (see src/lambda/sentry-left-out.ts).
+ * relay never gives it (see src/lambda/sentry-left-out.ts); smee-client (with undici behind it) by
+ * Probot's server for a webhook proxy a Lambda never starts (src/lambda/smee-left-out.ts).
  */
-const LEFT_OUT = { "@sentry/node": `${root}src/lambda/sentry-left-out.ts` };
+const LEFT_OUT = {
+  "@sentry/node": `${root}src/lambda/sentry-left-out.ts`,
+  "smee-client": `${root}src/lambda/smee-left-out.ts`,
+};
 const leaveOut = {
   name: "leave-out",
   setup(build) {
