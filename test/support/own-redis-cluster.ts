@@ -24,7 +24,8 @@ const MASTERS = 3;
 const START_TIMEOUT_MS = 60_000;
 const run = promisify(execFile);
 
-async function clusterOk(port: number): Promise<boolean> {
+/** Asks one node something, on a connection of its own that never retries: false when it cannot answer. */
+async function askNode(port: number, ask: (client: Redis) => Promise<boolean>): Promise<boolean> {
   const client = new Redis({
     port,
     host: "127.0.0.1",
@@ -35,38 +36,24 @@ async function clusterOk(port: number): Promise<boolean> {
   client.on("error", () => undefined);
   try {
     await client.connect();
-    return ((await client.cluster("INFO")) as string).includes("cluster_state:ok");
+    return await ask(client);
   } catch {
     return false;
   } finally {
     client.disconnect();
   }
 }
+
+const clusterOk = (port: number) =>
+  askNode(port, async (client) => ((await client.cluster("INFO")) as string).includes("cluster_state:ok"));
+
+const answersPing = (port: number) => askNode(port, async (client) => (await client.ping()) === "PONG");
 
 async function until(what: string, check: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`Redis Cluster: ${what} within ${START_TIMEOUT_MS / 1000} s`);
     await new Promise((done) => setTimeout(done, 100));
-  }
-}
-
-async function answersPing(port: number): Promise<boolean> {
-  const client = new Redis({
-    port,
-    host: "127.0.0.1",
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  client.on("error", () => undefined);
-  try {
-    await client.connect();
-    return (await client.ping()) === "PONG";
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
   }
 }
 
