@@ -5,6 +5,7 @@ import { fetchActionsIdToken, IdTokenUnavailable } from "./actions-id-token";
 import type { CliCommand } from "./cli-command";
 import { EXIT, UsageError, type CliIo } from "./cli-io";
 import { parseCommandArgs, type OptionTable } from "./option-table";
+import { parseAnswerBody } from "../errors/parse-answer-body";
 
 /**
  * `ci-relay broker|pr-preflight|callback`: the runner side of the broker and of callbacks. The only
@@ -146,7 +147,7 @@ async function send(plan: Post, token: string, io: CliIo): Promise<number> {
       signal: AbortSignal.timeout(60_000),
     });
     const text = await response.text();
-    const answer = parseAnswer(text);
+    const answer = parseAnswerBody(text);
     io.print(
       JSON.stringify(
         answer ?? {
@@ -174,17 +175,6 @@ async function send(plan: Post, token: string, io: CliIo): Promise<number> {
     );
     io.error(`ci-relay: CI_RELAY_URL: ${plan.url} could not be reached`);
     return EXIT.failed;
-  }
-}
-
-function parseAnswer(text: string): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === "object" && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : null;
-  } catch {
-    return null;
   }
 }
 

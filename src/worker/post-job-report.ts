@@ -1,5 +1,6 @@
 import { WHOLE_RUN_JOB_ID, type JobRequest } from "../queue/job-request";
 import type { JobResult } from "./read-job-result";
+import { parseAnswerBody } from "../errors/parse-answer-body";
 
 /** What the worker tells the relay about its job: started (`in_progress`), or done and how (`completed`). */
 export interface WorkerReport {
@@ -100,20 +101,9 @@ async function postOnce(
 
 /** SPEC §5: the answer's own `retryable` decides; without a readable one, 429 and 5xx may pass later. Pure. */
 export function classifyReportAnswer(status: number, text: string): ReportOutcome {
-  const answer = parseObject(text);
+  const answer = parseAnswerBody(text);
   if (status >= 200 && status < 300 && answer?.ok === true) return { outcome: "accepted" };
   const retryable = typeof answer?.retryable === "boolean" ? answer.retryable : status === 429 || status >= 500;
   const kind = typeof answer?.failureKind === "string" ? answer.failureKind : `http-${status}`;
   return retryable ? { outcome: "unreachable", detail: kind } : { outcome: "rejected", failureKind: kind };
-}
-
-function parseObject(text: string): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === "object" && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : null;
-  } catch {
-    return null;
-  }
 }
