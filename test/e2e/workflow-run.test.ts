@@ -90,6 +90,8 @@ describe("workflow_run concludes the per-downstream check (real server, fake Git
         .checkRuns("pytorch/pytorch")
         .find((c) => c.headSha === shaOf(dispatched) && c.name === `${CHECK}/CI/build`);
     await waitUntil(() => jobCheck()?.status === "completed", 30_000, "the job's check concluded");
+    // The queued per-downstream check is its own outbox task: it may land after the job's check.
+    await waitUntil(() => gateCheck(dispatched) !== undefined, 30_000, "the per-downstream check opened");
     expect(gateCheck(dispatched)?.status).not.toBe("completed");
     return { dispatched, runId };
   }
