@@ -1,3 +1,5 @@
+import { lazyClient, type HookedClient } from "./lazy-client";
+
 /** An Octokit auth strategy: built from the client's options, it authenticates and wraps requests. */
 export interface AuthStrategyResult {
   (options?: unknown): Promise<unknown>;
@@ -5,20 +7,75 @@ export interface AuthStrategyResult {
 }
 export type AuthStrategy = (options: never) => AuthStrategyResult;
 
+/** What Octokit hands a strategy besides the client's `auth` option (see @octokit/core). */
+interface StrategyOptions {
+  octokit?: object;
+  octokitOptions?: Record<string, unknown>;
+  appId?: unknown;
+  privateKey?: unknown;
+}
+
 /**
- * `strategy`, built on first use instead of when the client is constructed. Probot gives every
- * webhook event a new installation Octokit, and its strategy (`octokit-auth-probot` → `createAppAuth`)
- * builds a 15,000-entry token cache each time even when handed Probot's shared one — about a tenth of
- * the relay's intake CPU for a client its handlers never use. Built lazily, a client that sends no
- * request costs nothing, and one that does authenticates exactly as before (same options, same cache).
+ * `strategy` (octokit-auth-probot's), built on first use instead of when the client is constructed,
+ * and handing out event clients that are built on first use too. Probot gives every webhook event a
+ * new installation Octokit (its webhooks transform asks the app's client for an "event-octokit"):
+ * plugins, the REST method table and throttling set up, and an auth strategy whose `createAppAuth`
+ * builds a 15,000-entry token cache even when handed Probot's shared one — about a fifth of the
+ * relay's intake CPU for clients its handlers never use. Built lazily, a client that sends no request
+ * costs nothing, and one that does is exactly the client Probot would have made (same options, same
+ * cache, same installation).
  */
 export function lazyAuthStrategy<S extends AuthStrategy>(strategy: S): S {
   const lazy = (options: Parameters<S>[0]): AuthStrategyResult => {
     let built: AuthStrategyResult | undefined;
     const real = (): AuthStrategyResult => (built ??= strategy(options));
-    return Object.assign((authOptions?: unknown) => real()(authOptions), {
-      hook: (request: unknown, route: unknown, parameters?: unknown) => real().hook(request, route, parameters),
-    });
+    const given = options as StrategyOptions;
+    const isApp = "appId" in given && "privateKey" in given;
+    return Object.assign(
+      (authOptions?: unknown) => {
+        const installationId = isApp ? eventInstallationId(authOptions) : null;
+        return installationId === null ? real()(authOptions) : lazyEventClient(real(), given, installationId);
+      },
+      { hook: (request: unknown, route: unknown, parameters?: unknown) => real().hook(request, route, parameters) },
+    );
   };
   return lazy as S;
+}
+
+/**
+ * The installation an "event-octokit" request is for, or null where octokit-auth-probot answers
+ * otherwise (no installation in the payload, or the installation's access revoked: an
+ * unauthenticated client) and the strategy itself should.
+ */
+function eventInstallationId(authOptions: unknown): number | null {
+  const { type, event } = (authOptions ?? {}) as {
+    type?: unknown;
+    event?: { name?: unknown; payload?: { action?: unknown; installation?: { id?: unknown } | null } };
+  };
+  if (type !== "event-octokit") return null;
+  const id = event?.payload?.installation?.id;
+  if (typeof id !== "number") return null;
+  const revoked = event?.name === "installation" && ["suspend", "deleted"].includes(String(event.payload?.action));
+  return revoked ? null : id;
+}
+
+/**
+ * The event's installation client as octokit-auth-probot builds it — the app client's class and
+ * options, with the app's installation auth options (`createAppAuth`'s state, its cache included)
+ * and the installation id — built when first used. The auth options come from the app's own auth
+ * through an identity factory, so nothing of `createAppAuth`'s state is re-derived here.
+ */
+async function lazyEventClient(
+  appAuth: AuthStrategyResult,
+  given: StrategyOptions,
+  installationId: number,
+): Promise<HookedClient> {
+  const authOptions = (await appAuth({
+    type: "installation",
+    installationId,
+    factory: (factoryOptions: Record<string, unknown>) => factoryOptions,
+  })) as Record<string, unknown>;
+  const Client = (given.octokit as { constructor: new (options: Record<string, unknown>) => HookedClient }).constructor;
+  const build = () => new Client({ ...given.octokitOptions, auth: { ...authOptions, installationId } });
+  return lazyClient(build, Client.prototype as object);
 }
