@@ -1,4 +1,4 @@
-import Redis, { Cluster, type RedisOptions, type Result } from "ioredis";
+import Redis, { Cluster, type ClientContext, type RedisCommander, type RedisOptions, type Result } from "ioredis";
 import type { SlotReservation } from "./next-slot";
 import type { LaneClaim, Store, StreamEntry, WriteOp } from "./store";
 import { prefixedKey } from "./prefixed-key";
@@ -297,48 +297,54 @@ export class RedisStore implements Store {
   async write(ops: WriteOp[]): Promise<void> {
     ops.forEach(checkWriteOp);
     if (ops.length === 0) return;
-    // One command is atomic on its own: no MULTI/EXEC around it (an audit record's XADD, say). A zadd
-    // with a TTL is two commands (ZADD, PEXPIRE), so it keeps its transaction.
+    // One command is atomic on its own: sent as it is (auto-pipelined with whatever else this turn
+    // sends), without a MULTI/EXEC or a pipeline object of its own: an audit record's XADD, say, on
+    // every request. A zadd with a TTL is two commands (ZADD, PEXPIRE), so it keeps its transaction.
     const [only] = ops;
-    const oneCommand = ops.length === 1 && !(only.op === "zadd" && only.ttlSeconds !== undefined);
-    const batch = oneCommand ? this.client.pipeline() : this.client.multi();
-    for (const op of ops) {
-      const key = this.key(op.key);
-      switch (op.op) {
-        case "set": {
-          const ttlMs = ttlMillis(op.ttlSeconds);
-          if (ttlMs === undefined) batch.set(key, op.value);
-          else batch.set(key, op.value, "PX", ttlMs);
-          break;
-        }
-        case "del":
-          batch.del(key);
-          break;
-        case "zadd": {
-          if (op.onlyIfAbsent) batch.zadd(key, "NX", scoreArg(op.score), op.member);
-          else if (op.onlyIfLower) batch.zadd(key, "LT", scoreArg(op.score), op.member);
-          else batch.zadd(key, scoreArg(op.score), op.member);
-          const ttlMs = ttlMillis(op.ttlSeconds);
-          if (ttlMs !== undefined) batch.pexpire(key, ttlMs);
-          break;
-        }
-        case "zrem":
-          batch.zrem(key, op.member);
-          break;
-        case "zremBelow":
-          batch.zremrangebyscore(key, "-inf", `(${scoreArg(op.score)}`);
-          break;
-        case "xadd": {
-          const trim = op.maxLen === undefined ? [] : ["MAXLEN", "~", String(op.maxLen)];
-          batch.xadd(key, ...trim, "*", ...Object.entries(op.fields).flat());
-          break;
-        }
-      }
+    if (ops.length === 1 && !(only.op === "zadd" && only.ttlSeconds !== undefined)) {
+      await this.queueOp(this.client, only);
+      return;
     }
+    const batch = this.client.multi();
+    for (const op of ops) void this.queueOp(batch, op);
     // EXEC applies the queued commands together or, if any was refused while queueing, none of them.
     const replies = await batch.exec();
     const failed = replies?.find(([error]) => error !== null)?.[0];
     if (!replies || failed) throw failed ?? new Error("Redis transaction was aborted");
+  }
+
+  /**
+   * Issues `op`'s commands on `target`: the client itself (each answers with its promise) or a
+   * transaction being queued (whose EXEC answers for all).
+   */
+  private queueOp<Context extends ClientContext>(target: RedisCommander<Context>, op: WriteOp): unknown {
+    const key = this.key(op.key);
+    switch (op.op) {
+      case "set": {
+        const ttlMs = ttlMillis(op.ttlSeconds);
+        return ttlMs === undefined ? target.set(key, op.value) : target.set(key, op.value, "PX", ttlMs);
+      }
+      case "del":
+        return target.del(key);
+      case "zadd": {
+        const score = scoreArg(op.score);
+        const added = op.onlyIfAbsent
+          ? target.zadd(key, "NX", score, op.member)
+          : op.onlyIfLower
+            ? target.zadd(key, "LT", score, op.member)
+            : target.zadd(key, score, op.member);
+        const ttlMs = ttlMillis(op.ttlSeconds);
+        return ttlMs === undefined ? added : target.pexpire(key, ttlMs);
+      }
+      case "zrem":
+        return target.zrem(key, op.member);
+      case "zremBelow":
+        return target.zremrangebyscore(key, "-inf", `(${scoreArg(op.score)}`);
+      case "xadd": {
+        const trim = op.maxLen === undefined ? [] : ["MAXLEN", "~", String(op.maxLen)];
+        return target.xadd(key, ...trim, "*", ...Object.entries(op.fields).flat());
+      }
+    }
   }
 
   async incrementWindow(key: string, windowSeconds: number): Promise<number> {
