@@ -50,6 +50,7 @@ export interface RelayOverrides {
   metrics?: Metrics;
   /** the one the Probot's Octokit reports to (`createProbot`); a fresh one otherwise */
   githubCalls?: GitHubCalls;
+  /** how the OIDC verifier reaches the issuers (discovery, keys) */
   fetch?: typeof fetch;
   now?: () => number;
   /** false on Lambda: no outbox work after an invocation answers (see OutboxRunnerOptions) */
@@ -106,7 +107,7 @@ function taskHandlers(relay: RelayCore, overrides: RelayOverrides): TaskHandlers
       relayTokenSecrets: relay.env.relayTokenSecrets,
       now: overrides.now,
     }),
-    [HUD_TASK]: hudTask(relay.env, relay.log, overrides.fetch),
+    [HUD_TASK]: hudTask(relay.env, relay.log),
     [CHECK_RUN_TASK]: syncCheckRunTask({
       store: relay.store,
       github: relay.github,

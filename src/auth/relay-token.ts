@@ -57,6 +57,18 @@ export async function mintRelayToken(
     .sign(encoder.encode(requireSecrets(secrets)[0]));
 }
 
+/** How many verified tokens are remembered per secrets list; the oldest is forgotten first. */
+const VERIFIED_TOKENS_KEPT = 1024;
+
+/**
+ * Every job of a dispatch calls back with the dispatch's one token, once per state it reaches: a
+ * token verified once is remembered by its exact text, per list of secrets that verified it (the
+ * relay's configured list, one per process), and its next use checks only that it has not expired
+ * since. A token not remembered, expired or otherwise, is verified in full, so it fails exactly as
+ * it would have the first time.
+ */
+const verifiedTokens = new WeakMap<readonly string[], Map<string, Readonly<RelayTokenClaims>>>();
+
 /** Any configured secret verifies, so tokens minted before a rotation stay valid until they expire. */
 export async function verifyRelayToken(
   token: string,
@@ -64,10 +76,21 @@ export async function verifyRelayToken(
   now: Date = new Date(),
 ): Promise<RelayTokenClaims> {
   const usableSecrets = requireSecrets(secrets);
+  let verified = verifiedTokens.get(usableSecrets);
+  const remembered = verified?.get(token);
+  // jose's own expiry rule (an `exp` at or before now, less the skew, is expired), on whole seconds.
+  if (remembered && remembered.exp > Math.floor(now.getTime() / 1000) - CLOCK_SKEW_SECONDS) return remembered;
   if (!isCanonicalCompactJwt(token)) throw invalidToken("token-malformed");
   const payload = await verifyWithAnySecret(token, usableSecrets, now);
   const parsed = relayTokenClaimsSchema.safeParse(payload);
   if (!parsed.success) throw invalidToken("claims-invalid");
+  // Claims that could make a verified token invalid later other than `exp` are never minted.
+  if (payload.nbf === undefined) {
+    if (verified === undefined)
+      verifiedTokens.set(usableSecrets, (verified = new Map<string, Readonly<RelayTokenClaims>>()));
+    if (verified.size >= VERIFIED_TOKENS_KEPT) verified.delete(verified.keys().next().value as string);
+    verified.set(token, Object.freeze(parsed.data));
+  }
   return parsed.data;
 }
 

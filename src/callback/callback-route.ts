@@ -23,9 +23,9 @@ import { readDispatch, type DispatchRecord } from "../records/dispatches";
 import { authenticateCallback, type CallbackCaller } from "./authenticate-callback";
 import type { WorkflowReport } from "../jobs/workflow-report";
 import { callbackBodySchema, invalidBody } from "./callback-body";
-import { countCallback } from "./count-callback";
+import { callbackCount } from "./count-callback";
 import type { JobEvent } from "./decide-transition";
-import { readJobState, recordJobReport } from "./record-job-report";
+import { recordJobReport } from "./record-job-report";
 import { transitionEffects } from "./transition-effects";
 
 const BODY_LIMIT_BYTES = 64 * 1024;
@@ -48,9 +48,10 @@ interface CallbackTrace {
 
 /**
  * SPEC §4 `POST /relay/v1/callback`, in the contract's order: body size and JSON syntax, then
- * authentication, then the body schema, then the dispatch and the rate limit — every check before the
- * one atomic write that changes state and enqueues its effects. Nightly and periodic reports branch
- * off once the body is read (`handleNightlyReport`), in the same order.
+ * authentication, then the body schema, then the dispatch, then the rate limit — counted by the one
+ * atomic write that changes state and enqueues its effects, which it refuses over the limit
+ * (`recordJobReport`). Nightly and periodic reports branch off once the body is read
+ * (`handleNightlyReport`), in the same order.
  */
 export function callbackRoute(relay: CallbackDeps): RequestHandler {
   const traces = new WeakMap<RouteContext, CallbackTrace>();
@@ -133,10 +134,6 @@ export function callbackRoute(relay: CallbackDeps): RequestHandler {
         scope: workflow.scope,
         jobName: workflow.job_name ?? null,
       };
-      // The job's state is read together with the rate count (one round trip); it is only used if the count allows.
-      const jobState = prefetch(readJobState(relay.store, { key: jobKey }));
-      await countCallback(relay.store, caller.downstream.repo, relay.env.callbackRateLimitPerMinute, Date.now());
-
       const now = Date.now();
       const decision = await recordJobReport(
         relay.store,
@@ -151,7 +148,7 @@ export function callbackRoute(relay: CallbackDeps): RequestHandler {
           at: now,
         },
         (transition) => transitionEffects(relay, config, transition, workflow, now),
-        jobState,
+        callbackCount(caller.downstream.repo, relay.env.callbackRateLimitPerMinute, now),
       );
       if (decision.outcome === "refused") {
         throw new RelayError(

@@ -12,6 +12,7 @@ import type { TaskContext, TaskHandler } from "../outbox/outbox-runner";
 import type { WriteOp } from "../store/store";
 import { nightlyReportId, type NightlyReport } from "../records/nightly-reports";
 import { buildHudRecord, buildNightlyHudRecord } from "./hud-record";
+import { postJson, type PostJson } from "./post-json";
 
 export const HUD_TASK = "hud";
 const HUD_TIMEOUT_MS = 10_000;
@@ -71,25 +72,21 @@ class HudResponseError extends Error {
 }
 
 /** POSTs the stored record; a network failure or a 5xx is retried with backoff by the outbox runner. */
-export function hudTask(
-  settings: HudSettings,
-  log: Logger,
-  fetchImpl: typeof fetch = fetch,
-): TaskHandler<typeof HUD_TASK> {
+export function hudTask(settings: HudSettings, log: Logger, post: PostJson = postJson): TaskHandler<typeof HUD_TASK> {
   return {
     async run(task: Task<typeof HUD_TASK>, context?: TaskContext) {
       // The HUD may have been unset since the task was stored: nothing to deliver to.
       if (settings.hudUrl === undefined) return;
-      const response = await fetchImpl(settings.hudUrl, {
-        method: "POST",
-        headers: { "content-type": "application/json", "x-hud-internal-bot": settings.hudToken ?? "" },
-        body: JSON.stringify(task.data.record),
-        signal: context
+      const answer = await post(
+        settings.hudUrl,
+        JSON.stringify(task.data.record),
+        { "x-hud-internal-bot": settings.hudToken ?? "" },
+        context
           ? AbortSignal.any([context.signal, AbortSignal.timeout(HUD_TIMEOUT_MS)])
           : AbortSignal.timeout(HUD_TIMEOUT_MS),
-      });
-      await response.body?.cancel();
-      if (!response.ok) throw new HudResponseError(response.status, { headers: Object.fromEntries(response.headers) });
+      );
+      if (answer.status < 200 || answer.status > 299)
+        throw new HudResponseError(answer.status, { headers: answer.headers });
       log.debug({ taskId: task.id }, "HUD record forwarded");
     },
   };

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Store, WriteOp } from "../store/store";
+import type { CountedWrite, Store, WindowLimit, WriteOp } from "../store/store";
 import { RECORD_TTL_SECONDS } from "./dispatches";
 import { keys } from "./keys";
 import { readRecord } from "./read-record";
@@ -68,6 +68,17 @@ export function writeIfJobIs(
   ops: WriteOp[],
 ): Promise<boolean> {
   return store.writeIf(jobRecordKey(key), raw, ops);
+}
+
+/** `writeIfJobIs` counting in `window` first (see `Store.countThenWriteIf`): one round trip for both. */
+export function countThenWriteIfJobIs(
+  store: Pick<Store, "countThenWriteIf">,
+  window: WindowLimit,
+  key: JobKey,
+  raw: string | null,
+  ops: WriteOp[],
+): Promise<CountedWrite> {
+  return store.countThenWriteIf(window, jobRecordKey(key), raw, ops);
 }
 
 export async function readJobById(store: Pick<Store, "get">, id: string): Promise<JobRecord | null> {

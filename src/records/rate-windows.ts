@@ -1,12 +1,10 @@
-import type { Store } from "../store/store";
+import type { WindowLimit } from "../store/store";
 import { keys } from "./keys";
 
-/** Counts one callback of `repo` in fixed window `window` (lives `windowSeconds`); returns the count so far. */
-export function countCallbackInWindow(
-  store: Pick<Store, "incrementWindow">,
-  repo: string,
-  window: number,
-  windowSeconds: number,
-): Promise<number> {
-  return store.incrementWindow(keys.callbackRateWindow(repo, window), windowSeconds);
+/**
+ * The fixed window `window` (living `windowSeconds`) that callbacks of `repo` count in, with the
+ * count it allows: for `incrementWindow`, or for a write that counts the callback (`countThenWriteIf`).
+ */
+export function callbackWindowLimit(repo: string, window: number, windowSeconds: number, limit: number): WindowLimit {
+  return { key: keys.callbackRateWindow(repo, window), windowSeconds, limit };
 }

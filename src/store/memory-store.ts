@@ -1,6 +1,6 @@
 import { nextSlot, type SlotReservation } from "./next-slot";
 import type { OutageLog } from "./report-redis-outages";
-import type { LaneClaim, Store, StreamEntry, WriteOp } from "./store";
+import type { CountedWrite, LaneClaim, Store, StreamEntry, WindowLimit, WriteOp } from "./store";
 import { checkCount, checkInterval, checkScore, checkWriteOp, ttlMillis } from "./store-arguments";
 
 /**
@@ -126,6 +126,19 @@ export class MemoryStore implements Store {
   async write(ops: WriteOp[]): Promise<void> {
     ops.forEach(checkWriteOp);
     for (const op of ops) this.apply(op);
+  }
+
+  async countThenWriteIf(
+    window: WindowLimit,
+    key: string,
+    expected: string | null,
+    ops: WriteOp[],
+  ): Promise<CountedWrite> {
+    ops.forEach(checkWriteOp);
+    const count = await this.incrementWindow(window.key, window.windowSeconds);
+    const current = this.entryOf(key, "string")?.value ?? null;
+    const applied = count <= window.limit && (await this.writeIf(key, expected, ops));
+    return { count, applied, current };
   }
 
   async incrementWindow(key: string, windowSeconds: number): Promise<number> {

@@ -1,6 +1,6 @@
-import Redis, { Cluster, type RedisOptions, type Result } from "ioredis";
+import Redis, { Cluster, type ClientContext, type RedisCommander, type RedisOptions, type Result } from "ioredis";
 import type { SlotReservation } from "./next-slot";
-import type { LaneClaim, Store, StreamEntry, WriteOp } from "./store";
+import type { CountedWrite, LaneClaim, Store, StreamEntry, WindowLimit, WriteOp } from "./store";
 import { prefixedKey } from "./prefixed-key";
 import { reportRedisOutages, type OutageLog, type RedisOutages } from "./report-redis-outages";
 import { checkCount, checkInterval, checkScore, checkWriteOp, ttlMillis } from "./store-arguments";
@@ -37,24 +37,17 @@ export const FAIL_FAST: RedisOptions = {
  * Read-decide-write steps run as Lua scripts so no other client can interleave. Scores and times
  * arrive as decimal strings and are handed to Redis as they are: converting them to Lua numbers
  * and back could print epoch milliseconds as "1.7e+12".
+ *
+ * A conditional write's KEYS[1] is the key compared; every key an op touches is declared too
+ * (KEYS[op.key]), never built in the script: a Redis Cluster routes the script by its keys and
+ * refuses keys of different slots, so records that commit together carry one hash tag
+ * (records/keys.ts). ARGV: "absent" | "value", expected, ops as JSON (numbers as strings), then the
+ * ops' values, each its own argument: a set's value is ARGV[op.value], an xadd's field names and
+ * values are ARGV[op.fields] .. ARGV[op.fields + op.count - 1]. Values never pass through the JSON
+ * (a 20 KB payload would be escaped, copied and decoded by cjson again).
  */
-const SCRIPTS = {
-  ciRelayWriteIf: {
-    // The number of keys comes first in each call. KEYS[1] is the key compared; every key an op
-    // touches is declared too (KEYS[op.key]), never built in the script: a Redis Cluster routes the
-    // script by its keys and refuses keys of different slots, so records that commit together carry
-    // one hash tag (records/keys.ts).
-    // ARGV: "absent" | "value", expected, ops as JSON (numbers as strings), then the ops' values,
-    // each its own argument: a set's value is ARGV[op.value], an xadd's field names and values are
-    // ARGV[op.fields] .. ARGV[op.fields + op.count - 1]. Values never pass through the JSON (a 20 KB
-    // payload would be escaped, copied and decoded by cjson again).
-    lua: `
-      local current = redis.call('GET', KEYS[1])
-      if ARGV[1] == 'absent' then
-        if current then return 0 end
-      elseif current ~= ARGV[2] then
-        return 0
-      end
+const AS_EXPECTED = `(ARGV[1] == 'absent' and not current) or (ARGV[1] == 'value' and current == ARGV[2])`;
+const APPLY_OPS = `
       for _, op in ipairs(cjson.decode(ARGV[3])) do
         local key = KEYS[op.key]
         if op.op == 'set' then
@@ -78,8 +71,28 @@ const SCRIPTS = {
             redis.call('XADD', key, '*', unpack(ARGV, op.fields, last))
           end
         end
-      end
+      end`;
+
+const SCRIPTS = {
+  ciRelayWriteIf: {
+    // The number of keys comes first in each call.
+    lua: `
+      local current = redis.call('GET', KEYS[1])
+      if not (${AS_EXPECTED}) then return 0 end
+      ${APPLY_OPS}
       return 1`,
+  },
+  ciRelayCountThenWriteIf: {
+    // As ciRelayWriteIf, with the window's counter as the last key and its window in ms and limit
+    // as the last two arguments. Answers {count, 1 if applied else 0, the compared key's value}.
+    lua: `
+      local counter = KEYS[#KEYS]
+      local count = redis.call('INCR', counter)
+      if count == 1 then redis.call('PEXPIRE', counter, ARGV[#ARGV - 1]) end
+      local current = redis.call('GET', KEYS[1])
+      if count > tonumber(ARGV[#ARGV]) or not (${AS_EXPECTED}) then return {count, 0, current} end
+      ${APPLY_OPS}
+      return {count, 1, current}`,
   },
   ciRelayIncrementWindow: {
     numberOfKeys: 1,
@@ -166,6 +179,10 @@ const SCRIPTS = {
 declare module "ioredis" {
   interface RedisCommander<Context> {
     ciRelayWriteIf(numberOfKeys: number, ...keysThenArguments: string[]): Result<number, Context>;
+    ciRelayCountThenWriteIf(
+      numberOfKeys: number,
+      ...keysThenArguments: string[]
+    ): Result<[number, number, string | null], Context>;
     ciRelayIncrementWindow(key: string, windowMs: string): Result<number, Context>;
     ciRelayClaimDue(key: string, now: string, leaseUntil: string, limit: string): Result<string[], Context>;
     ciRelayReserveSlot(key: string, intervalMs: string, maxWaitMs: string): Result<[number, number], Context>;
@@ -231,6 +248,39 @@ export class RedisStore implements Store {
   }
 
   async writeIf(key: string, expected: string | null, ops: WriteOp[]): Promise<boolean> {
+    const { keys, args } = this.conditionalWrite(key, expected, ops);
+    return (await this.client.ciRelayWriteIf(keys.length, ...keys, ...args)) === 1;
+  }
+
+  async countThenWriteIf(
+    window: WindowLimit,
+    key: string,
+    expected: string | null,
+    ops: WriteOp[],
+  ): Promise<CountedWrite> {
+    // A cluster refuses a script over keys of several slots, and the rate window is not in the
+    // record's: counted first and written after, it is what the script does, in two round trips.
+    if (this.client instanceof Cluster) {
+      ops.forEach(checkWriteOp);
+      const count = await this.incrementWindow(window.key, window.windowSeconds);
+      if (count > window.limit) return { count, applied: false, current: await this.get(key) };
+      if (await this.writeIf(key, expected, ops)) return { count, applied: true, current: expected };
+      return { count, applied: false, current: await this.get(key) };
+    }
+    const { keys, args } = this.conditionalWrite(key, expected, ops);
+    const [count, applied, current] = await this.client.ciRelayCountThenWriteIf(
+      keys.length + 1,
+      ...keys,
+      this.key(window.key),
+      ...args,
+      String(ttlMillis(window.windowSeconds)),
+      String(window.limit),
+    );
+    return { count, applied: applied === 1, current };
+  }
+
+  /** A conditional write's KEYS and ARGV (see SCRIPTS). */
+  private conditionalWrite(key: string, expected: string | null, ops: WriteOp[]): { keys: string[]; args: string[] } {
     ops.forEach(checkWriteOp);
     // KEYS: the compared key, then each other key the ops touch, once (1-based, as Lua indexes).
     const keys = [this.key(key)];
@@ -283,62 +333,60 @@ export class RedisStore implements Store {
         }
       }
     });
-    const applied = await this.client.ciRelayWriteIf(
-      keys.length,
-      ...keys,
-      expected === null ? "absent" : "value",
-      expected ?? "",
-      JSON.stringify(encoded),
-      ...values,
-    );
-    return applied === 1;
+    return { keys, args: [expected === null ? "absent" : "value", expected ?? "", JSON.stringify(encoded), ...values] };
   }
 
   async write(ops: WriteOp[]): Promise<void> {
     ops.forEach(checkWriteOp);
     if (ops.length === 0) return;
-    // One command is atomic on its own: no MULTI/EXEC around it (an audit record's XADD, say). A zadd
-    // with a TTL is two commands (ZADD, PEXPIRE), so it keeps its transaction.
+    // One command is atomic on its own: sent as it is (auto-pipelined with whatever else this turn
+    // sends), without a MULTI/EXEC or a pipeline object of its own: an audit record's XADD, say, on
+    // every request. A zadd with a TTL is two commands (ZADD, PEXPIRE), so it keeps its transaction.
     const [only] = ops;
-    const oneCommand = ops.length === 1 && !(only.op === "zadd" && only.ttlSeconds !== undefined);
-    const batch = oneCommand ? this.client.pipeline() : this.client.multi();
-    for (const op of ops) {
-      const key = this.key(op.key);
-      switch (op.op) {
-        case "set": {
-          const ttlMs = ttlMillis(op.ttlSeconds);
-          if (ttlMs === undefined) batch.set(key, op.value);
-          else batch.set(key, op.value, "PX", ttlMs);
-          break;
-        }
-        case "del":
-          batch.del(key);
-          break;
-        case "zadd": {
-          if (op.onlyIfAbsent) batch.zadd(key, "NX", scoreArg(op.score), op.member);
-          else if (op.onlyIfLower) batch.zadd(key, "LT", scoreArg(op.score), op.member);
-          else batch.zadd(key, scoreArg(op.score), op.member);
-          const ttlMs = ttlMillis(op.ttlSeconds);
-          if (ttlMs !== undefined) batch.pexpire(key, ttlMs);
-          break;
-        }
-        case "zrem":
-          batch.zrem(key, op.member);
-          break;
-        case "zremBelow":
-          batch.zremrangebyscore(key, "-inf", `(${scoreArg(op.score)}`);
-          break;
-        case "xadd": {
-          const trim = op.maxLen === undefined ? [] : ["MAXLEN", "~", String(op.maxLen)];
-          batch.xadd(key, ...trim, "*", ...Object.entries(op.fields).flat());
-          break;
-        }
-      }
+    if (ops.length === 1 && !(only.op === "zadd" && only.ttlSeconds !== undefined)) {
+      await this.queueOp(this.client, only);
+      return;
     }
+    const batch = this.client.multi();
+    for (const op of ops) void this.queueOp(batch, op);
     // EXEC applies the queued commands together or, if any was refused while queueing, none of them.
     const replies = await batch.exec();
     const failed = replies?.find(([error]) => error !== null)?.[0];
     if (!replies || failed) throw failed ?? new Error("Redis transaction was aborted");
+  }
+
+  /**
+   * Issues `op`'s commands on `target`: the client itself (each answers with its promise) or a
+   * transaction being queued (whose EXEC answers for all).
+   */
+  private queueOp<Context extends ClientContext>(target: RedisCommander<Context>, op: WriteOp): unknown {
+    const key = this.key(op.key);
+    switch (op.op) {
+      case "set": {
+        const ttlMs = ttlMillis(op.ttlSeconds);
+        return ttlMs === undefined ? target.set(key, op.value) : target.set(key, op.value, "PX", ttlMs);
+      }
+      case "del":
+        return target.del(key);
+      case "zadd": {
+        const score = scoreArg(op.score);
+        const added = op.onlyIfAbsent
+          ? target.zadd(key, "NX", score, op.member)
+          : op.onlyIfLower
+            ? target.zadd(key, "LT", score, op.member)
+            : target.zadd(key, score, op.member);
+        const ttlMs = ttlMillis(op.ttlSeconds);
+        return ttlMs === undefined ? added : target.pexpire(key, ttlMs);
+      }
+      case "zrem":
+        return target.zrem(key, op.member);
+      case "zremBelow":
+        return target.zremrangebyscore(key, "-inf", `(${scoreArg(op.score)}`);
+      case "xadd": {
+        const trim = op.maxLen === undefined ? [] : ["MAXLEN", "~", String(op.maxLen)];
+        return target.xadd(key, ...trim, "*", ...Object.entries(op.fields).flat());
+      }
+    }
   }
 
   async incrementWindow(key: string, windowSeconds: number): Promise<number> {

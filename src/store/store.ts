@@ -36,6 +36,22 @@ export type WriteOp =
   | { op: "zremBelow"; key: string; score: number }
   | { op: "xadd"; key: string; fields: Record<string, string>; maxLen?: number };
 
+/** A rate window (a counter living `windowSeconds` from its first count) and the count it allows. */
+export interface WindowLimit {
+  key: string;
+  windowSeconds: number;
+  limit: number;
+}
+
+/** What `countThenWriteIf` did. */
+export interface CountedWrite {
+  count: number;
+  /** the count was within the limit and the value as expected: the ops are applied */
+  applied: boolean;
+  /** the key's value as found, before the ops */
+  current: string | null;
+}
+
 /** One member taken by `claimDueLanes`, and its lane. */
 export interface LaneClaim {
   lane: string;
@@ -70,6 +86,15 @@ export interface Store {
 
   /** Applies every op, all or nothing. */
   write(ops: WriteOp[]): Promise<void>;
+
+  /**
+   * Counts in a rate window (as `incrementWindow`) and then, only while the count is within
+   * `window.limit`, applies `ops` if key's value still equals `expected` (as `writeIf`). A
+   * rate-limited read-decide-write in one round trip when the caller can guess the value (a record
+   * not written yet: null); not applied, the answer holds the value found, to decide again on
+   * without reading it. The count is the window's, this call included, whatever else happened.
+   */
+  countThenWriteIf(window: WindowLimit, key: string, expected: string | null, ops: WriteOp[]): Promise<CountedWrite>;
 
   /** Increments a counter that lives `windowSeconds` from its first increment; returns the new count. */
   incrementWindow(key: string, windowSeconds: number): Promise<number>;

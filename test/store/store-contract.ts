@@ -161,6 +161,52 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
       });
     });
 
+    describe("countThenWriteIf", () => {
+      const window = { key: "w", windowSeconds: 60, limit: 2 };
+      const setB = [{ op: "set" as const, key: "b", value: "x" }];
+
+      test("counts, and applies the ops while the value is as expected; the value found is answered", async () => {
+        expect(await store.countThenWriteIf(window, "k", null, [{ op: "set", key: "k", value: "1" }])).toEqual({
+          count: 1,
+          applied: true,
+          current: null,
+        });
+        expect(await store.countThenWriteIf(window, "k", "1", setB)).toEqual({ count: 2, applied: true, current: "1" });
+        expect(await store.getMany(["k", "b"])).toEqual(["1", "x"]);
+      });
+
+      test("a value not as expected counts and applies nothing, and is answered", async () => {
+        await store.write([{ op: "set", key: "k", value: "now" }]);
+        expect(await store.countThenWriteIf(window, "k", null, setB)).toEqual({
+          count: 1,
+          applied: false,
+          current: "now",
+        });
+        expect(await store.countThenWriteIf(window, "k", "before", setB)).toMatchObject({ count: 2, applied: false });
+        expect(await store.get("b")).toBeNull();
+      });
+
+      test("over the limit nothing is applied, the count goes on, and it shares incrementWindow's counter", async () => {
+        expect(await store.incrementWindow("w", 60)).toBe(1);
+        expect(await store.countThenWriteIf(window, "k", null, setB)).toMatchObject({ count: 2, applied: true });
+        await store.write([{ op: "del", key: "b" }]);
+        expect(await store.countThenWriteIf(window, "k", null, setB)).toEqual({
+          count: 3,
+          applied: false,
+          current: null,
+        });
+        expect(await store.get("b")).toBeNull();
+        expect(await store.incrementWindow("w", 60)).toBe(4);
+      });
+
+      test("the window runs from its first count", async () => {
+        const short = { ...window, windowSeconds: 1 };
+        await store.countThenWriteIf(short, "k", "never", setB);
+        await harness.elapse(1100);
+        expect(await store.countThenWriteIf(short, "k", "never", setB)).toMatchObject({ count: 1 });
+      });
+    });
+
     describe("reserveSlot", () => {
       test("the first slot is now; the next ones follow an interval apart until too far away", async () => {
         // A minute apart, so however slow the machine, the calls below fall within one interval.

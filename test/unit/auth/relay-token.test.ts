@@ -169,4 +169,40 @@ describe("relay callback token", () => {
     await expectRejection(mintRelayToken(subject, []), "auth-not-configured", "relay-token-secret-missing");
     await expectRejection(verifyRelayToken(token, []), "auth-not-configured", "relay-token-secret-missing", token);
   });
+
+  describe("verified once, remembered", () => {
+    test("a token verified again under the same secrets is still refused once it expires", async () => {
+      const secrets = [OLD_SECRET];
+      const minted = new Date("2025-03-01T12:00:00Z");
+      const token = await mintRelayToken(subject, secrets, minted);
+      const expiresAt = minted.getTime() + 3 * DAY_MS;
+      await expect(verifyRelayToken(token, secrets, minted)).resolves.toMatchObject({ jti: subject.jti });
+      await expect(verifyRelayToken(token, secrets, new Date(expiresAt + 30_000))).resolves.toMatchObject({
+        jti: subject.jti,
+      });
+      await expectRejection(
+        verifyRelayToken(token, secrets, new Date(expiresAt + 61_000)),
+        "token-invalid",
+        "token-expired",
+        token,
+      );
+    });
+
+    test("only the exact token is remembered: one altered after its twin verified is refused", async () => {
+      const secrets = [OLD_SECRET];
+      const token = await mintRelayToken(subject, secrets);
+      await verifyRelayToken(token, secrets);
+      const [header, payload, signature] = token.split(".");
+      const tampered = [header, payload, `${signature.slice(0, -2)}${signature.endsWith("AA") ? "BA" : "AA"}`].join(
+        ".",
+      );
+      await expectRejection(verifyRelayToken(tampered, secrets), "token-invalid", "signature-invalid", tampered);
+    });
+
+    test("a token remembered under one list of secrets is verified in full under another", async () => {
+      const token = await mintRelayToken(subject, [OLD_SECRET]);
+      await verifyRelayToken(token, [OLD_SECRET]);
+      await expectRejection(verifyRelayToken(token, [NEW_SECRET]), "token-invalid", "signature-invalid", token);
+    });
+  });
 });

@@ -1,7 +1,9 @@
 import type { JobReport } from "../../../src/callback/decide-transition";
 import { jobId, readJobById } from "../../../src/records/jobs";
 import { keys } from "../../../src/records/keys";
+import { callbackCount } from "../../../src/callback/count-callback";
 import { recordJobReport } from "../../../src/callback/record-job-report";
+import { RelayError } from "../../../src/errors/failure-kinds";
 import { MemoryStore } from "../../../src/store/memory-store";
 import { DISPATCHED_AT, dispatchRecord, jobKey } from "../../support/dispatch-fixtures";
 
@@ -39,5 +41,71 @@ describe("recording a job report", () => {
     const decision = await recordJobReport(store, dispatch, report("in_progress", DISPATCHED_AT + 1), effects);
     expect(decision.outcome).toBe("refused");
     expect(await store.get("effect")).toBeNull();
+  });
+
+  describe("counted in the callback rate window", () => {
+    const LIMIT = 4;
+    const counted = () => callbackCount("vendor/backend", LIMIT, DISPATCHED_AT);
+    const countSoFar = async (store: MemoryStore) => Number(await store.get(counted().window.key));
+
+    test("a job's first report is counted once and accepted", async () => {
+      const store = new MemoryStore();
+      const effects = jest.fn(() => [{ op: "set" as const, key: "effect", value: "1" }]);
+      const decision = await recordJobReport(
+        store,
+        dispatchRecord(),
+        report("in_progress", DISPATCHED_AT + 1),
+        effects,
+        counted(),
+      );
+      expect(decision.outcome).toBe("accepted");
+      expect(await store.get("effect")).toBe("1");
+      expect(await countSoFar(store)).toBe(1);
+    });
+
+    test("a job heard of before is decided on its stored state, each report counted once", async () => {
+      const store = new MemoryStore();
+      const dispatch = dispatchRecord();
+      await recordJobReport(store, dispatch, report("in_progress", DISPATCHED_AT + 1_000), () => [], counted());
+      const repeat = await recordJobReport(
+        store,
+        dispatch,
+        report("in_progress", DISPATCHED_AT + 2_000),
+        () => [],
+        counted(),
+      );
+      expect(repeat.outcome).toBe("duplicate");
+      const effects = jest.fn(() => [{ op: "set" as const, key: "effect", value: "1" }]);
+      const completed = await recordJobReport(
+        store,
+        dispatch,
+        report("completed", DISPATCHED_AT + 5_000),
+        effects,
+        counted(),
+      );
+      expect(completed).toMatchObject({ outcome: "accepted", record: { state: "COMPLETED", executionTimeSeconds: 4 } });
+      expect(await store.get("effect")).toBe("1");
+      const backwards = await recordJobReport(
+        store,
+        dispatch,
+        report("in_progress", DISPATCHED_AT + 6_000),
+        () => [],
+        counted(),
+      );
+      expect(backwards.outcome).toBe("refused");
+      expect(await countSoFar(store)).toBe(4);
+    });
+
+    test("a report over the limit is refused with a 429 and writes nothing, effects included", async () => {
+      const store = new MemoryStore();
+      const dispatch = dispatchRecord();
+      for (let i = 0; i < LIMIT; i++) await store.incrementWindow(counted().window.key, 60);
+      const effects = jest.fn(() => [{ op: "set" as const, key: "effect", value: "1" }]);
+      const refused = recordJobReport(store, dispatch, report("in_progress", DISPATCHED_AT + 1), effects, counted());
+      await expect(refused).rejects.toBeInstanceOf(RelayError);
+      await expect(refused).rejects.toMatchObject({ kind: "rate-limited" });
+      expect(await store.get("effect")).toBeNull();
+      expect(await readJobById(store, jobId(jobKey()))).toBeNull();
+    });
   });
 });

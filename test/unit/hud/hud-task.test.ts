@@ -1,7 +1,8 @@
-import { expect } from "@jest/globals";
+import { expect, jest } from "@jest/globals";
 import pino from "pino";
 import type { JobTransition } from "../../../src/jobs/job-transition";
 import { HUD_TASK, hudTask, hudTaskOps } from "../../../src/hud/hud-task";
+import type { PostJson } from "../../../src/hud/post-json";
 import { classifyFailure } from "../../../src/outbox/classify-failure";
 import { Outbox, type Task } from "../../../src/outbox/outbox";
 import { MemoryStore } from "../../../src/store/memory-store";
@@ -53,23 +54,29 @@ describe("HUD forwarding", () => {
   });
 
   test("posts the stored record with the bot header", async () => {
-    const fetchMock = jest.fn(async () => new Response(null, { status: 201 }));
-    await hudTask(settings, log, fetchMock as unknown as typeof fetch).run(task({ record: { trusted: {} } }));
-    expect(fetchMock).toHaveBeenCalledWith(
+    const post = jest.fn<PostJson>(async () => ({ status: 201, headers: {} }));
+    await hudTask(settings, log, post).run(task({ record: { trusted: {} } }));
+    expect(post).toHaveBeenCalledWith(
       "http://hud.test/records",
-      expect.objectContaining({
-        method: "POST",
-        body: '{"trusted":{}}',
-        headers: expect.objectContaining({ "x-hud-internal-bot": "hud-secret" }),
-      }),
+      '{"trusted":{}}',
+      expect.objectContaining({ "x-hud-internal-bot": "hud-secret" }),
+      expect.any(AbortSignal),
     );
   });
 
   test("a HUD 503 with Retry-After fails the run in a way the outbox retries later", async () => {
-    const fetchMock = jest.fn(async () => new Response("busy", { status: 503, headers: { "retry-after": "7" } }));
-    const failure = await hudTask(settings, log, fetchMock as unknown as typeof fetch)
+    const post = jest.fn<PostJson>(async () => ({ status: 503, headers: { "retry-after": "7" } }));
+    const failure = await hudTask(settings, log, post)
       .run(task({ record: {} }))
       .catch((e: unknown) => e);
     expect(classifyFailure(failure, 0)).toEqual({ retryable: true, retryAfterMs: 7000, summary: "HTTP 503" });
+  });
+
+  test("a HUD 400 fails the run for good", async () => {
+    const post = jest.fn<PostJson>(async () => ({ status: 400, headers: {} }));
+    const failure = await hudTask(settings, log, post)
+      .run(task({ record: {} }))
+      .catch((e: unknown) => e);
+    expect(classifyFailure(failure, 0)).toMatchObject({ retryable: false, summary: "HTTP 400" });
   });
 });
