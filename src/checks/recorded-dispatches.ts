@@ -1,5 +1,11 @@
 import { readCheckNames } from "../records/check-runs";
-import { listDispatchIds, readDispatches, type DispatchIndex, type DispatchRecord } from "../records/dispatches";
+import {
+  listDispatchIds,
+  readDispatchesAsStored,
+  type DispatchIndex,
+  type DispatchRecord,
+  type StoredDispatch,
+} from "../records/dispatches";
 import type { Store } from "../store/store";
 
 /** A PR's or commit's history is short; this bounds a pathological one. */
@@ -8,9 +14,14 @@ const MAX_CHECKS_PER_DISPATCH = 500;
 
 /** The dispatch records of a PR or a commit, newest first. */
 export async function recordedDispatches(store: Store, index: DispatchIndex): Promise<DispatchRecord[]> {
+  return (await recordedDispatchesAsStored(store, index)).map(({ record }) => record);
+}
+
+/** The same, each with its text as read, for writes conditional on it. */
+export async function recordedDispatchesAsStored(store: Store, index: DispatchIndex): Promise<StoredDispatch[]> {
   const ids = await listDispatchIds(store, index, MAX_DISPATCHES);
   if (ids.length === 0) return [];
-  return readDispatches(store, ids);
+  return readDispatchesAsStored(store, ids);
 }
 
 /** The names of every check run a dispatch has (shown or not). */

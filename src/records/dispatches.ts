@@ -139,9 +139,26 @@ export async function readDispatch(store: Pick<Store, "get">, requestId: string)
 
 /** The records of `requestIds` that exist, in order. */
 export async function readDispatches(store: Pick<Store, "getMany">, requestIds: string[]): Promise<DispatchRecord[]> {
-  return (await store.getMany(requestIds.map(keys.dispatches.record)))
-    .map(parseDispatchRecord)
-    .filter((record): record is DispatchRecord => record !== null);
+  return (await readDispatchesAsStored(store, requestIds)).map(({ record }) => record);
+}
+
+/** A record with its text as read: what a write conditional on it (`writeIfDispatchIs`) compares. */
+export interface StoredDispatch {
+  record: DispatchRecord;
+  raw: string;
+}
+
+/** The records of `requestIds` that exist, in order, each with its text. */
+export async function readDispatchesAsStored(
+  store: Pick<Store, "getMany">,
+  requestIds: string[],
+): Promise<StoredDispatch[]> {
+  const stored: StoredDispatch[] = [];
+  for (const raw of await store.getMany(requestIds.map(keys.dispatches.record))) {
+    const record = parseDispatchRecord(raw);
+    if (raw !== null && record !== null) stored.push({ record, raw });
+  }
+  return stored;
 }
 
 /** For each id, in order: its record, or null (absent, or no id). */

@@ -282,11 +282,17 @@ export class RedisStore implements Store {
   /** A conditional write's KEYS and ARGV (see SCRIPTS). */
   private conditionalWrite(key: string, expected: string | null, ops: WriteOp[]): { keys: string[]; args: string[] } {
     ops.forEach(checkWriteOp);
-    // KEYS: the compared key, then each other key the ops touch, once (1-based, as Lua indexes).
+    // KEYS: the compared key, then each other key the ops touch, once (1-based, as Lua indexes). By
+    // a map: a delivery's commit touches a few dozen long keys, and a search of the list compared them
+    // all for each op.
     const keys = [this.key(key)];
+    const indexes = new Map([[key, 1]]);
     const keyIndex = (opKey: string): number => {
-      const at = keys.indexOf(this.key(opKey));
-      return at === -1 ? keys.push(this.key(opKey)) : at + 1;
+      const known = indexes.get(opKey);
+      if (known !== undefined) return known;
+      const at = keys.push(this.key(opKey));
+      indexes.set(opKey, at);
+      return at;
     };
     // ARGV 1-3 are mode, expected and the ops; values follow.
     const values: string[] = [];

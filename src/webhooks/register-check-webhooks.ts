@@ -11,7 +11,7 @@ import { readDispatch, type DispatchRecord } from "../records/dispatches";
 import { parseUpstreamEvent } from "../relay/upstream-event";
 import { backfillLabelCheckRuns } from "../checks/backfill-label-check-runs";
 import { parseExternalId } from "../checks/external-id";
-import { recordedDispatches } from "../checks/recorded-dispatches";
+import { recordedDispatches, recordedDispatchesAsStored } from "../checks/recorded-dispatches";
 import { rerunCheckRuns } from "../relay/rerun-check-runs";
 import { supersedeDispatches } from "../relay/supersede-dispatches";
 import { supersedeCheckRuns } from "../checks/supersede-check-runs";
@@ -57,7 +57,19 @@ export function registerCheckWebhooks(app: Probot, relay: CheckWebhookDeps, cont
     const head = { repo: event.repo, number: event.prNumber, sha: event.sha };
     if (event.action === "synchronize") {
       const now = Date.now();
-      await handled(Promise.all([supersedeCheckRuns(relay, head, now), supersedeDispatches(relay, head, now)]));
+      // Read and validated once for both decisions: a busy PR has many records.
+      const dispatches = await recordedDispatchesAsStored(relay.store, { repo: head.repo, pr: head.number });
+      await handled(
+        Promise.all([
+          supersedeCheckRuns(
+            relay,
+            head,
+            dispatches.map(({ record }) => record),
+            now,
+          ),
+          supersedeDispatches(relay, head, dispatches, now),
+        ]),
+      );
     } else if (event.addedLabel !== null) {
       await handled(backfillLabelCheckRuns(relay, config, head, event.addedLabel, Date.now()));
     }

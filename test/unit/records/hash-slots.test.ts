@@ -19,6 +19,7 @@ import { recordNightlyReportOps, writeIfNightlyReportIs } from "../../../src/rec
 import { lockOncallComment, storeOncallComment, unlockOncallComment } from "../../../src/records/oncall-comments";
 import { relayDelivery } from "../../../src/relay/relay-delivery";
 import { supersedeDispatches } from "../../../src/relay/supersede-dispatches";
+import { recordedDispatchesAsStored } from "../../../src/checks/recorded-dispatches";
 import { RedisStore } from "../../../src/store/redis-store";
 import type { Store, WriteOp } from "../../../src/store/store";
 import { dispatchRecord, jobKey } from "../../support/dispatch-fixtures";
@@ -164,6 +165,7 @@ describe("keys that commit together share a hash slot", () => {
     await supersedeDispatches(
       { store: recording, outbox, metrics: createMetrics() },
       { repo: "pytorch/pytorch", number: 12, sha: "f".repeat(40) },
+      await recordedDispatchesAsStored(recording, { repo: "pytorch/pytorch", pr: 12 }),
       NOW,
     );
     // The outbox's own life cycle, over two lanes.

@@ -1,5 +1,14 @@
-import type { DispatchRecord } from "../../../src/records/dispatches";
-import { supersededDispatches } from "../../../src/relay/supersede-dispatches";
+import { recordedDispatchesAsStored } from "../../../src/checks/recorded-dispatches";
+import { createMetrics } from "../../../src/metrics/metrics";
+import { Outbox } from "../../../src/outbox/outbox";
+import {
+  readDispatch,
+  recordDispatchOps,
+  updatedDispatchOp,
+  type DispatchRecord,
+} from "../../../src/records/dispatches";
+import { supersededDispatches, supersedeDispatches } from "../../../src/relay/supersede-dispatches";
+import { MemoryStore } from "../../../src/store/memory-store";
 
 const record = (
   requestId: string,
@@ -43,5 +52,42 @@ describe("supersededDispatches", () => {
       "x",
       "y",
     ]);
+  });
+});
+
+describe("supersedeDispatches", () => {
+  const head = { repo: "pytorch/pytorch", number: 1, sha: "b" };
+
+  async function storedPr(...records: DispatchRecord[]) {
+    const store = new MemoryStore();
+    await store.write(records.flatMap(recordDispatchOps));
+    return { store, relay: { store, outbox: new Outbox(store), metrics: createMetrics() } };
+  }
+
+  it("drops a dispatch the listing read as pending, when it is still stored as read", async () => {
+    const { store, relay } = await storedPr(record("old", "a", 1));
+    const listed = await recordedDispatchesAsStored(store, { repo: head.repo, pr: head.number });
+    expect(await supersedeDispatches(relay, head, listed, 10)).toBe(1);
+    expect(await readDispatch(store, "old")).toMatchObject({
+      state: "superseded",
+      supersededBy: "b",
+      supersededAt: 10,
+    });
+  });
+
+  it("decides afresh on a record changed since the listing: still pending is dropped, sent meanwhile is kept", async () => {
+    const { store, relay } = await storedPr(record("retried", "a", 1), record("sent", "a", 2));
+    const listed = await recordedDispatchesAsStored(store, { repo: head.repo, pr: head.number });
+    await store.write([
+      updatedDispatchOp({ ...record("retried", "a", 1), attempts: 1, lastError: "502", nextAttemptAt: 5 }),
+      updatedDispatchOp(record("sent", "a", 2, "dispatched")),
+    ]);
+    expect(await supersedeDispatches(relay, head, listed, 10)).toBe(1);
+    expect(await readDispatch(store, "retried")).toMatchObject({
+      state: "superseded",
+      attempts: 1,
+      nextAttemptAt: null,
+    });
+    expect((await readDispatch(store, "sent"))?.state).toBe("dispatched");
   });
 });
