@@ -11,5 +11,5 @@ module.exports = {
   // Types are checked once by `npm run typecheck`; per-file checking here would triple the run time.
   // e2e suites start server processes and share one Redis; keep the machine (2 cores) unsaturated.
   maxWorkers: 2,
-  testTimeout: 30000,
+  testTimeout: 60000,
 };

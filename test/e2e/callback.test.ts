@@ -89,7 +89,7 @@ describe("callbacks end to end (real server, fake GitHub, local OIDC issuer, HUD
     );
     expect(finished.json).toMatchObject({ ok: true, state: "COMPLETED", duplicate: false });
 
-    await waitUntil(() => hudRowsFor(dispatched.requestId).length === 2, 10_000, "two HUD rows");
+    await waitUntil(() => hudRowsFor(dispatched.requestId).length === 2, 30_000, "two HUD rows");
     const statusOf = (row: HudRow) => String(row.body.untrusted.callback_payload.workflow.status);
     const [inProgress, completed] = hudRowsFor(dispatched.requestId).sort((a, b) =>
       statusOf(a) < statusOf(b) ? 1 : -1,
@@ -151,7 +151,7 @@ describe("callbacks end to end (real server, fake GitHub, local OIDC issuer, HUD
     );
     expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
     expect(answers.filter((a) => a.json.duplicate === false)).toHaveLength(1);
-    await waitUntil(() => hudRowsFor(dispatched.requestId).length === 1, 10_000, "a HUD row");
+    await waitUntil(() => hudRowsFor(dispatched.requestId).length === 1, 30_000, "a HUD row");
     await new Promise((resolve) => setTimeout(resolve, 1_500)); // room for a wrongly doubled row to show
     expect(hudRowsFor(dispatched.requestId)).toHaveLength(1);
   });
@@ -593,7 +593,7 @@ describe("callbacks end to end (real server, fake GitHub, local OIDC issuer, HUD
         .find((r) => r.requestId === requestId);
     await waitUntil(
       () => find(acceptedAnswer.json.requestId)() !== undefined && find(refusedAnswer.json.requestId)() !== undefined,
-      5_000,
+      30_000,
       "audit lines",
     );
 
@@ -650,9 +650,9 @@ describe("callbacks while the HUD is down", () => {
         )
       ).status,
     ).toBe(200);
-    await waitUntil(() => world.hud.refused() >= 2, 10_000, "HUD refusals");
+    await waitUntil(() => world.hud.refused() >= 2, 30_000, "HUD refusals");
     world.hud.setDown(false);
-    await waitUntil(() => world.hud.rows.length === 2, 20_000, "HUD rows after recovery");
+    await waitUntil(() => world.hud.rows.length === 2, 30_000, "HUD rows after recovery");
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(world.hud.rows.map((row) => row.body.untrusted.callback_payload.workflow.status).sort()).toEqual([
       "completed",

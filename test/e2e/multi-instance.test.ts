@@ -111,7 +111,7 @@ describe("four relay processes on one Redis", () => {
       relays.map((relay) => sendWebhook(relay.baseUrl, { event: "pull_request", payload, deliveryId: "everyone" })),
     );
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
-    await github.waitForCount((r) => sent(r) && deliveryOf(r) === "everyone", repos.length, 20_000);
+    await github.waitForCount((r) => sent(r) && deliveryOf(r) === "everyone", repos.length, 30_000);
     await settle(1_500); // room for a wrong second dispatch to show
     expect([...dispatchCounts(github, ["everyone"]).values()]).toEqual([1, 1]);
   });
@@ -174,8 +174,8 @@ describe("a relay process killed mid fan-out", () => {
     expect(
       (await sendWebhook(victim.baseUrl, { event: "pull_request", payload: prOpened(7), deliveryId: "killed" })).status,
     ).toBe(200);
-    await github.waitForCount((r) => sent(r) && deliveryOf(r) === "killed", 2, 15_000);
-    await github.waitForCount((r) => slowMint.test(r.path) && r.status === null, 2, 15_000);
+    await github.waitForCount((r) => sent(r) && deliveryOf(r) === "killed", 2, 30_000);
+    await github.waitForCount((r) => slowMint.test(r.path) && r.status === null, 2, 30_000);
     // Sent is not done: until the victim has completed the first two tasks, a kill leaves them to be
     // sent again (at least once, at that edge). Token mints run side by side, so that edge is close.
     await untilOutboxDepth(victim, 2, 30_000);

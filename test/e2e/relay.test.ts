@@ -120,7 +120,7 @@ describe.each([
     await github.waitForCount(
       (r) => r.method === "POST" && r.path.endsWith("/dispatches") && r.status === 204,
       4,
-      10_000,
+      30_000,
     );
     const sent = DOWNSTREAMS.map((repo) => github.dispatches(repo));
     for (const dispatches of sent) expect(dispatches).toHaveLength(1);
@@ -333,7 +333,7 @@ describe.each([
     expect(
       (await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, deliveryId: "secondary" })).status,
     ).toBe(200);
-    await github.waitFor((r) => isOurs(r) && r.status === 204, 20_000);
+    await github.waitFor((r) => isOurs(r) && r.status === 204, 30_000);
     const attempts = github.requests.filter(isOurs);
     expect(attempts.map((r) => r.status)).toEqual([403, 204]);
     // The wait itself is plugin-throttling's; what the relay decides is to retry after GitHub's retry-after.
@@ -358,7 +358,7 @@ describe.each([
     expect(
       (await sendWebhook(relay.baseUrl, { event: "pull_request", payload: event, deliveryId: "flaky" })).status,
     ).toBe(200);
-    await github.waitFor((r) => isFlaky(r) && r.status === 204, 20_000);
+    await github.waitFor((r) => isFlaky(r) && r.status === 204, 30_000);
     expect(github.requests.filter(isFlaky).map((r) => r.status)).toEqual([502, 502, 204]);
   });
 });

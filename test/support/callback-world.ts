@@ -299,7 +299,7 @@ export async function callBack(
 
 export async function waitUntil(
   check: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
+  timeoutMs = 30_000,
   what = "condition",
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;

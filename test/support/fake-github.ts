@@ -306,13 +306,13 @@ export class FakeGitHub {
   }
 
   /** The first request (already recorded or yet to come) matching `predicate`. */
-  async waitFor(predicate: Predicate, timeoutMs = 10_000): Promise<RecordedRequest> {
+  async waitFor(predicate: Predicate, timeoutMs = 30_000): Promise<RecordedRequest> {
     const [first] = await this.waitForCount(predicate, 1, timeoutMs);
     return first;
   }
 
   /** Resolves once `count` recorded requests match; rejects with what was seen after `timeoutMs`. */
-  waitForCount(predicate: Predicate, count: number, timeoutMs = 10_000): Promise<RecordedRequest[]> {
+  waitForCount(predicate: Predicate, count: number, timeoutMs = 30_000): Promise<RecordedRequest[]> {
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         predicate,

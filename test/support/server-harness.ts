@@ -248,7 +248,7 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
     url: (path) => new URL(path, baseUrl).toString(),
     logs: () => output,
     logRecords: () => [...records],
-    waitForLog: (predicate, timeoutMs = 10_000) => {
+    waitForLog: (predicate, timeoutMs = 30_000) => {
       const seen = records.find(predicate);
       if (seen) return Promise.resolve(seen);
       return new Promise((done, fail) => {
