@@ -105,22 +105,32 @@ function tooLarge(): RelayError {
 /**
  * Whether JSON text opens more than `limit` arrays or objects inside one another, counted in one pass
  * without parsing (a parser or a recursive walk is what deep nesting is meant to break). Brackets
- * inside strings do not count. Pure.
+ * inside strings do not count. Strings, most of a payload's bytes, are jumped over with `indexOf`
+ * rather than read a character at a time: 20 KB of PR took ~50 µs that way, seven times its
+ * JSON.parse. Pure.
  */
 export function nestsDeeperThan(text: string, limit: number): boolean {
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const char = text.charCodeAt(i);
-    if (inString) {
-      if (char === BACKSLASH) i++;
-      else if (char === QUOTE) inString = false;
-    } else if (char === QUOTE) inString = true;
-    else if (char === OPEN_BRACE || char === OPEN_BRACKET) {
+    if (char === QUOTE) {
+      i = closingQuote(text, i);
+      if (i === -1) return false; // unterminated: JSON.parse refuses it
+    } else if (char === OPEN_BRACE || char === OPEN_BRACKET) {
       if (++depth > limit) return true;
     } else if (char === CLOSE_BRACE || char === CLOSE_BRACKET) depth--;
   }
   return false;
+}
+
+/** The index of the quote that closes the string opened at `open`, or -1: one preceded by an even run of backslashes. */
+function closingQuote(text: string, open: number): number {
+  for (let at = text.indexOf('"', open + 1); at !== -1; at = text.indexOf('"', at + 1)) {
+    let backslashes = 0;
+    while (text.charCodeAt(at - 1 - backslashes) === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return at;
+  }
+  return -1;
 }
 
 const [QUOTE, BACKSLASH, OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET] = ['"', "\\", "{", "}", "[", "]"].map(

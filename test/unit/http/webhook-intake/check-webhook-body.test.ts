@@ -76,4 +76,38 @@ describe("nestsDeeperThan", () => {
     expect(nestsDeeperThan('{"a":[[1]]}', 2)).toBe(true);
     expect(nestsDeeperThan('{"a":[[1]]}', 3)).toBe(false);
   });
+
+  it("ends a string only at a quote after an even run of backslashes", () => {
+    expect(nestsDeeperThan('{"a":"\\\\"}[[[', 2)).toBe(true); // two backslashes, then the closing quote: the brackets count
+    expect(nestsDeeperThan('{"a":"\\\\\\"[[["}', 2)).toBe(false); // three backslashes: the quote is escaped, the brackets are inside
+    expect(nestsDeeperThan('{"a":"[[[[', 2)).toBe(false); // unterminated: left to JSON.parse
+  });
+
+  /** The definition, a character at a time: a backslash in a string escapes the next character. */
+  function reference(text: string, limit: number): boolean {
+    let [depth, inString] = [0, false];
+    for (let i = 0; i < text.length; i++) {
+      const char = text[i];
+      if (inString) {
+        if (char === "\\") i++;
+        else if (char === '"') inString = false;
+      } else if (char === '"') inString = true;
+      else if (char === "{" || char === "[") {
+        if (++depth > limit) return true;
+      } else if (char === "}" || char === "]") depth--;
+    }
+    return false;
+  }
+
+  it("agrees with the character-at-a-time definition on generated text", () => {
+    let seed = 7;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
+    const alphabet = ['"', "\\", "[", "]", "{", "}", "a", ","];
+    for (let n = 0; n < 5_000; n++) {
+      const length = Math.floor(random() * 40);
+      const text = Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join("");
+      const limit = Math.floor(random() * 4);
+      expect([text, nestsDeeperThan(text, limit)]).toEqual([text, reference(text, limit)]);
+    }
+  });
 });
