@@ -31,10 +31,16 @@ export function lazyAuthStrategy<S extends AuthStrategy>(strategy: S): S {
     const real = (): AuthStrategyResult => (built ??= strategy(options));
     const given = options as StrategyOptions;
     const isApp = "appId" in given && "privateKey" in given;
+    // The app's installation auth options are the same for every installation: asked for once.
+    let installationAuth: Record<string, unknown> | undefined;
+    const eventClient = async (installationId: number) => {
+      installationAuth ??= await installationAuthOptions(real(), installationId);
+      return lazyEventClient(given, { ...installationAuth, installationId });
+    };
     return Object.assign(
       (authOptions?: unknown) => {
         const installationId = isApp ? eventInstallationId(authOptions) : null;
-        return installationId === null ? real()(authOptions) : lazyEventClient(real(), given, installationId);
+        return installationId === null ? real()(authOptions) : eventClient(installationId);
       },
       { hook: (request: unknown, route: unknown, parameters?: unknown) => real().hook(request, route, parameters) },
     );
@@ -60,22 +66,25 @@ function eventInstallationId(authOptions: unknown): number | null {
 }
 
 /**
- * The event's installation client as octokit-auth-probot builds it — the app client's class and
- * options, with the app's installation auth options (`createAppAuth`'s state, its cache included)
- * and the installation id — built when first used. The auth options come from the app's own auth
- * through an identity factory, so nothing of `createAppAuth`'s state is re-derived here.
+ * What `createAppAuth` hands an installation client's auth (its state, the token cache included),
+ * taken from the app's own auth through an identity factory, so nothing of it is re-derived here.
  */
-async function lazyEventClient(
+async function installationAuthOptions(
   appAuth: AuthStrategyResult,
-  given: StrategyOptions,
   installationId: number,
-): Promise<HookedClient> {
-  const authOptions = (await appAuth({
+): Promise<Record<string, unknown>> {
+  return (await appAuth({
     type: "installation",
     installationId,
     factory: (factoryOptions: Record<string, unknown>) => factoryOptions,
   })) as Record<string, unknown>;
+}
+
+/**
+ * The event's installation client as octokit-auth-probot builds it — the app client's class and
+ * options, with the installation's auth options — built when first used.
+ */
+function lazyEventClient(given: StrategyOptions, auth: Record<string, unknown>): HookedClient {
   const Client = (given.octokit as { constructor: new (options: Record<string, unknown>) => HookedClient }).constructor;
-  const build = () => new Client({ ...given.octokitOptions, auth: { ...authOptions, installationId } });
-  return lazyClient(build, Client.prototype as object);
+  return lazyClient(() => new Client({ ...given.octokitOptions, auth }), Client.prototype as object);
 }

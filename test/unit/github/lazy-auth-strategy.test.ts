@@ -119,6 +119,32 @@ describe("event clients of Probot's webhooks transform", () => {
     });
   });
 
+  it("gives each event the client of its own installation", async () => {
+    const { probot } = probotCountingClients();
+    const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
+    const api = nock(API);
+    for (const id of [81, 82]) {
+      api
+        .post(`/app/installations/${id}/access_tokens`)
+        .reply(201, { token: `ghs_${id}`, expires_at: expiresAt })
+        .get("/installation/repositories")
+        .matchHeader("authorization", `token ghs_${id}`)
+        .reply(200, { total_count: 0, repositories: [], installation: id });
+    }
+    const answers: unknown[] = [];
+    const handler: Handler = async (context) => {
+      answers.push((await context.octokit.request("GET /installation/repositories")).data);
+    };
+    probot.webhooks.on("push", handler);
+    await receive(probot, "delivery-81", 81);
+    await receive(probot, "delivery-82", 82);
+    expect(answers).toEqual([
+      expect.objectContaining({ installation: 81 }),
+      expect.objectContaining({ installation: 82 }),
+    ]);
+    expect(api.isDone()).toBe(true);
+  });
+
   it("leaves a delivery without an installation to Probot's own unauthenticated client", async () => {
     const { probot } = probotCountingClients();
     let auth: unknown;
