@@ -304,6 +304,25 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
         expect(await store.zscore("z", "n")).toBe(9);
       });
 
+      test("writeIf applies onlyIfAbsent and onlyIfLower as write does", async () => {
+        await store.write([
+          { op: "zadd", key: "z", member: "kept", score: 5 },
+          { op: "zadd", key: "z", member: "lowered", score: 5 },
+          { op: "zadd", key: "z", member: "not-raised", score: 5 },
+        ]);
+        expect(
+          await store.writeIf("cond", null, [
+            { op: "zadd", key: "z", member: "kept", score: 1, onlyIfAbsent: true },
+            { op: "zadd", key: "z", member: "lowered", score: 2, onlyIfLower: true },
+            { op: "zadd", key: "z", member: "not-raised", score: 9, onlyIfLower: true },
+            { op: "zadd", key: "z", member: "new", score: 7, onlyIfLower: true, ttlSeconds: 60 },
+          ]),
+        ).toBe(true);
+        expect(
+          await Promise.all(["kept", "lowered", "not-raised", "new"].map((member) => store.zscore("z", member))),
+        ).toEqual([5, 2, 5, 7]);
+      });
+
       test("zadd without onlyIfAbsent moves an existing member's score", async () => {
         await store.write([{ op: "zadd", key: "z", member: "m", score: 1 }]);
         await store.write([{ op: "zadd", key: "z", member: "m", score: 9 }]);
