@@ -29,12 +29,19 @@ export function createServer(probot: Probot, relayRoutes: Router, log: Logger): 
   const webhook = webhookRoute(probot, log.child({ name: "webhooks" }));
   return createHttpServer((request, response) => {
     logRequest(request, response);
-    if (isWebhookPost(request)) void webhook(request, response);
+    // sendJson throwing (a socket gone mid-answer) must not become an unhandled rejection.
+    if (isWebhookPost(request)) void webhook(request, response).catch(() => response.destroy());
     else app(request, response);
   });
 }
 
-/** The path as @octokit/webhooks' middleware matches it: exactly, whatever the query. */
+/**
+ * The path as Express matched it when the webhook was an Express route (not case-sensitive, one
+ * trailing slash allowed), whatever the query: an App whose webhook URL ends in "/" keeps working.
+ */
 function isWebhookPost({ method, url = "" }: IncomingMessage): boolean {
-  return method === "POST" && (url === WEBHOOK_PATH || url.startsWith(`${WEBHOOK_PATH}?`));
+  if (method !== "POST") return false;
+  const query = url.indexOf("?");
+  const path = (query === -1 ? url : url.slice(0, query)).toLowerCase();
+  return path === WEBHOOK_PATH || path === `${WEBHOOK_PATH}/`;
 }
