@@ -21,12 +21,34 @@ export type PostJson = (
  */
 const AGENTS = { "http:": new HttpAgent({ keepAlive: true }), "https:": new HttpsAgent({ keepAlive: true }) };
 
+/** Redirects followed before the answer is taken as it is (fetch follows up to 20). */
+const MAX_REDIRECTS = 5;
+
 /**
  * Node's own HTTP client rather than `fetch`: on the process that answers callbacks, `fetch`'s
- * Request, Response and stream objects cost several times what the POST itself does.
+ * Request, Response and stream objects cost several times what the POST itself does. As fetch did, a
+ * 307 or 308 is followed with the same POST — but only to the same host (an http → https upgrade, a
+ * trailing slash), since the headers carry the HUD's credentials; any other redirect is the answer.
  */
-export const postJson: PostJson = (url, body, headers, signal) => {
-  const target = new URL(url);
+export const postJson: PostJson = async (url, body, headers, signal) => {
+  let target = new URL(url);
+  for (let redirects = 0; ; redirects++) {
+    const answer = await postOnce(target, body, headers, signal);
+    const location = answer.headers.location;
+    if (!(answer.status === 307 || answer.status === 308) || location === undefined || redirects === MAX_REDIRECTS)
+      return answer;
+    const next = new URL(location, target);
+    if (next.hostname !== target.hostname) return answer;
+    target = next;
+  }
+};
+
+function postOnce(
+  target: URL,
+  body: string,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+): Promise<PostAnswer> {
   const protocol = target.protocol === "https:" || target.protocol === "http:" ? target.protocol : null;
   if (protocol === null) return Promise.reject(new Error(`cannot POST to a ${target.protocol} URL`));
   const send = protocol === "https:" ? httpsRequest : httpRequest;
@@ -48,7 +70,7 @@ export const postJson: PostJson = (url, body, headers, signal) => {
     request.on("error", reject);
     request.end(body);
   });
-};
+}
 
 /** A header sent several times (only `set-cookie` is kept as a list by node) reads as its values joined. */
 function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {

@@ -25,7 +25,14 @@ describe("posting JSON with node's client", () => {
       request.on("end", () => {
         received.push({ method: request.method, headers: request.headers, body: Buffer.concat(chunks).toString() });
         if (answer.hold) return;
-        response.writeHead(answer.status, answer.headers).end('{"ok":true}');
+        const port = (server.address() as AddressInfo).port;
+        const moved: Record<string, string> = {
+          "/old": "/api/crcr/results",
+          "/away": `http://localhost:${port}/api/crcr/results`,
+        };
+        const location = moved[request.url ?? ""];
+        if (location) response.writeHead(308, { location }).end();
+        else response.writeHead(answer.status, answer.headers).end('{"ok":true}');
       });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -38,6 +45,21 @@ describe("posting JSON with node's client", () => {
   beforeEach(() => {
     received.length = 0;
     answer = { status: 201, headers: {} };
+  });
+
+  test("follows a 307/308 on the same host with the same POST, and takes one to another host as the answer", async () => {
+    const base = url.replace("/api/crcr/results", "");
+    const body = '{"n":1}';
+    const moved = await postJson(`${base}/old`, body, { "x-hud-internal-bot": "token" }, AbortSignal.timeout(30_000));
+    expect(moved.status).toBe(201);
+    expect(received.map((r) => [r.method, r.body, r.headers["x-hud-internal-bot"]])).toEqual([
+      ["POST", body, "token"],
+      ["POST", body, "token"],
+    ]);
+    received.length = 0;
+    const away = await postJson(`${base}/away`, body, { "x-hud-internal-bot": "token" }, AbortSignal.timeout(30_000));
+    expect(away.status).toBe(308);
+    expect(received).toHaveLength(1); // the credentials never went to the other host
   });
 
   test("sends the body as JSON with the given headers, and answers the status and headers", async () => {
