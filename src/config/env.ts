@@ -24,7 +24,7 @@ export interface RelayEnv {
   /** no trailing slash */
   relayPublicUrl: string;
   /** the first signs, all verify; empty when RELAY_TOKEN_SECRET is unset */
-  relayTokenSecrets: string[];
+  relayTokenSecrets: readonly string[];
   oidcIssuer: string;
   callbackAudience: string;
   brokerAudience: string;
@@ -207,7 +207,8 @@ export function loadEnv(env: EnvVars): RelayEnv {
     allowlistUrl: vars.ALLOWLIST_URL,
     upstreamRepo: vars.UPSTREAM_REPO,
     relayPublicUrl: vars.RELAY_PUBLIC_URL ?? `http://localhost:${vars.PORT}`,
-    relayTokenSecrets: vars.RELAY_TOKEN_SECRET ?? [],
+    // Frozen: verified relay tokens are remembered per secrets list (auth/relay-token.ts).
+    relayTokenSecrets: Object.freeze(vars.RELAY_TOKEN_SECRET ?? []),
     oidcIssuer: vars.OIDC_ISSUER,
     callbackAudience: vars.CALLBACK_AUDIENCE,
     brokerAudience: vars.BROKER_AUDIENCE,
