@@ -31,6 +31,9 @@ function appGitHubWithWritesHeld(): AppGitHub {
 const tokenReply = { token: "ghs_x", expires_at: new Date(Date.now() + 3_600_000).toISOString() };
 
 afterEach(() => nock.cleanAll());
+// nock patches Node's http for the whole Jest worker; left active, it stalls the real HTTP of
+// the test files that run after this one in the same worker (the fuzz suite's requests hung).
+afterAll(() => nock.restore());
 
 describe("AppGitHub.forRepo", () => {
   // The throttle spaces an app's writes a second apart across all installations; a token mint is no

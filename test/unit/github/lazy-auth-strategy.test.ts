@@ -75,6 +75,9 @@ describe("event clients of Probot's webhooks transform", () => {
     >[0]);
 
   afterEach(() => nock.cleanAll());
+  // nock patches Node's http for the whole Jest worker; left active, it stalls the real HTTP of
+  // the test files that run after this one in the same worker (the fuzz suite's requests hung).
+  afterAll(() => nock.restore());
 
   it("builds no client for deliveries whose handlers do not use it", async () => {
     const { probot, built } = probotCountingClients();
