@@ -7,7 +7,7 @@ import { keys } from "./keys";
 import { readRecord } from "./read-record";
 
 /**
- * Delivery records: the claim that makes a delivery relayed once ("done", written with its plan), the payload
+ * Delivery records: the claim that makes a delivery relayed once (a lease, then "done"), the payload
  * as it came, and the summary of what the relay decided for it (SPEC §7 "Why not?"), indexed by time
  * and by PR. The live state of a dispatch is read from its dispatch record when a summary is shown,
  * so a summary is written once and never updated.
@@ -50,6 +50,16 @@ const DELIVERY_MEMORY_SECONDS = 8 * 24 * 3600;
 /** The value of a claim whose delivery is stored. */
 const DONE = "done";
 
+/** Claims a delivery for `leaseSeconds` under a claim value of the caller's own; true when taken. */
+export function claimDelivery(
+  store: Pick<Store, "setIfAbsent">,
+  deliveryId: string,
+  claim: string,
+  leaseSeconds: number,
+): Promise<boolean> {
+  return store.setIfAbsent(keys.deliveries.claim(deliveryId), claim, leaseSeconds);
+}
+
 /** The claim's state: "done" once the delivery is stored, null when free, else another holder's claim. */
 export async function deliveryClaimState(
   store: Pick<Store, "get">,
@@ -65,12 +75,17 @@ export async function deliveriesClaimed(store: Pick<Store, "getMany">, deliveryI
 }
 
 /**
- * Claims the delivery by storing its work: applies `ops` and marks it "done", only while it is
- * unclaimed; true when applied (one round trip, all or nothing).
+ * Applies `ops` and marks the delivery "done", only while `claim` (null: no claim at all) is still
+ * the delivery's; true when applied.
  */
-export function completeDelivery(store: Pick<Store, "writeIf">, deliveryId: string, ops: WriteOp[]): Promise<boolean> {
+export function completeDelivery(
+  store: Pick<Store, "writeIf">,
+  deliveryId: string,
+  claim: string | null,
+  ops: WriteOp[],
+): Promise<boolean> {
   const key = keys.deliveries.claim(deliveryId);
-  return store.writeIf(key, null, [...ops, { op: "set", key, value: DONE, ttlSeconds: DELIVERY_MEMORY_SECONDS }]);
+  return store.writeIf(key, claim, [...ops, { op: "set", key, value: DONE, ttlSeconds: DELIVERY_MEMORY_SECONDS }]);
 }
 
 /** Applies `ops` only while the delivery was never claimed (a skipped delivery's summary). */
@@ -80,6 +95,12 @@ export function writeIfDeliveryUnclaimed(
   ops: WriteOp[],
 ): Promise<boolean> {
   return store.writeIf(keys.deliveries.claim(deliveryId), null, ops);
+}
+
+/** Gives the claim up, if it is still `claim`. */
+export async function releaseDelivery(store: Pick<Store, "writeIf">, deliveryId: string, claim: string): Promise<void> {
+  const key = keys.deliveries.claim(deliveryId);
+  await store.writeIf(key, claim, [{ op: "del", key }]);
 }
 
 /** Stores the payload as it came (the verified body), for the tasks that send it on. */

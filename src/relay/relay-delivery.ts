@@ -8,10 +8,12 @@ import type { Metrics } from "../metrics/metrics";
 import { installationLane, QUEUE_LANE } from "../outbox/lanes";
 import type { Outbox } from "../outbox/outbox";
 import {
+  claimDelivery,
   completeDelivery,
   deliveryClaimState,
   deliveryPayloadOp,
   deliverySummaryOps,
+  releaseDelivery,
   writeIfDeliveryUnclaimed,
   type DeliverySummary,
 } from "../records/deliveries";
@@ -54,6 +56,9 @@ export function dispatchTaskId(transport: Transport, causeDeliveryId: string, do
   return `${taskKind(transport)}:${causeDeliveryId}:${downstream.toLowerCase()}`;
 }
 
+/** A claim whose owner died before storing its plan is released for a redelivery after this. */
+const CLAIM_LEASE_SECONDS = 120;
+
 /**
  * Everything a new dispatch writes with the decision to make it: its record, its outbox task (one
  * per causing delivery and downstream, so a re-plan cannot double it) and its check runs (SPEC §3).
@@ -88,11 +93,9 @@ function dispatchLane(record: DispatchRecord): string {
 }
 
 /**
- * SPEC §3, exactly once: plans a verified delivery's dispatches and stores them durably in one atomic
- * write that is also its claim (records, payload, outbox tasks, and the "done" mark together, only
- * while the delivery is unclaimed), so the webhook can answer as soon as this resolves. Planning reads
- * nothing, so no claim needs holding while it runs: redeliveries and concurrent copies find the
- * delivery claimed and do nothing.
+ * SPEC §3, exactly once: claims a verified delivery, plans its dispatches and stores them durably in
+ * one atomic write (records, payload, outbox tasks, and the "done" mark together), so the webhook can
+ * answer as soon as this resolves. Redeliveries and concurrent copies find the claim and do nothing.
  */
 export async function relayDelivery(
   deps: RelayDeliveryDeps,
@@ -108,6 +111,11 @@ export async function relayDelivery(
     await storeSkipSummary(deps, buildDeliverySummary(received, event, plan.explanation));
     return `skipped:${plan.reason}`;
   }
+
+  // A claim of our own: only its owner may complete or release it.
+  const claim = `pending:${randomUUID()}`;
+  if (!(await claimDelivery(deps.store, delivery.id, claim, CLAIM_LEASE_SECONDS)))
+    return awaitOtherClaim(deps.store, delivery.id);
 
   // Once per delivery, however many downstreams it fans out to, and only for a repository_dispatch
   // (job requests carry no payload). It lives as long as the dispatch records: a re-run from the PR
@@ -154,9 +162,16 @@ export async function relayDelivery(
   // The explanation commits with the plan: it can never name a dispatch that was not stored.
   ops.push(...deliverySummaryOps(buildDeliverySummary(received, event, plan.explanation, dispatchIds)));
 
-  // A failed write leaves the delivery unclaimed for a redelivery, or "done" when it was applied
-  // after all (a timed-out reply).
-  if (!(await completeDelivery(deps.store, delivery.id, ops))) return awaitOtherClaim(deps.store, delivery.id);
+  let stored: boolean;
+  try {
+    stored = await completeDelivery(deps.store, delivery.id, claim, ops);
+  } catch (error) {
+    // Release the claim so a redelivery can succeed, unless the write was applied after all (a
+    // timed-out reply): then the key says "done" and must stay.
+    await releaseDelivery(deps.store, delivery.id, claim).catch(() => undefined);
+    throw error;
+  }
+  if (!stored) return awaitOtherClaim(deps.store, delivery.id); // our lease ran out and another copy claimed it
   deps.log.info(
     {
       deliveryId: delivery.id,
@@ -210,10 +225,8 @@ const OTHER_CLAIM_WAIT_MS = 5_000;
 const OTHER_CLAIM_POLL_MS = 50;
 
 /**
- * A delivery found claimed is "done", or held by a copy still storing it: relays of earlier versions,
- * sharing the Redis during an upgrade, take a `pending:` lease before planning. Such a copy is
- * answered once the claim's owner has stored the plan ("duplicate"). If it does not within a few
- * seconds its owner may have died, and answering 200 would lose the delivery.
+ * A concurrent copy is answered once the claim's owner has stored the plan ("duplicate"). If it does
+ * not within a few seconds its owner may have died, and answering 200 would lose the delivery.
  */
 async function awaitOtherClaim(store: Store, deliveryId: string): Promise<DeliveryOutcome> {
   const deadline = Date.now() + OTHER_CLAIM_WAIT_MS;

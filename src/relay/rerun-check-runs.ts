@@ -71,5 +71,5 @@ export async function rerunCheckRuns(
     };
     ops.push(...newDispatchOps(relay.outbox, config, again, { deliveryId: request.deliveryId, showChecks: true }, now));
   });
-  return completeDelivery(relay.store, request.deliveryId, ops);
+  return completeDelivery(relay.store, request.deliveryId, null, ops);
 }
