@@ -9,7 +9,7 @@ import { sameRepo } from "../config/types";
 import type { Metrics } from "../metrics/metrics";
 import type { Task } from "../outbox/outbox";
 import type { TaskHandler } from "../outbox/outbox-runner";
-import { readDispatch, updateDispatch } from "../records/dispatches";
+import { markDispatched, readDispatch, updateDispatch } from "../records/dispatches";
 import { appendJobRequest } from "../records/job-requests";
 import type { ENQUEUE_JOB_TASK } from "../relay/relay-delivery";
 import { givenUp, mintCallbackToken, recordRetry } from "../relay/dispatch-task";
@@ -65,14 +65,7 @@ export function enqueueJobTask(deps: EnqueueJobTaskDeps): TaskHandler<typeof ENQ
       });
       for (const request of requests) await appendJobRequest(deps.store, request, downstream.maxDeliveries);
       const sentAt = now();
-      await updateDispatch(deps.store, record.requestId, (r) => ({
-        ...r,
-        state: "dispatched",
-        dispatchedAt: sentAt,
-        lastError: null,
-        attempts: task.attempts + 1,
-        nextAttemptAt: null,
-      }));
+      await markDispatched(deps.store, record.requestId, sentAt, task.attempts + 1);
       deps.metrics.dispatches.inc({ transport: "queue", outcome: "sent" });
       deps.metrics.dispatchLatency.observe((sentAt - record.createdAt) / 1000);
       deps.log.info(

@@ -182,6 +182,18 @@ export async function listDispatchIds(
   return store.rangeByScoreDesc(dispatchIndexKey(index), max, min, limit);
 }
 
+/** Records that a dispatch went out (a repository_dispatch or its job requests) at `sentAt`, on attempt `attempts`. */
+export function markDispatched(store: Store, requestId: string, sentAt: number, attempts: number): Promise<void> {
+  return updateDispatch(store, requestId, (record) => ({
+    ...record,
+    state: "dispatched",
+    dispatchedAt: sentAt,
+    lastError: null,
+    attempts,
+    nextAttemptAt: null,
+  }));
+}
+
 /** Read-decide-write of one dispatch record, retried on contention; a record that is gone stays gone. */
 export async function updateDispatch(
   store: Store,

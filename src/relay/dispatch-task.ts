@@ -7,7 +7,7 @@ import type { FailureClass } from "../outbox/classify-failure";
 import type { OutboxTask, Task } from "../outbox/outbox";
 import type { TaskContext, TaskHandler } from "../outbox/outbox-runner";
 import { readDeliveryPayload } from "../records/deliveries";
-import { readDispatch, updateDispatch, type DispatchRecord } from "../records/dispatches";
+import { markDispatched, readDispatch, updateDispatch, type DispatchRecord } from "../records/dispatches";
 import type { Store } from "../store/store";
 import { buildClientPayload } from "./build-client-payload";
 import type { DISPATCH_TASK, ENQUEUE_JOB_TASK } from "./relay-delivery";
@@ -64,14 +64,7 @@ export function dispatchTask(deps: DispatchTaskDeps): TaskHandler<typeof DISPATC
       const sentAt = now();
       // GitHub has the dispatch now: a failure to record that must not make the task retry and send
       // it again. The record stays "pending" on the dashboard; callbacks work either way.
-      await updateDispatch(deps.store, record.requestId, (r) => ({
-        ...r,
-        state: "dispatched",
-        dispatchedAt: sentAt,
-        lastError: null,
-        attempts: task.attempts + 1,
-        nextAttemptAt: null,
-      })).catch((error: unknown) =>
+      await markDispatched(deps.store, record.requestId, sentAt, task.attempts + 1).catch((error: unknown) =>
         deps.log.error({ err: error, requestId: record.requestId }, "dispatched, but recording it failed"),
       );
       deps.metrics.dispatches.inc({ transport: "dispatch", outcome: "sent" });
